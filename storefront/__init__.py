@@ -1,0 +1,133 @@
+"""OCOP Market: the application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the app. `config` is a config name, a class, or a mapping of overrides (tests)."""
+    import config as config_module
+
+    instance_path = os.environ.get("INSTANCE_PATH", str(BASE_DIR / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+
+    overrides: dict[str, Any] = {}
+    if config is None or isinstance(config, str):
+        name = config or os.environ.get("FLASK_CONFIG", "development")
+        config_cls = config_module.CONFIGS[name]
+    elif isinstance(config, dict):
+        config_cls = config_module.CONFIGS[config.pop("CONFIG", "testing")]
+        overrides = config
+    else:
+        config_cls = config
+    if hasattr(config_cls, "validate"):
+        config_cls.validate()
+    app.config.from_object(config_cls)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import i18n
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts import bp as accounts_bp
+    from .cart import bp as cart_bp
+    from .catalog import bp as catalog_bp
+    from .checkout import bp as checkout_bp
+    from .main import bp as main_bp
+    from .pfa import bp as pfa_bp
+    from .seller import bp as seller_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(cart_bp, url_prefix="/cart")
+    app.register_blueprint(checkout_bp, url_prefix="/checkout")
+    app.register_blueprint(accounts_bp, url_prefix="/account")
+    app.register_blueprint(seller_bp, url_prefix="/seller")
+    app.register_blueprint(pfa_bp, url_prefix="/pfa")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask import jsonify, render_template, request
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
+
+    from .errors import DomainError
+
+    def wants_json() -> bool:
+        return request.accept_mimetypes.best == "application/json" or request.path.startswith(
+            "/api/"
+        )
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        if wants_json():
+            return jsonify(error=error.code, message=error.message), error.status
+        return (
+            render_template("errors/error.html", status=error.status, message=error.message),
+            error.status,
+        )
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        message = _("Your session expired or the form was sent twice. Please try again.")
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if wants_json():
+            return jsonify(error=error.name, message=error.description), error.code
+        return (
+            render_template("errors/error.html", status=error.code, message=None),
+            error.code,
+        )
+
+
+def register_template_helpers(app: Flask) -> None:
+    from . import formatting
+
+    formatting.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .commands import register
+
+    register(app)

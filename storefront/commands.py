@@ -1,0 +1,36 @@
+"""CLI commands: `flask --app wsgi locations load`, `seed-demo`, ..."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+locations_cli = AppGroup("locations", help="Vietnam's administrative units.")
+
+
+@locations_cli.command("load")
+def locations_load() -> None:
+    """Load current and pre-2025 units from vietnam-provinces (idempotent)."""
+    from .locations import load_admin_units
+
+    added = load_admin_units(progress=lambda step: click.echo(f"  loading {step} ..."))
+    for kind, count in added.items():
+        click.echo(f"{kind}: {count} added")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load locations and the demo catalog, then print the demo accounts (idempotent)."""
+    from .demo import seed_demo
+
+    report = seed_demo(progress=click.echo)
+    click.echo("")
+    click.echo("Demo accounts (password for all: %s):" % report["password"])
+    for role, email in report["accounts"].items():
+        click.echo(f"  {role:<18} {email}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(locations_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,185 @@
+"""Administrative units: loading them from `vietnam-provinces` and describing an origin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, insert, select
+
+from .extensions import db
+from .models import AdminUnit, AdminUnitSuccession, Era, Level, Listing
+
+PACKAGE_VERSION = "2026.9.0"  # codes differ between releases: pinned in pyproject.toml too
+
+
+def _existing_ids(era: Era, level: Level) -> dict[int, int]:
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.id).where(AdminUnit.era == era, AdminUnit.level == level)
+    )
+    return dict(rows.all())
+
+
+def _insert_missing(era: Era, level: Level, rows: list[dict]) -> int:
+    existing = _existing_ids(era, level)
+    new_rows = [
+        {"era": era, "level": level, **row} for row in rows if row["code"] not in existing
+    ]
+    if new_rows:
+        db.session.execute(insert(AdminUnit), new_rows)
+    return len(new_rows)
+
+
+def load_admin_units(progress: Callable[[str], None] = lambda message: None) -> dict[str, int]:
+    """Load current and pre-2025 units and the 2025 successions; idempotent, one commit.
+
+    Returns how many rows of each kind were added (all zero on a second run).
+    """
+    import vietnam_provinces as vp
+    from vietnam_provinces import legacy
+    from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD  # public API lacks "partial"
+
+    if vp.__version__ != PACKAGE_VERSION:
+        raise RuntimeError(
+            f"vietnam-provinces {vp.__version__} is installed; codes are pinned to {PACKAGE_VERSION}"
+        )
+    added: dict[str, int] = {}
+
+    def unit(obj, **extra) -> dict:
+        return {
+            "code": int(obj.code),
+            "name": obj.name,
+            "division_type": str(obj.division_type.value),
+            "codename": obj.codename,
+            **extra,
+        }
+
+    progress("current provinces")
+    added["current provinces"] = _insert_missing(
+        Era.CURRENT, Level.PROVINCE, [unit(p) for p in vp.Province.iter_all()]
+    )
+    provinces = _existing_ids(Era.CURRENT, Level.PROVINCE)
+    progress("current communes")
+    added["current communes"] = _insert_missing(
+        Era.CURRENT,
+        Level.COMMUNE,
+        [
+            unit(
+                w,
+                parent_id=provinces[int(w.province_code)],
+                province_id=provinces[int(w.province_code)],
+            )
+            for w in vp.Ward.iter_all()
+        ],
+    )
+
+    progress("pre-2025 provinces")
+    added["legacy provinces"] = _insert_missing(
+        Era.LEGACY, Level.PROVINCE, [unit(p) for p in legacy.Province.iter_all()]
+    )
+    old_provinces = _existing_ids(Era.LEGACY, Level.PROVINCE)
+    progress("pre-2025 districts")
+    added["legacy districts"] = _insert_missing(
+        Era.LEGACY,
+        Level.DISTRICT,
+        [
+            unit(
+                d,
+                parent_id=old_provinces[int(d.province_code)],
+                province_id=old_provinces[int(d.province_code)],
+            )
+            for d in legacy.District.iter_all()
+        ],
+    )
+    old_districts = _existing_ids(Era.LEGACY, Level.DISTRICT)
+    district_province = dict(
+        db.session.execute(
+            select(AdminUnit.id, AdminUnit.province_id).where(
+                AdminUnit.era == Era.LEGACY, AdminUnit.level == Level.DISTRICT
+            )
+        ).all()
+    )
+    progress("pre-2025 communes")
+    legacy_communes = []
+    for w in legacy.Ward.iter_all():
+        district_id = old_districts[int(w.district_code)]
+        legacy_communes.append(
+            unit(w, parent_id=district_id, province_id=district_province[district_id])
+        )
+    added["legacy communes"] = _insert_missing(Era.LEGACY, Level.COMMUNE, legacy_communes)
+
+    progress("2025 successions")
+    communes = _existing_ids(Era.CURRENT, Level.COMMUNE)
+    old_communes = _existing_ids(Era.LEGACY, Level.COMMUNE)
+    existing_pairs = set(
+        db.session.execute(select(AdminUnitSuccession.old_id, AdminUnitSuccession.new_id)).all()
+    )
+    successions = {}
+    for new_code, entry in NEW_TO_OLD.items():
+        new_id = communes.get(new_code)
+        if new_id is None:
+            continue
+        for old in entry.old_wards:
+            old_id = old_communes.get(old.code)
+            if old_id is not None and (old_id, new_id) not in existing_pairs:
+                successions[(old_id, new_id)] = old.is_partly_merged
+    if successions:
+        db.session.execute(
+            insert(AdminUnitSuccession),
+            [{"old_id": o, "new_id": n, "partial": p} for (o, n), p in successions.items()],
+        )
+    added["successions"] = len(successions)
+    db.session.commit()
+    return added
+
+
+def admin_units_loaded() -> bool:
+    count = db.session.scalar(
+        select(func.count()).where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.COMMUNE)
+    )
+    return bool(count)
+
+
+def current_commune(code: int) -> AdminUnit | None:
+    return db.session.scalar(
+        select(AdminUnit).where(
+            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
+        )
+    )
+
+
+def legacy_commune(code: int) -> AdminUnit | None:
+    return db.session.scalar(
+        select(AdminUnit).where(
+            AdminUnit.era == Era.LEGACY, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
+        )
+    )
+
+
+def successors(legacy_unit: AdminUnit) -> list[AdminUnit]:
+    """Current communes a pre-2025 commune became part of."""
+    return list(
+        db.session.scalars(
+            select(AdminUnit)
+            .join(AdminUnitSuccession, AdminUnitSuccession.new_id == AdminUnit.id)
+            .where(AdminUnitSuccession.old_id == legacy_unit.id)
+            .order_by(AdminUnit.code)
+        )
+    )
+
+
+def describe_unit(unit: AdminUnit) -> str:
+    """ "Xã Lục Ngạn, Bắc Ninh" or, pre-2025, "Xã Tân Hoa, Huyện Lục Ngạn, Bắc Giang"."""
+    parts = [unit.name]
+    parent = unit.parent
+    while parent is not None:
+        parts.append(parent.short_name if parent.level is Level.PROVINCE else parent.name)
+        parent = parent.parent
+    return ", ".join(parts)
+
+
+def origin_text(listing: Listing) -> str:
+    """Today's commune, with the former units when the origin was recorded before 2025."""
+    current = describe_unit(listing.origin_commune)
+    if listing.origin_legacy_commune is not None:
+        return f"{current} ({describe_unit(listing.origin_legacy_commune)})"
+    return current

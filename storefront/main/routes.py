@@ -1,0 +1,23 @@
+"""Health check and uploaded media."""
+
+from flask import current_app, jsonify, send_from_directory
+from sqlalchemy import text
+
+from ..extensions import db
+from . import bp
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        current_app.logger.error("health check failed: %s", exc)
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/media/<path:filename>")
+def media(filename: str):
+    # send_from_directory refuses paths that escape the folder.
+    return send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)

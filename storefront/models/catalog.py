@@ -1,0 +1,128 @@
+"""Listings (products offered for sale), their packages and photos."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin, str_enum
+
+if TYPE_CHECKING:
+    from .certificates import Certificate
+    from .cooperatives import Cooperative
+    from .locations import AdminUnit
+
+
+class OcopGroup(enum.IntEnum):
+    """The six OCOP product groups of Decision 148/QĐ-TTg."""
+
+    FOOD = 1
+    DRINKS = 2
+    HERBS = 3
+    HANDICRAFTS = 4
+    ORNAMENTALS = 5
+    TOURISM = 6
+
+
+class ListingStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ARCHIVED = "archived"
+
+
+class Listing(TimestampMixin, db.Model):
+    __tablename__ = "listings"
+    __table_args__ = (
+        CheckConstraint("ocop_group BETWEEN 1 AND 6", name="ocop_group_1_to_6"),
+        Index("ix_listings_status_cooperative", "status", "cooperative_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    # One product per certificate: a certificate backs at most one listing.
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
+    ocop_group: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")  # safe Markdown subset
+    status: Mapped[ListingStatus] = mapped_column(
+        str_enum(ListingStatus, "listing_status"), default=ListingStatus.DRAFT
+    )
+    # Origin: the official code of a current commune, plus the names as recorded
+    # (and the pre-2025 commune when the certificate was issued under old units).
+    origin_commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
+    origin_legacy_commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    origin_recorded: Mapped[str] = mapped_column(String(255), default="")
+
+    cooperative: Mapped[Cooperative] = relationship(back_populates="listings")
+    certificate: Mapped[Certificate | None] = relationship(back_populates="listing")
+    origin_commune: Mapped[AdminUnit] = relationship(foreign_keys=[origin_commune_id])
+    origin_legacy_commune: Mapped[AdminUnit | None] = relationship(
+        foreign_keys=[origin_legacy_commune_id]
+    )
+    packages: Mapped[list[Package]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan", order_by="Package.position"
+    )
+    images: Mapped[list[ListingImage]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan", order_by="ListingImage.position"
+    )
+
+    @property
+    def group(self) -> OcopGroup:
+        return OcopGroup(self.ocop_group)
+
+    def __repr__(self) -> str:
+        return f"<Listing {self.slug} {self.status.value}>"
+
+
+class Package(TimestampMixin, db.Model):
+    """One way a listing is sold ("Hộp 1 kg"), with its own price and stock."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("weight_grams > 0", name="weight_positive"),
+        UniqueConstraint("listing_id", "sku", name="uq_packages_listing_sku"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(80))  # "Hộp 1 kg"
+    weight_grams: Mapped[int]
+    price: Mapped[int]  # đồng; VND has no minor unit
+    stock: Mapped[int] = mapped_column(default=0)
+    preorder: Mapped[bool] = mapped_column(default=False)
+    sku: Mapped[str | None] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(default=0)
+
+    listing: Mapped[Listing] = relationship(back_populates="packages")
+
+    @property
+    def available(self) -> bool:
+        return self.stock > 0 or self.preorder
+
+
+class ListingImage(TimestampMixin, db.Model):
+    """A photo, stored under a random name; position 0 is the cover."""
+
+    __tablename__ = "listing_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(120))  # random stem; sizes are derived
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    alt: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    listing: Mapped[Listing] = relationship(back_populates="images")

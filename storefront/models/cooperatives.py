@@ -1,0 +1,79 @@
+"""Cooperatives (and other OCOP holders) that sell on the shop, and their members."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin, str_enum
+
+if TYPE_CHECKING:
+    from .catalog import Listing
+    from .certificates import Certificate
+    from .locations import AdminUnit
+    from .users import User
+
+
+class CooperativeStatus(enum.StrEnum):
+    APPLIED = "applied"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class MemberRole(enum.StrEnum):
+    OWNER = "owner"
+    STAFF = "staff"
+
+
+class Cooperative(TimestampMixin, db.Model):
+    __tablename__ = "cooperatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    registration_number: Mapped[str] = mapped_column(String(40), unique=True)
+    address: Mapped[str] = mapped_column(String(255), default="")
+    commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    logo: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[CooperativeStatus] = mapped_column(
+        str_enum(CooperativeStatus, "cooperative_status"),
+        default=CooperativeStatus.APPLIED,
+        index=True,
+    )
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+
+    commune: Mapped[AdminUnit] = relationship()
+    members: Mapped[list[CooperativeMember]] = relationship(
+        back_populates="cooperative", cascade="all, delete-orphan"
+    )
+    listings: Mapped[list[Listing]] = relationship(back_populates="cooperative")
+    certificates: Mapped[list[Certificate]] = relationship(back_populates="cooperative")
+
+    def __repr__(self) -> str:
+        return f"<Cooperative {self.slug} {self.status.value}>"
+
+
+class CooperativeMember(TimestampMixin, db.Model):
+    __tablename__ = "cooperative_members"
+    __table_args__ = (UniqueConstraint("cooperative_id", "user_id", name="uq_cooperative_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(
+        str_enum(MemberRole, "member_role"), default=MemberRole.STAFF
+    )
+
+    cooperative: Mapped[Cooperative] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(back_populates="memberships")

@@ -1,0 +1,86 @@
+"""People who use the shop, and their saved delivery addresses."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import TimestampMixin, str_enum
+
+if TYPE_CHECKING:
+    from .cooperatives import CooperativeMember
+    from .locations import AdminUnit
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "customer"
+    PFA = "pfa"
+    ADMIN = "admin"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.CUSTOMER)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+
+    memberships: Mapped[list[CooperativeMember]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users.
+        return self.active
+
+    @property
+    def is_pfa_staff(self) -> bool:
+        return self.role in (Role.PFA, Role.ADMIN)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def normalize_email(email: str) -> str:
+        return email.strip().lower()
+
+    @classmethod
+    def by_email(cls, email: str):
+        return db.select(cls).where(func.lower(cls.email) == cls.normalize_email(email))
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class Address(TimestampMixin, db.Model):
+    """A saved delivery address; the commune is a current (post-2025) unit."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    street: Mapped[str] = mapped_column(String(255))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"))
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="addresses")
+    commune: Mapped[AdminUnit] = relationship()
