@@ -122,9 +122,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import formatting
+    from . import formatting, media
 
     formatting.init_app(app)
+    media.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

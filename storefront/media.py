@@ -1,0 +1,64 @@
+"""Listing photos on disk: re-encoded, EXIF-free, under random names, in fixed sizes."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app, url_for
+from PIL import Image, ImageOps
+
+# name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
+SIZES = {"thumb": 160, "card": 480, "gallery": 1200}
+CARD_ASPECT = (4, 3)
+FORMAT, EXTENSION = "WEBP", "webp"
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    stem: str
+    width: int
+    height: int
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def listing_image_path(stem: str, size: str) -> Path:
+    return upload_root() / "listings" / f"{stem}-{size}.{EXTENSION}"
+
+
+def listing_image_url(stem: str, size: str = "card") -> str:
+    return url_for("main.media", filename=f"listings/{stem}-{size}.{EXTENSION}")
+
+
+def store_listing_image(image: Image.Image) -> StoredImage:
+    """Write every size of an already-decoded image; returns the random stem and its size.
+
+    Re-encoding from pixels drops EXIF and anything else hidden in the original file.
+    """
+    image = ImageOps.exif_transpose(image)  # respect the camera's rotation before EXIF is gone
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    stem = secrets.token_hex(12)
+    folder = upload_root() / "listings"
+    folder.mkdir(parents=True, exist_ok=True)
+    for size, longest in SIZES.items():
+        if size == "card":
+            variant = ImageOps.fit(image, (longest, longest * CARD_ASPECT[1] // CARD_ASPECT[0]))
+        else:
+            variant = image.copy()
+            variant.thumbnail((longest, longest))
+        variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
+    return StoredImage(stem=stem, width=image.width, height=image.height)
+
+
+def delete_listing_image(stem: str) -> None:
+    for size in SIZES:
+        listing_image_path(stem, size).unlink(missing_ok=True)
+
+
+def init_app(app) -> None:
+    app.add_template_global(listing_image_url)
