@@ -1,10 +1,51 @@
-"""Template filters: money in đồng, stars, dates in the shop's language."""
+"""Template filters and globals: money in đồng, stars, OCOP groups, the language switch."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+from urllib.parse import urlencode
+
 from babel.numbers import format_decimal
-from flask import Flask
-from flask_babel import get_locale
+from flask import Flask, request, url_for
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+# The six OCOP groups of Decision 148/QĐ-TTg, labelled in one place (msgids in English).
+OCOP_GROUP_LABELS = {
+    1: _l("Food"),
+    2: _l("Drinks"),
+    3: _l("Medicinal herbs"),
+    4: _l("Handicrafts"),
+    5: _l("Ornamental plants and animals"),
+    6: _l("Community and eco-tourism services"),
+}
+
+AVAILABILITY_LABELS = {
+    "in_stock": _l("In stock"),
+    "preorder": _l("Pre-order"),
+    "sold_out": _l("Sold out"),
+}
+
+
+# WTForms ships no Vietnamese catalog: its commonest messages are translated here instead.
+WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Invalid email address."),
+    _l("Not a valid choice."),
+    _l("Not a valid integer value."),
+    _l("The CSRF token is missing."),
+    _l("The CSRF token has expired."),
+    _l("The CSRF token is invalid."),
+    _l("The CSRF session token is missing."),
+)
+
+
+class PriceFrom(NamedTuple):
+    """The price a card shows: the lowest one, and whether other packages cost more."""
+
+    amount: int
+    varies: bool
 
 
 def format_vnd(amount: int | None, locale: str | None = None) -> str:
@@ -17,13 +58,95 @@ def format_vnd(amount: int | None, locale: str | None = None) -> str:
     return f"{format_decimal(amount, locale=locale)}\u00a0₫"
 
 
+def format_number(value: int | None, locale: str | None = None) -> str:
+    """1234 → "1.234" (vi) or "1,234" (en)."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=locale or str(get_locale() or "vi"))
+
+
 def stars_text(stars: int) -> str:
     return "★" * stars + "☆" * (5 - stars)
 
 
+def ocop_group_label(group: int | None) -> str:
+    """The translated name of OCOP group 1–6 (a lazy string); "" for anything else."""
+    try:
+        return OCOP_GROUP_LABELS.get(int(group), "")
+    except (TypeError, ValueError):
+        return ""
+
+
+def price_from(packages) -> PriceFrom | None:
+    """The lowest price among the packages a buyer can take (all of them if none can)."""
+    packages = list(packages)
+    buyable = [p for p in packages if p.stock > 0 or p.preorder] or packages
+    if not buyable:
+        return None
+    prices = {p.price for p in buyable}
+    return PriceFrom(min(prices), len(prices) > 1)
+
+
+def availability(packages) -> str:
+    """"in_stock" if any package is in stock, else "preorder" if any takes pre-orders, else
+    "sold_out"."""
+    packages = list(packages)
+    if any(p.stock > 0 for p in packages):
+        return "in_stock"
+    if any(p.preorder for p in packages):
+        return "preorder"
+    return "sold_out"
+
+
+def availability_label(state: str) -> str:
+    """Translated label of an availability() state ("Còn hàng", "Đặt trước", "Hết hàng")."""
+    return AVAILABILITY_LABELS.get(state, "")
+
+
+def lang_switch_url(lang: str) -> str:
+    """The current page in another language: same endpoint, view args and query, `lang` set.
+
+    Falls back to a query-only relative URL ("?lang=en&…") when the request matched no
+    endpoint (a 404) or the URL cannot be rebuilt.
+    """
+    args = {k: v for k, v in request.args.lists() if k != "lang" and not k.startswith("_")}
+    args["lang"] = [lang]
+    if request.endpoint and request.endpoint != "static":
+        try:
+            return url_for(request.endpoint, **{**args, **(request.view_args or {})})
+        except (BuildError, TypeError):  # TypeError: a query arg named like url_for's own
+            pass
+    return "?" + urlencode([(k, v) for k, values in args.items() for v in values])
+
+
+def form_error(message: str) -> str:
+    """A form validation message in the shop's language, when the catalog knows it."""
+    return gettext(message)
+
+
+def cart_count() -> int:
+    """Number of items in the visitor's cart, for the header badge.
+
+    Returns 0 for now: the cart issue fills it in (it must stay cheap — one query at most,
+    since every page calls it).
+    """
+    return 0
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_vnd, "vnd")
+    app.add_template_filter(format_number, "number")
     app.add_template_filter(stars_text, "stars")
+    for helper in (
+        ocop_group_label,
+        price_from,
+        availability,
+        availability_label,
+        lang_switch_url,
+        form_error,
+        cart_count,
+    ):
+        app.add_template_global(helper)
 
     @app.context_processor
     def locale_context() -> dict:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import text
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
 
 from storefront import create_app
 from storefront.extensions import db as _db
@@ -77,9 +80,47 @@ def db(app):
     return _db
 
 
+class OwnContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as on a real server.
+
+    The `app` fixture keeps one app context open for the whole test; without this, `g` (where
+    Flask-Babel caches the locale and Flask-Login the user) and the database session would be
+    shared between the test and its requests, and carry over from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    app.test_client_class = OwnContextClient
+    try:
+        yield app.test_client()
+    finally:
+        app.test_client_class = None
+
+
+@contextmanager
+def count_queries(engine):
+    """Collect the SQL statements sent to `engine` inside the block."""
+    statements: list[str] = []
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+@pytest.fixture
+def queries(db):
+    """`with queries() as statements:` counts the SQL a block sends."""
+    return lambda: count_queries(db.engine)
 
 
 @pytest.fixture
@@ -116,3 +157,47 @@ def auth(client):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port in a thread, for real-browser tests."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a dev dependency
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_browser, live_server):
+    """A fresh browser context (own cookies) on the live server; 390 px wide like a phone."""
+    context = _browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    yield page
+    context.close()

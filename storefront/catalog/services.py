@@ -1,13 +1,17 @@
-"""Catalog queries: public listings loaded with everything a product card shows."""
+"""Catalog queries: public listings loaded with everything a page shows, in few queries."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from dataclasses import dataclass
 
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from ..cooperatives import can_preview
+from ..errors import NotFound
 from ..extensions import db
-from ..models import AdminUnit, Cooperative, Listing
-from ..visibility import public_listings
+from ..models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
+from ..visibility import public_listing_clause, public_listings
 
 
 def card_loader_options():
@@ -15,9 +19,21 @@ def card_loader_options():
     return (
         joinedload(Listing.cooperative).load_only(Cooperative.legal_name, Cooperative.slug),
         joinedload(Listing.certificate),
-        joinedload(Listing.origin_commune).joinedload(AdminUnit.parent),
+        joinedload(Listing.origin_commune),
         selectinload(Listing.packages),
         selectinload(Listing.images),
+    )
+
+
+def detail_loader_options():
+    """Everything the product page shows, in one query."""
+    return (
+        joinedload(Listing.cooperative),
+        joinedload(Listing.certificate),
+        joinedload(Listing.origin_commune),
+        joinedload(Listing.origin_legacy_commune),
+        joinedload(Listing.packages),
+        joinedload(Listing.images),
     )
 
 
@@ -31,7 +47,123 @@ def newest_public_listings(limit: int = 12) -> list[Listing]:
     return list(db.session.scalars(stmt).unique())
 
 
-def count_public_listings() -> int:
-    from sqlalchemy import func
+def public_listings_by_ids(ids: list[int]) -> list[Listing]:
+    """Load listings for cards in the order of `ids`, dropping any that are not public now.
 
+    Search results pass through here, so a stale index can never show a hidden listing.
+    """
+    if not ids:
+        return []
+    stmt = public_listings().where(Listing.id.in_(ids)).options(*card_loader_options())
+    by_id = {listing.id: listing for listing in db.session.scalars(stmt).unique()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def count_public_listings() -> int:
     return db.session.scalar(select(func.count()).select_from(public_listings().subquery()))
+
+
+@dataclass
+class ListingView:
+    listing: Listing
+    preview: bool  # not public: shown only to its cooperative and PFA staff, clearly marked
+
+
+def listing_for_view(slug: str, viewer: User | None) -> ListingView:
+    """The product page's listing: public, or a preview for those allowed; else NotFound."""
+    listing = db.session.scalars(
+        public_listings().where(Listing.slug == slug).options(*detail_loader_options())
+    ).unique().first()
+    if listing is not None:
+        return ListingView(listing, preview=False)
+    listing = db.session.scalars(
+        select(Listing).where(Listing.slug == slug).options(*detail_loader_options())
+    ).unique().first()
+    if listing is not None and can_preview(viewer, listing.cooperative_id):
+        return ListingView(listing, preview=True)
+    raise NotFound("listing")
+
+
+def related_listings(listing: Listing, limit: int = 4) -> list[Listing]:
+    """Other public products of the same cooperative or the same origin commune."""
+    stmt = (
+        public_listings()
+        .where(
+            Listing.id != listing.id,
+            or_(
+                Listing.cooperative_id == listing.cooperative_id,
+                Listing.origin_commune_id == listing.origin_commune_id,
+            ),
+        )
+        .options(*card_loader_options())
+        .order_by((Listing.cooperative_id == listing.cooperative_id).desc(), Listing.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def cooperative_for_view(slug: str, viewer: User | None) -> tuple[Cooperative, list[Listing]]:
+    """An approved cooperative's page with its public listings (others: members/PFA only)."""
+    coop = db.session.scalar(
+        select(Cooperative).where(Cooperative.slug == slug).options(joinedload(Cooperative.commune))
+    )
+    if coop is None:
+        raise NotFound("cooperative")
+    if coop.status is not CooperativeStatus.APPROVED and not can_preview(viewer, coop.id):
+        raise NotFound("cooperative")
+    listings = list(
+        db.session.scalars(
+            public_listings()
+            .where(Listing.cooperative_id == coop.id)
+            .options(*card_loader_options())
+            .order_by(Listing.name)
+        ).unique()
+    )
+    return coop, listings
+
+
+@dataclass
+class OriginNode:
+    code: int
+    name: str
+    count: int
+    children: list[OriginNode]
+
+
+def origin_tree() -> list[OriginNode]:
+    """Provinces → communes (current units) with their number of public listings; one query."""
+    commune = aliased(AdminUnit)
+    province = aliased(AdminUnit)
+    rows = db.session.execute(
+        select(province.code, province.name, commune.code, commune.name, func.count(Listing.id))
+        .select_from(Listing)
+        .join(commune, commune.id == Listing.origin_commune_id)
+        .join(province, province.id == commune.province_id)
+        .where(public_listing_clause())
+        .group_by(province.code, province.name, commune.code, commune.name)
+        .order_by(province.name, commune.name)
+    ).all()
+    provinces: dict[int, OriginNode] = {}
+    for p_code, p_name, c_code, c_name, count in rows:
+        node = provinces.setdefault(p_code, OriginNode(p_code, p_name, 0, []))
+        node.children.append(OriginNode(c_code, c_name, count, []))
+        node.count += count
+    return sorted(provinces.values(), key=lambda node: (-node.count, node.name))
+
+
+def sitemap_entries() -> tuple[list[tuple[str, object]], list[str]]:
+    """(slug, last change) of every public listing, and slugs of cooperatives that have one."""
+    listings = db.session.execute(
+        select(Listing.slug, Listing.updated_at, Listing.cooperative_id)
+        .where(public_listing_clause())
+        .order_by(Listing.id)
+    ).all()
+    coop_ids = {row.cooperative_id for row in listings}
+    coops = (
+        db.session.scalars(
+            select(Cooperative.slug).where(Cooperative.id.in_(coop_ids)).order_by(Cooperative.slug)
+        ).all()
+        if coop_ids
+        else []
+    )
+    return [(row.slug, row.updated_at) for row in listings], list(coops)

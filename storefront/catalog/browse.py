@@ -1,0 +1,130 @@
+"""One catalog page: search the index, load the hits for cards, label the facets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AdminUnit, Cooperative, Era, Level, Listing
+from ..search import SearchQuery, search
+from .params import CatalogParams
+from .services import public_listings_by_ids
+
+MAX_COOPERATIVE_FACETS = 12
+
+
+@dataclass
+class FacetValue:
+    value: int
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class CatalogPage:
+    listings: list[Listing]
+    total: int
+    page: int
+    per_page: int
+    suggestion: str | None
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+_UNIT_NAMES: dict[Level, dict[int, str]] = {}
+
+
+def _unit_names(level: Level) -> dict[int, str]:
+    """Current provinces/communes by code, cached per process: reference data is fixed for the
+    pinned vietnam-provinces release, so every server computes the same map."""
+    if level not in _UNIT_NAMES:
+        rows = db.session.execute(
+            select(AdminUnit.code, AdminUnit.name).where(
+                AdminUnit.era == Era.CURRENT, AdminUnit.level == level
+            )
+        ).all()
+        if not rows:
+            return {}
+        _UNIT_NAMES[level] = dict(rows)
+    return _UNIT_NAMES[level]
+
+
+def _facet(counts: dict[int, int], selected: list[int], label) -> list[FacetValue]:
+    return [
+        FacetValue(value, label(value), count, value in selected)
+        for value, count in counts.items()
+        if count or value in selected
+    ]
+
+
+def browse(params: CatalogParams, per_page: int) -> CatalogPage:
+    result = search(
+        SearchQuery(
+            text=params.text,
+            groups=params.groups,
+            stars=params.stars,
+            province_codes=params.province_codes,
+            commune_codes=params.commune_codes,
+            cooperative_ids=params.cooperative_ids,
+            price_min=params.price_min,
+            price_max=params.price_max,
+            sort=params.sort,
+            page=params.page,
+            per_page=per_page,
+        )
+    )
+    page = CatalogPage(
+        listings=public_listings_by_ids(result.ids),
+        total=result.total,
+        page=params.page,
+        per_page=per_page,
+        suggestion=result.suggestion,
+    )
+    facets = result.facets
+    page.facets["group"] = sorted(
+        _facet(facets.get("group", {}), params.groups, str), key=lambda f: f.value
+    )
+    page.facets["stars"] = sorted(
+        _facet(facets.get("stars", {}), params.stars, str), key=lambda f: -f.value
+    )
+    provinces = _unit_names(Level.PROVINCE)
+    page.facets["province"] = sorted(
+        _facet(facets.get("province", {}), params.province_codes, lambda c: provinces.get(c, "?")),
+        key=lambda f: (-f.count, f.label),
+    )
+    if "commune" in facets and (params.province_codes or params.commune_codes):
+        communes = _unit_names(Level.COMMUNE)
+        page.facets["commune"] = sorted(
+            _facet(facets["commune"], params.commune_codes, lambda c: communes.get(c, "?")),
+            key=lambda f: (-f.count, f.label),
+        )
+    coop_counts = dict(
+        sorted(facets.get("cooperative", {}).items(), key=lambda kv: -kv[1])[
+            :MAX_COOPERATIVE_FACETS
+        ]
+    )
+    for coop_id in params.cooperative_ids:
+        coop_counts.setdefault(coop_id, facets.get("cooperative", {}).get(coop_id, 0))
+    names = (
+        dict(
+            db.session.execute(
+                select(Cooperative.id, Cooperative.legal_name).where(
+                    Cooperative.id.in_(coop_counts)
+                )
+            ).all()
+        )
+        if coop_counts
+        else {}
+    )
+    page.facets["cooperative"] = sorted(
+        _facet(coop_counts, params.cooperative_ids, lambda i: names.get(i, "?")),
+        key=lambda f: (-f.count, f.label),
+    )
+    return page

@@ -1,0 +1,94 @@
+"""Parse the catalog's GET parameters into a search query; bad values are dropped, not fatal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import MultiDict
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars")
+MAX_PAGE = 1000
+MAX_PRICE = 1_000_000_000  # đồng
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass
+class CatalogParams:
+    text: str = ""
+    groups: list[int] = field(default_factory=list)
+    stars: list[int] = field(default_factory=list)
+    province_codes: list[int] = field(default_factory=list)
+    commune_codes: list[int] = field(default_factory=list)
+    cooperative_ids: list[int] = field(default_factory=list)
+    price_min: int | None = None
+    price_max: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    ignored: list[str] = field(default_factory=list)  # names of parameters that were invalid
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(
+            self.groups
+            or self.stars
+            or self.province_codes
+            or self.commune_codes
+            or self.cooperative_ids
+            or self.price_min is not None
+            or self.price_max is not None
+        )
+
+
+def _ints(args: MultiDict, name: str, allowed: range | None, ignored: list[str]) -> list[int]:
+    values = []
+    for raw in args.getlist(name)[:50]:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            ignored.append(name)
+            continue
+        if allowed is not None and value not in allowed:
+            ignored.append(name)
+            continue
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def _price(args: MultiDict, name: str, ignored: list[str]) -> int | None:
+    raw = (args.get(name) or "").replace(".", "").replace(",", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > MAX_PRICE:
+        ignored.append(name)
+        return None
+    return int(raw)
+
+
+def parse_catalog_args(args: MultiDict, default_sort: str = "newest") -> CatalogParams:
+    ignored: list[str] = []
+    text = " ".join((args.get("q") or "").split())[:MAX_QUERY_LENGTH]
+    sort = args.get("sort") or ("relevance" if text else default_sort)
+    if sort not in SORTS or (sort == "relevance" and not text):
+        if args.get("sort"):
+            ignored.append("sort")
+        sort = "relevance" if text else default_sort
+    try:
+        page = max(1, min(int(args.get("page", 1)), MAX_PAGE))
+    except (TypeError, ValueError):
+        ignored.append("page")
+        page = 1
+    params = CatalogParams(
+        text=text,
+        groups=_ints(args, "group", range(1, 7), ignored),
+        stars=_ints(args, "stars", range(3, 6), ignored),
+        province_codes=_ints(args, "province", range(1, 1000), ignored),
+        commune_codes=_ints(args, "commune", range(1, 100_000), ignored),
+        cooperative_ids=_ints(args, "coop", None, ignored),
+        price_min=_price(args, "price_min", ignored),
+        price_max=_price(args, "price_max", ignored),
+        sort=sort,
+        page=page,
+        ignored=ignored,
+    )
+    return params

@@ -1,0 +1,26 @@
+"""User-written text to safe HTML: a small Markdown subset, sanitised with nh3."""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "h3", "h4", "a"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown → HTML with only harmless tags; scripts, styles and event handlers never pass."""
+    if not text:
+        return Markup("")
+    html = md.markdown(text, extensions=[], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener ugc",
+    )
+    return Markup(clean)
