@@ -1,0 +1,129 @@
+"""What a search asks for and what it answers: plain dataclasses shared by every engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars")
+MAX_PER_PAGE = 100
+MAX_QUERY_LENGTH = 200  # characters; longer input is cut, not rejected
+
+# Price facet buckets in đồng, lower bound inclusive, upper bound exclusive (None: no bound).
+PRICE_BUCKETS: tuple[tuple[int, int | None], ...] = (
+    (0, 100_000),
+    (100_000, 200_000),
+    (200_000, 500_000),
+    (500_000, None),
+)
+
+FACETS = ("group", "stars", "province", "cooperative", "price")
+
+
+def price_bucket(price: int) -> int:
+    """Index into PRICE_BUCKETS of a price in đồng."""
+    for index, (_low, high) in enumerate(PRICE_BUCKETS):
+        if high is None or price < high:
+            return index
+    return len(PRICE_BUCKETS) - 1
+
+
+def _ints(values: Sequence[int] | None) -> tuple[int, ...]:
+    """Sorted distinct ints: a filter is a set, and a sorted tuple makes it a cache key."""
+    return tuple(sorted({int(v) for v in values or ()}))
+
+
+@dataclass
+class SearchQuery:
+    """A catalog search. Empty text means "every public listing", refined by the filters.
+
+    Filters of one kind are OR-ed (groups=[1, 2] is food or drinks), different kinds AND-ed.
+    """
+
+    text: str = ""  # free text, Vietnamese with or without diacritics
+    groups: Sequence[int] = ()  # OCOP group 1..6 (Listing.ocop_group)
+    stars: Sequence[int] = ()  # 3, 4, 5 (certificate.stars)
+    province_codes: Sequence[int] = ()  # current province code of the origin commune
+    commune_codes: Sequence[int] = ()  # current commune code of the origin
+    cooperative_ids: Sequence[int] = ()
+    price_min: int | None = None  # đồng, on the listing's lowest buyable package price
+    price_max: int | None = None  # inclusive
+    sort: str = "relevance"  # relevance | newest | price_asc | price_desc | stars
+    page: int = 1
+    per_page: int = 24
+
+    def normalized(self) -> SearchQuery:
+        """A copy with clamped paging, a known sort, sorted filter tuples and trimmed text."""
+        return SearchQuery(
+            text=" ".join((self.text or "").split())[:MAX_QUERY_LENGTH],
+            groups=_ints(self.groups),
+            stars=_ints(self.stars),
+            province_codes=_ints(self.province_codes),
+            commune_codes=_ints(self.commune_codes),
+            cooperative_ids=_ints(self.cooperative_ids),
+            price_min=None if self.price_min is None else max(0, int(self.price_min)),
+            price_max=None if self.price_max is None else max(0, int(self.price_max)),
+            sort=self.sort if self.sort in SORTS else "relevance",
+            page=max(1, int(self.page or 1)),
+            per_page=min(MAX_PER_PAGE, max(1, int(self.per_page or 1))),
+        )
+
+    def cache_key(self) -> tuple:
+        """A hashable identity of a normalized query."""
+        return (
+            self.text,
+            tuple(self.groups),
+            tuple(self.stars),
+            tuple(self.province_codes),
+            tuple(self.commune_codes),
+            tuple(self.cooperative_ids),
+            self.price_min,
+            self.price_max,
+            self.sort,
+            self.page,
+            self.per_page,
+        )
+
+
+@dataclass
+class SearchResult:
+    """One page of hits.
+
+    `facets` maps "group", "stars", "province", "cooperative" and "price" (an index into
+    PRICE_BUCKETS) to {value: count}. Each facet counts every match of the text with the
+    *other* filters applied (disjunctive faceting), so ticking "4 stars" still shows how many
+    3- and 5-star listings there are. A "commune" facet is added when the query filters on a
+    province or commune.
+    """
+
+    ids: list[int]  # listing ids of this page, in order
+    total: int  # matching listings on all pages
+    facets: dict[str, dict[int, int]] = field(default_factory=dict)
+    suggestion: str | None = None  # "did you mean" text when a query word is unknown
+    page: int = 1
+    per_page: int = 24
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDocument:
+    """What the index knows about one public listing; built from the database in bulk."""
+
+    listing_id: int
+    name: str
+    product_name: str  # as certified
+    cooperative_id: int
+    cooperative_name: str
+    ocop_group: int
+    stars: int
+    province_code: int  # current province of the origin commune
+    commune_code: int  # current origin commune
+    place_names: tuple[str, ...]  # current and pre-2025 commune, district and province names
+    description: str
+    price: int  # lowest buyable package price, đồng
+    created_at: datetime
+    expires_on: date  # certificate expiry: hits are filtered on it at query time

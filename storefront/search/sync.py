@@ -1,0 +1,175 @@
+"""Keeping the index in step with the database: SQLAlchemy hooks on the Flask-SQLAlchemy session.
+
+A flush records which listings it touched (directly, through a package or photo, or through
+their certificate or cooperative); the commit re-indexes them, so the index follows the
+visibility rule: a revoked certificate, a suspended cooperative, a paused or sold-out listing
+leave the index right after their commit, and come back when they are public again.
+Bulk ORM statements (``session.execute(update(Package)...)``, as a stock decrement at
+checkout) are seen too; raw SQL and Core table statements are not — call index_listings().
+
+Expiry needs no hook: nothing is committed when a certificate passes its date, and searches
+filter on the indexed expiry date.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from itertools import chain
+
+from flask import current_app
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from ..extensions import db
+from ..models import Certificate, Cooperative, Listing, ListingImage, Package
+
+logger = logging.getLogger(__name__)
+
+_INFO_KEY = "search_changes"
+
+# Only these columns of a certificate or cooperative change what the index holds; editing a
+# cooperative's phone number must not re-index its hundreds of listings.
+CERTIFICATE_FIELDS = ("status", "stars", "expires_on", "product_name", "cooperative_id")
+COOPERATIVE_FIELDS = ("status", "legal_name")
+
+
+@dataclass
+class Changes:
+    """What the current transaction touched, resolved to listings after the commit."""
+
+    listing_ids: set[int] = field(default_factory=set)
+    certificate_ids: set[int] = field(default_factory=set)
+    cooperative_ids: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids)
+
+
+def _changes(session: Session) -> Changes:
+    return session.info.setdefault(_INFO_KEY, Changes())
+
+
+def _values(obj: object, attribute: str) -> set[int]:
+    """Old and new values of an attribute, without loading anything from the database."""
+    history = inspect(obj).attrs[attribute].history
+    return {v for v in history.sum() if v is not None}
+
+
+def _changed(obj: object, attributes: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+def after_flush(session: Session, flush_context) -> None:
+    """Record the listings touched by this flush (history is still pre-flush here)."""
+    changes = _changes(session)
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Listing):
+            changes.listing_ids |= _values(obj, "id")
+        elif isinstance(obj, (Package, ListingImage)):
+            changes.listing_ids |= _values(obj, "listing_id")
+        elif isinstance(obj, Certificate):
+            # A new certificate backs no listing until a listing points at it (and that
+            # listing is then dirty itself).
+            if obj not in session.new and _changed(obj, CERTIFICATE_FIELDS):
+                changes.certificate_ids |= _values(obj, "id")
+        elif isinstance(obj, Cooperative):
+            if obj not in session.new and _changed(obj, COOPERATIVE_FIELDS):
+                changes.cooperative_ids |= _values(obj, "id")
+
+
+def on_orm_execute(state: ORMExecuteState) -> None:
+    """Record the rows a bulk ORM UPDATE or DELETE is about to touch.
+
+    Costs one SELECT with the statement's own WHERE, only for statements on the tables
+    search depends on.
+    """
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    entity = mapper.class_ if mapper is not None else None
+    if entity is Listing:
+        column, target = Listing.id, "listing_ids"
+    elif entity in (Package, ListingImage):
+        column, target = entity.listing_id, "listing_ids"
+    elif entity is Certificate:
+        column, target = Certificate.id, "certificate_ids"
+    elif entity is Cooperative:
+        column, target = Cooperative.id, "cooperative_ids"
+    else:
+        return
+    affected = select(column)
+    where = state.statement.whereclause
+    if where is not None:
+        affected = affected.where(where)
+    else:
+        # "Bulk UPDATE by primary key": session.execute(update(Package), [{"id": 1, ...}]).
+        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
+        keys = [row["id"] for row in rows if row and "id" in row]
+        if keys:
+            affected = affected.where(entity.id.in_(keys))
+    values = state.session.execute(affected).scalars()
+    getattr(_changes(state.session), target).update(v for v in values if v is not None)
+
+
+def after_commit(session: Session) -> None:
+    """Re-index what the committed transaction touched. Never raises: the commit is done."""
+    changes = session.info.pop(_INFO_KEY, None)
+    if not changes or not current_app.config.get("SEARCH_AUTO_INDEX", True):
+        return
+    if "search" not in current_app.extensions:  # an app built without search.init_app
+        return
+    try:
+        from . import index_listings
+
+        index_listings(resolve(changes))
+    except Exception:
+        # The database is right and the index may lag: `flask search reindex` repairs it,
+        # and views re-check every hit against the visibility rule meanwhile.
+        logger.exception("search: re-indexing after commit failed")
+
+
+def after_soft_rollback(session: Session, previous_transaction) -> None:
+    """Forget the changes of a rolled-back transaction (not of a rolled-back savepoint)."""
+    if previous_transaction.parent is None:
+        session.info.pop(_INFO_KEY, None)
+
+
+def resolve(changes: Changes) -> set[int]:
+    """The listing ids behind recorded changes, read in a session of their own."""
+    ids = set(changes.listing_ids)
+    if changes.certificate_ids or changes.cooperative_ids:
+        with Session(bind=db.engine) as session:
+            if changes.certificate_ids:
+                ids.update(
+                    session.scalars(
+                        select(Listing.id).where(
+                            Listing.certificate_id.in_(changes.certificate_ids)
+                        )
+                    )
+                )
+            if changes.cooperative_ids:
+                ids.update(
+                    session.scalars(
+                        select(Listing.id).where(
+                            Listing.cooperative_id.in_(changes.cooperative_ids)
+                        )
+                    )
+                )
+    return ids
+
+
+_HOOKS = (
+    ("after_flush", after_flush),
+    ("do_orm_execute", on_orm_execute),
+    ("after_commit", after_commit),
+    ("after_soft_rollback", after_soft_rollback),
+)
+
+
+def install() -> None:
+    """Listen on db.session's sessions (once, however many apps are created)."""
+    for name, hook in _HOOKS:
+        if not event.contains(db.session, name, hook):
+            event.listen(db.session, name, hook)

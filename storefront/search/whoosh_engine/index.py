@@ -1,0 +1,339 @@
+"""The engine object: opens the index, writes under the file lock, reuses one searcher."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from itertools import chain
+from pathlib import Path
+
+from whoosh import index, writing
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
+from whoosh.util.filelock import try_for
+
+from ..query import ListingDocument, SearchQuery, SearchResult
+from .matching import FACET_COLUMNS, Word, plan_query, search_segment
+from .pending import PendingQueue
+from .schema import INDEX_NAME, build_schema, codec, document_fields
+from .segments import LeafData, SegmentColumns
+
+logger = logging.getLogger(__name__)
+
+WRITE_DELAY = 0.05  # seconds between attempts to take the write lock
+DRAIN_CHECK_INTERVAL = 5.0  # seconds between looks at the pending queue from searches
+# Edits allowed between a misspelt word and its correction: one for short words, whose
+# two-edit neighbours are other words altogether ("buoi" → "bup").
+SUGGEST_SHORT_WORD = 4
+
+Loader = Callable[[set[int]], dict[int, ListingDocument]]
+
+
+class WhooshSearchIndex:
+    """A Whoosh index of public listings in one directory, safe for several processes.
+
+    Writes take Whoosh's file lock with a timeout and, failing that, go to the pending queue.
+    Reads reuse one searcher per process until the index changes.
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike, *, write_timeout: float = 2.0, cache_size: int = 256
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.write_timeout = write_timeout
+        self.pending = PendingQueue(self.directory / "pending")
+        self._ix = self._open_or_create()
+        # Reading state, per process: one searcher and its segments' data.
+        self._read_lock = threading.RLock()
+        self._pid = os.getpid()
+        self._searcher = None
+        self._generation = -1
+        self._leaves: list[LeafData] = []
+        self._columns: dict[str, SegmentColumns] = {}  # by segment id
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()
+        self._correctors: dict[str, object] = {}
+        self._next_drain_check = 0.0
+
+    def _open_or_create(self) -> index.FileIndex:
+        """Open the index, creating it under the write lock when it does not exist yet.
+
+        Creating an index deletes any files of that name, so two workers starting on an
+        empty folder must not both create it: the second would wipe the first one's writes.
+        """
+        path = str(self.directory)
+        if not index.exists_in(path, indexname=INDEX_NAME):
+            storage = FileStorage(path)
+            lock = storage.lock(f"{INDEX_NAME}_WRITELOCK")  # the lock every writer takes
+            if not try_for(lock.acquire, timeout=30.0, delay=WRITE_DELAY):
+                raise LockError(f"search index {path} stays locked")
+            try:
+                if not index.exists_in(path, indexname=INDEX_NAME):
+                    storage.create_index(build_schema(), indexname=INDEX_NAME)
+            finally:
+                lock.release()
+        return index.open_dir(path, indexname=INDEX_NAME)
+
+    # writing -------------------------------------------------------------------------------
+
+    def _writer(self, timeout: float, **options):
+        """A writer holding the index's file lock; LockError if it is not free in time."""
+        return self._ix.writer(timeout=timeout, delay=WRITE_DELAY, codec=codec(), **options)
+
+    def apply(self, listing_ids: Iterable[int], load: Loader, timeout: float | None = None) -> bool:
+        """Bring these listings (and any queued ones) in line with the database.
+
+        `load` is called with the write lock held, so that of two processes updating the same
+        listing the later one reads the later state. Returns False when the lock could not be
+        taken in time: the ids are queued for the next writer instead.
+        """
+        ids = {int(i) for i in listing_ids}
+        try:
+            writer = self._writer(self.write_timeout if timeout is None else timeout)
+        except LockError:
+            self.pending.push(ids)
+            logger.warning("search: index busy, %d listing update(s) queued", len(ids))
+            return False
+        try:
+            claimed, queued = self.pending.claim()
+            ids |= queued
+            documents = load(ids) if ids else {}
+            for listing_id in sorted(ids):
+                document = documents.get(listing_id)
+                if document is None:
+                    writer.delete_by_term("id", str(listing_id))
+                else:
+                    writer.update_document(**document_fields(document))
+            writer.commit()
+        except BaseException:
+            _cancel(writer)
+            self.pending.push(ids)  # claimed files stay too; a retry re-reads the database
+            raise
+        self.pending.done(claimed)
+        return True
+
+    def remove(self, listing_ids: Iterable[int], timeout: float | None = None) -> bool:
+        """Delete these listings from the index whatever the database says.
+
+        When the lock is busy they are queued, and the queue re-reads the database: a listing
+        removed that way stays out only if it is not public.
+        """
+        ids = {int(i) for i in listing_ids}
+        if not ids:
+            return True
+        try:
+            writer = self._writer(self.write_timeout if timeout is None else timeout)
+        except LockError:
+            self.pending.push(ids)
+            return False
+        try:
+            for listing_id in sorted(ids):
+                writer.delete_by_term("id", str(listing_id))
+            writer.commit()
+        except BaseException:
+            _cancel(writer)
+            raise
+        return True
+
+    def rebuild(
+        self,
+        batches: Iterable[Sequence[ListingDocument]],
+        progress: Callable[[int], None] | None = None,
+        timeout: float = 60.0,
+    ) -> int:
+        """Replace the whole index with these documents, atomically for readers.
+
+        Queued updates older than the rebuild are covered by it (their files are dropped);
+        updates committed while it runs are queued by their writers and need a drain after.
+        """
+        writer = self._writer(timeout, limitmb=256)
+        count = 0
+        try:
+            claimed, _ = self.pending.claim()
+            for batch in batches:
+                for document in batch:
+                    writer.add_document(**document_fields(document))
+                count += len(batch)
+                if progress is not None:
+                    progress(len(batch))
+            writer.commit(mergetype=writing.CLEAR)
+        except BaseException:
+            _cancel(writer)
+            raise
+        self.pending.done(claimed)
+        return count
+
+    def drain(self, load: Loader, timeout: float = 0.0) -> bool:
+        """Apply queued updates now if the lock is free (they are otherwise applied by the
+        next write). Returns True when nothing is left waiting."""
+        if not self.pending.files():
+            return True
+        return self.apply((), load, timeout=timeout)
+
+    def drain_if_due(self, load: Loader) -> None:
+        """Apply queued updates if some wait and the lock is free, at most every few seconds.
+
+        Called on searches, so queued updates do not wait for the next write when the shop
+        is quiet; the check is a directory listing, the drain a non-blocking lock attempt.
+        """
+        now = time.monotonic()
+        if now < self._next_drain_check:
+            return
+        self._next_drain_check = now + DRAIN_CHECK_INTERVAL
+        try:
+            self.drain(load, timeout=0.0)
+        except Exception:
+            logger.exception("search: draining queued updates failed")
+
+    def optimize(self) -> None:
+        """Merge every segment into one (fastest reads; run after a bulk load)."""
+        writer = self._writer(self.write_timeout)
+        writer.commit(optimize=True)
+
+    # reading -------------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """The latest committed generation of the index (a directory listing, no file reads)."""
+        return self._ix.latest_generation()
+
+    def _refresh(self) -> None:
+        """Reopen the searcher when the index changed since it was opened (or after a fork).
+
+        Whoosh's own Searcher.refresh() is not used: in Whoosh-Reloaded 2.7.5 it reuses
+        segment readers by segment id, so it keeps serving documents deleted after the
+        searcher was opened, and after a merge serves old and new segments both.
+        """
+        generation = self._ix.latest_generation()
+        if (
+            self._searcher is not None
+            and generation == self._generation
+            and os.getpid() == self._pid
+        ):
+            return
+        if self._searcher is not None and os.getpid() == self._pid:
+            self._searcher.close()
+        self._pid = os.getpid()
+        self._searcher = self._ix.searcher()
+        # The generation seen before opening: if a commit slipped in between, the next
+        # search reopens once more (an empty index's reader has no generation of its own).
+        self._generation = generation
+        leaves, kept = [], {}
+        for reader, _offset in self._searcher.reader().leaf_readers():
+            if reader.doc_count_all() == 0:
+                continue
+            segment_id = reader.segment().segment_id()
+            columns = self._columns.get(segment_id) or SegmentColumns(reader)
+            kept[segment_id] = columns
+            leaves.append(LeafData(reader, columns))
+        self._leaves, self._columns = leaves, kept
+        self._cache.clear()
+        self._correctors.clear()
+
+    def search(self, query: SearchQuery, today: date) -> SearchResult:
+        """One page of public listings matching `query`, with facets and a suggestion."""
+        query = query.normalized()
+        with self._read_lock:
+            self._refresh()
+            key = (today, query.cache_key())
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return _copy(cached)
+            result = self._search(query, today)
+            if self._cache_size:
+                self._cache[key] = result
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            return _copy(result)
+
+    def _search(self, query: SearchQuery, today: date) -> SearchResult:
+        plan = plan_query(query.text)
+        limit = query.page * query.per_page
+        known = [False] * len(plan)
+        total, tops = 0, []
+        facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
+        for leaf in self._leaves:
+            hits = search_segment(leaf, plan, query, today, limit, known)
+            total += hits.total
+            tops.append(hits.top)
+            for facet, counts in hits.facets.items():
+                facets.setdefault(facet, Counter()).update(counts)
+        # Every key ends with the negated listing id, unique across segments.
+        top = heapq.nsmallest(limit, chain.from_iterable(tops))
+        start = (query.page - 1) * query.per_page
+        ids = [-key[-1] for key in top[start:]]
+        suggestion = self._suggest(plan, known) if plan and not all(known) else None
+        return SearchResult(
+            ids=ids,
+            total=total,
+            facets={name: dict(counts) for name, counts in facets.items()},
+            suggestion=suggestion,
+            page=query.page,
+            per_page=query.per_page,
+        )
+
+    def _suggest(self, plan: list[Word], known: list[bool]) -> str | None:
+        """The query with each unknown word replaced by the closest indexed word, if any.
+
+        Corrections come from the words of names, then origins, then product names, closest
+        first and then most frequent, and are written without diacritics.
+        """
+        corrected, changed = [], False
+        for word, is_known in zip(plan, known):
+            replacement = None if is_known else self._correct(word.term.folded)
+            corrected.append(replacement or word.term.surface)
+            changed |= replacement is not None
+        return " ".join(corrected) if changed else None
+
+    def _correct(self, folded: str) -> str | None:
+        maxdist = 1 if len(folded) <= SUGGEST_SHORT_WORD else 2
+        for fieldname in ("name", "place", "product"):
+            corrector = self._correctors.get(fieldname)
+            if corrector is None:
+                corrector = self._correctors[fieldname] = self._searcher.corrector(fieldname)
+            found = corrector.suggest(folded, limit=1, maxdist=maxdist, prefix=1)
+            if found:
+                return found[0]
+        return None
+
+    def doc_count(self) -> int:
+        with self._read_lock:
+            self._refresh()
+            return self._searcher.doc_count()
+
+    def indexed_ids(self) -> set[int]:
+        """Listing ids currently in the index (for tests and `flask search status`)."""
+        with self._read_lock:
+            self._refresh()
+            return {leaf.columns.listing_id[d] for leaf in self._leaves for d in leaf.live}
+
+    def close(self) -> None:
+        with self._read_lock:
+            if self._searcher is not None and os.getpid() == self._pid:
+                self._searcher.close()
+            self._searcher, self._leaves, self._columns = None, [], {}
+            self._cache.clear()
+
+
+def _cancel(writer) -> None:
+    """Release the lock of a failed writer; a second failure must not hide the first."""
+    try:
+        writer.cancel()
+    except Exception:
+        logger.exception("search: could not cancel the index writer")
+
+
+def _copy(result: SearchResult) -> SearchResult:
+    """A copy the caller may change without touching the cached one."""
+    return replace(
+        result, ids=list(result.ids), facets={k: dict(v) for k, v in result.facets.items()}
+    )
+

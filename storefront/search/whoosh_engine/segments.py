@@ -1,0 +1,149 @@
+"""One index segment as searches use it: its record column as tuples, its postings as sets."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from datetime import date
+from functools import cached_property
+from itertools import accumulate
+from operator import neg
+
+from whoosh.matching.wrappers import FilterMatcher
+
+from ..query import price_bucket
+from .schema import RECORD, RECORD_FIELDS
+
+Column = tuple[str, bool]  # (record field, negated): sort keys compare smallest first
+TIEBREAK: Column = ("listing_id", True)  # ends every sort: unique across segments
+
+_EMPTY: frozenset[int] = frozenset()
+
+
+class SegmentColumns:
+    """The record column of one index segment as tuples indexed by document number.
+
+    Segments never change once written (deletions are kept beside them), so this is read
+    once per segment and process, and kept until a merge replaces the segment.
+    """
+
+    # One value per document number, in RECORD order.
+    listing_id: tuple[int, ...]
+    province: tuple[int, ...]
+    commune: tuple[int, ...]
+    cooperative: tuple[int, ...]
+    price: tuple[int, ...]  # đồng
+    created: tuple[int, ...]  # epoch seconds
+    expires: tuple[int, ...]  # date ordinal
+    group: tuple[int, ...]
+    stars: tuple[int, ...]
+    name_words: tuple[int, ...]
+
+    def __init__(self, reader) -> None:
+        self.size = reader.doc_count_all()
+        raw = b"".join(reader.column_reader("record", translate=False))
+        values = list(zip(*RECORD.iter_unpack(raw))) or [()] * len(RECORD_FIELDS)
+        for name, column in zip(RECORD_FIELDS, values, strict=True):
+            setattr(self, name, column)
+        self.price_bucket = tuple(map(price_bucket, self.price))
+        self.all_docs = frozenset(range(self.size))
+        self._expired: tuple[date, frozenset[int]] | None = None
+        self._by_value: dict[str, dict[int, frozenset[int]]] = {}
+        self._by_price: tuple[list[int], list[int]] | None = None
+        self._presorted: dict[tuple, tuple[list[int], list[int]]] = {}
+
+    def presorted(self, columns: tuple[Column, ...]) -> tuple[list[int], list[int]]:
+        """Every document in the order of `columns` then the listing id, and each one's rank.
+
+        Sorted once per segment and order, on first use."""
+        found = self._presorted.get(columns)
+        if found is None:
+            docs = range(self.size)
+            keyed = list(zip(*(column_values(self, c, docs) for c in (*columns, TIEBREAK))))
+            order = sorted(docs, key=keyed.__getitem__)
+            rank = [0] * self.size
+            for position, docnum in enumerate(order):
+                rank[docnum] = position
+            found = self._presorted[columns] = (order, rank)
+        return found
+
+    def expired(self, today: date) -> frozenset[int]:
+        """Documents whose certificate expired before `today` (usually none)."""
+        if self._expired is None or self._expired[0] != today:
+            day = today.toordinal()
+            self._expired = (today, frozenset(d for d, e in enumerate(self.expires) if e < day))
+        return self._expired[1]
+
+    def with_values(self, column: str, values: Iterable[int]) -> set[int]:
+        """Documents whose `column` is one of `values`."""
+        by_value = self._by_value.get(column)
+        if by_value is None:
+            groups: dict[int, list[int]] = {}
+            for docnum, value in enumerate(getattr(self, column)):
+                groups.setdefault(value, []).append(docnum)
+            by_value = {value: frozenset(docs) for value, docs in groups.items()}
+            self._by_value[column] = by_value
+        return set().union(*(by_value.get(v, _EMPTY) for v in values))
+
+    def priced(self, low: int | None, high: int | None) -> set[int]:
+        """Documents with low <= price <= high."""
+        if self._by_price is None:
+            order = sorted(range(self.size), key=self.price.__getitem__)
+            self._by_price = (order, [self.price[d] for d in order])
+        order, prices = self._by_price
+        start = 0 if low is None else bisect_left(prices, low)
+        stop = len(prices) if high is None else bisect_right(prices, high)
+        return set(order[start:stop])
+
+
+class LeafData:
+    """One segment as the current searcher sees it: reader, columns and deleted documents."""
+
+    def __init__(self, reader, columns: SegmentColumns) -> None:
+        self.reader = reader
+        self.columns = columns
+        self.deleted = reader.deleted_docs_set if reader.has_deletions() else _EMPTY
+
+    @cached_property
+    def live(self) -> frozenset[int]:
+        """Every document not deleted (needed by searches without text only)."""
+        return self.columns.all_docs - self.deleted if self.deleted else self.columns.all_docs
+
+    def postings(self, fieldname: str, text: str) -> frozenset[int] | set[int]:
+        """Documents (deleted ones included) holding `text` in `fieldname`."""
+        reader = self.reader
+        if (fieldname, text) not in reader:
+            return _EMPTY
+        matcher = reader.postings(fieldname, text)
+        if isinstance(matcher, FilterMatcher):  # deletions: subtracted by the caller, from a set
+            matcher = matcher.child
+        return all_ids(matcher)
+
+
+def all_ids(matcher) -> set[int]:
+    """Every document id of a fresh leaf matcher.
+
+    Whoosh's generic all_ids() makes three method calls per posting. This reads the standard
+    codec's blocks whole (a block holds the gaps between ids, hence the accumulate), about
+    twice as fast on long posting lists; any other matcher falls back to the public method.
+    """
+    try:
+        ids: set[int] = set()
+        while not matcher._atend:
+            if matcher._data is None:
+                matcher._read_data()
+            block_ids = matcher._data[0]
+            ids.update(block_ids if matcher._byteids else accumulate(block_ids))
+            if matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
+        return ids
+    except AttributeError:
+        return set(matcher.all_ids())
+
+
+def column_values(columns: SegmentColumns, column: Column, docs: Iterable[int]) -> Iterator[int]:
+    """The key values of `column` for `docs`, negated when the column sorts descending."""
+    values = map(getattr(columns, column[0]).__getitem__, docs)
+    return map(neg, values) if column[1] else values
+
