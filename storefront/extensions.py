@@ -1,6 +1,9 @@
 """Flask extensions, created unbound; create_app() binds them."""
 
+from flask import current_app, request
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +30,20 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Per-IP by default; routes add per-account keys. Storage comes from RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _view_has_no_limit() -> bool:
+    """Skip Flask-Limiter's per-request work for views that carry no @limiter.limit.
+
+    The shop sets no default or application-wide limits, only per-view ones (log-in,
+    password reset, ...), so every other page has nothing to check; the bookkeeping
+    alone cost about 60 µs of a 250 µs bare page. If default, application or
+    blueprint-wide limits are ever configured, remove this filter.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    # Flask-Limiter marks the views it wraps; functools.wraps carries the mark outwards.
+    # (The tests of the log-in limits fail if a Flask-Limiter release renames the mark.)
+    return not hasattr(view, "__wrapper-limiter-instance")

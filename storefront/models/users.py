@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -50,6 +51,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_pfa_staff(self) -> bool:
         return self.role in (Role.PFA, Role.ADMIN)
+
+    @property
+    def password_fingerprint(self) -> str:
+        """A short digest of the password hash: it changes whenever the password does.
+
+        Reset tokens and login sessions carry it, so a password change voids both.
+        The hash is salted, so the digest says nothing about the password itself.
+        """
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        # Flask-Login stores this in the session and the remember-me cookie.
+        return f"{self.id}:{self.password_fingerprint}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")

@@ -1,0 +1,60 @@
+"""A real browser registers through the form, lands logged in, and logs out (Chromium)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storefront.models import User
+
+
+@pytest.mark.browser
+def test_register_land_logged_in_and_log_out(page, db, artifacts_dir):
+    page.goto("/account/login")
+    page.locator("a[href^='/account/register']").click()
+    page.wait_for_url("**/account/register**")
+
+    page.locator("#name").fill("Nguyễn Thị Lan")
+    page.locator("#email").fill("lan@example.vn")
+    page.locator("#password").fill("mật khẩu đủ dài")
+    page.locator("#password_again").fill("mật khẩu đủ dài")
+    page.screenshot(path=str(artifacts_dir / "register-390.png"), full_page=True)
+    page.locator("form.form button[type=submit]").click()
+
+    # Landed on the account page, logged in, and the page fits a phone's width.
+    page.wait_for_url("**/account/")
+    assert page.locator("h1").first.inner_text() != ""
+    assert page.locator(".account-menu__email").inner_text() == "lan@example.vn"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifacts_dir / "account-390.png"), full_page=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(User.email)) == "lan@example.vn"
+
+    # Log out through the account menu (a POST form with its CSRF token).
+    page.locator("details.account-menu summary").click()
+    page.locator("form.logout-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("a[href='/account/login']").first.is_visible()
+    page.goto("/account/")
+    assert "/account/login" in page.url  # the account page wants a login again
+
+
+@pytest.mark.browser
+def test_commune_list_fills_when_a_province_is_chosen(page, make):
+    user = make.user(email="lan@example.vn")
+    page.goto("/account/login")
+    page.locator("#email").fill(user.email)
+    page.locator("#password").fill("correct horse battery")
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/")
+
+    page.goto("/account/addresses/new")
+    assert not page.locator("[name=show_communes]").is_visible()  # JavaScript replaces the button
+    page.locator("#province").select_option("24")  # Bắc Ninh
+    page.wait_for_function("document.querySelector('#commune').options.length > 1")
+    page.locator("#commune").select_option(label="Xã Lục Ngạn")
+    page.locator("#phone").fill("0912 345 678")
+    page.locator("#street").fill("Thôn Kim Sơn")
+    page.locator("[name=save]").click()
+    page.wait_for_url("**/account/#addresses")
+    assert page.get_by_text("Thôn Kim Sơn, Xã Lục Ngạn").first.is_visible()
