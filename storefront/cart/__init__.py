@@ -1,7 +1,7 @@
-"""The cart blueprint."""
+"""The cart blueprint; `flask cart ...` commands."""
 
 from flask import Blueprint
 
-bp = Blueprint("cart", __name__)
+bp = Blueprint("cart", __name__, cli_group="cart")
 
-from . import routes  # noqa: E402,F401
+from . import commands, routes  # noqa: E402,F401

@@ -131,6 +131,9 @@ class OrderLine(db.Model):
     certificate_number: Mapped[str] = mapped_column(String(80))
     stars: Mapped[int]
     origin: Mapped[str] = mapped_column(String(400))
+    # Units taken off the package's stock (fewer than `quantity` for a pre-order): exactly
+    # what a cancellation gives back.
+    stock_taken: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
@@ -156,6 +159,8 @@ class Payment(TimestampMixin, db.Model):
     provider_payment_id: Mapped[str | None] = mapped_column(String(255))
     provider_refund_id: Mapped[str | None] = mapped_column(String(255))
     failure_reason: Mapped[str] = mapped_column(Text, default="")
+    # When the provider's checkout page stops taking this payment (card attempts only).
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     order: Mapped[Order] = relationship(back_populates="payments")
 

@@ -1,0 +1,45 @@
+"""Units of work that read, then write: start them as writers, and end them before the network."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+
+def begin_write(session: Session | None = None) -> None:
+    """Open the current unit of work as a writer (call it before the unit's first query).
+
+    SQLite: a plain BEGIN starts as a reader, and a reader that later writes while another
+    connection is writing fails at once with "database is locked" (waiting would deadlock, so
+    the busy timeout does not apply). BEGIN IMMEDIATE takes the write lock up front, so
+    concurrent placements queue on the busy timeout instead, one after the other.
+    PostgreSQL: nothing to do; the guarded UPDATEs and their row locks serialise what matters
+    under READ COMMITTED.
+    """
+    session = session or db.session
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    # pysqlite runs earlier SELECTs outside a transaction; once it has begun one (after a
+    # write), this connection already holds the write lock and is the writer.
+    if not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def end_read(session: Session | None = None) -> None:
+    """End a read-only transaction, so that no transaction stays open across a network call."""
+    session = session or db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
+    session.rollback()
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every datetime the shop stores is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
