@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TimestampMixin, str_enum
+from .base import TimestampMixin, str_enum, utcnow
 
 if TYPE_CHECKING:
     from .catalog import Listing
@@ -76,3 +76,25 @@ class Certificate(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.number} {self.stars}★ {self.status.value}>"
+
+
+class CertificateReminder(db.Model):
+    """An expiry reminder claimed for a certificate: at most one per (certificate, days before).
+
+    The row is committed before the e-mail goes out (no network inside a transaction), so
+    the unique key is what keeps two overlapping cron runs from both sending it.
+    `sent_at` stays empty until the send succeeded; see storefront.certificates.
+    """
+
+    __tablename__ = "certificate_reminders"
+    __table_args__ = (
+        UniqueConstraint("certificate_id", "days_before", name="uq_certificate_reminders_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique key (certificate_id, days_before) also serves lookups by certificate.
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"))
+    days_before: Mapped[int]  # 60 or 30
+    expires_on: Mapped[date]  # the expiry the reminder was about
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
