@@ -124,15 +124,6 @@ def form_error(message: str) -> str:
     return gettext(message)
 
 
-def cart_count() -> int:
-    """Number of items in the visitor's cart, for the header badge.
-
-    Returns 0 for now: the cart issue fills it in (it must stay cheap — one query at most,
-    since every page calls it).
-    """
-    return 0
-
-
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(format_number, "number")
@@ -144,7 +135,6 @@ def init_app(app: Flask) -> None:
         availability_label,
         lang_switch_url,
         form_error,
-        cart_count,
     ):
         app.add_template_global(helper)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -11,6 +13,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+@lru_cache(maxsize=2048)
 def render_markdown(text: str | None) -> Markup:
     """Markdown → HTML with only harmless tags; scripts, styles and event handlers never pass."""
     if not text:

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from functools import lru_cache
+
+from sqlalchemy import BindParameter, ColumnElement, Date, Select, and_, bindparam, exists, or_, select
 
 from .extensions import db
 from .models import (
@@ -28,14 +30,14 @@ def shop_today(now: datetime | None = None) -> date:
     return (now or datetime.now(SHOP_TZ)).astimezone(SHOP_TZ).date()
 
 
-def public_listing_clause(today: date | None = None) -> ColumnElement[bool]:
+def public_listing_clause(today: date | BindParameter | None = None) -> ColumnElement[bool]:
     """A WHERE clause true exactly for public listings.
 
     Public while: the cooperative is approved, the certificate is verified and not expired
     (expiry is derived from the date), the listing is active, and at least one package is in
     stock or on pre-order.
     """
-    today = today or shop_today()
+    today = today if today is not None else shop_today()
     return and_(
         Listing.status == ListingStatus.ACTIVE,
         exists().where(
@@ -60,13 +62,23 @@ def public_listings(today: date | None = None) -> Select[tuple[Listing]]:
     return select(Listing).where(public_listing_clause(today))
 
 
+@lru_cache(maxsize=1)
+def _public_ids_statement() -> Select[tuple[int]]:
+    # Built once with bound parameters: SQLAlchemy then reuses its compiled form instead of
+    # re-deriving a cache key for a fresh statement tree on every catalog page.
+    return select(Listing.id).where(
+        Listing.id.in_(bindparam("ids", expanding=True)),
+        public_listing_clause(bindparam("today", type_=Date)),
+    )
+
+
 def public_listing_ids(ids: Iterable[int], today: date | None = None) -> set[int]:
     """Those of `ids` that are public now (one query), e.g. to re-check search hits or a cart."""
     ids = list(ids)
     if not ids:
         return set()
     rows = db.session.scalars(
-        select(Listing.id).where(Listing.id.in_(ids), public_listing_clause(today))
+        _public_ids_statement(), {"ids": ids, "today": today or shop_today()}
     )
     return set(rows)
 

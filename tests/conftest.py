@@ -14,6 +14,7 @@ from sqlalchemy import event, text
 from storefront import create_app
 from storefront.extensions import db as _db
 from storefront.locations import admin_units_loaded, load_admin_units
+from storefront.search import reindex_all
 
 from . import factories
 
@@ -73,6 +74,8 @@ def app(_app):
         _db.session.remove()
         _empty_tables()
         _db.session.remove()
+        # Emptying tables bypasses the ORM's commit hooks: bring the index back in line too.
+        reindex_all()
 
 
 @pytest.fixture

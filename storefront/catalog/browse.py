@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AdminUnit, Cooperative, Era, Level, Listing
+from ..models import AdminUnit, Cooperative, Era, Level
 from ..search import SearchQuery, search
 from .params import CatalogParams
-from .services import public_listings_by_ids
+from .cards import ListingCard, public_cards
 
 MAX_COOPERATIVE_FACETS = 12
 
@@ -26,16 +27,23 @@ class FacetValue:
 
 @dataclass
 class CatalogPage:
-    listings: list[Listing]
+    cards: list[ListingCard]
     total: int
     page: int
     per_page: int
     suggestion: str | None
-    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    params: CatalogParams
+    raw_facets: dict[str, dict[int, int]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
+
+    @cached_property
+    def facets(self) -> dict[str, list[FacetValue]]:
+        """Facet values with their labels; computed only when the facets are rendered (a cached
+        page fragment never asks, and so never runs the label query)."""
+        return label_facets(self.raw_facets, self.params)
 
 
 _UNIT_NAMES: dict[Level, dict[int, str]] = {}
@@ -80,28 +88,33 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
             per_page=per_page,
         )
     )
-    page = CatalogPage(
-        listings=public_listings_by_ids(result.ids),
+    return CatalogPage(
+        cards=public_cards(result.ids),
         total=result.total,
         page=params.page,
         per_page=per_page,
         suggestion=result.suggestion,
+        params=params,
+        raw_facets=result.facets,
     )
-    facets = result.facets
-    page.facets["group"] = sorted(
+
+
+def label_facets(facets: dict[str, dict[int, int]], params: CatalogParams) -> dict:
+    labelled: dict[str, list[FacetValue]] = {}
+    labelled["group"] = sorted(
         _facet(facets.get("group", {}), params.groups, str), key=lambda f: f.value
     )
-    page.facets["stars"] = sorted(
+    labelled["stars"] = sorted(
         _facet(facets.get("stars", {}), params.stars, str), key=lambda f: -f.value
     )
     provinces = _unit_names(Level.PROVINCE)
-    page.facets["province"] = sorted(
+    labelled["province"] = sorted(
         _facet(facets.get("province", {}), params.province_codes, lambda c: provinces.get(c, "?")),
         key=lambda f: (-f.count, f.label),
     )
     if "commune" in facets and (params.province_codes or params.commune_codes):
         communes = _unit_names(Level.COMMUNE)
-        page.facets["commune"] = sorted(
+        labelled["commune"] = sorted(
             _facet(facets["commune"], params.commune_codes, lambda c: communes.get(c, "?")),
             key=lambda f: (-f.count, f.label),
         )
@@ -123,8 +136,14 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
         if coop_counts
         else {}
     )
-    page.facets["cooperative"] = sorted(
+    labelled["cooperative"] = sorted(
         _facet(coop_counts, params.cooperative_ids, lambda i: names.get(i, "?")),
         key=lambda f: (-f.count, f.label),
     )
-    return page
+    return labelled
+
+
+def newest_cards(limit: int) -> tuple[list[ListingCard], int]:
+    """The newest public listings' cards and how many public listings there are."""
+    result = search(SearchQuery(sort="newest", per_page=limit))
+    return public_cards(result.ids), result.total

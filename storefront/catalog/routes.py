@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from flask import Response, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
+
+from ..visibility import shop_today
 
 from . import bp
 from .params import parse_catalog_args
 from .services import (
     cooperative_for_view,
-    count_public_listings,
     listing_for_view,
-    newest_public_listings,
     origin_tree,
-    related_listings,
+    related_cards,
     sitemap_entries,
 )
 
 
 @bp.get("/")
 def home():
-    return render_template(
-        "catalog/home.html",
-        listings=newest_public_listings(12),
-        public_count=count_public_listings(),
-    )
+    from .browse import newest_cards
+
+    cards, total = newest_cards(12)
+    return render_template("catalog/home.html", listings=cards, public_count=total)
 
 
 @bp.get("/products")
@@ -42,13 +42,28 @@ def _catalog_page(endpoint: str):
 
     params = parse_catalog_args(request.args)
     page = browse(params, per_page=current_app.config["CATALOG_PAGE_SIZE"])
-    return render_template("catalog/products.html", params=params, page=page, endpoint=endpoint)
+    # The page body is a function of these alone; the catalog version is part of the cache.
+    fragment_key = (
+        endpoint,
+        str(get_locale()),
+        tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")),
+        shop_today(),
+        page.total,
+        tuple(card.listing_id for card in page.cards),
+    )
+    return render_template(
+        "catalog/products.html",
+        params=params,
+        page=page,
+        endpoint=endpoint,
+        fragment_key=fragment_key,
+    )
 
 
 @bp.get("/products/<slug>")
 def product(slug: str):
     view = listing_for_view(slug, current_user)
-    related = [] if view.preview else related_listings(view.listing)
+    related = [] if view.preview else related_cards(view.listing)
     return render_template(
         "catalog/product.html", listing=view.listing, preview=view.preview, related=related
     )
@@ -85,9 +100,3 @@ def robots():
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
-
-@bp.get("/verify/<path:number>")
-def verify(number: str):
-    from flask import abort
-
-    abort(404)  # the PFA issue builds public certificate verification

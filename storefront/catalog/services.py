@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..cooperatives import can_preview
@@ -37,16 +37,6 @@ def detail_loader_options():
     )
 
 
-def newest_public_listings(limit: int = 12) -> list[Listing]:
-    stmt = (
-        public_listings()
-        .options(*card_loader_options())
-        .order_by(Listing.created_at.desc(), Listing.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt).unique())
-
-
 def public_listings_by_ids(ids: list[int]) -> list[Listing]:
     """Load listings for cards in the order of `ids`, dropping any that are not public now.
 
@@ -57,10 +47,6 @@ def public_listings_by_ids(ids: list[int]) -> list[Listing]:
     stmt = public_listings().where(Listing.id.in_(ids)).options(*card_loader_options())
     by_id = {listing.id: listing for listing in db.session.scalars(stmt).unique()}
     return [by_id[i] for i in ids if i in by_id]
-
-
-def count_public_listings() -> int:
-    return db.session.scalar(select(func.count()).select_from(public_listings().subquery()))
 
 
 @dataclass
@@ -84,22 +70,21 @@ def listing_for_view(slug: str, viewer: User | None) -> ListingView:
     raise NotFound("listing")
 
 
-def related_listings(listing: Listing, limit: int = 4) -> list[Listing]:
-    """Other public products of the same cooperative or the same origin commune."""
-    stmt = (
-        public_listings()
-        .where(
-            Listing.id != listing.id,
-            or_(
-                Listing.cooperative_id == listing.cooperative_id,
-                Listing.origin_commune_id == listing.origin_commune_id,
-            ),
-        )
-        .options(*card_loader_options())
-        .order_by((Listing.cooperative_id == listing.cooperative_id).desc(), Listing.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt).unique())
+def related_cards(listing: Listing, limit: int = 4) -> list:
+    """Other public products of the same cooperative, then of the same origin commune.
+
+    Asked of the search index (cached) rather than the database; public_cards re-checks them.
+    """
+    from ..search import SearchQuery, search
+    from .cards import public_cards
+
+    ids: list[int] = []
+    for query in (
+        SearchQuery(cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1),
+        SearchQuery(commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1),
+    ):
+        ids += [i for i in search(query).ids if i != listing.id and i not in ids]
+    return public_cards(ids[:limit])
 
 
 def cooperative_for_view(slug: str, viewer: User | None) -> tuple[Cooperative, list[Listing]]:

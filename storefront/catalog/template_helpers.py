@@ -8,6 +8,7 @@ from flask_babel import format_date, get_locale
 
 from ..markup import render_markdown
 from . import bp
+from .cards import as_card, cached_fragment, render_card, store_fragment
 from .seo import product_jsonld
 
 
@@ -21,3 +22,7 @@ def date_vn(value: date | None) -> str:
 
 bp.add_app_template_filter(render_markdown, "markdown")
 bp.add_app_template_global(product_jsonld, "product_jsonld")
+bp.add_app_template_global(as_card, "as_card")
+bp.add_app_template_global(render_card, "render_card")
+bp.add_app_template_global(cached_fragment, "cached_fragment")
+bp.add_app_template_global(store_fragment, "store_fragment")

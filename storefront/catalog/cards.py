@@ -1,0 +1,147 @@
+"""Product cards: plain, hashable snapshots of what a card shows, cached per catalog version.
+
+A catalog page shows 24 cards; building them from ORM rows costs several queries and most of
+the page's time. Cards change only when a listing, its packages, photos, certificate or
+cooperative change, and every such commit re-indexes the listing, which moves the search
+index to a new generation. That generation is the catalog version: a card cached under it is
+current, and every worker on the machine sees the same version. Whether a card may be shown
+at all is still asked of the database on every request (visibility.public_listing_ids).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import current_app, get_template_attribute
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from ..models import Listing
+from ..visibility import public_listing_ids
+
+MAX_CARDS = 20_000
+MAX_RENDERED = 5_000
+MAX_FRAGMENTS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class ListingCard:
+    listing_id: int
+    slug: str
+    name: str
+    stars: int | None
+    price: int | None  # đồng: the lowest price a buyer can take
+    price_varies: bool  # other packages cost more: shown as "from …"
+    availability: str  # "in_stock" | "preorder" | "sold_out"
+    commune: str  # "Xã Lục Ngạn"
+    province: str  # "Bắc Ninh"
+    cooperative: str
+    image: str | None  # stem of the cover photo
+
+
+def card_from_listing(listing: Listing) -> ListingCard:
+    """Snapshot a listing loaded with card_loader_options()."""
+    packages = listing.packages
+    buyable = [p for p in packages if p.stock > 0 or p.preorder] or packages
+    prices = {p.price for p in buyable}
+    if any(p.stock > 0 for p in packages):
+        availability = "in_stock"
+    elif any(p.preorder for p in packages):
+        availability = "preorder"
+    else:
+        availability = "sold_out"
+    commune = listing.origin_commune
+    return ListingCard(
+        listing_id=listing.id,
+        slug=listing.slug,
+        name=listing.name,
+        stars=listing.certificate.stars if listing.certificate else None,
+        price=min(prices) if prices else None,
+        price_varies=len(prices) > 1,
+        availability=availability,
+        commune=commune.name,
+        province=commune.parent.short_name if commune.parent else "",
+        cooperative=listing.cooperative.legal_name,
+        image=listing.images[0].filename if listing.images else None,
+    )
+
+
+class CardCache:
+    """Cards and their rendered HTML for one catalog version, in this process."""
+
+    def __init__(self) -> None:
+        self.version: object = None
+        self.cards: OrderedDict[int, ListingCard] = OrderedDict()
+        self.rendered: OrderedDict[tuple, Markup] = OrderedDict()
+        self.fragments: OrderedDict[tuple, Markup] = OrderedDict()
+
+    def at(self, version: object) -> CardCache:
+        if version != self.version:
+            self.version = version
+            self.cards.clear()
+            self.rendered.clear()
+            self.fragments.clear()
+        return self
+
+
+def _cache() -> CardCache:
+    from ..search import catalog_version
+
+    cache = current_app.extensions.setdefault("listing_cards", CardCache())
+    return cache.at(catalog_version())
+
+
+def public_cards(ids: list[int]) -> list[ListingCard]:
+    """Cards of the public ones among `ids`, in order: one query when the cards are cached."""
+    from .services import public_listings_by_ids
+
+    if not ids:
+        return []
+    cache = _cache()
+    public = public_listing_ids(ids)
+    missing = [i for i in ids if i in public and i not in cache.cards]
+    if missing:
+        for listing in public_listings_by_ids(missing):
+            cache.cards[listing.id] = card_from_listing(listing)
+        while len(cache.cards) > MAX_CARDS:
+            cache.cards.popitem(last=False)
+    return [cache.cards[i] for i in ids if i in public and i in cache.cards]
+
+
+def as_card(item: ListingCard | Listing) -> ListingCard:
+    """A card for the template: cards pass through, loaded listings are snapshotted."""
+    return item if isinstance(item, ListingCard) else card_from_listing(item)
+
+
+def cards_of(listings: list[Listing]) -> list[ListingCard]:
+    """Cards of listings already loaded (and already known to be public)."""
+    return [card_from_listing(listing) for listing in listings]
+
+
+def render_card(card: ListingCard, heading: str = "h3") -> Markup:
+    """The card's HTML in the reader's language, rendered once per catalog version."""
+    cache = _cache()
+    key = (card, heading, str(get_locale()))
+    html = cache.rendered.get(key)
+    if html is None:
+        html = get_template_attribute("catalog/_card.html", "card")(card, heading)
+        cache.rendered[key] = html
+        while len(cache.rendered) > MAX_RENDERED:
+            cache.rendered.popitem(last=False)
+    return html
+
+
+def cached_fragment(key: tuple) -> Markup | None:
+    """A rendered page fragment stored under `key` for this catalog version, if any."""
+    return _cache().fragments.get(key)
+
+
+def store_fragment(key: tuple, html: str) -> Markup:
+    """Keep a rendered fragment for this catalog version; returns it, ready to output."""
+    cache = _cache()
+    html = Markup(html)
+    cache.fragments[key] = html
+    while len(cache.fragments) > MAX_FRAGMENTS:
+        cache.fragments.popitem(last=False)
+    return html
