@@ -1,6 +1,6 @@
 """Health check and uploaded media."""
 
-from flask import current_app, jsonify, send_from_directory
+from flask import abort, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 
 from ..extensions import db
@@ -17,7 +17,14 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+# Only these folders of UPLOAD_DIR are public; certificate scans (certificates/) are served
+# by the seller workspace and the PFA console to those allowed to see them, never here.
+PUBLIC_MEDIA = ("listings/", "logos/")
+
+
 @bp.get("/media/<path:filename>")
 def media(filename: str):
+    if not filename.startswith(PUBLIC_MEDIA):
+        abort(404)
     # send_from_directory refuses paths that escape the folder.
     return send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)

@@ -4,8 +4,20 @@ from .audit import AuditEvent
 from .base import utcnow
 from .cart import Cart, CartLine
 from .catalog import Listing, ListingImage, ListingStatus, OcopGroup, Package
-from .certificates import Certificate, CertificateStatus, add_months, default_expiry
-from .cooperatives import Cooperative, CooperativeMember, CooperativeStatus, MemberRole
+from .certificates import (
+    Certificate,
+    CertificateReminder,
+    CertificateStatus,
+    add_months,
+    default_expiry,
+)
+from .cooperatives import (
+    Cooperative,
+    CooperativeInvitation,
+    CooperativeMember,
+    CooperativeStatus,
+    MemberRole,
+)
 from .locations import AdminUnit, AdminUnitSuccession, Era, Level
 from .orders import (
     Order,
@@ -28,8 +40,10 @@ __all__ = [
     "Cart",
     "CartLine",
     "Certificate",
+    "CertificateReminder",
     "CertificateStatus",
     "Cooperative",
+    "CooperativeInvitation",
     "CooperativeMember",
     "CooperativeStatus",
     "Era",

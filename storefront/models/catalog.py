@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -38,8 +38,9 @@ class ListingStatus(enum.StrEnum):
 class Listing(TimestampMixin, db.Model):
     __tablename__ = "listings"
     __table_args__ = (
+        # No index leads with `status`: with few distinct values it lures SQLite's planner
+        # away from the primary key when the catalog re-checks a page of ids.
         CheckConstraint("ocop_group BETWEEN 1 AND 6", name="ocop_group_1_to_6"),
-        Index("ix_listings_status_cooperative", "status", "cooperative_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -77,3 +78,30 @@ class CooperativeMember(TimestampMixin, db.Model):
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class CooperativeInvitation(TimestampMixin, db.Model):
+    """An owner's invitation to an e-mail address with no account yet.
+
+    The e-mailed link carries a signed token naming this row; deleting the row (revoking the
+    invitation) or accepting it once makes every copy of the link useless.
+    """
+
+    __tablename__ = "cooperative_invitations"
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "email", name="uq_cooperative_invitation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))  # normalised: User.normalize_email
+    role: Mapped[MemberRole] = mapped_column(
+        str_enum(MemberRole, "invitation_role"), default=MemberRole.STAFF
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    cooperative: Mapped[Cooperative] = relationship()
+    invited_by: Mapped[User | None] = relationship()

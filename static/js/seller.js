@@ -1,0 +1,116 @@
+// Seller workspace enhancements; every page works without this file.
+//  - province → commune: refill the commune list as soon as a province is chosen (the
+//    "Show communes" button does it without JavaScript), and a box to filter communes by name
+//  - commune → its pre-2025 communes, refilled as the commune changes
+//  - forms with data-confirm ask before they send (deleting a photo, a draft, a member)
+(function () {
+  "use strict";
+
+  function fold(text) {
+    // "Lục Ngạn" and "luc ngan" match: lower case, no diacritics, đ → d.
+    return text.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d");
+  }
+
+  function fillSelect(select, items, placeholder) {
+    var keep = select.value;
+    select.replaceChildren(placeholder.cloneNode(true));
+    items.forEach(function (item) {
+      select.add(new Option(item.name, String(item.code), false, String(item.code) === keep));
+    });
+    select.disabled = false;
+  }
+
+  function getJSON(url, signal) {
+    return fetch(url, { headers: { "Accept": "application/json" }, signal: signal })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      });
+  }
+
+  function addFilter(select) {
+    // A text box above a long select that hides the options not matching what is typed.
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "input places__filter";
+    box.placeholder = select.getAttribute("data-filter-placeholder") || "…";
+    box.setAttribute("aria-label", box.placeholder);
+    box.autocomplete = "off";
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener("input", function () {
+      var wanted = fold(box.value.trim());
+      var first = null;
+      Array.prototype.forEach.call(select.options, function (option, index) {
+        var show = index === 0 || !wanted || fold(option.text).indexOf(wanted) !== -1;
+        option.hidden = !show;
+        if (show && index > 0 && !first) first = option;
+      });
+      if (wanted && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
+        first.selected = true;
+        select.dispatchEvent(new Event("change"));
+      }
+    });
+    return box;
+  }
+
+  function setUpPlaces(box) {
+    if (!window.fetch) return;
+    var province = box.querySelector("select[name=province]");
+    var commune = box.querySelector("select[name=commune]");
+    var former = box.querySelector("select[name=legacy_commune]");
+    var communesUrl = box.getAttribute("data-communes-url");
+    var formerUrl = box.getAttribute("data-former-url");
+    if (!province || !commune || !communesUrl) return;
+
+    box.querySelectorAll("[data-no-js]").forEach(function (el) { el.hidden = true; });
+    var showAgain = function () {
+      box.querySelectorAll("[data-no-js]").forEach(function (el) { el.hidden = false; });
+    };
+    var communePlaceholder = commune.options.length ? commune.options[0].cloneNode(true) : new Option("—", "0");
+    var formerPlaceholder = former && former.options.length ? former.options[0].cloneNode(true) : new Option("—", "0");
+    var filter = addFilter(commune);
+    var pending = null;
+    var pendingFormer = null;
+
+    function refreshFormer() {
+      if (!former || !formerUrl) return;
+      if (pendingFormer) pendingFormer.abort();
+      if (!commune.value || commune.value === "0") { fillSelect(former, [], formerPlaceholder); return; }
+      pendingFormer = new AbortController();
+      getJSON(formerUrl + "?commune=" + encodeURIComponent(commune.value), pendingFormer.signal)
+        .then(function (data) { fillSelect(former, data.communes || [], formerPlaceholder); })
+        .catch(function (error) { if (error.name !== "AbortError") showAgain(); });
+    }
+
+    province.addEventListener("change", function () {
+      if (pending) pending.abort();
+      filter.value = "";
+      if (!province.value || province.value === "0") {
+        fillSelect(commune, [], communePlaceholder);
+        refreshFormer();
+        return;
+      }
+      pending = new AbortController();
+      commune.disabled = true;
+      getJSON(communesUrl + "?province=" + encodeURIComponent(province.value), pending.signal)
+        .then(function (data) {
+          fillSelect(commune, data.communes || [], communePlaceholder);
+          refreshFormer();
+        })
+        .catch(function (error) {
+          if (error.name === "AbortError") return;
+          commune.disabled = false;
+          showAgain();  // fall back to the no-JavaScript way
+        });
+    });
+    commune.addEventListener("change", refreshFormer);
+  }
+
+  document.querySelectorAll("[data-places]").forEach(setUpPlaces);
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+})();
