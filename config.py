@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -48,12 +49,26 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 30))
     WTF_CSRF_TIME_LIMIT = None
 
     # Payments: card payment appears only when both Stripe keys are set.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    # Stripe lets a Checkout Session live 30 minutes at the least; one more absorbs clock skew.
+    STRIPE_CHECKOUT_MINUTES = _env_int("STRIPE_CHECKOUT_MINUTES", 31)
+    # `orders expire-unpaid` waits this long past a session's expiry, so a late webhook wins.
+    UNPAID_ORDER_GRACE_MINUTES = _env_int("UNPAID_ORDER_GRACE_MINUTES", 15)
+    STRIPE_HTTP_CLIENT = None  # a stripe.HTTPClient; tests put a recording fake here
+
+    # Shipping, per cooperative's shipment, in đồng: the first 500 g, then each further
+    # 500 g, by zone (the buyer's province is the cooperative's, or another one).
+    SHIPPING_FIRST_500G = {"same_province": 20_000, "other_province": 30_000}
+    SHIPPING_EXTRA_500G = {"same_province": 5_000, "other_province": 10_000}
+    FREE_SHIPPING_FROM = _env_int("FREE_SHIPPING_FROM", 500_000)  # a shipment's subtotal
+    CART_MAX_QUANTITY = 99  # per cart line
 
     # E-mail: written to the log and instance/outbox unless MAIL_SERVER is set.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -63,9 +78,30 @@ class Config:
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "OCOP Market <no-reply@ocop.local>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(_INSTANCE / "outbox"))
+    # Seconds; a stuck SMTP server must not hang a worker.
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+
+    # Password reset links: signed, valid this many seconds and only until the password changes.
+    PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
 
     # Rate limits (Flask-Limiter): memory by default, Redis in production.
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A moving window: no burst of twice the limit around a window boundary.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "ocop")
+    # If Redis goes away, keep limiting per process rather than failing every log-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute")
+    RESET_LIMIT_PER_ACCOUNT = os.environ.get("RESET_LIMIT_PER_ACCOUNT", "3 per 15 minutes")
+    RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "20 per hour")
+    REGISTER_LIMIT_PER_IP = os.environ.get("REGISTER_LIMIT_PER_IP", "10 per hour")
+    # Change password / e-mail check the current password: no guessing it from a stolen session.
+    PASSWORD_CHECK_LIMIT_PER_USER = os.environ.get("PASSWORD_CHECK_LIMIT_PER_USER", "5 per minute")
+    # How many proxies (load balancer, nginx) sit in front of the app and set X-Forwarded-For.
+    # Per-IP limits need the client's address, not the proxy's; 0 trusts no header.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     CATALOG_PAGE_SIZE = _env_int("CATALOG_PAGE_SIZE", 24)
 
@@ -91,6 +127,7 @@ class ProductionConfig(Config):
     """Production: refuses to start without a real secret key and database."""
 
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
 
     @classmethod

@@ -11,6 +11,11 @@ from flask import Flask
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it (it is translated when shown)."""
+    return message
+
+
 def create_app(config: Any = None) -> Flask:
     """Build the app. `config` is a config name, a class, or a mapping of overrides (tests)."""
     import config as config_module
@@ -36,19 +41,34 @@ def create_app(config: Any = None) -> Flask:
         config_cls.validate()
     app.config.from_object(config_cls)
     app.config.update(overrides)
+    _tune_sqlite(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
+    # Template helpers first: a blueprint's own template global (the cart's cart_count)
+    # then replaces a placeholder of the same name instead of being replaced by it.
+    register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    register_template_helpers(app)
     register_commands(app)
     return app
 
 
+def _tune_sqlite(app: Flask) -> None:
+    """SQLite: concurrent writers wait up to 30 s for the lock instead of failing at once."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def register_extensions(app: Flask) -> None:
-    from . import i18n
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from flask_babel import gettext
+
+    from . import i18n, search
+    from .accounts.services import user_for_session
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .models import User
 
     db.init_app(app)
@@ -56,14 +76,38 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    search.init_app(app)
+
+    _init_limiter(app, limiter)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
+    # Flask-Login's own message is English; N_ marks it for extraction, gettext translates it.
+    login_manager.login_message = N_("Please log in to open this page.")
+    login_manager.localize_callback = gettext
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        # The id carries the password's fingerprint: see accounts.services.user_for_session.
+        return user_for_session(session_id)
+
+
+def _init_limiter(app: Flask, limiter) -> None:
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a load balancer every request comes from the proxy's address; per-IP
+        # limits need the client's, read from X-Forwarded-For as set by trusted hops only.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    limiter.init_app(app)
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if limiter.enabled and storage.startswith("memory://") and not (app.debug or app.testing):
+        app.logger.warning(
+            "Rate limits are counted in process memory, so each worker counts on its own; "
+            "set RATELIMIT_STORAGE_URI (e.g. redis://...) when running several workers."
+        )
 
 
 def register_blueprints(app: Flask) -> None:
@@ -72,16 +116,22 @@ def register_blueprints(app: Flask) -> None:
     from .catalog import bp as catalog_bp
     from .checkout import bp as checkout_bp
     from .main import bp as main_bp
+    from .orders import bp as orders_bp
+    from .payments import bp as payments_bp
     from .pfa import bp as pfa_bp
     from .seller import bp as seller_bp
+    from .verify import bp as verify_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cart_bp, url_prefix="/cart")
     app.register_blueprint(checkout_bp, url_prefix="/checkout")
+    app.register_blueprint(orders_bp, url_prefix="/orders")
+    app.register_blueprint(payments_bp, url_prefix="/webhooks")
     app.register_blueprint(accounts_bp, url_prefix="/account")
     app.register_blueprint(seller_bp, url_prefix="/seller")
     app.register_blueprint(pfa_bp, url_prefix="/pfa")
+    app.register_blueprint(verify_bp, url_prefix="/verify")
 
 
 def register_errorhandlers(app: Flask) -> None:

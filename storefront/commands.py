@@ -32,5 +32,13 @@ def seed_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
+    from .search.cli import search_cli
+
+    from .accounts.commands import users_cli
+    from .pfa.cli import certificates_cli
+
     app.cli.add_command(locations_cli)
+    app.cli.add_command(search_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(seed_demo_command)

@@ -48,3 +48,125 @@ class AlreadyDecided(DomainError):
 class CertificateExpired(DomainError):
     code = "certificate_expired"
     status = 409
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+    status = 409
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+
+
+class InvalidCredentials(DomainError):
+    """Wrong e-mail or password; deliberately silent about which of the two."""
+
+    code = "invalid_credentials"
+    status = 401
+
+
+class AccountInactive(DomainError):
+    code = "account_inactive"
+    status = 403
+
+
+class WrongPassword(DomainError):
+    """The current password, asked again before a sensitive change, did not match."""
+
+    code = "wrong_password"
+    status = 400
+
+
+class InvalidResetToken(DomainError):
+    """A password reset link that is forged, expired, or already used."""
+
+    code = "invalid_reset_token"
+    status = 400
+
+
+class UnknownUser(NotFound):
+    code = "unknown_user"
+
+
+class PriceChanged(DomainError):
+    """A price changed between the checkout page and placing the order: the buyer re-confirms."""
+
+    code = "price_changed"
+    status = 409
+
+
+class InvalidTransition(DomainError):
+    """An order, shipment or payment cannot move to that state from the one it is in."""
+
+    code = "invalid_transition"
+    status = 409
+
+
+class PaymentProviderError(DomainError):
+    """The payment provider could not be reached or refused the call; nothing was charged."""
+
+    code = "payment_provider_error"
+    status = 502
+
+
+# --- seller workspace ---------------------------------------------------------------------------
+
+
+class InvalidUpload(InvalidInput):
+    """A file that is not what it claims (not a real JPEG/PNG/WebP/PDF), too big, or too many
+    pixels; nothing of it was stored."""
+
+    code = "invalid_upload"
+
+
+class CooperativeNotApproved(DomainError):
+    """Only an approved cooperative may put listings on sale."""
+
+    code = "cooperative_not_approved"
+    status = 409
+
+
+class LastOwner(DomainError):
+    """A cooperative always keeps at least one owner."""
+
+    code = "last_owner"
+    status = 409
+
+
+class CertificateInUse(DomainError):
+    """One product per certificate: this one already backs another listing."""
+
+    code = "certificate_in_use"
+    status = 409
+
+
+class StockChanged(DomainError):
+    """Stock moved (an order came in) between loading the form and saving it."""
+
+    code = "stock_changed"
+    status = 409
+
+
+class InvalidInvitation(DomainError):
+    """An invitation link that is forged, expired, revoked, already used or for someone else."""
+
+    code = "invalid_invitation"
+    status = 400
+
+
+# --- PFA console and verification ----------------------------------------------------------------
+
+
+class CertificateNotVerified(DomainError):
+    """Only a certificate the Farmers' Association verified gets a label with a QR code."""
+
+    code = "certificate_not_verified"
+    status = 409
