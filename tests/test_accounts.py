@@ -406,12 +406,12 @@ def test_change_email_needs_the_password_and_a_free_address(app, client, make, a
     response = client.post(
         "/account/email", data={"email": "new@example.vn", "password": "wrong one!!"}
     )
-    assert translated(app, "Your password is not correct.") in html(response)
+    assert translated(app, "Your password is not correct.", "en") in html(response)  # her language
     response = client.post(
         "/account/email", data={"email": "TAKEN@example.vn", "password": PASSWORD}
     )
     assert translated(
-        app, "An account with this e-mail already exists. Log in, or reset your password."
+        app, "An account with this e-mail already exists. Log in, or reset your password.", "en"
     ) in html(response)
     db.session.refresh(user)
     assert user.email == "lan@example.vn"

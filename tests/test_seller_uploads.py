@@ -67,7 +67,7 @@ def test_jpeg_png_and_webp_decode(app, fmt):
 def test_anything_but_a_real_photo_is_refused(app, data, name):
     with pytest.raises(InvalidUpload) as caught:
         decode_image(upload(data, name))
-    assert "JPEG, PNG or WebP" in caught.value.message
+    assert "JPEG, PNG" in caught.value.message  # in either language
 
 
 def test_more_than_5_mb_is_refused_before_decoding(app):
@@ -80,7 +80,7 @@ def test_more_than_5_mb_is_refused_before_decoding(app):
 def test_more_than_40_megapixels_is_refused_from_the_header(app, size):
     with pytest.raises(InvalidUpload) as caught:
         decode_image(upload(png_header_only(*size)))
-    assert "megapixels" in caught.value.message
+    assert "megapixel" in caught.value.message  # in either language
 
 
 def test_stored_photos_are_re_encoded_without_exif(app, db):
@@ -237,6 +237,6 @@ def test_a_bad_logo_creates_no_cooperative(client, auth, app, db):
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
-    assert "JPEG, PNG or WebP" in response.get_data(as_text=True)
+    assert "JPEG, PNG" in response.get_data(as_text=True)  # in either language
     assert counts() == before
     assert files_under(logos) == logo_files
