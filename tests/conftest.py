@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import event, text
 
 from storefront import create_app
@@ -69,7 +70,9 @@ def _empty_tables() -> None:
 @pytest.fixture
 def app(_app):
     """The app with an app context pushed; every table but the reference data is emptied after."""
-    with _app.app_context():
+    # Domain functions called straight from a test speak English, so their messages can be
+    # asserted by msgid; requests through `client` choose their own language (Vietnamese first).
+    with _app.app_context(), force_locale("en"):
         yield _app
         _db.session.remove()
         _empty_tables()

@@ -405,12 +405,10 @@ def test_a_rolled_back_savepoint_keeps_the_outer_changes(db, make):
     assert ids("che") == []
 
 
-def test_an_expired_certificate_is_filtered_at_query_time(make):
+def test_an_expired_certificate_is_filtered_at_query_time(db, make):
     today = shop_today()
     listing = _listing(make, "Chè búp", cert=None)
     listing.certificate = make.certificate(listing.cooperative, expires_on=today)
-    from storefront.extensions import db
-
     db.session.commit()
     engine = search_module.engine()
     assert engine.search(SearchQuery(text="che"), today).ids == [listing.id]

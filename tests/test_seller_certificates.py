@@ -24,6 +24,13 @@ from storefront.visibility import is_public, shop_today
 from . import factories
 from .seller_support import file_field, png_bytes, seller, state
 
+
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    """These tests read the pages' English msgids; the shop itself starts in Vietnamese."""
+    client.get("/?lang=en")
+
+
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 

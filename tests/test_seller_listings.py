@@ -46,6 +46,13 @@ from . import factories
 from .seller_support import LUC_NGAN_PROVINCE, png_bytes, seller, state
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    """These tests read the pages' English msgids; the shop itself starts in Vietnamese."""
+    client.get("/?lang=en")
+
+
+
 def form_data(**overrides) -> dict:
     data = {
         "name": "Vải thiều Lục Ngạn",
