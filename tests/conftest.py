@@ -70,15 +70,21 @@ def _empty_tables() -> None:
 @pytest.fixture
 def app(_app):
     """The app with an app context pushed; every table but the reference data is emptied after."""
-    # Domain functions called straight from a test speak English, so their messages can be
-    # asserted by msgid; requests through `client` choose their own language (Vietnamese first).
-    with _app.app_context(), force_locale("en"):
+    with _app.app_context():
         yield _app
         _db.session.remove()
         _empty_tables()
         _db.session.remove()
         # Emptying tables bypasses the ORM's commit hooks: bring the index back in line too.
         reindex_all()
+
+
+@pytest.fixture
+def english(app):
+    """Domain functions called straight from the test speak English, so their messages can be
+    asserted by msgid (the shop itself starts in Vietnamese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

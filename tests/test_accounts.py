@@ -908,7 +908,7 @@ def test_cli_prompts_for_the_password_twice(runner, db):
     assert user.role is Role.ADMIN and user.check_password("long enough pw")
 
 
-def test_cli_refuses_bad_input(runner, make, db):
+def test_cli_refuses_bad_input(english, runner, make, db):
     make.user(email="lan@example.vn")
     result = runner.invoke(
         args=["users", "create", "--email", "LAN@example.vn", "--password", "long enough pw"]

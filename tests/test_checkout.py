@@ -34,6 +34,8 @@ from storefront.shipping import OTHER_PROVINCE, SAME_PROVINCE, ShippingRates, sh
 from . import factories
 from .shop import buy, details, fill, guest, other_province_commune, outbox  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def stock_of(package_id: int) -> int:
     return _db.session.scalar(select(Package.stock).where(Package.id == package_id))

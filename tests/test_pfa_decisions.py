@@ -28,6 +28,8 @@ from storefront.visibility import is_public, shop_today
 
 from .pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _events(db, subject_id=None):
     stmt = select(AuditEvent).order_by(AuditEvent.id)

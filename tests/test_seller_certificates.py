@@ -24,6 +24,8 @@ from storefront.visibility import is_public, shop_today
 from . import factories
 from .seller_support import file_field, png_bytes, seller, state
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(autouse=True)
 def _english_pages(client):

@@ -33,6 +33,8 @@ from storefront.models import (
 from . import factories
 from .seller_support import LUC_NGAN_PROVINCE, file_field, member_of, png_bytes, seller, state
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(autouse=True)
 def _english_pages(client):

@@ -45,6 +45,8 @@ from storefront.uploads import Upload
 from . import factories
 from .seller_support import LUC_NGAN_PROVINCE, png_bytes, seller, state
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(autouse=True)
 def _english_pages(client):

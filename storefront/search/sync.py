@@ -116,11 +116,13 @@ def on_orm_execute(state: ORMExecuteState) -> None:
 def after_commit(session: Session) -> None:
     """Re-index what the committed transaction touched. Never raises: the commit is done."""
     changes = session.info.pop(_INFO_KEY, None)
-    if not changes or not current_app.config.get("SEARCH_AUTO_INDEX", True):
-        return
-    if "search" not in current_app.extensions:  # an app built without search.init_app
+    if not changes:
         return
     try:
+        if not current_app.config.get("SEARCH_AUTO_INDEX", True):
+            return
+        if "search" not in current_app.extensions:  # an app built without search.init_app
+            return
         from . import index_listings
 
         index_listings(resolve(changes))

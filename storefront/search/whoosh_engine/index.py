@@ -85,8 +85,15 @@ class WhooshSearchIndex:
     # writing -------------------------------------------------------------------------------
 
     def _writer(self, timeout: float, **options):
-        """A writer holding the index's file lock; LockError if it is not free in time."""
-        return self._ix.writer(timeout=timeout, delay=WRITE_DELAY, codec=codec(), **options)
+        """A writer holding the index's file lock; LockError if it is not free in time.
+
+        Segments are written as separate files, not one compound file: Whoosh reads a
+        compound file through a private in-memory copy of each part (a copy per worker
+        process of most of the index), separate files through the shared page cache.
+        """
+        return self._ix.writer(
+            timeout=timeout, delay=WRITE_DELAY, codec=codec(), compound=False, **options
+        )
 
     def apply(self, listing_ids: Iterable[int], load: Loader, timeout: float | None = None) -> bool:
         """Bring these listings (and any queued ones) in line with the database.

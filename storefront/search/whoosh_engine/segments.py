@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -50,18 +51,19 @@ class SegmentColumns:
         self._expired: tuple[date, frozenset[int]] | None = None
         self._by_value: dict[str, dict[int, frozenset[int]]] = {}
         self._by_price: tuple[list[int], list[int]] | None = None
-        self._presorted: dict[tuple, tuple[list[int], list[int]]] = {}
+        self._presorted: dict[tuple, tuple[array, array]] = {}
 
-    def presorted(self, columns: tuple[Column, ...]) -> tuple[list[int], list[int]]:
+    def presorted(self, columns: tuple[Column, ...]) -> tuple[array, array]:
         """Every document in the order of `columns` then the listing id, and each one's rank.
 
-        Sorted once per segment and order, on first use."""
+        Sorted once per segment and order, on first use; kept as arrays (4 bytes a
+        document instead of 36 in a list of ints: a worker holds several orders)."""
         found = self._presorted.get(columns)
         if found is None:
             docs = range(self.size)
             keyed = list(zip(*(column_values(self, c, docs) for c in (*columns, TIEBREAK))))
-            order = sorted(docs, key=keyed.__getitem__)
-            rank = [0] * self.size
+            order = array("i", sorted(docs, key=keyed.__getitem__))
+            rank = array("i", bytes(4 * self.size))
             for position, docnum in enumerate(order):
                 rank[docnum] = position
             found = self._presorted[columns] = (order, rank)
