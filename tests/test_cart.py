@@ -110,7 +110,7 @@ def test_parse_quantity_accepts_whole_numbers_only():
             parse_quantity(bad, 99)
 
 
-def test_adding_more_than_the_stock_or_the_maximum_is_refused(app, db, make):
+def test_adding_more_than_the_stock_or_the_maximum_is_refused(english, app, db, make):
     package = make.listing(packages=[{"stock": 3}]).packages[0]
     owner = guest()
     add_to_cart(owner, package.id, 2)
@@ -124,7 +124,7 @@ def test_adding_more_than_the_stock_or_the_maximum_is_refused(app, db, make):
         add_to_cart(owner, preorder.id, 1)
 
 
-def test_a_listing_that_is_not_public_cannot_be_added(app, db, make):
+def test_a_listing_that_is_not_public_cannot_be_added(english, app, db, make):
     draft = make.listing(status=ListingStatus.DRAFT).packages[0]
     sold_out = make.listing(packages=[{"stock": 0}]).packages[0]
     owner = guest()
