@@ -4,22 +4,25 @@
 
 For each size it builds (once, cached in bench/results/) a SQLite catalog of synthetic
 listings across real communes, indexes it, starts gunicorn (sync workers) for the app and for
-bench/bare_app.py, drives each page with a bounded closed-loop load generator on loopback,
-and prints req/s and p50/p95 latency beside the bare page measured in the same run. The
-ratio is the figure; absolute numbers depend on the machine.
+bench/bare_app.py, drives each page with wrk (closed loop, loopback; apt-get install wrk) in
+slices alternating with the bare page, and prints req/s and p50/p95 latency beside the bare
+page's req/s from the same slices. The ratio is the figure; absolute numbers depend on the
+machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
+import shutil
 import random
 import signal
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+BARE_PORT, APP_PORT = 5801, 5802
+WRK = shutil.which("wrk")
 
 
 def build_catalog(size: int, workdir: Path) -> list[str]:
@@ -73,7 +78,7 @@ def build_catalog(size: int, workdir: Path) -> list[str]:
             if search(SearchQuery(per_page=1)).total == 0:  # built by an older index format
                 started = time.perf_counter()
                 print(f"  {reindex_all()} re-indexed in {time.perf_counter() - started:.1f} s")
-            return list(db.session.scalars(select(Listing.slug).order_by(Listing.id).limit(500)))
+            return public_slugs()
         if existing:
             raise SystemExit(f"{workdir} holds {existing} listings; delete it to rebuild")
         load_admin_units()
@@ -182,7 +187,20 @@ def build_catalog(size: int, workdir: Path) -> list[str]:
         started = time.perf_counter()
         indexed = reindex_all()
         print(f"  {indexed} indexed in {time.perf_counter() - started:.1f} s", flush=True)
-        return list(db.session.scalars(select(Listing.slug).order_by(Listing.id).limit(500)))
+        return public_slugs()
+
+
+def public_slugs() -> list[str]:
+    """Slugs of public listings for the product page (a hidden one would answer 404)."""
+    from storefront.extensions import db
+    from storefront.models import Listing
+    from storefront.visibility import public_listing_clause
+
+    return list(
+        db.session.scalars(
+            select(Listing.slug).where(public_listing_clause()).order_by(Listing.id).limit(500)
+        )
+    )
 
 
 class Server:
@@ -213,56 +231,100 @@ class Server:
         self.process.wait(timeout=20)
 
 
-def drive(port: int, paths: list[str], seconds: float, concurrency: int) -> dict:
-    """Closed-loop load: `concurrency` clients request `paths` round-robin for `seconds`."""
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
+def drive(port: int, paths: list[str], seconds: int, concurrency: int) -> dict:
+    """Closed-loop load from wrk (a separate C process): `concurrency` connections request
+    `paths` in turn for `seconds`. Returns its totals and latency percentiles."""
+    if WRK is None:
+        raise SystemExit("the catalog benchmark drives load with wrk: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
+        listing.write("\n".join(paths) + "\n")
+        listing.flush()
+        completed = subprocess.run(
+            [WRK, "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
+             "-s", str(ROOT / "bench" / "wrk_paths.lua"), f"http://127.0.0.1:{port}",
+             "--", listing.name],
+            capture_output=True, text=True, check=True,
+        )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
-    def client(offset: int) -> None:
-        nonlocal errors
-        mine, bad, i = [], 0, offset
-        while time.perf_counter() < stop_at:
-            path = paths[i % len(paths)]
-            i += concurrency
+
+def interleaved(paths: list[str], seconds: float, rounds: int, concurrency: int):
+    """The page and the bare page in alternating slices, so both see the same machine.
+
+    A shared 2-core machine drifts by tens of percent within a minute; measuring the two in
+    turns (bare, page, bare, page, ...) and pooling each side keeps the ratio honest.
+    """
+    warm(APP_PORT, paths)
+    drive(APP_PORT, paths, 1, concurrency)
+    drive(BARE_PORT, ["/"], 1, concurrency)
+    page_runs, bare_runs = [], []
+    slice_seconds = max(1, round(seconds / rounds))  # wrk counts whole seconds
+    for _ in range(rounds):
+        bare_runs.append(drive(BARE_PORT, ["/"], slice_seconds, concurrency))
+        page_runs.append(drive(APP_PORT, paths, slice_seconds, concurrency))
+    return pooled(page_runs), pooled(bare_runs)
+
+
+def warm(port: int, paths: list[str], passes: int = 6) -> None:
+    """Request every path a few times, so each worker has it cached: the figures are for a
+    steady catalog (cold pages are timed apart, by cold_costs)."""
+    for _ in range(passes):
+        for path in dict.fromkeys(paths):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+
+
+def cold_costs(workdir: Path, slugs: list[str], rounds: int = 20) -> dict[str, float]:
+    """In-process: milliseconds of a page right after a catalog change (a sale moving one
+    package's stock: the index and every cache keyed by the catalog version are cold then),
+    median of `rounds`."""
+    from storefront import create_app
+    from storefront.extensions import db
+    from storefront.models import Listing, Package
+
+    app = create_app(
+        {
+            "CONFIG": "development",
+            "DEBUG": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "SEARCH_INDEX_DIR": str(workdir / "search"),
+            "UPLOAD_DIR": str(workdir / "uploads"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    client = app.test_client()
+    costs: dict[str, list[float]] = {"/products": [], "product page": []}
+    for n in range(rounds):
+        for name, path in (("/products", "/products"), ("product page", f"/products/{slugs[n]}")):
+            with app.app_context():  # a sale: one package's stock moves (re-index, new version)
+                package = db.session.scalar(
+                    select(Package).join(Listing).where(Listing.slug == slugs[-1]).limit(1)
+                )
+                package.stock += 1 if n % 2 else -1
+                db.session.commit()
             started = time.perf_counter()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                if response.status != 200:
-                    bad += 1
-            except OSError:
-                bad += 1
-            mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-            errors += bad
+            assert client.get(path).status_code == 200
+            costs[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in costs.items()}
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
-    begun = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - begun
-    latencies.sort()
+
+def pooled(runs: list[dict]) -> dict:
+    """Req/s over all slices; latency percentiles as the median of the slices' percentiles."""
     return {
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.median(latencies) * 1000,
-        "p95": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
-        "errors": errors,
-        "requests": len(latencies),
+        "rps": sum(run["requests"] for run in runs) / sum(run["duration_us"] for run in runs) * 1e6,
+        "p50": statistics.median(run["p50_us"] for run in runs) / 1000,
+        "p95": statistics.median(run["p95_us"] for run in runs) / 1000,
+        "errors": sum(run["errors"] for run in runs),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per page, bare page apart")
+    parser.add_argument("--rounds", type=int, default=4, help="bare/page alternations per page")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -272,7 +334,7 @@ def main() -> None:
                "gạo tám thơm", "nuoc mam", "tra hoa vang"]
     print(f"gunicorn sync workers={args.workers}, clients={args.concurrency}, "
           f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s")
-    bare = Server("bench.bare_app:app", 5801, args.workers, {})
+    bare = Server("bench.bare_app:app", BARE_PORT, args.workers, {})
     try:
         for size in args.sizes:
             workdir = RESULTS / f"catalog-{size}"
@@ -287,32 +349,29 @@ def main() -> None:
                 "UPLOAD_DIR": str(workdir / "uploads"),
                 "SESSION_COOKIE_SECURE": "false",
             }
-            app = Server("wsgi:app", 5802, args.workers, env)
+            app = Server("wsgi:app", APP_PORT, args.workers, env)
             try:
                 pages = {
-                    "bare 24 cards": (5801, ["/"]),
-                    "catalog /products": (5802, ["/products"]),
-                    "catalog deep pages": (
-                        5802,
-                        [f"/products?page={rng.randint(2, 40)}" for _ in range(50)],
-                    ),
-                    "catalog filtered": (
-                        5802,
-                        [f"/products?group={g}&stars={s}" for g in range(1, 7) for s in (3, 4, 5)],
-                    ),
-                    "product page": (5802, [f"/products/{slug}" for slug in slugs[:200]]),
-                    "search": (5802, [f"/search?q={quote_plus(q)}" for q in queries]),
+                    "catalog /products": ["/products"],
+                    "catalog deep pages": [
+                        f"/products?page={rng.randint(2, 40)}" for _ in range(50)
+                    ],
+                    "catalog filtered": [
+                        f"/products?group={g}&stars={s}" for g in range(1, 7) for s in (3, 4, 5)
+                    ],
+                    "product page": [f"/products/{slug}" for slug in slugs[:200]],
+                    "search": [f"/search?q={quote_plus(q)}" for q in queries],
                 }
-                results = {}
-                for name, (port, paths) in pages.items():
-                    drive(port, paths, 1.0, args.concurrency)  # warm up workers and caches
-                    results[name] = drive(port, paths, args.seconds, args.concurrency)
-                base = results["bare 24 cards"]["rps"]
-                print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>6} "
-                      f"{'errors':>6}")
-                for name, row in results.items():
+                print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+                      f"{'bare r/s':>9} {'ratio':>6} {'errors':>6}")
+                for name, paths in pages.items():
+                    row, bare_row = interleaved(paths, args.seconds, args.rounds, args.concurrency)
                     print(f"{name:<20} {row['rps']:>8.0f} {row['p50']:>8.1f} {row['p95']:>8.1f} "
-                          f"{row['rps'] / base:>6.2f} {row['errors']:>6}", flush=True)
+                          f"{bare_row['rps']:>9.0f} {row['rps'] / bare_row['rps']:>6.2f} "
+                          f"{row['errors']:>6}", flush=True)
+                cold = cold_costs(workdir, slugs)
+                print("right after a catalog change (caches cold, in-process): "
+                      + ", ".join(f"{name} {ms:.1f} ms" for name, ms in cold.items()), flush=True)
             finally:
                 app.stop()
     finally:
