@@ -55,10 +55,15 @@ def create_app(config: Any = None) -> Flask:
 
 
 def _tune_sqlite(app: Flask) -> None:
-    """SQLite: concurrent writers wait up to 30 s for the lock instead of failing at once."""
+    """SQLite: concurrent writers wait up to 30 s for the lock instead of failing at once.
+
+    A file on the same machine cannot drop a connection the way a database server can, so
+    the pool does not ping it before each request (a round trip on every page otherwise).
+    """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["pool_pre_ping"] = False
     options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
@@ -172,8 +177,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import formatting, media
+    from . import chrome, formatting, media
 
+    chrome.init_app(app)
     formatting.init_app(app)
     media.init_app(app)
 

@@ -20,7 +20,7 @@ from storefront.search import reindex_all
 from . import factories
 
 # Reference data loaded once per session and kept between tests.
-KEEP_TABLES = {"admin_units", "admin_unit_successions"}
+KEEP_TABLES = {"admin_units", "admin_unit_successions", "catalog_state"}
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 

@@ -2,10 +2,13 @@
 
 A catalog page shows 24 cards; building them from ORM rows costs several queries and most of
 the page's time. Cards change only when a listing, its packages, photos, certificate or
-cooperative change, and every such commit re-indexes the listing, which moves the search
-index to a new generation. That generation is the catalog version: a card cached under it is
-current, and every worker on the machine sees the same version. Whether a card may be shown
-at all is still asked of the database on every request (visibility.public_listing_ids).
+cooperative change, and every such commit moves the catalog version on
+(storefront/catalog_version.py), which every server reads from the database on each request.
+
+A card is loaded with the visibility rule applied (so a stale search index can never show a
+hidden listing) and cached under the catalog version and the date in Vietnam: while neither
+moves, nothing that could hide the listing has happened, so a cached card is a public one.
+Ids that were not public are remembered as such under the same key.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from flask import current_app, get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from ..chrome import compact_html
 from ..models import Listing
-from ..visibility import public_listing_ids
+from ..visibility import shop_today
 
 MAX_CARDS = 20_000
 MAX_RENDERED = 5_000
@@ -73,6 +77,7 @@ class CardCache:
     def __init__(self) -> None:
         self.version: object = None
         self.cards: OrderedDict[int, ListingCard] = OrderedDict()
+        self.hidden: set[int] = set()  # asked for (a stale index hit) and not public
         self.rendered: OrderedDict[tuple, Markup] = OrderedDict()
         self.fragments: OrderedDict[tuple, Markup] = OrderedDict()
 
@@ -80,33 +85,40 @@ class CardCache:
         if version != self.version:
             self.version = version
             self.cards.clear()
+            self.hidden.clear()
             self.rendered.clear()
             self.fragments.clear()
         return self
 
 
 def _cache() -> CardCache:
-    from ..search import catalog_version
+    from ..catalog_version import current
 
     cache = current_app.extensions.setdefault("listing_cards", CardCache())
-    return cache.at(catalog_version())
+    return cache.at((current(), shop_today()))
 
 
 def public_cards(ids: list[int]) -> list[ListingCard]:
-    """Cards of the public ones among `ids`, in order: one query when the cards are cached."""
+    """Cards of the public ones among `ids`, in order: no query when they are cached under
+    the current catalog version, the public ones of the others loaded in one go."""
     from .services import public_listings_by_ids
 
     if not ids:
         return []
     cache = _cache()
-    public = public_listing_ids(ids)
-    missing = [i for i in ids if i in public and i not in cache.cards]
+    missing = [i for i in ids if i not in cache.cards and i not in cache.hidden]
     if missing:
-        for listing in public_listings_by_ids(missing):
-            cache.cards[listing.id] = card_from_listing(listing)
+        loaded = {listing.id: listing for listing in public_listings_by_ids(missing)}
+        for listing_id in missing:
+            if listing_id in loaded:
+                cache.cards[listing_id] = card_from_listing(loaded[listing_id])
+            else:
+                cache.hidden.add(listing_id)
         while len(cache.cards) > MAX_CARDS:
             cache.cards.popitem(last=False)
-    return [cache.cards[i] for i in ids if i in public and i in cache.cards]
+        if len(cache.hidden) > MAX_CARDS:
+            cache.hidden.clear()
+    return [cache.cards[i] for i in ids if i in cache.cards]
 
 
 def as_card(item: ListingCard | Listing) -> ListingCard:
@@ -125,7 +137,7 @@ def render_card(card: ListingCard, heading: str = "h3") -> Markup:
     key = (card, heading, str(get_locale()))
     html = cache.rendered.get(key)
     if html is None:
-        html = get_template_attribute("catalog/_card.html", "card")(card, heading)
+        html = compact_html(get_template_attribute("catalog/_card.html", "card")(card, heading))
         cache.rendered[key] = html
         while len(cache.rendered) > MAX_RENDERED:
             cache.rendered.popitem(last=False)
@@ -140,7 +152,7 @@ def cached_fragment(key: tuple) -> Markup | None:
 def store_fragment(key: tuple, html: str) -> Markup:
     """Keep a rendered fragment for this catalog version; returns it, ready to output."""
     cache = _cache()
-    html = Markup(html)
+    html = compact_html(html)
     cache.fragments[key] = html
     while len(cache.fragments) > MAX_FRAGMENTS:
         cache.fragments.popitem(last=False)

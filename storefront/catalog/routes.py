@@ -6,9 +6,12 @@ from flask import Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
+from ..catalog_version import current as current_version
 from ..visibility import shop_today
 
 from . import bp
+from .cards import cached_fragment
+from .page_cache import anonymous_page_key, cached_page, store_page
 from .params import parse_catalog_args
 from .services import (
     cooperative_for_view,
@@ -41,32 +44,46 @@ def _catalog_page(endpoint: str):
     from .browse import browse
 
     params = parse_catalog_args(request.args)
-    page = browse(params, per_page=current_app.config["CATALOG_PAGE_SIZE"])
-    # The page body is a function of these alone; the catalog version is part of the cache.
+    # What the page shows follows from these alone. The catalog version stands for the
+    # listings: each was checked against the database when the cached copy was made, and no
+    # commit that could hide it or change its card has happened since (a commit that could
+    # moves the version on); the date stands for certificates expiring at midnight.
     fragment_key = (
         endpoint,
         str(get_locale()),
         tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")),
         shop_today(),
-        page.total,
-        tuple(card.listing_id for card in page.cards),
+        current_version(),
     )
-    return render_template(
+    page_key = anonymous_page_key(fragment_key)
+    if (html := cached_page(page_key)) is not None:
+        return html
+    cached_body = cached_fragment(fragment_key)
+    html = render_template(
         "catalog/products.html",
         params=params,
-        page=page,
+        page=None if cached_body else browse(params, current_app.config["CATALOG_PAGE_SIZE"]),
         endpoint=endpoint,
         fragment_key=fragment_key,
+        cached_body=cached_body,
     )
+    return store_page(page_key, html)
 
 
 @bp.get("/products/<slug>")
 def product(slug: str):
+    # A public product page is the same for every anonymous visitor while the catalog version
+    # stands (a preview is only ever shown to a logged-in owner or PFA staff).
+    page_key = anonymous_page_key(("product", slug, str(get_locale()), shop_today(),
+                                   current_version()))
+    if (html := cached_page(page_key)) is not None:
+        return html
     view = listing_for_view(slug, current_user)
     related = [] if view.preview else related_cards(view.listing)
-    return render_template(
+    html = render_template(
         "catalog/product.html", listing=view.listing, preview=view.preview, related=related
     )
+    return html if view.preview else store_page(page_key, html)
 
 
 @bp.get("/cooperatives/<slug>")

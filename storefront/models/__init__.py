@@ -3,7 +3,7 @@
 from .audit import AuditEvent
 from .base import utcnow
 from .cart import Cart, CartLine
-from .catalog import Listing, ListingImage, ListingStatus, OcopGroup, Package
+from .catalog import CatalogState, Listing, ListingImage, ListingStatus, OcopGroup, Package
 from .certificates import (
     Certificate,
     CertificateReminder,
@@ -38,6 +38,7 @@ __all__ = [
     "AdminUnitSuccession",
     "AuditEvent",
     "Cart",
+    "CatalogState",
     "CartLine",
     "Certificate",
     "CertificateReminder",

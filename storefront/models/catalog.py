@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -127,3 +136,25 @@ class ListingImage(TimestampMixin, db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     listing: Mapped[Listing] = relationship(back_populates="images")
+
+
+class CatalogState(db.Model):
+    """One row: the catalog version, moved on by every commit that changes what the catalog
+    shows (a listing, its packages or photos, its certificate or cooperative).
+
+    Every app server reads it from the database, so a page cached under a version is current
+    on any server for as long as the version stands (storefront/catalog_version.py).
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+# Tables made by create_all (tests, benchmarks) get their one row, as the migration gives it.
+event.listen(
+    CatalogState.__table__,
+    "after_create",
+    DDL("INSERT INTO catalog_state (id, version) VALUES (1, 0)"),
+)

@@ -1,9 +1,11 @@
-"""Keeping the index in step with the database: SQLAlchemy hooks on the Flask-SQLAlchemy session.
+"""Keeping the index (and the catalog version) in step with the database: SQLAlchemy hooks on
+the Flask-SQLAlchemy session.
 
 A flush records which listings it touched (directly, through a package or photo, or through
 their certificate or cooperative); the commit re-indexes them, so the index follows the
 visibility rule: a revoked certificate, a suspended cooperative, a paused or sold-out listing
-leave the index right after their commit, and come back when they are public again.
+leave the index right after their commit, and come back when they are public again. The same
+transaction moves the catalog version on (storefront/catalog_version.py).
 Bulk ORM statements (``session.execute(update(Package)...)``, as a stock decrement at
 checkout) are seen too; raw SQL and Core table statements are not — call index_listings().
 
@@ -113,11 +115,24 @@ def on_orm_execute(state: ORMExecuteState) -> None:
     getattr(_changes(state.session), target).update(v for v in values if v is not None)
 
 
+def before_commit(session: Session) -> None:
+    """Move the catalog version on in the same transaction as a catalog change, so cached
+    pages, cards and fragments keyed by the old version are never used again."""
+    session.flush()  # the commit's last flush, done first so that its changes are recorded
+    if session.info.get(_INFO_KEY):
+        from ..catalog_version import bump
+
+        bump(session)
+
+
 def after_commit(session: Session) -> None:
     """Re-index what the committed transaction touched. Never raises: the commit is done."""
     changes = session.info.pop(_INFO_KEY, None)
     if not changes:
         return
+    from ..catalog_version import forget
+
+    forget()
     try:
         if not current_app.config.get("SEARCH_AUTO_INDEX", True):
             return
@@ -165,6 +180,7 @@ def resolve(changes: Changes) -> set[int]:
 _HOOKS = (
     ("after_flush", after_flush),
     ("do_orm_execute", on_orm_execute),
+    ("before_commit", before_commit),
     ("after_commit", after_commit),
     ("after_soft_rollback", after_soft_rollback),
 )

@@ -1,0 +1,76 @@
+"""The catalog version: what cached catalog pages, cards and fragments are keyed by.
+
+It has two parts:
+
+- the database's version (the one row of `catalog_state`), moved on in the same transaction
+  as every commit that changes what the catalog shows: a listing, its packages (stock and
+  price included) or photos, its certificate or its cooperative. The search hooks already
+  record those changes (storefront/search/sync.py); before such a commit they bump the row.
+  Every app server reads the same row, so a page verified against the database under a
+  version is still right on any server while the version stands: nothing that decides what
+  it shows has changed since.
+- this machine's search index generation, so that an index catching up (a queued update
+  applied, a rebuild) shows at once even when the database did not move.
+
+The date in Vietnam is not part of it: certificates expire at midnight with no commit, so
+every cache key that depends on visibility also holds `shop_today()`.
+
+Raw SQL and Core table statements bypass the hooks (as they bypass the index); after such a
+change call bump() in the same transaction, or run `flask search reindex`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import g, has_app_context
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import CatalogState
+
+logger = logging.getLogger(__name__)
+
+_G_KEY = "_catalog_version"
+_ROW = CatalogState.__table__
+# Built once: building a statement costs about as much as running this one.
+_READ = select(_ROW.c.version).where(_ROW.c.id == 1)
+_BUMP = update(_ROW).where(_ROW.c.id == 1).values(version=_ROW.c.version + 1)
+
+
+def current() -> tuple[int, int]:
+    """(database version, index generation) for this request: read once, then remembered
+    until this process commits a catalog change."""
+    version = g.get(_G_KEY)
+    if version is None:
+        from .search import index_generation
+
+        stored = db.session.connection().execute(_READ).scalar()
+        version = (stored or 0, index_generation())
+        setattr(g, _G_KEY, version)
+    return version
+
+
+def bump(session: Session) -> None:
+    """Move the database's version on, inside `session`'s transaction (so it commits, or
+    rolls back, with the change it stands for)."""
+    connection = session.connection()
+    moved = connection.execute(_BUMP).rowcount
+    if moved:
+        return
+    # The row is missing (a database made by hand): create it, without failing the commit
+    # when another transaction creates it at the same moment.
+    logger.warning("catalog_state had no row; creating it")
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(_ROW).values(id=1, version=1))
+    except IntegrityError:
+        connection.execute(_BUMP)
+
+
+def forget() -> None:
+    """Drop this request's remembered version (after this process changed the catalog)."""
+    if has_app_context():
+        g.pop(_G_KEY, None)
