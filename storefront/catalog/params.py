@@ -28,14 +28,19 @@ class CatalogParams:
 
     @property
     def has_filters(self) -> bool:
-        return bool(
-            self.groups
-            or self.stars
-            or self.province_codes
-            or self.commune_codes
-            or self.cooperative_ids
-            or self.price_min is not None
-            or self.price_max is not None
+        return self.filter_count > 0
+
+    @property
+    def filter_count(self) -> int:
+        """How many filter values are chosen (each checked box, each price bound)."""
+        return (
+            len(self.groups)
+            + len(self.stars)
+            + len(self.province_codes)
+            + len(self.commune_codes)
+            + len(self.cooperative_ids)
+            + (self.price_min is not None)
+            + (self.price_max is not None)
         )
 
 

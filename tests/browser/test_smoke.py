@@ -21,3 +21,32 @@ def test_home_page_renders_in_chromium(page, make, artifacts_dir):
     assert page.get_by_text("150,000 ₫").first.is_visible()
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "en"  # the choice sticks
+
+
+@pytest.mark.browser
+def test_catalog_on_a_phone_shows_results_first_and_filters_one_tap_away(
+    page, make, artifacts_dir
+):
+    for n in range(3):
+        make.listing(name=f"Mật ong bạc hà {n}", packages=[{"price": 120_000 + n, "stock": 5}])
+    page.goto("/products")
+    first_card = page.locator(".card").first
+    assert first_card.is_visible()
+    assert first_card.bounding_box()["y"] < 844  # above the fold on a 390 × 844 phone
+    stars_filter = page.get_by_role("group", name="Hạng sao")
+    assert not stars_filter.is_visible()
+    page.locator("summary.facets-panel__toggle").click()
+    assert stars_filter.is_visible()
+    page.get_by_label("4 sao").check()
+    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    page.wait_for_url("**/products?*stars=4*")
+    # With a filter chosen the panel stays open and says how many are on.
+    assert page.locator("details.facets-panel").get_attribute("open") is not None
+    assert page.locator(".facets-panel__count").inner_text() == "1"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifacts_dir / "catalog-filtered-390.png"), full_page=True)
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/products")
+    assert stars_filter.is_visible()  # beside the results on a wide screen, no toggle
+    assert not page.locator("summary.facets-panel__toggle").is_visible()
