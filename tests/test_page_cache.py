@@ -71,8 +71,11 @@ def test_the_version_moves_with_every_change_the_catalog_shows(db, shop):
         lambda: setattr(vai, "name", "Vải thiều Lục Ngạn loại 1"),
         lambda: setattr(vai.packages[0], "price", 160_000),
         lambda: setattr(vai.packages[0], "stock", 29),
-        lambda: db.session.execute(
-            update(Package).where(Package.id == vai.packages[0].id).values(stock=Package.stock - 1)
+        lambda: db.session.execute(  # 29 → 5: "only 5 left" shows
+            update(Package).where(Package.id == vai.packages[0].id).values(stock=Package.stock - 24)
+        ),
+        lambda: db.session.execute(  # price through a bulk UPDATE
+            update(Package).where(Package.id == vai.packages[0].id).values(price=170_000)
         ),
         lambda: setattr(vai.certificate, "status", CertificateStatus.REVOKED),
         lambda: setattr(shop["coop"], "legal_name", "HTX Vải thiều Hồng Xuân Lục Ngạn"),
@@ -90,6 +93,39 @@ def test_changes_the_catalog_does_not_show_leave_the_version_alone(db, shop, mak
     db.session.commit()
     make.user()
     assert stored_version(db) == before
+
+
+def sell(db, package_id: int, units: int) -> None:
+    """Take stock the way checkout does: one guarded bulk UPDATE, then commit."""
+    taken = db.session.execute(
+        update(Package)
+        .where(Package.id == package_id, Package.stock >= units)
+        .values(stock=Package.stock - units)
+    ).rowcount
+    assert taken == 1
+    db.session.commit()
+
+
+def test_a_sale_no_shopper_can_see_keeps_every_cache(client, db, shop, app):
+    from storefront.search import index_generation
+
+    package_id = shop["vai"].packages[0].id
+    page = html(client.get("/products/vai-thieu-luc-ngan"))
+    assert "Còn hàng" in page
+    before, generation = stored_version(db), index_generation()
+    sell(db, package_id, 2)  # 30 → 28: still just "in stock"
+    assert (stored_version(db), index_generation()) == (before, generation)
+    with count_queries(db.engine) as statements:
+        assert html(client.get("/products/vai-thieu-luc-ngan")) == page
+    assert len(statements) == 1
+    sell(db, package_id, 23)  # 28 → 5: "only 5 left"
+    assert stored_version(db) == before + 1
+    assert "Chỉ còn 5" in html(client.get("/products/vai-thieu-luc-ngan"))
+    sell(db, package_id, 5)  # sold out: the listing leaves the catalog at once
+    assert stored_version(db) == before + 2
+    assert client.get("/products/vai-thieu-luc-ngan").status_code == 404
+    assert "Vải thiều Lục Ngạn" not in card_names(html(client.get("/products")))
+    assert "Vải thiều Lục Ngạn" not in card_names(html(client.get("/search?q=vai")))
 
 
 def test_a_rolled_back_change_leaves_the_version_alone(db, shop):

@@ -596,3 +596,11 @@ def test_reindex_command(runner, make):
     assert len(ids("che")) == 1
     status = runner.invoke(args=["search", "status"])
     assert "listings:  1" in status.output
+
+
+def test_a_search_without_facets_finds_the_same_listings_and_counts_nothing(catalog):
+    with_facets = search(SearchQuery(text="vai", sort="newest"))
+    ids_only = search(SearchQuery(text="vai", sort="newest", facets=False))
+    assert ids_only.ids == with_facets.ids and ids_only.total == with_facets.total
+    assert any(with_facets.facets.values())
+    assert not any(ids_only.facets.values())

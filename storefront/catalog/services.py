@@ -80,8 +80,14 @@ def related_cards(listing: Listing, limit: int = 4) -> list:
 
     ids: list[int] = []
     for query in (
-        SearchQuery(cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1),
-        SearchQuery(commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1),
+        SearchQuery(
+            cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1,
+            facets=False,
+        ),
+        SearchQuery(
+            commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1,
+            facets=False,
+        ),
     ):
         ids += [i for i in search(query).ids if i != listing.id and i not in ids]
     return public_cards(ids[:limit])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     DDL,
@@ -115,9 +115,18 @@ class Package(TimestampMixin, db.Model):
 
     listing: Mapped[Listing] = relationship(back_populates="packages")
 
+    # At or below this, a product page says "only N left"; above it, "in stock".
+    LOW_STOCK: ClassVar[int] = 5
+
     @property
     def available(self) -> bool:
         return self.stock > 0 or self.preorder
+
+    @staticmethod
+    def shown_stock(stock: int) -> int:
+        """What a shopper can see of a stock level: the count up to LOW_STOCK, one band above
+        it. A sale from 30 to 29 changes nothing on any page; from 6 to 5 it does."""
+        return min(stock, Package.LOW_STOCK + 1)
 
 
 class ListingImage(TimestampMixin, db.Model):

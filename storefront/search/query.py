@@ -52,6 +52,7 @@ class SearchQuery:
     sort: str = "relevance"  # relevance | newest | price_asc | price_desc | stars
     page: int = 1
     per_page: int = 24
+    facets: bool = True  # False: ids only (related products), cheaper on a big catalog
 
     def normalized(self) -> SearchQuery:
         """A copy with clamped paging, a known sort, sorted filter tuples and trimmed text."""
@@ -67,6 +68,7 @@ class SearchQuery:
             sort=self.sort if self.sort in SORTS else "relevance",
             page=max(1, int(self.page or 1)),
             per_page=min(MAX_PER_PAGE, max(1, int(self.per_page or 1))),
+            facets=bool(self.facets),
         )
 
     def cache_key(self) -> tuple:
@@ -83,6 +85,7 @@ class SearchQuery:
             self.sort,
             self.page,
             self.per_page,
+            self.facets,
         )
 
 

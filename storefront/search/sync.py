@@ -43,9 +43,31 @@ class Changes:
     listing_ids: set[int] = field(default_factory=set)
     certificate_ids: set[int] = field(default_factory=set)
     cooperative_ids: set[int] = field(default_factory=set)
+    # Packages a bulk UPDATE touched (the stock taken at checkout or put back on a
+    # cancellation): {package id: (listing id, what a shopper saw before)}. Compared with the
+    # database before the commit; only a visible difference counts, so a sale from 30 to 29
+    # units re-indexes nothing and keeps every cached page. (A change made on a loaded
+    # object always counts: its old value may be stale by the time it is written.)
+    packages_seen: dict[int, tuple[int, tuple]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids)
+
+
+# What of a package a shopper can see anywhere (catalog, product page, search, cart): every
+# column but the timestamps, with the stock as Package.shown_stock shows it.
+_SEEN_COLUMNS = tuple(
+    column.key
+    for column in Package.__table__.columns
+    if column.key not in ("id", "created_at", "updated_at")
+)
+
+
+def _seen(values: dict) -> tuple:
+    return tuple(
+        Package.shown_stock(values[key]) if key == "stock" else values[key]
+        for key in _SEEN_COLUMNS
+    )
 
 
 def _changes(session: Session) -> Changes:
@@ -85,7 +107,7 @@ def on_orm_execute(state: ORMExecuteState) -> None:
     """Record the rows a bulk ORM UPDATE or DELETE is about to touch.
 
     Costs one SELECT with the statement's own WHERE, only for statements on the tables
-    search depends on.
+    search depends on (for packages, one more before the commit: _resolve_packages_seen).
     """
     if not (state.is_update or state.is_delete):
         return
@@ -100,6 +122,9 @@ def on_orm_execute(state: ORMExecuteState) -> None:
     elif entity is Cooperative:
         column, target = Cooperative.id, "cooperative_ids"
     else:
+        return
+    if entity is Package and state.is_update:
+        _note_packages_seen(state)
         return
     affected = select(column)
     where = state.statement.whereclause
@@ -119,10 +144,49 @@ def before_commit(session: Session) -> None:
     """Move the catalog version on in the same transaction as a catalog change, so cached
     pages, cards and fragments keyed by the old version are never used again."""
     session.flush()  # the commit's last flush, done first so that its changes are recorded
-    if session.info.get(_INFO_KEY):
+    changes = session.info.get(_INFO_KEY)
+    if changes is not None:
+        _resolve_packages_seen(session, changes)
+    if changes:
         from ..catalog_version import bump
 
         bump(session)
+
+
+def _note_packages_seen(state: ORMExecuteState) -> None:
+    """Before a bulk UPDATE of packages: what a shopper sees of each package it is about to
+    touch, to compare after it (before_commit). The rows are read under the write lock
+    (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so no other commit slips in between."""
+    from ..transactions import begin_write
+
+    where = state.statement.whereclause
+    if where is None:  # "bulk UPDATE by primary key" with parameter lists
+        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
+        where = Package.id.in_([row["id"] for row in rows if row and "id" in row])
+    begin_write(state.session)
+    columns = [Package.__table__.c[key] for key in _SEEN_COLUMNS]
+    seen = _changes(state.session).packages_seen
+    rows = state.session.execute(select(Package.id, *columns).where(where).with_for_update())
+    for row in rows.mappings():
+        seen.setdefault(row["id"], (row["listing_id"], _seen(row)))
+
+
+def _resolve_packages_seen(session: Session, changes: Changes) -> None:
+    """Listings whose packages now look different from before the transaction."""
+    if not changes.packages_seen:
+        return
+    columns = [Package.__table__.c[key] for key in _SEEN_COLUMNS]
+    rows = session.execute(
+        select(Package.id, *columns).where(Package.id.in_(changes.packages_seen))
+    ).mappings()
+    now = {row["id"]: (row["listing_id"], _seen(row)) for row in rows}
+    for package_id, (listing_id, before) in changes.packages_seen.items():
+        after = now.get(package_id)
+        if after is None or after[1] != before:
+            changes.listing_ids.add(listing_id)
+            if after is not None:
+                changes.listing_ids.add(after[0])  # moved to another listing
+    changes.packages_seen.clear()
 
 
 def after_commit(session: Session) -> None:

@@ -138,7 +138,8 @@ def search_segment(
     final = _intersect(matched, passes.values())
 
     hits = SegmentHits(total=len(final))
-    hits.facets = _count_facets(leaf.columns, query, matched, passes, final)
+    if query.facets:
+        hits.facets = _count_facets(leaf.columns, query, matched, passes, final)
     if final and limit > 0:
         order = SORT_ORDERS["newest" if query.sort == "relevance" and not plan else query.sort]
         score = _score(final, contributions) if plan and order.scored else None
