@@ -219,6 +219,24 @@ def assortment(make):
     return made, coop_a.id, coop_b.id
 
 
+def test_catalog_wide_facets_count_only_what_is_listed(assortment, db):
+    made, coop_a, coop_b = assortment
+    every = search(SearchQuery())
+    assert every.facets["group"] == {1: 3, 2: 2, 3: 1}
+    assert every.facets["cooperative"] == {coop_a: 3, coop_b: 3}
+    assert every.facets["stars"] == {3: 1, 4: 3, 5: 2}
+    # A listing leaving the index (its document deleted, still in its segment) leaves the
+    # counts, and a value only it held disappears instead of showing 0.
+    gung = db.session.get(Listing, made["Mật ong gừng"])
+    gung.status = ListingStatus.PAUSED
+    db.session.commit()
+    every = search(SearchQuery())
+    assert every.total == 5
+    assert every.facets["group"] == {1: 3, 2: 2}
+    assert every.facets["cooperative"] == {coop_a: 3, coop_b: 2}
+    assert search(SearchQuery(groups=[2])).facets["group"] == {1: 3, 2: 2}
+
+
 def test_filters(assortment):
     made, coop_a, coop_b = assortment
     assert set(ids("mat ong", groups=[2])) == {made["Rượu mật ong"], made["Trà mật ong"]}

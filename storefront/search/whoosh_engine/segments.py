@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -52,6 +53,15 @@ class SegmentColumns:
         self._by_value: dict[str, dict[int, frozenset[int]]] = {}
         self._by_price: tuple[list[int], list[int]] | None = None
         self._presorted: dict[tuple, tuple[array, array]] = {}
+        self._counts: dict[str, Counter] = {}
+
+    def counts(self, column: str) -> Counter:
+        """How many documents of the segment (deleted ones too) hold each value of `column`;
+        counted on first use. Callers copy it before changing it."""
+        found = self._counts.get(column)
+        if found is None:
+            found = self._counts[column] = Counter(getattr(self, column))
+        return found
 
     def presorted(self, columns: tuple[Column, ...]) -> tuple[array, array]:
         """Every document in the order of `columns` then the listing id, and each one's rank.
