@@ -165,8 +165,9 @@ def test_each_cooperative_moves_its_shipment_forward_and_the_order_follows(app, 
     assert order_progress(reload(db, number)) == "partly_shipped"
     with pytest.raises(InvalidTransition):
         advance_shipment(shipment_a, "pack", user_id=seller_a.id)  # no going back
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as refused:
         advance_shipment(shipment_a, "ship", user_id=seller_a.id, carrier="X", tracking_number="Y")
+    assert refused.value.message == "Kiện hàng này đã ở trạng thái “Đã gửi hàng”."  # not "shipped"
 
     advance_shipment(
         shipment_b, "ship", user_id=seller_b.id, carrier="VNPost", tracking_number="EMS9"

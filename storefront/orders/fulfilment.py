@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask import get_template_attribute
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -140,7 +141,7 @@ def advance_shipment(
             ).rowcount
             if moved != 1:
                 raise InvalidTransition(
-                    _("This shipment is already %(status)s.", status=shipment.status.value)
+                    _("This shipment is already %(status)s.", status=_status_label(shipment))
                 )
         else:
             raise InvalidInput(_("Unknown action."))
@@ -189,3 +190,10 @@ def _collect_cash(shipment: Shipment, now: datetime) -> None:
             .values(status=PaymentStatus.PAID, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def _status_label(shipment: Shipment) -> str:
+    """The shipment's status as the pages name it ("Đã gửi"), from the one list of labels."""
+    db.session.refresh(shipment, ["status"])  # where the UPDATE found it, not where we did
+    label = get_template_attribute("orders/_labels.html", "shipment_label")
+    return str(label(shipment.status.value)).strip()
