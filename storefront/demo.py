@@ -1067,13 +1067,15 @@ class _Seeder:
 
     def audit(
         self,
-        actor: User,
+        actor: User | None,
         action: str,
         subject: Cooperative | Certificate,
-        before: CooperativeStatus | CertificateStatus,
+        before: CooperativeStatus | CertificateStatus | None,
         at: datetime,
+        after: CertificateStatus | None = None,
     ) -> None:
-        """Record the decision that put `subject` in its current state, as PFA staff would."""
+        """Record the step that put `subject` in its current state (or in `after`), as the
+        shop would have."""
         is_coop = isinstance(subject, Cooperative)
         db.session.add(
             AuditEvent(
@@ -1083,8 +1085,8 @@ class _Seeder:
                 subject_type="cooperative" if is_coop else "certificate",
                 subject_id=subject.id,
                 cooperative_id=subject.id if is_coop else subject.cooperative_id,
-                from_status=before.value,
-                to_status=subject.status.value,
+                from_status=before.value if before is not None else "",
+                to_status=(after or subject.status).value,
                 data={"source": "seed-demo"},
             )
         )
@@ -1121,6 +1123,14 @@ class _Seeder:
         db.session.add(cert)
         db.session.flush()
         self.count("certificates")
+        # Every certificate came in through the seller workspace: the programme dashboard's
+        # "submitted" column counts these.
+        submitter = next((m.user for m in coop.members if m.role is MemberRole.OWNER), None)
+        submitted_on = min(issued_on + timedelta(days=3), self.today)
+        self.audit(
+            submitter, "certificate.submit", cert, None,
+            datetime.combine(submitted_on, time(9), SHOP_TZ), after=CertificateStatus.SUBMITTED,
+        )
         if cert.status is CertificateStatus.VERIFIED:
             verified_on = min(issued_on + timedelta(days=10), self.today)
             at = datetime.combine(verified_on, time(10), SHOP_TZ)

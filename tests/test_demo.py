@@ -107,6 +107,14 @@ def test_seed_builds_a_catalog_that_shows_every_rule(db, seeded):
         )
     )
     assert set(audited) == {c.id for c in certificates if c.status is CertificateStatus.VERIFIED}
+    # ... and every certificate was submitted first (the dashboard's "submitted" column).
+    submitted = db.session.execute(
+        select(AuditEvent.subject_id, AuditEvent.to_status, AuditEvent.at).where(
+            AuditEvent.action == "certificate.submit"
+        )
+    ).all()
+    assert {row.subject_id for row in submitted} == {c.id for c in certificates}
+    assert {row.to_status for row in submitted} == {"submitted"}
 
     packages = db.session.scalars(select(Package)).all()
     assert all(type(p.price) is int and p.price > 0 for p in packages)
