@@ -253,3 +253,15 @@ def test_every_icon_the_templates_use_is_in_the_sprite():
         if re.search(r'(?<!\w)icon\("group-" ~', text):
             used |= {f"group-{n}" for n in range(1, 7)}
     assert used and used <= symbols, used - symbols
+
+
+def test_whole_pages_are_kept_within_their_own_bound(client, shop, monkeypatch):
+    from storefront.catalog import cards
+
+    monkeypatch.setitem(cards._LIMITS, "pages", 3)
+    for n in range(6):  # a crawler's random query strings
+        client.get(f"/products?utm={n}")
+    cache = client.application.extensions["listing_cards"]
+    assert len(cache.pages) == 3
+    # The newest three stay (key[3] is the query string).
+    assert {key[3] for key in cache.pages} == {b"utm=3", b"utm=4", b"utm=5"}

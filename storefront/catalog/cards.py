@@ -27,6 +27,9 @@ from ..visibility import shop_today
 MAX_CARDS = 20_000
 MAX_RENDERED = 5_000
 MAX_FRAGMENTS = 2_000
+# Whole anonymous pages (page_cache.py), about 45 KB each: a crawler sending random query
+# strings can fill this, so it is kept small (some 20 MB a worker at most).
+MAX_PAGES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class CardCache:
         self.hidden: set[int] = set()  # asked for (a stale index hit) and not public
         self.rendered: OrderedDict[tuple, Markup] = OrderedDict()
         self.fragments: OrderedDict[tuple, Markup] = OrderedDict()
+        self.pages: OrderedDict[tuple, Markup] = OrderedDict()
 
     def at(self, version: object) -> CardCache:
         if version != self.version:
@@ -88,6 +92,7 @@ class CardCache:
             self.hidden.clear()
             self.rendered.clear()
             self.fragments.clear()
+            self.pages.clear()
         return self
 
 
@@ -144,16 +149,21 @@ def render_card(card: ListingCard, heading: str = "h3") -> Markup:
     return html
 
 
-def cached_fragment(key: tuple) -> Markup | None:
-    """A rendered page fragment stored under `key` for this catalog version, if any."""
-    return _cache().fragments.get(key)
+_LIMITS = {"fragments": MAX_FRAGMENTS, "pages": MAX_PAGES}
 
 
-def store_fragment(key: tuple, html: str) -> Markup:
-    """Keep a rendered fragment for this catalog version; returns it, ready to output."""
-    cache = _cache()
+def cached_fragment(key: tuple, store: str = "fragments") -> Markup | None:
+    """A rendered page fragment (or, with store="pages", a whole page) stored under `key`
+    for this catalog version, if any."""
+    return getattr(_cache(), store).get(key)
+
+
+def store_fragment(key: tuple, html: str, store: str = "fragments") -> Markup:
+    """Keep a rendered fragment (or whole page) for this catalog version; returns it, ready
+    to output. The oldest entries go first beyond the store's bound."""
+    entries = getattr(_cache(), store)
     html = compact_html(html)
-    cache.fragments[key] = html
-    while len(cache.fragments) > MAX_FRAGMENTS:
-        cache.fragments.popitem(last=False)
+    entries[key] = html
+    while len(entries) > _LIMITS[store]:
+        entries.popitem(last=False)
     return html

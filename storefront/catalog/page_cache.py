@@ -37,7 +37,7 @@ def cached_page(key: tuple | None) -> str | None:
     """The cached page under `key`, with this visitor's CSRF token in place, if any."""
     if key is None:
         return None
-    html = cached_fragment(key)
+    html = cached_fragment(key, store="pages")
     if html is None:
         return None
     if CSRF_SLOT in html:
@@ -50,6 +50,6 @@ def store_page(key: tuple | None, html: str) -> str:
     if key is None:
         return html
     token = generate_csrf() if "csrf_token" in html else None
-    stored = store_fragment(key, html.replace(token, CSRF_SLOT) if token else html)
+    stored = store_fragment(key, html.replace(token, CSRF_SLOT) if token else html, "pages")
     # The stored copy (compacted) is what every later visitor gets: send the same now.
     return stored.replace(CSRF_SLOT, token) if token else stored
