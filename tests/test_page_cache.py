@@ -265,3 +265,15 @@ def test_whole_pages_are_kept_within_their_own_bound(client, shop, monkeypatch):
     assert len(cache.pages) == 3
     # The newest three stay (key[3] is the query string).
     assert {key[3] for key in cache.pages} == {b"utm=3", b"utm=4", b"utm=5"}
+
+
+def test_with_template_auto_reload_pages_are_rendered_each_time(app, client, shop):
+    app.jinja_env.auto_reload = True  # development: an edited template must show at once
+    try:
+        client.get("/products")
+        client.get("/products/vai-thieu-luc-ngan")
+        assert not app.extensions["listing_cards"].pages
+    finally:
+        app.jinja_env.auto_reload = False
+    client.get("/products")
+    assert len(app.extensions["listing_cards"].pages) == 1

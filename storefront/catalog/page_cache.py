@@ -14,7 +14,7 @@ A logged-in page (e-mail in the header, a logout form) is never cached whole.
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from .cards import cached_fragment, store_fragment
@@ -24,7 +24,10 @@ CSRF_SLOT = "<csrf-token-slot>"
 
 
 def anonymous_page_key(content_key: tuple) -> tuple | None:
-    """The cache key of this request's page, or None when the page must be rendered."""
+    """The cache key of this request's page, or None when the page must be rendered (also
+    with template auto-reload, in development, so that an edited template shows at once)."""
+    if current_app.jinja_env.auto_reload:
+        return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
     from ..cart.routes import cart_count
