@@ -12,7 +12,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Date,
-    Integer,
     Select,
     and_,
     bindparam,
@@ -72,38 +71,25 @@ def public_listings(today: date | None = None) -> Select[tuple[Listing]]:
     return select(Listing).where(public_listing_clause(today))
 
 
-FIXED_ID_COUNTS = 64
-
-
-@lru_cache(maxsize=FIXED_ID_COUNTS + 1)
-def _public_ids_statement(count: int) -> Select[tuple[int]]:
-    """The check for `count` ids, built once with bound parameters, so SQLAlchemy reuses its
-    compiled form. Up to FIXED_ID_COUNTS ids (a catalog page has 24) each id is its own
-    parameter: an "expanding" IN list would be re-rendered into the SQL on every execution,
-    which costs more than the query itself. Longer lists (a sitemap, a big cart) expand."""
-    if count > FIXED_ID_COUNTS:
-        ids_clause = Listing.id.in_(bindparam("ids", expanding=True))
-    else:
-        ids_clause = Listing.id.in_([bindparam(f"id{n}", type_=Integer) for n in range(count)])
+@lru_cache(maxsize=1)
+def _public_ids_statement() -> Select[tuple[int]]:
+    # Built once with bound parameters: SQLAlchemy then reuses its compiled form instead of
+    # re-deriving a cache key for a fresh statement tree on every call.
     return select(Listing.id).where(
-        ids_clause, public_listing_clause(bindparam("today", type_=Date))
+        Listing.id.in_(bindparam("ids", expanding=True)),
+        public_listing_clause(bindparam("today", type_=Date)),
     )
 
 
 def public_listing_ids(ids: Iterable[int], today: date | None = None) -> set[int]:
-    """Those of `ids` that are public now (one query), e.g. to re-check search hits or a cart."""
-    ids = list(dict.fromkeys(ids))
+    """Those of `ids` that are public now (one query), e.g. to re-check a cart."""
+    ids = list(ids)
     if not ids:
         return set()
-    params: dict[str, object] = {"today": today or shop_today()}
-    if len(ids) > FIXED_ID_COUNTS:
-        params["ids"] = ids
-    else:
-        params.update((f"id{n}", listing_id) for n, listing_id in enumerate(ids))
-    # Through the session's connection, in its transaction: a plain Core execution skips the
-    # ORM's result machinery, which costs more than the query itself on a catalog page.
-    rows = db.session.connection().execute(_public_ids_statement(len(ids)), params)
-    return set(rows.scalars())
+    rows = db.session.scalars(
+        _public_ids_statement(), {"ids": ids, "today": today or shop_today()}
+    )
+    return set(rows)
 
 
 def is_public(listing_id: int, today: date | None = None) -> bool:

@@ -75,13 +75,11 @@ def index_listings(listing_ids: Iterable[int]) -> None:
     ids = {int(i) for i in listing_ids}
     if ids:
         engine().apply(ids, _load_public)
-        _forget_version()
 
 
 def remove_listings(listing_ids: Iterable[int]) -> None:
     """Take these listings out of the index."""
     engine().remove(int(i) for i in listing_ids)
-    _forget_version()
 
 
 def reindex_all(progress: Callable[[int], None] | None = None) -> int:
@@ -95,7 +93,6 @@ def reindex_all(progress: Callable[[int], None] | None = None) -> int:
         count = index.rebuild(iter_public_documents(session, shop_today()), progress)
     # Commits made while the rebuild held the lock were queued; apply them now.
     index.drain(_load_public, timeout=index.write_timeout)
-    _forget_version()
     return count
 
 
@@ -103,12 +100,6 @@ def index_generation() -> int:
     """The index's committed generation (a directory listing): it moves on with every write,
     so it is part of the catalog version (storefront/catalog_version.py)."""
     return engine().generation()
-
-
-def _forget_version() -> None:
-    from ..catalog_version import forget
-
-    forget()
 
 
 def search(query: SearchQuery) -> SearchResult:
