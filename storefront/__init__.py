@@ -71,10 +71,10 @@ def _tune_sqlite(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
-    from . import i18n, search
-    from .accounts.services import user_for_session
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
-    from .models import User
+    from storefront import i18n, search
+    from storefront.accounts.services import user_for_session
+    from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from storefront.models import User
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -116,16 +116,16 @@ def _init_limiter(app: Flask, limiter) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .accounts import bp as accounts_bp
-    from .cart import bp as cart_bp
-    from .catalog import bp as catalog_bp
-    from .checkout import bp as checkout_bp
-    from .main import bp as main_bp
-    from .orders import bp as orders_bp
-    from .payments import bp as payments_bp
-    from .pfa import bp as pfa_bp
-    from .seller import bp as seller_bp
-    from .verify import bp as verify_bp
+    from storefront.accounts import bp as accounts_bp
+    from storefront.cart import bp as cart_bp
+    from storefront.catalog import bp as catalog_bp
+    from storefront.checkout import bp as checkout_bp
+    from storefront.main import bp as main_bp
+    from storefront.orders import bp as orders_bp
+    from storefront.payments import bp as payments_bp
+    from storefront.pfa import bp as pfa_bp
+    from storefront.seller import bp as seller_bp
+    from storefront.verify import bp as verify_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(catalog_bp)
@@ -145,7 +145,7 @@ def register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    from .errors import DomainError
+    from storefront.errors import DomainError
 
     def wants_json() -> bool:
         return request.accept_mimetypes.best == "application/json" or request.path.startswith(
@@ -177,7 +177,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import chrome, formatting, media
+    from storefront import chrome, formatting, media
 
     chrome.init_app(app)
     formatting.init_app(app)
@@ -185,6 +185,6 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .commands import register
+    from storefront.commands import register
 
     register(app)

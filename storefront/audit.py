@@ -3,8 +3,8 @@ same transaction as the decision itself."""
 
 from __future__ import annotations
 
-from .extensions import db
-from .models import AuditEvent, Certificate, Cooperative, User
+from storefront.extensions import db
+from storefront.models import AuditEvent, Certificate, Cooperative, User
 
 
 def record_decision(

@@ -28,8 +28,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .extensions import db
-from .models import CatalogState
+from storefront.extensions import db
+from storefront.models import CatalogState
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def current() -> tuple[int, int]:
     until this process commits a catalog change."""
     version = g.get(_G_KEY)
     if version is None:
-        from .search import index_generation
+        from storefront.search import index_generation
 
         stored = db.session.connection().execute(_READ).scalar()
         version = (stored or 0, index_generation())

@@ -17,16 +17,16 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .audit import record_decision
-from .cooperatives import is_member
-from .errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
-from .extensions import db
-from .listings import attach_certificate, get_listing, require_member
-from .models import Certificate, CertificateStatus, Listing, User, default_expiry
-from .text import slugify
-from .transactions import begin_write
-from .uploads import Upload, delete_scan, prepare_scan, scan_mimetype, scan_path, store_scan
-from .visibility import shop_today
+from storefront.audit import record_decision
+from storefront.cooperatives import is_member
+from storefront.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
+from storefront.extensions import db
+from storefront.listings import attach_certificate, get_listing, require_member
+from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry
+from storefront.text import slugify
+from storefront.transactions import begin_write
+from storefront.uploads import Upload, delete_scan, prepare_scan, scan_mimetype, scan_path, store_scan
+from storefront.visibility import shop_today
 
 CERTIFICATE_STATUS_LABELS = {
     CertificateStatus.SUBMITTED: _l("waiting for PFA verification"),

@@ -18,28 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from .audit import record_decision
-from .decisions import (
-    Notice,
-    already_decided,
-    clean_reason,
-    cooperative_recipients,
-    guarded_status_change,
-    require_staff,
-    send_notices,
-)
-from .errors import CertificateExpired, NotFound
-from .extensions import db
-from .models import (
-    Certificate,
-    CertificateReminder,
-    CertificateStatus,
-    Cooperative,
-    CooperativeMember,
-    User,
-    utcnow,
-)
-from .visibility import shop_today
+from storefront.audit import record_decision
+from storefront.decisions import Notice, already_decided, clean_reason, cooperative_recipients, guarded_status_change, require_staff, send_notices
+from storefront.errors import CertificateExpired, NotFound
+from storefront.extensions import db
+from storefront.models import Certificate, CertificateReminder, CertificateStatus, Cooperative, CooperativeMember, User, utcnow
+from storefront.visibility import shop_today
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +33,7 @@ REMINDER_DAYS = (60, 30)
 
 def certificate_status_label(status: CertificateStatus | str | None) -> str:
     """The status in words, as the seller workspace says it (one word per concept)."""
-    from .certificate_submissions import CERTIFICATE_STATUS_LABELS
+    from storefront.certificate_submissions import CERTIFICATE_STATUS_LABELS
 
     try:
         return str(CERTIFICATE_STATUS_LABELS[CertificateStatus(status)])
@@ -364,8 +348,8 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
     not learn that the id exists); CertificateNotVerified / CertificateExpired when a label
     would send buyers to a page that does not say VALID.
     """
-    from .cooperatives import is_member
-    from .errors import CertificateNotVerified
+    from storefront.cooperatives import is_member
+    from storefront.errors import CertificateNotVerified
 
     cert = db.session.get(Certificate, certificate_id, options=[joinedload(Certificate.cooperative)])
     if cert is None or not is_member(viewer, cert.cooperative_id):

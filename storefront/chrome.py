@@ -50,7 +50,7 @@ def chrome_key(part: str) -> tuple[Any, ...] | None:
     if part == "header":
         if authenticated:
             return None
-        from .cart.routes import cart_count
+        from storefront.cart.routes import cart_count
 
         search_text = request.args.get("q", "") if request.endpoint == "catalog.search" else ""
         return (part, locale, request.script_root, request.endpoint, search_text, cart_count())

@@ -12,7 +12,7 @@ locations_cli = AppGroup("locations", help="Vietnam's administrative units.")
 @locations_cli.command("load")
 def locations_load() -> None:
     """Load current and pre-2025 units from vietnam-provinces (idempotent)."""
-    from .locations import load_admin_units
+    from storefront.locations import load_admin_units
 
     added = load_admin_units(progress=lambda step: click.echo(f"  loading {step} ..."))
     for kind, count in added.items():
@@ -22,7 +22,7 @@ def locations_load() -> None:
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load locations and the demo catalog, then print the demo accounts (idempotent)."""
-    from .demo import seed_demo
+    from storefront.demo import seed_demo
 
     report = seed_demo(progress=click.echo)
     click.echo("")
@@ -32,10 +32,10 @@ def seed_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
-    from .search.cli import search_cli
+    from storefront.search.cli import search_cli
 
-    from .accounts.commands import users_cli
-    from .pfa.cli import certificates_cli
+    from storefront.accounts.commands import users_cli
+    from storefront.pfa.cli import certificates_cli
 
     app.cli.add_command(locations_cli)
     app.cli.add_command(search_cli)

@@ -15,40 +15,15 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .audit import record_decision
-from .decisions import (
-    Notice,
-    clean_reason,
-    cooperative_recipients,
-    guarded_status_change,
-    require_staff,
-    send_notices,
-)
-from .errors import (
-    Forbidden,
-    InvalidInput,
-    InvalidInvitation,
-    InvalidPhone,
-    LastOwner,
-    NotFound,
-)
-from .extensions import db
-from .models import (
-    AdminUnit,
-    Cooperative,
-    CooperativeInvitation,
-    CooperativeMember,
-    CooperativeStatus,
-    Era,
-    Level,
-    MemberRole,
-    User,
-    utcnow,
-)
-from .phones import normalize_vn_phone
-from .text import slugify
-from .transactions import begin_write
-from .uploads import Upload, decode_image, delete_logo, store_logo
+from storefront.audit import record_decision
+from storefront.decisions import Notice, clean_reason, cooperative_recipients, guarded_status_change, require_staff, send_notices
+from storefront.errors import Forbidden, InvalidInput, InvalidInvitation, InvalidPhone, LastOwner, NotFound
+from storefront.extensions import db
+from storefront.models import AdminUnit, Cooperative, CooperativeInvitation, CooperativeMember, CooperativeStatus, Era, Level, MemberRole, User, utcnow
+from storefront.phones import normalize_vn_phone
+from storefront.text import slugify
+from storefront.transactions import begin_write
+from storefront.uploads import Upload, decode_image, delete_logo, store_logo
 
 
 def is_member(user: User | None, cooperative_id: int) -> bool:

@@ -10,9 +10,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from .errors import AlreadyDecided, Forbidden, InvalidInput
-from .extensions import db
-from .models import User, utcnow
+from storefront.errors import AlreadyDecided, Forbidden, InvalidInput
+from storefront.extensions import db
+from storefront.models import User, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def send_notices(notices: list[Notice]) -> int:
 
     A failed e-mail never undoes a decision: it is logged and the decision stands.
     """
-    from .mail import send_mail
+    from storefront.mail import send_mail
 
     sent = 0
     for notice in notices:
@@ -103,7 +103,7 @@ def send_notices(notices: list[Notice]) -> int:
 
 def cooperative_recipients(cooperative) -> tuple[str, ...]:
     """The cooperative's contact address and its active owners' addresses, each once."""
-    from .models import MemberRole
+    from storefront.models import MemberRole
 
     addresses = [cooperative.email] if cooperative.email else []
     addresses += [

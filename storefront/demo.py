@@ -17,33 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .extensions import db
-from .locations import admin_units_loaded, load_admin_units
-from .media import delete_listing_image, store_listing_image
-from .models import (
-    Address,
-    AdminUnit,
-    AuditEvent,
-    Certificate,
-    CertificateStatus,
-    Cooperative,
-    CooperativeMember,
-    CooperativeStatus,
-    Era,
-    Level,
-    Listing,
-    ListingImage,
-    ListingStatus,
-    MemberRole,
-    OcopGroup,
-    Package,
-    Role,
-    User,
-    add_months,
-    default_expiry,
-)
-from .text import slugify
-from .visibility import SHOP_TZ, shop_today
+from storefront.extensions import db
+from storefront.locations import admin_units_loaded, load_admin_units
+from storefront.media import delete_listing_image, store_listing_image
+from storefront.models import Address, AdminUnit, AuditEvent, Certificate, CertificateStatus, Cooperative, CooperativeMember, CooperativeStatus, Era, Level, Listing, ListingImage, ListingStatus, MemberRole, OcopGroup, Package, Role, User, add_months, default_expiry
+from storefront.text import slugify
+from storefront.visibility import SHOP_TZ, shop_today
 
 DEMO_PASSWORD = "ocop-demo-2026"
 
@@ -1210,7 +1189,7 @@ class _Seeder:
     # pictures
 
     def pictures(self, listings: list[tuple[Listing, ItemSpec]]) -> None:
-        from .demo_images import render_product_picture
+        from storefront.demo_images import render_product_picture
 
         for listing, spec in listings:
             if listing.images:

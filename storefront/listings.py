@@ -15,40 +15,16 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .cooperatives import is_member
-from .errors import (
-    CertificateInUse,
-    CooperativeNotApproved,
-    Forbidden,
-    InvalidInput,
-    InvalidTransition,
-    InvalidUpload,
-    NotFound,
-    StockChanged,
-)
-from .extensions import db
-from .locations import describe_unit
-from .media import delete_listing_image, store_listing_image
-from .models import (
-    AdminUnit,
-    AdminUnitSuccession,
-    Certificate,
-    CertificateStatus,
-    Cooperative,
-    CooperativeStatus,
-    Era,
-    Level,
-    Listing,
-    ListingImage,
-    ListingStatus,
-    OcopGroup,
-    Package,
-    User,
-)
-from .text import slugify
-from .transactions import begin_write
-from .uploads import Upload, decode_image
-from .visibility import public_listing_clause
+from storefront.cooperatives import is_member
+from storefront.errors import CertificateInUse, CooperativeNotApproved, Forbidden, InvalidInput, InvalidTransition, InvalidUpload, NotFound, StockChanged
+from storefront.extensions import db
+from storefront.locations import describe_unit
+from storefront.media import delete_listing_image, store_listing_image
+from storefront.models import AdminUnit, AdminUnitSuccession, Certificate, CertificateStatus, Cooperative, CooperativeStatus, Era, Level, Listing, ListingImage, ListingStatus, OcopGroup, Package, User
+from storefront.text import slugify
+from storefront.transactions import begin_write
+from storefront.uploads import Upload, decode_image
+from storefront.visibility import public_listing_clause
 
 MAX_PHOTOS = 12
 MAX_PRICE = 1_000_000_000  # đồng; anything above is a typo (and overflows the column)

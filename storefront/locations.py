@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from sqlalchemy import func, insert, select
 
-from .extensions import db
-from .models import AdminUnit, AdminUnitSuccession, Era, Level, Listing
+from storefront.extensions import db
+from storefront.models import AdminUnit, AdminUnitSuccession, Era, Level, Listing
 
 PACKAGE_VERSION = "2026.9.0"  # codes differ between releases: pinned in pyproject.toml too
 

@@ -6,7 +6,7 @@ import re
 
 from flask_babel import gettext as _
 
-from .errors import InvalidPhone
+from storefront.errors import InvalidPhone
 
 # Separators people type between digit groups: "0912 345 678", "091.234.5678", "(091) 234-5678".
 _SEPARATORS = re.compile(r"[\s.\-()]")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from .extensions import db
+from storefront.extensions import db
 
 
 def begin_write(session: Session | None = None) -> None:

@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
-from .errors import InvalidUpload
+from storefront.errors import InvalidUpload
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000

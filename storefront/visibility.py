@@ -20,16 +20,8 @@ from sqlalchemy import (
     select,
 )
 
-from .extensions import db
-from .models import (
-    Certificate,
-    CertificateStatus,
-    Cooperative,
-    CooperativeStatus,
-    Listing,
-    ListingStatus,
-    Package,
-)
+from storefront.extensions import db
+from storefront.models import Certificate, CertificateStatus, Cooperative, CooperativeStatus, Listing, ListingStatus, Package
 
 SHOP_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -8,19 +8,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from .certificate_submissions import expiring_certificates
-from .extensions import db
-from .listings import low_stock_packages, status_counts
-from .models import (
-    Certificate,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Package,
-    Shipment,
-    ShipmentStatus,
-)
-from .visibility import SHOP_TZ, shop_today
+from storefront.certificate_submissions import expiring_certificates
+from storefront.extensions import db
+from storefront.listings import low_stock_packages, status_counts
+from storefront.models import Certificate, Order, OrderLine, OrderStatus, Package, Shipment, ShipmentStatus
+from storefront.visibility import SHOP_TZ, shop_today
 
 CLOSED_SHIPMENTS = (ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED)
 

@@ -17,7 +17,7 @@ from storefront.extensions import db as _db
 from storefront.locations import admin_units_loaded, load_admin_units
 from storefront.search import reindex_all
 
-from . import factories
+from tests import factories
 
 # Reference data loaded once per session and kept between tests.
 KEEP_TABLES = {"admin_units", "admin_unit_successions", "catalog_state"}

@@ -21,7 +21,7 @@ from storefront.models import (
     Package,
 )
 
-from . import factories
+from tests import factories
 
 LUC_NGAN_PROVINCE = 24  # the province of factories.LUC_NGAN_COMMUNE today
 

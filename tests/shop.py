@@ -22,7 +22,7 @@ from storefront.checkout.services import CheckoutDetails, place_order
 from storefront.extensions import db
 from storefront.models import AdminUnit, Era, Level, PaymentMethod
 
-from . import factories
+from tests import factories
 
 WEBHOOK_SECRET = "whsec_test_ocop_market"
 _tokens = itertools.count(1)

@@ -36,8 +36,8 @@ from storefront.models import (
 )
 from storefront.phones import normalize_vn_phone
 
-from . import factories
-from .factories import LUC_NGAN_COMMUNE, PASSWORD
+from tests import factories
+from tests.factories import LUC_NGAN_COMMUNE, PASSWORD
 
 NEW_PASSWORD = "a much longer new one"
 BAC_NINH = 24  # province of Xã Lục Ngạn since 2025

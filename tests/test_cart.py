@@ -18,7 +18,7 @@ from storefront.cart.services import (
 from storefront.errors import InvalidInput, NotPublic, OutOfStock
 from storefront.models import Cart, CartLine, CertificateStatus, ListingStatus
 
-from .shop import guest
+from tests.shop import guest
 
 
 @pytest.fixture(autouse=True)

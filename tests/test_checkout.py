@@ -31,8 +31,8 @@ from storefront.models import (
 from storefront.orders.services import ORDER_NUMBER_ALPHABET
 from storefront.shipping import OTHER_PROVINCE, SAME_PROVINCE, ShippingRates, shipping_fee
 
-from . import factories
-from .shop import buy, details, fill, guest, other_province_commune, outbox  # noqa: F401 (fixture)
+from tests import factories
+from tests.shop import buy, details, fill, guest, other_province_commune, outbox  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -17,7 +17,7 @@ from storefront.models import (
 from storefront.orders.fulfilment import advance_shipment, shipments_for_member
 from storefront.orders.services import cancel_order, order_progress
 
-from .shop import buy, outbox  # noqa: F401 (fixture)
+from tests.shop import buy, outbox  # noqa: F401 (fixture)
 
 
 def html(response) -> str:
@@ -51,7 +51,7 @@ def two_cooperative_order(make):
 def test_the_guest_who_placed_an_order_sees_it_and_others_get_404(client, make):
     package = make.listing().packages[0]
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
-    from .test_checkout import form_data
+    from tests.test_checkout import form_data
 
     response = client.post("/checkout/", data=form_data())
     number = response.headers["Location"].split("/")[2].split("?")[0]
@@ -81,7 +81,7 @@ def test_customers_see_their_own_orders_only(client, auth, db, make):
     lan, nam = make.user(), make.user()
     auth.login(lan)
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
-    from .test_checkout import form_data
+    from tests.test_checkout import form_data
 
     client.post("/checkout/", data=form_data(email=lan.email))
     mine = db.session.scalar(select(Order))

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from storefront.chrome import compact_html
 from storefront.models import CatalogState, CertificateStatus, Package
 
-from .conftest import count_queries
-from .test_catalog import card_names, html
+from tests.conftest import count_queries
+from tests.test_catalog import card_names, html
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from flask import render_template_string
 
 from storefront.formatting import lang_switch_url
 
-from .conftest import count_queries
+from tests.conftest import count_queries
 from storefront.models import ListingStatus, Role
 
 NBSP = "\u00a0"

@@ -26,8 +26,8 @@ from storefront.models import (
 from storefront.orders.services import expire_unpaid_orders, payment_state
 from storefront.payments.services import start_card_payment
 
-from . import factories
-from .shop import buy, event, outbox, send_webhook, stripe_fake  # noqa: F401 (fixtures)
+from tests import factories
+from tests.shop import buy, event, outbox, send_webhook, stripe_fake  # noqa: F401 (fixtures)
 
 SUCCESS = "http://localhost/checkout/return?session_id={CHECKOUT_SESSION_ID}"
 CANCEL = "http://localhost/orders/X"

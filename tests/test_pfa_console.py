@@ -34,7 +34,7 @@ from storefront.models import (
 from storefront.pfa.csvexport import safe_cell
 from storefront.visibility import is_public, shop_today
 
-from .pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
+from tests.pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
 
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh

@@ -26,7 +26,7 @@ from storefront.pfa import decisions as coop_decisions
 from storefront.search import SearchQuery, search
 from storefront.visibility import is_public, shop_today
 
-from .pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
+from tests.pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -413,7 +413,7 @@ def test_a_cart_holding_a_revoked_product_cannot_check_out(db, make, staff):
     from storefront.errors import NotPublic
     from storefront.models import Order, Package
 
-    from .shop import details, fill, guest
+    from tests.shop import details, fill, guest
 
     listing = make.listing(packages=[{"stock": 5}])
     package_id = listing.packages[0].id

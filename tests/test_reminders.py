@@ -14,7 +14,7 @@ from storefront.extensions import db as _db
 from storefront.models import CertificateReminder, CertificateStatus
 from storefront.visibility import shop_today
 
-from .pfa_support import mails, outbox  # noqa: F401
+from tests.pfa_support import mails, outbox  # noqa: F401
 
 
 def _cert(make, days_left, *, locale="vi", status=CertificateStatus.VERIFIED, **kw):

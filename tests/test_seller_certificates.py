@@ -21,8 +21,8 @@ from storefront.models import AuditEvent, Certificate, CertificateStatus, Listin
 from storefront.uploads import Upload
 from storefront.visibility import is_public, shop_today
 
-from . import factories
-from .seller_support import file_field, png_bytes, seller, state
+from tests import factories
+from tests.seller_support import file_field, png_bytes, seller, state
 
 pytestmark = pytest.mark.usefixtures("english")
 

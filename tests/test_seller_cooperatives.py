@@ -30,8 +30,8 @@ from storefront.models import (
     Role,
 )
 
-from . import factories
-from .seller_support import LUC_NGAN_PROVINCE, file_field, member_of, png_bytes, seller, state
+from tests import factories
+from tests.seller_support import LUC_NGAN_PROVINCE, file_field, member_of, png_bytes, seller, state
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -21,9 +21,9 @@ from storefront.seller.checklist import DONE, TODO, WAITING, build_checklist
 from storefront.visibility import hidden_reasons, is_public, shop_today
 from storefront.workspace import dashboard, month_bounds
 
-from . import factories
-from .seller_support import seller
-from .shop import buy
+from tests import factories
+from tests.seller_support import seller
+from tests.shop import buy
 
 
 # --- the checklist follows visibility.hidden_reasons -----------------------------------------------

@@ -42,8 +42,8 @@ from storefront.models import (
 from storefront.seller.forms import parse_whole_number
 from storefront.uploads import Upload
 
-from . import factories
-from .seller_support import LUC_NGAN_PROVINCE, png_bytes, seller, state
+from tests import factories
+from tests.seller_support import LUC_NGAN_PROVINCE, png_bytes, seller, state
 
 pytestmark = pytest.mark.usefixtures("english")
 

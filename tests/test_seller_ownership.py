@@ -23,9 +23,9 @@ from storefront.models import CooperativeInvitation, MemberRole
 from storefront.uploads import Upload
 from storefront.visibility import shop_today
 
-from . import factories
-from .seller_support import files_under, member_of, png_bytes, seller, state
-from .shop import buy
+from tests import factories
+from tests.seller_support import files_under, member_of, png_bytes, seller, state
+from tests.shop import buy
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

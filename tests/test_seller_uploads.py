@@ -21,7 +21,7 @@ from storefront.uploads import (
     prepare_scan,
 )
 
-from .seller_support import counts, file_field, files_under, jpeg_with_exif, png_bytes, seller
+from tests.seller_support import counts, file_field, files_under, jpeg_with_exif, png_bytes, seller
 
 
 def upload(data: bytes, name: str = "photo.png") -> Upload:

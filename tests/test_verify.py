@@ -15,7 +15,7 @@ from storefront.certificates import revoke_certificate, verification_url
 from storefront.models import CertificateStatus, CooperativeStatus, Role
 from storefront.visibility import SHOP_TZ, shop_today
 
-from .pfa_support import clock, fresh_index, staff  # noqa: F401
+from tests.pfa_support import clock, fresh_index, staff  # noqa: F401
 
 
 def _url(app, number: str, endpoint: str = "verify.certificate") -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ..errors import DomainError
-from ..models import Role
-from . import services
+from storefront.errors import DomainError
+from storefront.models import Role
+from storefront.accounts import services
 
 users_cli = AppGroup("users", help="Accounts: create, set roles, deactivate.")
 

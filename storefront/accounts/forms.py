@@ -13,8 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from ..phones import is_vn_phone
-from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from storefront.phones import is_vn_phone
+from storefront.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 try:  # WTForms 3.3 deprecates (value, label) tuples; 3.4 will refuse them.
     from wtforms.fields.choices import SelectChoice as _Choice

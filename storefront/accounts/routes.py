@@ -22,30 +22,11 @@ from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import (
-    AccountInactive,
-    EmailTaken,
-    InvalidCredentials,
-    InvalidInput,
-    InvalidPhone,
-    InvalidResetToken,
-    WeakPassword,
-    WrongPassword,
-)
-from ..extensions import limiter
-from ..models import Order, OrderStatus, User
-from . import bp, services
-from .forms import (
-    PASSWORD_HINT,
-    AddressForm,
-    ChangeEmailForm,
-    ChangePasswordForm,
-    LoginForm,
-    ProfileForm,
-    RegisterForm,
-    ResetPasswordForm,
-    ResetRequestForm,
-)
+from storefront.errors import AccountInactive, EmailTaken, InvalidCredentials, InvalidInput, InvalidPhone, InvalidResetToken, WeakPassword, WrongPassword
+from storefront.extensions import limiter
+from storefront.models import Order, OrderStatus, User
+from storefront.accounts import bp, services
+from storefront.accounts.forms import PASSWORD_HINT, AddressForm, ChangeEmailForm, ChangePasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 
 # --- rate limits --------------------------------------------------------------------------------
 # Limits come from the config (LOGIN_LIMIT_PER_ACCOUNT, ...) so each deployment can tune them.

@@ -23,21 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import (
-    AccountInactive,
-    EmailTaken,
-    InvalidCredentials,
-    InvalidInput,
-    InvalidResetToken,
-    NotFound,
-    UnknownUser,
-    WeakPassword,
-    WrongPassword,
-)
-from ..extensions import db
-from ..mail import send_mail
-from ..models import Address, AdminUnit, Era, Level, Order, Role, User
-from ..phones import normalize_vn_phone
+from storefront.errors import AccountInactive, EmailTaken, InvalidCredentials, InvalidInput, InvalidResetToken, NotFound, UnknownUser, WeakPassword, WrongPassword
+from storefront.extensions import db
+from storefront.mail import send_mail
+from storefront.models import Address, AdminUnit, Era, Level, Order, Role, User
+from storefront.phones import normalize_vn_phone
 
 log = logging.getLogger(__name__)
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cart", __name__, cli_group="cart")
 
-from . import commands, routes  # noqa: E402,F401
+from storefront.cart import commands, routes  # noqa: E402,F401

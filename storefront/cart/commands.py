@@ -7,9 +7,9 @@ from datetime import timedelta
 import click
 from sqlalchemy import delete, exists, select
 
-from ..extensions import db
-from ..models import Cart, CartLine, utcnow
-from . import bp
+from storefront.extensions import db
+from storefront.models import Cart, CartLine, utcnow
+from storefront.cart import bp
 
 
 @bp.cli.command("purge-guest-carts")

@@ -20,21 +20,11 @@ from flask_login import current_user, user_logged_in
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from ..errors import DomainError
-from ..extensions import db
-from ..models import Address
-from . import bp
-from .services import (
-    CartOwner,
-    add_to_cart,
-    cart_item_count,
-    cart_summary,
-    max_quantity,
-    merge_guest_cart,
-    new_cart_token,
-    remove_line,
-    set_line_quantity,
-)
+from storefront.errors import DomainError
+from storefront.extensions import db
+from storefront.models import Address
+from storefront.cart import bp
+from storefront.cart.services import CartOwner, add_to_cart, cart_item_count, cart_summary, max_quantity, merge_guest_cart, new_cart_token, remove_line, set_line_quantity
 
 log = logging.getLogger(__name__)
 

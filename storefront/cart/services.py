@@ -14,12 +14,12 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import InvalidInput, NotFound, NotPublic, OutOfStock
-from ..extensions import db
-from ..models import Cart, CartLine, Cooperative, Listing, Package
-from ..shipping import ShippingRates, shipping_fee, zone
-from ..transactions import begin_write
-from ..visibility import public_listing_ids
+from storefront.errors import InvalidInput, NotFound, NotPublic, OutOfStock
+from storefront.extensions import db
+from storefront.models import Cart, CartLine, Cooperative, Listing, Package
+from storefront.shipping import ShippingRates, shipping_fee, zone
+from storefront.transactions import begin_write
+from storefront.visibility import public_listing_ids
 
 # Problems that block checkout until the buyer fixes the line.
 NOT_PUBLIC = "not_public"  # the listing is no longer on sale: remove the line

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from . import routes, template_helpers  # noqa: E402,F401
+from storefront.catalog import routes, template_helpers  # noqa: E402,F401

@@ -8,11 +8,11 @@ from functools import cached_property
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import AdminUnit, Cooperative, Era, Level
-from ..search import SearchQuery, search
-from .params import CatalogParams
-from .cards import ListingCard, public_cards
+from storefront.extensions import db
+from storefront.models import AdminUnit, Cooperative, Era, Level
+from storefront.search import SearchQuery, search
+from storefront.catalog.params import CatalogParams
+from storefront.catalog.cards import ListingCard, public_cards
 
 MAX_COOPERATIVE_FACETS = 12
 

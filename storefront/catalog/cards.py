@@ -20,9 +20,9 @@ from flask import current_app, get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from ..chrome import compact_html
-from ..models import Listing
-from ..visibility import shop_today
+from storefront.chrome import compact_html
+from storefront.models import Listing
+from storefront.visibility import shop_today
 
 MAX_CARDS = 20_000
 MAX_RENDERED = 5_000
@@ -97,7 +97,7 @@ class CardCache:
 
 
 def _cache() -> CardCache:
-    from ..catalog_version import current
+    from storefront.catalog_version import current
 
     cache = current_app.extensions.setdefault("listing_cards", CardCache())
     return cache.at((current(), shop_today()))
@@ -106,7 +106,7 @@ def _cache() -> CardCache:
 def public_cards(ids: list[int]) -> list[ListingCard]:
     """Cards of the public ones among `ids`, in order: no query when they are cached under
     the current catalog version, the public ones of the others loaded in one go."""
-    from .services import public_listings_by_ids
+    from storefront.catalog.services import public_listings_by_ids
 
     if not ids:
         return []

@@ -17,7 +17,7 @@ from __future__ import annotations
 from flask import current_app, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from .cards import cached_fragment, store_fragment
+from storefront.catalog.cards import cached_fragment, store_fragment
 
 # Cannot come out of a template by accident: user text is escaped, and "<" would be "&lt;".
 CSRF_SLOT = "<csrf-token-slot>"
@@ -30,7 +30,7 @@ def anonymous_page_key(content_key: tuple) -> tuple | None:
         return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
-    from ..cart.routes import cart_count
+    from storefront.cart.routes import cart_count
 
     return ("page", request.host_url, request.path, request.query_string, cart_count(),
             *content_key)

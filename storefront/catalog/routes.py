@@ -6,25 +6,19 @@ from flask import Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..catalog_version import current as current_version
-from ..visibility import shop_today
+from storefront.catalog_version import current as current_version
+from storefront.visibility import shop_today
 
-from . import bp
-from .cards import cached_fragment
-from .page_cache import anonymous_page_key, cached_page, store_page
-from .params import parse_catalog_args
-from .services import (
-    cooperative_for_view,
-    listing_for_view,
-    origin_tree,
-    related_cards,
-    sitemap_entries,
-)
+from storefront.catalog import bp
+from storefront.catalog.cards import cached_fragment
+from storefront.catalog.page_cache import anonymous_page_key, cached_page, store_page
+from storefront.catalog.params import parse_catalog_args
+from storefront.catalog.services import cooperative_for_view, listing_for_view, origin_tree, related_cards, sitemap_entries
 
 
 @bp.get("/")
 def home():
-    from .browse import newest_cards
+    from storefront.catalog.browse import newest_cards
 
     cards, total = newest_cards(12)
     return render_template("catalog/home.html", listings=cards, public_count=total)
@@ -41,7 +35,7 @@ def search():
 
 
 def _catalog_page(endpoint: str):
-    from .browse import browse
+    from storefront.catalog.browse import browse
 
     params = parse_catalog_args(request.args)
     # What the page shows follows from these alone. The catalog version stands for the

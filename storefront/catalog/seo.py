@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from ..models import Listing
-from ..visibility import shop_today
+from storefront.models import Listing
+from storefront.visibility import shop_today
 
 
 def product_jsonld(listing: Listing) -> dict:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..cooperatives import can_preview
-from ..errors import NotFound
-from ..extensions import db
-from ..models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
-from ..visibility import public_listing_clause, public_listings
+from storefront.cooperatives import can_preview
+from storefront.errors import NotFound
+from storefront.extensions import db
+from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
+from storefront.visibility import public_listing_clause, public_listings
 
 
 def card_loader_options():
@@ -75,8 +75,8 @@ def related_cards(listing: Listing, limit: int = 4) -> list:
 
     Asked of the search index (cached) rather than the database; public_cards re-checks them.
     """
-    from ..search import SearchQuery, search
-    from .cards import public_cards
+    from storefront.search import SearchQuery, search
+    from storefront.catalog.cards import public_cards
 
     ids: list[int] = []
     for query in (

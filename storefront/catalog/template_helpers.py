@@ -6,10 +6,10 @@ from datetime import date
 
 from flask_babel import format_date, get_locale
 
-from ..markup import render_markdown
-from . import bp
-from .cards import as_card, cached_fragment, render_card, store_fragment
-from .seo import product_jsonld
+from storefront.markup import render_markdown
+from storefront.catalog import bp
+from storefront.catalog.cards import as_card, cached_fragment, render_card, store_fragment
+from storefront.catalog.seo import product_jsonld
 
 
 @bp.app_template_filter("date_vn")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("checkout", __name__)
 
-from . import routes  # noqa: E402,F401
+from storefront.checkout import routes  # noqa: E402,F401

@@ -7,26 +7,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..cart.routes import cart_owner
-from ..errors import DomainError, InvalidInput, NotPublic, OutOfStock, PaymentProviderError
-from ..formatting import format_vnd
-from ..locations import current_commune
-from ..models import PaymentMethod
-from ..orders.routes import grant_order_access
-from ..orders.services import order_progress, payment_state
-from ..payments.services import order_for_session, start_card_payment
-from ..payments.stripe_gateway import card_payments_enabled
-from . import bp
-from .forms import NEW_ADDRESS, CheckoutForm
-from .services import (
-    CheckoutDetails,
-    checkout_quote,
-    current_communes_of,
-    current_provinces,
-    default_details_for,
-    place_order,
-    saved_address,
-)
+from storefront.cart.routes import cart_owner
+from storefront.errors import DomainError, InvalidInput, NotPublic, OutOfStock, PaymentProviderError
+from storefront.formatting import format_vnd
+from storefront.locations import current_commune
+from storefront.models import PaymentMethod
+from storefront.orders.routes import grant_order_access
+from storefront.orders.services import order_progress, payment_state
+from storefront.payments.services import order_for_session, start_card_payment
+from storefront.payments.stripe_gateway import card_payments_enabled
+from storefront.checkout import bp
+from storefront.checkout.forms import NEW_ADDRESS, CheckoutForm
+from storefront.checkout.services import CheckoutDetails, checkout_quote, current_communes_of, current_provinces, default_details_for, place_order, saved_address
 
 
 def _user():

@@ -11,42 +11,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..cart.services import (
-    NOT_ENOUGH_STOCK,
-    NOT_PUBLIC,
-    SOLD_OUT,
-    CartOwner,
-    CartSummary,
-    cart_summary,
-    clear_lines,
-    load_lines,
-    summarise,
-)
-from ..errors import InvalidInput, InvalidPhone, NotFound, NotPublic, OutOfStock, PriceChanged
-from ..extensions import db
-from ..locations import describe_unit, origin_text
-from ..models import (
-    Address,
-    AdminUnit,
-    Era,
-    Level,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Package,
-    Payment,
-    PaymentMethod,
-    PaymentStatus,
-    Shipment,
-    User,
-    utcnow,
-)
-from ..orders import notify
-from ..orders.services import new_order_number
-from ..phones import normalize_vn_phone
-from ..shipping import ShippingRates
-from ..transactions import begin_write
-from ..visibility import public_listing_ids
+from storefront.cart.services import NOT_ENOUGH_STOCK, NOT_PUBLIC, SOLD_OUT, CartOwner, CartSummary, cart_summary, clear_lines, load_lines, summarise
+from storefront.errors import InvalidInput, InvalidPhone, NotFound, NotPublic, OutOfStock, PriceChanged
+from storefront.extensions import db
+from storefront.locations import describe_unit, origin_text
+from storefront.models import Address, AdminUnit, Era, Level, Order, OrderLine, OrderStatus, Package, Payment, PaymentMethod, PaymentStatus, Shipment, User, utcnow
+from storefront.orders import notify
+from storefront.orders.services import new_order_number
+from storefront.phones import normalize_vn_phone
+from storefront.shipping import ShippingRates
+from storefront.transactions import begin_write
+from storefront.visibility import public_listing_ids
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from flask import abort, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 
-from ..extensions import db
-from . import bp
+from storefront.extensions import db
+from storefront.main import bp
 
 
 @bp.get("/healthz")

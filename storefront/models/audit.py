@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import utcnow
+from storefront.extensions import db
+from storefront.models.base import utcnow
 
 if TYPE_CHECKING:
-    from .users import User
+    from storefront.models.users import User
 
 
 class AuditEvent(db.Model):

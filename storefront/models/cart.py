@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin
+from storefront.extensions import db
+from storefront.models.base import TimestampMixin
 
 if TYPE_CHECKING:
-    from .catalog import Package
+    from storefront.models.catalog import Package
 
 
 class Cart(TimestampMixin, db.Model):

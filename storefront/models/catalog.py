@@ -17,13 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin, str_enum
+from storefront.extensions import db
+from storefront.models.base import TimestampMixin, str_enum
 
 if TYPE_CHECKING:
-    from .certificates import Certificate
-    from .cooperatives import Cooperative
-    from .locations import AdminUnit
+    from storefront.models.certificates import Certificate
+    from storefront.models.cooperatives import Cooperative
+    from storefront.models.locations import AdminUnit
 
 
 class OcopGroup(enum.IntEnum):

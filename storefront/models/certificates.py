@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin, str_enum, utcnow
+from storefront.extensions import db
+from storefront.models.base import TimestampMixin, str_enum, utcnow
 
 if TYPE_CHECKING:
-    from .catalog import Listing
-    from .cooperatives import Cooperative
+    from storefront.models.catalog import Listing
+    from storefront.models.cooperatives import Cooperative
 
 RECOGNITION_MONTHS = 36
 

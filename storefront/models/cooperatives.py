@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin, str_enum
+from storefront.extensions import db
+from storefront.models.base import TimestampMixin, str_enum
 
 if TYPE_CHECKING:
-    from .catalog import Listing
-    from .certificates import Certificate
-    from .locations import AdminUnit
-    from .users import User
+    from storefront.models.catalog import Listing
+    from storefront.models.certificates import Certificate
+    from storefront.models.locations import AdminUnit
+    from storefront.models.users import User
 
 
 class CooperativeStatus(enum.StrEnum):

@@ -7,8 +7,8 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import str_enum
+from storefront.extensions import db
+from storefront.models.base import str_enum
 
 
 # Longest first, so "Thị trấn " wins over a shorter prefix.

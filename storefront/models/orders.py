@@ -16,8 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin, str_enum, utcnow
+from storefront.extensions import db
+from storefront.models.base import TimestampMixin, str_enum, utcnow
 
 
 class OrderStatus(enum.StrEnum):

@@ -11,12 +11,12 @@ from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from .base import TimestampMixin, str_enum
+from storefront.extensions import db
+from storefront.models.base import TimestampMixin, str_enum
 
 if TYPE_CHECKING:
-    from .cooperatives import CooperativeMember
-    from .locations import AdminUnit
+    from storefront.models.cooperatives import CooperativeMember
+    from storefront.models.locations import AdminUnit
 
 
 class Role(enum.StrEnum):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__, cli_group="orders")
 
-from . import commands, routes  # noqa: E402,F401
+from storefront.orders import commands, routes  # noqa: E402,F401

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import bp
-from .services import expire_unpaid_orders
+from storefront.orders import bp
+from storefront.orders.services import expire_unpaid_orders
 
 
 @bp.cli.command("expire-unpaid")

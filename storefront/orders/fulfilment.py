@@ -11,21 +11,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import InvalidInput, InvalidTransition, NotFound
-from ..extensions import db
-from ..models import (
-    CooperativeMember,
-    Order,
-    OrderStatus,
-    Payment,
-    PaymentMethod,
-    PaymentStatus,
-    Shipment,
-    ShipmentStatus,
-    utcnow,
-)
-from ..transactions import begin_write
-from . import notify
+from storefront.errors import InvalidInput, InvalidTransition, NotFound
+from storefront.extensions import db
+from storefront.models import CooperativeMember, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, Shipment, ShipmentStatus, utcnow
+from storefront.transactions import begin_write
+from storefront.orders import notify
 
 # Which states each step may start from; anything else is refused (forward only).
 STEPS: dict[str, tuple[tuple[ShipmentStatus, ...], ShipmentStatus]] = {

@@ -19,10 +19,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..mail import send_mail as deliver
-from ..models import Cooperative, CooperativeMember, MemberRole, Order, Shipment, User
-from ..transactions import end_read
+from storefront.extensions import db
+from storefront.mail import send_mail as deliver
+from storefront.models import Cooperative, CooperativeMember, MemberRole, Order, Shipment, User
+from storefront.transactions import end_read
 
 log = logging.getLogger(__name__)
 

@@ -7,20 +7,12 @@ from flask import flash, has_request_context, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_out
 
-from ..errors import DomainError, PaymentProviderError
-from ..models import OrderStatus, PaymentMethod
-from ..payments.services import settle_cancelled_order, start_card_payment
-from ..payments.stripe_gateway import card_payments_enabled
-from . import bp, notify
-from .services import (
-    can_cancel,
-    cancel_order,
-    find_guest_order,
-    order_for_viewer,
-    order_progress,
-    orders_of_user,
-    payment_state,
-)
+from storefront.errors import DomainError, PaymentProviderError
+from storefront.models import OrderStatus, PaymentMethod
+from storefront.payments.services import settle_cancelled_order, start_card_payment
+from storefront.payments.stripe_gateway import card_payments_enabled
+from storefront.orders import bp, notify
+from storefront.orders.services import can_cancel, cancel_order, find_guest_order, order_for_viewer, order_progress, orders_of_user, payment_state
 
 ACCESS_KEY = "order_access"
 ACCESS_KEEP = 20  # the browser session remembers the last few orders a guest proved

@@ -13,23 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidTransition, NotFound
-from ..extensions import db
-from ..models import (
-    Order,
-    OrderLine,
-    OrderStatus,
-    Package,
-    Payment,
-    PaymentMethod,
-    PaymentStatus,
-    Shipment,
-    ShipmentStatus,
-    User,
-    utcnow,
-)
-from ..transactions import begin_write, end_read
-from . import notify
+from storefront.errors import InvalidTransition, NotFound
+from storefront.extensions import db
+from storefront.models import Order, OrderLine, OrderStatus, Package, Payment, PaymentMethod, PaymentStatus, Shipment, ShipmentStatus, User, utcnow
+from storefront.transactions import begin_write, end_read
+from storefront.orders import notify
 
 # Printable and unambiguous: no 0/O, no 1/I. 32 symbols × 10 = 50 bits, not guessable.
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("payments", __name__, cli_group="payments")
 
-from . import commands, routes  # noqa: E402,F401
+from storefront.payments import commands, routes  # noqa: E402,F401

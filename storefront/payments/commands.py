@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from . import bp
-from .services import reconcile_payments
-from .stripe_gateway import card_payments_enabled
+from storefront.payments import bp
+from storefront.payments.services import reconcile_payments
+from storefront.payments.stripe_gateway import card_payments_enabled
 
 
 @bp.cli.command("reconcile")

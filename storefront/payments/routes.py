@@ -7,10 +7,10 @@ import logging
 import stripe
 from flask import jsonify, request
 
-from ..extensions import csrf
-from . import bp
-from .services import handle_stripe_event
-from .stripe_gateway import card_payments_enabled, verify_webhook
+from storefront.extensions import csrf
+from storefront.payments import bp
+from storefront.payments.services import handle_stripe_event
+from storefront.payments.stripe_gateway import card_payments_enabled, verify_webhook
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,13 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidTransition, NotFound, PaymentProviderError
-from ..extensions import db
-from ..models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, WebhookEvent, utcnow
-from ..orders import notify
-from ..orders.services import cancel_and_restock, move_order
-from ..transactions import aware, begin_write, end_read
-from . import stripe_gateway as gateway
+from storefront.errors import InvalidTransition, NotFound, PaymentProviderError
+from storefront.extensions import db
+from storefront.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, WebhookEvent, utcnow
+from storefront.orders import notify
+from storefront.orders.services import cancel_and_restock, move_order
+from storefront.transactions import aware, begin_write, end_read
+from storefront.payments import stripe_gateway as gateway
 
 log = logging.getLogger(__name__)
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("pfa", __name__)
 
-from . import routes  # noqa: E402,F401
+from storefront.pfa import routes  # noqa: E402,F401

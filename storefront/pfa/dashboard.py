@@ -10,25 +10,10 @@ from datetime import date
 from sqlalchemy import ColumnElement, case, distinct, exists, func, literal_column, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..models import (
-    AdminUnit,
-    AuditEvent,
-    Certificate,
-    CertificateStatus,
-    Cooperative,
-    CooperativeStatus,
-    Listing,
-    ListingStatus,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Shipment,
-    ShipmentStatus,
-    add_months,
-)
-from ..visibility import public_listing_clause, shop_today
-from .services import place_commune, place_province, with_place
+from storefront.extensions import db
+from storefront.models import AdminUnit, AuditEvent, Certificate, CertificateStatus, Cooperative, CooperativeStatus, Listing, ListingStatus, Order, OrderLine, OrderStatus, Shipment, ShipmentStatus, add_months
+from storefront.visibility import public_listing_clause, shop_today
+from storefront.pfa.services import place_commune, place_province, with_place
 
 PIPELINE = ("submitted", "verified", "rejected", "revoked")
 LISTING_STATES = ("live", "cooperative", "certificate", "inactive", "sold_out")

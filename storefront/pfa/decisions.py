@@ -12,20 +12,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..audit import record_decision
-from ..cooperatives import COOPERATIVE_STATUS_LABELS, approve_cooperative
-from ..decisions import (
-    Notice,
-    already_decided,
-    clean_reason,
-    cooperative_recipients,
-    guarded_status_change,
-    require_staff,
-    send_notices,
-)
-from ..errors import NotFound
-from ..extensions import db
-from ..models import Cooperative, CooperativeMember, CooperativeStatus, User
+from storefront.audit import record_decision
+from storefront.cooperatives import COOPERATIVE_STATUS_LABELS, approve_cooperative
+from storefront.decisions import Notice, already_decided, clean_reason, cooperative_recipients, guarded_status_change, require_staff, send_notices
+from storefront.errors import NotFound
+from storefront.extensions import db
+from storefront.models import Cooperative, CooperativeMember, CooperativeStatus, User
 
 def cooperative_status_label(status: CooperativeStatus | str | None) -> str:
     """The status in words, as the seller workspace says it (one word per concept)."""

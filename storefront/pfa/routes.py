@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from .. import certificates as certificate_decisions
-from ..errors import DomainError
-from ..formatting import format_number, format_vnd, ocop_group_label
-from ..models import CertificateStatus, CooperativeStatus
-from ..visibility import SHOP_TZ
-from . import bp, csvexport, dashboard as programme_dashboard, decisions, services
-from .charts import column_chart, hbar_chart
+from storefront import certificates as certificate_decisions
+from storefront.errors import DomainError
+from storefront.formatting import format_number, format_vnd, ocop_group_label
+from storefront.models import CertificateStatus, CooperativeStatus
+from storefront.visibility import SHOP_TZ
+from storefront.pfa import bp, csvexport, dashboard as programme_dashboard, decisions, services
+from storefront.pfa.charts import column_chart, hbar_chart
 
 
 @bp.before_request
@@ -143,7 +143,7 @@ def certificate(certificate_id: int):
 
 @bp.get("/certificates/<int:certificate_id>/scan")
 def certificate_scan(certificate_id: int):
-    from ..uploads import scan_folder, scan_mimetype
+    from storefront.uploads import scan_folder, scan_mimetype
 
     filename = services.scan_filename(certificate_id)
     kind = services.scan_kind(filename)
@@ -294,7 +294,7 @@ def audit_csv():
 
 
 def _as_local(moment):
-    from ..transactions import aware
+    from storefront.transactions import aware
 
     return aware(moment).astimezone(SHOP_TZ)
 

@@ -11,25 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from ..errors import NotFound
-from ..extensions import db
-from ..models import (
-    AdminUnit,
-    AuditEvent,
-    Certificate,
-    CertificateReminder,
-    CertificateStatus,
-    Cooperative,
-    CooperativeMember,
-    CooperativeStatus,
-    Era,
-    Level,
-    Listing,
-    ListingStatus,
-    Role,
-    User,
-)
-from ..visibility import SHOP_TZ, public_listing_ids, shop_today
+from storefront.errors import NotFound
+from storefront.extensions import db
+from storefront.models import AdminUnit, AuditEvent, Certificate, CertificateReminder, CertificateStatus, Cooperative, CooperativeMember, CooperativeStatus, Era, Level, Listing, ListingStatus, Role, User
+from storefront.visibility import SHOP_TZ, public_listing_ids, shop_today
 
 PER_PAGE = 50
 

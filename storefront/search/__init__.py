@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..visibility import shop_today
-from .documents import iter_public_documents, load_documents
-from .query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
-from .whoosh_engine import WhooshSearchIndex
+from storefront.extensions import db
+from storefront.visibility import shop_today
+from storefront.search.documents import iter_public_documents, load_documents
+from storefront.search.query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
+from storefront.search.whoosh_engine import WhooshSearchIndex
 
 __all__ = [
     "PRICE_BUCKETS",
@@ -44,7 +44,7 @@ EXTENSION = "search"
 
 def init_app(app: Flask) -> None:
     """Open (or create) the index in SEARCH_INDEX_DIR and install the commit hooks."""
-    from . import sync
+    from storefront.search import sync
 
     directory = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search")
     app.extensions[EXTENSION] = WhooshSearchIndex(

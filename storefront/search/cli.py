@@ -12,9 +12,9 @@ search_cli = AppGroup("search", help="The catalog search index.")
 @search_cli.command("reindex")
 def reindex_command() -> None:
     """Rebuild the index from every public listing (searches keep working meanwhile)."""
-    from ..extensions import db
-    from ..visibility import public_listings
-    from . import reindex_all
+    from storefront.extensions import db
+    from storefront.visibility import public_listings
+    from storefront.search import reindex_all
 
     total = db.session.scalar(select(func.count()).select_from(public_listings().subquery()))
     db.session.remove()  # the rebuild reads in a session of its own; hold no transaction
@@ -26,7 +26,7 @@ def reindex_command() -> None:
 @search_cli.command("status")
 def status_command() -> None:
     """Show where the index is, how many listings it holds and how many updates wait."""
-    from . import engine
+    from storefront.search import engine
 
     index = engine()
     click.echo(f"directory: {index.directory}")

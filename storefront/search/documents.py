@@ -14,10 +14,10 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from ..models import AdminUnit, AdminUnitSuccession, Listing, Package
-from ..models.locations import UNIT_PREFIXES
-from ..visibility import public_listing_clause
-from .query import ListingDocument
+from storefront.models import AdminUnit, AdminUnitSuccession, Listing, Package
+from storefront.models.locations import UNIT_PREFIXES
+from storefront.visibility import public_listing_clause
+from storefront.search.query import ListingDocument
 
 BATCH_SIZE = 500  # listings per query; also keeps IN lists short
 DESCRIPTION_WORDS = 40  # the opening of a description says what the product is; the rest is noise

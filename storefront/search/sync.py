@@ -23,8 +23,8 @@ from flask import current_app
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from ..extensions import db
-from ..models import Certificate, Cooperative, Listing, ListingImage, Package
+from storefront.extensions import db
+from storefront.models import Certificate, Cooperative, Listing, ListingImage, Package
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def before_commit(session: Session) -> None:
     if changes is not None:
         _resolve_packages_seen(session, changes)
     if changes:
-        from ..catalog_version import bump
+        from storefront.catalog_version import bump
 
         bump(session)
 
@@ -157,7 +157,7 @@ def _note_packages_seen(state: ORMExecuteState) -> None:
     """Before a bulk UPDATE of packages: what a shopper sees of each package it is about to
     touch, to compare after it (before_commit). The rows are read under the write lock
     (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so no other commit slips in between."""
-    from ..transactions import begin_write
+    from storefront.transactions import begin_write
 
     where = state.statement.whereclause
     if where is None:  # "bulk UPDATE by primary key" with parameter lists
@@ -194,7 +194,7 @@ def after_commit(session: Session) -> None:
     changes = session.info.pop(_INFO_KEY, None)
     if not changes:
         return
-    from ..catalog_version import forget
+    from storefront.catalog_version import forget
 
     forget()
     try:
@@ -202,7 +202,7 @@ def after_commit(session: Session) -> None:
             return
         if "search" not in current_app.extensions:  # an app built without search.init_app
             return
-        from . import index_listings
+        from storefront.search import index_listings
 
         index_listings(resolve(changes))
     except Exception:

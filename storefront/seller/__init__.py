@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("seller", __name__)
 
-from . import routes  # noqa: E402,F401
+from storefront.seller import routes  # noqa: E402,F401

@@ -6,20 +6,14 @@ from flask import g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..certificate_submissions import (
-    certificates_of,
-    get_certificate,
-    scan_file,
-    submit_certificate,
-    update_certificate,
-)
-from ..errors import InvalidInput, InvalidTransition, NotFound
-from ..listings import get_listing
-from ..models import CertificateStatus
-from ..uploads import MAX_IMAGE_BYTES, MAX_SCAN_BYTES
-from . import bp
-from .context import apply_domain_error, cooperative_required, flash_done, upload_of
-from .forms import CertificateForm
+from storefront.certificate_submissions import certificates_of, get_certificate, scan_file, submit_certificate, update_certificate
+from storefront.errors import InvalidInput, InvalidTransition, NotFound
+from storefront.listings import get_listing
+from storefront.models import CertificateStatus
+from storefront.uploads import MAX_IMAGE_BYTES, MAX_SCAN_BYTES
+from storefront.seller import bp
+from storefront.seller.context import apply_domain_error, cooperative_required, flash_done, upload_of
+from storefront.seller.forms import CertificateForm
 
 LIMITS = {"pdf_mb": MAX_SCAN_BYTES // (1024 * 1024), "image_mb": MAX_IMAGE_BYTES // (1024 * 1024)}
 

@@ -9,9 +9,9 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
-from ..catalog.template_helpers import date_vn
-from ..models import CertificateStatus, CooperativeStatus, Listing, ListingStatus
-from ..visibility import hidden_reasons, shop_today
+from storefront.catalog.template_helpers import date_vn
+from storefront.models import CertificateStatus, CooperativeStatus, Listing, ListingStatus
+from storefront.visibility import hidden_reasons, shop_today
 
 DONE, TODO, WAITING = "done", "todo", "waiting"  # waiting: on PFA staff, nothing for the seller
 

@@ -9,10 +9,10 @@ from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from ..cooperatives import memberships_of
-from ..errors import DomainError
-from ..models import Cooperative, CooperativeMember, MemberRole
-from ..uploads import Upload
+from storefront.cooperatives import memberships_of
+from storefront.errors import DomainError
+from storefront.models import Cooperative, CooperativeMember, MemberRole
+from storefront.uploads import Upload
 
 SESSION_KEY = "seller_cooperative_id"
 

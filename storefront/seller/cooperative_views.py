@@ -6,28 +6,13 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..cooperatives import (
-    accept_invitation,
-    apply_for_cooperative,
-    invitation_for_token,
-    invite_member,
-    members_of,
-    pending_invitations,
-    remove_member,
-    revoke_invitation,
-)
-from ..errors import DomainError, InvalidInput, InvalidInvitation
-from ..models import MemberRole
-from . import bp
-from .context import (
-    SESSION_KEY,
-    apply_domain_error,
-    cooperative_required,
-    flash_done,
-    upload_of,
-)
-from .forms import ApplicationForm, InviteForm
-from .places import communes_of, provinces
+from storefront.cooperatives import accept_invitation, apply_for_cooperative, invitation_for_token, invite_member, members_of, pending_invitations, remove_member, revoke_invitation
+from storefront.errors import DomainError, InvalidInput, InvalidInvitation
+from storefront.models import MemberRole
+from storefront.seller import bp
+from storefront.seller.context import SESSION_KEY, apply_domain_error, cooperative_required, flash_done, upload_of
+from storefront.seller.forms import ApplicationForm, InviteForm
+from storefront.seller.places import communes_of, provinces
 
 
 @bp.route("/apply", methods=["GET", "POST"])

@@ -27,11 +27,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..certificate_submissions import CertificateInput
-from ..cooperatives import CooperativeApplication
-from ..formatting import OCOP_GROUP_LABELS
-from ..listings import ListingInput, PackageInput
-from ..models import MemberRole
+from storefront.certificate_submissions import CertificateInput
+from storefront.cooperatives import CooperativeApplication
+from storefront.formatting import OCOP_GROUP_LABELS
+from storefront.listings import ListingInput, PackageInput
+from storefront.models import MemberRole
 
 BLANK_PACKAGE_ROWS = 2
 PLACEHOLDER = 0  # the "—" option of a select: nothing chosen

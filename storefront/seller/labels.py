@@ -10,8 +10,8 @@ from flask import render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..certificates import certificate_for_label, verification_url
-from . import bp
+from storefront.certificates import certificate_for_label, verification_url
+from storefront.seller import bp
 
 
 @bp.get("/certificates/<int:certificate_id>/label")

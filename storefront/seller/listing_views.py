@@ -6,40 +6,16 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import (
-    CertificateInUse,
-    CooperativeNotApproved,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-    StockChanged,
-)
-from ..formatting import format_number
-from ..listings import (
-    MAX_PHOTOS,
-    add_photos,
-    certificate_choices,
-    create_listing,
-    delete_listing,
-    delete_photo,
-    former_communes,
-    get_listing,
-    listings_of,
-    move_photo,
-    pause_listing,
-    public_ids,
-    publish_listing,
-    resume_listing,
-    set_cover_photo,
-    update_listing,
-)
-from ..markup import render_markdown
-from ..uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
-from . import bp
-from .checklist import build_checklist
-from .context import apply_domain_error, cooperative_required, flash_done, uploads_of
-from .forms import BLANK_PACKAGE_ROWS, PLACEHOLDER, ListingForm, PhotoForm
-from .places import communes_of, province_of_commune, provinces
+from storefront.errors import CertificateInUse, CooperativeNotApproved, InvalidInput, InvalidTransition, NotFound, StockChanged
+from storefront.formatting import format_number
+from storefront.listings import MAX_PHOTOS, add_photos, certificate_choices, create_listing, delete_listing, delete_photo, former_communes, get_listing, listings_of, move_photo, pause_listing, public_ids, publish_listing, resume_listing, set_cover_photo, update_listing
+from storefront.markup import render_markdown
+from storefront.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from storefront.seller import bp
+from storefront.seller.checklist import build_checklist
+from storefront.seller.context import apply_domain_error, cooperative_required, flash_done, uploads_of
+from storefront.seller.forms import BLANK_PACKAGE_ROWS, PLACEHOLDER, ListingForm, PhotoForm
+from storefront.seller.places import communes_of, province_of_commune, provinces
 
 
 @bp.get("/listings")

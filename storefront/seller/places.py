@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..accounts.services import Place, communes_of, provinces
-from ..extensions import db
-from ..models import AdminUnit, Era, Level
+from storefront.accounts.services import Place, communes_of, provinces
+from storefront.extensions import db
+from storefront.models import AdminUnit, Era, Level
 
 __all__ = ["Place", "communes_of", "province_of_commune", "provinces"]
 

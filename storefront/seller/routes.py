@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import login_manager
-from ..listings import former_communes
-from ..workspace import dashboard as dashboard_figures
-from . import bp
-from .context import cooperative_required, current_membership, memberships, remember_choice
-from .context import safe_next
-from .forms import Choice, ChooseCooperativeForm
+from storefront.extensions import login_manager
+from storefront.listings import former_communes
+from storefront.workspace import dashboard as dashboard_figures
+from storefront.seller import bp
+from storefront.seller.context import cooperative_required, current_membership, memberships, remember_choice
+from storefront.seller.context import safe_next
+from storefront.seller.forms import Choice, ChooseCooperativeForm
 
 # Pages someone may open before logging in: the invitation link explains how to register.
 PUBLIC_ENDPOINTS = {"seller.invitation"}
@@ -29,9 +29,9 @@ def require_login():
 
 @bp.context_processor
 def seller_context() -> dict:
-    from ..certificate_submissions import CERTIFICATE_STATUS_LABELS
-    from ..cooperatives import COOPERATIVE_STATUS_LABELS
-    from ..uploads import logo_url
+    from storefront.certificate_submissions import CERTIFICATE_STATUS_LABELS
+    from storefront.cooperatives import COOPERATIVE_STATUS_LABELS
+    from storefront.uploads import logo_url
 
     # Other parts of the workspace (shipments) appear in the menu once they exist.
     endpoints = current_app.view_functions
@@ -94,6 +94,6 @@ def former():
 __all__ = ["cooperative_required"]
 
 # The workspace's other pages register on the same blueprint.
-from . import certificate_views, cooperative_views, listing_views, stock_views  # noqa: E402,F401
-from . import shipments  # noqa: E402,F401  (fulfilment: /seller/shipments)
-from . import labels  # noqa: E402,F401  (the certificate's print label, PFA issue)
+from storefront.seller import certificate_views, cooperative_views, listing_views, stock_views  # noqa: E402,F401
+from storefront.seller import shipments  # noqa: E402,F401  (fulfilment: /seller/shipments)
+from storefront.seller import labels  # noqa: E402,F401  (the certificate's print label, PFA issue)

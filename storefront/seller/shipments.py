@@ -6,16 +6,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import DomainError
-from ..models import ShipmentStatus
-from ..orders.fulfilment import (
-    advance_shipment,
-    allowed_steps,
-    shipment_for_member,
-    shipments_for_member,
-)
-from . import bp
-from .context import cooperative_required
+from storefront.errors import DomainError
+from storefront.models import ShipmentStatus
+from storefront.orders.fulfilment import advance_shipment, allowed_steps, shipment_for_member, shipments_for_member
+from storefront.seller import bp
+from storefront.seller.context import cooperative_required
 
 FILTERS = {
     "open": (ShipmentStatus.NEW, ShipmentStatus.PACKED),

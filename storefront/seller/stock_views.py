@@ -6,11 +6,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import InvalidInput, StockChanged
-from ..listings import LOW_STOCK, low_stock_packages, stock_packages, update_stock
-from . import bp
-from .context import cooperative_required, flash_done
-from .forms import StockForm
+from storefront.errors import InvalidInput, StockChanged
+from storefront.listings import LOW_STOCK, low_stock_packages, stock_packages, update_stock
+from storefront.seller import bp
+from storefront.seller.context import cooperative_required, flash_done
+from storefront.seller.forms import StockForm
 
 
 def _fill(form: StockForm, packages) -> None:

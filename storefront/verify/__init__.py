@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("verify", __name__)
 
-from . import routes  # noqa: E402,F401
+from storefront.verify import routes  # noqa: E402,F401

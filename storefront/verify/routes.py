@@ -10,16 +10,10 @@ import io
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
-from ..certificates import verification_url
-from . import bp
-from .services import (
-    Verdict,
-    canonical_number,
-    check_certificate,
-    normalize_number,
-    search_certificates,
-)
-from ..visibility import shop_today
+from storefront.certificates import verification_url
+from storefront.verify import bp
+from storefront.verify.services import Verdict, canonical_number, check_certificate, normalize_number, search_certificates
+from storefront.visibility import shop_today
 
 QR_MAX_AGE = 86400
 

@@ -15,11 +15,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..catalog.services import card_loader_options
-from ..extensions import db
-from ..models import AuditEvent, Certificate, CertificateStatus, Cooperative, Listing
-from ..text import fold_diacritics
-from ..visibility import public_listings, shop_today
+from storefront.catalog.services import card_loader_options
+from storefront.extensions import db
+from storefront.models import AuditEvent, Certificate, CertificateStatus, Cooperative, Listing
+from storefront.text import fold_diacritics
+from storefront.visibility import public_listings, shop_today
 
 # Statuses the public may learn about: those the Farmers' Association vouched for once.
 VOUCHED = (CertificateStatus.VERIFIED, CertificateStatus.REVOKED)

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from storefront.models import CertificateStatus, Role
 
-from .. import factories
+from tests import factories
 
 NUMBER = "1234/QĐ-UBND"
 

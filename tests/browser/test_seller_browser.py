@@ -14,7 +14,7 @@ from storefront.cooperatives import approve_cooperative
 from storefront.extensions import db
 from storefront.models import Cooperative, Listing, Role
 
-from .. import factories
+from tests import factories
 
 PASSWORD = "mat-khau-rat-dai-2026"
 

@@ -14,6 +14,6 @@ once facets and filters are on, too slow for 100k listings:
   are adjacent in the name.
 """
 
-from .index import Loader, WhooshSearchIndex
+from storefront.search.whoosh_engine.index import Loader, WhooshSearchIndex
 
 __all__ = ["Loader", "WhooshSearchIndex"]

@@ -19,11 +19,11 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
-from ..query import ListingDocument, SearchQuery, SearchResult
-from .matching import FACET_COLUMNS, Word, plan_query, search_segment
-from .pending import PendingQueue
-from .schema import INDEX_NAME, build_schema, codec, document_fields
-from .segments import LeafData, SegmentColumns
+from storefront.search.query import ListingDocument, SearchQuery, SearchResult
+from storefront.search.whoosh_engine.matching import FACET_COLUMNS, Word, plan_query, search_segment
+from storefront.search.whoosh_engine.pending import PendingQueue
+from storefront.search.whoosh_engine.schema import INDEX_NAME, build_schema, codec, document_fields
+from storefront.search.whoosh_engine.segments import LeafData, SegmentColumns
 
 logger = logging.getLogger(__name__)
 

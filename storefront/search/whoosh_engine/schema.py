@@ -9,8 +9,8 @@ from itertools import chain
 from whoosh import columns, fields
 from whoosh.codec.whoosh3 import W3Codec
 
-from ..analysis import Term, terms, word_pairs
-from ..query import ListingDocument
+from storefront.search.analysis import Term, terms, word_pairs
+from storefront.search.query import ListingDocument
 
 # Bump when the fields or their analysis change: a new version is a new, empty index
 # (`flask search reindex` fills it); the old files are left for an operator to delete.

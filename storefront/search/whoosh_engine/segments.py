@@ -13,8 +13,8 @@ from operator import neg
 
 from whoosh.matching.wrappers import FilterMatcher
 
-from ..query import price_bucket
-from .schema import RECORD, RECORD_FIELDS
+from storefront.search.query import price_bucket
+from storefront.search.whoosh_engine.schema import RECORD, RECORD_FIELDS
 
 Column = tuple[str, bool]  # (record field, negated): sort keys compare smallest first
 TIEBREAK: Column = ("listing_id", True)  # ends every sort: unique across segments
