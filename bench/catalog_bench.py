@@ -16,8 +16,8 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -43,8 +43,10 @@ WRK = shutil.which("wrk")
 def build_catalog(size: int, workdir: Path) -> list[str]:
     """Create the database and index for `size` listings (reused when already built)."""
     from storefront import create_app
+    from storefront.core.text import slugify
+    from storefront.domain.catalog.visibility import shop_today
+    from storefront.domain.locations import load_admin_units
     from storefront.extensions import db
-    from storefront.locations import load_admin_units
     from storefront.models import (
         AdminUnit,
         Certificate,
@@ -56,8 +58,6 @@ def build_catalog(size: int, workdir: Path) -> list[str]:
         Package,
     )
     from storefront.search import reindex_all
-    from storefront.text import slugify
-    from storefront.visibility import shop_today
 
     workdir.mkdir(parents=True, exist_ok=True)
     app = create_app(
@@ -192,9 +192,9 @@ def build_catalog(size: int, workdir: Path) -> list[str]:
 
 def public_slugs() -> list[str]:
     """Slugs of public listings for the product page (a hidden one would answer 404)."""
+    from storefront.domain.catalog.visibility import public_listing_clause
     from storefront.extensions import db
     from storefront.models import Listing
-    from storefront.visibility import public_listing_clause
 
     return list(
         db.session.scalars(

@@ -71,10 +71,11 @@ def _tune_sqlite(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
-    from storefront import i18n, search
-    from storefront.accounts.services import user_for_session
+    from storefront import search
+    from storefront.domain.accounts import user_for_session
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
     from storefront.models import User
+    from storefront.web import i18n
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -116,16 +117,16 @@ def _init_limiter(app: Flask, limiter) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from storefront.accounts import bp as accounts_bp
-    from storefront.cart import bp as cart_bp
-    from storefront.catalog import bp as catalog_bp
-    from storefront.checkout import bp as checkout_bp
-    from storefront.main import bp as main_bp
-    from storefront.orders import bp as orders_bp
-    from storefront.payments import bp as payments_bp
-    from storefront.pfa import bp as pfa_bp
-    from storefront.seller import bp as seller_bp
-    from storefront.verify import bp as verify_bp
+    from storefront.web.account import bp as accounts_bp
+    from storefront.web.main import bp as main_bp
+    from storefront.web.pfa import bp as pfa_bp
+    from storefront.web.seller import bp as seller_bp
+    from storefront.web.shop.cart import bp as cart_bp
+    from storefront.web.shop.catalog import bp as catalog_bp
+    from storefront.web.shop.checkout import bp as checkout_bp
+    from storefront.web.shop.orders import bp as orders_bp
+    from storefront.web.shop.verify import bp as verify_bp
+    from storefront.web.webhooks import bp as payments_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(catalog_bp)
@@ -145,7 +146,7 @@ def register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    from storefront.errors import DomainError
+    from storefront.core.errors import DomainError
 
     def wants_json() -> bool:
         return request.accept_mimetypes.best == "application/json" or request.path.startswith(
@@ -177,7 +178,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from storefront import chrome, formatting, media
+    from storefront.core import formatting, media
+    from storefront.web import chrome
 
     chrome.init_app(app)
     formatting.init_app(app)
@@ -185,6 +187,6 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from storefront.commands import register
+    from storefront.cli import register
 
     register(app)

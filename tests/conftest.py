@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,10 +12,9 @@ from flask_babel import force_locale
 from sqlalchemy import event, text
 
 from storefront import create_app
+from storefront.domain.locations import admin_units_loaded, load_admin_units
 from storefront.extensions import db as _db
-from storefront.locations import admin_units_loaded, load_admin_units
 from storefront.search import reindex_all
-
 from tests import factories
 
 # Reference data loaded once per session and kept between tests.

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from storefront.domain.catalog.visibility import shop_today
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -26,7 +27,6 @@ from storefront.models import (
     User,
     default_expiry,
 )
-from storefront.visibility import shop_today
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from storefront.mail import read_outbox
+from storefront.core.mail import read_outbox
+from storefront.domain.catalog.visibility import SHOP_TZ
 from storefront.models import Role
 from storefront.search import reindex_all
-from storefront.visibility import SHOP_TZ
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def fresh_index(app):
 
 
 class FrozenClock:
-    """Stands in for `datetime` in storefront.visibility: shop_today() reads this clock."""
+    """Stands in for `datetime` in storefront.domain.catalog.visibility: shop_today() reads this clock."""
 
     moment = datetime(2026, 1, 1, tzinfo=SHOP_TZ)
 
@@ -55,7 +55,7 @@ class FrozenClock:
 @pytest.fixture
 def clock(monkeypatch):
     """`clock.moment = datetime(...)` sets the shop's "now" (patched at the boundary)."""
-    import storefront.visibility as visibility
+    import storefront.domain.catalog.visibility as visibility
 
     class Clock(FrozenClock):
         pass

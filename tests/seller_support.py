@@ -20,7 +20,6 @@ from storefront.models import (
     MemberRole,
     Package,
 )
-
 from tests import factories
 
 LUC_NGAN_PROVINCE = 24  # the province of factories.LUC_NGAN_COMMUNE today

@@ -17,11 +17,10 @@ import pytest
 import stripe
 from sqlalchemy import select
 
-from storefront.cart.services import CartOwner, add_to_cart
-from storefront.checkout.services import CheckoutDetails, place_order
+from storefront.domain.cart import CartOwner, add_to_cart
+from storefront.domain.orders.placement import CheckoutDetails, place_order
 from storefront.extensions import db
 from storefront.models import AdminUnit, Era, Level, PaymentMethod
-
 from tests import factories
 
 WEBHOOK_SECRET = "whsec_test_ocop_market"

@@ -20,11 +20,11 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from storefront import create_app
-from storefront.accounts import services
-from storefront.accounts.routes import _safe_next
-from storefront.errors import InvalidPhone, InvalidResetToken, NotFound
+from storefront.core.errors import InvalidPhone, InvalidResetToken, NotFound
+from storefront.core.mail import read_outbox
+from storefront.core.phones import normalize_vn_phone
+from storefront.domain import accounts as services
 from storefront.extensions import limiter
-from storefront.mail import read_outbox
 from storefront.models import (
     Address,
     Order,
@@ -34,8 +34,7 @@ from storefront.models import (
     User,
     utcnow,
 )
-from storefront.phones import normalize_vn_phone
-
+from storefront.web.account.routes import _safe_next
 from tests import factories
 from tests.factories import LUC_NGAN_COMMUNE, PASSWORD
 

@@ -6,7 +6,7 @@ import pytest
 
 import config
 from storefront import create_app
-from storefront.formatting import format_vnd
+from storefront.core.formatting import format_vnd
 
 
 def test_healthz_checks_the_database(client):

@@ -8,16 +8,15 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from storefront.cart.services import (
+from storefront.core.errors import InvalidInput, NotPublic, OutOfStock
+from storefront.domain.cart import (
     CartOwner,
     add_to_cart,
     cart_item_count,
     cart_summary,
     parse_quantity,
 )
-from storefront.errors import InvalidInput, NotPublic, OutOfStock
 from storefront.models import Cart, CartLine, CertificateStatus, ListingStatus
-
 from tests.shop import guest
 
 

@@ -18,7 +18,6 @@ from storefront.models import (
     OcopGroup,
     Role,
 )
-
 from tests.conftest import count_queries
 
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh

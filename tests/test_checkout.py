@@ -9,10 +9,17 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
-from storefront.cart.services import CartOwner, add_to_cart, cart_item_count
-from storefront.checkout import services as checkout_services
-from storefront.checkout.services import place_order
-from storefront.errors import InvalidInput, NotPublic, OutOfStock, PriceChanged
+from storefront.core.errors import InvalidInput, NotPublic, OutOfStock, PriceChanged
+from storefront.domain.cart import CartOwner, add_to_cart, cart_item_count
+from storefront.domain.orders import placement as checkout_services
+from storefront.domain.orders.lifecycle import ORDER_NUMBER_ALPHABET
+from storefront.domain.orders.placement import place_order
+from storefront.domain.orders.shipping import (
+    OTHER_PROVINCE,
+    SAME_PROVINCE,
+    ShippingRates,
+    shipping_fee,
+)
 from storefront.extensions import db as _db
 from storefront.models import (
     Address,
@@ -28,9 +35,6 @@ from storefront.models import (
     PaymentStatus,
     ShipmentStatus,
 )
-from storefront.orders.services import ORDER_NUMBER_ALPHABET
-from storefront.shipping import OTHER_PROVINCE, SAME_PROVINCE, ShippingRates, shipping_fee
-
 from tests import factories
 from tests.shop import buy, details, fill, guest, other_province_commune, outbox  # noqa: F401 (fixture)
 
@@ -452,7 +456,7 @@ def test_placing_a_cod_order_mails_the_buyer_and_each_cooperative(app, make, out
 
 
 def test_a_mail_failure_never_undoes_or_hides_a_placed_order(client, db, make, monkeypatch):
-    from storefront.orders import notify
+    from storefront.domain import notifications as notify
 
     def broken(*args, **kwargs):
         raise OSError("SMTP down")

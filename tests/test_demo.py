@@ -7,9 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from storefront.core.media import listing_image_path
+from storefront.core.text import fold_diacritics, slugify
 from storefront.demo import DEMO_PASSWORD, seed_demo
-from storefront.demo_images import LOOKS, render_product_picture
-from storefront.media import listing_image_path
+from storefront.demo.pictures import LOOKS, render_product_picture
+from storefront.domain.catalog.visibility import (
+    hidden_reasons,
+    public_listing_ids,
+    public_listings,
+    shop_today,
+)
 from storefront.models import (
     AuditEvent,
     Certificate,
@@ -24,8 +31,6 @@ from storefront.models import (
     Role,
     User,
 )
-from storefront.text import fold_diacritics, slugify
-from storefront.visibility import hidden_reasons, public_listing_ids, public_listings, shop_today
 
 GAC_VIET_CURRENT = 7798  # Phường Vân Hà (Bắc Ninh)
 GAC_VIET_LEGACY = 7792  # Phường (formerly Xã) Quảng Minh, Việt Yên, Bắc Giang

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storefront.locations import (
+from storefront.domain.locations import (
     current_commune,
     describe_unit,
     legacy_commune,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask_babel import lazy_gettext as _l
 
-from storefront.mail import read_outbox, send_mail
+from storefront.core.mail import read_outbox, send_mail
 
 RESET_CONTEXT = {
     "name": "Nguyễn Thị Lan",

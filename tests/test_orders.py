@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storefront.errors import InvalidInput, InvalidTransition, NotFound
+from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
+from storefront.domain.orders.fulfilment import advance_shipment, shipments_for_member
+from storefront.domain.orders.lifecycle import cancel_order, order_progress
 from storefront.models import (
     Order,
     OrderStatus,
@@ -14,9 +16,6 @@ from storefront.models import (
     PaymentStatus,
     ShipmentStatus,
 )
-from storefront.orders.fulfilment import advance_shipment, shipments_for_member
-from storefront.orders.services import cancel_order, order_progress
-
 from tests.shop import buy, outbox  # noqa: F401 (fixture)
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from storefront.chrome import compact_html
 from storefront.models import CatalogState, CertificateStatus, Package
-
+from storefront.web.chrome import compact_html
 from tests.conftest import count_queries
 from tests.test_catalog import card_names, html
 
@@ -256,7 +255,7 @@ def test_every_icon_the_templates_use_is_in_the_sprite():
 
 
 def test_whole_pages_are_kept_within_their_own_bound(client, shop, monkeypatch):
-    from storefront.catalog import cards
+    from storefront.domain.catalog import cards
 
     monkeypatch.setitem(cards._LIMITS, "pages", 3)
     for n in range(6):  # a crawler's random query strings

@@ -9,10 +9,9 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import render_template_string
 
-from storefront.formatting import lang_switch_url
-
-from tests.conftest import count_queries
+from storefront.core.formatting import lang_switch_url
 from storefront.models import ListingStatus, Role
+from tests.conftest import count_queries
 
 NBSP = "\u00a0"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "storefront" / "translations"

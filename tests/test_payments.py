@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storefront.errors import PaymentProviderError
+from storefront.core.errors import PaymentProviderError
+from storefront.domain.orders.lifecycle import expire_unpaid_orders, payment_state
+from storefront.domain.payments.card import start_card_payment
 from storefront.models import (
     Order,
     OrderStatus,
@@ -23,9 +25,6 @@ from storefront.models import (
     WebhookEvent,
     utcnow,
 )
-from storefront.orders.services import expire_unpaid_orders, payment_state
-from storefront.payments.services import start_card_payment
-
 from tests import factories
 from tests.shop import buy, event, outbox, send_webhook, stripe_fake  # noqa: F401 (fixtures)
 
@@ -475,8 +474,8 @@ def test_cancelling_an_unpaid_card_order_closes_its_checkout_page(client, db, ma
 def test_completed_and_expired_racing_never_leave_a_mixed_state(app, db, make, stripe_fake):
     import threading
 
+    from storefront.domain.payments.card import handle_stripe_event
     from storefront.extensions import db as _db
-    from storefront.payments.services import handle_stripe_event
 
     for _round in range(5):
         number, session, package = card_order(db, make, stripe_fake, quantity=1, stock=1)

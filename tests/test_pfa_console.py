@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storefront.domain.catalog.visibility import is_public, shop_today
 from storefront.extensions import db as _db
 from storefront.models import (
     AuditEvent,
@@ -31,9 +32,7 @@ from storefront.models import (
     Shipment,
     ShipmentStatus,
 )
-from storefront.pfa.csvexport import safe_cell
-from storefront.visibility import is_public, shop_today
-
+from storefront.web.pfa.csvexport import safe_cell
 from tests.pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
 
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
@@ -445,7 +444,7 @@ def _order(db, listing, quantity, price, *, status=OrderStatus.PLACED,
 
 
 def test_programme_dashboard_numbers(client, auth, staff, make, db, queries):
-    from storefront.pfa.dashboard import programme_stats
+    from storefront.domain.console.dashboard import programme_stats
 
     today = shop_today()
     hanoi = make.cooperative(commune=make.commune(BAT_TRANG))

@@ -9,9 +9,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-import storefront.certificates as certificates
-from storefront.certificates import reject_certificate, revoke_certificate, verify_certificate
-from storefront.errors import AlreadyDecided, CertificateExpired, Forbidden, InvalidInput, NotFound
+import storefront.domain.certificates.decisions as certificates
+from storefront.core.errors import (
+    AlreadyDecided,
+    CertificateExpired,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+from storefront.domain.catalog.visibility import is_public, shop_today
+from storefront.domain.certificates.decisions import (
+    reject_certificate,
+    revoke_certificate,
+    verify_certificate,
+)
+from storefront.domain.cooperatives import decisions as coop_decisions
 from storefront.extensions import db as _db
 from storefront.models import (
     AuditEvent,
@@ -22,10 +34,7 @@ from storefront.models import (
     Role,
     User,
 )
-from storefront.pfa import decisions as coop_decisions
 from storefront.search import SearchQuery, search
-from storefront.visibility import is_public, shop_today
-
 from tests.pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -109,7 +118,7 @@ def test_a_failing_mail_server_does_not_undo_the_decision(db, submitted, staff, 
     def broken(*args, **kwargs):
         raise ConnectionError("SMTP down")
 
-    monkeypatch.setattr("storefront.mail.send_mail", broken)
+    monkeypatch.setattr("storefront.core.mail.send_mail", broken)
     verify_certificate(cert.id, staff)
     assert _status(db, cert.id) is CertificateStatus.VERIFIED
     assert len(_events(db, cert.id)) == 1
@@ -127,7 +136,7 @@ def test_no_mail_is_sent_while_the_transaction_is_open(db, submitted, staff, mon
         with Session(bind=_db.engine) as other:
             seen.append(other.scalar(select(Certificate.status).where(Certificate.id == cert.id)))
 
-    monkeypatch.setattr("storefront.mail.send_mail", spy)
+    monkeypatch.setattr("storefront.core.mail.send_mail", spy)
     verify_certificate(cert.id, staff)
     assert seen == [False, CertificateStatus.VERIFIED]
 
@@ -408,11 +417,10 @@ def test_rejecting_an_application(db, make, staff, outbox):
 
 
 def test_a_cart_holding_a_revoked_product_cannot_check_out(db, make, staff):
-    from storefront.cart.services import NOT_PUBLIC, cart_summary
-    from storefront.checkout.services import place_order
-    from storefront.errors import NotPublic
+    from storefront.core.errors import NotPublic
+    from storefront.domain.cart import NOT_PUBLIC, cart_summary
+    from storefront.domain.orders.placement import place_order
     from storefront.models import Order, Package
-
     from tests.shop import details, fill, guest
 
     listing = make.listing(packages=[{"stock": 5}])

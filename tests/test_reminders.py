@@ -9,11 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storefront.certificates import send_expiry_reminders
+from storefront.domain.catalog.visibility import shop_today
+from storefront.domain.certificates.decisions import send_expiry_reminders
 from storefront.extensions import db as _db
 from storefront.models import CertificateReminder, CertificateStatus
-from storefront.visibility import shop_today
-
 from tests.pfa_support import mails, outbox  # noqa: F401
 
 
@@ -78,19 +77,19 @@ def test_reminder_in_the_cooperatives_language(db, make, outbox):
 
 def test_a_failed_send_is_released_and_retried(db, make, outbox, monkeypatch):
     cert = _cert(make, 55)
-    import storefront.mail
+    import storefront.core.mail
 
-    real = storefront.mail.send_mail
+    real = storefront.core.mail.send_mail
 
     def down(*args, **kwargs):
         raise ConnectionError("SMTP down")
 
-    monkeypatch.setattr(storefront.mail, "send_mail", down)
+    monkeypatch.setattr(storefront.core.mail, "send_mail", down)
     run = send_expiry_reminders()
     assert (run.sent, run.failed) == (0, 1)
     assert _claims(db) == []  # released: the next run tries again
 
-    monkeypatch.setattr(storefront.mail, "send_mail", real)
+    monkeypatch.setattr(storefront.core.mail, "send_mail", real)
     assert send_expiry_reminders().sent == 1
     assert _claims(db) == [(cert.id, 60, True)]
 
@@ -98,7 +97,7 @@ def test_a_failed_send_is_released_and_retried(db, make, outbox, monkeypatch):
 def test_a_reminder_already_claimed_by_another_run_is_not_sent(db, make, outbox, monkeypatch):
     """The claim is what makes it at most once: a concurrent run that claimed first wins."""
     cert = _cert(make, 50)
-    import storefront.certificates as certificates
+    import storefront.domain.certificates.decisions as certificates
 
     real_due = certificates.due_reminders
 

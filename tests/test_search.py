@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, update
 
 from storefront import search as search_module
+from storefront.domain.catalog.visibility import shop_today
 from storefront.models import (
     CertificateStatus,
     CooperativeStatus,
@@ -29,7 +30,6 @@ from storefront.search import (
 )
 from storefront.search.analysis import fold, query_terms, term, terms
 from storefront.search.whoosh_engine import WhooshSearchIndex
-from storefront.visibility import shop_today
 
 # Current communes (vietnam-provinces 2026.9.0) and the pre-2025 commune of Lục Ngạn.
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh (before 2025: Huyện Lục Ngạn, Bắc Giang)

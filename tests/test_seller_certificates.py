@@ -10,17 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storefront.certificate_submissions import (
+from storefront.core.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
+from storefront.core.files import Upload
+from storefront.domain.catalog.visibility import is_public, shop_today
+from storefront.domain.certificates.submissions import (
     CertificateInput,
     certificate_scan,
     submit_certificate,
     update_certificate,
 )
-from storefront.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
 from storefront.models import AuditEvent, Certificate, CertificateStatus, Listing, Role, add_months
-from storefront.uploads import Upload
-from storefront.visibility import is_public, shop_today
-
 from tests import factories
 from tests.seller_support import file_field, png_bytes, seller, state
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from storefront.cooperatives import (
+from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInvitation, LastOwner
+from storefront.core.mail import read_outbox
+from storefront.domain.cooperatives.applications import (
     _invitation_serializer,
     accept_invitation,
     approve_cooperative,
@@ -17,9 +19,7 @@ from storefront.cooperatives import (
     invite_member,
     remove_member,
 )
-from storefront.errors import AlreadyDecided, Forbidden, InvalidInvitation, LastOwner
 from storefront.extensions import db as _db
-from storefront.mail import read_outbox
 from storefront.models import (
     AuditEvent,
     Cooperative,
@@ -29,7 +29,6 @@ from storefront.models import (
     MemberRole,
     Role,
 )
-
 from tests import factories
 from tests.seller_support import LUC_NGAN_PROVINCE, file_field, member_of, png_bytes, seller, state
 
@@ -148,7 +147,7 @@ def test_approve_cooperative_audits_commits_then_emails(app, db, outbox, monkeyp
     reviewer = staff()
 
     seen_at_send = []
-    from storefront import mail
+    from storefront.core import mail
 
     real_send = mail.send_mail
 
@@ -297,7 +296,7 @@ def test_bad_invitation_links_are_refused(client, auth, app, db, outbox, monkeyp
         assert client.post(f"/seller/invitations/{invitation.id}/revoke").status_code == 302
         auth.logout()
     else:
-        from storefront import cooperatives
+        from storefront.domain.cooperatives import applications as cooperatives
 
         monkeypatch.setattr(cooperatives, "INVITATION_MAX_AGE", -1)
     with pytest.raises(InvalidInvitation):

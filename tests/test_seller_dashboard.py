@@ -8,6 +8,9 @@ from itertools import product
 import pytest
 from sqlalchemy import update
 
+from storefront.domain.catalog.checklist import DONE, TODO, WAITING, build_checklist
+from storefront.domain.catalog.visibility import hidden_reasons, is_public, shop_today
+from storefront.domain.cooperatives.workspace import dashboard, month_bounds
 from storefront.models import (
     CertificateStatus,
     CooperativeStatus,
@@ -17,14 +20,9 @@ from storefront.models import (
     Shipment,
     ShipmentStatus,
 )
-from storefront.seller.checklist import DONE, TODO, WAITING, build_checklist
-from storefront.visibility import hidden_reasons, is_public, shop_today
-from storefront.workspace import dashboard, month_bounds
-
 from tests import factories
 from tests.seller_support import seller
 from tests.shop import buy
-
 
 # --- the checklist follows visibility.hidden_reasons -----------------------------------------------
 

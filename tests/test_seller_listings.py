@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from storefront.errors import (
+from storefront.core.errors import (
     CertificateInUse,
     CooperativeNotApproved,
     InvalidTransition,
     NotFound,
     StockChanged,
 )
-from storefront.listings import (
+from storefront.core.files import Upload
+from storefront.core.markup import render_markdown
+from storefront.domain.catalog.listings import (
     ListingInput,
     PackageInput,
     add_photos,
@@ -30,7 +32,6 @@ from storefront.listings import (
     update_listing,
     update_stock,
 )
-from storefront.markup import render_markdown
 from storefront.models import (
     CertificateStatus,
     CooperativeStatus,
@@ -39,9 +40,7 @@ from storefront.models import (
     ListingStatus,
     Package,
 )
-from storefront.seller.forms import parse_whole_number
-from storefront.uploads import Upload
-
+from storefront.web.seller.forms import parse_whole_number
 from tests import factories
 from tests.seller_support import LUC_NGAN_PROVINCE, png_bytes, seller, state
 

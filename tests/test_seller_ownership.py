@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storefront.certificate_submissions import CertificateInput, submit_certificate
-from storefront.cooperatives import invite_member
+from storefront.core.files import Upload
+from storefront.domain.catalog.listings import add_photos
+from storefront.domain.catalog.visibility import shop_today
+from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
+from storefront.domain.cooperatives.applications import invite_member
 from storefront.extensions import db
-from storefront.listings import add_photos
 from storefront.models import CooperativeInvitation, MemberRole
-from storefront.uploads import Upload
-from storefront.visibility import shop_today
-
 from tests import factories
 from tests.seller_support import files_under, member_of, png_bytes, seller, state
 from tests.shop import buy

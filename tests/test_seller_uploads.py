@@ -10,17 +10,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from storefront.errors import InvalidUpload
-from storefront.listings import add_photos
-from storefront.models import Certificate, ListingImage
-from storefront.uploads import (
+from storefront.core.errors import InvalidUpload
+from storefront.core.files import (
     MAX_IMAGE_BYTES,
     MAX_SCAN_BYTES,
     Upload,
     decode_image,
     prepare_scan,
 )
-
+from storefront.domain.catalog.listings import add_photos
+from storefront.models import Certificate, ListingImage
 from tests.seller_support import counts, file_field, files_under, jpeg_with_exif, png_bytes, seller
 
 

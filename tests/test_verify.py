@@ -11,10 +11,9 @@ import pytest
 import segno
 from flask import url_for
 
-from storefront.certificates import revoke_certificate, verification_url
+from storefront.domain.catalog.visibility import SHOP_TZ, shop_today
+from storefront.domain.certificates.decisions import revoke_certificate, verification_url
 from storefront.models import CertificateStatus, CooperativeStatus, Role
-from storefront.visibility import SHOP_TZ, shop_today
-
 from tests.pfa_support import clock, fresh_index, staff  # noqa: F401
 
 
@@ -267,8 +266,8 @@ def test_a_certificate_expires_at_vietnam_midnight_everywhere(app, client, make,
 def member(make, valid):
     cert, _ = valid
     user = make.user(email="xa.vien@example.vn")
-    from storefront.models import CooperativeMember, MemberRole
     from storefront.extensions import db
+    from storefront.models import CooperativeMember, MemberRole
 
     db.session.add(CooperativeMember(cooperative_id=cert.cooperative_id, user=user, role=MemberRole.STAFF))
     db.session.commit()

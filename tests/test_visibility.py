@@ -7,15 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus
-from storefront.visibility import (
+from storefront.domain.catalog.visibility import (
     hidden_reasons,
     is_public,
     public_listing_ids,
     public_listings,
     shop_today,
 )
-
+from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus
 
 
 def test_a_complete_listing_is_public(db, make):

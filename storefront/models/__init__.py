@@ -3,11 +3,40 @@
 from storefront.models.audit import AuditEvent
 from storefront.models.base import utcnow
 from storefront.models.cart import Cart, CartLine
-from storefront.models.catalog import CatalogState, Listing, ListingImage, ListingStatus, OcopGroup, Package
-from storefront.models.certificates import Certificate, CertificateReminder, CertificateStatus, add_months, default_expiry
-from storefront.models.cooperatives import Cooperative, CooperativeInvitation, CooperativeMember, CooperativeStatus, MemberRole
+from storefront.models.catalog import (
+    CatalogState,
+    Listing,
+    ListingImage,
+    ListingStatus,
+    OcopGroup,
+    Package,
+)
+from storefront.models.certificates import (
+    Certificate,
+    CertificateReminder,
+    CertificateStatus,
+    add_months,
+    default_expiry,
+)
+from storefront.models.cooperatives import (
+    Cooperative,
+    CooperativeInvitation,
+    CooperativeMember,
+    CooperativeStatus,
+    MemberRole,
+)
 from storefront.models.locations import AdminUnit, AdminUnitSuccession, Era, Level
-from storefront.models.orders import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus, Shipment, ShipmentStatus, WebhookEvent
+from storefront.models.orders import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Shipment,
+    ShipmentStatus,
+    WebhookEvent,
+)
 from storefront.models.users import Address, Role, User
 
 __all__ = [

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.extensions import db
 from storefront.models.base import str_enum
 
-
 # Longest first, so "Thị trấn " wins over a shorter prefix.
 UNIT_PREFIXES = (
     "Thành phố ",

@@ -8,7 +8,7 @@
 
 Commits that touch a listing, its packages, photos, certificate or cooperative re-index the
 affected listings on their own (storefront.search.sync). Views still re-check the hits with
-storefront.visibility.public_listing_ids: the index may lag a commit, never the rule.
+storefront.domain.catalog.visibility.public_listing_ids: the index may lag a commit, never the rule.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from storefront.domain.catalog.visibility import shop_today
 from storefront.extensions import db
-from storefront.visibility import shop_today
 from storefront.search.documents import iter_public_documents, load_documents
 from storefront.search.query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
 from storefront.search.whoosh_engine import WhooshSearchIndex

@@ -14,9 +14,9 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.models import AdminUnit, AdminUnitSuccession, Listing, Package
 from storefront.models.locations import UNIT_PREFIXES
-from storefront.visibility import public_listing_clause
 from storefront.search.query import ListingDocument
 
 BATCH_SIZE = 500  # listings per query; also keeps IN lists short

@@ -148,7 +148,7 @@ def before_commit(session: Session) -> None:
     if changes is not None:
         _resolve_packages_seen(session, changes)
     if changes:
-        from storefront.catalog_version import bump
+        from storefront.domain.catalog.version import bump
 
         bump(session)
 
@@ -157,7 +157,7 @@ def _note_packages_seen(state: ORMExecuteState) -> None:
     """Before a bulk UPDATE of packages: what a shopper sees of each package it is about to
     touch, to compare after it (before_commit). The rows are read under the write lock
     (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so no other commit slips in between."""
-    from storefront.transactions import begin_write
+    from storefront.core.db import begin_write
 
     where = state.statement.whereclause
     if where is None:  # "bulk UPDATE by primary key" with parameter lists
@@ -194,7 +194,7 @@ def after_commit(session: Session) -> None:
     changes = session.info.pop(_INFO_KEY, None)
     if not changes:
         return
-    from storefront.catalog_version import forget
+    from storefront.domain.catalog.version import forget
 
     forget()
     try:

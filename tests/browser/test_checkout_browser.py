@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from storefront.domain.orders.fulfilment import advance_shipment
 from storefront.extensions import db
 from storefront.models import Order
-from storefront.orders.fulfilment import advance_shipment
 from tests import factories
 
 

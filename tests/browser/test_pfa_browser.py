@@ -13,7 +13,6 @@ import pytest
 from PIL import Image, ImageDraw
 
 from storefront.models import CertificateStatus, Role
-
 from tests import factories
 
 NUMBER = "1234/QĐ-UBND"
@@ -152,8 +151,8 @@ def test_staff_verify_then_revoke_a_certificate(page, app, live_server, artifact
 
 def _demo_sales(db) -> None:
     """A few placed orders, so the sales chart has bars (checkout would make them)."""
+    from storefront.domain.catalog.visibility import public_listings
     from storefront.models import Listing, Order, OrderLine, OrderStatus, PaymentMethod, Shipment
-    from storefront.visibility import public_listings
 
     listings = db.session.scalars(public_listings().order_by(Listing.id).limit(12)).all()
     for i, listing in enumerate(listings):

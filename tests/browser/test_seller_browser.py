@@ -10,10 +10,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from storefront.cooperatives import approve_cooperative
+from storefront.domain.cooperatives.applications import approve_cooperative
 from storefront.extensions import db
 from storefront.models import Cooperative, Listing, Role
-
 from tests import factories
 
 PASSWORD = "mat-khau-rat-dai-2026"

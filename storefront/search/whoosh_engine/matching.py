@@ -12,7 +12,13 @@ from operator import neg
 
 from storefront.search.analysis import Term, pair_key, query_terms
 from storefront.search.query import SearchQuery
-from storefront.search.whoosh_engine.segments import TIEBREAK, Column, LeafData, SegmentColumns, column_values
+from storefront.search.whoosh_engine.segments import (
+    TIEBREAK,
+    Column,
+    LeafData,
+    SegmentColumns,
+    column_values,
+)
 
 # How much a query word adds to a listing's score for each field it matches in.
 FOLDED_WEIGHTS = {"name": 10, "product": 6, "place": 4, "extra": 3}

@@ -35,7 +35,7 @@ RECORD_FIELDS = (
 )
 
 # Search words for the six OCOP groups (Decision 148/QĐ-TTg), with common synonyms and the
-# English names: these are search keys, not the display labels of storefront.formatting.
+# English names: these are search keys, not the display labels of storefront.core.formatting.
 GROUP_KEYWORDS = {
     1: "thực phẩm đồ ăn food",
     2: "đồ uống nước uống drinks beverages",

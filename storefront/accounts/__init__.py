@@ -1,7 +1,0 @@
-"""The accounts blueprint."""
-
-from flask import Blueprint
-
-bp = Blueprint("accounts", __name__)
-
-from storefront.accounts import routes  # noqa: E402,F401

@@ -1,7 +1,0 @@
-"""The catalog blueprint: home page, product list, product pages."""
-
-from flask import Blueprint
-
-bp = Blueprint("catalog", __name__)
-
-from storefront.catalog import routes, template_helpers  # noqa: E402,F401

@@ -1,7 +1,0 @@
-"""The checkout blueprint."""
-
-from flask import Blueprint
-
-bp = Blueprint("checkout", __name__)
-
-from storefront.checkout import routes  # noqa: E402,F401

@@ -1,0 +1,21 @@
+"""`flask --app wsgi certificates remind`: expiry reminders, safe to run from cron every hour."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+certificates_cli = AppGroup("certificates", help="OCOP certificates.")
+
+
+@certificates_cli.command("remind")
+def remind() -> None:
+    """E-mail cooperatives 60 and 30 days before a certificate expires (once each)."""
+    from storefront.domain.certificates.decisions import send_expiry_reminders
+
+    run = send_expiry_reminders()
+    click.echo(f"reminders claimed: {len(run.claimed)}, sent: {run.sent}, failed: {run.failed}")
+    if run.failed:
+        # Failed sends were released and are retried by the next run; exit non-zero so
+        # cron's mail or the job monitor notices.
+        raise SystemExit(1)

@@ -1,0 +1,239 @@
+"""Files people upload — listing photos, cooperative logos, certificate scans — checked by
+decoding them, never by their name or declared type, and written only once they pass."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from PIL import Image, ImageOps
+
+from storefront.core.errors import InvalidUpload
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
+PDF_MAGIC = b"%PDF-"
+
+# Pillow's own bomb guard (it refuses twice this outright); decode_image checks the exact
+# limit from the header before any pixel is decoded.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+LOGO_SIZES = {"thumb": 96, "card": 320}
+SCAN_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "PDF": "pdf"}
+SCAN_MIMETYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file as the domain sees it: the name the person gave it, and its bytes."""
+
+    filename: str
+    stream: BinaryIO
+
+    @property
+    def display_name(self) -> str:
+        return Path(self.filename or "").name[:80] or _("the file")
+
+
+@dataclass(frozen=True)
+class PreparedScan:
+    """A certificate scan that passed the checks, ready to be written."""
+
+    data: bytes
+    extension: str
+
+
+def _read_at_most(upload: Upload, limit: int) -> bytes:
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidUpload(
+            _(
+                "“%(name)s” is larger than %(mb)d MB. Please choose a smaller file.",
+                name=upload.display_name,
+                mb=limit // (1024 * 1024),
+            ),
+            field="file",
+        )
+    if not data:
+        raise InvalidUpload(_("“%(name)s” is empty.", name=upload.display_name), field="file")
+    return data
+
+
+def _not_an_image(upload: Upload) -> InvalidUpload:
+    return InvalidUpload(
+        _(
+            "“%(name)s” is not a JPEG, PNG or WebP photo. Please choose a photo in one of"
+            " these formats.",
+            name=upload.display_name,
+        ),
+        field="file",
+    )
+
+
+def _not_a_scan(upload: Upload) -> InvalidUpload:
+    return InvalidUpload(
+        _(
+            "“%(name)s” is not a PDF or a JPEG, PNG or WebP image of the certificate.",
+            name=upload.display_name,
+        ),
+        field="file",
+    )
+
+
+def _too_many_pixels(upload: Upload) -> InvalidUpload:
+    return InvalidUpload(
+        _(
+            "“%(name)s” has too many pixels (more than %(mp)d megapixels). Please resize it.",
+            name=upload.display_name,
+            mp=MAX_IMAGE_PIXELS // 1_000_000,
+        ),
+        field="file",
+    )
+
+
+def _check_pixels(upload: Upload, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise _too_many_pixels(upload)
+
+
+def _decode(upload: Upload, data: bytes, not_image=_not_an_image) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # The header gives the size without decoding pixels: refuse a bomb before load().
+            with Image.open(BytesIO(data), formats=IMAGE_FORMATS) as probe:
+                _check_pixels(upload, probe.size)
+                probe.verify()
+            # verify() leaves the image unusable; decode a fresh one for real.
+            image = Image.open(BytesIO(data), formats=IMAGE_FORMATS)
+            _check_pixels(upload, image.size)
+            image.load()
+    except InvalidUpload:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(upload) from None
+    except Exception:  # noqa: BLE001 - a decoder can fail in many ways on hostile input
+        raise not_image(upload) from None
+    if image.format not in IMAGE_FORMATS:
+        raise not_image(upload)
+    return image
+
+
+def decode_image(upload: Upload) -> Image.Image:
+    """The decoded photo, or InvalidUpload: at most 5 MB and 40 megapixels, JPEG/PNG/WebP."""
+    return _decode(upload, _read_at_most(upload, MAX_IMAGE_BYTES))
+
+
+def prepare_scan(upload: Upload) -> PreparedScan:
+    """A certificate scan: a PDF (by its magic bytes, ≤ 10 MB) or a photo (the photo checks).
+
+    Images are re-encoded in their own format, which drops EXIF and anything hidden after
+    the pixels; a PDF is kept as sent and only ever served to members and PFA staff.
+    """
+    data = _read_at_most(upload, MAX_SCAN_BYTES)
+    if data.startswith(PDF_MAGIC):
+        return PreparedScan(data=data, extension="pdf")
+    if len(data) > MAX_IMAGE_BYTES:
+        # Only a PDF may use the larger allowance.
+        raise InvalidUpload(
+            _(
+                "“%(name)s” is larger than %(mb)d MB. Please choose a smaller file.",
+                name=upload.display_name,
+                mb=MAX_IMAGE_BYTES // (1024 * 1024),
+            ),
+            field="file",
+        )
+    image = _decode(upload, data, not_image=_not_a_scan)
+    fmt = image.format
+    image = ImageOps.exif_transpose(image)
+    out = BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=90)
+    elif fmt == "PNG":
+        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+            image = image.convert("RGBA")
+        image.save(out, "PNG", optimize=True)
+    else:
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        image.save(out, "WEBP", quality=90)
+    return PreparedScan(data=out.getvalue(), extension=SCAN_EXTENSIONS[fmt])
+
+
+# --- certificate scans: private, served only through an authorised view ----------------------
+
+
+def scan_folder() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "certificates"
+
+
+def scan_path(filename: str) -> Path:
+    # Names are ours (random hex + extension); refuse anything else rather than trust it.
+    if not filename or "/" in filename or "\\" in filename or filename.startswith("."):
+        raise ValueError(f"not a scan file name: {filename!r}")
+    return scan_folder() / filename
+
+
+def store_scan(scan: PreparedScan) -> str:
+    """Write the scan under a random name; returns the name."""
+    folder = scan_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{scan.extension}"
+    (folder / name).write_bytes(scan.data)
+    return name
+
+
+def delete_scan(filename: str | None) -> None:
+    if filename:
+        scan_path(filename).unlink(missing_ok=True)
+
+
+def scan_mimetype(filename: str) -> str:
+    return SCAN_MIMETYPES.get(filename.rsplit(".", 1)[-1], "application/octet-stream")
+
+
+# --- cooperative logos: public, like listing photos ---------------------------------------------
+
+
+def logo_path(stem: str, size: str) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "logos" / f"{stem}-{size}.webp"
+
+
+def logo_url(stem: str | None, size: str = "card") -> str:
+    if not stem:
+        return ""
+    return url_for("main.media", filename=f"logos/{stem}-{size}.webp")
+
+
+def store_logo(image: Image.Image) -> str:
+    """Write every size of a decoded logo, re-encoded (no EXIF), keeping its proportions."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    stem = secrets.token_hex(12)
+    logo_path(stem, "card").parent.mkdir(parents=True, exist_ok=True)
+    for size, longest in LOGO_SIZES.items():
+        variant = image.copy()
+        variant.thumbnail((longest, longest))
+        variant.save(logo_path(stem, size), "WEBP", quality=85)
+    return stem
+
+
+def delete_logo(stem: str | None) -> None:
+    if stem:
+        for size in LOGO_SIZES:
+            logo_path(stem, size).unlink(missing_ok=True)

@@ -1,0 +1,473 @@
+"""Accounts: registration, log-in, password reset and changes, profile, saved addresses.
+
+Plain functions taking plain arguments; each public one is one unit of work that commits
+once at the end (or changes nothing) and raises a typed error from storefront.core.errors.
+None of them reads the request, the session or current_user.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from storefront.core.errors import (
+    AccountInactive,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidResetToken,
+    NotFound,
+    UnknownUser,
+    WeakPassword,
+    WrongPassword,
+)
+from storefront.core.mail import send_mail
+from storefront.core.phones import normalize_vn_phone
+from storefront.extensions import db
+from storefront.models import Address, AdminUnit, Era, Level, Order, Role, User
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200  # hashing a megabyte-long "password" is a cheap way to burn our CPU
+RESET_SALT = "ocop-market.password-reset"
+LOCALES = ("vi", "en")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked against when the e-mail is unknown, so a wrong e-mail costs as much time as a
+    # wrong password and the response time does not tell which e-mails are registered.
+    return generate_password_hash("not a real password", method="scrypt")
+
+
+# --- registration and log-in -------------------------------------------------------------------
+
+
+def register_user(
+    email: str,
+    password: str,
+    name: str,
+    *,
+    locale: str = "vi",
+    role: Role = Role.CUSTOMER,
+) -> User:
+    """Create an account; the e-mail is unique whatever its letter case."""
+    email = User.normalize_email(email)
+    _check_new_password(password)
+    if not email:
+        raise InvalidInput(_("Enter your e-mail address."))
+    _ensure_email_free(email)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        locale=locale if locale in LOCALES else "vi",
+    )
+    user.set_password(password)
+    db.session.add(user)
+    _commit_or_email_taken()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with this e-mail and password, or InvalidCredentials."""
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        raise InvalidCredentials(_("Wrong e-mail or password."))
+    if not user.check_password(password):
+        raise InvalidCredentials(_("Wrong e-mail or password."))
+    # Only said after the right password, so it reveals nothing to a guesser.
+    if not user.active:
+        raise AccountInactive(_("This account has been deactivated. Please contact us."))
+    return user
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a login session or remember-me cookie names, if it is still valid.
+
+    The id carries the password fingerprint (User.get_id), so changing or resetting the
+    password logs out every other session; a deactivated user is logged out at once.
+    """
+    user_id, _sep, fingerprint = (session_id or "").partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(fingerprint, user.password_fingerprint):
+        return None
+    return user
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def password_reset_token(user: User) -> str:
+    """A signed token naming the user and their current password hash's fingerprint."""
+    return _reset_serializer().dumps({"user": user.id, "pw": user.password_fingerprint})
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a reset token was issued to; InvalidResetToken if forged, expired or used."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidResetToken(
+            _("This password reset link has expired. Please ask for a new one.")
+        ) from None
+    except BadSignature:
+        raise InvalidResetToken(
+            _("This password reset link is not valid. Please ask for a new one.")
+        ) from None
+    user = None
+    if isinstance(data, dict) and isinstance(data.get("user"), int):
+        user = db.session.get(User, data["user"])
+    # The fingerprint no longer matches once the password changed: the link works once.
+    if (
+        user is None
+        or not user.active
+        or not hmac.compare_digest(str(data.get("pw", "")), user.password_fingerprint)
+    ):
+        raise InvalidResetToken(
+            _("This password reset link has already been used. Please ask for a new one.")
+        )
+    return user
+
+
+def request_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
+    """E-mail a reset link if an active account has this e-mail; silently do nothing if not.
+
+    `reset_url(token)` builds the absolute link. The caller shows the same message either
+    way, so the page never tells whether an e-mail is registered. A mail failure is
+    logged, not raised, for the same reason.
+    """
+    user = db.session.scalar(User.by_email(email))
+    if user is None or not user.active:
+        db.session.commit()  # nothing to save; just end the read transaction
+        return
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    mail = {
+        "to": user.email,
+        "locale": user.locale,
+        "name": user.name,
+        "reset_url": reset_url(password_reset_token(user)),
+        "expires_at": datetime.now(UTC) + timedelta(seconds=max_age),
+        "valid_minutes": max_age // 60,
+    }
+    # No network call while a transaction holds a database connection.
+    db.session.commit()
+    _send_quietly(subject=_l("Reset your OCOP Market password"), template="password_reset", **mail)
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password with a reset token; the token stops working at once."""
+    user = user_for_reset_token(token)
+    _check_new_password(new_password)
+    user.set_password(new_password)
+    db.session.commit()
+    return user
+
+
+# --- changes the user makes while logged in ----------------------------------------------------
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Replace the password after checking the current one; other sessions are logged out."""
+    if not user.check_password(current_password):
+        raise WrongPassword(_("Your current password is not correct."))
+    _check_new_password(new_password)
+    user.set_password(new_password)
+    db.session.commit()
+
+
+def change_email(user: User, password: str, new_email: str) -> None:
+    """Move the account to another e-mail after checking the password; tell the old address."""
+    if not user.check_password(password):
+        raise WrongPassword(_("Your password is not correct."))
+    new_email = User.normalize_email(new_email)
+    if not new_email:
+        raise InvalidInput(_("Enter your e-mail address."))
+    old_email = user.email
+    if new_email == old_email:
+        return
+    _ensure_email_free(new_email, except_user_id=user.id)
+    # Read before the commit: afterwards the user would reload, reopening a transaction.
+    notice = {"to": old_email, "locale": user.locale, "name": user.name, "new_email": new_email}
+    user.email = new_email
+    _commit_or_email_taken()
+    # The old address hears of it, so a hijacked session cannot take the account quietly.
+    _send_quietly(
+        subject=_l("Your OCOP Market e-mail address was changed"),
+        template="email_changed",
+        **notice,
+    )
+
+
+def update_profile(user: User, *, name: str, phone: str, locale: str) -> None:
+    """Save name, phone (optional, Vietnamese) and preferred language."""
+    if locale not in LOCALES:
+        raise InvalidInput(_("Choose Vietnamese or English."))
+    phone = phone.strip()
+    user.name = name.strip()
+    user.phone = normalize_vn_phone(phone) if phone else ""
+    user.locale = locale
+    db.session.commit()
+
+
+# --- saved delivery addresses ------------------------------------------------------------------
+
+
+def addresses_of(user_id: int) -> list[Address]:
+    """The user's addresses, the default first, then the newest."""
+    return list(
+        db.session.scalars(
+            select(Address)
+            .where(Address.user_id == user_id)
+            .options(selectinload(Address.commune).selectinload(AdminUnit.province))
+            .order_by(Address.is_default.desc(), Address.created_at.desc(), Address.id.desc())
+        )
+    )
+
+
+def get_address(user_id: int, address_id: int) -> Address:
+    """One of the user's own addresses; someone else's is as good as missing (404)."""
+    address = db.session.scalar(
+        select(Address).where(Address.id == address_id, Address.user_id == user_id)
+    )
+    if address is None:
+        raise NotFound(_("Address not found."))
+    return address
+
+
+def save_address(
+    user_id: int,
+    *,
+    recipient: str,
+    phone: str,
+    street: str,
+    commune_code: int,
+    is_default: bool = False,
+    address_id: int | None = None,
+) -> Address:
+    """Add an address, or edit one of the user's own (address_id)."""
+    commune = current_commune(commune_code)
+    if commune is None:
+        raise InvalidInput(_("Choose a commune or ward from the list."))
+    recipient, street = recipient.strip(), street.strip()
+    if not recipient or not street:
+        raise InvalidInput(_("Enter the recipient and the street address."))
+    phone = normalize_vn_phone(phone)
+
+    if address_id is None:
+        address = Address(user_id=user_id)
+        db.session.add(address)
+    else:
+        address = get_address(user_id, address_id)
+    address.recipient, address.phone, address.street = recipient, phone, street
+    address.commune = commune
+    db.session.flush()  # a new address needs its id below
+    other_default = db.session.scalar(
+        select(Address.id)
+        .where(Address.user_id == user_id, Address.is_default.is_(True), Address.id != address.id)
+        .limit(1)
+    )
+    # Someone with addresses always has a default one, so checkout has one to offer.
+    if is_default or other_default is None:
+        _make_only_default(user_id, address.id)
+    db.session.commit()
+    return address
+
+
+def set_default_address(user_id: int, address_id: int) -> None:
+    address = get_address(user_id, address_id)
+    _make_only_default(user_id, address.id)
+    db.session.commit()
+
+
+def delete_address(user_id: int, address_id: int) -> None:
+    """Delete one of the user's addresses; if it was the default, the newest other one is."""
+    address = get_address(user_id, address_id)
+    was_default = address.is_default
+    db.session.delete(address)
+    db.session.flush()
+    if was_default:
+        newest = db.session.scalar(
+            select(Address.id)
+            .where(Address.user_id == user_id)
+            .order_by(Address.created_at.desc(), Address.id.desc())
+            .limit(1)
+        )
+        if newest is not None:
+            _make_only_default(user_id, newest)
+    db.session.commit()
+
+
+def _make_only_default(user_id: int, address_id: int) -> None:
+    # One statement, so there is never a moment with two defaults.
+    db.session.execute(
+        update(Address)
+        .where(Address.user_id == user_id)
+        .values(is_default=(Address.id == address_id))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+# --- places and orders, for the account page ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    code: int
+    name: str
+
+
+_COMMUNE_PREFIXES = ("xa_", "phuong_", "dac_khu_", "thi_tran_")
+
+
+def _sort_key(codename: str) -> str:
+    # "phuong_ba_dinh" sorts as "ba_dinh": alphabetical by the name people know.
+    for prefix in _COMMUNE_PREFIXES:
+        if codename.startswith(prefix):
+            return codename[len(prefix) :]
+    return codename
+
+
+def provinces() -> list[Place]:
+    """Today's provinces and centrally run cities, alphabetically."""
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
+            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE
+        )
+    )
+    return [Place(code, name) for code, name, _c in sorted(rows, key=lambda r: r[2])]
+
+
+def communes_of(province_code: int | None) -> list[Place]:
+    """Today's communes, wards and special zones of one province, alphabetically."""
+    if province_code is None:
+        return []
+    province = db.session.scalar(
+        select(AdminUnit.id).where(
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.PROVINCE,
+            AdminUnit.code == province_code,
+        )
+    )
+    if province is None:
+        return []
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.COMMUNE,
+            AdminUnit.province_id == province,
+        )
+    )
+    return [Place(code, name) for code, name, c in sorted(rows, key=lambda r: _sort_key(r[2]))]
+
+
+def current_commune(code: int) -> AdminUnit | None:
+    return db.session.scalar(
+        select(AdminUnit).where(
+            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
+        )
+    )
+
+
+def order_history(user_id: int) -> list[Order]:
+    """The user's orders, newest first."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.user_id == user_id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+        )
+    )
+
+
+# --- administration (CLI) ----------------------------------------------------------------------
+
+
+def set_role(email: str, role: Role) -> User:
+    user = _user_by_email(email)
+    user.role = role
+    db.session.commit()
+    return user
+
+
+def set_active(email: str, active: bool) -> User:
+    """Deactivate (or reactivate) an account; a deactivated user is logged out everywhere."""
+    user = _user_by_email(email)
+    user.active = active
+    db.session.commit()
+    return user
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _user_by_email(email: str) -> User:
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        raise UnknownUser(_("No account has the e-mail %(email)s.", email=email))
+    return user
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(
+            _("Use a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            _("Use a password of at most %(max)d characters.", max=MAX_PASSWORD_LENGTH)
+        )
+
+
+def _email_taken_error() -> EmailTaken:
+    return EmailTaken(
+        _("An account with this e-mail already exists. Log in, or reset your password.")
+    )
+
+
+def _ensure_email_free(email: str, except_user_id: int | None = None) -> None:
+    query = select(User.id).where(func.lower(User.email) == User.normalize_email(email))
+    if except_user_id is not None:
+        query = query.where(User.id != except_user_id)
+    if db.session.scalar(query) is not None:
+        raise _email_taken_error()
+
+
+def _commit_or_email_taken() -> None:
+    # Two sign-ups racing past the check above meet the unique constraint here.
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _email_taken_error() from None
+
+
+def _send_quietly(*, to: str, subject, template: str, locale: str, **context) -> None:
+    try:
+        send_mail(to, subject, template, locale, **context)
+    except Exception:  # noqa: BLE001 - the change is saved; a lost mail must not undo or reveal it
+        log.exception("could not send %s mail to %s", template, to)

@@ -1,0 +1,149 @@
+"""One catalog page: search the index, load the hits for cards, label the facets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import select
+
+from storefront.domain.catalog.cards import ListingCard, public_cards
+from storefront.domain.catalog.params import CatalogParams
+from storefront.extensions import db
+from storefront.models import AdminUnit, Cooperative, Era, Level
+from storefront.search import SearchQuery, search
+
+MAX_COOPERATIVE_FACETS = 12
+
+
+@dataclass
+class FacetValue:
+    value: int
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class CatalogPage:
+    cards: list[ListingCard]
+    total: int
+    page: int
+    per_page: int
+    suggestion: str | None
+    params: CatalogParams
+    raw_facets: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @cached_property
+    def facets(self) -> dict[str, list[FacetValue]]:
+        """Facet values with their labels; computed only when the facets are rendered (a cached
+        page fragment never asks, and so never runs the label query)."""
+        return label_facets(self.raw_facets, self.params)
+
+
+_UNIT_NAMES: dict[Level, dict[int, str]] = {}
+
+
+def _unit_names(level: Level) -> dict[int, str]:
+    """Current provinces/communes by code, cached per process: reference data is fixed for the
+    pinned vietnam-provinces release, so every server computes the same map."""
+    if level not in _UNIT_NAMES:
+        rows = db.session.execute(
+            select(AdminUnit.code, AdminUnit.name).where(
+                AdminUnit.era == Era.CURRENT, AdminUnit.level == level
+            )
+        ).all()
+        if not rows:
+            return {}
+        _UNIT_NAMES[level] = dict(rows)
+    return _UNIT_NAMES[level]
+
+
+def _facet(counts: dict[int, int], selected: list[int], label) -> list[FacetValue]:
+    return [
+        FacetValue(value, label(value), count, value in selected)
+        for value, count in counts.items()
+        if count or value in selected
+    ]
+
+
+def browse(params: CatalogParams, per_page: int) -> CatalogPage:
+    result = search(
+        SearchQuery(
+            text=params.text,
+            groups=params.groups,
+            stars=params.stars,
+            province_codes=params.province_codes,
+            commune_codes=params.commune_codes,
+            cooperative_ids=params.cooperative_ids,
+            price_min=params.price_min,
+            price_max=params.price_max,
+            sort=params.sort,
+            page=params.page,
+            per_page=per_page,
+        )
+    )
+    return CatalogPage(
+        cards=public_cards(result.ids),
+        total=result.total,
+        page=params.page,
+        per_page=per_page,
+        suggestion=result.suggestion,
+        params=params,
+        raw_facets=result.facets,
+    )
+
+
+def label_facets(facets: dict[str, dict[int, int]], params: CatalogParams) -> dict:
+    labelled: dict[str, list[FacetValue]] = {}
+    labelled["group"] = sorted(
+        _facet(facets.get("group", {}), params.groups, str), key=lambda f: f.value
+    )
+    labelled["stars"] = sorted(
+        _facet(facets.get("stars", {}), params.stars, str), key=lambda f: -f.value
+    )
+    provinces = _unit_names(Level.PROVINCE)
+    labelled["province"] = sorted(
+        _facet(facets.get("province", {}), params.province_codes, lambda c: provinces.get(c, "?")),
+        key=lambda f: (-f.count, f.label),
+    )
+    if "commune" in facets and (params.province_codes or params.commune_codes):
+        communes = _unit_names(Level.COMMUNE)
+        labelled["commune"] = sorted(
+            _facet(facets["commune"], params.commune_codes, lambda c: communes.get(c, "?")),
+            key=lambda f: (-f.count, f.label),
+        )
+    coop_counts = dict(
+        sorted(facets.get("cooperative", {}).items(), key=lambda kv: -kv[1])[
+            :MAX_COOPERATIVE_FACETS
+        ]
+    )
+    for coop_id in params.cooperative_ids:
+        coop_counts.setdefault(coop_id, facets.get("cooperative", {}).get(coop_id, 0))
+    names = (
+        dict(
+            db.session.execute(
+                select(Cooperative.id, Cooperative.legal_name).where(
+                    Cooperative.id.in_(coop_counts)
+                )
+            ).all()
+        )
+        if coop_counts
+        else {}
+    )
+    labelled["cooperative"] = sorted(
+        _facet(coop_counts, params.cooperative_ids, lambda i: names.get(i, "?")),
+        key=lambda f: (-f.count, f.label),
+    )
+    return labelled
+
+
+def newest_cards(limit: int) -> tuple[list[ListingCard], int]:
+    """The newest public listings' cards and how many public listings there are."""
+    result = search(SearchQuery(sort="newest", per_page=limit))
+    return public_cards(result.ids), result.total

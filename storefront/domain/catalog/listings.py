@@ -1,0 +1,709 @@
+"""Listings as their cooperative manages them: details, origin, certificate, packages, photos
+and stock, and the moves between draft, on sale, paused and archived.
+
+Every function takes the cooperative's id and the acting user, and only ever finds rows of
+that cooperative: another cooperative's id is simply NotFound, whatever the URL said.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from storefront.core.db import begin_write
+from storefront.core.errors import (
+    CertificateInUse,
+    CooperativeNotApproved,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    InvalidUpload,
+    NotFound,
+    StockChanged,
+)
+from storefront.core.files import Upload, decode_image
+from storefront.core.media import delete_listing_image, store_listing_image
+from storefront.core.text import slugify
+from storefront.domain.catalog.visibility import public_listing_clause
+from storefront.domain.cooperatives.applications import is_member
+from storefront.domain.locations import describe_unit
+from storefront.extensions import db
+from storefront.models import (
+    AdminUnit,
+    AdminUnitSuccession,
+    Certificate,
+    CertificateStatus,
+    Cooperative,
+    CooperativeStatus,
+    Era,
+    Level,
+    Listing,
+    ListingImage,
+    ListingStatus,
+    OcopGroup,
+    Package,
+    User,
+)
+
+MAX_PHOTOS = 12
+MAX_PRICE = 1_000_000_000  # đồng; anything above is a typo (and overflows the column)
+MAX_STOCK = 1_000_000
+MAX_WEIGHT_GRAMS = 1_000_000
+LOW_STOCK = 5
+
+
+@dataclass
+class PackageInput:
+    """One package row as the seller wants it. `id` is None for a new package.
+
+    `shown_stock` is the stock the form displayed: stock is written only when the seller
+    changed it, and only if no order moved it in the meantime.
+    """
+
+    label: str
+    weight_grams: int
+    price: int
+    stock: int
+    preorder: bool = False
+    sku: str | None = None
+    id: int | None = None
+    shown_stock: int | None = None
+
+
+@dataclass
+class ListingInput:
+    name: str
+    description: str
+    ocop_group: int
+    origin_commune_code: int | None
+    origin_legacy_commune_code: int | None = None
+    origin_recorded: str = ""
+    certificate_id: int | None = None
+    packages: list[PackageInput] = field(default_factory=list)
+
+
+# --- loaders: the cooperative's own rows or NotFound ---------------------------------------------
+
+
+def require_member(actor: User | None, cooperative_id: int) -> None:
+    if not is_member(actor, cooperative_id):
+        raise Forbidden(_("You do not work for this cooperative."))
+
+
+def get_listing(listing_id: int, cooperative_id: int, *, for_update: bool = False) -> Listing:
+    """The cooperative's listing, or NotFound (also for another cooperative's listing)."""
+    stmt = select(Listing).where(Listing.id == listing_id, Listing.cooperative_id == cooperative_id)
+    if for_update:
+        # Re-read under the lock even if loaded before in this session.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    listing = db.session.scalar(stmt)
+    if listing is None:
+        raise NotFound(_("There is no such product in your shop."))
+    return listing
+
+
+def get_photo(photo_id: int, listing_id: int, cooperative_id: int) -> ListingImage:
+    photo = db.session.scalar(
+        select(ListingImage)
+        .join(Listing, Listing.id == ListingImage.listing_id)
+        .where(
+            ListingImage.id == photo_id,
+            ListingImage.listing_id == listing_id,
+            Listing.cooperative_id == cooperative_id,
+        )
+    )
+    if photo is None:
+        raise NotFound(_("There is no such photo."))
+    return photo
+
+
+def listings_of(cooperative_id: int, *, archived: bool = False) -> list[Listing]:
+    """The cooperative's listings for its workspace (archived ones only when asked), newest first."""
+    status_filter = (
+        Listing.status == ListingStatus.ARCHIVED
+        if archived
+        else Listing.status != ListingStatus.ARCHIVED
+    )
+    return list(
+        db.session.scalars(
+            select(Listing)
+            .where(Listing.cooperative_id == cooperative_id, status_filter)
+            .options(
+                joinedload(Listing.cooperative),
+                joinedload(Listing.certificate),
+                selectinload(Listing.packages),
+                selectinload(Listing.images),
+            )
+            .order_by(Listing.updated_at.desc(), Listing.id.desc())
+        ).unique()
+    )
+
+
+def public_ids(cooperative_id: int) -> set[int]:
+    """Ids of the cooperative's listings that are public right now (the one visibility rule)."""
+    return set(
+        db.session.scalars(
+            select(Listing.id).where(
+                Listing.cooperative_id == cooperative_id, public_listing_clause()
+            )
+        )
+    )
+
+
+def certificate_choices(cooperative_id: int, listing_id: int | None = None) -> list[Certificate]:
+    """Certificates a listing may be sold under: the cooperative's own, not revoked, and not
+    backing another listing (one product per certificate)."""
+    other_listing = exists().where(
+        Listing.certificate_id == Certificate.id,
+        Listing.id != (listing_id or 0),
+    )
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.cooperative_id == cooperative_id,
+                Certificate.status != CertificateStatus.REVOKED,
+                ~other_listing,
+            )
+            .order_by(Certificate.product_name, Certificate.id)
+        )
+    )
+
+
+# --- origin ----------------------------------------------------------------------------------------
+
+
+def _unit(era: Era, code: int | None) -> AdminUnit | None:
+    if not code:
+        return None
+    return db.session.scalar(
+        select(AdminUnit).where(
+            AdminUnit.era == era, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
+        )
+    )
+
+
+def former_communes(commune_code: int | None) -> list[AdminUnit]:
+    """The pre-2025 communes that became (part of) today's commune `commune_code`."""
+    current = _unit(Era.CURRENT, commune_code)
+    if current is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(AdminUnit)
+            .join(AdminUnitSuccession, AdminUnitSuccession.old_id == AdminUnit.id)
+            .where(AdminUnitSuccession.new_id == current.id)
+            .order_by(AdminUnit.codename)
+        )
+    )
+
+
+def _as_recorded(unit: AdminUnit) -> str:
+    return describe_unit(unit)[:255]
+
+
+def _set_origin(listing: Listing, data: ListingInput) -> None:
+    commune = _unit(Era.CURRENT, data.origin_commune_code)
+    if commune is None:
+        raise InvalidInput(_("Choose the commune the product comes from."), field="origin_commune")
+    legacy = None
+    if data.origin_legacy_commune_code:
+        legacy = _unit(Era.LEGACY, data.origin_legacy_commune_code)
+        if legacy is None:
+            raise InvalidInput(
+                _("Choose a pre-2025 commune from the list."), field="origin_legacy_commune"
+            )
+    listing.origin_commune = commune
+    listing.origin_legacy_commune = legacy
+    recorded = " ".join((data.origin_recorded or "").split())
+    if len(recorded) > 255:
+        raise InvalidInput(_("At most 255 characters."), field="origin_recorded")
+    # Kept as the seller wrote it (as on the certificate); else the names of the units chosen.
+    listing.origin_recorded = recorded or _as_recorded(legacy or commune)
+
+
+# --- creating and editing ------------------------------------------------------------------------
+
+
+def _unique_slug(name: str, listing_id: int | None = None) -> str:
+    base = slugify(name, max_length=200) or "san-pham"
+    slug = base
+    while db.session.scalar(
+        select(exists().where(Listing.slug == slug, Listing.id != (listing_id or 0)))
+    ):
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
+def _check_details(data: ListingInput) -> tuple[str, str]:
+    name = " ".join((data.name or "").split())
+    if not name or len(name) > 200:
+        raise InvalidInput(_("Enter the product's name (at most 200 characters)."), field="name")
+    description = (data.description or "").strip()
+    if len(description) > 10_000:
+        raise InvalidInput(
+            _("The description is too long (at most 10,000 characters)."), field="description"
+        )
+    if data.ocop_group not in {int(g) for g in OcopGroup}:
+        raise InvalidInput(_("Choose the product's OCOP group."), field="ocop_group")
+    return name, description
+
+
+def _set_certificate(listing: Listing, cooperative_id: int, certificate_id: int | None) -> None:
+    if not certificate_id:
+        listing.certificate = None
+        return
+    cert = db.session.scalar(
+        select(Certificate).where(
+            Certificate.id == certificate_id, Certificate.cooperative_id == cooperative_id
+        )
+    )
+    if cert is None:
+        raise NotFound(_("There is no such certificate in your shop."))
+    if cert.status is CertificateStatus.REVOKED:
+        raise InvalidInput(
+            _("This certificate was revoked; choose another one."), field="certificate"
+        )
+    taken = db.session.scalar(
+        select(exists().where(Listing.certificate_id == cert.id, Listing.id != (listing.id or 0)))
+    )
+    if taken:
+        raise CertificateInUse(
+            _("This certificate already backs another product: one product per certificate."),
+            field="certificate",
+        )
+    listing.certificate = cert
+
+
+def _check_package(row: PackageInput, index: int) -> None:
+    label = " ".join((row.label or "").split())
+    where = {"field": "packages", "row": index}
+    if not label or len(label) > 80:
+        raise InvalidInput(_("Give each package a name, like “Hộp 1 kg”."), **where)
+    if not isinstance(row.weight_grams, int) or not 0 < row.weight_grams <= MAX_WEIGHT_GRAMS:
+        raise InvalidInput(_("The weight must be a whole number of grams above 0."), **where)
+    if not isinstance(row.price, int) or not 0 < row.price <= MAX_PRICE:
+        raise InvalidInput(_("The price must be a whole number of đồng above 0."), **where)
+    if not isinstance(row.stock, int) or not 0 <= row.stock <= MAX_STOCK:
+        raise InvalidInput(_("The stock must be a whole number, 0 or more."), **where)
+    row.label = label
+    row.sku = (row.sku or "").strip()[:60] or None
+
+
+def _set_packages(listing: Listing, rows: list[PackageInput]) -> None:
+    """Make the listing's packages exactly `rows`, in that order."""
+    skus = [row.sku.strip() for row in rows if row.sku and row.sku.strip()]
+    if len(skus) != len(set(skus)):
+        raise InvalidInput(_("Two packages have the same SKU."), field="packages")
+    for index, row in enumerate(rows):
+        _check_package(row, index)
+    existing = {p.id: p for p in listing.packages} if listing.id else {}
+    if existing:
+        # Lock them: an order decrementing stock right now waits, then the guard below sees it.
+        db.session.scalars(
+            select(Package).where(Package.id.in_(existing)).order_by(Package.id).with_for_update()
+        ).all()
+    kept: list[Package] = []
+    moved: list[str] = []
+    for position, row in enumerate(rows):
+        if row.id is not None:
+            package = existing.get(row.id)
+            if package is None:
+                raise NotFound(_("There is no such package in this product."))
+            if row.shown_stock is None or row.stock != row.shown_stock:
+                if row.shown_stock is not None and package.stock != row.shown_stock:
+                    moved.append(package.label)
+                package.stock = row.stock
+        else:
+            package = Package(stock=row.stock)
+        package.label = row.label
+        package.weight_grams = row.weight_grams
+        package.price = row.price
+        package.preorder = bool(row.preorder)
+        package.sku = row.sku
+        package.position = position
+        kept.append(package)
+    if moved:
+        raise StockChanged(
+            _(
+                "The stock of %(packages)s changed while you were editing (an order came in)."
+                " Check the new figures and save again.",
+                packages=", ".join(moved),
+            ),
+            field="packages",
+        )
+    listing.packages = kept
+
+
+def create_listing(cooperative_id: int, actor: User, data: ListingInput) -> Listing:
+    """A new listing, as a draft: nothing goes on sale until the seller publishes it."""
+    require_member(actor, cooperative_id)
+    name, description = _check_details(data)
+    begin_write()
+    listing = Listing(
+        cooperative_id=cooperative_id,
+        name=name,
+        slug=_unique_slug(name),
+        description=description,
+        ocop_group=data.ocop_group,
+        status=ListingStatus.DRAFT,
+    )
+    try:
+        _set_origin(listing, data)
+        with db.session.no_autoflush:
+            _set_certificate(listing, cooperative_id, data.certificate_id)
+            _set_packages(listing, data.packages)
+        db.session.add(listing)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise CertificateInUse(
+            _("This certificate already backs another product: one product per certificate."),
+            field="certificate",
+        ) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return listing
+
+
+def update_listing(listing_id: int, cooperative_id: int, actor: User, data: ListingInput) -> Listing:
+    """Save the seller's edits: details, origin, certificate and the whole set of packages."""
+    require_member(actor, cooperative_id)
+    name, description = _check_details(data)
+    begin_write()
+    listing = get_listing(listing_id, cooperative_id, for_update=True)
+    try:
+        if listing.status is ListingStatus.ARCHIVED:
+            raise InvalidTransition(_("An archived product cannot be edited."))
+        if listing.status is ListingStatus.DRAFT and name != listing.name:
+            # Never public yet, so no link to break: let the address follow the new name.
+            listing.slug = _unique_slug(name, listing.id)
+        listing.name = name
+        listing.description = description
+        listing.ocop_group = data.ocop_group
+        with db.session.no_autoflush:
+            _set_origin(listing, data)
+            _set_certificate(listing, cooperative_id, data.certificate_id)
+            _set_packages(listing, data.packages)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise CertificateInUse(
+            _("This certificate already backs another product: one product per certificate."),
+            field="certificate",
+        ) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return listing
+
+
+def attach_certificate(listing: Listing, certificate: Certificate) -> None:
+    """Have `listing` sold under `certificate` (same cooperative); adds, never commits."""
+    _set_certificate(listing, listing.cooperative_id, certificate.id)
+
+
+# --- status moves ---------------------------------------------------------------------------------
+
+
+def _require_approved(cooperative_id: int) -> None:
+    status = db.session.scalar(select(Cooperative.status).where(Cooperative.id == cooperative_id))
+    if status is not CooperativeStatus.APPROVED:
+        raise CooperativeNotApproved(
+            _(
+                "Your cooperative is not approved yet, so nothing can go on sale. You can keep"
+                " preparing products as drafts meanwhile."
+            )
+        )
+
+
+def _move(
+    listing_id: int,
+    cooperative_id: int,
+    actor: User,
+    allowed_from: tuple[ListingStatus, ...],
+    to: ListingStatus,
+    message: str,
+) -> Listing:
+    require_member(actor, cooperative_id)
+    begin_write()
+    listing = get_listing(listing_id, cooperative_id, for_update=True)
+    if listing.status not in allowed_from:
+        db.session.rollback()
+        raise InvalidTransition(message)
+    if to is ListingStatus.ACTIVE:
+        try:
+            _require_approved(cooperative_id)
+        except CooperativeNotApproved:
+            db.session.rollback()
+            raise
+    listing.status = to
+    db.session.commit()
+    return listing
+
+
+def publish_listing(listing_id: int, cooperative_id: int, actor: User) -> Listing:
+    """Draft → on sale. It becomes public as soon as every rule holds (see the checklist)."""
+    return _move(
+        listing_id,
+        cooperative_id,
+        actor,
+        (ListingStatus.DRAFT,),
+        ListingStatus.ACTIVE,
+        _("Only a draft can be put on sale."),
+    )
+
+
+def pause_listing(listing_id: int, cooperative_id: int, actor: User) -> Listing:
+    return _move(
+        listing_id,
+        cooperative_id,
+        actor,
+        (ListingStatus.ACTIVE,),
+        ListingStatus.PAUSED,
+        _("Only a product on sale can be paused."),
+    )
+
+
+def resume_listing(listing_id: int, cooperative_id: int, actor: User) -> Listing:
+    return _move(
+        listing_id,
+        cooperative_id,
+        actor,
+        (ListingStatus.PAUSED,),
+        ListingStatus.ACTIVE,
+        _("Only a paused product can be resumed."),
+    )
+
+
+def delete_listing(listing_id: int, cooperative_id: int, actor: User) -> str:
+    """Delete a draft ("deleted"); anything that was ever on sale is archived instead
+    ("archived"), since orders and carts may point at it."""
+    require_member(actor, cooperative_id)
+    begin_write()
+    listing = get_listing(listing_id, cooperative_id, for_update=True)
+    if listing.status is ListingStatus.DRAFT:
+        stems = [photo.filename for photo in listing.images]
+        db.session.delete(listing)
+        db.session.commit()
+        for stem in stems:
+            delete_listing_image(stem)
+        return "deleted"
+    if listing.status is not ListingStatus.ARCHIVED:
+        listing.status = ListingStatus.ARCHIVED
+        # Frees the certificate for a new listing of the same product (one per certificate);
+        # orders keep their own copy of its number and stars.
+        listing.certificate = None
+    db.session.commit()
+    return "archived"
+
+
+# --- photos --------------------------------------------------------------------------------------
+
+
+def add_photos(
+    listing_id: int, cooperative_id: int, actor: User, uploads: list[Upload]
+) -> list[ListingImage]:
+    """Add photos, each checked by decoding it. One bad file refuses the whole batch and
+    nothing — no file, no row — is stored."""
+    require_member(actor, cooperative_id)
+    uploads = [u for u in uploads if u.filename]
+    if not uploads:
+        raise InvalidUpload(_("Choose at least one photo."), field="file")
+    listing = get_listing(listing_id, cooperative_id)
+    if listing.status is ListingStatus.ARCHIVED:
+        raise InvalidTransition(_("An archived product cannot be edited."))
+    if len(listing.images) + len(uploads) > MAX_PHOTOS:
+        raise InvalidUpload(
+            _("A product can have at most %(n)d photos.", n=MAX_PHOTOS), field="file"
+        )
+    images = [decode_image(upload) for upload in uploads]  # all checked before any is written
+
+    begin_write()
+    stored: list[str] = []
+    try:
+        listing = get_listing(listing_id, cooperative_id, for_update=True)
+        position = max((p.position for p in listing.images), default=-1) + 1
+        added = []
+        for image in images:
+            saved = store_listing_image(image)
+            stored.append(saved.stem)
+            photo = ListingImage(
+                filename=saved.stem,
+                width=saved.width,
+                height=saved.height,
+                alt=listing.name[:200],
+                position=position,
+            )
+            position += 1
+            listing.images.append(photo)
+            added.append(photo)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for stem in stored:
+            delete_listing_image(stem)
+        raise
+    return added
+
+
+def _renumber(photos: list[ListingImage]) -> None:
+    for position, photo in enumerate(photos):
+        photo.position = position
+
+
+def set_cover_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: User) -> None:
+    """Make a photo the cover (position 0); the others keep their order after it."""
+    require_member(actor, cooperative_id)
+    begin_write()
+    photo = get_photo(photo_id, listing_id, cooperative_id)
+    photos = sorted(photo.listing.images, key=lambda p: (p.position, p.id))
+    photos.remove(photo)
+    _renumber([photo, *photos])
+    db.session.commit()
+
+
+def move_photo(
+    listing_id: int, photo_id: int, cooperative_id: int, actor: User, offset: int
+) -> None:
+    """Move a photo one place earlier (offset -1) or later (+1)."""
+    require_member(actor, cooperative_id)
+    if offset not in (-1, 1):
+        raise InvalidInput(_("A photo moves one place at a time."))
+    begin_write()
+    photo = get_photo(photo_id, listing_id, cooperative_id)
+    photos = sorted(photo.listing.images, key=lambda p: (p.position, p.id))
+    index = photos.index(photo)
+    target = index + offset
+    if 0 <= target < len(photos):
+        photos[index], photos[target] = photos[target], photos[index]
+    _renumber(photos)
+    db.session.commit()
+
+
+def delete_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: User) -> None:
+    require_member(actor, cooperative_id)
+    begin_write()
+    photo = get_photo(photo_id, listing_id, cooperative_id)
+    listing = photo.listing
+    stem = photo.filename
+    listing.images.remove(photo)
+    _renumber(sorted(listing.images, key=lambda p: (p.position, p.id)))
+    db.session.commit()
+    # After the commit: a failed commit must not leave a row whose files are gone.
+    delete_listing_image(stem)
+
+
+# --- stock -----------------------------------------------------------------------------------------
+
+
+def stock_packages(cooperative_id: int) -> list[Package]:
+    """Every package of the cooperative's listings that are not archived, by product."""
+    return list(
+        db.session.scalars(
+            select(Package)
+            .join(Listing, Listing.id == Package.listing_id)
+            .where(
+                Listing.cooperative_id == cooperative_id,
+                Listing.status != ListingStatus.ARCHIVED,
+            )
+            .options(joinedload(Package.listing))
+            .order_by(Listing.name, Listing.id, Package.position, Package.id)
+        )
+    )
+
+
+def low_stock_packages(cooperative_id: int, threshold: int = LOW_STOCK) -> list[Package]:
+    """Packages with `threshold` or fewer left, fewest first."""
+    return list(
+        db.session.scalars(
+            select(Package)
+            .join(Listing, Listing.id == Package.listing_id)
+            .where(
+                Listing.cooperative_id == cooperative_id,
+                Listing.status != ListingStatus.ARCHIVED,
+                Package.stock <= threshold,
+            )
+            .options(joinedload(Package.listing))
+            .order_by(Package.stock, Listing.name, Package.position)
+        )
+    )
+
+
+def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int, int]]) -> int:
+    """Set stock for many packages at once: {package_id: (stock shown, new stock)}.
+
+    One transaction: every package must be the cooperative's (else NotFound and nothing
+    changes), and a package whose stock moved since the form was shown (an order came in)
+    refuses the whole save with StockChanged rather than overwrite the order's decrement.
+    Returns how many packages changed.
+    """
+    require_member(actor, cooperative_id)
+    for _shown, new in changes.values():
+        if not isinstance(new, int) or not 0 <= new <= MAX_STOCK:
+            raise InvalidInput(_("The stock must be a whole number, 0 or more."), field="stock")
+    if not changes:
+        return 0
+    begin_write()
+    # Locked in id order, as checkout locks them, so the two can never deadlock.
+    packages = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Package)
+            .join(Listing, Listing.id == Package.listing_id)
+            .where(Package.id.in_(changes), Listing.cooperative_id == cooperative_id)
+            .order_by(Package.id)
+            .with_for_update(of=Package)
+        )
+    }
+    if len(packages) != len(changes):
+        db.session.rollback()
+        raise NotFound(_("There is no such package in your shop."))
+    moved = []
+    changed = 0
+    for package_id, (shown, new) in sorted(changes.items()):
+        package = packages[package_id]
+        if new == shown:
+            continue  # untouched row: leave whatever orders did to it
+        if package.stock != shown:
+            moved.append(package_id)
+            continue
+        package.stock = new
+        changed += 1
+    if moved:
+        db.session.rollback()
+        raise StockChanged(
+            _(
+                "Some stock changed while you were editing (orders came in). The new figures"
+                " are shown; check them and save again."
+            ),
+            packages=moved,
+        )
+    db.session.commit()
+    return changed
+
+
+# --- for the dashboard -----------------------------------------------------------------------------
+
+
+def status_counts(cooperative_id: int) -> dict[str, int]:
+    """Listings by status, plus "live": those public right now."""
+    rows = db.session.execute(
+        select(Listing.status, func.count())
+        .where(Listing.cooperative_id == cooperative_id)
+        .group_by(Listing.status)
+    ).all()
+    counts = {status.value: 0 for status in ListingStatus}
+    counts.update({status.value: n for status, n in rows})
+    counts["live"] = db.session.scalar(
+        select(func.count()).where(
+            Listing.cooperative_id == cooperative_id, public_listing_clause()
+        )
+    )
+    return counts

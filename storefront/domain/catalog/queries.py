@@ -1,0 +1,160 @@
+"""Catalog queries: public listings loaded with everything a page shows, in few queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from storefront.core.errors import NotFound
+from storefront.domain.catalog.visibility import public_listing_clause, public_listings
+from storefront.domain.cooperatives.applications import can_preview
+from storefront.extensions import db
+from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
+
+
+def card_loader_options():
+    """Eager loads for a product card: a fixed number of queries whatever the page size."""
+    return (
+        joinedload(Listing.cooperative).load_only(Cooperative.legal_name, Cooperative.slug),
+        joinedload(Listing.certificate),
+        joinedload(Listing.origin_commune),
+        selectinload(Listing.packages),
+        selectinload(Listing.images),
+    )
+
+
+def detail_loader_options():
+    """Everything the product page shows, in one query."""
+    return (
+        joinedload(Listing.cooperative),
+        joinedload(Listing.certificate),
+        joinedload(Listing.origin_commune),
+        joinedload(Listing.origin_legacy_commune),
+        joinedload(Listing.packages),
+        joinedload(Listing.images),
+    )
+
+
+def public_listings_by_ids(ids: list[int]) -> list[Listing]:
+    """Load listings for cards in the order of `ids`, dropping any that are not public now.
+
+    Search results pass through here, so a stale index can never show a hidden listing.
+    """
+    if not ids:
+        return []
+    stmt = public_listings().where(Listing.id.in_(ids)).options(*card_loader_options())
+    by_id = {listing.id: listing for listing in db.session.scalars(stmt).unique()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+@dataclass
+class ListingView:
+    listing: Listing
+    preview: bool  # not public: shown only to its cooperative and PFA staff, clearly marked
+
+
+def listing_for_view(slug: str, viewer: User | None) -> ListingView:
+    """The product page's listing: public, or a preview for those allowed; else NotFound."""
+    listing = db.session.scalars(
+        public_listings().where(Listing.slug == slug).options(*detail_loader_options())
+    ).unique().first()
+    if listing is not None:
+        return ListingView(listing, preview=False)
+    listing = db.session.scalars(
+        select(Listing).where(Listing.slug == slug).options(*detail_loader_options())
+    ).unique().first()
+    if listing is not None and can_preview(viewer, listing.cooperative_id):
+        return ListingView(listing, preview=True)
+    raise NotFound("listing")
+
+
+def related_cards(listing: Listing, limit: int = 4) -> list:
+    """Other public products of the same cooperative, then of the same origin commune.
+
+    Asked of the search index (cached) rather than the database; public_cards re-checks them.
+    """
+    from storefront.domain.catalog.cards import public_cards
+    from storefront.search import SearchQuery, search
+
+    ids: list[int] = []
+    for query in (
+        SearchQuery(
+            cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1,
+            facets=False,
+        ),
+        SearchQuery(
+            commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1,
+            facets=False,
+        ),
+    ):
+        ids += [i for i in search(query).ids if i != listing.id and i not in ids]
+    return public_cards(ids[:limit])
+
+
+def cooperative_for_view(slug: str, viewer: User | None) -> tuple[Cooperative, list[Listing]]:
+    """An approved cooperative's page with its public listings (others: members/PFA only)."""
+    coop = db.session.scalar(
+        select(Cooperative).where(Cooperative.slug == slug).options(joinedload(Cooperative.commune))
+    )
+    if coop is None:
+        raise NotFound("cooperative")
+    if coop.status is not CooperativeStatus.APPROVED and not can_preview(viewer, coop.id):
+        raise NotFound("cooperative")
+    listings = list(
+        db.session.scalars(
+            public_listings()
+            .where(Listing.cooperative_id == coop.id)
+            .options(*card_loader_options())
+            .order_by(Listing.name)
+        ).unique()
+    )
+    return coop, listings
+
+
+@dataclass
+class OriginNode:
+    code: int
+    name: str
+    count: int
+    children: list[OriginNode]
+
+
+def origin_tree() -> list[OriginNode]:
+    """Provinces → communes (current units) with their number of public listings; one query."""
+    commune = aliased(AdminUnit)
+    province = aliased(AdminUnit)
+    rows = db.session.execute(
+        select(province.code, province.name, commune.code, commune.name, func.count(Listing.id))
+        .select_from(Listing)
+        .join(commune, commune.id == Listing.origin_commune_id)
+        .join(province, province.id == commune.province_id)
+        .where(public_listing_clause())
+        .group_by(province.code, province.name, commune.code, commune.name)
+        .order_by(province.name, commune.name)
+    ).all()
+    provinces: dict[int, OriginNode] = {}
+    for p_code, p_name, c_code, c_name, count in rows:
+        node = provinces.setdefault(p_code, OriginNode(p_code, p_name, 0, []))
+        node.children.append(OriginNode(c_code, c_name, count, []))
+        node.count += count
+    return sorted(provinces.values(), key=lambda node: (-node.count, node.name))
+
+
+def sitemap_entries() -> tuple[list[tuple[str, object]], list[str]]:
+    """(slug, last change) of every public listing, and slugs of cooperatives that have one."""
+    listings = db.session.execute(
+        select(Listing.slug, Listing.updated_at, Listing.cooperative_id)
+        .where(public_listing_clause())
+        .order_by(Listing.id)
+    ).all()
+    coop_ids = {row.cooperative_id for row in listings}
+    coops = (
+        db.session.scalars(
+            select(Cooperative.slug).where(Cooperative.id.in_(coop_ids)).order_by(Cooperative.slug)
+        ).all()
+        if coop_ids
+        else []
+    )
+    return [(row.slug, row.updated_at) for row in listings], list(coops)

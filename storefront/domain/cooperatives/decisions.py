@@ -1,0 +1,150 @@
+"""PFA decisions on cooperatives: reject an application, suspend, reinstate (and approve).
+
+Same shape as the certificate decisions (storefront/certificates.py): a guarded status change
+and its audit event in one commit, then the e-mail in the cooperative's language.
+
+Approving is storefront.domain.cooperatives.applications.approve_cooperative (the seller workspace's, written at
+the same time); these three live here because it was not there yet when the console began.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from storefront.core.errors import NotFound
+from storefront.domain.audit import record_decision
+from storefront.domain.cooperatives.applications import (
+    COOPERATIVE_STATUS_LABELS,
+    approve_cooperative,
+)
+from storefront.domain.decisions import (
+    Notice,
+    already_decided,
+    clean_reason,
+    cooperative_recipients,
+    guarded_status_change,
+    require_staff,
+    send_notices,
+)
+from storefront.extensions import db
+from storefront.models import Cooperative, CooperativeMember, CooperativeStatus, User
+
+
+def cooperative_status_label(status: CooperativeStatus | str | None) -> str:
+    """The status in words, as the seller workspace says it (one word per concept)."""
+    try:
+        return str(COOPERATIVE_STATUS_LABELS[CooperativeStatus(status)])
+    except ValueError:
+        return str(status or "")
+
+
+def reject_cooperative(cooperative_id: int, actor: User, reason: str) -> Cooperative:
+    """Refuse a cooperative's application to sell; the reason is required."""
+    return _decide(
+        cooperative_id,
+        actor,
+        action="cooperative.reject",
+        expected=CooperativeStatus.APPLIED,
+        new=CooperativeStatus.REJECTED,
+        reason=reason,
+        reason_required=True,
+    )
+
+
+def suspend_cooperative(cooperative_id: int, actor: User, reason: str) -> Cooperative:
+    """Suspend an approved cooperative: all its listings leave the shop with this commit."""
+    return _decide(
+        cooperative_id,
+        actor,
+        action="cooperative.suspend",
+        expected=CooperativeStatus.APPROVED,
+        new=CooperativeStatus.SUSPENDED,
+        reason=reason,
+        reason_required=True,
+    )
+
+
+def reinstate_cooperative(cooperative_id: int, actor: User, reason: str) -> Cooperative:
+    """Lift a suspension; the reason is required (what was put right)."""
+    return _decide(
+        cooperative_id,
+        actor,
+        action="cooperative.reinstate",
+        expected=CooperativeStatus.SUSPENDED,
+        new=CooperativeStatus.APPROVED,
+        reason=reason,
+        reason_required=True,
+    )
+
+
+def approve(cooperative_id: int, actor: User) -> Cooperative:
+    """Approve an application (the seller workspace's function: it owns that e-mail)."""
+    return approve_cooperative(cooperative_id, actor)
+
+
+def _decide(
+    cooperative_id: int,
+    actor: User,
+    *,
+    action: str,
+    expected: CooperativeStatus,
+    new: CooperativeStatus,
+    reason: str,
+    reason_required: bool,
+) -> Cooperative:
+    require_staff(actor)
+    reason = clean_reason(reason, required=reason_required)
+    try:
+        coop = db.session.get(
+            Cooperative,
+            cooperative_id,
+            options=[selectinload(Cooperative.members).joinedload(CooperativeMember.user)],
+            populate_existing=True,
+        )
+        if coop is None:
+            raise NotFound(_l("There is no such cooperative."))
+        if coop.status is not expected:
+            raise already_decided(coop.status, cooperative_status_label)
+        notice = _notice(coop, action, new, reason)
+        guarded_status_change(
+            Cooperative, coop.id, expected, new, reason=reason, label=cooperative_status_label
+        )
+        record_decision(
+            actor=actor,
+            action=action,
+            subject=coop,
+            from_status=expected.value,
+            to_status=new.value,
+            reason=reason,
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    send_notices([notice])
+    return db.session.get(Cooperative, cooperative_id, populate_existing=True)
+
+
+def _subject(action: str, new: CooperativeStatus, name: str):
+    if action == "cooperative.approve":
+        return _l("%(name)s can now sell on OCOP Market", name=name)
+    if new is CooperativeStatus.REJECTED:
+        return _l("Your application to sell on OCOP Market was not accepted")
+    if new is CooperativeStatus.APPROVED:
+        return _l("Your shop on OCOP Market is open again")
+    return _l("Your cooperative's shop on OCOP Market is suspended")
+
+
+def _notice(coop: Cooperative, action: str, new: CooperativeStatus, reason: str) -> Notice:
+    return Notice(
+        to=cooperative_recipients(coop),
+        locale=coop.locale or "vi",
+        subject=_subject(action, new, coop.legal_name),
+        template="pfa_cooperative_decision",
+        context={
+            "decision": action.removeprefix("cooperative."),  # approve, reject, suspend, reinstate
+            "cooperative_name": coop.legal_name,
+            "reason": reason,
+        },
+    )

@@ -1,0 +1,117 @@
+"""What every PFA staff decision shares: the staff check, the reason, the guarded status change
+and the e-mail that follows the commit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInput
+from storefront.extensions import db
+from storefront.models import User, utcnow
+
+logger = logging.getLogger(__name__)
+
+REASON_MAX_LENGTH = 2000
+
+
+def require_staff(actor: User | None) -> None:
+    """Only PFA staff (and admins) decide; the console checks too, this is the rule itself."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_pfa_staff:
+        raise Forbidden(_l("Only Farmers' Association staff can make this decision."))
+
+
+def clean_reason(reason: str | None, *, required: bool) -> str:
+    """The reason as it will be stored and e-mailed; InvalidInput when required and blank."""
+    text = (reason or "").replace("\r\n", "\n").strip()
+    if required and not text:
+        raise InvalidInput(_l("Please give a reason: the cooperative will read it."))
+    if len(text) > REASON_MAX_LENGTH:
+        raise InvalidInput(
+            _l("The reason is too long (at most %(n)d characters).", n=REASON_MAX_LENGTH)
+        )
+    return text
+
+
+def guarded_status_change(model, row_id: int, expected, new, *, reason: str, label) -> None:
+    """Move one row from `expected` to `new` status, or raise AlreadyDecided.
+
+    `UPDATE ... SET status = :new WHERE id = :id AND status = :expected`: when two staff
+    members decide on the same item at once, the database lets exactly one UPDATE match (on
+    PostgreSQL the second waits for the first's row lock, then re-reads the row and matches
+    nothing; on SQLite writers are serialised), so the second learns it lost from the row
+    count instead of silently overwriting the first decision. `label` names a status for the
+    message. Flushes nothing else and never commits: the caller's unit of work does.
+    """
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == expected)
+        .values(status=new, status_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        return
+    db.session.rollback()
+    current = db.session.scalar(select(model.status).where(model.id == row_id))
+    raise already_decided(current, label)
+
+
+def already_decided(current, label) -> AlreadyDecided:
+    return AlreadyDecided(
+        _l(
+            "Someone else has already decided on this: it is now “%(status)s”. "
+            "Nothing was changed; please look at it again.",
+            status=label(current),
+        ),
+        status=getattr(current, "value", current),
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An e-mail to send once the decision is committed, with everything it needs already read
+    (nothing may lazy-load from the database after the commit)."""
+
+    to: tuple[str, ...]
+    locale: str
+    subject: Any  # a lazy string, translated by send_mail into `locale`
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+def send_notices(notices: list[Notice]) -> int:
+    """Send after the commit (never inside a transaction); returns how many went out.
+
+    A failed e-mail never undoes a decision: it is logged and the decision stands.
+    """
+    from storefront.core.mail import send_mail
+
+    sent = 0
+    for notice in notices:
+        for to in notice.to:
+            try:
+                send_mail(to, notice.subject, notice.template, notice.locale, **notice.context)
+                sent += 1
+            except Exception:  # noqa: BLE001 - the commit is done; the log tells staff
+                logger.exception("could not e-mail %s (%s)", to, notice.template)
+    return sent
+
+
+def cooperative_recipients(cooperative) -> tuple[str, ...]:
+    """The cooperative's contact address and its active owners' addresses, each once."""
+    from storefront.models import MemberRole
+
+    addresses = [cooperative.email] if cooperative.email else []
+    addresses += [
+        m.user.email
+        for m in cooperative.members
+        if m.role is MemberRole.OWNER and m.user.active
+    ]
+    seen: dict[str, str] = {}
+    for address in addresses:
+        seen.setdefault(User.normalize_email(address), address)
+    return tuple(seen)

@@ -1,0 +1,233 @@
+"""E-mails about orders: confirmation to the buyer, a new shipment to each cooperative, and
+every change of a shipment to the buyer.
+
+Called after the change has committed. The data is read first, the transaction closed, and
+only then is anything sent (SMTP is a network call). A failure to send is logged and never
+undoes the change it reports."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from storefront.core.db import end_read
+from storefront.core.mail import send_mail as deliver
+from storefront.extensions import db
+from storefront.models import Cooperative, CooperativeMember, MemberRole, Order, Shipment, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Mail:
+    to: str
+    subject: str
+    template: str
+    locale: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def send_mail(to: str, subject: str, template: str, locale: str, **context: Any) -> None:
+    """The one place order e-mails leave through: storefront.core.mail (SMTP, or the outbox),
+    which renders templates/mail/<template>.txt in `locale`."""
+    deliver(to, subject, template, locale, **context)
+
+
+def _never_raises(func: Callable[..., None]) -> Callable[..., None]:
+    """The change these e-mails report is already committed: a failure here is logged, and
+    must never turn a placed order or a shipped parcel into an error page."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except Exception:  # noqa: BLE001
+            log.exception("%s%r failed", func.__name__, args)
+            db.session.rollback()
+
+    return wrapper
+
+
+def _deliver(mails: list[Mail]) -> None:
+    end_read()
+    for mail in mails:
+        try:
+            send_mail(mail.to, mail.subject, mail.template, mail.locale, **mail.context)
+        except Exception:  # noqa: BLE001 - the order change stands; the mail is logged
+            log.exception("could not send %s to %s", mail.template, mail.to)
+
+
+def _external(endpoint: str, **values: Any) -> str:
+    """An absolute link when the app knows its address (request, or SERVER_NAME in CLI)."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _order_context(order: Order) -> dict[str, Any]:
+    """Plain values: templates render without touching the database."""
+    return {
+        "number": order.number,
+        "recipient": order.recipient,
+        "address": order.address_text,
+        "phone": order.phone,
+        "payment_method": order.payment_method.value,
+        "subtotal": order.subtotal,
+        "shipping_total": order.shipping_total,
+        "total": order.total,
+        "order_url": _external("orders.detail", number=order.number),
+        "shipments": [
+            {
+                "cooperative": s.cooperative_name,
+                "status": s.status.value,
+                "shipping_fee": s.shipping_fee,
+                "amount_due": s.subtotal + s.shipping_fee,
+                "carrier": s.carrier,
+                "tracking_number": s.tracking_number,
+                "lines": [
+                    {
+                        "product": line.product_name,
+                        "package": line.package_label,
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price,
+                        "line_total": line.line_total,
+                    }
+                    for line in s.lines
+                ],
+            }
+            for s in order.shipments
+        ],
+    }
+
+
+def _load_order(order_id: int) -> Order | None:
+    return db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.shipments).selectinload(Shipment.lines))
+    )
+
+
+def cooperative_addresses(cooperative_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Where to write each cooperative: its own e-mail, else its owner's; and its language."""
+    coops = db.session.execute(
+        select(Cooperative.id, Cooperative.email, Cooperative.locale).where(
+            Cooperative.id.in_(cooperative_ids)
+        )
+    ).all()
+    owners = dict(
+        db.session.execute(
+            select(CooperativeMember.cooperative_id, User.email)
+            .join(User, User.id == CooperativeMember.user_id)
+            .where(
+                CooperativeMember.cooperative_id.in_(cooperative_ids),
+                CooperativeMember.role == MemberRole.OWNER,
+            )
+            .order_by(CooperativeMember.id.desc())
+        ).all()
+    )
+    return {
+        coop_id: (email or owners.get(coop_id, ""), locale or "vi")
+        for coop_id, email, locale in coops
+        if email or owners.get(coop_id)
+    }
+
+
+@_never_raises
+def order_placed(order_id: int) -> None:
+    """The buyer's confirmation, and each cooperative's new shipment (cash on delivery at
+    placement; a card order once Stripe confirms the payment)."""
+    order = _load_order(order_id)
+    if order is None:
+        return
+    context = _order_context(order)
+    with force_locale(order.locale):
+        subject = _("Your order %(number)s at OCOP Market", number=order.number)
+    mails = [Mail(order.email, subject, "orders/order_placed", order.locale, context)]
+    addresses = cooperative_addresses([s.cooperative_id for s in order.shipments])
+    for shipment, data in zip(order.shipments, context["shipments"], strict=True):
+        if shipment.cooperative_id not in addresses:
+            log.warning(
+                "cooperative %s has no e-mail for order %s", shipment.cooperative_id, order.number
+            )
+            continue
+        to, locale = addresses[shipment.cooperative_id]
+        with force_locale(locale):
+            subject = _("New order %(number)s to ship", number=order.number)
+        mails.append(
+            Mail(
+                to,
+                subject,
+                "orders/new_shipment",
+                locale,
+                {
+                    **context,
+                    "shipment": data,
+                    "shipment_url": _external("seller.shipment", shipment_id=shipment.id),
+                },
+            )
+        )
+    _deliver(mails)
+
+
+@_never_raises
+def order_cancelled(order_id: int, *, tell_cooperatives: bool = False) -> None:
+    order = _load_order(order_id)
+    if order is None:
+        return
+    context = _order_context(order)
+    with force_locale(order.locale):
+        subject = _("Order %(number)s is cancelled", number=order.number)
+    mails = [Mail(order.email, subject, "orders/order_cancelled", order.locale, context)]
+    if tell_cooperatives:
+        addresses = cooperative_addresses([s.cooperative_id for s in order.shipments])
+        for shipment in order.shipments:
+            if shipment.cooperative_id in addresses:
+                to, locale = addresses[shipment.cooperative_id]
+                with force_locale(locale):
+                    coop_subject = _("Order %(number)s is cancelled", number=order.number)
+                mails.append(Mail(to, coop_subject, "orders/order_cancelled", locale, context))
+    _deliver(mails)
+
+
+@_never_raises
+def shipment_changed(shipment_id: int) -> None:
+    """Tell the buyer what became of one cooperative's shipment."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        return
+    order = _load_order(shipment.order_id)
+    context = _order_context(order)
+    data = next(
+        s
+        for s, row in zip(context["shipments"], order.shipments, strict=True)
+        if row.id == shipment_id
+    )
+    with force_locale(order.locale):
+        subject = _(
+            "Order %(number)s: news from %(cooperative)s",
+            number=order.number,
+            cooperative=shipment.cooperative_name,
+        )
+    cash = shipment.cash_collected_at is not None
+    _deliver(
+        [
+            Mail(
+                order.email,
+                subject,
+                "orders/shipment_changed",
+                order.locale,
+                {**context, "shipment": data, "cash_collected": cash},
+            )
+        ]
+    )

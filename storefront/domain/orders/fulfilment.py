@@ -1,0 +1,199 @@
+"""Cooperatives fulfil their own shipments: new → packed → shipped → delivered, and for cash
+on delivery, cash collected. Only members of the shipment's cooperative may move it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask import get_template_attribute
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from storefront.core.db import begin_write
+from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
+from storefront.domain import notifications as notify
+from storefront.extensions import db
+from storefront.models import (
+    CooperativeMember,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Shipment,
+    ShipmentStatus,
+    utcnow,
+)
+
+# Which states each step may start from; anything else is refused (forward only).
+STEPS: dict[str, tuple[tuple[ShipmentStatus, ...], ShipmentStatus]] = {
+    "pack": ((ShipmentStatus.NEW,), ShipmentStatus.PACKED),
+    "ship": ((ShipmentStatus.NEW, ShipmentStatus.PACKED), ShipmentStatus.SHIPPED),
+    "deliver": ((ShipmentStatus.SHIPPED,), ShipmentStatus.DELIVERED),
+}
+
+
+def _member_clause(user_id: int):
+    return Shipment.cooperative_id.in_(
+        select(CooperativeMember.cooperative_id).where(CooperativeMember.user_id == user_id)
+    )
+
+
+def shipments_for_member(
+    user_id: int,
+    *,
+    cooperative_id: int | None = None,
+    statuses: Iterable[ShipmentStatus] | None = None,
+) -> list[Shipment]:
+    """The shipments of the cooperatives `user_id` works for (or of one of them), newest
+    first. Unpaid card orders are left out: nothing is fulfilled before it is paid."""
+    stmt = (
+        select(Shipment)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(_member_clause(user_id), Order.status != OrderStatus.AWAITING_PAYMENT)
+        .options(joinedload(Shipment.order), selectinload(Shipment.lines))
+        .order_by(Shipment.created_at.desc(), Shipment.id.desc())
+    )
+    if cooperative_id is not None:
+        stmt = stmt.where(Shipment.cooperative_id == cooperative_id)
+    if statuses:
+        stmt = stmt.where(Shipment.status.in_(list(statuses)))
+    return list(db.session.scalars(stmt).unique())
+
+
+def shipment_for_member(shipment_id: int, user_id: int) -> Shipment:
+    """One shipment of the user's own cooperative; NotFound for any other, whatever the id."""
+    shipment = db.session.scalar(
+        select(Shipment)
+        .where(Shipment.id == shipment_id, _member_clause(user_id))
+        .options(joinedload(Shipment.order), selectinload(Shipment.lines))
+    )
+    if shipment is None or shipment.order.status is OrderStatus.AWAITING_PAYMENT:
+        raise NotFound(_("Shipment not found."))
+    return shipment
+
+
+def allowed_steps(shipment: Shipment) -> list[str]:
+    """The buttons the seller sees."""
+    if shipment.order.status is not OrderStatus.PLACED:
+        return []
+    steps = [name for name, (sources, _to) in STEPS.items() if shipment.status in sources]
+    if (
+        shipment.order.payment_method is PaymentMethod.COD
+        and shipment.status in (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED)
+        and shipment.cash_collected_at is None
+    ):
+        steps.append("collect_cash")
+    return steps
+
+
+def advance_shipment(
+    shipment_id: int,
+    step: str,
+    *,
+    user_id: int,
+    carrier: str = "",
+    tracking_number: str = "",
+    now: datetime | None = None,
+) -> Shipment:
+    """Move a shipment one step ("pack", "ship", "deliver") or record "collect_cash".
+
+    Commits once. The guarded UPDATE (status still one it may leave, order still placed)
+    makes a double click or a race with the buyer's cancellation fail cleanly. The caller
+    Every change is e-mailed to the buyer once committed.
+    """
+    now = now or utcnow()
+    try:
+        begin_write()
+        shipment = shipment_for_member(shipment_id, user_id)
+        if shipment.order.status is not OrderStatus.PLACED:
+            raise InvalidTransition(_("This order is not open for fulfilment."))
+        if step == "collect_cash":
+            _collect_cash(shipment, now)
+        elif step in STEPS:
+            values: dict = {}
+            if step == "ship":
+                carrier, tracking_number = carrier.strip(), tracking_number.strip()
+                if not carrier or not tracking_number:
+                    raise InvalidInput(
+                        _("Enter the carrier and the tracking number."), field="tracking_number"
+                    )
+                if len(carrier) > 80 or len(tracking_number) > 80:
+                    raise InvalidInput(_("Carrier and tracking number: 80 characters at most."))
+                values = {"carrier": carrier, "tracking_number": tracking_number, "shipped_at": now}
+            elif step == "deliver":
+                values = {"delivered_at": now}
+            sources, target = STEPS[step]
+            moved = db.session.execute(
+                update(Shipment)
+                .where(
+                    Shipment.id == shipment.id,
+                    Shipment.status.in_(list(sources)),
+                    # The buyer's cancellation moves the order first: then nothing ships.
+                    Shipment.order_id.in_(
+                        select(Order.id).where(Order.status == OrderStatus.PLACED)
+                    ),
+                )
+                .values(status=target, updated_at=now, **values)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if moved != 1:
+                raise InvalidTransition(
+                    _("This shipment is already %(status)s.", status=_status_label(shipment))
+                )
+        else:
+            raise InvalidInput(_("Unknown action."))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    notify.shipment_changed(shipment_id)
+    return shipment
+
+
+def _collect_cash(shipment: Shipment, now: datetime) -> None:
+    order = shipment.order
+    if order.payment_method is not PaymentMethod.COD:
+        raise InvalidTransition(_("This order was paid by card."))
+    moved = db.session.execute(
+        update(Shipment)
+        .where(
+            Shipment.id == shipment.id,
+            Shipment.cash_collected_at.is_(None),
+            Shipment.status.in_([ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED]),
+        )
+        .values(cash_collected_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise InvalidTransition(_("Cash for this shipment is already recorded."))
+    # Cash for every shipment is in: the order's cash-on-delivery payment is paid.
+    outstanding = db.session.scalar(
+        select(Shipment.id)
+        .where(
+            Shipment.order_id == order.id,
+            Shipment.status != ShipmentStatus.CANCELLED,
+            Shipment.cash_collected_at.is_(None),
+        )
+        .limit(1)
+    )
+    if outstanding is None:
+        db.session.execute(
+            update(Payment)
+            .where(
+                Payment.order_id == order.id,
+                Payment.provider == "cod",
+                Payment.status == PaymentStatus.PENDING,
+            )
+            .values(status=PaymentStatus.PAID, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _status_label(shipment: Shipment) -> str:
+    """The shipment's status as the pages name it ("Đã gửi"), from the one list of labels."""
+    db.session.refresh(shipment, ["status"])  # where the UPDATE found it, not where we did
+    label = get_template_attribute("orders/_labels.html", "shipment_label")
+    return str(label(shipment.status.value)).strip()

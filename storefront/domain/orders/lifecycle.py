@@ -1,0 +1,304 @@
+"""Orders after placement: who may see them, their overall status, cancelling and expiring
+unpaid ones. Every state change is a guarded UPDATE, so each happens exactly once."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import selectinload
+
+from storefront.core.db import begin_write, end_read
+from storefront.core.errors import InvalidTransition, NotFound
+from storefront.domain import notifications as notify
+from storefront.extensions import db
+from storefront.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Package,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Shipment,
+    ShipmentStatus,
+    User,
+    utcnow,
+)
+
+# Printable and unambiguous: no 0/O, no 1/I. 32 symbols × 10 = 50 bits, not guessable.
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ORDER_NUMBER_LENGTH = 10
+
+SHIPPED_OR_LATER = (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED)
+
+
+def new_order_number() -> str:
+    """A fresh order number, checked unused (add-only: runs inside the placement's unit)."""
+    while True:
+        number = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_LENGTH))
+        if not db.session.scalar(select(exists().where(Order.number == number))):
+            return number
+
+
+def normalise_order_number(raw: str) -> str:
+    """What a person typed: spaces and dashes dropped, upper case, O→0-free lookalikes kept."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())[:16]
+
+
+# --- who may see an order -----------------------------------------------------------------
+
+
+def _order_query(number: str):
+    return (
+        select(Order)
+        .where(Order.number == normalise_order_number(number))
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.shipments),
+            selectinload(Order.payments),
+        )
+    )
+
+
+def order_for_viewer(number: str, *, user_id: int | None, granted: Collection[str] = ()) -> Order:
+    """The order, if the viewer owns it or proved number and e-mail (or placed it) in this
+    browser session; otherwise NotFound, so that numbers cannot be probed."""
+    order = db.session.scalar(_order_query(number))
+    if order is None:
+        raise NotFound(_("Order not found."))
+    owns = order.user_id is not None and order.user_id == user_id
+    if not owns and order.number not in granted:
+        raise NotFound(_("Order not found."))
+    return order
+
+
+def find_guest_order(number: str, email: str) -> Order:
+    """The order with this number and e-mail (case-insensitive), or NotFound for either."""
+    order = db.session.scalar(
+        select(Order).where(
+            Order.number == normalise_order_number(number),
+            func.lower(Order.email) == User.normalize_email(email or ""),
+        )
+    )
+    if order is None:
+        raise NotFound(_("No order matches this number and e-mail."))
+    return order
+
+
+def orders_of_user(user_id: int) -> list[Order]:
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.user_id == user_id)
+            .options(selectinload(Order.shipments), selectinload(Order.payments))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+        )
+    )
+
+
+# --- derived status -----------------------------------------------------------------------
+
+
+def order_progress(order: Order) -> str:
+    """The order's overall status, derived from its state and its shipments'."""
+    if order.status is OrderStatus.CANCELLED:
+        return "cancelled"
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        return "awaiting_payment"
+    statuses = [s.status for s in order.shipments if s.status is not ShipmentStatus.CANCELLED]
+    if statuses and all(s is ShipmentStatus.DELIVERED for s in statuses):
+        return "delivered"
+    if statuses and all(s in SHIPPED_OR_LATER for s in statuses):
+        return "shipped"
+    if any(s in SHIPPED_OR_LATER for s in statuses):
+        return "partly_shipped"
+    if any(s is ShipmentStatus.PACKED for s in statuses):
+        return "processing"
+    return "placed"
+
+
+def current_payment(order: Order) -> Payment | None:
+    return order.payments[-1] if order.payments else None
+
+
+def payment_state(order: Order) -> str:
+    """What the buyer should read about the money."""
+    payment = current_payment(order)
+    if payment is None:
+        return "none"
+    if payment.status is PaymentStatus.REFUNDED:
+        return "refunded"
+    if payment.status is PaymentStatus.PAID:
+        # Money taken for an order that is cancelled is owed back: the refund is under way.
+        return "refund_pending" if order.status is OrderStatus.CANCELLED else "paid"
+    if order.payment_method is PaymentMethod.COD:
+        return "cod_cancelled" if order.status is OrderStatus.CANCELLED else "cod_due"
+    if payment.status is PaymentStatus.PENDING:
+        if order.status is OrderStatus.CANCELLED:
+            return "not_paid"
+        return "processing" if payment.provider_payment_id else "awaiting"
+    return payment.status.value  # failed, expired
+
+
+def can_cancel(order: Order) -> bool:
+    return order.status is not OrderStatus.CANCELLED and not any(
+        s.status in SHIPPED_OR_LATER for s in order.shipments
+    )
+
+
+# --- cancelling (add-only helpers shared with payments) -------------------------------------
+
+
+def move_order(
+    order: Order, from_statuses: Iterable[OrderStatus], to: OrderStatus, **values
+) -> bool:
+    """Guarded state change: true only for the one unit of work that made it."""
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(list(from_statuses)))
+        .values(status=to, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(order)
+    return result.rowcount == 1
+
+
+def restock(order_id: int) -> None:
+    """Give back what the order's lines took off stock, packages in id order (the order
+    placement locks them in, so the two cannot deadlock)."""
+    rows = db.session.execute(
+        select(OrderLine.package_id, func.sum(OrderLine.stock_taken))
+        .where(
+            OrderLine.order_id == order_id,
+            OrderLine.package_id.is_not(None),
+            OrderLine.stock_taken > 0,
+        )
+        .group_by(OrderLine.package_id)
+        .order_by(OrderLine.package_id)
+    ).all()
+    for package_id, units in rows:
+        db.session.execute(
+            update(Package)
+            .where(Package.id == package_id)
+            .values(stock=Package.stock + int(units))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def cancel_and_restock(
+    order: Order, *, from_statuses: Iterable[OrderStatus], now: datetime | None = None
+) -> bool:
+    """Cancel the order, its shipments, and give its stock back; add-only, no commit.
+
+    False when the order had already left `from_statuses` (someone else cancelled it first):
+    then nothing is given back, which is what makes restocking happen exactly once.
+    Raises InvalidTransition if a shipment has meanwhile been shipped.
+    """
+    order_id = order.id
+    shipment_count = len(order.shipments)
+    if not move_order(order, from_statuses, OrderStatus.CANCELLED, cancelled_at=now or utcnow()):
+        return False
+    cancelled = db.session.execute(
+        update(Shipment)
+        .where(
+            Shipment.order_id == order_id,
+            Shipment.status.in_([ShipmentStatus.NEW, ShipmentStatus.PACKED]),
+        )
+        .values(status=ShipmentStatus.CANCELLED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if cancelled != shipment_count:
+        # A cooperative shipped its part while we were cancelling: the whole unit rolls back.
+        raise InvalidTransition(_("Part of this order has already been shipped."))
+    restock(order_id)
+    return True
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    order_id: int
+    number: str
+    was_placed: bool  # cooperatives had been told to fulfil it
+    settle_payment: bool  # a card payment to refund, or a checkout page to close
+
+
+def cancel_order(
+    number: str, *, user_id: int | None, granted: Collection[str] = (), now: datetime | None = None
+) -> Cancelled:
+    """The buyer cancels before anything is shipped: stock back once, shipments cancelled.
+
+    Commits once. A card payment is then settled outside the transaction by
+    payments.services.settle_cancelled_order (refund, or closing the checkout page).
+    """
+    try:
+        begin_write()
+        order = order_for_viewer(number, user_id=user_id, granted=granted)
+        if order.status is OrderStatus.CANCELLED:
+            raise InvalidTransition(_("This order is already cancelled."))
+        if not can_cancel(order):
+            raise InvalidTransition(_("Part of this order has already been shipped."))
+        was_placed = order.status is OrderStatus.PLACED
+        order_id, order_number = order.id, order.number
+        card = order.payment_method is PaymentMethod.CARD
+        if not cancel_and_restock(
+            order, from_statuses=(OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED), now=now
+        ):
+            raise InvalidTransition(_("This order changed meanwhile; please reload the page."))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Cancelled(order_id, order_number, was_placed=was_placed, settle_payment=card)
+
+
+# --- unpaid card orders ---------------------------------------------------------------------
+
+
+def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
+    """Cancel and restock card orders whose checkout page expired (plus a grace period) with
+    no payment. One unit of work per order; idempotent. Returns the cancelled numbers."""
+    now = now or utcnow()
+    grace = timedelta(minutes=int(current_app.config["UNPAID_ORDER_GRACE_MINUTES"]))
+    candidates = db.session.execute(
+        select(Order.id, Payment.id)
+        .join(Payment, Payment.order_id == Order.id)
+        .where(
+            Order.status == OrderStatus.AWAITING_PAYMENT,
+            Payment.provider == "stripe",
+            Payment.status == PaymentStatus.PENDING,
+            # A completed session with an asynchronous payment in flight is not abandoned.
+            Payment.provider_payment_id.is_(None),
+            Payment.expires_at < now - grace,
+        )
+        .order_by(Order.id)
+    ).all()
+    end_read()
+    expired = []
+    for order_id, payment_id in candidates:
+        try:
+            begin_write()
+            # Payment row first, then the order: the same lock order as the webhook.
+            payment = db.session.get(
+                Payment, payment_id, with_for_update=True, populate_existing=True
+            )
+            order = db.session.get(Order, order_id)
+            number = order.number
+            done = payment.status is PaymentStatus.PENDING and cancel_and_restock(
+                order, from_statuses=(OrderStatus.AWAITING_PAYMENT,), now=now
+            )
+            if done:
+                payment.status = PaymentStatus.EXPIRED
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        if done:
+            expired.append(number)
+            notify.order_cancelled(order_id)
+    return expired

@@ -1,0 +1,346 @@
+"""Placing an order: one function, one transaction. The cart becomes an order with snapshot
+lines and one shipment per cooperative, and stock is taken with guarded UPDATEs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from storefront.core.db import begin_write
+from storefront.core.errors import (
+    InvalidInput,
+    InvalidPhone,
+    NotFound,
+    NotPublic,
+    OutOfStock,
+    PriceChanged,
+)
+from storefront.core.phones import normalize_vn_phone
+from storefront.domain import notifications as notify
+from storefront.domain.cart import (
+    NOT_ENOUGH_STOCK,
+    NOT_PUBLIC,
+    SOLD_OUT,
+    CartOwner,
+    CartSummary,
+    cart_summary,
+    clear_lines,
+    load_lines,
+    summarise,
+)
+from storefront.domain.catalog.visibility import public_listing_ids
+from storefront.domain.locations import describe_unit, origin_text
+from storefront.domain.orders.lifecycle import new_order_number
+from storefront.domain.orders.shipping import ShippingRates
+from storefront.extensions import db
+from storefront.models import (
+    Address,
+    AdminUnit,
+    Era,
+    Level,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Package,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Shipment,
+    User,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    """Who receives the order, where, and how they pay: plain values, checked again here."""
+
+    email: str
+    phone: str
+    recipient: str
+    street: str
+    commune_id: int
+    payment_method: PaymentMethod
+    locale: str = "vi"
+
+
+def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDetails:
+    """The details, normalised; InvalidInput naming the field if one is not acceptable."""
+    try:
+        email = validate_email(details.email or "", check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidInput(_("Please enter a valid e-mail address."), field="email") from None
+    try:
+        phone = normalize_vn_phone(details.phone)
+    except InvalidPhone as error:
+        raise InvalidPhone(error.message, field="phone") from None
+    recipient, street = (details.recipient or "").strip(), (details.street or "").strip()
+    if not recipient or len(recipient) > 120:
+        raise InvalidInput(_("Please enter the recipient's name."), field="recipient")
+    if not street or len(street) > 255:
+        raise InvalidInput(_("Please enter the street address."), field="street")
+    if details.payment_method is PaymentMethod.CARD and not card_enabled:
+        raise InvalidInput(_("Card payment is not available."), field="payment_method")
+    return CheckoutDetails(
+        email=email.lower(),
+        phone=phone,
+        recipient=recipient,
+        street=street,
+        commune_id=details.commune_id,
+        payment_method=PaymentMethod(details.payment_method),
+        locale=details.locale if details.locale in current_app.config["LANGUAGES"] else "vi",
+    )
+
+
+def current_commune_by_id(commune_id: int | None) -> AdminUnit | None:
+    """A current (post-2025) commune, the only kind an address may name."""
+    if not commune_id:
+        return None
+    return db.session.scalar(
+        select(AdminUnit).where(
+            AdminUnit.id == commune_id,
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.COMMUNE,
+        )
+    )
+
+
+def saved_address(user_id: int, address_id: int) -> Address:
+    """One of the customer's saved addresses; NotFound for anyone else's."""
+    address = db.session.scalar(
+        select(Address).where(Address.id == address_id, Address.user_id == user_id)
+    )
+    if address is None:
+        raise NotFound(_("This address is not in your address book."))
+    return address
+
+
+def checkout_quote(owner: CartOwner, *, commune_id: int | None = None) -> CartSummary:
+    """The cart priced for a destination: exact shipping once the commune is known."""
+    commune = current_commune_by_id(commune_id)
+    return cart_summary(owner, destination_province_id=commune.province_id if commune else None)
+
+
+def _refuse(summary: CartSummary) -> None:
+    """Raise the typed error for the first line that cannot be bought, naming the product."""
+    for view in summary.problems:
+        product = f"{view.listing.name} ({view.package.label})"
+        if view.problem == SOLD_OUT:
+            raise OutOfStock(_("%(product)s is sold out.", product=product))
+        if view.problem == NOT_PUBLIC:
+            raise NotPublic(_("%(product)s is not on sale any more.", product=view.listing.name))
+        if view.problem == NOT_ENOUGH_STOCK:
+            raise OutOfStock(
+                _("Only %(num)d left of %(product)s.", num=view.available, product=product)
+            )
+
+
+def _take_stock(package: Package, quantity: int) -> int:
+    """Take stock for one line with a guarded UPDATE; returns the units taken.
+
+    `stock >= :q` in the WHERE makes the check and the decrement one atomic step: of two
+    buyers racing for the last unit, the second matches no row (PostgreSQL re-checks the row
+    after the first commits) and gets OutOfStock. A pre-order takes what stock there is.
+    """
+    take = quantity
+    if package.preorder:
+        # Lock the row so that the stock read is the stock taken (SQLite already holds the
+        # database's write lock: BEGIN IMMEDIATE).
+        stock = db.session.scalar(
+            select(Package.stock).where(Package.id == package.id).with_for_update()
+        )
+        take = min(stock or 0, quantity)
+        if take == 0:
+            return 0  # nothing in stock: the whole line waits for the harvest
+    result = db.session.execute(
+        update(Package)
+        .where(Package.id == package.id, Package.stock >= take)
+        .values(stock=Package.stock - take, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise OutOfStock(
+            _("%(product)s is sold out.", product=f"{package.listing.name} ({package.label})")
+        )
+    return take
+
+
+def place_order(
+    owner: CartOwner,
+    details: CheckoutDetails,
+    *,
+    expected_subtotal: int | None = None,
+    card_enabled: bool = False,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Turn the owner's cart into an order, in one transaction that commits once.
+
+    Re-checks visibility and stock and re-prices every line from the database; if
+    `expected_subtotal` (the goods' total the buyer was shown) differs, raises PriceChanged. Takes stock
+    with guarded UPDATEs, packages in id order so that concurrent placements take their row
+    locks in the same order and cannot deadlock. Creates the order with snapshot lines, one
+    shipment (and shipping fee) per cooperative and a pending payment, and empties the cart.
+    On any failure everything rolls back: stock, cart and orders are as they were.
+    No network call happens inside the transaction: e-mails leave after the commit, and a
+    card order's Stripe session is created by the caller (payments.start_card_payment).
+    """
+    details = check_details(details, card_enabled=card_enabled)
+    now = now or utcnow()
+    try:
+        begin_write()
+        order = _place(owner, details, expected_subtotal, today, now)
+        order_id, cash = order.id, order.payment_method is PaymentMethod.COD
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if cash:
+        # Cash on delivery is placed now: buyer and cooperatives hear of it. A card order
+        # is announced when Stripe's webhook says it is paid.
+        notify.order_placed(order_id)
+    return order
+
+
+def _place(
+    owner: CartOwner,
+    details: CheckoutDetails,
+    expected_subtotal: int | None,
+    today: date | None,
+    now: datetime,
+) -> Order:
+    commune = current_commune_by_id(details.commune_id)
+    if commune is None:
+        raise InvalidInput(_("Please choose the commune."), field="commune")
+    lines = load_lines(owner, order_by_package=True)
+    if not lines:
+        raise InvalidInput(_("Your cart is empty."))
+    public_ids = public_listing_ids({line.package.listing_id for line in lines}, today)
+    summary = summarise(
+        lines,
+        public_ids,
+        destination_province_id=commune.province_id,
+        rates=ShippingRates.from_config(current_app.config),
+    )
+    _refuse(summary)
+    if expected_subtotal is not None and expected_subtotal != summary.subtotal:
+        raise PriceChanged(
+            _("Prices changed since you opened this page. Please check the new total.")
+        )
+
+    # Lines come sorted by package id: the lock order every placement shares.
+    taken = {line.id: _take_stock(line.package, line.quantity) for line in lines}
+
+    order = Order(
+        number=new_order_number(),
+        user_id=owner.user_id,
+        email=details.email,
+        phone=details.phone,
+        recipient=details.recipient,
+        street=details.street,
+        commune_id=commune.id,
+        address_text=f"{details.street}, {describe_unit(commune)}",
+        payment_method=details.payment_method,
+        status=(
+            OrderStatus.PLACED
+            if details.payment_method is PaymentMethod.COD
+            else OrderStatus.AWAITING_PAYMENT
+        ),
+        locale=details.locale,
+        subtotal=summary.subtotal,
+        shipping_total=summary.shipping_total,
+        total=summary.total,
+    )
+    for group in summary.groups:
+        coop = group.cooperative
+        shipment = Shipment(
+            cooperative_id=coop.id,
+            cooperative_name=coop.legal_name,
+            subtotal=group.subtotal,
+            shipping_fee=group.shipping_fee,
+            weight_grams=group.weight_grams,
+        )
+        order.shipments.append(shipment)
+        for view in group.lines:
+            package, listing = view.package, view.listing
+            order.lines.append(
+                OrderLine(
+                    shipment=shipment,
+                    package_id=package.id,
+                    listing_id=listing.id,
+                    product_name=listing.name,
+                    package_label=package.label,
+                    weight_grams=package.weight_grams,
+                    unit_price=view.unit_price,
+                    quantity=view.line.quantity,
+                    cooperative_id=coop.id,
+                    cooperative_name=coop.legal_name,
+                    certificate_number=listing.certificate.number,
+                    stars=listing.certificate.stars,
+                    origin=origin_text(listing),
+                    stock_taken=taken[view.line.id],
+                )
+            )
+    card = details.payment_method is PaymentMethod.CARD
+    minutes = int(current_app.config["STRIPE_CHECKOUT_MINUTES"])
+    order.payments.append(
+        Payment(
+            provider="stripe" if card else "cod",
+            amount=summary.total,
+            currency="vnd",
+            status=PaymentStatus.PENDING,
+            expires_at=now + timedelta(minutes=minutes) if card else None,
+        )
+    )
+    db.session.add(order)
+    clear_lines(line.id for line in lines)
+    db.session.flush()
+    return order
+
+
+def current_provinces() -> list[AdminUnit]:
+    return list(
+        db.session.scalars(
+            select(AdminUnit)
+            .where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE)
+            .order_by(AdminUnit.codename)
+        )
+    )
+
+
+def current_communes_of(province_code: int | None) -> list[AdminUnit]:
+    """The current communes of a province, by its official code (the address form's list)."""
+    if not province_code:
+        return []
+    province = select(AdminUnit.id).where(
+        AdminUnit.era == Era.CURRENT,
+        AdminUnit.level == Level.PROVINCE,
+        AdminUnit.code == province_code,
+    )
+    return list(
+        db.session.scalars(
+            select(AdminUnit)
+            .where(
+                AdminUnit.era == Era.CURRENT,
+                AdminUnit.level == Level.COMMUNE,
+                AdminUnit.province_id == province.scalar_subquery(),
+            )
+            .order_by(AdminUnit.codename)
+        )
+    )
+
+
+def default_details_for(user: User | None) -> dict:
+    """What the checkout form starts with for a logged-in customer."""
+    if user is None:
+        return {}
+    values = {"email": user.email, "phone": user.phone, "recipient": user.name}
+    default = next((a for a in user.addresses if a.is_default), None)
+    if default is not None:
+        values["address_id"] = str(default.id)
+    return values

@@ -1,0 +1,460 @@
+"""Card payments: opening Stripe Checkout for an order, applying Stripe's verdicts (webhook or
+reconciliation) exactly once and only forwards, refunding cancelled orders.
+
+Pattern everywhere: read what the network call needs, close the transaction, call Stripe,
+then record the answer in a new transaction with a guarded UPDATE."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import stripe
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from storefront.core.db import aware, begin_write, end_read
+from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
+from storefront.domain import notifications as notify
+from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
+from storefront.domain.payments import stripe_gateway as gateway
+from storefront.extensions import db
+from storefront.models import (
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    WebhookEvent,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "stripe"
+COMPLETED = "checkout.session.completed"
+ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+ASYNC_FAILED = "checkout.session.async_payment_failed"
+EXPIRED = "checkout.session.expired"
+HANDLED_EVENTS = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED})
+STRIPE_MINIMUM_SESSION = timedelta(minutes=30)
+
+
+# --- opening the checkout page ---------------------------------------------------------------
+
+
+def _attempt_request(order: Order, payment: Payment) -> gateway.CheckoutRequest:
+    with force_locale(order.locale):
+        shipping_label = _("Shipping")
+    return gateway.CheckoutRequest(
+        order_number=order.number,
+        payment_id=payment.id,
+        email=order.email,
+        locale=order.locale,
+        lines=tuple(
+            gateway.CheckoutLine(
+                name=f"{line.product_name} – {line.package_label}",
+                unit_amount=line.unit_price,
+                quantity=line.quantity,
+            )
+            for line in order.lines
+        ),
+        shipping_total=order.shipping_total,
+        expires_at=aware(payment.expires_at),
+        shipping_label=shipping_label,
+    )
+
+
+def _open_attempt(order_number: str, now: datetime) -> tuple[gateway.CheckoutRequest, str | None]:
+    """The order's current card attempt (a new one if the last could no longer be opened at
+    Stripe); commits only when it had to add one."""
+    try:
+        begin_write()
+        order = db.session.scalar(select(Order).where(Order.number == order_number))
+        if order is None:
+            raise NotFound(_("Order not found."))
+        if order.status is not OrderStatus.AWAITING_PAYMENT:
+            raise InvalidTransition(_("This order is not waiting for a card payment."))
+        payment = order.payments[-1] if order.payments else None
+        if (
+            payment is None
+            or payment.provider != PROVIDER
+            or payment.status is not PaymentStatus.PENDING
+        ):
+            raise InvalidTransition(_("This order is not waiting for a card payment."))
+        if (
+            payment.provider_session_id is None
+            and aware(payment.expires_at) - now < STRIPE_MINIMUM_SESSION
+        ):
+            # Stripe refuses a session living under 30 minutes. The old attempt never got a
+            # session (or one whose address nobody received): a new attempt gets a new key.
+            payment.status = PaymentStatus.FAILED
+            payment.failure_reason = "checkout session could not be created in time"
+            minutes = int(current_app.config["STRIPE_CHECKOUT_MINUTES"])
+            payment = Payment(
+                provider=PROVIDER,
+                amount=order.total,
+                currency="vnd",
+                status=PaymentStatus.PENDING,
+                expires_at=now + timedelta(minutes=minutes),
+            )
+            order.payments.append(payment)
+            db.session.flush()
+        request = _attempt_request(order, payment)
+        session_id = payment.provider_session_id
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return request, session_id
+
+
+def start_card_payment(
+    order_number: str, *, success_url: str, cancel_url: str, now: datetime | None = None
+) -> str:
+    """The Stripe Checkout address where the buyer pays this order (created after the
+    order's commit; reopened if it exists and is still open)."""
+    request, session_id = _open_attempt(order_number, now or utcnow())
+    try:
+        if session_id is not None:
+            session = gateway.retrieve_checkout_session(session_id)
+            if session.get("status") == "open" and session.get("url"):
+                return session["url"]
+            raise InvalidTransition(_("The payment page for this order has closed."))
+        session = gateway.create_checkout_session(
+            request, success_url=success_url, cancel_url=cancel_url
+        )
+    except stripe.StripeError as error:
+        log.warning("Stripe checkout for order %s failed: %s", request.order_number, error)
+        raise PaymentProviderError(
+            _(
+                "Card payment could not be started. Your order %(number)s is kept for a while:"
+                " try again from its page, or cancel it.",
+                number=request.order_number,
+            )
+        ) from error
+    _record_session(request.payment_id, session["id"])
+    return session["url"]
+
+
+def _record_session(payment_id: int, session_id: str) -> None:
+    try:
+        begin_write()
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.provider_session_id.is_(None))
+            .values(provider_session_id=session_id, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def order_for_session(session_id: str) -> Order | None:
+    """The order a Stripe Checkout Session is for (the success page's lookup)."""
+    if not session_id:
+        return None
+    return db.session.scalar(
+        select(Order)
+        .join(Payment, Payment.order_id == Order.id)
+        .where(Payment.provider_session_id == session_id)
+        .options(selectinload(Order.shipments), selectinload(Order.payments))
+    )
+
+
+# --- applying Stripe's verdicts --------------------------------------------------------------
+
+
+@dataclass
+class Effect:
+    """What a verdict did, and what must happen once it is committed."""
+
+    outcome: str
+    order_id: int | None = None
+    after_commit: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def _locked_payment(clause) -> Payment | None:
+    # Every verdict on a payment locks its row first (then the order's): two events for one
+    # session (say "completed" and a late "expired") take turns, and the second one sees the
+    # first one's result, so states only ever move forward. SQLite: BEGIN IMMEDIATE already
+    # serialises writers, and FOR UPDATE is left out.
+    return db.session.scalar(
+        select(Payment).where(clause).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def _payment_for_session(obj: Mapping[str, Any]) -> Payment | None:
+    payment = _locked_payment(Payment.provider_session_id == obj.get("id"))
+    if payment is None:
+        # The session's address was lost with the response; it still names its attempt.
+        metadata = obj.get("metadata") or {}
+        payment_id = str(metadata.get("payment_id", ""))
+        if payment_id.isdigit():
+            payment = _locked_payment(Payment.id == int(payment_id))
+            if payment is not None and (
+                payment.provider_session_id is not None
+                or payment.order.number != metadata.get("order_number")
+            ):
+                payment = None
+            elif payment is not None:
+                payment.provider_session_id = obj.get("id")
+    return payment
+
+
+def _mark_paid(payment: Payment, obj: Mapping[str, Any]) -> Effect:
+    order = payment.order
+    if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+        return Effect("already_paid", order.id)
+    amount, currency = obj.get("amount_total"), str(obj.get("currency") or "").lower()
+    payment.provider_payment_id = obj.get("payment_intent") or payment.provider_payment_id
+    if amount != payment.amount or currency != payment.currency:
+        # Never call an order paid for a sum it does not cost; a person has to look.
+        payment.failure_reason = (
+            f"amount mismatch: Stripe reported {amount} {currency},"
+            f" the order costs {payment.amount} {payment.currency}"
+        )
+        log.error("order %s: %s", order.number, payment.failure_reason)
+        return Effect("amount_mismatch", order.id)
+    payment.status = PaymentStatus.PAID
+    payment.failure_reason = ""
+    order_id = order.id
+    if move_order(order, (OrderStatus.AWAITING_PAYMENT,), OrderStatus.PLACED):
+        return Effect("paid", order_id, [lambda: notify.order_placed(order_id)])
+    # The order was cancelled (expired, or by the buyer) before the money arrived: the money
+    # is recorded, and owed back.
+    return Effect("paid_after_cancel", order_id, [lambda: settle_cancelled_order(order_id)])
+
+
+def _close_unpaid(payment: Payment, status: PaymentStatus, reason: str, now: datetime) -> Effect:
+    order = payment.order
+    order_id = order.id
+    if payment.status is not PaymentStatus.PENDING:
+        return Effect("no_change", order_id)  # states only move forward: paid stays paid
+    payment.status = status
+    payment.failure_reason = reason
+    if cancel_and_restock(order, from_statuses=(OrderStatus.AWAITING_PAYMENT,), now=now):
+        return Effect("cancelled", order_id, [lambda: notify.order_cancelled(order_id)])
+    return Effect("no_change", order_id)
+
+
+def _apply_session(obj: Mapping[str, Any], kind: str, now: datetime) -> Effect:
+    """Apply what Stripe says about one Checkout Session; add-only, no commit."""
+    payment = _payment_for_session(obj)
+    if payment is None:
+        log.warning("Stripe session %s matches no payment", obj.get("id"))
+        return Effect("unknown_session")
+    if kind == COMPLETED:
+        if obj.get("payment_status") == "paid":
+            return _mark_paid(payment, obj)
+        # An asynchronous method (a bank debit) is still settling: the order waits, and is
+        # not expired meanwhile (the payment intent is recorded).
+        if payment.status is PaymentStatus.PENDING:
+            payment.provider_payment_id = obj.get("payment_intent") or payment.provider_payment_id
+        return Effect("processing", payment.order_id)
+    if kind == ASYNC_SUCCEEDED:
+        return _mark_paid(payment, obj)
+    if kind == ASYNC_FAILED:
+        return _close_unpaid(payment, PaymentStatus.FAILED, "asynchronous payment failed", now)
+    if kind == EXPIRED:
+        return _close_unpaid(payment, PaymentStatus.EXPIRED, "", now)
+    return Effect("ignored")
+
+
+def _run_after_commit(effect: Effect) -> None:
+    for action in effect.after_commit:
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - the verdict is committed; follow-ups retry later
+            log.exception("after-commit step for order %s failed", effect.order_id)
+
+
+def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None) -> str:
+    """Apply one verified Stripe event exactly once; returns what happened.
+
+    The event id is recorded in the same transaction as its effect, so a redelivery finds
+    it and changes nothing; two deliveries racing collide on the unique id and one rolls
+    back. Event types we do not handle are ignored (Stripe still gets its 200).
+    """
+    kind, event_id = event.get("type"), event.get("id")
+    if kind not in HANDLED_EVENTS or not event_id:
+        return "ignored"
+    try:
+        begin_write()
+        seen = db.session.scalar(
+            select(
+                exists().where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id)
+            )
+        )
+        if seen:
+            db.session.rollback()
+            return "duplicate"
+        obj = (event.get("data") or {}).get("object") or {}
+        effect = _apply_session(obj, kind, now or utcnow())
+        db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return "duplicate"
+    except BaseException:
+        db.session.rollback()
+        raise
+    _run_after_commit(effect)
+    return effect.outcome
+
+
+# --- cancelled orders: refund, or close the checkout page ------------------------------------
+
+
+def settle_cancelled_order(order_id: int) -> str:
+    """After a cancellation commits: refund a card payment in full, or close a still-open
+    checkout page. Network call outside any transaction; idempotent, so the reconciliation
+    can simply call it again when Stripe could not be reached.
+
+    If the refund call fails the order stays cancelled with its payment "paid": the page
+    says "refund pending" and `flask payments reconcile` retries with the same key.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None or order.status is not OrderStatus.CANCELLED:
+        end_read()
+        return "nothing"
+    number = order.number
+    to_refund = [
+        (p.id, p.provider_payment_id)
+        for p in order.payments
+        if p.provider == PROVIDER and p.status is PaymentStatus.PAID and p.provider_payment_id
+    ]
+    to_close = [
+        p.provider_session_id
+        for p in order.payments
+        if p.provider == PROVIDER and p.status is PaymentStatus.PENDING and p.provider_session_id
+    ]
+    end_read()
+    outcome = "nothing"
+    for payment_id, payment_intent in to_refund:
+        try:
+            refund = _refund_once(payment_intent, number, payment_id)
+        except stripe.StripeError as error:
+            log.error("refund of order %s failed, will retry: %s", number, error)
+            outcome = "refund_failed"
+            continue
+        _record_refund(payment_id, refund["id"])
+        outcome = "refunded"
+    for session_id in to_close:
+        try:
+            gateway.expire_checkout_session(session_id)
+            outcome = outcome if outcome != "nothing" else "session_closed"
+        except stripe.StripeError as error:
+            # Already expired or completed: its own webhook tells us which.
+            log.info("closing session %s of order %s: %s", session_id, number, error)
+    return outcome
+
+
+def _refund_once(payment_intent: str, number: str, payment_id: int) -> dict:
+    key = f"ocop-refund-{number}-{payment_id}"
+    try:
+        return gateway.refund_payment(payment_intent, idempotency_key=key, order_number=number)
+    except stripe.InvalidRequestError as error:
+        # Idempotency keys live 24 hours: a later retry of a refund that did go through
+        # is refused as "already refunded"; find that refund instead.
+        if getattr(error, "code", None) == "charge_already_refunded":
+            for refund in gateway.list_refunds(payment_intent):
+                if refund.get("status") in ("succeeded", "pending"):
+                    return refund
+        raise
+
+
+def _record_refund(payment_id: int, refund_id: str) -> None:
+    try:
+        begin_write()
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PAID)
+            .values(
+                status=PaymentStatus.REFUNDED, provider_refund_id=refund_id, updated_at=utcnow()
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+# --- reconciliation --------------------------------------------------------------------------
+
+
+def reconcile_payments(*, now: datetime | None = None, min_age_minutes: int = 10) -> Counter:
+    """Ask Stripe about card payments stuck pending (a webhook lost or not yet configured)
+    and retry refunds owed. Each answer is applied in its own transaction, with the same
+    forward-only rules as the webhook; running it twice changes nothing more."""
+    now = now or utcnow()
+    counts: Counter = Counter()
+    stuck = (
+        db.session.execute(
+            select(Payment.provider_session_id)
+            .where(
+                Payment.provider == PROVIDER,
+                Payment.status == PaymentStatus.PENDING,
+                Payment.provider_session_id.is_not(None),
+                Payment.created_at < now - timedelta(minutes=min_age_minutes),
+            )
+            .order_by(Payment.id)
+        )
+        .scalars()
+        .all()
+    )
+    owed = (
+        db.session.execute(
+            select(Order.id)
+            .join(Payment, Payment.order_id == Order.id)
+            .where(
+                Order.status == OrderStatus.CANCELLED,
+                Order.payment_method == PaymentMethod.CARD,
+                Payment.provider == PROVIDER,
+                Payment.status == PaymentStatus.PAID,
+            )
+            .order_by(Order.id)
+        )
+        .scalars()
+        .all()
+    )
+    end_read()
+    for session_id in stuck:
+        try:
+            session = gateway.retrieve_checkout_session(session_id)
+        except stripe.StripeError as error:
+            log.warning("reconcile: session %s: %s", session_id, error)
+            counts["unreachable"] += 1
+            continue
+        status = session.get("status")
+        kind = {"complete": COMPLETED, "expired": EXPIRED}.get(status)
+        if kind is None:
+            counts["still_open"] += 1
+            continue
+        counts[_apply_verdict(session, kind, now)] += 1
+    for order_id in owed:
+        counts[settle_cancelled_order(order_id)] += 1
+    return counts
+
+
+def _apply_verdict(session: Mapping[str, Any], kind: str, now: datetime) -> str:
+    try:
+        begin_write()
+        effect = _apply_session(session, kind, now)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    _run_after_commit(effect)
+    return effect.outcome

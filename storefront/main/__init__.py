@@ -1,7 +1,0 @@
-"""Site-wide routes: health check and uploaded media."""
-
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from storefront.main import routes  # noqa: E402,F401

@@ -1,7 +1,0 @@
-"""The pfa blueprint."""
-
-from flask import Blueprint
-
-bp = Blueprint("pfa", __name__)
-
-from storefront.pfa import routes  # noqa: E402,F401

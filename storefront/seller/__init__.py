@@ -1,7 +1,0 @@
-"""The seller blueprint."""
-
-from flask import Blueprint
-
-bp = Blueprint("seller", __name__)
-
-from storefront.seller import routes  # noqa: E402,F401

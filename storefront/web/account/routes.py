@@ -1,0 +1,392 @@
+"""Accounts: register, log in and out, reset and change the password, the account page."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+
+from storefront.core.errors import (
+    AccountInactive,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidPhone,
+    InvalidResetToken,
+    WeakPassword,
+    WrongPassword,
+)
+from storefront.domain import accounts as services
+from storefront.extensions import limiter
+from storefront.models import Order, OrderStatus, User
+from storefront.web.account import bp
+from storefront.web.account.forms import (
+    PASSWORD_HINT,
+    AddressForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+
+# --- rate limits --------------------------------------------------------------------------------
+# Limits come from the config (LOGIN_LIMIT_PER_ACCOUNT, ...) so each deployment can tune them.
+# Only POSTs count: looking at a form costs nothing and guesses nothing.
+
+
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _email_key() -> str:
+    # Per account, whatever the letter case or spaces; unknown e-mails are limited the same
+    # way as registered ones, so the limit itself reveals nothing.
+    return "email:" + User.normalize_email(request.form.get("email", ""))
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def _login_limited() -> str:
+    return _("Too many log-in attempts. Please wait a minute, then try again.")
+
+
+def _reset_limited() -> str:
+    return _("Too many password reset requests. Please wait a while and try again.")
+
+
+def _register_limited() -> str:
+    return _("Too many accounts were created from your network. Please try again later.")
+
+
+def _password_check_limited() -> str:
+    return _("Too many attempts with a wrong password. Please wait a minute and try again.")
+
+
+def _limit(config_name: str, key_func, message):
+    return limiter.limit(
+        _config_limit(config_name), key_func=key_func, methods=["POST"], error_message=message
+    )
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(error: RateLimitExceeded):
+    response = make_response(
+        render_template(
+            "accounts/too_many_attempts.html",
+            message=error.description,
+            back_url=request.full_path.rstrip("?"),
+        ),
+        429,
+    )
+    current = limiter.current_limit
+    if current is not None:
+        response.headers["Retry-After"] = str(max(1, int(current.reset_at - time.time())))
+    return response
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None, default: str | None = None) -> str:
+    # Only same-site relative paths: never an open redirect. Browsers read "/\\evil" and
+    # "/\t/evil" as "//evil", so backslashes and control characters are refused too.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 32 for ch in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default or url_for("catalog.home")
+
+
+def _me() -> User:
+    # Domain functions get the real User, not the request-bound proxy.
+    return current_user._get_current_object()
+
+
+def _had_remember_cookie() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+def _add_error(field, error) -> None:
+    field.errors = [*field.errors, error.message]
+
+
+# --- log in, register, log out ------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("LOGIN_LIMIT_PER_IP", get_remote_address, _login_limited)
+@_limit("LOGIN_LIMIT_PER_ACCOUNT", _email_key, _login_limited)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except (InvalidCredentials, AccountInactive) as error:
+            flash(error.message, "error")
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@_limit("REGISTER_LIMIT_PER_IP", get_remote_address, _register_limited)
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                form.email.data, form.password.data, form.name.data, locale=str(get_locale())
+            )
+        except EmailTaken as error:
+            _add_error(form.email, error)
+        except WeakPassword as error:
+            _add_error(form.password, error)
+        else:
+            login_user(user)
+            flash(
+                _("Welcome to OCOP Market, %(name)s! Your account is ready.", name=user.name),
+                "info",
+            )
+            return redirect(_safe_next(request.args.get("next"), url_for("accounts.account")))
+    return render_template("accounts/register.html", form=form, password_hint=PASSWORD_HINT)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("catalog.home"))
+
+
+# --- password reset -----------------------------------------------------------------------------
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@_limit("RESET_LIMIT_PER_IP", get_remote_address, _reset_limited)
+@_limit("RESET_LIMIT_PER_ACCOUNT", _email_key, _reset_limited)
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data,
+            reset_url=lambda token: url_for("accounts.reset_password", token=token, _external=True),
+        )
+        # The same words whether or not the e-mail is registered.
+        flash(
+            _(
+                "If an account uses %(email)s, we have sent it a link to choose a new password. "
+                "Please check your inbox and spam folder.",
+                email=User.normalize_email(form.email.data),
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        services.user_for_reset_token(token)
+    except InvalidResetToken as error:
+        return render_template("accounts/reset_invalid.html", message=error.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except InvalidResetToken as error:  # used in another tab meanwhile
+            return render_template("accounts/reset_invalid.html", message=error.message), 400
+        except WeakPassword as error:
+            _add_error(form.password, error)
+        else:
+            logout_user()
+            flash(_("Your new password is saved. Please log in with it."), "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, password_hint=PASSWORD_HINT)
+
+
+# --- the account page ---------------------------------------------------------------------------
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def account():
+    user = _me()
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                user, name=form.name.data, phone=form.phone.data or "", locale=form.locale.data
+            )
+        except InvalidPhone as error:
+            _add_error(form.phone, error)
+        else:
+            # The language chosen in the session wins over the profile; follow the new choice.
+            session["lang"] = user.locale
+            flash(_("Your profile is saved."), "info")
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        addresses=services.addresses_of(user.id),
+        orders=services.order_history(user.id),
+        order_status_label=order_status_label,
+    )
+
+
+def order_status_label(order: Order) -> str:
+    labels = {
+        OrderStatus.AWAITING_PAYMENT: _("Awaiting payment"),
+        OrderStatus.PLACED: _("Placed"),
+        OrderStatus.CANCELLED: _("Cancelled"),
+    }
+    return labels.get(order.status, str(order.status))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@_limit("PASSWORD_CHECK_LIMIT_PER_USER", _user_key, _password_check_limited)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = _me()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except WrongPassword as error:
+            _add_error(form.current_password, error)
+        except WeakPassword as error:
+            _add_error(form.password, error)
+        else:
+            # Sessions carry the password's fingerprint, so every other session is now
+            # logged out; renew this one so the person who changed it stays in.
+            login_user(user, remember=_had_remember_cookie())
+            flash(_("Your password is changed. Other devices have been logged out."), "info")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/change_password.html", form=form, password_hint=PASSWORD_HINT)
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@login_required
+@_limit("PASSWORD_CHECK_LIMIT_PER_USER", _user_key, _password_check_limited)
+def change_email():
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.change_email(_me(), form.password.data, form.email.data)
+        except WrongPassword as error:
+            _add_error(form.password, error)
+        except (EmailTaken, InvalidInput) as error:
+            _add_error(form.email, error)
+        else:
+            flash(_("Your e-mail address is changed."), "info")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/change_email.html", form=form)
+
+
+# --- saved delivery addresses -------------------------------------------------------------------
+
+
+@bp.route("/addresses/new", methods=["GET", "POST"])
+@login_required
+def new_address():
+    return _address_page(None)
+
+
+@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_address(address_id: int):
+    return _address_page(address_id)
+
+
+def _address_page(address_id: int | None):
+    user = _me()
+    address = services.get_address(user.id, address_id) if address_id is not None else None
+    form = AddressForm()
+    if not form.is_submitted():
+        if address is not None:
+            form.recipient.data, form.phone.data = address.recipient, address.phone
+            form.street.data, form.is_default.data = address.street, address.is_default
+            form.province.data, form.commune.data = (
+                address.commune.province.code,
+                address.commune.code,
+            )
+        else:
+            form.recipient.data, form.phone.data = user.name, user.phone
+    province = form.province.data if isinstance(form.province.data, int) else None
+    form.set_places(services.provinces(), services.communes_of(province))
+
+    # "Show communes" (the no-JavaScript path) only refills the commune list; nothing is saved.
+    if form.is_submitted() and not form.show_communes.data and form.validate():
+        try:
+            services.save_address(
+                user.id,
+                address_id=address_id,
+                recipient=form.recipient.data,
+                phone=form.phone.data,
+                street=form.street.data,
+                commune_code=form.commune.data,
+                is_default=form.is_default.data,
+            )
+        except InvalidPhone as error:
+            _add_error(form.phone, error)
+        except InvalidInput as error:
+            _add_error(form.commune, error)
+        else:
+            flash(_("The address is saved."), "info")
+            return redirect(url_for("accounts.account", _anchor="addresses"))
+    return render_template("accounts/address_form.html", form=form, address=address)
+
+
+@bp.post("/addresses/<int:address_id>/default")
+@login_required
+def default_address(address_id: int):
+    services.set_default_address(current_user.id, address_id)
+    flash(_("Your default address is changed."), "info")
+    return redirect(url_for("accounts.account", _anchor="addresses"))
+
+
+@bp.post("/addresses/<int:address_id>/delete")
+@login_required
+def delete_address(address_id: int):
+    services.delete_address(current_user.id, address_id)
+    flash(_("The address is deleted."), "info")
+    return redirect(url_for("accounts.account", _anchor="addresses"))
+
+
+@bp.get("/communes")
+def communes():
+    """Communes of one province as JSON, for static/js/address.js (public, like the map)."""
+    places = services.communes_of(request.args.get("province", type=int))
+    response = jsonify(communes=[{"code": p.code, "name": p.name} for p in places])
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

@@ -1,0 +1,76 @@
+"""The page chrome (header and footer) rendered once per language and visitor state.
+
+Every page shares the same header and footer: about thirty translated strings, a dozen URLs
+and a few icons. For an anonymous visitor they depend only on the language, the page's
+endpoint (which menu item is current), the search text and the cart count, so they are
+rendered once per such key and reused. A logged-in visitor's header holds their e-mail and a
+CSRF token, so it is rendered each time.
+
+In templates:
+
+    {% call cached_part(chrome_key("header")) %} …markup… {% endcall %}
+
+A key of None renders the markup without caching. With template auto-reload (development)
+nothing is cached, so an edited template shows at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+MAX_PARTS = 512
+EXTENSION = "page_chrome"
+
+_INDENT = re.compile(r"\n\s+")
+
+
+def compact_html(html: str) -> Markup:
+    """Template indentation dropped from cached markup: a line break stays (browsers read any
+    run of whitespace between words or tags as one space), so the page looks the same and
+    weighs a third less. Markup with preformatted text is kept as it is."""
+    if "<pre" in html or "<textarea" in html:
+        return Markup(html)
+    return Markup(_INDENT.sub("\n", html))
+
+
+def chrome_key(part: str) -> tuple[Any, ...] | None:
+    """The cache key of a chrome part for this request, or None when it must be rendered."""
+    authenticated = current_user.is_authenticated
+    locale = str(get_locale())
+    if part == "footer":
+        return (part, locale, request.script_root, authenticated)
+    if part == "header":
+        if authenticated:
+            return None
+        from storefront.web.shop.cart.routes import cart_count
+
+        search_text = request.args.get("q", "") if request.endpoint == "catalog.search" else ""
+        return (part, locale, request.script_root, request.endpoint, search_text, cart_count())
+    raise ValueError(f"unknown chrome part {part!r}")
+
+
+def cached_part(key: tuple[Any, ...] | None, caller: Callable[[], str]) -> Markup:
+    """The markup of `caller` (a Jinja call block), from the cache when `key` is known."""
+    if key is None or current_app.jinja_env.auto_reload:
+        return Markup(caller())
+    parts: OrderedDict = current_app.extensions[EXTENSION]
+    html = parts.get(key)
+    if html is None:
+        html = parts[key] = compact_html(caller())
+        while len(parts) > MAX_PARTS:
+            parts.popitem(last=False)
+    return html
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = OrderedDict()
+    app.add_template_global(chrome_key, "chrome_key")
+    app.add_template_global(cached_part, "cached_part")

@@ -1,0 +1,59 @@
+"""Whole pages for visitors who are not logged in, cached under the catalog version.
+
+Most catalog traffic is anonymous, and an anonymous visitor's catalog or product page differs
+from another's only by the catalog content (covered by the catalog version and the date,
+storefront/catalog_version.py), the URL, the host, the language and the cart count. Such a
+page is rendered once per key and then served from this process's memory; a request still
+reads the catalog version from the database, so a commit on any server that changes what the
+page shows is seen at once.
+
+A page with a form holds the visitor's CSRF token: it is cached with a placeholder in its
+place, and the placeholder is filled with this visitor's own token on the way out.
+A logged-in page (e-mail in the header, a logout form) is never cached whole.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from storefront.domain.catalog.cards import cached_fragment, store_fragment
+
+# Cannot come out of a template by accident: user text is escaped, and "<" would be "&lt;".
+CSRF_SLOT = "<csrf-token-slot>"
+
+
+def anonymous_page_key(content_key: tuple) -> tuple | None:
+    """The cache key of this request's page, or None when the page must be rendered (also
+    with template auto-reload, in development, so that an edited template shows at once)."""
+    if current_app.jinja_env.auto_reload:
+        return None
+    if current_user.is_authenticated or "_flashes" in session:
+        return None
+    from storefront.web.shop.cart.routes import cart_count
+
+    return ("page", request.host_url, request.path, request.query_string, cart_count(),
+            *content_key)
+
+
+def cached_page(key: tuple | None) -> str | None:
+    """The cached page under `key`, with this visitor's CSRF token in place, if any."""
+    if key is None:
+        return None
+    html = cached_fragment(key, store="pages")
+    if html is None:
+        return None
+    if CSRF_SLOT in html:
+        return html.replace(CSRF_SLOT, generate_csrf())
+    return html
+
+
+def store_page(key: tuple | None, html: str) -> str:
+    """Keep a rendered page under `key` (when there is one); returns the page to send."""
+    if key is None:
+        return html
+    token = generate_csrf() if "csrf_token" in html else None
+    stored = store_fragment(key, html.replace(token, CSRF_SLOT) if token else html, "pages")
+    # The stored copy (compacted) is what every later visitor gets: send the same now.
+    return stored.replace(CSRF_SLOT, token) if token else stored

@@ -1,0 +1,7 @@
+"""The pfa blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("pfa", __name__)
+
+from storefront.web.pfa import routes  # noqa: E402,F401

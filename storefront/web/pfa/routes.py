@@ -1,0 +1,419 @@
+"""PFA staff console: queues, review pages and decisions, expiries, audit log, programme numbers.
+
+Every page needs PFA staff or an admin (the blueprint's before_request); every decision is a
+POST with a CSRF token that calls one domain function and redirects back (PRG).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from storefront.core.errors import DomainError
+from storefront.core.formatting import format_number, format_vnd, ocop_group_label
+from storefront.domain.catalog.visibility import SHOP_TZ
+from storefront.domain.certificates import decisions as certificate_decisions
+from storefront.domain.console import dashboard as programme_dashboard
+from storefront.domain.console import queues as services
+from storefront.domain.cooperatives import decisions
+from storefront.models import CertificateStatus, CooperativeStatus
+from storefront.web.pfa import bp, csvexport
+from storefront.web.pfa.charts import column_chart, hbar_chart
+
+
+@bp.before_request
+@login_required
+def require_pfa_staff():
+    if not current_user.is_pfa_staff:
+        abort(403)
+
+
+@bp.app_template_global()
+def certificate_status_label(status) -> str:
+    return certificate_decisions.certificate_status_label(status)
+
+
+@bp.app_template_global()
+def cooperative_status_label(status) -> str:
+    return decisions.cooperative_status_label(status)
+
+
+@bp.app_template_filter("ucfirst")
+def ucfirst(text) -> str:
+    """ "đã xác minh" → "Đã xác minh": labels written for the middle of a sentence, as a heading."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+# --- request parsing --------------------------------------------------------------------------
+
+
+def _int_arg(name: str, allowed=None) -> int | None:
+    try:
+        value = int(request.args.get(name, ""))
+    except ValueError:
+        return None
+    if allowed is not None and value not in allowed:
+        return None
+    return value
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _page() -> int:
+    return max(1, _int_arg("page") or 1)
+
+
+def _certificate_filters() -> services.CertificateFilters:
+    try:
+        status = CertificateStatus(request.args.get("status", CertificateStatus.SUBMITTED))
+    except ValueError:
+        status = CertificateStatus.SUBMITTED
+    return services.CertificateFilters(
+        status=status,
+        province=_int_arg("province"),
+        commune=_int_arg("commune") if _int_arg("province") is not None else None,
+        group=_int_arg("group", range(1, 7)),
+        stars=_int_arg("stars", (3, 4, 5)),
+        q=request.args.get("q", "").strip()[:100],
+    )
+
+
+def _audit_filters() -> services.AuditFilters:
+    action = request.args.get("action") or None
+    return services.AuditFilters(
+        actor=_int_arg("actor"),
+        cooperative=_int_arg("cooperative"),
+        action=action if action and len(action) <= 40 else None,
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+    )
+
+
+def _decide(call, success_message: str, back: str):
+    """Run one decision; a refused one (already decided, reason missing ...) is flashed."""
+    try:
+        call()
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+    else:
+        flash(success_message, "success")
+    return redirect(back, code=303)
+
+
+# --- front page and queues --------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard():
+    return render_template(
+        "pfa/dashboard.html",
+        summary=services.console_summary(),
+        certificates=services.certificate_queue(services.CertificateFilters()),
+        cooperatives=services.cooperative_list(CooperativeStatus.APPLIED),
+    )
+
+
+@bp.get("/certificates")
+def certificates():
+    filters = _certificate_filters()
+    return render_template(
+        "pfa/certificates.html",
+        filters=filters,
+        page=services.certificate_queue(filters, _page()),
+        options=services.certificate_filter_options(filters),
+    )
+
+
+@bp.get("/certificates/<int:certificate_id>")
+def certificate(certificate_id: int):
+    return render_template(
+        "pfa/certificate.html", file=services.certificate_file(certificate_id)
+    )
+
+
+@bp.get("/certificates/<int:certificate_id>/scan")
+def certificate_scan(certificate_id: int):
+    from storefront.core.files import scan_folder, scan_mimetype
+
+    filename = services.scan_filename(certificate_id)
+    kind = services.scan_kind(filename)
+    response = send_from_directory(
+        scan_folder(),
+        filename,
+        mimetype=scan_mimetype(filename),
+        as_attachment=kind == "other" or request.args.get("download") == "1",
+        download_name=f"certificate-{certificate_id}.{filename.rsplit('.', 1)[-1]}",
+        max_age=0,
+    )
+    # Uploaded bytes: never sniffed into something else, never cached by a shared proxy.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/certificates/<int:certificate_id>/verify")
+def verify_certificate(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.verify_certificate(certificate_id, current_user),
+        _("Certificate verified. Its product can now go on sale."),
+        back,
+    )
+
+
+@bp.post("/certificates/<int:certificate_id>/reject")
+def reject_certificate(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.reject_certificate(
+            certificate_id, current_user, request.form.get("reason", "")
+        ),
+        _("Certificate rejected. The cooperative has been told why."),
+        back,
+    )
+
+
+@bp.post("/certificates/<int:certificate_id>/revoke")
+def revoke_certificate(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.revoke_certificate(
+            certificate_id, current_user, request.form.get("reason", "")
+        ),
+        _("Certificate revoked. Its product is no longer on sale."),
+        back,
+    )
+
+
+# --- cooperatives -----------------------------------------------------------------------------
+
+
+@bp.get("/cooperatives")
+def cooperatives():
+    try:
+        status = CooperativeStatus(request.args.get("status", CooperativeStatus.APPLIED))
+    except ValueError:
+        status = CooperativeStatus.APPLIED
+    return render_template(
+        "pfa/cooperatives.html",
+        status=status,
+        counts=services.cooperative_status_counts(),
+        page=services.cooperative_list(status, _page()),
+    )
+
+
+@bp.get("/cooperatives/<int:cooperative_id>")
+def cooperative(cooperative_id: int):
+    return render_template(
+        "pfa/cooperative.html", file=services.cooperative_file(cooperative_id)
+    )
+
+
+_COOPERATIVE_ACTIONS = {
+    "approve": (
+        lambda cid, reason: decisions.approve(cid, current_user),
+        _l("Cooperative approved. It can now put products on sale."),
+    ),
+    "reject": (
+        lambda cid, reason: decisions.reject_cooperative(cid, current_user, reason),
+        _l("Application rejected. The cooperative has been told why."),
+    ),
+    "suspend": (
+        lambda cid, reason: decisions.suspend_cooperative(cid, current_user, reason),
+        _l("Cooperative suspended. Its products are no longer on sale."),
+    ),
+    "reinstate": (
+        lambda cid, reason: decisions.reinstate_cooperative(cid, current_user, reason),
+        _l("Suspension lifted. Its products with a valid certificate are on sale again."),
+    ),
+}
+
+
+@bp.post("/cooperatives/<int:cooperative_id>/<any(approve, reject, suspend, reinstate):action>")
+def decide_cooperative(cooperative_id: int, action: str):
+    call, message = _COOPERATIVE_ACTIONS[action]
+    return _decide(
+        lambda: call(cooperative_id, request.form.get("reason", "")),
+        str(message),
+        url_for("pfa.cooperative", cooperative_id=cooperative_id),
+    )
+
+
+# --- expiries and the audit log ---------------------------------------------------------------
+
+
+@bp.get("/expiries")
+def expiries():
+    return render_template("pfa/expiries.html", expiries=services.expiries())
+
+
+@bp.get("/audit")
+def audit():
+    filters = _audit_filters()
+    return render_template(
+        "pfa/audit.html",
+        filters=filters,
+        page=services.audit_log(filters, _page()),
+        options=services.audit_filter_options(),
+    )
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    filters = _audit_filters()
+
+    def rows():
+        yield ["time", "staff", "staff_email", "action", "subject_type", "subject",
+               "cooperative", "from_status", "to_status", "reason"]
+        for row in services.iter_audit_log(filters):
+            event = row.event
+            yield [
+                _as_local(event.at).isoformat(timespec="seconds"),
+                row.actor.name if row.actor else "",
+                row.actor.email if row.actor else "",
+                event.action,
+                event.subject_type,
+                row.subject_label,
+                row.cooperative_name or "",
+                event.from_status,
+                event.to_status,
+                event.reason,
+            ]
+
+    return csvexport.csv_response("ocop-audit-log.csv", rows())
+
+
+def _as_local(moment):
+    from storefront.core.db import aware
+
+    return aware(moment).astimezone(SHOP_TZ)
+
+
+@bp.app_template_filter("datetime_vn")
+def datetime_vn(moment) -> str:
+    """A stored (UTC) moment in Vietnam time: 25/11/2026 14:05 (vi) or Nov 25, 2026, 2:05 PM."""
+    if moment is None:
+        return ""
+    fmt = "dd/MM/yyyy HH:mm" if str(get_locale()) == "vi" else "medium"
+    return format_datetime(_as_local(moment), fmt)
+
+
+# --- programme dashboard ----------------------------------------------------------------------
+
+
+def _month_label(key: str) -> str:
+    year, month = key.split("-")
+    return f"{month}/{year}"
+
+
+def _month_axis(keys: list[str]) -> dict:
+    """Under each column its month ("1" … "12"); the year under each January, and under the
+    first column when the next January is not close enough to say it."""
+    januaries = [i for i, key in enumerate(keys) if key.endswith("-01")]
+
+    def year(i: int, key: str) -> str:
+        if key.endswith("-01") or (i == 0 and (not januaries or januaries[0] >= 3)):
+            return key[:4]
+        return ""
+
+    return {
+        "labels": [str(int(key[5:])) for key in keys],
+        "sublabels": [year(i, key) for i, key in enumerate(keys)],
+    }
+
+
+@bp.get("/programme")
+def programme():
+    stats = programme_dashboard.programme_stats()
+    pipeline_labels = {
+        "submitted": _("Submitted"),
+        "verified": _("Verified"),
+        "rejected": _("Rejected"),
+        "revoked": _("Revoked"),
+    }
+    listing_labels = _listing_state_labels()
+    charts = {
+        "provinces": hbar_chart(
+            [(p.name, p.count) for p in stats.by_province], text=format_number
+        ),
+        "groups": hbar_chart(
+            [(str(ocop_group_label(g)) if g else _("Not on sale yet"), n)
+             for g, n in stats.by_group.items()],
+            text=format_number,
+        ),
+        "stars": hbar_chart(
+            [(_("%(n)d stars", n=s), n) for s, n in stats.by_stars.items()], text=format_number
+        ),
+        "pipeline": column_chart(
+            series=[(pipeline_labels[k], stats.pipeline[k]) for k in programme_dashboard.PIPELINE],
+            **_month_axis(stats.past_months),
+        ),
+        "expiries": column_chart(
+            series=[(_("Expiring"), stats.expiries)], **_month_axis(stats.future_months)
+        ),
+        "listings": hbar_chart(
+            [(listing_labels[k], n) for k, n in stats.listings.items()], text=format_number
+        ),
+        "sales": hbar_chart([(s.name, s.revenue) for s in stats.sales], text=format_vnd),
+    }
+    return render_template(
+        "pfa/programme.html",
+        stats=stats,
+        charts=charts,
+        pipeline_labels=pipeline_labels,
+        listing_labels=listing_labels,
+        month_label=_month_label,
+    )
+
+
+def _listing_state_labels() -> dict[str, str]:
+    return {
+        "live": _("On sale"),
+        "cooperative": _("Hidden: cooperative not approved"),
+        "certificate": _("Hidden: certificate not valid"),
+        "inactive": _("Hidden: draft or paused"),
+        "sold_out": _("Hidden: sold out"),
+    }
+
+
+@bp.get("/programme.csv")
+def programme_csv():
+    stats = programme_dashboard.programme_stats()
+
+    def rows():
+        yield ["section", "label", "series", "value"]
+        for p in stats.by_province:
+            yield ["certified_by_province", p.name, "certificates", p.count]
+        for commune, province, n in stats.by_commune:
+            yield ["certified_by_commune", f"{commune}, {province}", "certificates", n]
+        for group, n in stats.by_group.items():
+            yield ["certified_by_group", str(ocop_group_label(group)) if group else "",
+                   f"group {group}" if group else "no listing", n]
+        for stars, n in stats.by_stars.items():
+            yield ["certified_by_stars", stars, "certificates", n]
+        for key in programme_dashboard.PIPELINE:
+            for month, n in zip(stats.past_months, stats.pipeline[key], strict=True):
+                yield ["pipeline", month, key, n]
+        for month, n in zip(stats.future_months, stats.expiries, strict=True):
+            yield ["expiries", month, "verified certificates", n]
+        for state, n in stats.listings.items():
+            yield ["listings", state, "listings", n]
+        for s in stats.sales:
+            yield ["sales_by_province", s.name, "orders", s.orders]
+            yield ["sales_by_province", s.name, "items", s.items]
+            yield ["sales_by_province", s.name, "revenue_vnd", s.revenue]
+
+    return csvexport.csv_response(f"ocop-programme-{stats.today.isoformat()}.csv", rows())

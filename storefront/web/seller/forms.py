@@ -1,0 +1,410 @@
+"""Seller workspace forms. They check shape and parse what people type; the rules live in the
+domain modules (cooperatives, listings, certificate_submissions)."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FileField,
+    Form,
+    FormField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice as Choice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from storefront.core.formatting import OCOP_GROUP_LABELS
+from storefront.domain.catalog.listings import ListingInput, PackageInput
+from storefront.domain.certificates.submissions import CertificateInput
+from storefront.domain.cooperatives.applications import CooperativeApplication
+from storefront.models import MemberRole
+
+BLANK_PACKAGE_ROWS = 2
+PLACEHOLDER = 0  # the "—" option of a select: nothing chosen
+
+_CURRENCY = re.compile(r"(₫|đồng|đ|vnđ|vnd|dong)$", re.IGNORECASE)
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_PLAIN = re.compile(r"\d+")
+_DOTTED = re.compile(r"\d{1,3}(\.\d{3})+")
+_COMMAS = re.compile(r"\d{1,3}(,\d{3})+")
+
+
+def parse_whole_number(text: str, *, money: bool = False) -> int:
+    """ "150.000", "150,000", "150 000", "150000" (and, for money, "150.000 ₫") → 150000.
+
+    Dots or commas count only as thousands separators, in groups of three, so "150.5" or
+    "1,5" — a decimal, which đồng and grams do not have — is refused, not misread.
+    """
+    compact = _SPACES.sub("", text or "")
+    if money:
+        compact = _CURRENCY.sub("", compact)
+    if _PLAIN.fullmatch(compact):
+        return int(compact)
+    if _DOTTED.fullmatch(compact):
+        return int(compact.replace(".", ""))
+    if _COMMAS.fullmatch(compact):
+        return int(compact.replace(",", ""))
+    raise ValueError(text)
+
+
+class WholeNumberField(StringField):
+    """A whole number typed the way people write it; `.number` holds the parsed value."""
+
+    def __init__(self, label=None, validators=None, *, minimum: int = 0, money: bool = False,
+                 message=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.minimum = minimum
+        self.money = money
+        self.message = message
+        self.number: int | None = None
+
+    def pre_validate(self, form) -> None:
+        self.number = None
+        raw = (self.data or "").strip()
+        if not raw:
+            return
+        try:
+            number = parse_whole_number(raw, money=self.money)
+        except ValueError:
+            raise ValidationError(
+                self.message
+                or (
+                    _l("Enter a whole number of đồng, like 150.000 or 150000.")
+                    if self.money
+                    else _l("Enter a whole number, like 1000.")
+                )
+            ) from None
+        if number < self.minimum:
+            raise ValidationError(
+                _l("Enter a number above 0.") if self.minimum > 0 else _l("Enter 0 or more.")
+            )
+        self.number = number
+
+
+def _choose(message):
+    """A select's "—" (0) counts as nothing chosen."""
+
+    def check(form, field):
+        if not field.data:
+            raise ValidationError(message)
+
+    return check
+
+
+def _places(select_field: SelectField, places, placeholder=None) -> None:
+    select_field.choices = [Choice(PLACEHOLDER, placeholder or "—")] + [
+        Choice(p.code, p.name) for p in places
+    ]
+
+
+# --- cooperative ----------------------------------------------------------------------------------
+
+
+class PlaceMixin:
+    """Province → commune selects. Without JavaScript "Show communes" posts the form back to
+    fill the commune list; with it, static/js/seller.js fills it as the province changes."""
+
+    def set_places(self, provinces, communes) -> None:
+        _places(self.province, provinces)
+        _places(self.commune, communes)
+
+
+class ApplicationForm(PlaceMixin, FlaskForm):
+    legal_name = StringField(
+        _l("Legal name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"placeholder": "Hợp tác xã Nông nghiệp Lục Ngạn", "autocomplete": "organization"},
+    )
+    registration_number = StringField(
+        _l("Registration or tax number"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "off"},
+    )
+    province = SelectField(_l("Province or city"), coerce=int, validate_choice=False)
+    commune = SelectField(
+        _l("Commune, ward or special zone"),
+        coerce=int,
+        validators=[_choose(_l("Choose a commune or ward."))],
+        validate_choice=False,
+        render_kw={"data-filter-placeholder": _l("Type to find the commune")},
+    )
+    address = StringField(
+        _l("Address (house number, street, hamlet)"),
+        validators=[DataRequired(), Length(max=255)],
+        render_kw={"autocomplete": "street-address"},
+    )
+    phone = TelField(
+        _l("Phone"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    description = TextAreaField(
+        _l("About the cooperative (optional)"),
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 5},
+    )
+    logo = FileField(_l("Logo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    show_communes = SubmitField(_l("Show communes"))
+    submit = SubmitField(_l("Send the application"))
+
+    def application(self) -> CooperativeApplication:
+        return CooperativeApplication(
+            legal_name=self.legal_name.data or "",
+            registration_number=self.registration_number.data or "",
+            address=self.address.data or "",
+            commune_code=self.commune.data or 0,
+            phone=self.phone.data or "",
+            email=self.email.data or "",
+            description=self.description.data or "",
+        )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail of the person to add"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "off", "inputmode": "email"},
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            Choice(MemberRole.STAFF.value, _l("Staff")),
+            Choice(MemberRole.OWNER.value, _l("Owner")),
+        ],
+        default=MemberRole.STAFF.value,
+    )
+    submit = SubmitField(_l("Add or invite"))
+
+
+class ChooseCooperativeForm(FlaskForm):
+    cooperative_id = RadioField(_l("Cooperative"), coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Continue"))
+
+
+# --- listings ----------------------------------------------------------------------------------------
+
+
+class PackageRowForm(Form):
+    """One package row; blank rows are ignored, so a fixed few can wait for new packages."""
+
+    id = HiddenField()
+    shown_stock = HiddenField()
+    label = StringField(
+        _l("Package"), validators=[Optional(), Length(max=80)], render_kw={"placeholder": "Hộp 1 kg"}
+    )
+    weight = WholeNumberField(_l("Weight (grams)"), minimum=1)
+    price = WholeNumberField(
+        _l("Price (đồng)"),
+        minimum=1,
+        money=True,
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "150.000"},
+    )
+    stock = WholeNumberField(_l("Stock (units)"), minimum=0)
+    sku = StringField(_l("SKU (optional)"), validators=[Optional(), Length(max=60)])
+    preorder = BooleanField(_l("Takes pre-orders when sold out"))
+    remove = BooleanField(_l("Remove this package"))
+
+    def is_blank(self) -> bool:
+        return not self.id.data and not any(
+            (f.data or "").strip() for f in (self.label, self.weight, self.price, self.stock, self.sku)
+        )
+
+
+class ListingForm(PlaceMixin, FlaskForm):
+    name = StringField(
+        _l("Product name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"placeholder": "Vải thiều Lục Ngạn"},
+    )
+    ocop_group = SelectField(
+        _l("OCOP group"),
+        coerce=int,
+        choices=[Choice(PLACEHOLDER, "—")]
+        + [Choice(code, label) for code, label in OCOP_GROUP_LABELS.items()],
+        validators=[_choose(_l("Choose the product's OCOP group."))],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=10_000)],
+        render_kw={"rows": 8},
+    )
+    province = SelectField(_l("Province or city of origin"), coerce=int, validate_choice=False)
+    commune = SelectField(
+        _l("Commune of origin"),
+        coerce=int,
+        validators=[_choose(_l("Choose the commune the product comes from."))],
+        validate_choice=False,
+        render_kw={"data-filter-placeholder": _l("Type to find the commune")},
+    )
+    legacy_commune = SelectField(
+        _l("Before 1 July 2025 it was (optional)"), coerce=int, validate_choice=False
+    )
+    origin_recorded = StringField(
+        _l("Origin as written on the certificate (optional)"),
+        validators=[Optional(), Length(max=255)],
+        render_kw={"placeholder": "Xã Tân Hoa, huyện Lục Ngạn, tỉnh Bắc Giang"},
+    )
+    certificate = SelectField(_l("OCOP certificate it is sold under"), coerce=int)
+    packages = FieldList(FormField(PackageRowForm), min_entries=0)
+    add_package = SubmitField(_l("Add another package"))
+    show_communes = SubmitField(_l("Show communes"))
+    save = SubmitField(_l("Save"))
+
+    def set_legacy(self, communes) -> None:
+        self.legacy_commune.choices = [Choice(PLACEHOLDER, _l("— not recorded —"))] + [
+            Choice(unit.code, unit.name + (f", {unit.parent.name}" if unit.parent else ""))
+            for unit in communes
+        ]
+
+    def set_certificates(self, certificates) -> None:
+        self.certificate.choices = [Choice(PLACEHOLDER, _l("— none yet —"))] + [
+            Choice(c.id, f"{c.product_name} · {c.number} · {c.stars}★") for c in certificates
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for entry in self.packages.entries:
+            row = entry.form
+            if row.is_blank() or row.remove.data:
+                continue
+            if not (row.label.data or "").strip():
+                row.label.errors = [*row.label.errors, _l("Give the package a name, like “Hộp 1 kg”.")]
+                ok = False
+            for number_field in (row.weight, row.price):
+                if number_field.number is None and not number_field.errors:
+                    number_field.errors = [*number_field.errors, _l("This field is required.")]
+                    ok = False
+            if row.stock.errors or row.weight.errors or row.price.errors:
+                ok = False
+        return ok
+
+    def listing_input(self) -> tuple[ListingInput, list[int]]:
+        """The domain's input, and for each package kept the index of its form row."""
+        rows: list[PackageInput] = []
+        indexes: list[int] = []
+        for index, entry in enumerate(self.packages.entries):
+            row = entry.form
+            if row.is_blank() or row.remove.data:
+                continue
+            rows.append(
+                PackageInput(
+                    id=int(row.id.data) if (row.id.data or "").isdigit() else None,
+                    label=row.label.data or "",
+                    weight_grams=row.weight.number or 0,
+                    price=row.price.number or 0,
+                    stock=row.stock.number or 0,
+                    preorder=bool(row.preorder.data),
+                    sku=row.sku.data or None,
+                    shown_stock=int(row.shown_stock.data)
+                    if (row.shown_stock.data or "").isdigit()
+                    else None,
+                )
+            )
+            indexes.append(index)
+        data = ListingInput(
+            name=self.name.data or "",
+            description=self.description.data or "",
+            ocop_group=self.ocop_group.data or 0,
+            origin_commune_code=self.commune.data or None,
+            origin_legacy_commune_code=self.legacy_commune.data or None,
+            origin_recorded=self.origin_recorded.data or "",
+            certificate_id=self.certificate.data or None,
+            packages=rows,
+        )
+        return data, indexes
+
+
+class PhotoForm(FlaskForm):
+    photos = MultipleFileField(
+        _l("Add photos"), render_kw={"accept": "image/jpeg,image/png,image/webp"}
+    )
+    submit = SubmitField(_l("Upload"))
+
+
+# --- certificates ------------------------------------------------------------------------------------
+
+
+class CertificateForm(FlaskForm):
+    number = StringField(
+        _l("Certificate or decision number"),
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"placeholder": "1234/QĐ-UBND", "autocomplete": "off"},
+    )
+    stars = RadioField(
+        _l("OCOP stars"),
+        coerce=int,
+        choices=[Choice(3, "3 ★"), Choice(4, "4 ★"), Choice(5, "5 ★")],
+        validators=[DataRequired(_l("Choose 3, 4 or 5 stars."))],
+    )
+    product_name = StringField(
+        _l("Product name as written on the certificate"),
+        validators=[DataRequired(), Length(max=200)],
+    )
+    issuing_authority = StringField(
+        _l("Issuing authority"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"placeholder": "UBND tỉnh Bắc Giang"},
+    )
+    issued_on = DateField(
+        _l("Date of the decision"),
+        validators=[DataRequired(_l("Enter the date of the decision."))],
+    )
+    expires_on = DateField(_l("Valid until (optional)"), validators=[Optional()])
+    scan = FileField(
+        _l("Scan or photo of the certificate"),
+        render_kw={"accept": "application/pdf,image/jpeg,image/png,image/webp"},
+    )
+    listing_id = HiddenField()
+    submit = SubmitField(_l("Send for verification"))
+
+    def certificate_input(self) -> CertificateInput:
+        return CertificateInput(
+            number=self.number.data or "",
+            stars=self.stars.data or 0,
+            product_name=self.product_name.data or "",
+            issuing_authority=self.issuing_authority.data or "",
+            issued_on=self.issued_on.data,
+            expires_on=self.expires_on.data,
+        )
+
+
+# --- stock ----------------------------------------------------------------------------------------------
+
+
+class StockRowForm(Form):
+    package_id = HiddenField()
+    shown = HiddenField()
+    stock = WholeNumberField(_l("Stock (units)"), minimum=0, validators=[DataRequired()])
+
+
+class StockForm(FlaskForm):
+    rows = FieldList(FormField(StockRowForm), min_entries=0)
+    submit = SubmitField(_l("Save stock"))
+
+    def changes(self) -> dict[int, tuple[int, int]]:
+        result = {}
+        for entry in self.rows.entries:
+            row = entry.form
+            if (row.package_id.data or "").isdigit() and (row.shown.data or "").isdigit():
+                result[int(row.package_id.data)] = (int(row.shown.data), row.stock.number)
+        return result

@@ -1,0 +1,66 @@
+"""Seller pages for fulfilment: a cooperative's own shipments and the steps that move them."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from storefront.core.errors import DomainError
+from storefront.domain.orders.fulfilment import (
+    advance_shipment,
+    allowed_steps,
+    shipment_for_member,
+    shipments_for_member,
+)
+from storefront.models import ShipmentStatus
+from storefront.web.seller import bp
+from storefront.web.seller.context import cooperative_required
+
+FILTERS = {
+    "open": (ShipmentStatus.NEW, ShipmentStatus.PACKED),
+    "shipped": (ShipmentStatus.SHIPPED,),
+    "done": (ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED),
+}
+
+
+@bp.get("/shipments")
+@login_required
+@cooperative_required
+def shipments():
+    selected = request.args.get("show", "open")
+    statuses = FILTERS.get(selected)
+    return render_template(
+        "seller/shipments.html",
+        shipments=shipments_for_member(
+            current_user.id, cooperative_id=g.cooperative.id, statuses=statuses
+        ),
+        selected=selected if statuses else "all",
+    )
+
+
+@bp.get("/shipments/<int:shipment_id>")
+@login_required
+def shipment(shipment_id: int):
+    item = shipment_for_member(shipment_id, current_user.id)
+    return render_template("seller/shipment.html", shipment=item, steps=allowed_steps(item))
+
+
+@bp.post("/shipments/<int:shipment_id>/<step>")
+@login_required
+def shipment_step(shipment_id: int, step: str):
+    try:
+        advance_shipment(
+            shipment_id,
+            step,
+            user_id=current_user.id,
+            carrier=request.form.get("carrier", ""),
+            tracking_number=request.form.get("tracking_number", ""),
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(_("Shipment updated; the buyer has been told by e-mail."), "info")
+    return redirect(url_for("seller.shipment", shipment_id=shipment_id), code=303)

@@ -1,0 +1,1 @@
+"""storefront/web/shop."""

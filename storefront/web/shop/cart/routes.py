@@ -1,0 +1,186 @@
+"""Cart pages: show, add, change a quantity, remove; the header's item count; the guest cart
+joins the customer's at login."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, user_logged_in
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from storefront.core.errors import DomainError
+from storefront.domain.cart import (
+    CartOwner,
+    add_to_cart,
+    cart_item_count,
+    cart_summary,
+    max_quantity,
+    merge_guest_cart,
+    new_cart_token,
+    remove_line,
+    set_line_quantity,
+)
+from storefront.extensions import db
+from storefront.models import Address
+from storefront.web.shop.cart import bp
+
+log = logging.getLogger(__name__)
+
+COOKIE = "ocop_cart"
+COOKIE_DAYS = 30
+
+
+# --- the guest's cart token: its own signed cookie -----------------------------------------
+# Not the Flask session: the cart should outlive a browser restart without making the login
+# session permanent, and it survives a login that clears the session.
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="cart-token")
+
+
+def _guest_token() -> str | None:
+    if "cart_token" not in g:
+        token = None
+        raw = request.cookies.get(COOKIE)
+        if raw:
+            try:
+                token = _serializer().loads(raw)
+            except BadSignature:
+                token = None
+        g.cart_token = token if isinstance(token, str) else None
+    return g.cart_token
+
+
+def cart_owner(*, create: bool = False) -> CartOwner:
+    """The visitor's cart: the customer's, or the guest's (a new token if `create`)."""
+    if current_user.is_authenticated:
+        return CartOwner(user_id=current_user.id)
+    token = _guest_token()
+    if token is None and create:
+        token = g.cart_token = new_cart_token()
+        g.cart_cookie = "set"
+    return CartOwner(token=token)
+
+
+@bp.after_app_request
+def _write_cart_cookie(response):
+    action = g.get("cart_cookie")
+    if action == "set":
+        response.set_cookie(
+            COOKIE,
+            _serializer().dumps(g.cart_token),
+            max_age=COOKIE_DAYS * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    elif action == "delete":
+        response.delete_cookie(COOKIE)
+    return response
+
+
+@user_logged_in.connect
+def _merge_on_login(sender, user, **extra) -> None:
+    """The guest cart joins the customer's cart as they log in."""
+    if not has_request_context():
+        return
+    token = _guest_token()
+    if not token:
+        return
+    try:
+        merge_guest_cart(token, user.id)
+    except Exception:  # noqa: BLE001 - a cart problem must never stop a login
+        log.exception("could not merge the guest cart at login")
+    g.cart_cookie = "delete"
+    g.pop("cart_count", None)
+
+
+def cart_count() -> int:
+    """Items in the visitor's cart for the header: one query, once per request."""
+    if "cart_count" not in g:
+        g.cart_count = cart_item_count(cart_owner())
+    return g.cart_count
+
+
+bp.add_app_template_global(cart_count, "cart_count")
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def destination_province_id() -> int | None:
+    """Where a logged-in customer usually receives parcels, for the shipping estimate."""
+    if not current_user.is_authenticated:
+        return None
+    address = db.session.scalar(
+        select(Address)
+        .where(Address.user_id == current_user.id)
+        .order_by(Address.is_default.desc(), Address.id.desc())
+        .limit(1)
+    )
+    return address.commune.province_id if address is not None else None
+
+
+@bp.get("/")
+def show():
+    summary = cart_summary(cart_owner(), destination_province_id=destination_province_id())
+    return render_template("cart/show.html", summary=summary, max_quantity=max_quantity())
+
+
+def _local(target: str | None) -> str | None:
+    # Same-site paths only: never an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _back_to_cart():
+    return redirect(url_for("cart.show"), code=303)
+
+
+@bp.post("/add")
+def add():
+    # Only the package and how many: the price always comes from the database.
+    package_id = request.form.get("package_id", type=int)
+    try:
+        if package_id is None:
+            raise DomainError(_("Please choose a package."))
+        add_to_cart(cart_owner(create=True), package_id, request.form.get("quantity", "1"))
+    except DomainError as error:
+        flash(error.message, "error")
+        if error.status == 404:
+            return _back_to_cart()
+        return redirect(_local(request.form.get("next")) or url_for("cart.show"), code=303)
+    flash(_("Added to your cart."), "info")
+    return _back_to_cart()
+
+
+@bp.post("/lines/<int:line_id>")
+def update(line_id: int):
+    try:
+        set_line_quantity(cart_owner(), line_id, request.form.get("quantity"))
+    except DomainError as error:
+        flash(error.message, "error")
+    return _back_to_cart()
+
+
+@bp.post("/lines/<int:line_id>/remove")
+def remove(line_id: int):
+    try:
+        remove_line(cart_owner(), line_id)
+    except DomainError as error:
+        flash(error.message, "error")
+    return _back_to_cart()

@@ -1,0 +1,118 @@
+"""Catalog pages: home, product list and search, product, cooperative, origins, sitemap."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from storefront.domain.catalog.cards import cached_fragment
+from storefront.domain.catalog.params import parse_catalog_args
+from storefront.domain.catalog.queries import (
+    cooperative_for_view,
+    listing_for_view,
+    origin_tree,
+    related_cards,
+    sitemap_entries,
+)
+from storefront.domain.catalog.version import current as current_version
+from storefront.domain.catalog.visibility import shop_today
+from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
+from storefront.web.shop.catalog import bp
+
+
+@bp.get("/")
+def home():
+    from storefront.domain.catalog.browse import newest_cards
+
+    cards, total = newest_cards(12)
+    return render_template("catalog/home.html", listings=cards, public_count=total)
+
+
+@bp.get("/products")
+def products():
+    return _catalog_page("catalog.products")
+
+
+@bp.get("/search")
+def search():
+    return _catalog_page("catalog.search")
+
+
+def _catalog_page(endpoint: str):
+    from storefront.domain.catalog.browse import browse
+
+    params = parse_catalog_args(request.args)
+    # What the page shows follows from these alone. The catalog version stands for the
+    # listings: each was checked against the database when the cached copy was made, and no
+    # commit that could hide it or change its card has happened since (a commit that could
+    # moves the version on); the date stands for certificates expiring at midnight.
+    fragment_key = (
+        endpoint,
+        str(get_locale()),
+        tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")),
+        shop_today(),
+        current_version(),
+    )
+    page_key = anonymous_page_key(fragment_key)
+    if (html := cached_page(page_key)) is not None:
+        return html
+    cached_body = cached_fragment(fragment_key)
+    html = render_template(
+        "catalog/products.html",
+        params=params,
+        page=None if cached_body else browse(params, current_app.config["CATALOG_PAGE_SIZE"]),
+        endpoint=endpoint,
+        fragment_key=fragment_key,
+        cached_body=cached_body,
+    )
+    return store_page(page_key, html)
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    # A public product page is the same for every anonymous visitor while the catalog version
+    # stands (a preview is only ever shown to a logged-in owner or PFA staff).
+    page_key = anonymous_page_key(("product", slug, str(get_locale()), shop_today(),
+                                   current_version()))
+    if (html := cached_page(page_key)) is not None:
+        return html
+    view = listing_for_view(slug, current_user)
+    related = [] if view.preview else related_cards(view.listing)
+    html = render_template(
+        "catalog/product.html", listing=view.listing, preview=view.preview, related=related
+    )
+    return html if view.preview else store_page(page_key, html)
+
+
+@bp.get("/cooperatives/<slug>")
+def cooperative(slug: str):
+    coop, listings = cooperative_for_view(slug, current_user)
+    return render_template("catalog/cooperative.html", cooperative=coop, listings=listings)
+
+
+@bp.get("/origins")
+def origins():
+    return render_template("catalog/origins.html", provinces=origin_tree())
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    listings, cooperatives = sitemap_entries()
+    xml = render_template("catalog/sitemap.xml", listings=listings, cooperatives=cooperatives)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = [
+        "User-agent: *",
+        "Disallow: /cart",
+        "Disallow: /checkout",
+        "Disallow: /account",
+        "Disallow: /seller",
+        "Disallow: /pfa",
+        f"Sitemap: {url_for('catalog.sitemap', _external=True)}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+

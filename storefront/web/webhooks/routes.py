@@ -1,0 +1,30 @@
+"""POST /webhooks/stripe: Stripe's signed events, the only way an order becomes paid."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import jsonify, request
+
+from storefront.domain.payments.card import handle_stripe_event
+from storefront.domain.payments.stripe_gateway import card_payments_enabled, verify_webhook
+from storefront.extensions import csrf
+from storefront.web.webhooks import bp
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/stripe")
+@csrf.exempt  # Stripe cannot send our CSRF token; its signature authenticates the call
+def stripe_webhook():
+    if not card_payments_enabled():
+        return jsonify(error="stripe_not_configured"), 404
+    try:
+        # The signature covers the raw bytes: read them before anything parses the body.
+        event = verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        log.warning("rejected a Stripe webhook: %s", error)
+        return jsonify(error="invalid_signature"), 400
+    outcome = handle_stripe_event(event)
+    return jsonify(received=True, outcome=outcome), 200
