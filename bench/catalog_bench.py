@@ -321,14 +321,14 @@ def pooled(runs: list[dict]) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
     parser.add_argument("--seconds", type=float, default=8.0, help="per page, bare page apart")
     parser.add_argument("--rounds", type=int, default=4, help="bare/page alternations per page")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     rng = random.Random(1)
     queries = ["mật ong", "vai thieu", "chè", "gom", "dac san", "lụa tơ tằm", "bắc giang",

@@ -250,11 +250,11 @@ def run(size: int, places: list[Place], provinces: list[int], keep: bool) -> dic
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
     parser.add_argument("--keep", action="store_true", help="keep the index folders")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     places = load_places()
     provinces = sorted({p.province_code for p in places})

@@ -1,0 +1,42 @@
+"""`python -m bench [search|catalog|all] [options]`: run the benchmarks on demand (`make bench`).
+
+    python -m bench                          # both, at 1,000 listings (a quick look)
+    python -m bench search --sizes 1000 20000
+    python -m bench catalog --sizes 1000 20000 --seconds 8
+
+Options after the benchmark's name go to that benchmark (`python -m bench catalog --help`).
+The catalog benchmark needs wrk (apt-get install wrk); without it, it is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+from bench import catalog_bench, search_bench
+
+QUICK = ["--sizes", "1000"]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"], ["help"]):
+        print(__doc__)
+        return 0
+    name, options = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("all", argv)
+    if name not in ("search", "catalog", "all"):
+        print(f"unknown benchmark {name!r}; choose search, catalog or all\n{__doc__}")
+        return 2
+    if name in ("search", "all"):
+        print("== search_bench")
+        search_bench.main(options or QUICK)
+    if name in ("catalog", "all"):
+        print("\n== catalog_bench")
+        if shutil.which("wrk") is None:
+            print("skipped: wrk is not installed (apt-get install wrk)")
+            return 0 if name == "all" else 1
+        catalog_bench.main(options or [*QUICK, "--seconds", "4"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
