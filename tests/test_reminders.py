@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storefront.domain.catalog.visibility import shop_today
+from storefront.core.clock import today as shop_today
 from storefront.domain.certificates.decisions import send_expiry_reminders
 from storefront.extensions import db as _db
 from storefront.models import CertificateReminder, CertificateStatus

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storefront.core.clock import today as shop_today
 from storefront.core.files import Upload
 from storefront.domain.catalog.listings import add_photos
-from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.applications import invite_member
 from storefront.extensions import db

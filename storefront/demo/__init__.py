@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from storefront.core import clock
 from storefront.core.media import delete_listing_image, store_listing_image
 from storefront.core.text import slugify
-from storefront.domain.catalog.visibility import SHOP_TZ, shop_today
 from storefront.domain.locations import admin_units_loaded, load_admin_units
 from storefront.extensions import db
 from storefront.models import (
@@ -1035,7 +1035,7 @@ class _Seeder:
         by_slug = {c.slug: c for c in existing}
         by_number = {c.registration_number: c for c in existing}
         coops: dict[str, Cooperative] = {}
-        approved_at = datetime.combine(self.today - timedelta(days=1200), time(9), SHOP_TZ)
+        approved_at = datetime.combine(self.today - timedelta(days=1200), time(9), clock.zone())
         for spec in COOPERATIVES:
             slug = slugs[spec.key]
             coop = by_slug.get(slug) or by_number.get(spec.registration_number)
@@ -1129,11 +1129,12 @@ class _Seeder:
         submitted_on = min(issued_on + timedelta(days=3), self.today)
         self.audit(
             submitter, "certificate.submit", cert, None,
-            datetime.combine(submitted_on, time(9), SHOP_TZ), after=CertificateStatus.SUBMITTED,
+            datetime.combine(submitted_on, time(9), clock.zone()),
+            after=CertificateStatus.SUBMITTED,
         )
         if cert.status is CertificateStatus.VERIFIED:
             verified_on = min(issued_on + timedelta(days=10), self.today)
-            at = datetime.combine(verified_on, time(10), SHOP_TZ)
+            at = datetime.combine(verified_on, time(10), clock.zone())
             self.audit(pfa, "certificate.verify", cert, CertificateStatus.SUBMITTED, at)
         existing[number] = cert
         return cert
@@ -1152,7 +1153,7 @@ class _Seeder:
                 .options(selectinload(Listing.images))
             )
         }
-        now = datetime.now(SHOP_TZ)
+        now = clock.now()
         result = []
         for position, spec in enumerate(ITEMS):
             listing = listings.get(spec.slug)
@@ -1250,7 +1251,7 @@ def seed_demo(progress: Callable[[str], None] = lambda message: None) -> dict[st
         progress("Loading administrative units from vietnam-provinces ...")
         load_admin_units(progress=lambda step: progress(f"  {step} ..."))
 
-    seeder = _Seeder(today=shop_today())
+    seeder = _Seeder(today=clock.today())
     try:
         seeder.load_units()
         progress("Demo accounts ...")

@@ -9,7 +9,8 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
-from storefront.domain.catalog.visibility import hidden_reasons, shop_today
+from storefront.core import clock
+from storefront.domain.catalog.visibility import hidden_reasons
 from storefront.models import CertificateStatus, CooperativeStatus, Listing, ListingStatus
 from storefront.web.shop.catalog.template_helpers import date_vn
 
@@ -48,7 +49,7 @@ class Checklist:
 
 
 def build_checklist(listing: Listing, today: date | None = None) -> Checklist:
-    today = today or shop_today()
+    today = today or clock.today()
     reasons = hidden_reasons(listing, today)
     coop = listing.cooperative
     cert = listing.certificate

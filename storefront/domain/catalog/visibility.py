@@ -4,9 +4,8 @@ checkout all ask here."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     select,
 )
 
+from storefront.core import clock
 from storefront.extensions import db
 from storefront.models import (
     Certificate,
@@ -31,13 +31,6 @@ from storefront.models import (
     Package,
 )
 
-SHOP_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def shop_today(now: datetime | None = None) -> date:
-    """Today in Vietnam: a certificate expires at midnight Asia/Ho_Chi_Minh, not UTC."""
-    return (now or datetime.now(SHOP_TZ)).astimezone(SHOP_TZ).date()
-
 
 def public_listing_clause(today: date | BindParameter | None = None) -> ColumnElement[bool]:
     """A WHERE clause true exactly for public listings.
@@ -46,7 +39,7 @@ def public_listing_clause(today: date | BindParameter | None = None) -> ColumnEl
     (expiry is derived from the date), the listing is active, and at least one package is in
     stock or on pre-order.
     """
-    today = today if today is not None else shop_today()
+    today = today if today is not None else clock.today()
     return and_(
         Listing.status == ListingStatus.ACTIVE,
         exists().where(
@@ -87,7 +80,7 @@ def public_listing_ids(ids: Iterable[int], today: date | None = None) -> set[int
     if not ids:
         return set()
     rows = db.session.scalars(
-        _public_ids_statement(), {"ids": ids, "today": today or shop_today()}
+        _public_ids_statement(), {"ids": ids, "today": today or clock.today()}
     )
     return set(rows)
 
@@ -101,7 +94,7 @@ def hidden_reasons(listing: Listing, today: date | None = None) -> list[str]:
 
     Mirrors public_listing_clause for the seller's checklist; a test keeps the two in step.
     """
-    today = today or shop_today()
+    today = today or clock.today()
     reasons = []
     if listing.cooperative.status is not CooperativeStatus.APPROVED:
         reasons.append("cooperative_not_approved")

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
+from storefront.core import clock
 from storefront.core.errors import CertificateExpired, NotFound
 from storefront.domain.audit import record_decision
-from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.decisions import (
     Notice,
     already_decided,
@@ -155,7 +155,7 @@ def _decide(
         cert = _load_for_decision(certificate_id)
         if cert.status is not expected:
             raise already_decided(cert.status, certificate_status_label)
-        if new is CertificateStatus.VERIFIED and cert.is_expired(shop_today()):
+        if new is CertificateStatus.VERIFIED and cert.is_expired(clock.today()):
             raise CertificateExpired(
                 _l("This certificate has already expired: reject it, or ask the cooperative "
                    "for the renewed one.")
@@ -273,7 +273,7 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
     and that one reminder is lost rather than risk a duplicate; the expiries page in the PFA
     console still lists the certificate, and the other reminder still comes.
     """
-    today = today or shop_today()
+    today = today or clock.today()
     run = ReminderRun()
     notices: list[tuple[int, int, Notice]] = []
     try:
@@ -375,7 +375,7 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
             _l("The label becomes available once the Farmers' Association has verified the "
                "certificate.")
         )
-    if cert.is_expired(shop_today()):
+    if cert.is_expired(clock.today()):
         raise CertificateExpired(
             _l("This certificate has expired: submit the renewed one to get a new label.")
         )

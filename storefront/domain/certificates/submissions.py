@@ -17,6 +17,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from storefront.core import clock
 from storefront.core.db import begin_write
 from storefront.core.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
 from storefront.core.files import (
@@ -30,7 +31,6 @@ from storefront.core.files import (
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
 from storefront.domain.catalog.listings import attach_certificate, get_listing, require_member
-from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.cooperatives.applications import is_member
 from storefront.extensions import db
 from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry
@@ -152,7 +152,7 @@ def submit_certificate(
     """Submit a certificate with its scan for PFA verification; optionally have one of the
     cooperative's listings sold under it. Nothing is stored if any check fails."""
     require_member(actor, cooperative_id)
-    today = today or shop_today()
+    today = today or clock.today()
     if scan is None or not scan.filename:
         raise InvalidUpload(
             _("Attach the scan of the certificate (PDF or photo)."), field="scan"
@@ -213,7 +213,7 @@ def update_certificate(
     A revoked certificate cannot change: the cooperative submits the new one.
     """
     require_member(actor, cooperative_id)
-    today = today or shop_today()
+    today = today or clock.today()
     values = _clean(data, today, certificate_id)
     prepared = prepare_scan(scan) if scan is not None and scan.filename else None
 

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from storefront.core import clock
 from storefront.core.errors import DomainError
 from storefront.core.formatting import format_number, format_vnd, ocop_group_label
-from storefront.domain.catalog.visibility import SHOP_TZ
 from storefront.domain.certificates import decisions as certificate_decisions
 from storefront.domain.console import dashboard as programme_dashboard
 from storefront.domain.console import queues as services
@@ -299,7 +299,7 @@ def audit_csv():
 def _as_local(moment):
     from storefront.core.db import aware
 
-    return aware(moment).astimezone(SHOP_TZ)
+    return aware(moment).astimezone(clock.zone())
 
 
 @bp.app_template_filter("datetime_vn")
