@@ -31,17 +31,14 @@ from storefront.core.media import delete_listing_image, store_listing_image
 from storefront.core.text import slugify
 from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.domain.cooperatives.applications import is_member
-from storefront.domain.locations import describe_unit
+from storefront.domain.locations import current_commune, describe_unit, legacy_commune
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
-    AdminUnitSuccession,
     Certificate,
     CertificateStatus,
     Cooperative,
     CooperativeStatus,
-    Era,
-    Level,
     Listing,
     ListingImage,
     ListingStatus,
@@ -178,42 +175,17 @@ def certificate_choices(cooperative_id: int, listing_id: int | None = None) -> l
 # --- origin ----------------------------------------------------------------------------------------
 
 
-def _unit(era: Era, code: int | None) -> AdminUnit | None:
-    if not code:
-        return None
-    return db.session.scalar(
-        select(AdminUnit).where(
-            AdminUnit.era == era, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
-        )
-    )
-
-
-def former_communes(commune_code: int | None) -> list[AdminUnit]:
-    """The pre-2025 communes that became (part of) today's commune `commune_code`."""
-    current = _unit(Era.CURRENT, commune_code)
-    if current is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(AdminUnit)
-            .join(AdminUnitSuccession, AdminUnitSuccession.old_id == AdminUnit.id)
-            .where(AdminUnitSuccession.new_id == current.id)
-            .order_by(AdminUnit.codename)
-        )
-    )
-
-
 def _as_recorded(unit: AdminUnit) -> str:
     return describe_unit(unit)[:255]
 
 
 def _set_origin(listing: Listing, data: ListingInput) -> None:
-    commune = _unit(Era.CURRENT, data.origin_commune_code)
+    commune = current_commune(data.origin_commune_code)
     if commune is None:
         raise InvalidInput(_("Choose the commune the product comes from."), field="origin_commune")
     legacy = None
     if data.origin_legacy_commune_code:
-        legacy = _unit(Era.LEGACY, data.origin_legacy_commune_code)
+        legacy = legacy_commune(data.origin_legacy_commune_code)
         if legacy is None:
             raise InvalidInput(
                 _("Choose a pre-2025 commune from the list."), field="origin_legacy_commune"

@@ -36,6 +36,7 @@ from storefront.domain.decisions import (
     require_staff,
     send_notices,
 )
+from storefront.domain.locations import current_commune
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -43,8 +44,6 @@ from storefront.models import (
     CooperativeInvitation,
     CooperativeMember,
     CooperativeStatus,
-    Era,
-    Level,
     MemberRole,
     User,
     utcnow,
@@ -117,15 +116,7 @@ def _normal_email(raw: str, field: str = "email") -> str:
 
 
 def _current_commune(code: int | None, field: str = "commune") -> AdminUnit:
-    unit = None
-    if code:
-        unit = db.session.scalar(
-            select(AdminUnit).where(
-                AdminUnit.era == Era.CURRENT,
-                AdminUnit.level == Level.COMMUNE,
-                AdminUnit.code == code,
-            )
-        )
+    unit = current_commune(code)
     if unit is None:
         raise InvalidInput(_("Choose a commune or ward."), field=field)
     return unit

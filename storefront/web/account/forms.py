@@ -150,7 +150,7 @@ class AddressForm(FlaskForm):
     """A delivery address. The commune list depends on the province chosen.
 
     Without JavaScript, "Show communes" posts the form back to fill the commune list;
-    with it, static/js/address.js fills the list as soon as a province is chosen.
+    with it, static/js/places.js fills the list as soon as a province is chosen.
     """
 
     recipient = StringField(

@@ -17,6 +17,7 @@ from storefront.domain.cooperatives.applications import (
     remove_member,
     revoke_invitation,
 )
+from storefront.domain.locations import communes_of, provinces
 from storefront.models import MemberRole
 from storefront.web.seller import bp
 from storefront.web.seller.context import (
@@ -27,7 +28,6 @@ from storefront.web.seller.context import (
     upload_of,
 )
 from storefront.web.seller.forms import ApplicationForm, InviteForm
-from storefront.web.seller.places import communes_of, provinces
 
 
 @bp.route("/apply", methods=["GET", "POST"])

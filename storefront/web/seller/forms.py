@@ -117,7 +117,7 @@ def _places(select_field: SelectField, places, placeholder=None) -> None:
 
 class PlaceMixin:
     """Province → commune selects. Without JavaScript "Show communes" posts the form back to
-    fill the commune list; with it, static/js/seller.js fills it as the province changes."""
+    fill the commune list; with it, static/js/places.js fills it as the province changes."""
 
     def set_places(self, provinces, communes) -> None:
         _places(self.province, provinces)

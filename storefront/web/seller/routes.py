@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from storefront.domain.catalog.listings import former_communes
 from storefront.domain.cooperatives.workspace import dashboard as dashboard_figures
+from storefront.domain.locations import former_communes
 from storefront.extensions import login_manager
 from storefront.web.seller import bp
 from storefront.web.seller.context import (
