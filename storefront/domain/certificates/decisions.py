@@ -30,6 +30,7 @@ from storefront.domain.decisions import (
     require_staff,
     send_notices,
 )
+from storefront.domain.labels import certificate_status_label
 from storefront.extensions import db
 from storefront.models import (
     Certificate,
@@ -45,16 +46,6 @@ logger = logging.getLogger(__name__)
 
 # Expiry reminders go out this many days before a certificate expires, once each.
 REMINDER_DAYS = (60, 30)
-
-
-def certificate_status_label(status: CertificateStatus | str | None) -> str:
-    """The status in words, as the seller workspace says it (one word per concept)."""
-    from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
-
-    try:
-        return str(CERTIFICATE_STATUS_LABELS[CertificateStatus(status)])
-    except ValueError:
-        return str(status or "")
 
 
 def _external_url(endpoint: str, **values) -> str | None:

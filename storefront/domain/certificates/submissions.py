@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -34,13 +33,6 @@ from storefront.domain.catalog.listings import attach_certificate, get_listing, 
 from storefront.domain.cooperatives.applications import is_member
 from storefront.extensions import db
 from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry
-
-CERTIFICATE_STATUS_LABELS = {
-    CertificateStatus.SUBMITTED: _l("waiting for PFA verification"),
-    CertificateStatus.VERIFIED: _l("verified"),
-    CertificateStatus.REJECTED: _l("rejected"),
-    CertificateStatus.REVOKED: _l("revoked"),
-}
 
 # What PFA staff checked against the official decision: changing any of these (or the scan)
 # on a verified certificate sends it back to them.

@@ -36,6 +36,7 @@ from storefront.domain.decisions import (
     require_staff,
     send_notices,
 )
+from storefront.domain.labels import cooperative_status_label
 from storefront.domain.locations import current_commune
 from storefront.extensions import db
 from storefront.models import (
@@ -74,14 +75,6 @@ def can_preview(user: User | None, cooperative_id: int) -> bool:
 
 
 # --- applying, approving ------------------------------------------------------------------------
-
-COOPERATIVE_STATUS_LABELS = {
-    CooperativeStatus.APPLIED: _l("waiting for approval"),
-    CooperativeStatus.APPROVED: _l("approved"),
-    CooperativeStatus.REJECTED: _l("not approved"),
-    CooperativeStatus.SUSPENDED: _l("suspended"),
-}
-
 
 @dataclass(frozen=True)
 class CooperativeApplication:
@@ -233,7 +226,7 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
             CooperativeStatus.APPLIED,
             CooperativeStatus.APPROVED,
             reason=reason,
-            label=lambda status: COOPERATIVE_STATUS_LABELS.get(status, str(status)),
+            label=cooperative_status_label,
         )
         record_decision(
             actor=actor,

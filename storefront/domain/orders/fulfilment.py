@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import get_template_attribute
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import begin_write
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
+from storefront.domain.labels import shipment_status_label
 from storefront.extensions import db
 from storefront.models import (
     CooperativeMember,
@@ -195,5 +195,4 @@ def _collect_cash(shipment: Shipment, now: datetime) -> None:
 def _status_label(shipment: Shipment) -> str:
     """The shipment's status as the pages name it ("Đã gửi"), from the one list of labels."""
     db.session.refresh(shipment, ["status"])  # where the UPDATE found it, not where we did
-    label = get_template_attribute("orders/_labels.html", "shipment_label")
-    return str(label(shipment.status.value)).strip()
+    return shipment_status_label(shipment.status)

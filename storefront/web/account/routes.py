@@ -34,7 +34,7 @@ from storefront.core.errors import (
 from storefront.domain import accounts as services
 from storefront.domain.locations import communes_of, provinces
 from storefront.extensions import limiter
-from storefront.models import Order, OrderStatus, User
+from storefront.models import User
 from storefront.web.account import bp
 from storefront.web.account.forms import (
     PASSWORD_HINT,
@@ -259,17 +259,7 @@ def account():
         form=form,
         addresses=services.addresses_of(user.id),
         orders=services.order_history(user.id),
-        order_status_label=order_status_label,
     )
-
-
-def order_status_label(order: Order) -> str:
-    labels = {
-        OrderStatus.AWAITING_PAYMENT: _("Awaiting payment"),
-        OrderStatus.PLACED: _("Placed"),
-        OrderStatus.CANCELLED: _("Cancelled"),
-    }
-    return labels.get(order.status, str(order.status))
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -33,16 +33,6 @@ def require_pfa_staff():
         abort(403)
 
 
-@bp.app_template_global()
-def certificate_status_label(status) -> str:
-    return certificate_decisions.certificate_status_label(status)
-
-
-@bp.app_template_global()
-def cooperative_status_label(status) -> str:
-    return decisions.cooperative_status_label(status)
-
-
 @bp.app_template_filter("ucfirst")
 def ucfirst(text) -> str:
     """ "đã xác minh" → "Đã xác minh": labels written for the middle of a sentence, as a heading."""

@@ -35,8 +35,6 @@ def require_login():
 @bp.context_processor
 def seller_context() -> dict:
     from storefront.core.files import logo_url
-    from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
-    from storefront.domain.cooperatives.applications import COOPERATIVE_STATUS_LABELS
 
     # Other parts of the workspace (shipments) appear in the menu once they exist.
     endpoints = current_app.view_functions
@@ -45,8 +43,6 @@ def seller_context() -> dict:
         "seller_role": g.get("member_role"),
         "seller_memberships": memberships() if current_user.is_authenticated else [],
         "seller_has": lambda endpoint: endpoint in endpoints,
-        "cooperative_status_label": lambda status: COOPERATIVE_STATUS_LABELS.get(status, ""),
-        "certificate_status_label": lambda status: CERTIFICATE_STATUS_LABELS.get(status, ""),
         "logo_url": logo_url,
     }
 
