@@ -115,7 +115,8 @@ class Package(TimestampMixin, db.Model):
 
     listing: Mapped[Listing] = relationship(back_populates="packages")
 
-    # At or below this, a product page says "only N left"; above it, "in stock".
+    # At or below this, a product page says "only N left" (above it, "in stock") and the
+    # seller's stock page lists the package as running low.
     LOW_STOCK: ClassVar[int] = 5
 
     @property

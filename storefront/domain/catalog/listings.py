@@ -51,7 +51,6 @@ MAX_PHOTOS = 12
 MAX_PRICE = 1_000_000_000  # đồng; anything above is a typo (and overflows the column)
 MAX_STOCK = 1_000_000
 MAX_WEIGHT_GRAMS = 1_000_000
-LOW_STOCK = 5
 
 
 @dataclass
@@ -591,7 +590,7 @@ def stock_packages(cooperative_id: int) -> list[Package]:
     )
 
 
-def low_stock_packages(cooperative_id: int, threshold: int = LOW_STOCK) -> list[Package]:
+def low_stock_packages(cooperative_id: int, threshold: int = Package.LOW_STOCK) -> list[Package]:
     """Packages with `threshold` or fewer left, fewest first."""
     return list(
         db.session.scalars(
