@@ -45,6 +45,7 @@ from storefront.models import (
     OcopGroup,
     Package,
     User,
+    limits,
 )
 
 MAX_PHOTOS = 12
@@ -175,7 +176,7 @@ def certificate_choices(cooperative_id: int, listing_id: int | None = None) -> l
 
 
 def _as_recorded(unit: AdminUnit) -> str:
-    return describe_unit(unit)[:255]
+    return describe_unit(unit)[: limits.ORIGIN_RECORDED]
 
 
 def _set_origin(listing: Listing, data: ListingInput) -> None:
@@ -192,7 +193,7 @@ def _set_origin(listing: Listing, data: ListingInput) -> None:
     listing.origin_commune = commune
     listing.origin_legacy_commune = legacy
     recorded = " ".join((data.origin_recorded or "").split())
-    if len(recorded) > 255:
+    if len(recorded) > limits.ORIGIN_RECORDED:
         raise InvalidInput(_("At most 255 characters."), field="origin_recorded")
     # Kept as the seller wrote it (as on the certificate); else the names of the units chosen.
     listing.origin_recorded = recorded or _as_recorded(legacy or commune)
@@ -213,10 +214,10 @@ def _unique_slug(name: str, listing_id: int | None = None) -> str:
 
 def _check_details(data: ListingInput) -> tuple[str, str]:
     name = " ".join((data.name or "").split())
-    if not name or len(name) > 200:
+    if not name or len(name) > limits.PRODUCT_NAME:
         raise InvalidInput(_("Enter the product's name (at most 200 characters)."), field="name")
     description = (data.description or "").strip()
-    if len(description) > 10_000:
+    if len(description) > limits.LISTING_DESCRIPTION:
         raise InvalidInput(
             _("The description is too long (at most 10,000 characters)."), field="description"
         )
@@ -254,7 +255,7 @@ def _set_certificate(listing: Listing, cooperative_id: int, certificate_id: int 
 def _check_package(row: PackageInput, index: int) -> None:
     label = " ".join((row.label or "").split())
     where = {"field": "packages", "row": index}
-    if not label or len(label) > 80:
+    if not label or len(label) > limits.PACKAGE_LABEL:
         raise InvalidInput(_("Give each package a name, like “Hộp 1 kg”."), **where)
     if not isinstance(row.weight_grams, int) or not 0 < row.weight_grams <= MAX_WEIGHT_GRAMS:
         raise InvalidInput(_("The weight must be a whole number of grams above 0."), **where)
@@ -263,7 +264,7 @@ def _check_package(row: PackageInput, index: int) -> None:
     if not isinstance(row.stock, int) or not 0 <= row.stock <= MAX_STOCK:
         raise InvalidInput(_("The stock must be a whole number, 0 or more."), **where)
     row.label = label
-    row.sku = (row.sku or "").strip()[:60] or None
+    row.sku = (row.sku or "").strip()[: limits.SKU] or None
 
 
 def _set_packages(listing: Listing, rows: list[PackageInput]) -> None:
@@ -509,7 +510,7 @@ def add_photos(
                 filename=saved.stem,
                 width=saved.width,
                 height=saved.height,
-                alt=listing.name[:200],
+                alt=listing.name[: limits.PRODUCT_NAME],
                 position=position,
             )
             position += 1

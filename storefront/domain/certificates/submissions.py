@@ -32,7 +32,7 @@ from storefront.domain.audit import record_decision
 from storefront.domain.catalog.listings import attach_certificate, get_listing, require_member
 from storefront.domain.cooperatives.applications import is_member
 from storefront.extensions import db
-from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry
+from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry, limits
 
 # What PFA staff checked against the official decision: changing any of these (or the scan)
 # on a verified certificate sends it back to them.
@@ -85,7 +85,7 @@ def certificates_of(cooperative_id: int) -> list[Certificate]:
 
 def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> dict:
     number = " ".join((data.number or "").split())
-    if not number or len(number) > 80:
+    if not number or len(number) > limits.CERTIFICATE_NUMBER:
         raise InvalidInput(_("Enter the certificate or decision number."), field="number")
     taken = db.session.scalar(
         select(
@@ -103,12 +103,12 @@ def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> d
     if data.stars not in (3, 4, 5):
         raise InvalidInput(_("An OCOP certificate has 3, 4 or 5 stars."), field="stars")
     product_name = " ".join((data.product_name or "").split())
-    if not product_name or len(product_name) > 200:
+    if not product_name or len(product_name) > limits.PRODUCT_NAME:
         raise InvalidInput(
             _("Enter the product's name as the certificate writes it."), field="product_name"
         )
     authority = " ".join((data.issuing_authority or "").split())
-    if not authority or len(authority) > 200:
+    if not authority or len(authority) > limits.ISSUING_AUTHORITY:
         raise InvalidInput(_("Enter the authority that issued it."), field="issuing_authority")
     if not isinstance(data.issued_on, date):
         raise InvalidInput(_("Enter the date of the decision."), field="issued_on")

@@ -47,6 +47,7 @@ from storefront.models import (
     CooperativeStatus,
     MemberRole,
     User,
+    limits,
     utcnow,
 )
 
@@ -122,9 +123,9 @@ def apply_for_cooperative(
     certificates only, nothing on sale — until PFA staff approve it."""
     legal_name = _clean_line(application.legal_name)
     number = _clean_line(application.registration_number).upper()
-    if not legal_name or len(legal_name) > 200:
+    if not legal_name or len(legal_name) > limits.COOPERATIVE_NAME:
         raise InvalidInput(_("Enter the cooperative's legal name."), field="legal_name")
-    if not number or len(number) > 40:
+    if not number or len(number) > limits.REGISTRATION_NUMBER:
         raise InvalidInput(
             _("Enter the registration or tax number (at most 40 characters)."),
             field="registration_number",
@@ -136,7 +137,7 @@ def apply_for_cooperative(
         raise InvalidPhone(error.message, field="phone") from None
     email = _normal_email(application.email)
     description = (application.description or "").strip()
-    if len(description) > 5000:
+    if len(description) > limits.COOPERATIVE_DESCRIPTION:
         raise InvalidInput(_("The description is too long (at most 5,000 characters)."),
                            field="description")
     # Decode before anything is written: a bad logo leaves no cooperative behind.
@@ -156,7 +157,7 @@ def apply_for_cooperative(
         legal_name=legal_name,
         slug=_unique_slug(legal_name),
         registration_number=number,
-        address=_clean_line(application.address)[:255],
+        address=_clean_line(application.address)[: limits.STREET],
         commune=commune,
         phone=phone,
         email=email,

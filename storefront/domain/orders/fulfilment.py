@@ -24,6 +24,7 @@ from storefront.models import (
     PaymentStatus,
     Shipment,
     ShipmentStatus,
+    limits,
     utcnow,
 )
 
@@ -120,7 +121,7 @@ def advance_shipment(
                     raise InvalidInput(
                         _("Enter the carrier and the tracking number."), field="tracking_number"
                     )
-                if len(carrier) > 80 or len(tracking_number) > 80:
+                if len(carrier) > limits.CARRIER or len(tracking_number) > limits.TRACKING_NUMBER:
                     raise InvalidInput(_("Carrier and tracking number: 80 characters at most."))
                 values = {"carrier": carrier, "tracking_number": tracking_number, "shipped_at": now}
             elif step == "deliver":

@@ -49,6 +49,7 @@ from storefront.models import (
     PaymentStatus,
     Shipment,
     User,
+    limits,
     utcnow,
 )
 
@@ -77,9 +78,9 @@ def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDe
     except InvalidPhone as error:
         raise InvalidPhone(error.message, field="phone") from None
     recipient, street = (details.recipient or "").strip(), (details.street or "").strip()
-    if not recipient or len(recipient) > 120:
+    if not recipient or len(recipient) > limits.PERSON_NAME:
         raise InvalidInput(_("Please enter the recipient's name."), field="recipient")
-    if not street or len(street) > 255:
+    if not street or len(street) > limits.STREET:
         raise InvalidInput(_("Please enter the street address."), field="street")
     if details.payment_method is PaymentMethod.CARD and not card_enabled:
         raise InvalidInput(_("Card payment is not available."), field="payment_method")
