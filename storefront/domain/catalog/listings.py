@@ -30,7 +30,7 @@ from storefront.core.files import Upload, decode_image
 from storefront.core.media import delete_listing_image, store_listing_image
 from storefront.core.text import slugify
 from storefront.domain.catalog.visibility import public_listing_clause
-from storefront.domain.cooperatives.applications import is_member
+from storefront.domain.cooperatives.members import is_member
 from storefront.domain.locations import current_commune, describe_unit, legacy_commune
 from storefront.extensions import db
 from storefront.models import (

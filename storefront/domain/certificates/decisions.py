@@ -356,7 +356,7 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
     would send buyers to a page that does not say VALID.
     """
     from storefront.core.errors import CertificateNotVerified
-    from storefront.domain.cooperatives.applications import is_member
+    from storefront.domain.cooperatives.members import is_member
 
     cert = db.session.get(Certificate, certificate_id, options=[joinedload(Certificate.cooperative)])
     if cert is None or not is_member(viewer, cert.cooperative_id):

@@ -30,7 +30,7 @@ from storefront.core.files import (
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
 from storefront.domain.catalog.listings import attach_certificate, get_listing, require_member
-from storefront.domain.cooperatives.applications import is_member
+from storefront.domain.cooperatives.members import is_member
 from storefront.extensions import db
 from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry, limits
 

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.errors import DomainError, InvalidInput, InvalidInvitation
-from storefront.domain.cooperatives.applications import (
+from storefront.domain.cooperatives.applications import apply_for_cooperative
+from storefront.domain.cooperatives.members import (
     accept_invitation,
-    apply_for_cooperative,
     invitation_for_token,
     invite_member,
     members_of,
