@@ -26,7 +26,7 @@ from storefront.domain.decisions import (
     require_staff,
     send_notices,
 )
-from storefront.domain.labels import cooperative_status_label
+from storefront.domain.status_labels import cooperative_status_label
 from storefront.extensions import db
 from storefront.models import Cooperative, CooperativeMember, CooperativeStatus, User
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import begin_write
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
-from storefront.domain.labels import shipment_status_label
+from storefront.domain.status_labels import shipment_status_label
 from storefront.extensions import db
 from storefront.models import (
     CooperativeMember,
