@@ -13,7 +13,8 @@ import segno
 from flask import url_for
 
 from storefront.core.clock import today as shop_today
-from storefront.domain.certificates.decisions import revoke_certificate, verification_url
+from storefront.domain.certificates.decisions import revoke_certificate
+from storefront.domain.certificates.labels import verification_url
 from storefront.models import CertificateStatus, CooperativeStatus, Role
 from tests.pfa_support import clock, fresh_index, staff  # noqa: F401
 

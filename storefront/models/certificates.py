@@ -85,7 +85,7 @@ class CertificateReminder(db.Model):
 
     The row is committed before the e-mail goes out (no network inside a transaction), so
     the unique key is what keeps two overlapping cron runs from both sending it.
-    `sent_at` stays empty until the send succeeded; see storefront.domain.certificates.decisions.
+    `sent_at` stays empty until the send succeeded; see storefront.domain.certificates.reminders.
     """
 
     __tablename__ = "certificate_reminders"

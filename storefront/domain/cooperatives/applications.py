@@ -30,8 +30,8 @@ from storefront.domain.decisions import (
     require_staff,
     send_notices,
 )
-from storefront.domain.status_labels import cooperative_status_label
 from storefront.domain.locations import current_commune
+from storefront.domain.status_labels import cooperative_status_label
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,

@@ -11,7 +11,7 @@ import io
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from storefront.core import clock
-from storefront.domain.certificates.decisions import verification_url
+from storefront.domain.certificates.labels import verification_url
 from storefront.domain.certificates.verification import (
     Verdict,
     canonical_number,
