@@ -30,7 +30,6 @@ class Config:
         "DATABASE_URL", f"sqlite:///{_INSTANCE / 'ocop.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    INSTANCE_DIR = str(_INSTANCE)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(_INSTANCE / "search"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
@@ -39,7 +38,8 @@ class Config:
     LANGUAGES = ("vi", "en")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-    SHOP_TIMEZONE = "Asia/Ho_Chi_Minh"
+    # The shop's "today" (storefront.core.clock): certificates expire at midnight here.
+    SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh")
 
     # Public URLs (QR codes, e-mails) need an absolute address.
     SERVER_NAME = os.environ.get("SERVER_NAME") or None

@@ -43,8 +43,8 @@ WRK = shutil.which("wrk")
 def build_catalog(size: int, workdir: Path) -> list[str]:
     """Create the database and index for `size` listings (reused when already built)."""
     from storefront import create_app
+    from storefront.core import clock
     from storefront.core.text import slugify
-    from storefront.domain.catalog.visibility import shop_today
     from storefront.domain.locations import load_admin_units
     from storefront.extensions import db
     from storefront.models import (
@@ -92,7 +92,7 @@ def build_catalog(size: int, workdir: Path) -> list[str]:
         started = time.perf_counter()
         documents = make_documents(size, load_places())
         rng = random.Random(5)
-        today = shop_today()
+        today = clock.today()
         coops = {}
         for doc in documents:
             coops.setdefault(doc.cooperative_id, doc)

@@ -179,11 +179,14 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from storefront.core import formatting, media
+    from storefront.domain import status_labels
     from storefront.web import chrome
 
     chrome.init_app(app)
     formatting.init_app(app)
     media.init_app(app)
+    for name, label in status_labels.TEMPLATE_GLOBALS.items():
+        app.add_template_global(label, name)
 
 
 def register_commands(app: Flask) -> None:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from storefront.domain.catalog.visibility import shop_today
+from storefront.core.clock import today as shop_today
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,

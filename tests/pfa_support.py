@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from storefront.core import clock as shop_clock
 from storefront.core.mail import read_outbox
-from storefront.domain.catalog.visibility import SHOP_TZ
 from storefront.models import Role
 from storefront.search import reindex_all
 
@@ -43,22 +44,19 @@ def fresh_index(app):
 
 
 class FrozenClock:
-    """Stands in for `datetime` in storefront.domain.catalog.visibility: shop_today() reads this clock."""
+    """The shop's clock, stopped: setting `moment` moves it (storefront.core.clock.freeze)."""
 
-    moment = datetime(2026, 1, 1, tzinfo=SHOP_TZ)
+    @property
+    def moment(self) -> datetime:
+        return shop_clock.now()
 
-    @classmethod
-    def now(cls, tz=None):
-        return cls.moment.astimezone(tz) if tz else cls.moment.replace(tzinfo=None)
+    @moment.setter
+    def moment(self, value: datetime) -> None:
+        shop_clock.freeze(value)
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """`clock.moment = datetime(...)` sets the shop's "now" (patched at the boundary)."""
-    import storefront.domain.catalog.visibility as visibility
-
-    class Clock(FrozenClock):
-        pass
-
-    monkeypatch.setattr(visibility, "datetime", Clock)
-    return Clock
+def clock():
+    """`clock.moment = datetime(...)` sets the shop's "now" (the clock is injectable)."""
+    with shop_clock.frozen(datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))):
+        yield FrozenClock()

@@ -571,12 +571,12 @@ def test_commune_list_works_without_javascript(client, make, auth, db):
 
 
 def test_communes_json(client):
-    data = client.get(f"/account/communes?province={BAC_NINH}").get_json()
+    data = client.get(f"/communes?province={BAC_NINH}").get_json()
     names = [c["name"] for c in data["communes"]]
     assert "Xã Lục Ngạn" in names
     assert {"code": LUC_NGAN_COMMUNE, "name": "Xã Lục Ngạn"} in data["communes"]
-    assert client.get("/account/communes?province=99999").get_json() == {"communes": []}
-    assert client.get("/account/communes").get_json() == {"communes": []}
+    assert client.get("/communes?province=99999").get_json() == {"communes": []}
+    assert client.get("/communes").get_json() == {"communes": []}
 
 
 def test_another_users_address_is_404_and_unchanged(client, make, auth, db):

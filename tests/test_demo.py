@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from storefront.core.clock import today as shop_today
 from storefront.core.media import listing_image_path
 from storefront.core.text import fold_diacritics, slugify
 from storefront.demo import DEMO_PASSWORD, seed_demo
@@ -15,7 +16,6 @@ from storefront.domain.catalog.visibility import (
     hidden_reasons,
     public_listing_ids,
     public_listings,
-    shop_today,
 )
 from storefront.models import (
     AuditEvent,

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storefront.domain.catalog.visibility import is_public, shop_today
+from storefront.core.clock import today as shop_today
+from storefront.domain.catalog.visibility import is_public
 from storefront.extensions import db as _db
 from storefront.models import (
     AuditEvent,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import storefront.domain.certificates.decisions as certificates
+from storefront.core.clock import today as shop_today
 from storefront.core.errors import (
     AlreadyDecided,
     CertificateExpired,
@@ -17,7 +18,7 @@ from storefront.core.errors import (
     InvalidInput,
     NotFound,
 )
-from storefront.domain.catalog.visibility import is_public, shop_today
+from storefront.domain.catalog.visibility import is_public
 from storefront.domain.certificates.decisions import (
     reject_certificate,
     revoke_certificate,

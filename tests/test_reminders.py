@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storefront.domain.catalog.visibility import shop_today
-from storefront.domain.certificates.decisions import send_expiry_reminders
+from storefront.core.clock import today as shop_today
+from storefront.domain.certificates.reminders import send_expiry_reminders
 from storefront.extensions import db as _db
 from storefront.models import CertificateReminder, CertificateStatus
 from tests.pfa_support import mails, outbox  # noqa: F401
@@ -97,7 +97,7 @@ def test_a_failed_send_is_released_and_retried(db, make, outbox, monkeypatch):
 def test_a_reminder_already_claimed_by_another_run_is_not_sent(db, make, outbox, monkeypatch):
     """The claim is what makes it at most once: a concurrent run that claimed first wins."""
     cert = _cert(make, 50)
-    import storefront.domain.certificates.decisions as certificates
+    import storefront.domain.certificates.reminders as certificates
 
     real_due = certificates.due_reminders
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, update
 
 from storefront import search as search_module
-from storefront.domain.catalog.visibility import shop_today
+from storefront.core.clock import today as shop_today
 from storefront.models import (
     CertificateStatus,
     CooperativeStatus,

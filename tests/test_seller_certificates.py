@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storefront.core.clock import today as shop_today
 from storefront.core.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
 from storefront.core.files import Upload
-from storefront.domain.catalog.visibility import is_public, shop_today
+from storefront.domain.catalog.visibility import is_public
 from storefront.domain.certificates.submissions import (
     CertificateInput,
     certificate_scan,

@@ -11,10 +11,10 @@ from sqlalchemy import create_engine, select, text
 
 from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInvitation, LastOwner
 from storefront.core.mail import read_outbox
-from storefront.domain.cooperatives.applications import (
+from storefront.domain.cooperatives.applications import approve_cooperative
+from storefront.domain.cooperatives.members import (
     _invitation_serializer,
     accept_invitation,
-    approve_cooperative,
     invitation_for_token,
     invite_member,
     remove_member,
@@ -296,7 +296,7 @@ def test_bad_invitation_links_are_refused(client, auth, app, db, outbox, monkeyp
         assert client.post(f"/seller/invitations/{invitation.id}/revoke").status_code == 302
         auth.logout()
     else:
-        from storefront.domain.cooperatives import applications as cooperatives
+        from storefront.domain.cooperatives import members as cooperatives
 
         monkeypatch.setattr(cooperatives, "INVITATION_MAX_AGE", -1)
     with pytest.raises(InvalidInvitation):

@@ -8,8 +8,9 @@ from itertools import product
 import pytest
 from sqlalchemy import update
 
+from storefront.core.clock import today as shop_today
 from storefront.domain.catalog.checklist import DONE, TODO, WAITING, build_checklist
-from storefront.domain.catalog.visibility import hidden_reasons, is_public, shop_today
+from storefront.domain.catalog.visibility import hidden_reasons, is_public
 from storefront.domain.cooperatives.workspace import dashboard, month_bounds
 from storefront.models import (
     CertificateStatus,

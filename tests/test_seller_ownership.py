@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storefront.core.clock import today as shop_today
 from storefront.core.files import Upload
 from storefront.domain.catalog.listings import add_photos
-from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
-from storefront.domain.cooperatives.applications import invite_member
+from storefront.domain.cooperatives.members import invite_member
 from storefront.extensions import db
 from storefront.models import CooperativeInvitation, MemberRole
 from tests import factories

@@ -6,15 +6,19 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 import segno
 from flask import url_for
 
-from storefront.domain.catalog.visibility import SHOP_TZ, shop_today
-from storefront.domain.certificates.decisions import revoke_certificate, verification_url
+from storefront.core.clock import today as shop_today
+from storefront.domain.certificates.decisions import revoke_certificate
+from storefront.domain.certificates.labels import verification_url
 from storefront.models import CertificateStatus, CooperativeStatus, Role
 from tests.pfa_support import clock, fresh_index, staff  # noqa: F401
+
+SHOP_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _url(app, number: str, endpoint: str = "verify.certificate") -> str:

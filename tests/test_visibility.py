@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from storefront.core.clock import today as shop_today
 from storefront.domain.catalog.visibility import (
     hidden_reasons,
     is_public,
     public_listing_ids,
     public_listings,
-    shop_today,
 )
 from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus
 

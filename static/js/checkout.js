@@ -1,17 +1,13 @@
-// Checkout: load a province's communes when it is chosen, and show the exact shipping for
-// the chosen commune. Without this file the "Show the communes" button does both with a
-// page reload.
+// Checkout: show the exact shipping for the chosen commune (places.js fills the commune list
+// when a province is chosen), and hide the new-address fields while a saved address is
+// chosen. Without this file the "Show the communes" button reloads the page with both.
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form.checkout-form");
     if (!form || !window.fetch) return;
-    var province = form.querySelector("#province");
     var commune = form.querySelector("#commune");
-    if (!province || !commune) return;
-    var placeholder = commune.options.length ? commune.options[0].text : "";
-    var noJs = form.querySelectorAll("[data-no-js]");
-    noJs.forEach(function (el) { el.hidden = true; });
+    if (!commune) return;
 
     function getJSON(url) {
       return fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
@@ -34,22 +30,7 @@
       }).catch(function () { /* the page keeps the estimate; placing the order is exact */ });
     }
 
-    province.addEventListener("change", function () {
-      commune.disabled = true;
-      commune.length = 0;
-      commune.add(new Option(placeholder, ""));
-      var code = province.value;
-      if (!code) { commune.disabled = false; showQuote(); return; }
-      getJSON(form.dataset.communesUrl + "?province=" + encodeURIComponent(code))
-        .then(function (units) {
-          units.forEach(function (unit) { commune.add(new Option(unit.name, unit.code)); });
-        })
-        .catch(function () {
-          // Fall back to the way without JavaScript: the button that reloads the list.
-          noJs.forEach(function (el) { el.hidden = false; });
-        })
-        .finally(function () { commune.disabled = false; showQuote(); });
-    });
+    // Also fired by places.js once a province's communes are in the list.
     commune.addEventListener("change", showQuote);
 
     // A saved address needs none of the new-address fields.

@@ -11,7 +11,7 @@ certificates_cli = AppGroup("certificates", help="OCOP certificates.")
 @certificates_cli.command("remind")
 def remind() -> None:
     """E-mail cooperatives 60 and 30 days before a certificate expires (once each)."""
-    from storefront.domain.certificates.decisions import send_expiry_reminders
+    from storefront.domain.certificates.reminders import send_expiry_reminders
 
     run = send_expiry_reminders()
     click.echo(f"reminders claimed: {len(run.claimed)}, sent: {run.sent}, failed: {run.failed}")

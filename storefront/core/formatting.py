@@ -1,13 +1,14 @@
-"""Template filters and globals: money in đồng, stars, OCOP groups, the language switch."""
+"""Template filters and globals: money in đồng, dates, stars, OCOP groups, the language switch."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 from flask import Flask, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
@@ -63,6 +64,13 @@ def format_number(value: int | None, locale: str | None = None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=locale or str(get_locale() or "vi"))
+
+
+def date_vn(value: date | None) -> str:
+    """A date in the reader's language: 25/11/2026 (vi) or Nov 25, 2026 (en)."""
+    if value is None:
+        return ""
+    return format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" else "medium")
 
 
 def stars_text(stars: int) -> str:
@@ -128,6 +136,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(stars_text, "stars")
+    app.add_template_filter(date_vn, "date_vn")
     for helper in (
         ocop_group_label,
         price_from,

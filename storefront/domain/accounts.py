@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -36,8 +35,9 @@ from storefront.core.errors import (
 )
 from storefront.core.mail import send_mail
 from storefront.core.phones import normalize_vn_phone
+from storefront.domain.locations import current_commune
 from storefront.extensions import db
-from storefront.models import Address, AdminUnit, Era, Level, Order, Role, User
+from storefront.models import Address, AdminUnit, Order, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -332,65 +332,7 @@ def _make_only_default(user_id: int, address_id: int) -> None:
     )
 
 
-# --- places and orders, for the account page ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Place:
-    code: int
-    name: str
-
-
-_COMMUNE_PREFIXES = ("xa_", "phuong_", "dac_khu_", "thi_tran_")
-
-
-def _sort_key(codename: str) -> str:
-    # "phuong_ba_dinh" sorts as "ba_dinh": alphabetical by the name people know.
-    for prefix in _COMMUNE_PREFIXES:
-        if codename.startswith(prefix):
-            return codename[len(prefix) :]
-    return codename
-
-
-def provinces() -> list[Place]:
-    """Today's provinces and centrally run cities, alphabetically."""
-    rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
-            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE
-        )
-    )
-    return [Place(code, name) for code, name, _c in sorted(rows, key=lambda r: r[2])]
-
-
-def communes_of(province_code: int | None) -> list[Place]:
-    """Today's communes, wards and special zones of one province, alphabetically."""
-    if province_code is None:
-        return []
-    province = db.session.scalar(
-        select(AdminUnit.id).where(
-            AdminUnit.era == Era.CURRENT,
-            AdminUnit.level == Level.PROVINCE,
-            AdminUnit.code == province_code,
-        )
-    )
-    if province is None:
-        return []
-    rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
-            AdminUnit.era == Era.CURRENT,
-            AdminUnit.level == Level.COMMUNE,
-            AdminUnit.province_id == province,
-        )
-    )
-    return [Place(code, name) for code, name, c in sorted(rows, key=lambda r: _sort_key(r[2]))]
-
-
-def current_commune(code: int) -> AdminUnit | None:
-    return db.session.scalar(
-        select(AdminUnit).where(
-            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
-        )
-    )
+# --- orders, for the account page -----------------------------------------------------------
 
 
 def order_history(user_id: int) -> list[Order]:

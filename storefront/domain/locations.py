@@ -1,8 +1,10 @@
-"""Administrative units: loading them from `vietnam-provinces` and describing an origin."""
+"""Administrative units: loading them from `vietnam-provinces`, the one place that looks
+provinces and communes up (forms, the /communes JSON, addresses, origins), describing an origin."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 
@@ -139,18 +141,121 @@ def admin_units_loaded() -> bool:
     return bool(count)
 
 
-def current_commune(code: int) -> AdminUnit | None:
+# --- lookups ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A province or commune as a form's choice: its official code and its name."""
+
+    code: int
+    name: str
+
+
+_COMMUNE_PREFIXES = ("xa_", "phuong_", "dac_khu_", "thi_tran_")
+
+
+def _sort_key(codename: str) -> str:
+    # "phuong_ba_dinh" sorts as "ba_dinh": alphabetical by the name people know.
+    for prefix in _COMMUNE_PREFIXES:
+        if codename.startswith(prefix):
+            return codename[len(prefix) :]
+    return codename
+
+
+def provinces() -> list[Place]:
+    """Today's provinces and centrally run cities, alphabetically."""
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
+            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE
+        )
+    )
+    return [Place(code, name) for code, name, _c in sorted(rows, key=lambda r: r[2])]
+
+
+def communes_of(province_code: int | None) -> list[Place]:
+    """Today's communes, wards and special zones of one province, alphabetically."""
+    if province_code is None:
+        return []
+    province = db.session.scalar(
+        select(AdminUnit.id).where(
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.PROVINCE,
+            AdminUnit.code == province_code,
+        )
+    )
+    if province is None:
+        return []
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.COMMUNE,
+            AdminUnit.province_id == province,
+        )
+    )
+    return [Place(code, name) for code, name, c in sorted(rows, key=lambda r: _sort_key(r[2]))]
+
+
+def _commune(era: Era, code: int | None) -> AdminUnit | None:
+    if not code:
+        return None
     return db.session.scalar(
         select(AdminUnit).where(
-            AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
+            AdminUnit.era == era, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
         )
     )
 
 
-def legacy_commune(code: int) -> AdminUnit | None:
+def current_commune(code: int | None) -> AdminUnit | None:
+    """Today's commune with official code `code` (None for a pre-2025 or unknown code)."""
+    return _commune(Era.CURRENT, code)
+
+
+def legacy_commune(code: int | None) -> AdminUnit | None:
+    """The pre-2025 commune with official code `code`."""
+    return _commune(Era.LEGACY, code)
+
+
+def current_commune_by_id(commune_id: int | None) -> AdminUnit | None:
+    """A current (post-2025) commune by row id, the only kind an address may name."""
+    if not commune_id:
+        return None
     return db.session.scalar(
         select(AdminUnit).where(
-            AdminUnit.era == Era.LEGACY, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
+            AdminUnit.id == commune_id,
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.COMMUNE,
+        )
+    )
+
+
+def province_of_commune(commune_code: int | None) -> int | None:
+    """The province code of today's commune `commune_code`."""
+    if not commune_code:
+        return None
+    province = db.aliased(AdminUnit)
+    return db.session.scalar(
+        select(province.code)
+        .join(AdminUnit, AdminUnit.province_id == province.id)
+        .where(
+            AdminUnit.era == Era.CURRENT,
+            AdminUnit.level == Level.COMMUNE,
+            AdminUnit.code == commune_code,
+        )
+    )
+
+
+def former_communes(commune_code: int | None) -> list[AdminUnit]:
+    """The pre-2025 communes that became (part of) today's commune `commune_code`."""
+    current = current_commune(commune_code)
+    if current is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(AdminUnit)
+            .join(AdminUnitSuccession, AdminUnitSuccession.old_id == AdminUnit.id)
+            .where(AdminUnitSuccession.new_id == current.id)
+            .order_by(AdminUnit.codename)
         )
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.extensions import db
+from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class Listing(TimestampMixin, db.Model):
     # One product per certificate: a certificate backs at most one listing.
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
     ocop_group: Mapped[int]
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME))
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")  # safe Markdown subset
     status: Mapped[ListingStatus] = mapped_column(
@@ -67,7 +68,7 @@ class Listing(TimestampMixin, db.Model):
     # (and the pre-2025 commune when the certificate was issued under old units).
     origin_commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
     origin_legacy_commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
-    origin_recorded: Mapped[str] = mapped_column(String(255), default="")
+    origin_recorded: Mapped[str] = mapped_column(String(limits.ORIGIN_RECORDED), default="")
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="listings")
     certificate: Mapped[Certificate | None] = relationship(back_populates="listing")
@@ -105,17 +106,18 @@ class Package(TimestampMixin, db.Model):
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("listings.id", ondelete="CASCADE"), index=True
     )
-    label: Mapped[str] = mapped_column(String(80))  # "Hộp 1 kg"
+    label: Mapped[str] = mapped_column(String(limits.PACKAGE_LABEL))  # "Hộp 1 kg"
     weight_grams: Mapped[int]
     price: Mapped[int]  # đồng; VND has no minor unit
     stock: Mapped[int] = mapped_column(default=0)
     preorder: Mapped[bool] = mapped_column(default=False)
-    sku: Mapped[str | None] = mapped_column(String(60))
+    sku: Mapped[str | None] = mapped_column(String(limits.SKU))
     position: Mapped[int] = mapped_column(default=0)
 
     listing: Mapped[Listing] = relationship(back_populates="packages")
 
-    # At or below this, a product page says "only N left"; above it, "in stock".
+    # At or below this, a product page says "only N left" (above it, "in stock") and the
+    # seller's stock page lists the package as running low.
     LOW_STOCK: ClassVar[int] = 5
 
     @property
@@ -141,7 +143,7 @@ class ListingImage(TimestampMixin, db.Model):
     filename: Mapped[str] = mapped_column(String(120))  # random stem; sizes are derived
     width: Mapped[int] = mapped_column(default=0)
     height: Mapped[int] = mapped_column(default=0)
-    alt: Mapped[str] = mapped_column(String(200), default="")
+    alt: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME), default="")
     position: Mapped[int] = mapped_column(default=0)
 
     listing: Mapped[Listing] = relationship(back_populates="images")

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.extensions import db
+from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum, utcnow
 
 if TYPE_CHECKING:
@@ -51,10 +52,11 @@ class Certificate(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
-    number: Mapped[str] = mapped_column(String(80), unique=True)  # "Quyết định số 1234/QĐ-UBND"
+    # "Quyết định số 1234/QĐ-UBND"
+    number: Mapped[str] = mapped_column(String(limits.CERTIFICATE_NUMBER), unique=True)
     stars: Mapped[int]
-    product_name: Mapped[str] = mapped_column(String(200))  # as certified
-    issuing_authority: Mapped[str] = mapped_column(String(200))
+    product_name: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME))  # as certified
+    issuing_authority: Mapped[str] = mapped_column(String(limits.ISSUING_AUTHORITY))
     issued_on: Mapped[date]
     expires_on: Mapped[date] = mapped_column(index=True)
     scan_filename: Mapped[str | None] = mapped_column(String(120))
@@ -83,7 +85,7 @@ class CertificateReminder(db.Model):
 
     The row is committed before the e-mail goes out (no network inside a transaction), so
     the unique key is what keeps two overlapping cron runs from both sending it.
-    `sent_at` stays empty until the send succeeded; see storefront.domain.certificates.decisions.
+    `sent_at` stays empty until the send succeeded; see storefront.domain.certificates.reminders.
     """
 
     __tablename__ = "certificate_reminders"

@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.extensions import db
+from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
 
 if TYPE_CHECKING:
@@ -35,13 +36,15 @@ class Cooperative(TimestampMixin, db.Model):
     __tablename__ = "cooperatives"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    legal_name: Mapped[str] = mapped_column(String(200))
+    legal_name: Mapped[str] = mapped_column(String(limits.COOPERATIVE_NAME))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    registration_number: Mapped[str] = mapped_column(String(40), unique=True)
-    address: Mapped[str] = mapped_column(String(255), default="")
+    registration_number: Mapped[str] = mapped_column(
+        String(limits.REGISTRATION_NUMBER), unique=True
+    )
+    address: Mapped[str] = mapped_column(String(limits.STREET), default="")
     commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
-    phone: Mapped[str] = mapped_column(String(20), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(limits.PHONE), default="")
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     logo: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[CooperativeStatus] = mapped_column(
@@ -96,7 +99,7 @@ class CooperativeInvitation(TimestampMixin, db.Model):
     cooperative_id: Mapped[int] = mapped_column(
         ForeignKey("cooperatives.id", ondelete="CASCADE"), index=True
     )
-    email: Mapped[str] = mapped_column(String(254))  # normalised: User.normalize_email
+    email: Mapped[str] = mapped_column(String(limits.EMAIL))  # normalised: User.normalize_email
     role: Mapped[MemberRole] = mapped_column(
         str_enum(MemberRole, "invitation_role"), default=MemberRole.STAFF
     )

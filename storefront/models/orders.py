@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.extensions import db
+from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum, utcnow
 
 
@@ -54,10 +55,10 @@ class Order(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)  # short, random, printable
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    phone: Mapped[str] = mapped_column(String(20))
-    recipient: Mapped[str] = mapped_column(String(120))
-    street: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), index=True)
+    phone: Mapped[str] = mapped_column(String(limits.PHONE))
+    recipient: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    street: Mapped[str] = mapped_column(String(limits.STREET))
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
     address_text: Mapped[str] = mapped_column(String(400))  # full address as written at checkout
     payment_method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
@@ -90,15 +91,15 @@ class Shipment(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
-    cooperative_name: Mapped[str] = mapped_column(String(200))
+    cooperative_name: Mapped[str] = mapped_column(String(limits.COOPERATIVE_NAME))
     status: Mapped[ShipmentStatus] = mapped_column(
         str_enum(ShipmentStatus, "shipment_status"), default=ShipmentStatus.NEW
     )
     subtotal: Mapped[int] = mapped_column(BigInteger)
     shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     weight_grams: Mapped[int] = mapped_column(default=0)
-    carrier: Mapped[str] = mapped_column(String(80), default="")
-    tracking_number: Mapped[str] = mapped_column(String(80), default="")
+    carrier: Mapped[str] = mapped_column(String(limits.CARRIER), default="")
+    tracking_number: Mapped[str] = mapped_column(String(limits.TRACKING_NUMBER), default="")
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cash_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -121,14 +122,14 @@ class OrderLine(db.Model):
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
     package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id", ondelete="SET NULL"))
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
-    product_name: Mapped[str] = mapped_column(String(200))
-    package_label: Mapped[str] = mapped_column(String(80))
+    product_name: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME))
+    package_label: Mapped[str] = mapped_column(String(limits.PACKAGE_LABEL))
     weight_grams: Mapped[int]
     unit_price: Mapped[int]
     quantity: Mapped[int]
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
-    cooperative_name: Mapped[str] = mapped_column(String(200))
-    certificate_number: Mapped[str] = mapped_column(String(80))
+    cooperative_name: Mapped[str] = mapped_column(String(limits.COOPERATIVE_NAME))
+    certificate_number: Mapped[str] = mapped_column(String(limits.CERTIFICATE_NUMBER))
     stars: Mapped[int]
     origin: Mapped[str] = mapped_column(String(400))
     # Units taken off the package's stock (fewer than `quantity` for a pre-order): exactly

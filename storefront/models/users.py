@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from storefront.extensions import db
+from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
 
 if TYPE_CHECKING:
@@ -29,10 +30,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255), default="")
-    name: Mapped[str] = mapped_column(String(120), default="")
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    name: Mapped[str] = mapped_column(String(limits.PERSON_NAME), default="")
+    phone: Mapped[str] = mapped_column(String(limits.PHONE), default="")
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.CUSTOMER)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
@@ -90,9 +91,9 @@ class Address(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    recipient: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(20))
-    street: Mapped[str] = mapped_column(String(255))
+    recipient: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    phone: Mapped[str] = mapped_column(String(limits.PHONE))
+    street: Mapped[str] = mapped_column(String(limits.STREET))
     commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"))
     is_default: Mapped[bool] = mapped_column(default=False)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from storefront.domain.catalog.visibility import shop_today
+from storefront.core import clock
 from storefront.extensions import db
 from storefront.search.documents import iter_public_documents, load_documents
 from storefront.search.query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
@@ -67,7 +67,7 @@ def _load_public(listing_ids: set[int]) -> dict[int, ListingDocument]:
     (this runs inside after_commit, when the caller's session cannot emit SQL).
     """
     with Session(bind=db.engine) as session:
-        return load_documents(session, listing_ids, shop_today())
+        return load_documents(session, listing_ids, clock.today())
 
 
 def index_listings(listing_ids: Iterable[int]) -> None:
@@ -90,7 +90,7 @@ def reindex_all(progress: Callable[[int], None] | None = None) -> int:
     """
     index = engine()
     with Session(bind=db.engine) as session:
-        count = index.rebuild(iter_public_documents(session, shop_today()), progress)
+        count = index.rebuild(iter_public_documents(session, clock.today()), progress)
     # Commits made while the rebuild held the lock were queued; apply them now.
     index.drain(_load_public, timeout=index.write_timeout)
     return count
@@ -106,4 +106,4 @@ def search(query: SearchQuery) -> SearchResult:
     """One page of public listings matching `query` (ids only: the caller loads the rows)."""
     index = engine()
     index.drain_if_due(_load_public)
-    return index.search(query, shop_today())
+    return index.search(query, clock.today())

@@ -20,7 +20,7 @@ from flask import current_app, get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from storefront.domain.catalog.visibility import shop_today
+from storefront.core import clock
 from storefront.models import Listing
 from storefront.web.chrome import compact_html
 
@@ -100,7 +100,7 @@ def _cache() -> CardCache:
     from storefront.domain.catalog.version import current
 
     cache = current_app.extensions.setdefault("listing_cards", CardCache())
-    return cache.at((current(), shop_today()))
+    return cache.at((current(), clock.today()))
 
 
 def public_cards(ids: list[int]) -> list[ListingCard]:

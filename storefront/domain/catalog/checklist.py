@@ -9,9 +9,16 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
-from storefront.domain.catalog.visibility import hidden_reasons, shop_today
-from storefront.models import CertificateStatus, CooperativeStatus, Listing, ListingStatus
-from storefront.web.shop.catalog.template_helpers import date_vn
+from storefront.core import clock
+from storefront.core.formatting import date_vn
+from storefront.domain.catalog.visibility import HiddenReason, hidden_reasons
+from storefront.models import (
+    CertificateStatus,
+    Cooperative,
+    CooperativeStatus,
+    Listing,
+    ListingStatus,
+)
 
 DONE, TODO, WAITING = "done", "todo", "waiting"  # waiting: on PFA staff, nothing for the seller
 
@@ -30,7 +37,7 @@ class Step:
 @dataclass
 class Checklist:
     steps: list[Step]
-    reasons: list[str]
+    reasons: list[HiddenReason]
 
     @property
     def public(self) -> bool:
@@ -48,168 +55,144 @@ class Checklist:
 
 
 def build_checklist(listing: Listing, today: date | None = None) -> Checklist:
-    today = today or shop_today()
-    reasons = hidden_reasons(listing, today)
-    coop = listing.cooperative
-    cert = listing.certificate
-    steps: list[Step] = []
+    """The four steps to the shop (cooperative, certificate, packages, on sale), each done,
+    to do, or waiting on PFA staff, from the listing's hidden reasons."""
+    reasons = hidden_reasons(listing, today or clock.today())
+    found = set(reasons)
+    steps = [
+        _cooperative_step(listing.cooperative, found),
+        _certificate_step(listing, found),
+        _packages_step(listing, found),
+        _on_sale_step(listing),
+    ]
+    return Checklist(steps=steps, reasons=reasons)
 
-    # 1. The cooperative
-    if "cooperative_not_approved" not in reasons:
-        steps.append(Step("cooperative", _("Cooperative approved"), DONE))
-    elif coop.status is CooperativeStatus.APPLIED:
-        steps.append(
-            Step(
-                "cooperative",
-                _("Cooperative approved"),
-                WAITING,
-                _("Your application is waiting for approval by the Farmers' Association."),
-            )
-        )
-    else:
-        detail = (
-            _("Your cooperative is suspended.")
-            if coop.status is CooperativeStatus.SUSPENDED
-            else _("Your cooperative's application was not approved.")
-        )
-        if coop.status_reason:
-            detail += " " + _("Reason: %(reason)s", reason=coop.status_reason)
-        steps.append(Step("cooperative", _("Cooperative approved"), TODO, detail))
 
-    # 2. The certificate
+def _cooperative_step(coop: Cooperative, reasons: set[HiddenReason]) -> Step:
+    title = _("Cooperative approved")
+    if HiddenReason.COOPERATIVE_NOT_APPROVED not in reasons:
+        return Step("cooperative", title, DONE)
+    if coop.status is CooperativeStatus.APPLIED:
+        return Step(
+            "cooperative",
+            title,
+            WAITING,
+            _("Your application is waiting for approval by the Farmers' Association."),
+        )
+    detail = (
+        _("Your cooperative is suspended.")
+        if coop.status is CooperativeStatus.SUSPENDED
+        else _("Your cooperative's application was not approved.")
+    )
+    if coop.status_reason:
+        detail += " " + _("Reason: %(reason)s", reason=coop.status_reason)
+    return Step("cooperative", title, TODO, detail)
+
+
+def _certificate_step(listing: Listing, reasons: set[HiddenReason]) -> Step:
     title = _("OCOP certificate verified")
-    if "no_certificate" in reasons:
-        steps.append(
-            Step(
-                "certificate",
-                title,
-                TODO,
-                _("Choose the certificate this product is sold under, or send a new one."),
-                url_for("seller.new_certificate", listing=listing.id),
-                _("Send a certificate"),
-            )
+    cert = listing.certificate
+    send_new = url_for("seller.new_certificate", listing=listing.id)
+    if HiddenReason.NO_CERTIFICATE in reasons or cert is None:
+        return Step(
+            "certificate",
+            title,
+            TODO,
+            _("Choose the certificate this product is sold under, or send a new one."),
+            send_new,
+            _("Send a certificate"),
         )
-    elif "certificate_submitted" in reasons:
-        steps.append(
-            Step(
-                "certificate",
-                title,
-                WAITING,
-                _("Waiting for PFA verification of certificate %(number)s.", number=cert.number),
-            )
+    if HiddenReason.CERTIFICATE_SUBMITTED in reasons:
+        return Step(
+            "certificate",
+            title,
+            WAITING,
+            _("Waiting for PFA verification of certificate %(number)s.", number=cert.number),
         )
-    elif "certificate_rejected" in reasons or "certificate_revoked" in reasons:
+    if reasons & {HiddenReason.CERTIFICATE_REJECTED, HiddenReason.CERTIFICATE_REVOKED}:
         rejected = cert.status is CertificateStatus.REJECTED
         detail = (
             _("The certificate was rejected.") if rejected else _("The certificate was revoked.")
         )
         if cert.status_reason:
             detail += " " + _("Reason: %(reason)s", reason=cert.status_reason)
-        steps.append(
-            Step(
-                "certificate",
-                title,
-                TODO,
-                detail,
-                url_for("seller.edit_certificate", certificate_id=cert.id)
-                if rejected
-                else url_for("seller.new_certificate", listing=listing.id),
-                _("Correct and send again") if rejected else _("Send the new certificate"),
-            )
+        if rejected:
+            correct = url_for("seller.edit_certificate", certificate_id=cert.id)
+            return Step("certificate", title, TODO, detail, correct, _("Correct and send again"))
+        return Step("certificate", title, TODO, detail, send_new, _("Send the new certificate"))
+    if HiddenReason.CERTIFICATE_EXPIRED in reasons:
+        return Step(
+            "certificate",
+            title,
+            TODO,
+            _(
+                "The certificate expired on %(date)s. Send the renewed certificate.",
+                date=date_vn(cert.expires_on),
+            ),
+            send_new,
+            _("Send the new certificate"),
         )
-    elif "certificate_expired" in reasons:
-        steps.append(
-            Step(
-                "certificate",
-                title,
-                TODO,
-                _(
-                    "The certificate expired on %(date)s. Send the renewed certificate.",
-                    date=date_vn(cert.expires_on),
-                ),
-                url_for("seller.new_certificate", listing=listing.id),
-                _("Send the new certificate"),
-            )
-        )
-    else:
-        steps.append(
-            Step(
-                "certificate",
-                title,
-                DONE,
-                _("Valid until %(date)s.", date=date_vn(cert.expires_on)) if cert else "",
-            )
-        )
+    return Step(
+        "certificate", title, DONE, _("Valid until %(date)s.", date=date_vn(cert.expires_on))
+    )
 
-    # 3. Packages and stock
-    edit_url = url_for("seller.edit_listing", listing_id=listing.id)
-    if "no_package" in reasons:
-        steps.append(
-            Step(
-                "packages",
-                _("At least one package in stock"),
-                TODO,
-                _("Add a package with its weight and price."),
-                edit_url,
-                _("Add a package"),
-            )
-        )
-    elif "sold_out" in reasons:
-        steps.append(
-            Step(
-                "packages",
-                _("At least one package in stock"),
-                TODO,
-                _("Every package is sold out. Add stock, or take pre-orders."),
-                url_for("seller.stock"),
-                _("Update stock"),
-            )
-        )
-    else:
-        steps.append(Step("packages", _("At least one package in stock"), DONE))
 
-    # 4. Put on sale by the seller
+def _packages_step(listing: Listing, reasons: set[HiddenReason]) -> Step:
+    title = _("At least one package in stock")
+    if HiddenReason.NO_PACKAGE in reasons:
+        return Step(
+            "packages",
+            title,
+            TODO,
+            _("Add a package with its weight and price."),
+            url_for("seller.edit_listing", listing_id=listing.id),
+            _("Add a package"),
+        )
+    if HiddenReason.SOLD_OUT in reasons:
+        return Step(
+            "packages",
+            title,
+            TODO,
+            _("Every package is sold out. Add stock, or take pre-orders."),
+            url_for("seller.stock"),
+            _("Update stock"),
+        )
+    return Step("packages", title, DONE)
+
+
+def _on_sale_step(listing: Listing) -> Step:
+    """The seller's own switch: draft, on sale, paused or archived."""
     title = _("Put on sale")
     if listing.status is ListingStatus.ACTIVE:
-        steps.append(Step("status", title, DONE))
-    elif listing.status is ListingStatus.DRAFT:
-        if coop.status is CooperativeStatus.APPROVED:
-            steps.append(
-                Step(
-                    "status",
-                    title,
-                    TODO,
-                    _(
-                        "This product is a draft. Put it on sale: it appears in the shop as"
-                        " soon as every step is done."
-                    ),
-                    url_for("seller.publish_listing", listing_id=listing.id),
-                    _("Put on sale"),
-                    action_post=True,
-                )
-            )
-        else:
-            steps.append(
-                Step(
-                    "status",
-                    title,
-                    TODO,
-                    _("A draft. You can put it on sale once your cooperative is approved."),
-                )
-            )
-    elif listing.status is ListingStatus.PAUSED:
-        steps.append(
-            Step(
+        return Step("status", title, DONE)
+    if listing.status is ListingStatus.DRAFT:
+        if listing.cooperative.status is not CooperativeStatus.APPROVED:
+            return Step(
                 "status",
                 title,
                 TODO,
-                _("You paused this product."),
-                url_for("seller.resume_listing", listing_id=listing.id),
-                _("Resume sales"),
-                action_post=True,
+                _("A draft. You can put it on sale once your cooperative is approved."),
             )
+        return Step(
+            "status",
+            title,
+            TODO,
+            _(
+                "This product is a draft. Put it on sale: it appears in the shop as"
+                " soon as every step is done."
+            ),
+            url_for("seller.publish_listing", listing_id=listing.id),
+            _("Put on sale"),
+            action_post=True,
         )
-    else:
-        steps.append(Step("status", title, TODO, _("This product is archived.")))
-
-    return Checklist(steps=steps, reasons=reasons)
+    if listing.status is ListingStatus.PAUSED:
+        return Step(
+            "status",
+            title,
+            TODO,
+            _("You paused this product."),
+            url_for("seller.resume_listing", listing_id=listing.id),
+            _("Resume sales"),
+            action_post=True,
+        )
+    return Step("status", title, TODO, _("This product is archived."))

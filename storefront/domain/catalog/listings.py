@@ -30,31 +30,28 @@ from storefront.core.files import Upload, decode_image
 from storefront.core.media import delete_listing_image, store_listing_image
 from storefront.core.text import slugify
 from storefront.domain.catalog.visibility import public_listing_clause
-from storefront.domain.cooperatives.applications import is_member
-from storefront.domain.locations import describe_unit
+from storefront.domain.cooperatives.members import is_member
+from storefront.domain.locations import current_commune, describe_unit, legacy_commune
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
-    AdminUnitSuccession,
     Certificate,
     CertificateStatus,
     Cooperative,
     CooperativeStatus,
-    Era,
-    Level,
     Listing,
     ListingImage,
     ListingStatus,
     OcopGroup,
     Package,
     User,
+    limits,
 )
 
 MAX_PHOTOS = 12
 MAX_PRICE = 1_000_000_000  # đồng; anything above is a typo (and overflows the column)
 MAX_STOCK = 1_000_000
 MAX_WEIGHT_GRAMS = 1_000_000
-LOW_STOCK = 5
 
 
 @dataclass
@@ -178,42 +175,17 @@ def certificate_choices(cooperative_id: int, listing_id: int | None = None) -> l
 # --- origin ----------------------------------------------------------------------------------------
 
 
-def _unit(era: Era, code: int | None) -> AdminUnit | None:
-    if not code:
-        return None
-    return db.session.scalar(
-        select(AdminUnit).where(
-            AdminUnit.era == era, AdminUnit.level == Level.COMMUNE, AdminUnit.code == code
-        )
-    )
-
-
-def former_communes(commune_code: int | None) -> list[AdminUnit]:
-    """The pre-2025 communes that became (part of) today's commune `commune_code`."""
-    current = _unit(Era.CURRENT, commune_code)
-    if current is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(AdminUnit)
-            .join(AdminUnitSuccession, AdminUnitSuccession.old_id == AdminUnit.id)
-            .where(AdminUnitSuccession.new_id == current.id)
-            .order_by(AdminUnit.codename)
-        )
-    )
-
-
 def _as_recorded(unit: AdminUnit) -> str:
-    return describe_unit(unit)[:255]
+    return describe_unit(unit)[: limits.ORIGIN_RECORDED]
 
 
 def _set_origin(listing: Listing, data: ListingInput) -> None:
-    commune = _unit(Era.CURRENT, data.origin_commune_code)
+    commune = current_commune(data.origin_commune_code)
     if commune is None:
         raise InvalidInput(_("Choose the commune the product comes from."), field="origin_commune")
     legacy = None
     if data.origin_legacy_commune_code:
-        legacy = _unit(Era.LEGACY, data.origin_legacy_commune_code)
+        legacy = legacy_commune(data.origin_legacy_commune_code)
         if legacy is None:
             raise InvalidInput(
                 _("Choose a pre-2025 commune from the list."), field="origin_legacy_commune"
@@ -221,7 +193,7 @@ def _set_origin(listing: Listing, data: ListingInput) -> None:
     listing.origin_commune = commune
     listing.origin_legacy_commune = legacy
     recorded = " ".join((data.origin_recorded or "").split())
-    if len(recorded) > 255:
+    if len(recorded) > limits.ORIGIN_RECORDED:
         raise InvalidInput(_("At most 255 characters."), field="origin_recorded")
     # Kept as the seller wrote it (as on the certificate); else the names of the units chosen.
     listing.origin_recorded = recorded or _as_recorded(legacy or commune)
@@ -242,10 +214,10 @@ def _unique_slug(name: str, listing_id: int | None = None) -> str:
 
 def _check_details(data: ListingInput) -> tuple[str, str]:
     name = " ".join((data.name or "").split())
-    if not name or len(name) > 200:
+    if not name or len(name) > limits.PRODUCT_NAME:
         raise InvalidInput(_("Enter the product's name (at most 200 characters)."), field="name")
     description = (data.description or "").strip()
-    if len(description) > 10_000:
+    if len(description) > limits.LISTING_DESCRIPTION:
         raise InvalidInput(
             _("The description is too long (at most 10,000 characters)."), field="description"
         )
@@ -283,7 +255,7 @@ def _set_certificate(listing: Listing, cooperative_id: int, certificate_id: int 
 def _check_package(row: PackageInput, index: int) -> None:
     label = " ".join((row.label or "").split())
     where = {"field": "packages", "row": index}
-    if not label or len(label) > 80:
+    if not label or len(label) > limits.PACKAGE_LABEL:
         raise InvalidInput(_("Give each package a name, like “Hộp 1 kg”."), **where)
     if not isinstance(row.weight_grams, int) or not 0 < row.weight_grams <= MAX_WEIGHT_GRAMS:
         raise InvalidInput(_("The weight must be a whole number of grams above 0."), **where)
@@ -292,7 +264,7 @@ def _check_package(row: PackageInput, index: int) -> None:
     if not isinstance(row.stock, int) or not 0 <= row.stock <= MAX_STOCK:
         raise InvalidInput(_("The stock must be a whole number, 0 or more."), **where)
     row.label = label
-    row.sku = (row.sku or "").strip()[:60] or None
+    row.sku = (row.sku or "").strip()[: limits.SKU] or None
 
 
 def _set_packages(listing: Listing, rows: list[PackageInput]) -> None:
@@ -538,7 +510,7 @@ def add_photos(
                 filename=saved.stem,
                 width=saved.width,
                 height=saved.height,
-                alt=listing.name[:200],
+                alt=listing.name[: limits.PRODUCT_NAME],
                 position=position,
             )
             position += 1
@@ -619,7 +591,7 @@ def stock_packages(cooperative_id: int) -> list[Package]:
     )
 
 
-def low_stock_packages(cooperative_id: int, threshold: int = LOW_STOCK) -> list[Package]:
+def low_stock_packages(cooperative_id: int, threshold: int = Package.LOW_STOCK) -> list[Package]:
     """Packages with `threshold` or fewer left, fewest first."""
     return list(
         db.session.scalars(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_clause, public_listings
-from storefront.domain.cooperatives.applications import can_preview
+from storefront.domain.cooperatives.members import can_preview
 from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
 

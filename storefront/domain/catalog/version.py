@@ -13,7 +13,7 @@ It has two parts:
   applied, a rebuild) shows at once even when the database did not move.
 
 The date in Vietnam is not part of it: certificates expire at midnight with no commit, so
-every cache key that depends on visibility also holds `shop_today()`.
+every cache key that depends on visibility also holds `clock.today()`.
 
 Raw SQL and Core table statements bypass the hooks (as they bypass the index); after such a
 change call bump() in the same transaction, or run `flask search reindex`.

@@ -4,9 +4,9 @@ checkout all ask here."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
+from enum import StrEnum
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
 )
 
+from storefront.core import clock
 from storefront.extensions import db
 from storefront.models import (
     Certificate,
@@ -31,13 +32,6 @@ from storefront.models import (
     Package,
 )
 
-SHOP_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def shop_today(now: datetime | None = None) -> date:
-    """Today in Vietnam: a certificate expires at midnight Asia/Ho_Chi_Minh, not UTC."""
-    return (now or datetime.now(SHOP_TZ)).astimezone(SHOP_TZ).date()
-
 
 def public_listing_clause(today: date | BindParameter | None = None) -> ColumnElement[bool]:
     """A WHERE clause true exactly for public listings.
@@ -46,7 +40,7 @@ def public_listing_clause(today: date | BindParameter | None = None) -> ColumnEl
     (expiry is derived from the date), the listing is active, and at least one package is in
     stock or on pre-order.
     """
-    today = today if today is not None else shop_today()
+    today = today if today is not None else clock.today()
     return and_(
         Listing.status == ListingStatus.ACTIVE,
         exists().where(
@@ -87,7 +81,7 @@ def public_listing_ids(ids: Iterable[int], today: date | None = None) -> set[int
     if not ids:
         return set()
     rows = db.session.scalars(
-        _public_ids_statement(), {"ids": ids, "today": today or shop_today()}
+        _public_ids_statement(), {"ids": ids, "today": today or clock.today()}
     )
     return set(rows)
 
@@ -96,26 +90,54 @@ def is_public(listing_id: int, today: date | None = None) -> bool:
     return listing_id in public_listing_ids([listing_id], today)
 
 
-def hidden_reasons(listing: Listing, today: date | None = None) -> list[str]:
-    """Codes of what keeps `listing` from being public; empty when it is public.
+class HiddenReason(StrEnum):
+    """What keeps a listing from being public: one per condition of public_listing_clause."""
+
+    COOPERATIVE_NOT_APPROVED = "cooperative_not_approved"
+    NO_CERTIFICATE = "no_certificate"  # none chosen, or another cooperative's
+    CERTIFICATE_SUBMITTED = "certificate_submitted"
+    CERTIFICATE_REJECTED = "certificate_rejected"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    LISTING_DRAFT = "listing_draft"
+    LISTING_PAUSED = "listing_paused"
+    LISTING_ARCHIVED = "listing_archived"
+    NO_PACKAGE = "no_package"
+    SOLD_OUT = "sold_out"  # every package out of stock, none on pre-order
+
+
+_CERTIFICATE_REASONS = {
+    CertificateStatus.SUBMITTED: HiddenReason.CERTIFICATE_SUBMITTED,
+    CertificateStatus.REJECTED: HiddenReason.CERTIFICATE_REJECTED,
+    CertificateStatus.REVOKED: HiddenReason.CERTIFICATE_REVOKED,
+}
+_LISTING_REASONS = {
+    ListingStatus.DRAFT: HiddenReason.LISTING_DRAFT,
+    ListingStatus.PAUSED: HiddenReason.LISTING_PAUSED,
+    ListingStatus.ARCHIVED: HiddenReason.LISTING_ARCHIVED,
+}
+
+
+def hidden_reasons(listing: Listing, today: date | None = None) -> list[HiddenReason]:
+    """What keeps `listing` from being public; empty when it is public.
 
     Mirrors public_listing_clause for the seller's checklist; a test keeps the two in step.
     """
-    today = today or shop_today()
+    today = today or clock.today()
     reasons = []
     if listing.cooperative.status is not CooperativeStatus.APPROVED:
-        reasons.append("cooperative_not_approved")
+        reasons.append(HiddenReason.COOPERATIVE_NOT_APPROVED)
     cert = listing.certificate
     if cert is None or cert.cooperative_id != listing.cooperative_id:
-        reasons.append("no_certificate")
+        reasons.append(HiddenReason.NO_CERTIFICATE)
     elif cert.status is not CertificateStatus.VERIFIED:
-        reasons.append(f"certificate_{cert.status.value}")
+        reasons.append(_CERTIFICATE_REASONS[cert.status])
     elif cert.expires_on < today:
-        reasons.append("certificate_expired")
+        reasons.append(HiddenReason.CERTIFICATE_EXPIRED)
     if listing.status is not ListingStatus.ACTIVE:
-        reasons.append(f"listing_{listing.status.value}")
+        reasons.append(_LISTING_REASONS[listing.status])
     if not listing.packages:
-        reasons.append("no_package")
+        reasons.append(HiddenReason.NO_PACKAGE)
     elif not any(p.available for p in listing.packages):
-        reasons.append("sold_out")
+        reasons.append(HiddenReason.SOLD_OUT)
     return reasons

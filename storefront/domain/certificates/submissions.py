@@ -12,11 +12,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from storefront.core import clock
 from storefront.core.db import begin_write
 from storefront.core.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
 from storefront.core.files import (
@@ -30,17 +30,9 @@ from storefront.core.files import (
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
 from storefront.domain.catalog.listings import attach_certificate, get_listing, require_member
-from storefront.domain.catalog.visibility import shop_today
-from storefront.domain.cooperatives.applications import is_member
+from storefront.domain.cooperatives.members import is_member
 from storefront.extensions import db
-from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry
-
-CERTIFICATE_STATUS_LABELS = {
-    CertificateStatus.SUBMITTED: _l("waiting for PFA verification"),
-    CertificateStatus.VERIFIED: _l("verified"),
-    CertificateStatus.REJECTED: _l("rejected"),
-    CertificateStatus.REVOKED: _l("revoked"),
-}
+from storefront.models import Certificate, CertificateStatus, Listing, User, default_expiry, limits
 
 # What PFA staff checked against the official decision: changing any of these (or the scan)
 # on a verified certificate sends it back to them.
@@ -93,7 +85,7 @@ def certificates_of(cooperative_id: int) -> list[Certificate]:
 
 def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> dict:
     number = " ".join((data.number or "").split())
-    if not number or len(number) > 80:
+    if not number or len(number) > limits.CERTIFICATE_NUMBER:
         raise InvalidInput(_("Enter the certificate or decision number."), field="number")
     taken = db.session.scalar(
         select(
@@ -111,12 +103,12 @@ def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> d
     if data.stars not in (3, 4, 5):
         raise InvalidInput(_("An OCOP certificate has 3, 4 or 5 stars."), field="stars")
     product_name = " ".join((data.product_name or "").split())
-    if not product_name or len(product_name) > 200:
+    if not product_name or len(product_name) > limits.PRODUCT_NAME:
         raise InvalidInput(
             _("Enter the product's name as the certificate writes it."), field="product_name"
         )
     authority = " ".join((data.issuing_authority or "").split())
-    if not authority or len(authority) > 200:
+    if not authority or len(authority) > limits.ISSUING_AUTHORITY:
         raise InvalidInput(_("Enter the authority that issued it."), field="issuing_authority")
     if not isinstance(data.issued_on, date):
         raise InvalidInput(_("Enter the date of the decision."), field="issued_on")
@@ -152,7 +144,7 @@ def submit_certificate(
     """Submit a certificate with its scan for PFA verification; optionally have one of the
     cooperative's listings sold under it. Nothing is stored if any check fails."""
     require_member(actor, cooperative_id)
-    today = today or shop_today()
+    today = today or clock.today()
     if scan is None or not scan.filename:
         raise InvalidUpload(
             _("Attach the scan of the certificate (PDF or photo)."), field="scan"
@@ -213,7 +205,7 @@ def update_certificate(
     A revoked certificate cannot change: the cooperative submits the new one.
     """
     require_member(actor, cooperative_id)
-    today = today or shop_today()
+    today = today or clock.today()
     values = _clean(data, today, certificate_id)
     prepared = prepare_scan(scan) if scan is not None and scan.filename else None
 

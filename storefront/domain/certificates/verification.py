@@ -15,9 +15,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from storefront.core import clock
 from storefront.core.text import fold_diacritics
 from storefront.domain.catalog.queries import card_loader_options
-from storefront.domain.catalog.visibility import public_listings, shop_today
+from storefront.domain.catalog.visibility import public_listings
 from storefront.extensions import db
 from storefront.models import AuditEvent, Certificate, CertificateStatus, Cooperative, Listing
 
@@ -65,7 +66,7 @@ def _compact(text: str) -> str:
 
 def check_certificate(number: str, today: date | None = None) -> CertificateCheck:
     """The verdict on a certificate number, with what the public page shows."""
-    today = today or shop_today()
+    today = today or clock.today()
     number = normalize_number(number)
     cert = db.session.scalar(
         select(Certificate)

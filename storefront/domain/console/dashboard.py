@@ -10,7 +10,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, case, distinct, exists, func, literal_column, select
 from sqlalchemy.orm import aliased
 
-from storefront.domain.catalog.visibility import public_listing_clause, shop_today
+from storefront.core import clock
+from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.domain.console.queues import place_commune, place_province, with_place
 from storefront.extensions import db
 from storefront.models import (
@@ -48,7 +49,7 @@ def _const(text: str):
 def month_of_timestamp(column) -> ColumnElement[str]:
     """"YYYY-MM" of a stored UTC timestamp, in Vietnam time (UTC+7, no daylight saving)."""
     if _dialect() == "postgresql":
-        return func.to_char(func.timezone(_const("Asia/Ho_Chi_Minh"), column), _const("YYYY-MM"))
+        return func.to_char(func.timezone(_const(clock.zone().key), column), _const("YYYY-MM"))
     return func.strftime(_const("%Y-%m"), column, _const("+7 hours"))
 
 
@@ -107,7 +108,7 @@ class ProgrammeStats:
 
 
 def programme_stats(today: date | None = None) -> ProgrammeStats:
-    today = today or shop_today()
+    today = today or clock.today()
     stats = ProgrammeStats(today=today)
     _certified(stats)
     _pipeline(stats)

@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from storefront.core import clock
 from storefront.core.errors import NotFound
-from storefront.domain.catalog.visibility import SHOP_TZ, public_listing_ids, shop_today
+from storefront.domain.catalog.visibility import public_listing_ids
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -95,7 +96,7 @@ class ConsoleSummary:
 
 def console_summary(today: date | None = None) -> ConsoleSummary:
     """The counts on the console's front page, in one query."""
-    today = today or shop_today()
+    today = today or clock.today()
     row = db.session.execute(
         select(
             select(func.count())
@@ -231,7 +232,7 @@ class CertificateFile:
 
     @property
     def expired(self) -> bool:
-        return self.certificate.is_expired(shop_today())
+        return self.certificate.is_expired(clock.today())
 
 
 def scan_kind(filename: str | None) -> str:
@@ -406,7 +407,7 @@ def _expired_attached_stmt(today: date) -> Select:
 
 def expiries(today: date | None = None) -> Expiries:
     """Verified certificates expiring within 90 days, and expired ones still backing a listing."""
-    today = today or shop_today()
+    today = today or clock.today()
     stmt = (
         select(Certificate, Listing)
         .outerjoin(Listing, Listing.certificate_id == Certificate.id)
@@ -491,7 +492,7 @@ class AuditRow:
 
 def _start_of(day: date) -> datetime:
     """Midnight in Vietnam as a UTC instant (audit times are stored in UTC)."""
-    return datetime.combine(day, time.min, SHOP_TZ).astimezone(UTC)
+    return datetime.combine(day, time.min, clock.zone()).astimezone(UTC)
 
 
 def _audit_stmt(filters: AuditFilters) -> Select:

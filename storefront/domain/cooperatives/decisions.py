@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 from storefront.core.errors import NotFound
 from storefront.domain.audit import record_decision
 from storefront.domain.cooperatives.applications import (
-    COOPERATIVE_STATUS_LABELS,
     approve_cooperative,
 )
 from storefront.domain.decisions import (
@@ -27,16 +26,9 @@ from storefront.domain.decisions import (
     require_staff,
     send_notices,
 )
+from storefront.domain.status_labels import cooperative_status_label
 from storefront.extensions import db
 from storefront.models import Cooperative, CooperativeMember, CooperativeStatus, User
-
-
-def cooperative_status_label(status: CooperativeStatus | str | None) -> str:
-    """The status in words, as the seller workspace says it (one word per concept)."""
-    try:
-        return str(COOPERATIVE_STATUS_LABELS[CooperativeStatus(status)])
-    except ValueError:
-        return str(status or "")
 
 
 def reject_cooperative(cooperative_id: int, actor: User, reason: str) -> Cooperative:

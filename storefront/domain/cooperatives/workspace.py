@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
+from storefront.core import clock
 from storefront.domain.catalog.listings import low_stock_packages, status_counts
-from storefront.domain.catalog.visibility import SHOP_TZ, shop_today
 from storefront.domain.certificates.submissions import expiring_certificates
 from storefront.extensions import db
 from storefront.models import (
@@ -39,7 +39,7 @@ class Dashboard:
 
 def month_bounds(now: datetime) -> tuple[datetime, datetime]:
     """The start of this month and of the next, in Vietnam, as UTC instants."""
-    local = now.astimezone(SHOP_TZ)
+    local = now.astimezone(clock.zone())
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     if start.month == 12:
         next_month = start.replace(year=start.year + 1, month=1)
@@ -82,8 +82,8 @@ def sales_in(cooperative_id: int, start: datetime, end: datetime) -> int:
 
 
 def dashboard(cooperative_id: int, now: datetime | None = None) -> Dashboard:
-    now = now or datetime.now(UTC)
-    today: date = shop_today(now)
+    now = now or clock.now()
+    today: date = clock.today(now)
     counts = status_counts(cooperative_id)
     start, end = month_bounds(now)
     return Dashboard(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import get_template_attribute
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import begin_write
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
+from storefront.domain.status_labels import shipment_status_label
 from storefront.extensions import db
 from storefront.models import (
     CooperativeMember,
@@ -24,6 +24,7 @@ from storefront.models import (
     PaymentStatus,
     Shipment,
     ShipmentStatus,
+    limits,
     utcnow,
 )
 
@@ -120,7 +121,7 @@ def advance_shipment(
                     raise InvalidInput(
                         _("Enter the carrier and the tracking number."), field="tracking_number"
                     )
-                if len(carrier) > 80 or len(tracking_number) > 80:
+                if len(carrier) > limits.CARRIER or len(tracking_number) > limits.TRACKING_NUMBER:
                     raise InvalidInput(_("Carrier and tracking number: 80 characters at most."))
                 values = {"carrier": carrier, "tracking_number": tracking_number, "shipped_at": now}
             elif step == "deliver":
@@ -195,5 +196,4 @@ def _collect_cash(shipment: Shipment, now: datetime) -> None:
 def _status_label(shipment: Shipment) -> str:
     """The shipment's status as the pages name it ("Đã gửi"), from the one list of labels."""
     db.session.refresh(shipment, ["status"])  # where the UPDATE found it, not where we did
-    label = get_template_attribute("orders/_labels.html", "shipment_label")
-    return str(label(shipment.status.value)).strip()
+    return shipment_status_label(shipment.status)

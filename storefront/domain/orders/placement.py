@@ -34,15 +34,12 @@ from storefront.domain.cart import (
     summarise,
 )
 from storefront.domain.catalog.visibility import public_listing_ids
-from storefront.domain.locations import describe_unit, origin_text
+from storefront.domain.locations import current_commune_by_id, describe_unit, origin_text
 from storefront.domain.orders.lifecycle import new_order_number
 from storefront.domain.orders.shipping import ShippingRates
 from storefront.extensions import db
 from storefront.models import (
     Address,
-    AdminUnit,
-    Era,
-    Level,
     Order,
     OrderLine,
     OrderStatus,
@@ -52,6 +49,7 @@ from storefront.models import (
     PaymentStatus,
     Shipment,
     User,
+    limits,
     utcnow,
 )
 
@@ -80,9 +78,9 @@ def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDe
     except InvalidPhone as error:
         raise InvalidPhone(error.message, field="phone") from None
     recipient, street = (details.recipient or "").strip(), (details.street or "").strip()
-    if not recipient or len(recipient) > 120:
+    if not recipient or len(recipient) > limits.PERSON_NAME:
         raise InvalidInput(_("Please enter the recipient's name."), field="recipient")
-    if not street or len(street) > 255:
+    if not street or len(street) > limits.STREET:
         raise InvalidInput(_("Please enter the street address."), field="street")
     if details.payment_method is PaymentMethod.CARD and not card_enabled:
         raise InvalidInput(_("Card payment is not available."), field="payment_method")
@@ -94,19 +92,6 @@ def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDe
         commune_id=details.commune_id,
         payment_method=PaymentMethod(details.payment_method),
         locale=details.locale if details.locale in current_app.config["LANGUAGES"] else "vi",
-    )
-
-
-def current_commune_by_id(commune_id: int | None) -> AdminUnit | None:
-    """A current (post-2025) commune, the only kind an address may name."""
-    if not commune_id:
-        return None
-    return db.session.scalar(
-        select(AdminUnit).where(
-            AdminUnit.id == commune_id,
-            AdminUnit.era == Era.CURRENT,
-            AdminUnit.level == Level.COMMUNE,
-        )
     )
 
 
@@ -301,38 +286,6 @@ def _place(
     clear_lines(line.id for line in lines)
     db.session.flush()
     return order
-
-
-def current_provinces() -> list[AdminUnit]:
-    return list(
-        db.session.scalars(
-            select(AdminUnit)
-            .where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE)
-            .order_by(AdminUnit.codename)
-        )
-    )
-
-
-def current_communes_of(province_code: int | None) -> list[AdminUnit]:
-    """The current communes of a province, by its official code (the address form's list)."""
-    if not province_code:
-        return []
-    province = select(AdminUnit.id).where(
-        AdminUnit.era == Era.CURRENT,
-        AdminUnit.level == Level.PROVINCE,
-        AdminUnit.code == province_code,
-    )
-    return list(
-        db.session.scalars(
-            select(AdminUnit)
-            .where(
-                AdminUnit.era == Era.CURRENT,
-                AdminUnit.level == Level.COMMUNE,
-                AdminUnit.province_id == province.scalar_subquery(),
-            )
-            .order_by(AdminUnit.codename)
-        )
-    )
 
 
 def default_details_for(user: User | None) -> dict:

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from storefront.core.phones import is_vn_phone
 from storefront.domain.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from storefront.models import limits
 
 try:  # WTForms 3.3 deprecates (value, label) tuples; 3.4 will refuse them.
     from wtforms.fields.choices import SelectChoice as _Choice
@@ -67,7 +68,7 @@ def _strip(value):
 def _email(label=None):
     return EmailField(
         label or _l("E-mail"),
-        validators=[DataRequired(), Email(), Length(max=254)],
+        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
         filters=[_strip],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
@@ -82,16 +83,20 @@ def vn_phone(form, field) -> None:
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+        _l("E-mail"),
+        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
+        filters=[_strip],
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
     remember = BooleanField(_l("Remember me"))
 
 
 class RegisterForm(FlaskForm):
     name = StringField(
         _l("Your name"),
-        validators=[DataRequired(), Length(max=120)],
+        validators=[DataRequired(), Length(max=limits.PERSON_NAME)],
         render_kw={"autocomplete": "name"},
     )
     email = _email()
@@ -136,11 +141,11 @@ class ChangeEmailForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(
-        _l("Name"), validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "name"}
+        _l("Name"), validators=[DataRequired(), Length(max=limits.PERSON_NAME)], render_kw={"autocomplete": "name"}
     )
     phone = TelField(
         _l("Phone"),
-        validators=[Optional(), Length(max=20), vn_phone],
+        validators=[Optional(), Length(max=limits.PHONE), vn_phone],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     locale = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
@@ -150,17 +155,17 @@ class AddressForm(FlaskForm):
     """A delivery address. The commune list depends on the province chosen.
 
     Without JavaScript, "Show communes" posts the form back to fill the commune list;
-    with it, static/js/address.js fills the list as soon as a province is chosen.
+    with it, static/js/places.js fills the list as soon as a province is chosen.
     """
 
     recipient = StringField(
         _l("Recipient"),
-        validators=[DataRequired(), Length(max=120)],
+        validators=[DataRequired(), Length(max=limits.PERSON_NAME)],
         render_kw={"autocomplete": "name"},
     )
     phone = TelField(
         _l("Phone"),
-        validators=[DataRequired(), Length(max=20), vn_phone],
+        validators=[DataRequired(), Length(max=limits.PHONE), vn_phone],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     province = SelectField(
@@ -173,7 +178,7 @@ class AddressForm(FlaskForm):
     )
     street = StringField(
         _l("House number, street, hamlet"),
-        validators=[DataRequired(), Length(max=255)],
+        validators=[DataRequired(), Length(max=limits.STREET)],
         render_kw={"autocomplete": "address-line1"},
     )
     is_default = BooleanField(_l("Use as my default address"))

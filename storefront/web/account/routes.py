@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import (
     current_app,
     flash,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -33,8 +32,9 @@ from storefront.core.errors import (
     WrongPassword,
 )
 from storefront.domain import accounts as services
+from storefront.domain.locations import communes_of, provinces
 from storefront.extensions import limiter
-from storefront.models import Order, OrderStatus, User
+from storefront.models import User
 from storefront.web.account import bp
 from storefront.web.account.forms import (
     PASSWORD_HINT,
@@ -259,17 +259,7 @@ def account():
         form=form,
         addresses=services.addresses_of(user.id),
         orders=services.order_history(user.id),
-        order_status_label=order_status_label,
     )
-
-
-def order_status_label(order: Order) -> str:
-    labels = {
-        OrderStatus.AWAITING_PAYMENT: _("Awaiting payment"),
-        OrderStatus.PLACED: _("Placed"),
-        OrderStatus.CANCELLED: _("Cancelled"),
-    }
-    return labels.get(order.status, str(order.status))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -342,7 +332,7 @@ def _address_page(address_id: int | None):
         else:
             form.recipient.data, form.phone.data = user.name, user.phone
     province = form.province.data if isinstance(form.province.data, int) else None
-    form.set_places(services.provinces(), services.communes_of(province))
+    form.set_places(provinces(), communes_of(province))
 
     # "Show communes" (the no-JavaScript path) only refills the commune list; nothing is saved.
     if form.is_submitted() and not form.show_communes.data and form.validate():
@@ -382,11 +372,3 @@ def delete_address(address_id: int):
     return redirect(url_for("accounts.account", _anchor="addresses"))
 
 
-@bp.get("/communes")
-def communes():
-    """Communes of one province as JSON, for static/js/address.js (public, like the map)."""
-    places = services.communes_of(request.args.get("province", type=int))
-    response = jsonify(communes=[{"code": p.code, "name": p.name} for p in places])
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response

@@ -1,8 +1,9 @@
-"""Health check and uploaded media."""
+"""Health check, uploaded media, and the communes of a province (JSON)."""
 
-from flask import abort, current_app, jsonify, send_from_directory
+from flask import abort, current_app, jsonify, request, send_from_directory
 from sqlalchemy import text
 
+from storefront.domain.locations import communes_of
 from storefront.extensions import db
 from storefront.web.main import bp
 
@@ -28,3 +29,15 @@ def media(filename: str):
         abort(404)
     # send_from_directory refuses paths that escape the folder.
     return send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)
+
+
+@bp.get("/communes")
+def communes():
+    """Today's communes of `?province=<code>` as JSON, for static/js/places.js: every
+    province → commune select (address, checkout, cooperative, listing) fills from here.
+    Public reference data, like the map."""
+    places = communes_of(request.args.get("province", type=int))
+    response = jsonify(communes=[{"code": p.code, "name": p.name} for p in places])
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

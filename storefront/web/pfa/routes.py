@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from storefront.core import clock
 from storefront.core.errors import DomainError
 from storefront.core.formatting import format_number, format_vnd, ocop_group_label
-from storefront.domain.catalog.visibility import SHOP_TZ
 from storefront.domain.certificates import decisions as certificate_decisions
 from storefront.domain.console import dashboard as programme_dashboard
 from storefront.domain.console import queues as services
@@ -31,16 +31,6 @@ from storefront.web.pfa.charts import column_chart, hbar_chart
 def require_pfa_staff():
     if not current_user.is_pfa_staff:
         abort(403)
-
-
-@bp.app_template_global()
-def certificate_status_label(status) -> str:
-    return certificate_decisions.certificate_status_label(status)
-
-
-@bp.app_template_global()
-def cooperative_status_label(status) -> str:
-    return decisions.cooperative_status_label(status)
 
 
 @bp.app_template_filter("ucfirst")
@@ -299,7 +289,7 @@ def audit_csv():
 def _as_local(moment):
     from storefront.core.db import aware
 
-    return aware(moment).astimezone(SHOP_TZ)
+    return aware(moment).astimezone(clock.zone())
 
 
 @bp.app_template_filter("datetime_vn")

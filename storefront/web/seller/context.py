@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from storefront.core.errors import DomainError
 from storefront.core.files import Upload
-from storefront.domain.cooperatives.applications import memberships_of
+from storefront.domain.cooperatives.members import memberships_of
 from storefront.models import Cooperative, CooperativeMember, MemberRole
 
 SESSION_KEY = "seller_cooperative_id"

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.errors import DomainError, InvalidInput, InvalidInvitation
-from storefront.domain.cooperatives.applications import (
+from storefront.domain.cooperatives.applications import apply_for_cooperative
+from storefront.domain.cooperatives.members import (
     accept_invitation,
-    apply_for_cooperative,
     invitation_for_token,
     invite_member,
     members_of,
@@ -17,6 +17,7 @@ from storefront.domain.cooperatives.applications import (
     remove_member,
     revoke_invitation,
 )
+from storefront.domain.locations import communes_of, provinces
 from storefront.models import MemberRole
 from storefront.web.seller import bp
 from storefront.web.seller.context import (
@@ -27,7 +28,6 @@ from storefront.web.seller.context import (
     upload_of,
 )
 from storefront.web.seller.forms import ApplicationForm, InviteForm
-from storefront.web.seller.places import communes_of, provinces
 
 
 @bp.route("/apply", methods=["GET", "POST"])

@@ -31,7 +31,7 @@ from storefront.core.formatting import OCOP_GROUP_LABELS
 from storefront.domain.catalog.listings import ListingInput, PackageInput
 from storefront.domain.certificates.submissions import CertificateInput
 from storefront.domain.cooperatives.applications import CooperativeApplication
-from storefront.models import MemberRole
+from storefront.models import MemberRole, limits
 
 BLANK_PACKAGE_ROWS = 2
 PLACEHOLDER = 0  # the "—" option of a select: nothing chosen
@@ -117,7 +117,7 @@ def _places(select_field: SelectField, places, placeholder=None) -> None:
 
 class PlaceMixin:
     """Province → commune selects. Without JavaScript "Show communes" posts the form back to
-    fill the commune list; with it, static/js/seller.js fills it as the province changes."""
+    fill the commune list; with it, static/js/places.js fills it as the province changes."""
 
     def set_places(self, provinces, communes) -> None:
         _places(self.province, provinces)
@@ -127,12 +127,12 @@ class PlaceMixin:
 class ApplicationForm(PlaceMixin, FlaskForm):
     legal_name = StringField(
         _l("Legal name"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=limits.COOPERATIVE_NAME)],
         render_kw={"placeholder": "Hợp tác xã Nông nghiệp Lục Ngạn", "autocomplete": "organization"},
     )
     registration_number = StringField(
         _l("Registration or tax number"),
-        validators=[DataRequired(), Length(max=40)],
+        validators=[DataRequired(), Length(max=limits.REGISTRATION_NUMBER)],
         render_kw={"autocomplete": "off"},
     )
     province = SelectField(_l("Province or city"), coerce=int, validate_choice=False)
@@ -145,22 +145,22 @@ class ApplicationForm(PlaceMixin, FlaskForm):
     )
     address = StringField(
         _l("Address (house number, street, hamlet)"),
-        validators=[DataRequired(), Length(max=255)],
+        validators=[DataRequired(), Length(max=limits.STREET)],
         render_kw={"autocomplete": "street-address"},
     )
     phone = TelField(
         _l("Phone"),
-        validators=[DataRequired(), Length(max=20)],
+        validators=[DataRequired(), Length(max=limits.PHONE)],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), Email(), Length(max=254)],
+        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
     description = TextAreaField(
         _l("About the cooperative (optional)"),
-        validators=[Optional(), Length(max=5000)],
+        validators=[Optional(), Length(max=limits.COOPERATIVE_DESCRIPTION)],
         render_kw={"rows": 5},
     )
     logo = FileField(_l("Logo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
@@ -182,7 +182,7 @@ class ApplicationForm(PlaceMixin, FlaskForm):
 class InviteForm(FlaskForm):
     email = EmailField(
         _l("E-mail of the person to add"),
-        validators=[DataRequired(), Email(), Length(max=254)],
+        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
         render_kw={"autocomplete": "off", "inputmode": "email"},
     )
     role = SelectField(
@@ -210,7 +210,7 @@ class PackageRowForm(Form):
     id = HiddenField()
     shown_stock = HiddenField()
     label = StringField(
-        _l("Package"), validators=[Optional(), Length(max=80)], render_kw={"placeholder": "Hộp 1 kg"}
+        _l("Package"), validators=[Optional(), Length(max=limits.PACKAGE_LABEL)], render_kw={"placeholder": "Hộp 1 kg"}
     )
     weight = WholeNumberField(_l("Weight (grams)"), minimum=1)
     price = WholeNumberField(
@@ -220,7 +220,7 @@ class PackageRowForm(Form):
         render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "150.000"},
     )
     stock = WholeNumberField(_l("Stock (units)"), minimum=0)
-    sku = StringField(_l("SKU (optional)"), validators=[Optional(), Length(max=60)])
+    sku = StringField(_l("SKU (optional)"), validators=[Optional(), Length(max=limits.SKU)])
     preorder = BooleanField(_l("Takes pre-orders when sold out"))
     remove = BooleanField(_l("Remove this package"))
 
@@ -233,7 +233,7 @@ class PackageRowForm(Form):
 class ListingForm(PlaceMixin, FlaskForm):
     name = StringField(
         _l("Product name"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=limits.PRODUCT_NAME)],
         render_kw={"placeholder": "Vải thiều Lục Ngạn"},
     )
     ocop_group = SelectField(
@@ -245,7 +245,7 @@ class ListingForm(PlaceMixin, FlaskForm):
     )
     description = TextAreaField(
         _l("Description"),
-        validators=[Optional(), Length(max=10_000)],
+        validators=[Optional(), Length(max=limits.LISTING_DESCRIPTION)],
         render_kw={"rows": 8},
     )
     province = SelectField(_l("Province or city of origin"), coerce=int, validate_choice=False)
@@ -261,7 +261,7 @@ class ListingForm(PlaceMixin, FlaskForm):
     )
     origin_recorded = StringField(
         _l("Origin as written on the certificate (optional)"),
-        validators=[Optional(), Length(max=255)],
+        validators=[Optional(), Length(max=limits.ORIGIN_RECORDED)],
         render_kw={"placeholder": "Xã Tân Hoa, huyện Lục Ngạn, tỉnh Bắc Giang"},
     )
     certificate = SelectField(_l("OCOP certificate it is sold under"), coerce=int)
@@ -347,7 +347,7 @@ class PhotoForm(FlaskForm):
 class CertificateForm(FlaskForm):
     number = StringField(
         _l("Certificate or decision number"),
-        validators=[DataRequired(), Length(max=80)],
+        validators=[DataRequired(), Length(max=limits.CERTIFICATE_NUMBER)],
         render_kw={"placeholder": "1234/QĐ-UBND", "autocomplete": "off"},
     )
     stars = RadioField(
@@ -358,11 +358,11 @@ class CertificateForm(FlaskForm):
     )
     product_name = StringField(
         _l("Product name as written on the certificate"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=limits.PRODUCT_NAME)],
     )
     issuing_authority = StringField(
         _l("Issuing authority"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=limits.ISSUING_AUTHORITY)],
         render_kw={"placeholder": "UBND tỉnh Bắc Giang"},
     )
     issued_on = DateField(

@@ -10,7 +10,7 @@ from flask import render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from storefront.domain.certificates.decisions import certificate_for_label, verification_url
+from storefront.domain.certificates.labels import certificate_for_label, verification_url
 from storefront.web.seller import bp
 
 

@@ -25,7 +25,6 @@ from storefront.domain.catalog.listings import (
     create_listing,
     delete_listing,
     delete_photo,
-    former_communes,
     get_listing,
     listings_of,
     move_photo,
@@ -36,6 +35,12 @@ from storefront.domain.catalog.listings import (
     set_cover_photo,
     update_listing,
 )
+from storefront.domain.locations import (
+    communes_of,
+    former_communes,
+    province_of_commune,
+    provinces,
+)
 from storefront.web.seller import bp
 from storefront.web.seller.context import (
     apply_domain_error,
@@ -44,7 +49,6 @@ from storefront.web.seller.context import (
     uploads_of,
 )
 from storefront.web.seller.forms import BLANK_PACKAGE_ROWS, PLACEHOLDER, ListingForm, PhotoForm
-from storefront.web.seller.places import communes_of, province_of_commune, provinces
 
 
 @bp.get("/listings")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from storefront.domain.catalog.listings import former_communes
 from storefront.domain.cooperatives.workspace import dashboard as dashboard_figures
+from storefront.domain.locations import former_communes
 from storefront.extensions import login_manager
 from storefront.web.seller import bp
 from storefront.web.seller.context import (
@@ -35,8 +35,6 @@ def require_login():
 @bp.context_processor
 def seller_context() -> dict:
     from storefront.core.files import logo_url
-    from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
-    from storefront.domain.cooperatives.applications import COOPERATIVE_STATUS_LABELS
 
     # Other parts of the workspace (shipments) appear in the menu once they exist.
     endpoints = current_app.view_functions
@@ -45,8 +43,6 @@ def seller_context() -> dict:
         "seller_role": g.get("member_role"),
         "seller_memberships": memberships() if current_user.is_authenticated else [],
         "seller_has": lambda endpoint: endpoint in endpoints,
-        "cooperative_status_label": lambda status: COOPERATIVE_STATUS_LABELS.get(status, ""),
-        "certificate_status_label": lambda status: CERTIFICATE_STATUS_LABELS.get(status, ""),
         "logo_url": logo_url,
     }
 

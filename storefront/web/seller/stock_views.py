@@ -8,11 +8,11 @@ from flask_login import current_user
 
 from storefront.core.errors import InvalidInput, StockChanged
 from storefront.domain.catalog.listings import (
-    LOW_STOCK,
     low_stock_packages,
     stock_packages,
     update_stock,
 )
+from storefront.models import Package
 from storefront.web.seller import bp
 from storefront.web.seller.context import cooperative_required, flash_done
 from storefront.web.seller.forms import StockForm
@@ -68,5 +68,5 @@ def stock():
         form=form,
         rows=[(row, package) for row, package in rows if package is not None],
         low=low_stock_packages(g.cooperative.id),
-        threshold=LOW_STOCK,
+        threshold=Package.LOW_STOCK,
     ), status

@@ -6,6 +6,7 @@ from flask import Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
+from storefront.core import clock
 from storefront.domain.catalog.cards import cached_fragment
 from storefront.domain.catalog.params import parse_catalog_args
 from storefront.domain.catalog.queries import (
@@ -16,7 +17,6 @@ from storefront.domain.catalog.queries import (
     sitemap_entries,
 )
 from storefront.domain.catalog.version import current as current_version
-from storefront.domain.catalog.visibility import shop_today
 from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
 from storefront.web.shop.catalog import bp
 
@@ -51,7 +51,7 @@ def _catalog_page(endpoint: str):
         endpoint,
         str(get_locale()),
         tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")),
-        shop_today(),
+        clock.today(),
         current_version(),
     )
     page_key = anonymous_page_key(fragment_key)
@@ -73,7 +73,7 @@ def _catalog_page(endpoint: str):
 def product(slug: str):
     # A public product page is the same for every anonymous visitor while the catalog version
     # stands (a preview is only ever shown to a logged-in owner or PFA staff).
-    page_key = anonymous_page_key(("product", slug, str(get_locale()), shop_today(),
+    page_key = anonymous_page_key(("product", slug, str(get_locale()), clock.today(),
                                    current_version()))
     if (html := cached_page(page_key)) is not None:
         return html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from storefront.domain.catalog.visibility import shop_today
+from storefront.core import clock
 from storefront.models import Listing
 
 
@@ -39,6 +39,6 @@ def product_jsonld(listing: Listing) -> dict:
             for image in listing.images
         ]
     cert = listing.certificate
-    if cert is not None and cert.is_valid(shop_today()):
+    if cert is not None and cert.is_valid(clock.today()):
         data["award"] = f"OCOP {cert.stars}★ ({cert.number})"
     return data

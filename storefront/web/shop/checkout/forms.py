@@ -7,19 +7,21 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from storefront.models import limits
+
 NEW_ADDRESS = "new"
 ADDRESS_FIELDS = ("recipient", "phone", "street", "province", "commune")
 
 
 class CheckoutForm(FlaskForm):
     address_id = RadioField(_l("Deliver to"), default=NEW_ADDRESS, validate_choice=True)
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
-    recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=limits.EMAIL)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=limits.PHONE)])
+    recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=limits.PERSON_NAME)])
     province = SelectField(_l("Province or city"), validators=[Optional()], validate_choice=True)
     commune = SelectField(_l("Commune or ward"), validators=[Optional()], validate_choice=True)
     street = StringField(
-        _l("House number, street, village"), validators=[Optional(), Length(max=255)]
+        _l("House number, street, village"), validators=[Optional(), Length(max=limits.STREET)]
     )
     payment_method = RadioField(_l("Payment"), default="cod", validate_choice=True)
     # The goods' total the buyer saw; compared, never used as a price.

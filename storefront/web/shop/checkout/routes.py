@@ -15,13 +15,11 @@ from storefront.core.errors import (
     PaymentProviderError,
 )
 from storefront.core.formatting import format_vnd
-from storefront.domain.locations import current_commune
+from storefront.domain.locations import communes_of, current_commune, provinces
 from storefront.domain.orders.lifecycle import order_progress, payment_state
 from storefront.domain.orders.placement import (
     CheckoutDetails,
     checkout_quote,
-    current_communes_of,
-    current_provinces,
     default_details_for,
     place_order,
     saved_address,
@@ -49,11 +47,11 @@ def _build_form() -> CheckoutForm:
     if form.address_id.data not in dict(form.address_id.choices):
         form.address_id.data = NEW_ADDRESS
     form.province.choices = [("", _("Choose a province"))] + [
-        (str(p.code), p.name) for p in current_provinces()
+        (str(p.code), p.name) for p in provinces()
     ]
     province = form.province.data if (form.province.data or "").isdigit() else None
     form.commune.choices = [("", _("Choose a commune"))] + [
-        (str(c.code), c.name) for c in current_communes_of(int(province) if province else None)
+        (str(c.code), c.name) for c in communes_of(int(province) if province else None)
     ]
     methods = [("cod", _("Cash on delivery"))]
     if card_payments_enabled():
@@ -166,14 +164,6 @@ def submit():
         flash(error.message, "error")
         return redirect(url_for("orders.detail", number=number), code=303)
     return redirect(url, code=303)
-
-
-@bp.get("/communes")
-def communes():
-    """The communes of a province, for the address form's second select."""
-    code = request.args.get("province", "")
-    units = current_communes_of(int(code)) if code.isdigit() else []
-    return jsonify([{"code": str(u.code), "name": u.name} for u in units])
 
 
 @bp.get("/quote")

@@ -10,8 +10,8 @@ import io
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
-from storefront.domain.catalog.visibility import shop_today
-from storefront.domain.certificates.decisions import verification_url
+from storefront.core import clock
+from storefront.domain.certificates.labels import verification_url
 from storefront.domain.certificates.verification import (
     Verdict,
     canonical_number,
@@ -37,7 +37,7 @@ def index():
         if canonical is not None:
             return redirect(url_for("verify.certificate", number=canonical))
     return render_template(
-        "verify/index.html", query=query, hits=hits, today=shop_today(), Verdict=Verdict
+        "verify/index.html", query=query, hits=hits, today=clock.today(), Verdict=Verdict
     )
 
 

@@ -1,0 +1,48 @@
+"""The cooperative's printed QR label: which certificate may have one, and where it points."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from storefront.core import clock
+from storefront.core.errors import CertificateExpired, CertificateNotVerified, NotFound
+from storefront.core.urls import external_url
+from storefront.domain.cooperatives.members import is_member
+from storefront.extensions import db
+from storefront.models import (
+    Certificate,
+    CertificateStatus,
+    User,
+)
+
+
+def verification_url(number: str) -> str | None:
+    """The public verification page of a certificate, absolute (for QR codes and e-mails).
+
+    Uses SERVER_NAME and PREFERRED_URL_SCHEME when set; outside a request without
+    SERVER_NAME (a cron job on a bare config) there is no address to give: None.
+    """
+    return external_url("verify.certificate", number=number)
+
+
+def certificate_for_label(certificate_id: int, viewer: User | None) -> Certificate:
+    """A certificate of the viewer's cooperative, valid today, for its printed QR label.
+
+    NotFound unless the viewer is a member of the certificate's cooperative (a stranger must
+    not learn that the id exists); CertificateNotVerified / CertificateExpired when a label
+    would send buyers to a page that does not say VALID.
+    """
+    cert = db.session.get(Certificate, certificate_id, options=[joinedload(Certificate.cooperative)])
+    if cert is None or not is_member(viewer, cert.cooperative_id):
+        raise NotFound(_l("There is no such certificate."))
+    if cert.status is not CertificateStatus.VERIFIED:
+        raise CertificateNotVerified(
+            _l("The label becomes available once the Farmers' Association has verified the "
+               "certificate.")
+        )
+    if cert.is_expired(clock.today()):
+        raise CertificateExpired(
+            _l("This certificate has expired: submit the renewed one to get a new label.")
+        )
+    return cert

@@ -1,0 +1,23 @@
+"""Field limits, one constant each: the model's column, the form's validator and the domain's
+check all read these, so a longer name cannot pass the form and then fail in the database."""
+
+EMAIL = 254  # the longest address SMTP carries (RFC 5321)
+PHONE = 20
+PERSON_NAME = 120  # a user's name, an address's recipient
+STREET = 255  # an address's street, a cooperative's address
+
+COOPERATIVE_NAME = 200
+REGISTRATION_NUMBER = 40
+COOPERATIVE_DESCRIPTION = 5000
+
+PRODUCT_NAME = 200  # a listing's name, the product a certificate names, an order line's
+LISTING_DESCRIPTION = 10_000
+ORIGIN_RECORDED = 255
+PACKAGE_LABEL = 80
+SKU = 60
+
+CERTIFICATE_NUMBER = 80
+ISSUING_AUTHORITY = 200
+
+CARRIER = 80
+TRACKING_NUMBER = 80
