@@ -4,11 +4,9 @@ rate limits, CSRF, and the `users` CLI."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import g, has_app_context
@@ -19,9 +17,9 @@ from itsdangerous import TimestampSigner
 from markupsafe import escape
 from sqlalchemy import func, select
 
+import config
 from storefront import create_app
 from storefront.core.errors import InvalidPhone, InvalidResetToken, NotFound
-from storefront.core.mail import read_outbox
 from storefront.core.phones import normalize_vn_phone
 from storefront.domain import accounts as services
 from storefront.extensions import limiter
@@ -35,8 +33,9 @@ from storefront.models import (
     utcnow,
 )
 from storefront.web.account.routes import _safe_next
-from tests import factories
-from tests.factories import LUC_NGAN_COMMUNE, PASSWORD
+from tests.fixtures import factories
+from tests.fixtures.factories import LUC_NGAN_COMMUNE, PASSWORD
+from tests.fixtures.mail import mails
 
 NEW_PASSWORD = "a much longer new one"
 BAC_NINH = 24  # province of Xã Lục Ngạn since 2025
@@ -74,16 +73,6 @@ def client(app):
     return new_client(app)
 
 
-@pytest.fixture
-def outbox(app):
-    """The mail outbox folder, emptied for this test; call it to read the messages."""
-    folder = Path(app.config["MAIL_OUTBOX_DIR"])
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    yield lambda: read_outbox(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def user_count(db) -> int:
     return db.session.scalar(select(func.count()).select_from(User))
 
@@ -118,7 +107,8 @@ def test_register_log_in_and_log_out(client, db):
     assert user.email == "lan@example.vn"  # stored in one letter case
     assert user.name == "Nguyễn Thị Lan"
     assert user.role is Role.CUSTOMER
-    assert user.password_hash.startswith("scrypt:")
+    # The configured method (tests: config.TestingConfig's cheap one); production's is below.
+    assert user.password_hash.startswith(client.application.config["PASSWORD_HASH_METHOD"])
     assert user.locale == "vi"  # the language the visitor was using
 
     page = html(client.get("/account/"))  # landed logged in
@@ -133,6 +123,20 @@ def test_register_log_in_and_log_out(client, db):
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/"
     assert client.get("/account/").status_code == 200
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured_otherwise(app, monkeypatch, make):
+    assert config.Config.PASSWORD_HASH_METHOD == "scrypt"
+    assert config.ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", config.Config.PASSWORD_HASH_METHOD)
+    user = make.user()
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password(PASSWORD)
+    # Without the setting at all, scrypt too.
+    monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD")
+    user.set_password(NEW_PASSWORD)
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password(NEW_PASSWORD)
 
 
 def test_register_in_english_saves_english_as_the_language(client, db):
@@ -248,7 +252,7 @@ def test_reset_flow_mails_the_user_in_their_language_and_the_link_works_once(
     )
     assert same_message in page
 
-    [mail] = outbox()
+    [mail] = mails(outbox)
     assert mail["To"] == "lan@example.vn"
     assert mail["Content-Language"] == "en"  # the user's language, not the page's (vi)
     with app.app_context(), force_locale("en"):
@@ -281,7 +285,7 @@ def test_reset_flow_mails_the_user_in_their_language_and_the_link_works_once(
 def test_vietnamese_user_gets_the_mail_in_vietnamese(client, make, outbox):
     make.user(email="lan@example.vn", locale="vi")
     client.post("/account/reset?lang=en", data={"email": "lan@example.vn"})
-    [mail] = outbox()
+    [mail] = mails(outbox)
     assert mail["Content-Language"] == "vi"
     body = mail.get_body(("plain",)).get_content()
     assert re.search(r"\d{1,2}:\d{2} \d{1,2}/\d{1,2}/\d{2}", body), body  # "15:30 5/3/26"
@@ -297,13 +301,13 @@ def test_reset_request_says_the_same_for_an_unknown_email_and_sends_nothing(
     strip = lambda page: page.replace("lan@example.vn", "X").replace("who@example.vn", "X")  # noqa: E731
     assert known.status_code == unknown.status_code == 200
     assert strip(html(known)) == strip(html(unknown))
-    assert [m["To"] for m in outbox()] == ["lan@example.vn"]
+    assert [m["To"] for m in mails(outbox)] == ["lan@example.vn"]
 
 
 def test_inactive_user_gets_no_reset_mail(client, make, outbox):
     make.user(email="lan@example.vn", active=False)
     client.post("/account/reset", data={"email": "lan@example.vn"})
-    assert outbox() == []
+    assert mails(outbox) == []
 
 
 def test_expired_reset_token_is_refused(app, client, make, monkeypatch):
@@ -414,13 +418,13 @@ def test_change_email_needs_the_password_and_a_free_address(app, client, make, a
     ) in html(response)
     db.session.refresh(user)
     assert user.email == "lan@example.vn"
-    assert outbox() == []
+    assert mails(outbox) == []
 
     response = client.post("/account/email", data={"email": "New@Example.vn", "password": PASSWORD})
     assert response.status_code == 302
     db.session.refresh(user)
     assert user.email == "new@example.vn"
-    [notice] = outbox()  # the old address hears about it
+    [notice] = mails(outbox)  # the old address hears about it
     assert notice["To"] == "lan@example.vn"
     assert "new@example.vn" in notice.get_body(("plain",)).get_content()
     client.post("/account/logout")
@@ -804,7 +808,7 @@ def test_password_reset_requests_are_limited(limited, make, outbox):
     for _i in range(3):
         assert client.post("/account/reset", data={"email": "lan@example.vn"}).status_code == 302
     assert client.post("/account/reset", data={"email": "lan@example.vn"}).status_code == 429
-    assert len(outbox()) == 3
+    assert len(mails(outbox)) == 3
 
 
 def test_wrong_current_passwords_are_limited(limited, make):

@@ -17,9 +17,7 @@ from storefront.domain.cart import (
     parse_quantity,
 )
 from storefront.models import Cart, CartLine, CertificateStatus, ListingStatus
-from tests.shop import guest
-
-
+from tests.fixtures.shop import guest
 @pytest.fixture(autouse=True)
 def _english_pages(client):
     """These tests read the pages' English msgids; the shop itself starts in Vietnamese."""

@@ -18,7 +18,7 @@ from storefront.models import (
     OcopGroup,
     Role,
 )
-from tests.conftest import count_queries
+from tests.fixtures.app import count_queries
 
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
 TAN_HOA_LEGACY = 7567  # Xã Tân Hoa, Huyện Lục Ngạn, Tỉnh Bắc Giang (before 2025)

@@ -35,8 +35,8 @@ from storefront.models import (
     PaymentStatus,
     ShipmentStatus,
 )
-from tests import factories
-from tests.shop import buy, details, fill, guest, other_province_commune, outbox  # noqa: F401 (fixture)
+from tests.fixtures import factories
+from tests.fixtures.shop import buy, details, fill, guest, other_province_commune
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -16,7 +16,7 @@ from storefront.models import (
     PaymentStatus,
     ShipmentStatus,
 )
-from tests.shop import buy, outbox  # noqa: F401 (fixture)
+from tests.fixtures.shop import buy
 
 
 def html(response) -> str:

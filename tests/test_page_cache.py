@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from storefront.models import CatalogState, CertificateStatus, Package
 from storefront.web.chrome import compact_html
-from tests.conftest import count_queries
+from tests.fixtures.app import count_queries
 from tests.test_catalog import card_names, html
 
 ROOT = Path(__file__).resolve().parent.parent

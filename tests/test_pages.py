@@ -11,7 +11,7 @@ from flask import render_template_string
 
 from storefront.core.formatting import lang_switch_url
 from storefront.models import ListingStatus, Role
-from tests.conftest import count_queries
+from tests.fixtures.app import count_queries
 
 NBSP = "\u00a0"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "storefront" / "translations"

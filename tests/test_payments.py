@@ -25,8 +25,8 @@ from storefront.models import (
     WebhookEvent,
     utcnow,
 )
-from tests import factories
-from tests.shop import buy, event, outbox, send_webhook, stripe_fake  # noqa: F401 (fixtures)
+from tests.fixtures import factories
+from tests.fixtures.shop import buy, event, send_webhook
 
 SUCCESS = "http://localhost/checkout/return?session_id={CHECKOUT_SESSION_ID}"
 CANCEL = "http://localhost/orders/X"

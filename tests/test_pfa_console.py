@@ -33,7 +33,7 @@ from storefront.models import (
     ShipmentStatus,
 )
 from storefront.web.pfa.csvexport import safe_cell
-from tests.pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
+from tests.fixtures.mail import mails
 
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
@@ -154,7 +154,7 @@ def test_decisions_need_the_csrf_token(app, client, auth, staff, submitted, csrf
 # --- deciding through the console -------------------------------------------------------------
 
 
-def test_verify_from_the_review_page(client, auth, staff, submitted, outbox, fresh_index):
+def test_verify_from_the_review_page(client, auth, staff, submitted, outbox):
     cert, listing = submitted
     auth.login(staff)
     page = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
@@ -198,7 +198,7 @@ def test_the_second_staff_member_is_told_it_was_already_decided(client, auth, st
 
 
 def test_revoke_takes_the_product_off_everywhere_in_the_same_request(
-    client, auth, staff, make, fresh_index
+    client, auth, staff, make
 ):
     listing = make.listing(name="Miến dong Bình Liêu")
     cert_id, slug = listing.certificate_id, listing.slug

@@ -35,7 +35,7 @@ from storefront.models import (
     User,
 )
 from storefront.search import SearchQuery, search
-from tests.pfa_support import fresh_index, mails, other_staff, outbox, staff  # noqa: F401
+from tests.fixtures.mail import mails
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -68,7 +68,7 @@ def submitted(make):
 
 
 def test_verify_records_who_when_what_and_emails_after_the_commit(
-    db, submitted, staff, outbox, fresh_index
+    db, submitted, staff, outbox
 ):
     cert, listing = submitted
     assert not is_public(listing.id)
@@ -360,7 +360,7 @@ def test_two_staff_suspending_a_cooperative_at_once(app, db, make, staff, other_
 # --- revoke -----------------------------------------------------------------------------------
 
 
-def test_revoke_hides_the_listing_with_its_commit(db, make, staff, outbox, fresh_index):
+def test_revoke_hides_the_listing_with_its_commit(db, make, staff, outbox):
     listing = make.listing(name="Mật ong bạc hà", coop=make.cooperative(email="htx@example.vn"))
     assert listing.id in search(SearchQuery(text="mat ong bac ha")).ids
     revoke_certificate(listing.certificate_id, staff, "Sản phẩm không đạt kiểm tra lại")
@@ -421,7 +421,7 @@ def test_a_cart_holding_a_revoked_product_cannot_check_out(db, make, staff):
     from storefront.domain.cart import NOT_PUBLIC, cart_summary
     from storefront.domain.orders.placement import place_order
     from storefront.models import Order, Package
-    from tests.shop import details, fill, guest
+    from tests.fixtures.shop import details, fill, guest
 
     listing = make.listing(packages=[{"stock": 5}])
     package_id = listing.packages[0].id

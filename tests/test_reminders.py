@@ -13,7 +13,7 @@ from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.certificates.decisions import send_expiry_reminders
 from storefront.extensions import db as _db
 from storefront.models import CertificateReminder, CertificateStatus
-from tests.pfa_support import mails, outbox  # noqa: F401
+from tests.fixtures.mail import mails
 
 
 def _cert(make, days_left, *, locale="vi", status=CertificateStatus.VERIFIED, **kw):

@@ -42,13 +42,6 @@ MEO_VAC = 769  # Xã Mèo Vạc, Tuyên Quang (before 2025: Huyện Mèo Vạc, 
 BAC_NINH, HA_NOI = 24, 1  # current province codes
 
 
-@pytest.fixture(autouse=True)
-def empty_index(app):
-    """Every test starts from an empty index (the database is emptied after each test)."""
-    reindex_all()
-    yield
-
-
 def ids(text: str = "", **filters) -> list[int]:
     return search(SearchQuery(text=text, **filters)).ids
 

@@ -20,8 +20,8 @@ from storefront.domain.certificates.submissions import (
     update_certificate,
 )
 from storefront.models import AuditEvent, Certificate, CertificateStatus, Listing, Role, add_months
-from tests import factories
-from tests.seller_support import file_field, png_bytes, seller, state
+from tests.fixtures import factories
+from tests.fixtures.seller import file_field, png_bytes, seller, state
 
 pytestmark = pytest.mark.usefixtures("english")
 

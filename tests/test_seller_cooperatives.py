@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInvitation, LastOwner
-from storefront.core.mail import read_outbox
 from storefront.domain.cooperatives.applications import (
     _invitation_serializer,
     accept_invitation,
@@ -29,8 +28,9 @@ from storefront.models import (
     MemberRole,
     Role,
 )
-from tests import factories
-from tests.seller_support import LUC_NGAN_PROVINCE, file_field, member_of, png_bytes, seller, state
+from tests.fixtures import factories
+from tests.fixtures.mail import mails
+from tests.fixtures.seller import LUC_NGAN_PROVINCE, file_field, member_of, png_bytes, seller, state
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -39,18 +39,6 @@ pytestmark = pytest.mark.usefixtures("english")
 def _english_pages(client):
     """These tests read the pages' English msgids; the shop itself starts in Vietnamese."""
     client.get("/?lang=en")
-
-
-
-@pytest.fixture
-def outbox(app, monkeypatch, tmp_path) -> Path:
-    folder = tmp_path / "outbox"
-    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(folder))
-    return folder
-
-
-def mails(folder: Path):
-    return read_outbox(folder) if folder.exists() else []
 
 
 def application(**overrides) -> dict:

@@ -20,11 +20,9 @@ from storefront.models import (
     Shipment,
     ShipmentStatus,
 )
-from tests import factories
-from tests.seller_support import seller
-from tests.shop import buy
-
-# --- the checklist follows visibility.hidden_reasons -----------------------------------------------
+from tests.fixtures import factories
+from tests.fixtures.seller import seller
+from tests.fixtures.shop import buy
 
 
 @pytest.fixture

@@ -41,8 +41,8 @@ from storefront.models import (
     Package,
 )
 from storefront.web.seller.forms import parse_whole_number
-from tests import factories
-from tests.seller_support import LUC_NGAN_PROVINCE, png_bytes, seller, state
+from tests.fixtures import factories
+from tests.fixtures.seller import LUC_NGAN_PROVINCE, png_bytes, seller, state
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -9,11 +9,12 @@ test_the_route_table_covers_every_seller_route.
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from storefront.core.files import Upload
 from storefront.domain.catalog.listings import add_photos
@@ -21,11 +22,17 @@ from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.applications import invite_member
 from storefront.extensions import db
-from storefront.models import CooperativeInvitation, MemberRole
-from tests import factories
-from tests.seller_support import files_under, member_of, png_bytes, seller, state
-from tests.shop import buy
-
+from storefront.models import (
+    Cooperative,
+    CooperativeInvitation,
+    CooperativeMember,
+    MemberRole,
+    User,
+)
+from tests.fixtures import factories
+from tests.fixtures.app import KEEP_TABLES, app_state, empty_tables
+from tests.fixtures.seller import files_under, member_of, png_bytes, seller, state
+from tests.fixtures.shop import buy
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
@@ -33,11 +40,14 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 class World:
     """Cooperative A (the one logged in) and cooperative B (the other), each fully stocked."""
 
-    a_user: object
     ids: dict = field(default_factory=dict)  # "a_listing", "b_listing", "b_photo", ...
 
+    @property
+    def a_user(self) -> User:
+        return db.session.get(User, self.ids["a_owner"])
 
-def _stock_cooperative(prefix: str, world: World):
+
+def _stock_cooperative(prefix: str, world: World) -> None:
     owner, coop = seller(legal_name=f"HTX {prefix.upper()}")
     listing = factories.listing(coop=coop, name=f"Sản phẩm {prefix}")
     [photo] = add_photos(listing.id, coop.id, owner, [Upload("p.png", io.BytesIO(png_bytes()))])
@@ -72,16 +82,48 @@ def _stock_cooperative(prefix: str, world: World):
         "shipment": order.shipments[0].id,
     }
     world.ids.update({f"{prefix}_{k}": v for k, v in ids.items()})
-    return owner
+
+
+@pytest.fixture(scope="module")
+def app(_app, tmp_path_factory):
+    """One app state (database rows, folders) for the whole module: building the two stocked
+    cooperatives costs far more than the request each case makes."""
+    with app_state(_app, tmp_path_factory.mktemp("ownership")) as app:
+        yield app
+
+
+def _everything(app) -> tuple:
+    """Every row of every table but the reference data, and every uploaded file."""
+    with db.engine.connect() as conn:
+        rows = {
+            table.name: sorted((tuple(row) for row in conn.execute(table.select())), key=repr)
+            for table in db.metadata.sorted_tables
+            if table.name not in KEEP_TABLES
+        }
+    return rows, files_under(Path(app.config["UPLOAD_DIR"]))
+
+
+@pytest.fixture(scope="module")
+def _built(app) -> dict:
+    return {"world": None, "everything": None}
 
 
 @pytest.fixture
-def world(app, db, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
-    w = World(a_user=None)
-    w.a_user = _stock_cooperative("a", w)
-    _stock_cooperative("b", w)
-    return w
+def world(app, _built):
+    """The two cooperatives, built once for the module: a test that changed anything at all
+    (a row, a file) has the world built afresh for the next one."""
+    if _built["world"] is None:
+        empty_tables()
+        shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
+        w = World()
+        _stock_cooperative("a", w)
+        _stock_cooperative("b", w)
+        db.session.remove()
+        _built["world"], _built["everything"] = w, _everything(app)
+    yield _built["world"]
+    db.session.remove()
+    if _everything(app) != _built["everything"]:
+        _built["world"] = None
 
 
 @dataclass(frozen=True)
@@ -210,13 +252,27 @@ def test_another_cooperative_s_ids_are_not_found_and_change_nothing(
     assert _snapshot(app) == before
 
 
-@pytest.mark.parametrize(("route", "method"), _cases([r for r in ROUTES if not r.endpoint.startswith(("seller.shipment", "seller.certificate_label"))]))
-def test_a_member_of_both_sees_only_the_chosen_cooperative(client, auth, app, world, route, method):
-    """Membership of B is not enough: the workspace acts for the cooperative chosen (A)."""
-    from storefront.models import Cooperative, User
-
+@pytest.fixture
+def a_owner_also_in_b(world):
+    """A's owner, made a staff member of B as well for one test (and no longer after it)."""
     user = db.session.get(User, world.ids["a_owner"])
     member_of(db.session.get(Cooperative, world.ids["b_coop"]), MemberRole.STAFF, user=user)
+    yield user
+    db.session.execute(
+        delete(CooperativeMember).where(
+            CooperativeMember.cooperative_id == world.ids["b_coop"],
+            CooperativeMember.user_id == world.ids["a_owner"],
+        )
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("route", "method"), _cases([r for r in ROUTES if not r.endpoint.startswith(("seller.shipment", "seller.certificate_label"))]))
+def test_a_member_of_both_sees_only_the_chosen_cooperative(
+    client, auth, app, world, a_owner_also_in_b, route, method
+):
+    """Membership of B is not enough: the workspace acts for the cooperative chosen (A)."""
+    user = a_owner_also_in_b
     auth.login(user)
     assert client.post("/seller/choose", data={"cooperative_id": str(world.ids["a_coop"])}).status_code == 302
     before = _snapshot(app)

@@ -20,7 +20,7 @@ from storefront.core.files import (
 )
 from storefront.domain.catalog.listings import add_photos
 from storefront.models import Certificate, ListingImage
-from tests.seller_support import counts, file_field, files_under, jpeg_with_exif, png_bytes, seller
+from tests.fixtures.seller import counts, file_field, files_under, jpeg_with_exif, png_bytes, seller
 
 
 def upload(data: bytes, name: str = "photo.png") -> Upload:
@@ -84,7 +84,7 @@ def test_more_than_40_megapixels_is_refused_from_the_header(app, size):
 
 def test_stored_photos_are_re_encoded_without_exif(app, db):
     user, coop = seller()
-    from tests import factories
+    from tests.fixtures import factories
 
     listing = factories.listing(coop=coop)
     [photo] = add_photos(listing.id, coop.id, user, [upload(jpeg_with_exif(), "camera.jpg")])
@@ -148,7 +148,7 @@ BAD_PHOTOS = [
 
 @pytest.mark.parametrize(("data", "name"), BAD_PHOTOS)
 def test_a_bad_photo_upload_stores_no_file_and_no_row(client, auth, app, db, data, name):
-    from tests import factories
+    from tests.fixtures import factories
 
     user, coop = seller()
     listing = factories.listing(coop=coop)
@@ -171,7 +171,7 @@ def test_a_bad_photo_upload_stores_no_file_and_no_row(client, auth, app, db, dat
 
 
 def test_a_good_photo_upload_stores_every_size_and_one_row(client, auth, app, db):
-    from tests import factories
+    from tests.fixtures import factories
 
     user, coop = seller()
     listing = factories.listing(coop=coop)
@@ -213,7 +213,7 @@ def test_a_bad_certificate_scan_stores_no_file_and_no_row(client, auth, app, db)
 
 
 def test_a_bad_logo_creates_no_cooperative(client, auth, app, db):
-    from tests import factories
+    from tests.fixtures import factories
 
     user = factories.user()
     auth.login(user)

@@ -14,7 +14,6 @@ from flask import url_for
 from storefront.domain.catalog.visibility import SHOP_TZ, shop_today
 from storefront.domain.certificates.decisions import revoke_certificate, verification_url
 from storefront.models import CertificateStatus, CooperativeStatus, Role
-from tests.pfa_support import clock, fresh_index, staff  # noqa: F401
 
 
 def _url(app, number: str, endpoint: str = "verify.certificate") -> str:
@@ -227,7 +226,7 @@ def test_product_page_links_to_the_verification_page(app, client, valid):
 # --- expiry at midnight, Vietnam time, with no job running ----------------------------------
 
 
-def test_a_certificate_expires_at_vietnam_midnight_everywhere(app, client, make, clock, fresh_index):
+def test_a_certificate_expires_at_vietnam_midnight_everywhere(app, client, make, clock):
     last_day = datetime(2026, 3, 31, tzinfo=SHOP_TZ).date()
     clock.moment = datetime(2026, 3, 31, 23, 59, tzinfo=SHOP_TZ)
     coop = make.cooperative()

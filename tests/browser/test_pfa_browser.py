@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from storefront.models import CertificateStatus, Role
-from tests import factories
+from tests.fixtures import factories
 
 NUMBER = "1234/QĐ-UBND"
 

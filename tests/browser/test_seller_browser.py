@@ -13,7 +13,7 @@ from sqlalchemy import select
 from storefront.domain.cooperatives.applications import approve_cooperative
 from storefront.extensions import db
 from storefront.models import Cooperative, Listing, Role
-from tests import factories
+from tests.fixtures import factories
 
 PASSWORD = "mat-khau-rat-dai-2026"
 
