@@ -16,7 +16,7 @@ from storefront.models import (
     PaymentStatus,
     ShipmentStatus,
 )
-from tests.fixtures.shop import buy
+from tests.fixtures.shop import buy, checkout_form
 
 
 def html(response) -> str:
@@ -50,9 +50,8 @@ def two_cooperative_order(make):
 def test_the_guest_who_placed_an_order_sees_it_and_others_get_404(client, make):
     package = make.listing().packages[0]
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
-    from tests.test_checkout import form_data
 
-    response = client.post("/checkout/", data=form_data())
+    response = client.post("/checkout/", data=checkout_form())
     number = response.headers["Location"].split("/")[2].split("?")[0]
     assert client.get(f"/orders/{number}").status_code == 200
 
@@ -80,9 +79,8 @@ def test_customers_see_their_own_orders_only(client, auth, db, make):
     lan, nam = make.user(), make.user()
     auth.login(lan)
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
-    from tests.test_checkout import form_data
 
-    client.post("/checkout/", data=form_data(email=lan.email))
+    client.post("/checkout/", data=checkout_form(email=lan.email))
     mine = db.session.scalar(select(Order))
     assert mine.user_id == lan.id
     listing = html(client.get("/orders/"))

@@ -19,18 +19,11 @@ from storefront.models import (
     Role,
 )
 from tests.fixtures.app import count_queries
+from tests.fixtures.pages import card_names, html
 
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
 TAN_HOA_LEGACY = 7567  # Xã Tân Hoa, Huyện Lục Ngạn, Tỉnh Bắc Giang (before 2025)
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def card_names(page: str) -> list[str]:
-    return re.findall(r'class="card__title"[^>]*>\s*<a[^>]*>([^<]+)</a>', page)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from storefront.models import ListingStatus, Role
 from tests.fixtures.app import count_queries
 
 NBSP = "\u00a0"
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "storefront" / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[3] / "storefront" / "translations"
 
 
 def html(response) -> str:

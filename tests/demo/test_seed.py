@@ -1,22 +1,22 @@
-"""The demo seed: a believable catalog that shows every rule, and seeding twice adds nothing."""
+"""The demo seed: a believable catalog that shows every rule (seeding twice: tests/cli)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storefront.core.media import listing_image_path
-from storefront.core.text import fold_diacritics, slugify
-from storefront.demo import DEMO_PASSWORD, seed_demo
-from storefront.demo.pictures import LOOKS, render_product_picture
+from storefront.core.text import slugify
+from storefront.demo import seed_demo
 from storefront.domain.catalog.visibility import (
     hidden_reasons,
     public_listing_ids,
     public_listings,
     shop_today,
 )
+from storefront.extensions import db as _db
 from storefront.models import (
     AuditEvent,
     Certificate,
@@ -28,19 +28,12 @@ from storefront.models import (
     Listing,
     ListingStatus,
     Package,
-    Role,
     User,
 )
+from tests.fixtures.app import app_state
 
 GAC_VIET_CURRENT = 7798  # Phường Vân Hà (Bắc Ninh)
 GAC_VIET_LEGACY = 7792  # Phường (formerly Xã) Quảng Minh, Việt Yên, Bắc Giang
-
-
-def _row_counts(db) -> dict[str, int]:
-    return {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in db.metadata.sorted_tables
-    }
 
 
 def _listing(db, slug: str) -> Listing:
@@ -49,10 +42,17 @@ def _listing(db, slug: str) -> Listing:
     return listing
 
 
-@pytest.fixture
-def seeded(db):
+@pytest.fixture(scope="module")
+def app(_app, tmp_path_factory):
+    """One app state for the module: its tests only read the demo, seeded once."""
+    with app_state(_app, tmp_path_factory.mktemp("demo")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def seeded(app):
     report = seed_demo()
-    db.session.expire_all()
+    _db.session.expire_all()
     return report
 
 
@@ -149,71 +149,3 @@ def test_gac_viet_origin_keeps_the_commune_before_2025(db, seeded):
     assert district.parent.name == "Tỉnh Bắc Giang"
     assert listing.origin_recorded == "Xã Quảng Minh, huyện Việt Yên, tỉnh Bắc Giang"
     assert listing.certificate.stars == 3
-
-
-def test_cli_seeds_the_demo_accounts_once(db, runner):
-    first = runner.invoke(args=["seed-demo"])
-    assert first.exit_code == 0, first.output
-    assert f"password for all: {DEMO_PASSWORD}" in first.output
-    roles = {
-        "customer": ("khachhang@demo.ocop.vn", Role.CUSTOMER),
-        "cooperative owner": ("htx@demo.ocop.vn", Role.CUSTOMER),
-        "PFA staff": ("hoinongdan@demo.ocop.vn", Role.PFA),
-        "admin": ("admin@demo.ocop.vn", Role.ADMIN),
-    }
-    for label, (email, role) in roles.items():
-        assert any(label in line and email in line for line in first.output.splitlines()), label
-        user = db.session.scalar(User.by_email(email))
-        assert user.role is role and user.check_password(DEMO_PASSWORD)
-    owner = db.session.scalar(User.by_email("htx@demo.ocop.vn"))
-    assert [m.cooperative.slug for m in owner.memberships] == ["htx-vai-thieu-hong-xuan"]
-    assert _listing(db, "vai-thieu-luc-ngan").cooperative.slug == "htx-vai-thieu-hong-xuan"
-
-    # A second run finds everything and adds nothing: no row, no picture file.
-    folder = listing_image_path("x", "card").parent
-    before, files_before = _row_counts(db), sorted(folder.iterdir())
-    second = runner.invoke(args=["seed-demo"])
-    assert second.exit_code == 0, second.output
-    assert "nothing to add" in second.output and "htx@demo.ocop.vn" in second.output
-    db.session.expire_all()
-    assert _row_counts(db) == before
-    assert sorted(folder.iterdir()) == files_before
-
-    # Only what is missing is created again: here, the pictures of one listing.
-    for image in _listing(db, "na-luc-nam").images:
-        db.session.delete(image)
-    db.session.commit()
-    before = _row_counts(db)
-    seed_demo()
-    db.session.expire_all()
-    added = {table: n - before[table] for table, n in _row_counts(db).items() if n != before[table]}
-    assert added == {"listing_images": 1}
-    assert _listing(db, "na-luc-nam").images
-
-
-@pytest.mark.parametrize(
-    ("text", "slug"),
-    [
-        ("Vải thiều Lục Ngạn", "vai-thieu-luc-ngan"),
-        ("Đường phèn", "duong-phen"),
-        ("Mỳ Chũ – Xuân Trường (Bắc Giang)", "my-chu-xuan-truong-bac-giang"),
-        ("Khăn 180 × 55 cm", "khan-180-55-cm"),
-        ("Nước mắm 43°N", "nuoc-mam-43-n"),
-        ("  ĐẶC SẢN  ", "dac-san"),
-    ],
-)
-def test_slugify(text, slug):
-    assert slugify(text) == slug
-
-
-def test_slugify_folds_decomposed_input_the_same():
-    import unicodedata
-
-    assert slugify(unicodedata.normalize("NFD", "Trà hoa vàng Sơn Động")) == "tra-hoa-vang-son-dong"
-    assert fold_diacritics("Đắk Lắk") == "Dak Lak"
-
-
-def test_every_look_draws_a_picture_with_vietnamese_text():
-    for look in LOOKS:
-        image = render_product_picture("Bột gấc đông lạnh", 4, look, subtitle="Vân Hà · Bắc Ninh")
-        assert image.size == (800, 600) and image.mode == "RGB"
