@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storefront.core.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
+from storefront.core.errors import InvalidTransition, NotFound
 from storefront.core.files import Upload
 from storefront.domain.catalog.visibility import is_public, shop_today
 from storefront.domain.certificates.submissions import (
@@ -109,42 +109,6 @@ def test_a_certificate_sent_from_a_listing_backs_it_and_the_checklist_waits_for_
     page = client.get(f"/seller/listings/{listing.id}").get_data(as_text=True)
     assert "Waiting for PFA verification" in page
     assert "Nothing more to do on your side" in page
-
-
-@pytest.mark.parametrize(
-    ("field", "overrides"),
-    [
-        ("stars", {"stars": 2}),
-        ("stars", {"stars": 6}),
-        ("issued_on", {"issued_on": shop_today() + timedelta(days=1)}),
-        ("expires_on", {"expires_on": shop_today() - timedelta(days=40)}),
-        ("expires_on", {"issued_on": date(2020, 1, 1)}),  # 36 months later is past
-        ("number", {"number": "  "}),
-        ("product_name", {"product_name": ""}),
-    ],
-)
-def test_certificate_rules(app, db, field, overrides):
-    user, coop = seller()
-    before = state()
-    with pytest.raises(InvalidInput) as caught:
-        submit_certificate(coop.id, user, cert_input(**overrides), scan())
-    assert caught.value.details["field"] == field
-    assert state() == before
-
-
-def test_certificate_numbers_are_unique_whatever_their_case(app, db):
-    user, coop = seller()
-    _u, other = seller()
-    factories.certificate(other, number="DEMO-9/QD-UBND")
-    with pytest.raises(InvalidInput) as caught:
-        submit_certificate(coop.id, user, cert_input(number="demo-9/qd-ubnd"), scan())
-    assert caught.value.details["field"] == "number"
-
-
-def test_a_scan_is_required(app, db):
-    user, coop = seller()
-    with pytest.raises(InvalidUpload):
-        submit_certificate(coop.id, user, cert_input(), None)
 
 
 def test_a_rejected_certificate_is_resent_for_review(client, auth, db):

@@ -33,6 +33,7 @@ from tests.fixtures import factories
 from tests.fixtures.app import KEEP_TABLES, app_state, empty_tables
 from tests.fixtures.seller import files_under, member_of, png_bytes, seller, state
 from tests.fixtures.shop import buy
+
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
