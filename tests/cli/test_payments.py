@@ -1,4 +1,5 @@
-"""`flask orders expire-unpaid` and `flask payments reconcile`: abandoned card orders, stuck payments."""
+"""`flask orders expire-unpaid` and `flask payments reconcile`: abandoned card orders and stuck
+payments."""
 
 from __future__ import annotations
 

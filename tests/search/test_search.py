@@ -503,7 +503,7 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path):
         context.Process(
             target=_write_from_another_process, args=(str(tmp_path), batch, barrier, timeout)
         )
-        for batch, timeout in zip(batches, (2.0, 0.0))
+        for batch, timeout in zip(batches, (2.0, 0.0), strict=True)
     ]
     for worker in workers:
         worker.start()

@@ -30,10 +30,14 @@ def _listing(coop_status, cert_case, listing_status, package_case):
     cert = None
     if cert_case != "none":
         today = shop_today()
-        status = CertificateStatus.VERIFIED if cert_case == "expired" else CertificateStatus(cert_case)
+        status = (
+            CertificateStatus.VERIFIED if cert_case == "expired" else CertificateStatus(cert_case)
+        )
         kwargs = {"status": status}
         if cert_case == "expired":
-            kwargs.update(issued_on=today - timedelta(days=2000), expires_on=today - timedelta(days=1))
+            kwargs.update(
+                issued_on=today - timedelta(days=2000), expires_on=today - timedelta(days=1)
+            )
         cert = factories.certificate(coop, **kwargs)
     packages = {
         "none": [],
@@ -41,7 +45,9 @@ def _listing(coop_status, cert_case, listing_status, package_case):
         "in_stock": [{"stock": 3}],
         "preorder": [{"stock": 0, "preorder": True}],
     }[package_case]
-    return factories.listing(coop=coop, cert=cert or False, status=listing_status, packages=packages)
+    return factories.listing(
+        coop=coop, cert=cert or False, status=listing_status, packages=packages
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,11 +56,26 @@ def _listing(coop_status, cert_case, listing_status, package_case):
         # Every single blocker alone, and a few combinations.
         (CooperativeStatus.APPROVED, "verified", ListingStatus.ACTIVE, "in_stock"),
         (CooperativeStatus.APPROVED, "verified", ListingStatus.ACTIVE, "preorder"),
-        *[(s, "verified", ListingStatus.ACTIVE, "in_stock") for s in COOP_STATUSES[1:] if s != CooperativeStatus.APPROVED],
+        *[
+            (s, "verified", ListingStatus.ACTIVE, "in_stock")
+            for s in COOP_STATUSES[1:]
+            if s != CooperativeStatus.APPROVED
+        ],
         (CooperativeStatus.APPLIED, "verified", ListingStatus.ACTIVE, "in_stock"),
-        *[(CooperativeStatus.APPROVED, c, ListingStatus.ACTIVE, "in_stock") for c in CERT_CASES if c != "verified"],
-        *[(CooperativeStatus.APPROVED, "verified", s, "in_stock") for s in LISTING_STATUSES if s != ListingStatus.ACTIVE],
-        *[(CooperativeStatus.APPROVED, "verified", ListingStatus.ACTIVE, p) for p in ("none", "sold_out")],
+        *[
+            (CooperativeStatus.APPROVED, c, ListingStatus.ACTIVE, "in_stock")
+            for c in CERT_CASES
+            if c != "verified"
+        ],
+        *[
+            (CooperativeStatus.APPROVED, "verified", s, "in_stock")
+            for s in LISTING_STATUSES
+            if s != ListingStatus.ACTIVE
+        ],
+        *[
+            (CooperativeStatus.APPROVED, "verified", ListingStatus.ACTIVE, p)
+            for p in ("none", "sold_out")
+        ],
         (CooperativeStatus.APPLIED, "submitted", ListingStatus.DRAFT, "none"),
         (CooperativeStatus.SUSPENDED, "rejected", ListingStatus.PAUSED, "sold_out"),
     ],
@@ -72,7 +93,9 @@ def test_the_checklist_is_public_exactly_when_the_rule_says_so(
 
 @pytest.mark.parametrize(
     ("coop_status", "cert_case"),
-    list(product([CooperativeStatus.APPROVED, CooperativeStatus.APPLIED], ["submitted", "verified"])),
+    list(
+        product([CooperativeStatus.APPROVED, CooperativeStatus.APPLIED], ["submitted", "verified"])
+    ),
 )
 def test_waiting_for_pfa_when_only_pfa_side_blockers_remain(app, db, ctx, coop_status, cert_case):
     listing = _listing(coop_status, cert_case, ListingStatus.ACTIVE, "in_stock")

@@ -1,4 +1,5 @@
-"""Listings as domain functions: stock edits against concurrent orders, packages of their own listing only, status moves, deletion, photos."""
+"""Listings as domain functions: stock edits against concurrent orders, packages of their own
+listing only, status moves, deletion, photos."""
 
 from __future__ import annotations
 

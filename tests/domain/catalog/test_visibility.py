@@ -78,7 +78,9 @@ def test_shop_today_uses_vietnam_time():
     assert shop_today(utc - timedelta(hours=1)).isoformat() == "2026-12-31"
 
 
-@pytest.mark.parametrize("status", [ListingStatus.DRAFT, ListingStatus.PAUSED, ListingStatus.ARCHIVED])
+@pytest.mark.parametrize(
+    "status", [ListingStatus.DRAFT, ListingStatus.PAUSED, ListingStatus.ARCHIVED]
+)
 def test_listing_not_active_is_hidden(db, make, status):
     listing = make.listing(status=status)
     assert not is_public(listing.id)

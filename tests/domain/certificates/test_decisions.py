@@ -148,7 +148,9 @@ def test_an_expired_certificate_cannot_be_verified(db, make, staff, outbox):
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "\n\t", None])
-def test_reject_needs_a_reason_and_changes_nothing_without_one(db, submitted, staff, outbox, reason):
+def test_reject_needs_a_reason_and_changes_nothing_without_one(
+    db, submitted, staff, outbox, reason
+):
     cert, _ = submitted
     with pytest.raises(InvalidInput) as error:
         reject_certificate(cert.id, staff, reason)
@@ -227,7 +229,9 @@ def test_decisions_only_from_their_state(db, make, staff, status, decide):
     assert _status(db, cert.id) is status
 
 
-def test_the_guard_is_the_update_itself_not_the_earlier_read(db, submitted, staff, other_staff, monkeypatch):
+def test_the_guard_is_the_update_itself_not_the_earlier_read(
+    db, submitted, staff, other_staff, monkeypatch
+):
     """A stale read (someone decided between our SELECT and our UPDATE) still loses cleanly."""
     cert, _ = submitted
     real_load = certificates._load_for_decision
@@ -285,7 +289,9 @@ def _race(app, decide_a, decide_b, monkeypatch, hook_target, hook_name):
     return outcomes
 
 
-def test_two_staff_deciding_at_once_cannot_both_win(app, db, submitted, staff, other_staff, monkeypatch, outbox):
+def test_two_staff_deciding_at_once_cannot_both_win(
+    app, db, submitted, staff, other_staff, monkeypatch, outbox
+):
     cert, _ = submitted
     cert_id, staff_id, other_id = cert.id, staff.id, other_staff.id
 

@@ -1,4 +1,5 @@
-"""Certificates submitted by a cooperative: the rules, unique numbers whatever their case, a scan."""
+"""Certificates submitted by a cooperative: the rules, numbers unique whatever their case, and a
+scan."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Applications and members as domain functions: approval by PFA staff (audited, one winner), invitations for the invited address only, staff leaving."""
+"""Applications and members as domain functions: approval by PFA staff (audited, one winner),
+invitations for the invited address only, staff leaving."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def staff():
 
 
 def _token_for(email: str) -> str:
-    invitation = _db.session.scalar(select(CooperativeInvitation).where(CooperativeInvitation.email == email))
+    invitation = _db.session.scalar(
+        select(CooperativeInvitation).where(CooperativeInvitation.email == email)
+    )
     return _invitation_serializer().dumps({"i": invitation.id, "e": email})
 
 
@@ -56,7 +59,9 @@ def test_approve_cooperative_audits_commits_then_emails(app, db, outbox, monkeyp
         engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
         with engine.connect() as conn:
             seen_at_send.append(
-                conn.execute(text("SELECT status FROM cooperatives WHERE id = :id"), {"id": coop.id}).scalar()
+                conn.execute(
+                    text("SELECT status FROM cooperatives WHERE id = :id"), {"id": coop.id}
+                ).scalar()
             )
         engine.dispose()
         return real_send(to, *args, **kwargs)
@@ -65,7 +70,9 @@ def test_approve_cooperative_audits_commits_then_emails(app, db, outbox, monkeyp
     approved = approve_cooperative(coop.id, reviewer, reason="Hồ sơ đầy đủ")
     assert approved.status is CooperativeStatus.APPROVED
     assert seen_at_send and set(seen_at_send) == {"approved"}
-    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "cooperative.approve")).all()
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "cooperative.approve")
+    ).all()
     assert (event.actor_id, event.from_status, event.to_status, event.reason) == (
         reviewer.id, "applied", "approved", "Hồ sơ đầy đủ",
     )
@@ -121,9 +128,14 @@ def test_two_staff_approving_at_once_only_one_wins(app, db, outbox):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(outcomes) == ["already decided", "won"]
-    assert db.session.scalar(
-        select(_db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "cooperative.approve")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(_db.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "cooperative.approve")
+        )
+        == 1
+    )
 
 
 def test_an_invitation_is_only_for_the_invited_address(app, db, outbox):
@@ -141,4 +153,7 @@ def test_staff_may_leave(app, db):
     _owner, coop = seller()
     helper = member_of(coop, MemberRole.STAFF)
     remove_member(coop.id, helper, helper.id)
-    assert _db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == helper.id)) is None
+    assert (
+        _db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == helper.id))
+        is None
+    )

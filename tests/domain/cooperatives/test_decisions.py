@@ -49,7 +49,9 @@ def test_two_staff_suspending_a_cooperative_at_once(app, db, make, staff, other_
             finally:
                 sa.session.remove()
 
-    threads = [threading.Thread(target=run, args=(n, u)) for n, u in (("a", staff_id), ("b", other_id))]
+    threads = [
+        threading.Thread(target=run, args=(n, u)) for n, u in (("a", staff_id), ("b", other_id))
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -77,7 +79,9 @@ def test_cooperative_decisions_follow_their_states(db, make, staff, outbox):
     coop_decisions.reinstate_cooperative(coop.id, staff, "Đã khắc phục")
     assert is_public(listing.id)
 
-    actions = [(e.action, e.reason) for e in _events(db, coop.id) if e.subject_type == "cooperative"]
+    actions = [
+        (e.action, e.reason) for e in _events(db, coop.id) if e.subject_type == "cooperative"
+    ]
     assert actions == [
         ("cooperative.approve", ""),
         ("cooperative.suspend", "Giao hàng sai quy cách nhiều lần"),

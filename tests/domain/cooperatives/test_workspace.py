@@ -1,4 +1,5 @@
-"""The seller's dashboard figures: listing counts, open shipments, sales by Vietnamese month, expiring certificates."""
+"""The seller's dashboard figures: listing counts, open shipments, sales by Vietnamese month,
+expiring certificates."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def test_listing_counts_follow_visibility(app, db):
     _user, coop = seller()
     factories.listing(coop=coop)  # live
     factories.listing(coop=coop, packages=[{"stock": 0}])  # on sale, sold out: hidden
-    factories.listing(coop=coop, cert=factories.certificate(coop, status=CertificateStatus.SUBMITTED))
+    factories.listing(
+        coop=coop, cert=factories.certificate(coop, status=CertificateStatus.SUBMITTED)
+    )
     factories.listing(coop=coop, status=ListingStatus.PAUSED)
     factories.listing(coop=coop, status=ListingStatus.DRAFT)
     factories.listing(coop=coop, status=ListingStatus.DRAFT)

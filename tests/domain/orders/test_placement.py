@@ -48,7 +48,7 @@ def order_count() -> int:
     return _db.session.scalar(select(func.count()).select_from(Order))
 
 
-# --- shipping fees ---------------------------------------------------------------------------------
+# --- shipping fees --------------------------------------------------------------------------------
 
 
 def test_shipping_fee_by_weight_bracket_zone_and_free_threshold(app):
@@ -65,7 +65,7 @@ def test_shipping_fee_by_weight_bracket_zone_and_free_threshold(app):
     assert shipping_fee(2_000, 10**9, OTHER_PROVINCE, custom) == 2 + 3 * 4  # 0 = never free
 
 
-# --- a successful placement --------------------------------------------------------------------------
+# --- a successful placement -----------------------------------------------------------------------
 
 
 def test_cash_on_delivery_order_splits_into_one_shipment_per_cooperative(app, db, make, outbox):
@@ -166,7 +166,7 @@ def test_order_lines_keep_their_snapshot_after_the_listing_is_edited(app, db, ma
     assert "Lục Ngạn" in line.origin
 
 
-# --- failures leave everything as it was ---------------------------------------------------------------
+# --- failures leave everything as it was ----------------------------------------------------------
 
 
 def test_listing_revoked_between_cart_and_checkout_cannot_be_ordered(app, db, make):
@@ -252,7 +252,7 @@ def test_pre_orders_take_only_what_is_in_stock(app, make):
     assert stock_of(harvest.id) == 0 and stock_of(partly.id) == 0
 
 
-# --- the race for the last units ---------------------------------------------------------------------------
+# --- the race for the last units ------------------------------------------------------------------
 
 
 def test_fifty_buyers_race_for_the_last_five_units(app, db, make):
@@ -300,7 +300,7 @@ def test_fifty_buyers_race_for_the_last_five_units(app, db, make):
     assert db.session.scalar(select(func.count()).select_from(CartLine)) == buyers - units
 
 
-# --- e-mails -------------------------------------------------------------------------------------------------
+# --- e-mails --------------------------------------------------------------------------------------
 
 
 def test_placing_a_cod_order_mails_the_buyer_and_each_cooperative(app, make, outbox):

@@ -26,7 +26,7 @@ from tests.fixtures.shop import (
     stock_of,
 )
 
-# --- creating the Checkout Session -------------------------------------------------------------------
+# --- creating the Checkout Session ----------------------------------------------------------------
 
 
 def test_card_checkout_creates_a_stripe_session_in_vnd_and_redirects(client, db, make, stripe_fake):
@@ -134,7 +134,7 @@ def test_a_late_retry_opens_a_new_attempt_with_a_new_key(app, db, make, stripe_f
     assert call.headers["Idempotency-Key"] == f"ocop-checkout-{number}-{new.id}"
 
 
-# --- cancelling a paid card order: refund ---------------------------------------------------------------------
+# --- cancelling a paid card order: refund ---------------------------------------------------------
 
 
 def test_cancelling_a_paid_card_order_refunds_it_in_full(client, db, make, stripe_fake, outbox):

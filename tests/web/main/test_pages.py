@@ -206,7 +206,11 @@ def test_layout_has_skip_link_search_and_navigation(client):
     page = html(client.get("/"))
     assert '<a class="skip-link" href="#main">' in page
     assert '<main id="main"' in page
-    search = re.search(r'<form class="site-search" role="search" action="/search" method="get">(.*?)</form>', page, re.S)
+    search = re.search(
+        r'<form class="site-search" role="search" action="/search" method="get">(.*?)</form>',
+        page,
+        re.S,
+    )
     assert search is not None
     assert 'name="q"' in search.group(1)
     assert '<label class="visually-hidden" for="site-search-q">' in search.group(1)

@@ -96,11 +96,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, submitted):
 def test_customers_and_sellers_are_refused(client, auth, make, submitted):
     cert, _ = submitted
     seller = make.user(email="seller@example.vn")
-    _db.session.add(CooperativeMember(cooperative_id=cert.cooperative_id, user=seller, role=MemberRole.OWNER))
+    _db.session.add(
+        CooperativeMember(cooperative_id=cert.cooperative_id, user=seller, role=MemberRole.OWNER)
+    )
     _db.session.commit()
     for user in (make.user(), seller):
         auth.login(user)
-        for url in GET_PAGES + [f"/pfa/certificates/{cert.id}", f"/pfa/certificates/{cert.id}/scan"]:
+        for url in GET_PAGES + [
+            f"/pfa/certificates/{cert.id}",
+            f"/pfa/certificates/{cert.id}/scan",
+        ]:
             assert client.get(url).status_code == 403, (user, url)
         for url in _post_urls(cert.id, cert.cooperative_id):
             assert client.post(url, data={"reason": "x"}).status_code == 403, url
@@ -113,7 +118,10 @@ def test_customers_and_sellers_are_refused(client, auth, make, submitted):
 def test_staff_and_admins_open_every_page(client, auth, make, submitted, role):
     cert, _ = submitted
     auth.login(make.user(role=role))
-    for url in GET_PAGES + [f"/pfa/certificates/{cert.id}", f"/pfa/cooperatives/{cert.cooperative_id}"]:
+    for url in GET_PAGES + [
+        f"/pfa/certificates/{cert.id}",
+        f"/pfa/cooperatives/{cert.cooperative_id}",
+    ]:
         assert client.get(url).status_code == 200, url
         assert client.get(url + ("&" if "?" in url else "?") + "lang=en").status_code == 200, url
 
@@ -168,7 +176,9 @@ def test_verify_from_the_review_page(client, auth, staff, submitted, outbox):
     assert len(mails(outbox)) == 1
 
 
-def test_a_reason_is_required_and_a_missing_one_changes_nothing(client, auth, staff, submitted, outbox):
+def test_a_reason_is_required_and_a_missing_one_changes_nothing(
+    client, auth, staff, submitted, outbox
+):
     cert, _ = submitted
     auth.login(staff)
     response = client.post(f"/pfa/certificates/{cert.id}/reject", data={"reason": "  "},
@@ -183,7 +193,9 @@ def test_a_reason_is_required_and_a_missing_one_changes_nothing(client, auth, st
     assert re.search(r'<textarea[^>]*name="reason"[^>]*required', page)
 
 
-def test_the_second_staff_member_is_told_it_was_already_decided(client, auth, staff, other_staff, submitted):
+def test_the_second_staff_member_is_told_it_was_already_decided(
+    client, auth, staff, other_staff, submitted
+):
     cert, _ = submitted
     auth.login(staff)
     client.post(f"/pfa/certificates/{cert.id}/verify")
@@ -224,7 +236,9 @@ def test_cooperative_decisions_from_the_console(client, auth, staff, make, outbo
     assert coop.legal_name in client.get("/pfa/cooperatives").get_data(as_text=True)
     assert coop.legal_name in client.get("/pfa/").get_data(as_text=True)
     assert client.post(f"/pfa/cooperatives/{coop.id}/approve").status_code == 303
-    assert client.post(f"/pfa/cooperatives/{coop.id}/suspend", data={"reason": ""}).status_code == 303
+    assert (
+        client.post(f"/pfa/cooperatives/{coop.id}/suspend", data={"reason": ""}).status_code == 303
+    )
     _db.session.expire_all()
     assert _db.session.get(Cooperative, coop.id).status is CooperativeStatus.APPROVED
     client.post(f"/pfa/cooperatives/{coop.id}/suspend", data={"reason": "Hàng giả"})
@@ -297,9 +311,18 @@ def test_review_page_shows_fields_scan_listing_and_history(app, client, auth, st
         scan_filename=_store_scan(app, "a1b2c3.png", buffer.getvalue()),
     )
     make.listing(coop=coop, cert=cert, name="Mật ong hoa ban 500 ml")
-    db.session.add(AuditEvent(actor_id=staff.id, action="certificate.reject", subject_type="certificate",
-                              subject_id=cert.id, cooperative_id=coop.id, from_status="submitted",
-                              to_status="rejected", reason="Ảnh mờ, chụp lại"))
+    db.session.add(
+        AuditEvent(
+            actor_id=staff.id,
+            action="certificate.reject",
+            subject_type="certificate",
+            subject_id=cert.id,
+            cooperative_id=coop.id,
+            from_status="submitted",
+            to_status="rejected",
+            reason="Ảnh mờ, chụp lại",
+        )
+    )
     db.session.commit()
     auth.login(staff)
     html = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
@@ -320,7 +343,10 @@ def test_pdf_scans_are_embedded(app, client, auth, staff, make):
                             scan_filename=_store_scan(app, "d4e5f6.pdf", b"%PDF-1.4\n%%EOF\n"))
     auth.login(staff)
     html = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
-    assert f'<object class="scan scan--pdf" data="/pfa/certificates/{cert.id}/scan" type="application/pdf"' in html
+    assert (
+        f'<object class="scan scan--pdf" data="/pfa/certificates/{cert.id}/scan" '
+        'type="application/pdf"' in html
+    )
     response = client.get(f"/pfa/certificates/{cert.id}/scan?download=1")
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -344,8 +370,12 @@ def test_expiries_page(client, auth, staff, make):
         return make.certificate(coop, issued_on=today - timedelta(days=1000),
                                 expires_on=today + timedelta(days=days), **kw)
 
-    soon, later, latest, far = cert(10, product_name="Hết hạn 10"), cert(45, product_name="Hết hạn 45"), \
-        cert(80, product_name="Hết hạn 80"), cert(200, product_name="Còn lâu")
+    soon, later, latest, far = (
+        cert(10, product_name="Hết hạn 10"),
+        cert(45, product_name="Hết hạn 45"),
+        cert(80, product_name="Hết hạn 80"),
+        cert(200, product_name="Còn lâu"),
+    )
     expired = cert(-5, product_name="Đã hết hạn")
     make.listing(coop=coop, cert=expired, name="Vẫn gắn giấy hết hạn")
     revoked = cert(20, product_name="Đã thu hồi", status=CertificateStatus.REVOKED)
@@ -374,9 +404,19 @@ def test_audit_log_filters_and_csv(client, auth, staff, other_staff, make, db):
     t0 = datetime(2026, 5, 10, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 
     def event(actor, action, cert, at, reason=""):
-        db.session.add(AuditEvent(actor_id=actor.id, action=action, subject_type="certificate",
-                                  subject_id=cert.id, cooperative_id=cert.cooperative_id,
-                                  from_status="verified", to_status="revoked", reason=reason, at=at))
+        db.session.add(
+            AuditEvent(
+                actor_id=actor.id,
+                action=action,
+                subject_type="certificate",
+                subject_id=cert.id,
+                cooperative_id=cert.cooperative_id,
+                from_status="verified",
+                to_status="revoked",
+                reason=reason,
+                at=at,
+            )
+        )
 
     event(staff, "certificate.verify", cert_a, t0)
     event(other_staff, "certificate.revoke", cert_b, t0 + timedelta(days=1),
@@ -429,16 +469,36 @@ def test_csv_cells_never_start_a_formula(value, expected):
 def _order(db, listing, quantity, price, *, status=OrderStatus.PLACED,
            shipment_status=ShipmentStatus.NEW, number="A1"):
     coop = listing.cooperative
-    order = Order(number=number, email="buyer@example.vn", phone="0900000000", recipient="Khách",
-                  street="1 Phố Huế", address_text="1 Phố Huế, Hà Nội", payment_method=PaymentMethod.COD,
-                  status=status, subtotal=price * quantity, total=price * quantity)
+    order = Order(
+        number=number,
+        email="buyer@example.vn",
+        phone="0900000000",
+        recipient="Khách",
+        street="1 Phố Huế",
+        address_text="1 Phố Huế, Hà Nội",
+        payment_method=PaymentMethod.COD,
+        status=status,
+        subtotal=price * quantity,
+        total=price * quantity,
+    )
     shipment = Shipment(order=order, cooperative_id=coop.id, cooperative_name=coop.legal_name,
                         subtotal=price * quantity, status=shipment_status)
-    order.lines.append(OrderLine(shipment=shipment, listing_id=listing.id, product_name=listing.name,
-                                 package_label="Hộp", weight_grams=1000, unit_price=price,
-                                 quantity=quantity, cooperative_id=coop.id,
-                                 cooperative_name=coop.legal_name, certificate_number="x",
-                                 stars=4, origin="x"))
+    order.lines.append(
+        OrderLine(
+            shipment=shipment,
+            listing_id=listing.id,
+            product_name=listing.name,
+            package_label="Hộp",
+            weight_grams=1000,
+            unit_price=price,
+            quantity=quantity,
+            cooperative_id=coop.id,
+            cooperative_name=coop.legal_name,
+            certificate_number="x",
+            stars=4,
+            origin="x",
+        )
+    )
     db.session.add(order)
     db.session.commit()
 
@@ -449,8 +509,12 @@ def test_programme_dashboard_numbers(client, auth, staff, make, db, queries):
     today = shop_today()
     hanoi = make.cooperative(commune=make.commune(BAT_TRANG))
     bacninh = make.cooperative()
-    a = make.listing(coop=hanoi, group=OcopGroup.HANDICRAFTS, origin_commune=make.commune(BAT_TRANG),
-                     cert=make.certificate(hanoi, stars=5))
+    a = make.listing(
+        coop=hanoi,
+        group=OcopGroup.HANDICRAFTS,
+        origin_commune=make.commune(BAT_TRANG),
+        cert=make.certificate(hanoi, stars=5),
+    )
     b = make.listing(coop=bacninh, group=OcopGroup.FOOD, cert=make.certificate(bacninh, stars=4))
     make.listing(coop=bacninh, group=OcopGroup.FOOD, cert=make.certificate(bacninh, stars=4),
                  status=ListingStatus.PAUSED)
@@ -461,10 +525,24 @@ def test_programme_dashboard_numbers(client, auth, staff, make, db, queries):
                      expires_on=today - timedelta(days=1))  # expired: not certified
     expiring = make.certificate(bacninh, issued_on=today - timedelta(days=1000),
                                 expires_on=today + timedelta(days=40))
-    db.session.add(AuditEvent(actor_id=staff.id, action="certificate.verify", subject_type="certificate",
-                              subject_id=expiring.id, cooperative_id=bacninh.id))
-    db.session.add(AuditEvent(actor_id=staff.id, action="certificate.submit", subject_type="certificate",
-                              subject_id=expiring.id, cooperative_id=bacninh.id))
+    db.session.add(
+        AuditEvent(
+            actor_id=staff.id,
+            action="certificate.verify",
+            subject_type="certificate",
+            subject_id=expiring.id,
+            cooperative_id=bacninh.id,
+        )
+    )
+    db.session.add(
+        AuditEvent(
+            actor_id=staff.id,
+            action="certificate.submit",
+            subject_type="certificate",
+            subject_id=expiring.id,
+            cooperative_id=bacninh.id,
+        )
+    )
     db.session.commit()
     _order(db, a, 2, 300_000, number="A1")
     _order(db, b, 3, 150_000, number="A2")
@@ -476,10 +554,19 @@ def test_programme_dashboard_numbers(client, auth, staff, make, db, queries):
     assert len(statements) <= 8, statements
 
     assert stats.certified == 6  # a, b, the paused one, the sold-out one, the 3★, expiring
-    assert {p.name: p.count for p in stats.by_province} == {"Thành phố Hà Nội": 1, "Thành phố Bắc Ninh": 5}
+    assert {p.name: p.count for p in stats.by_province} == {
+        "Thành phố Hà Nội": 1,
+        "Thành phố Bắc Ninh": 5,
+    }
     assert stats.by_stars == {3: 1, 4: 4, 5: 1}
     assert stats.by_group[4] == 1 and stats.by_group[1] == 3 and stats.by_group[None] == 2
-    assert stats.listings == {"live": 2, "cooperative": 0, "certificate": 0, "inactive": 1, "sold_out": 1}
+    assert stats.listings == {
+        "live": 2,
+        "cooperative": 0,
+        "certificate": 0,
+        "inactive": 1,
+        "sold_out": 1,
+    }
     this_month = today.strftime("%Y-%m")
     assert stats.pipeline["verified"][stats.past_months.index(this_month)] == 1
     assert stats.pipeline["submitted"][stats.past_months.index(this_month)] == 1

@@ -76,7 +76,9 @@ def audit(action: str) -> list[AuditEvent]:
 def test_submitting_a_certificate_stores_a_private_scan_and_audits(client, auth, app, db):
     user, coop = seller()
     auth.login(user)
-    response = client.post("/seller/certificates/new", data=cert_form(), content_type="multipart/form-data")
+    response = client.post(
+        "/seller/certificates/new", data=cert_form(), content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     cert = db.session.scalar(select(Certificate))
     assert cert.status is CertificateStatus.SUBMITTED
@@ -129,7 +131,11 @@ def test_a_rejected_certificate_is_resent_for_review(client, auth, db):
     cert = db.session.get(Certificate, cert.id)
     assert cert.status is CertificateStatus.SUBMITTED and cert.status_reason == ""
     [event] = audit("certificate.resubmit")
-    assert (event.from_status, event.to_status, event.actor_id) == ("rejected", "submitted", user.id)
+    assert (event.from_status, event.to_status, event.actor_id) == (
+        "rejected",
+        "submitted",
+        user.id,
+    )
 
 
 @pytest.mark.parametrize(
@@ -197,12 +203,14 @@ def test_a_revoked_certificate_cannot_be_changed(client, auth, db):
     assert state() == before
 
 
-# --- the scan is private -----------------------------------------------------------------------------
+# --- the scan is private --------------------------------------------------------------------------
 
 
 def test_the_scan_is_served_to_members_only_never_publicly(client, auth, app, db):
     owner, coop = seller()
-    cert = submit_certificate(coop.id, owner, cert_input(), Upload("scan.png", io.BytesIO(png_bytes())))
+    cert = submit_certificate(
+        coop.id, owner, cert_input(), Upload("scan.png", io.BytesIO(png_bytes()))
+    )
     url = f"/seller/certificates/{cert.id}/scan"
 
     # Not logged in: to the login page. Public media path: not found.

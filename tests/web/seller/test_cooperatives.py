@@ -58,7 +58,7 @@ def staff():
     return factories.user(role=Role.PFA)
 
 
-# --- applying ---------------------------------------------------------------------------------------
+# --- applying -------------------------------------------------------------------------------------
 
 
 def test_a_logged_in_user_applies_and_waits_for_approval(client, auth, app, db):
@@ -80,7 +80,11 @@ def test_a_logged_in_user_applies_and_waits_for_approval(client, auth, app, db):
     [member] = coop.members
     assert (member.user_id, member.role) == (user.id, MemberRole.OWNER)
     [event] = db.session.scalars(select(AuditEvent)).all()
-    assert (event.action, event.to_status, event.actor_id) == ("cooperative.apply", "applied", user.id)
+    assert (event.action, event.to_status, event.actor_id) == (
+        "cooperative.apply",
+        "applied",
+        user.id,
+    )
 
     page = client.get("/seller/").get_data(as_text=True)
     assert "waiting for approval" in page
@@ -118,25 +122,31 @@ def test_a_bad_phone_is_shown_beside_the_field(client, auth, db):
 
 
 def test_the_applicant_sees_the_reason_of_a_refusal(client, auth, db):
-    user, coop = seller(status=CooperativeStatus.REJECTED, status_reason="Thiếu giấy phép kinh doanh")
+    user, coop = seller(
+        status=CooperativeStatus.REJECTED, status_reason="Thiếu giấy phép kinh doanh"
+    )
     auth.login(user)
     page = client.get("/seller/").get_data(as_text=True)
     assert "not approved" in page and "Thiếu giấy phép kinh doanh" in page
 
 
-# --- approval ---------------------------------------------------------------------------------------
+# --- approval -------------------------------------------------------------------------------------
 
 
-# --- members and invitations -------------------------------------------------------------------------
+# --- members and invitations ----------------------------------------------------------------------
 
 
 def test_an_existing_user_is_added_at_once(client, auth, db, outbox):
     owner, coop = seller()
     helper = factories.user(email="chi.lan@example.vn")
     auth.login(owner)
-    response = client.post("/seller/members/invite", data={"email": "Chi.Lan@Example.vn", "role": "staff"})
+    response = client.post(
+        "/seller/members/invite", data={"email": "Chi.Lan@Example.vn", "role": "staff"}
+    )
     assert response.status_code == 302
-    member = db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == helper.id))
+    member = db.session.scalar(
+        select(CooperativeMember).where(CooperativeMember.user_id == helper.id)
+    )
     assert member.cooperative_id == coop.id and member.role is MemberRole.STAFF
     [message] = mails(outbox)
     assert message["To"] == "chi.lan@example.vn"
@@ -161,14 +171,18 @@ def test_an_unknown_email_is_invited_and_joins_after_registering(client, auth, d
     auth.login(newcomer)
     response = client.post("/" + path)
     assert response.status_code == 302
-    member = db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == newcomer.id))
+    member = db.session.scalar(
+        select(CooperativeMember).where(CooperativeMember.user_id == newcomer.id)
+    )
     assert member.cooperative_id == coop.id and member.role is MemberRole.OWNER
     # The link works once.
     assert client.get("/" + path).status_code == 400
 
 
 def _token_for(email: str) -> str:
-    invitation = _db.session.scalar(select(CooperativeInvitation).where(CooperativeInvitation.email == email))
+    invitation = _db.session.scalar(
+        select(CooperativeInvitation).where(CooperativeInvitation.email == email)
+    )
     return _invitation_serializer().dumps({"i": invitation.id, "e": email})
 
 
@@ -193,7 +207,10 @@ def test_bad_invitation_links_are_refused(client, auth, app, db, outbox, monkeyp
     user = factories.user(email="an@example.vn")
     auth.login(user)
     assert client.post(f"/seller/invitations/{token}").status_code == 400
-    assert _db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == user.id)) is None
+    assert (
+        _db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == user.id))
+        is None
+    )
 
 
 def test_staff_cannot_invite_or_remove_others(client, auth, db, outbox):
@@ -201,7 +218,12 @@ def test_staff_cannot_invite_or_remove_others(client, auth, db, outbox):
     helper = member_of(coop, MemberRole.STAFF)
     auth.login(helper)
     before = state()
-    assert client.post("/seller/members/invite", data={"email": "x@example.vn", "role": "owner"}).status_code == 403
+    assert (
+        client.post(
+            "/seller/members/invite", data={"email": "x@example.vn", "role": "owner"}
+        ).status_code
+        == 403
+    )
     client.post(f"/seller/members/{owner.id}/remove")
     assert state() == before
     with pytest.raises(Forbidden):
@@ -220,11 +242,13 @@ def test_the_last_owner_stays(client, auth, db):
     remove_member(coop.id, owner, helper.id)
     second = member_of(coop, MemberRole.OWNER)
     remove_member(coop.id, owner, owner.id)
-    owners = _db.session.scalars(select(CooperativeMember.user_id).where(CooperativeMember.cooperative_id == coop.id)).all()
+    owners = _db.session.scalars(
+        select(CooperativeMember.user_id).where(CooperativeMember.cooperative_id == coop.id)
+    ).all()
     assert owners == [second.id]
 
 
-# --- several cooperatives ---------------------------------------------------------------------------
+# --- several cooperatives -------------------------------------------------------------------------
 
 
 def test_a_member_of_several_cooperatives_picks_one_and_it_is_remembered(client, auth, db):
@@ -242,7 +266,9 @@ def test_a_member_of_several_cooperatives_picks_one_and_it_is_remembered(client,
     assert client.post("/seller/choose", data={"cooperative_id": str(third.id)}).status_code == 200
     assert client.get("/seller/listings").status_code == 302
 
-    response = client.post("/seller/choose?next=/seller/listings", data={"cooperative_id": str(second.id)})
+    response = client.post(
+        "/seller/choose?next=/seller/listings", data={"cooperative_id": str(second.id)}
+    )
     assert response.headers["Location"].endswith("/seller/listings")
     page = client.get("/seller/listings").get_data(as_text=True)
     assert "HTX Hai" in page
@@ -257,5 +283,7 @@ def test_choose_never_redirects_off_site(client, auth, db):
     _o, second = seller()
     member_of(second, user=user)
     auth.login(user)
-    response = client.post("/seller/choose?next=//evil.example/", data={"cooperative_id": str(first.id)})
+    response = client.post(
+        "/seller/choose?next=//evil.example/", data={"cooperative_id": str(first.id)}
+    )
     assert response.headers["Location"].endswith("/seller/")

@@ -27,14 +27,18 @@ def test_the_checklist_page_speaks_both_languages(client, auth, db, locale):
     assert cert.number in page
 
 
-# --- dashboard figures ------------------------------------------------------------------------------
+# --- dashboard figures ----------------------------------------------------------------------------
 
 
 def test_expiring_certificates_within_60_days(client, auth, db):
     user, coop = seller()
     today = shop_today()
-    soon = factories.certificate(coop, issued_on=today - timedelta(days=1000), expires_on=today + timedelta(days=59))
-    factories.certificate(coop, issued_on=today - timedelta(days=1000), expires_on=today + timedelta(days=61))
+    soon = factories.certificate(
+        coop, issued_on=today - timedelta(days=1000), expires_on=today + timedelta(days=59)
+    )
+    factories.certificate(
+        coop, issued_on=today - timedelta(days=1000), expires_on=today + timedelta(days=61)
+    )
     factories.certificate(
         coop, status=CertificateStatus.REVOKED, issued_on=today - timedelta(days=1000),
         expires_on=today + timedelta(days=10),

@@ -78,7 +78,7 @@ def listing_input(**overrides) -> ListingInput:
     return ListingInput(**values)
 
 
-# --- what people type for numbers ------------------------------------------------------------------
+# --- what people type for numbers -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -100,14 +100,15 @@ def test_prices_are_read_the_way_people_type_them(typed, value):
 
 
 @pytest.mark.parametrize(
-    "typed", ["150.5", "150,5", "1.5", "150.00", "-5", "-150.000", "1e5", "0x10", "abc", "15.0000", "₫"]
+    "typed",
+    ["150.5", "150,5", "1.5", "150.00", "-5", "-150.000", "1e5", "0x10", "abc", "15.0000", "₫"],
 )
 def test_decimals_negatives_and_nonsense_are_refused(typed):
     with pytest.raises(ValueError):
         parse_whole_number(typed, money=True)
 
 
-# --- creating and editing through the form ----------------------------------------------------------
+# --- creating and editing through the form --------------------------------------------------------
 
 
 def test_a_new_listing_with_two_packages_is_saved_as_a_draft(client, auth, db):
@@ -234,7 +235,7 @@ def test_editing_keeps_package_ids_removes_ticked_rows_and_adds_new_ones(client,
     ]
 
 
-# --- certificates a listing may use ----------------------------------------------------------------
+# --- certificates a listing may use ---------------------------------------------------------------
 
 
 def test_one_product_per_certificate(client, auth, db):
@@ -280,7 +281,7 @@ def test_the_certificate_select_offers_only_free_unrevoked_own_certificates(clie
         assert absent not in page
 
 
-# --- status moves ------------------------------------------------------------------------------------
+# --- status moves ---------------------------------------------------------------------------------
 
 
 def test_an_applied_cooperative_prepares_drafts_but_publishes_nothing(client, auth, db):
@@ -296,7 +297,7 @@ def test_an_applied_cooperative_prepares_drafts_but_publishes_nothing(client, au
     assert db.session.get(Listing, listing.id).status is ListingStatus.DRAFT
 
 
-# --- photos ----------------------------------------------------------------------------------------------
+# --- photos ---------------------------------------------------------------------------------------
 
 
 def _stream(data: bytes):
@@ -328,7 +329,7 @@ def test_photo_routes_cover_move_and_delete(client, auth, app, db):
     assert db.session.get(ListingImage, b.id).position == 0
 
 
-# --- stock ---------------------------------------------------------------------------------------------
+# --- stock ----------------------------------------------------------------------------------------
 
 
 def stock_form(rows: list[tuple[int, int, str]]) -> dict:
@@ -396,13 +397,16 @@ def test_low_stock_lists_packages_with_five_or_fewer(client, auth, db):
     factories.listing(coop=coop, name="Gạo", packages=[{"label": "Túi 5 kg", "stock": 0}])
     factories.listing(coop=coop, name="Cũ", status=ListingStatus.ARCHIVED, packages=[{"stock": 0}])
     low = low_stock_packages(coop.id)
-    assert [(p.listing.name, p.label) for p in low] == [("Gạo", "Túi 5 kg"), ("Vải thiều", "Hộp 1 kg")]
+    assert [(p.listing.name, p.label) for p in low] == [
+        ("Gạo", "Túi 5 kg"),
+        ("Vải thiều", "Hộp 1 kg"),
+    ]
     auth.login(user)
     page = client.get("/seller/stock").get_data(as_text=True)
     assert "Túi 5 kg" in page and "Hộp 1 kg" in page
 
 
-# --- description: a safe Markdown subset ------------------------------------------------------------
+# --- description: a safe Markdown subset ----------------------------------------------------------
 
 HOSTILE = [
     "<script>alert('x')</script>",

@@ -230,13 +230,17 @@ def _snapshot(app):
 
 def test_the_route_table_covers_every_seller_route(app):
     named = {route.endpoint for route in ROUTES} | set(UNSCOPED)
-    seller_rules = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/seller")}
+    seller_rules = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/seller")
+    }
     assert seller_rules - named == set(), "add the new seller routes to the ownership table"
 
 
 def _cases(routes):
     return [
-        pytest.param(route, method, id=f"{route.endpoint}-{method}{'-' + route.note if route.note else ''}")
+        pytest.param(
+            route, method, id=f"{route.endpoint}-{method}{'-' + route.note if route.note else ''}"
+        )
         for route in routes
         for method in route.methods
     ]
@@ -268,14 +272,26 @@ def a_owner_also_in_b(world):
     db.session.commit()
 
 
-@pytest.mark.parametrize(("route", "method"), _cases([r for r in ROUTES if not r.endpoint.startswith(("seller.shipment", "seller.certificate_label"))]))
+@pytest.mark.parametrize(
+    ("route", "method"),
+    _cases(
+        [
+            r
+            for r in ROUTES
+            if not r.endpoint.startswith(("seller.shipment", "seller.certificate_label"))
+        ]
+    ),
+)
 def test_a_member_of_both_sees_only_the_chosen_cooperative(
     client, auth, app, world, a_owner_also_in_b, route, method
 ):
     """Membership of B is not enough: the workspace acts for the cooperative chosen (A)."""
     user = a_owner_also_in_b
     auth.login(user)
-    assert client.post("/seller/choose", data={"cooperative_id": str(world.ids["a_coop"])}).status_code == 302
+    assert (
+        client.post("/seller/choose", data={"cooperative_id": str(world.ids["a_coop"])}).status_code
+        == 302
+    )
     before = _snapshot(app)
     response = _request(client, route, method, world.ids)
     assert response.status_code == 404
@@ -299,18 +315,49 @@ def test_the_other_method_never_changes_anything(client, auth, app, world):
 
 
 A_ROUTES = [
-    Route(r.endpoint, r.methods, r.url.replace("{b_", "{a_"),
-          {k: (v.replace("{b_", "{a_") if isinstance(v, str) else v) for k, v in r.data.items()})
+    Route(
+        r.endpoint,
+        r.methods,
+        r.url.replace("{b_", "{a_"),
+        {k: (v.replace("{b_", "{a_") if isinstance(v, str) else v) for k, v in r.data.items()},
+    )
     for r in ROUTES
 ] + [
-    Route("seller.apply", ("GET", "POST"), "/seller/apply",
-          {"legal_name": "HTX Mới", "registration_number": "NEW-1", "province": "24",
-           "commune": "7582", "address": "x", "phone": "0912345678", "email": "a@example.vn",
-           "submit": "1"}),
-    Route("seller.new_listing", ("GET", "POST"), "/seller/listings/new",
-          {"name": "Mới", "ocop_group": "1", "province": "24", "commune": "7582",
-           "legacy_commune": "0", "certificate": "0", "save": "1"}),
-    Route("seller.invite", ("POST",), "/seller/members/invite", {"email": "x@example.vn", "role": "staff"}),
+    Route(
+        "seller.apply",
+        ("GET", "POST"),
+        "/seller/apply",
+        {
+            "legal_name": "HTX Mới",
+            "registration_number": "NEW-1",
+            "province": "24",
+            "commune": "7582",
+            "address": "x",
+            "phone": "0912345678",
+            "email": "a@example.vn",
+            "submit": "1",
+        },
+    ),
+    Route(
+        "seller.new_listing",
+        ("GET", "POST"),
+        "/seller/listings/new",
+        {
+            "name": "Mới",
+            "ocop_group": "1",
+            "province": "24",
+            "commune": "7582",
+            "legacy_commune": "0",
+            "certificate": "0",
+            "save": "1",
+        },
+    ),
+    Route(
+        "seller.invite",
+        ("POST",),
+        "/seller/members/invite",
+        {"email": "x@example.vn", "role": "staff"},
+    ),
     Route("seller.choose", ("GET", "POST"), "/seller/choose", {"cooperative_id": "{a_coop}"}),
     Route("seller.stock", ("GET",), "/seller/stock"),
     Route("seller.dashboard", ("GET",), "/seller/"),
@@ -352,5 +399,7 @@ def test_the_csrf_token_on_the_page_is_accepted(client, auth, app, world, monkey
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     page = client.get(f"/seller/listings/{world.ids['a_listing']}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-    response = client.post(f"/seller/listings/{world.ids['a_listing']}/pause", data={"csrf_token": token})
+    response = client.post(
+        f"/seller/listings/{world.ids['a_listing']}/pause", data={"csrf_token": token}
+    )
     assert response.status_code == 302

@@ -42,7 +42,7 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
 
 
-# --- decoding rules --------------------------------------------------------------------------------
+# --- decoding rules -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
@@ -178,7 +178,12 @@ def test_a_good_photo_upload_stores_every_size_and_one_row(client, auth, app, db
     auth.login(user)
     response = client.post(
         f"/seller/listings/{listing.id}/photos",
-        data={"photos": [file_field(png_bytes(), "a.png"), file_field(png_bytes(fmt="WEBP"), "b.webp")]},
+        data={
+            "photos": [
+                file_field(png_bytes(), "a.png"),
+                file_field(png_bytes(fmt="WEBP"), "b.webp"),
+            ]
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 302

@@ -167,7 +167,7 @@ def test_cart_page_queries_do_not_grow_with_lines(client, make, queries):
     assert len(seven_lines) == len(one_line), seven_lines
 
 
-# --- header count ----------------------------------------------------------------------------------
+# --- header count ---------------------------------------------------------------------------------
 
 
 def test_header_counts_items_with_one_query(client, make, queries):
@@ -188,7 +188,7 @@ def test_cart_count_is_zero_without_a_cart_and_costs_no_query(app, queries):
     assert statements == []
 
 
-# --- login merge -----------------------------------------------------------------------------------
+# --- login merge ----------------------------------------------------------------------------------
 
 
 def test_guest_cart_merges_into_the_customer_cart_at_login(client, auth, db, make):

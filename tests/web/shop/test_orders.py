@@ -13,7 +13,7 @@ def html(response) -> str:
     return response.get_data(as_text=True)
 
 
-# --- who may see an order -------------------------------------------------------------------------------
+# --- who may see an order -------------------------------------------------------------------------
 
 
 def test_the_guest_who_placed_an_order_sees_it_and_others_get_404(client, make):
@@ -63,7 +63,7 @@ def test_customers_see_their_own_orders_only(client, auth, db, make):
     assert client.get("/orders/").status_code == 302  # log in first
 
 
-# --- cancelling -----------------------------------------------------------------------------------------------
+# --- cancelling -----------------------------------------------------------------------------------
 
 
 def test_cancel_through_the_page_tells_buyer_and_cooperatives(client, db, make, outbox):
@@ -81,7 +81,7 @@ def test_cancel_through_the_page_tells_buyer_and_cooperatives(client, db, make, 
     assert f'action="/orders/{number}/cancel"' not in html(client.get(f"/orders/{number}"))
 
 
-# --- fulfilment by each cooperative --------------------------------------------------------------------------
+# --- fulfilment by each cooperative ---------------------------------------------------------------
 
 
 def test_seller_pages_show_only_the_cooperatives_own_shipments(client, auth, db, make, outbox):

@@ -245,10 +245,14 @@ def test_a_certificate_expires_at_vietnam_midnight_everywhere(app, client, make,
             "verify": "verdict--valid" in client.get(_url(app, cert.number)).get_data(as_text=True),
         }
 
-    assert everywhere() == dict.fromkeys(("catalog", "search", "sitemap", "product", "verify"), True)
+    assert everywhere() == dict.fromkeys(
+        ("catalog", "search", "sitemap", "product", "verify"), True
+    )
     # 17:00 UTC is midnight in Hà Nội: the next day has begun there, though not in London.
     clock.moment = datetime(2026, 3, 31, 17, 0, tzinfo=SHOP_TZ.__class__("UTC"))
-    assert everywhere() == dict.fromkeys(("catalog", "search", "sitemap", "product", "verify"), False)
+    assert everywhere() == dict.fromkeys(
+        ("catalog", "search", "sitemap", "product", "verify"), False
+    )
     html = client.get(_url(app, cert.number)).get_data(as_text=True)
     assert "verdict--expired" in html
     assert make.certificate  # nothing was stored: the status is still "verified"
@@ -268,7 +272,9 @@ def member(make, valid):
     from storefront.extensions import db
     from storefront.models import CooperativeMember, MemberRole
 
-    db.session.add(CooperativeMember(cooperative_id=cert.cooperative_id, user=user, role=MemberRole.STAFF))
+    db.session.add(
+        CooperativeMember(cooperative_id=cert.cooperative_id, user=user, role=MemberRole.STAFF)
+    )
     db.session.commit()
     return user
 
@@ -282,7 +288,9 @@ def test_a_member_prints_the_label(app, client, auth, valid, member):
     assert '<svg class="label__qr"' in html or "label__qr" in html
     assert cert.number in html and cert.product_name in html and "★★★★☆" in html
     assert "http://localhost/verify/DEMO-1234/QĐ-UBND" in html  # readable for people
-    expected_qr = segno.make("http://localhost/verify/DEMO-1234/Q%C4%90-UBND", error="m", micro=False)
+    expected_qr = segno.make(
+        "http://localhost/verify/DEMO-1234/Q%C4%90-UBND", error="m", micro=False
+    )
     assert expected_qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr",
                                   lineclass=None) in html
     assert "@media print" in html
@@ -307,7 +315,9 @@ def test_no_label_before_verification(app, client, auth, make, member, valid):
     auth.login(member)
     response = client.get(f"/seller/certificates/{pending.id}/label")
     assert response.status_code == 409
-    assert "verified" in response.get_data(as_text=True) or "xác minh" in response.get_data(as_text=True)
+    assert "verified" in response.get_data(as_text=True) or "xác minh" in response.get_data(
+        as_text=True
+    )
 
 
 def test_unapproved_cooperative_is_not_linked_from_the_verify_page(app, client, make, valid):
