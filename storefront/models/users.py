@@ -24,7 +24,8 @@ DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
 
 def password_hash_method() -> str:
     """The app's PASSWORD_HASH_METHOD: scrypt, unless a config (the tests') makes it cheaper."""
-    return current_app.config.get("PASSWORD_HASH_METHOD") or DEFAULT_PASSWORD_HASH_METHOD
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    return str(method) if method else DEFAULT_PASSWORD_HASH_METHOD
 
 
 class Role(enum.StrEnum):
