@@ -31,8 +31,11 @@ run: install
 	$(BIN)/flask --app wsgi seed-demo
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
+# One pytest-xdist worker per core (own SQLite file, or own PostgreSQL database each);
+# PYTEST_ARGS= (empty) runs in one process. The 15 slowest tests are listed at the end.
+PYTEST_ARGS ?= -n auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -38,6 +38,7 @@ from storefront.core.phones import normalize_vn_phone
 from storefront.domain.locations import current_commune
 from storefront.extensions import db
 from storefront.models import Address, AdminUnit, Order, Role, User
+from storefront.models.users import password_hash_method
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,15 @@ RESET_SALT = "ocop-market.password-reset"
 LOCALES = ("vi", "en")
 
 
-@cache
 def _dummy_hash() -> str:
     # Checked against when the e-mail is unknown, so a wrong e-mail costs as much time as a
     # wrong password and the response time does not tell which e-mails are registered.
-    return generate_password_hash("not a real password", method="scrypt")
+    return _dummy_hash_for(password_hash_method())
+
+
+@cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash("not a real password", method=method)
 
 
 # --- registration and log-in -------------------------------------------------------------------

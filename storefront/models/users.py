@@ -6,6 +6,7 @@ import enum
 import hashlib
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,14 @@ from storefront.models.base import TimestampMixin, str_enum
 if TYPE_CHECKING:
     from storefront.models.cooperatives import CooperativeMember
     from storefront.models.locations import AdminUnit
+
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
+
+
+def password_hash_method() -> str:
+    """The app's PASSWORD_HASH_METHOD: scrypt, unless a config (the tests') makes it cheaper."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    return str(method) if method else DEFAULT_PASSWORD_HASH_METHOD
 
 
 class Role(enum.StrEnum):
@@ -67,7 +76,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"{self.id}:{self.password_fingerprint}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

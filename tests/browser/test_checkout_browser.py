@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storefront.domain.orders.fulfilment import advance_shipment
 from storefront.extensions import db
 from storefront.models import Order
-from tests import factories
+from tests.fixtures import factories
 
 
 def add_to_cart(page, slug: str, quantity: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from storefront.models import CertificateStatus, Role
-from tests import factories
+from tests.fixtures import factories
 
 NUMBER = "1234/QĐ-UBND"
 
@@ -167,13 +167,23 @@ def _demo_sales(db) -> None:
         shipment = Shipment(order=order, cooperative_id=listing.cooperative_id,
                             cooperative_name=listing.cooperative.legal_name,
                             subtotal=package.price * quantity)
-        order.lines.append(OrderLine(
-            shipment=shipment, listing_id=listing.id, package_id=package.id,
-            product_name=listing.name, package_label=package.label, weight_grams=package.weight_grams,
-            unit_price=package.price, quantity=quantity, cooperative_id=listing.cooperative_id,
-            cooperative_name=listing.cooperative.legal_name, certificate_number="x", stars=4,
-            origin="x",
-        ))
+        order.lines.append(
+            OrderLine(
+                shipment=shipment,
+                listing_id=listing.id,
+                package_id=package.id,
+                product_name=listing.name,
+                package_label=package.label,
+                weight_grams=package.weight_grams,
+                unit_price=package.price,
+                quantity=quantity,
+                cooperative_id=listing.cooperative_id,
+                cooperative_name=listing.cooperative.legal_name,
+                certificate_number="x",
+                stars=4,
+                origin="x",
+            )
+        )
         db.session.add(order)
     db.session.commit()
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from storefront.domain.cooperatives.applications import approve_cooperative
 from storefront.extensions import db
 from storefront.models import Cooperative, Listing, Role
-from tests import factories
+from tests.fixtures import factories
 
 PASSWORD = "mat-khau-rat-dai-2026"
 
@@ -70,7 +70,9 @@ def test_a_cooperative_goes_from_sign_up_to_waiting_for_pfa(page, app, artifacts
 
     # 3. PFA staff approve the application.
     db.session.expire_all()
-    coop = db.session.scalar(select(Cooperative).where(Cooperative.registration_number == "2400-555-777"))
+    coop = db.session.scalar(
+        select(Cooperative).where(Cooperative.registration_number == "2400-555-777")
+    )
     approve_cooperative(coop.id, factories.user(role=Role.PFA))
     page.reload()
     assert page.locator(".seller-status--coop-approved").is_visible()

@@ -1,0 +1,147 @@
+"""The demo seed: a believable catalog that shows every rule (seeding twice: tests/cli)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storefront.core.clock import today as shop_today
+from storefront.core.media import listing_image_path
+from storefront.core.text import slugify
+from storefront.demo import seed_demo
+from storefront.domain.catalog.visibility import hidden_reasons, public_listing_ids, public_listings
+from storefront.extensions import db as _db
+from storefront.models import (
+    AuditEvent,
+    Certificate,
+    CertificateStatus,
+    Cooperative,
+    CooperativeStatus,
+    Era,
+    Level,
+    Listing,
+    ListingStatus,
+    Package,
+    User,
+)
+from tests.fixtures.app import app_state
+
+GAC_VIET_CURRENT = 7798  # Phường Vân Hà (Bắc Ninh)
+GAC_VIET_LEGACY = 7792  # Phường (formerly Xã) Quảng Minh, Việt Yên, Bắc Giang
+
+
+def _listing(db, slug: str) -> Listing:
+    listing = db.session.scalar(select(Listing).where(Listing.slug == slug))
+    assert listing is not None, slug
+    return listing
+
+
+@pytest.fixture(scope="module")
+def app(_app, tmp_path_factory):
+    """One app state for the module: its tests only read the demo, seeded once."""
+    with app_state(_app, tmp_path_factory.mktemp("demo")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def seeded(app):
+    report = seed_demo()
+    _db.session.expire_all()
+    return report
+
+
+def test_seed_builds_a_catalog_that_shows_every_rule(db, seeded):
+    today = shop_today()
+    listings = db.session.scalars(select(Listing)).all()
+    public = db.session.scalars(public_listings()).all()
+    assert len(listings) >= 40
+    assert len(public) >= 35
+
+    assert {listing.ocop_group for listing in public} == {1, 2, 3, 4, 5, 6}
+    assert {listing.certificate.stars for listing in public} == {3, 4, 5}
+
+    coops = db.session.scalars(select(Cooperative)).all()
+    assert len(coops) >= 10
+    names = " ".join(c.legal_name for c in coops)
+    assert "Công ty" in names and "Hộ kinh doanh" in names and "Hợp tác xã" in names
+
+    # The deliberate cases, each hidden for its own reason.
+    expired, pending, paused, draft = (
+        _listing(db, slug)
+        for slug in (
+            "tuong-ban-hung-yen",
+            "mat-ong-hoa-vai-luc-ngan",
+            "nhan-long-hung-yen",
+            "banh-da-ke",
+        )
+    )
+    assert "certificate_expired" in hidden_reasons(expired)
+    assert "certificate_submitted" in hidden_reasons(pending)
+    assert "listing_paused" in hidden_reasons(paused)
+    assert draft.status is ListingStatus.DRAFT
+    assert draft.cooperative.status is CooperativeStatus.APPLIED
+    assert public_listing_ids([expired.id, pending.id, paused.id, draft.id]) == set()
+
+    certificates = db.session.scalars(select(Certificate)).all()
+    expiring = [
+        c
+        for c in certificates
+        if c.status is CertificateStatus.VERIFIED
+        and today <= c.expires_on <= today + timedelta(days=60)
+    ]
+    assert len(expiring) >= 3
+    expiring_ids = {c.listing.id for c in expiring}
+    assert public_listing_ids(expiring_ids) == expiring_ids  # still on sale until the last day
+    assert all(c.number.startswith("DEMO-") for c in certificates)
+    assert all(
+        c.issuing_authority.startswith("Bộ Nông nghiệp") for c in certificates if c.stars == 5
+    )
+    assert all(c.issuing_authority.startswith("UBND ") for c in certificates if c.stars < 5)
+
+    # Every verification is in the audit trail, made by the demo PFA staff member.
+    pfa = db.session.scalar(User.by_email("hoinongdan@demo.ocop.vn"))
+    audited = db.session.scalars(
+        select(AuditEvent.subject_id).where(
+            AuditEvent.action == "certificate.verify", AuditEvent.actor_id == pfa.id
+        )
+    )
+    assert set(audited) == {c.id for c in certificates if c.status is CertificateStatus.VERIFIED}
+    # ... and every certificate was submitted first (the dashboard's "submitted" column).
+    submitted = db.session.execute(
+        select(AuditEvent.subject_id, AuditEvent.to_status, AuditEvent.at).where(
+            AuditEvent.action == "certificate.submit"
+        )
+    ).all()
+    assert {row.subject_id for row in submitted} == {c.id for c in certificates}
+    assert {row.to_status for row in submitted} == {"submitted"}
+
+    packages = db.session.scalars(select(Package)).all()
+    assert all(type(p.price) is int and p.price > 0 for p in packages)
+    assert any(p.stock == 0 and not p.preorder for p in packages)  # one sold out
+    assert any(p.stock == 0 and p.preorder for p in packages)  # one on pre-order
+    public_ids = {listing.id for listing in public}
+    assert any(p.listing_id in public_ids and not p.available for p in packages)
+
+    for listing in listings:
+        assert listing.slug == slugify(listing.slug) and listing.slug.isascii()
+        assert 1 <= len(listing.packages) <= 3
+    for listing in public:
+        assert listing.images, listing.slug
+        assert all(listing_image_path(i.filename, "card").exists() for i in listing.images)
+
+
+def test_gac_viet_origin_keeps_the_commune_before_2025(db, seeded):
+    listing = _listing(db, "tinh-chat-gac")
+    assert listing.cooperative.legal_name == "Hợp tác xã Nông nghiệp Gấc Việt"
+    assert listing.origin_commune.era is Era.CURRENT
+    assert listing.origin_commune.code == GAC_VIET_CURRENT
+    assert listing.origin_commune.name == "Phường Vân Hà"
+    legacy = listing.origin_legacy_commune
+    assert legacy is not None and legacy.era is Era.LEGACY and legacy.code == GAC_VIET_LEGACY
+    district = legacy.parent
+    assert district.level is Level.DISTRICT and district.short_name == "Việt Yên"
+    assert district.parent.name == "Tỉnh Bắc Giang"
+    assert listing.origin_recorded == "Xã Quảng Minh, huyện Việt Yên, tỉnh Bắc Giang"
+    assert listing.certificate.stars == 3

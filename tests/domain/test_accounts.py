@@ -1,0 +1,61 @@
+"""Accounts as domain functions: reset tokens and when the e-mails go out."""
+
+from __future__ import annotations
+
+import pytest
+
+import config
+from storefront.core.errors import InvalidResetToken
+from storefront.domain import accounts as services
+from storefront.models import (
+    User,
+)
+from tests.fixtures.factories import PASSWORD
+
+NEW_PASSWORD = "a much longer new one"
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured_otherwise(app, monkeypatch, make):
+    assert config.Config.PASSWORD_HASH_METHOD == "scrypt"
+    assert config.ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", config.Config.PASSWORD_HASH_METHOD)
+    user = make.user()
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password(PASSWORD)
+    # Without the setting at all, scrypt too.
+    monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD")
+    user.set_password(NEW_PASSWORD)
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_reset_token_issued_before_a_password_change_no_longer_works(make, db):
+    user = make.user()
+    token = services.password_reset_token(user)
+    services.change_password(user, PASSWORD, NEW_PASSWORD)
+    with pytest.raises(InvalidResetToken):
+        services.reset_password(token, "a third password!")
+    db.session.refresh(user)
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_reset_token_from_another_purpose_is_refused(app, make):
+    from itsdangerous import URLSafeTimedSerializer
+
+    user = make.user()
+    other = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="something-else")
+    token = other.dumps({"user": user.id, "pw": user.password_fingerprint})
+    with pytest.raises(InvalidResetToken):
+        services.user_for_reset_token(token)
+
+
+def test_no_mail_is_sent_while_a_transaction_is_open(make, db, monkeypatch):
+    make.user(email="lan@example.vn")
+    seen = []
+    monkeypatch.setattr(
+        services, "send_mail", lambda *a, **k: seen.append(db.session().in_transaction())
+    )
+    services.request_password_reset("lan@example.vn", reset_url=lambda token: f"/r/{token}")
+    user = db.session.scalar(User.by_email("lan@example.vn"))
+    services.change_email(user, PASSWORD, "new@example.vn")
+    assert seen == [False, False]
