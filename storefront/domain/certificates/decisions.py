@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
+from storefront.core.db import unit_of_work
 from storefront.core.errors import CertificateExpired, NotFound
 from storefront.domain.audit import record_decision
 from storefront.domain.catalog.visibility import shop_today
@@ -151,7 +152,7 @@ def _decide(
 ) -> Certificate:
     require_staff(actor)
     reason = clean_reason(reason, required=reason_required)
-    try:
+    with unit_of_work() as unit:
         cert = _load_for_decision(certificate_id)
         if cert.status is not expected:
             raise already_decided(cert.status, certificate_status_label)
@@ -172,11 +173,7 @@ def _decide(
             to_status=new.value,
             reason=reason,
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    send_notices([notice])
+        unit.on_commit(send_notices, [notice])
     return db.session.get(Certificate, certificate_id, populate_existing=True)
 
 
@@ -276,7 +273,8 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
     today = today or shop_today()
     run = ReminderRun()
     notices: list[tuple[int, int, Notice]] = []
-    try:
+    # The claims, committed before any e-mail goes out.
+    with unit_of_work():
         for cert, days in due_reminders(today):
             try:
                 with db.session.begin_nested():
@@ -289,17 +287,14 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
                 continue  # another run claimed it first
             run.claimed.append((cert.id, days))
             notices.append((cert.id, days, _reminder_notice(cert, days, today)))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
     sent, failed = [], []
     for cert_id, days, notice in notices:
         (sent if send_notices_strict(notice) else failed).append((cert_id, days))
     run.sent, run.failed = len(sent), len(failed)
     if sent or failed:
-        try:
+        # What became of each claim: sent, or released for the next run.
+        with unit_of_work():
             for cert_id, days in sent:
                 db.session.execute(
                     update(CertificateReminder)
@@ -316,10 +311,6 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
                         CertificateReminder.days_before == days,
                     )
                 )
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
     return run
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from storefront.core.db import begin_write
+from storefront.core.db import Unit, unit_of_work
 from storefront.core.errors import (
     Forbidden,
     InvalidInput,
@@ -158,54 +158,48 @@ def apply_for_cooperative(
     # Decode before anything is written: a bad logo leaves no cooperative behind.
     logo_image = decode_image(logo) if logo is not None else None
 
-    begin_write()
-    taken = db.session.scalar(
-        select(exists().where(func.upper(Cooperative.registration_number) == number))
-    )
-    if taken:
-        db.session.rollback()
-        raise InvalidInput(
-            _("A cooperative with this registration number already has a shop here."),
-            field="registration_number",
-        )
-    coop = Cooperative(
-        legal_name=legal_name,
-        slug=_unique_slug(legal_name),
-        registration_number=number,
-        address=_clean_line(application.address)[:255],
-        commune=commune,
-        phone=phone,
-        email=email,
-        description=description,
-        status=CooperativeStatus.APPLIED,
-        locale=actor.locale if actor.locale in ("vi", "en") else "vi",
-    )
-    coop.members.append(CooperativeMember(user_id=actor.id, role=MemberRole.OWNER))
-    db.session.add(coop)
-    logo_stem = store_logo(logo_image) if logo_image is not None else None
-    coop.logo = logo_stem
     try:
-        db.session.flush()
-        record_decision(
-            actor=actor,
-            action="cooperative.apply",
-            subject=coop,
-            from_status="",
-            to_status=CooperativeStatus.APPLIED.value,
-        )
-        db.session.commit()
+        with unit_of_work(writer=True) as unit:
+            taken = db.session.scalar(
+                select(exists().where(func.upper(Cooperative.registration_number) == number))
+            )
+            if taken:
+                raise _registration_taken()
+            coop = Cooperative(
+                legal_name=legal_name,
+                slug=_unique_slug(legal_name),
+                registration_number=number,
+                address=_clean_line(application.address)[:255],
+                commune=commune,
+                phone=phone,
+                email=email,
+                description=description,
+                status=CooperativeStatus.APPLIED,
+                locale=actor.locale if actor.locale in ("vi", "en") else "vi",
+            )
+            coop.members.append(CooperativeMember(user_id=actor.id, role=MemberRole.OWNER))
+            db.session.add(coop)
+            if logo_image is not None:
+                coop.logo = store_logo(logo_image)
+                unit.on_rollback(delete_logo, coop.logo)
+            db.session.flush()
+            record_decision(
+                actor=actor,
+                action="cooperative.apply",
+                subject=coop,
+                from_status="",
+                to_status=CooperativeStatus.APPLIED.value,
+            )
     except IntegrityError:
-        db.session.rollback()
-        delete_logo(logo_stem)
-        raise InvalidInput(
-            _("A cooperative with this registration number already has a shop here."),
-            field="registration_number",
-        ) from None
-    except Exception:
-        db.session.rollback()
-        delete_logo(logo_stem)
-        raise
+        raise _registration_taken() from None
     return coop
+
+
+def _registration_taken() -> InvalidInput:
+    return InvalidInput(
+        _("A cooperative with this registration number already has a shop here."),
+        field="registration_number",
+    )
 
 
 def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -> Cooperative:
@@ -218,8 +212,7 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
     """
     require_staff(actor)
     reason = clean_reason(reason, required=False)
-    begin_write()
-    try:
+    with unit_of_work(writer=True) as unit:
         coop = db.session.get(
             Cooperative,
             cooperative_id,
@@ -252,11 +245,7 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
             to_status=CooperativeStatus.APPROVED.value,
             reason=reason,
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    send_notices([notice])
+        unit.on_commit(send_notices, [notice])
     return db.session.get(Cooperative, cooperative_id, populate_existing=True)
 
 
@@ -338,7 +327,19 @@ def invite_member(
     _require_owner(actor, cooperative_id)
     email = _normal_email(email)
     role = MemberRole(role)
-    begin_write()
+    with unit_of_work(writer=True) as unit:
+        return _invite(unit, cooperative_id, actor, email, role, accept_url, workspace_url)
+
+
+def _invite(
+    unit: Unit,
+    cooperative_id: int,
+    actor: User,
+    email: str,
+    role: MemberRole,
+    accept_url: Callable[[str], str],
+    workspace_url: str,
+) -> str:
     coop = db.session.get(Cooperative, cooperative_id)
     if coop is None:
         raise NotFound(_("There is no such cooperative."))
@@ -346,7 +347,6 @@ def invite_member(
     context = {"cooperative_name": coop.legal_name, "inviter": actor.name or actor.email}
     if user is not None:
         if member_role(user, cooperative_id) is not None:
-            db.session.rollback()
             raise InvalidInput(_("%(email)s is already a member.", email=email), field="email")
         db.session.add(CooperativeMember(cooperative_id=cooperative_id, user_id=user.id, role=role))
         notice = Notice(
@@ -356,8 +356,7 @@ def invite_member(
             template="seller_member_added",
             context={**context, "workspace_url": workspace_url},
         )
-        db.session.commit()
-        send_notices([notice])
+        unit.on_commit(send_notices, [notice])
         return "added"
 
     invitation = db.session.scalar(
@@ -385,8 +384,7 @@ def invite_member(
             "valid_days": INVITATION_MAX_AGE // 86400,
         },
     )
-    db.session.commit()
-    send_notices([notice])
+    unit.on_commit(send_notices, [notice])
     return "invited"
 
 
@@ -420,43 +418,37 @@ def invitation_for_token(token: str, *, for_update: bool = False) -> Cooperative
 
 def accept_invitation(token: str, actor: User) -> Cooperative:
     """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited one."""
-    begin_write()
-    try:
+    with unit_of_work(writer=True):
         invitation = invitation_for_token(token, for_update=True)
-    except InvalidInvitation:
-        db.session.rollback()
-        raise
-    if User.normalize_email(actor.email) != invitation.email:
-        db.session.rollback()
-        raise InvalidInvitation(
-            _("This invitation was sent to %(email)s. Log in with that address to accept it.",
-              email=invitation.email)
-        )
-    if member_role(actor, invitation.cooperative_id) is None:
-        db.session.add(
-            CooperativeMember(
-                cooperative_id=invitation.cooperative_id, user_id=actor.id, role=invitation.role
+        if User.normalize_email(actor.email) != invitation.email:
+            raise InvalidInvitation(
+                _("This invitation was sent to %(email)s. Log in with that address to accept it.",
+                  email=invitation.email)
             )
-        )
-    invitation.accepted_at = utcnow()
-    coop = invitation.cooperative
-    db.session.commit()
+        if member_role(actor, invitation.cooperative_id) is None:
+            db.session.add(
+                CooperativeMember(
+                    cooperative_id=invitation.cooperative_id, user_id=actor.id, role=invitation.role
+                )
+            )
+        invitation.accepted_at = utcnow()
+        coop = invitation.cooperative
     return coop
 
 
 def revoke_invitation(cooperative_id: int, invitation_id: int, actor: User) -> None:
     """Withdraw a pending invitation: its link stops working."""
     _require_owner(actor, cooperative_id)
-    invitation = db.session.scalar(
-        select(CooperativeInvitation).where(
-            CooperativeInvitation.id == invitation_id,
-            CooperativeInvitation.cooperative_id == cooperative_id,
+    with unit_of_work():
+        invitation = db.session.scalar(
+            select(CooperativeInvitation).where(
+                CooperativeInvitation.id == invitation_id,
+                CooperativeInvitation.cooperative_id == cooperative_id,
+            )
         )
-    )
-    if invitation is None:
-        raise NotFound(_("There is no such invitation."))
-    db.session.delete(invitation)
-    db.session.commit()
+        if invitation is None:
+            raise NotFound(_("There is no such invitation."))
+        db.session.delete(invitation)
 
 
 def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
@@ -464,32 +456,29 @@ def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
     the last owner stays."""
     if actor.id != user_id:
         _require_owner(actor, cooperative_id)
-    begin_write()
-    # Lock the cooperative row: two owners removing each other at once must not both succeed
-    # and leave the shop with nobody in charge.
-    coop = db.session.scalar(
-        select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
-    )
-    member = db.session.scalar(
-        select(CooperativeMember).where(
-            CooperativeMember.cooperative_id == cooperative_id,
-            CooperativeMember.user_id == user_id,
+    with unit_of_work(writer=True):
+        # Lock the cooperative row: two owners removing each other at once must not both succeed
+        # and leave the shop with nobody in charge.
+        coop = db.session.scalar(
+            select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
         )
-    )
-    if coop is None or member is None:
-        db.session.rollback()
-        raise NotFound(_("This person is not a member of the cooperative."))
-    if member.role is MemberRole.OWNER:
-        owners = db.session.scalar(
-            select(func.count()).where(
+        member = db.session.scalar(
+            select(CooperativeMember).where(
                 CooperativeMember.cooperative_id == cooperative_id,
-                CooperativeMember.role == MemberRole.OWNER,
+                CooperativeMember.user_id == user_id,
             )
         )
-        if owners <= 1:
-            db.session.rollback()
-            raise LastOwner(
-                _("The cooperative needs at least one owner. Make someone else an owner first.")
+        if coop is None or member is None:
+            raise NotFound(_("This person is not a member of the cooperative."))
+        if member.role is MemberRole.OWNER:
+            owners = db.session.scalar(
+                select(func.count()).where(
+                    CooperativeMember.cooperative_id == cooperative_id,
+                    CooperativeMember.role == MemberRole.OWNER,
+                )
             )
-    db.session.delete(member)
-    db.session.commit()
+            if owners <= 1:
+                    raise LastOwner(
+                    _("The cooperative needs at least one owner. Make someone else an owner first.")
+                )
+        db.session.delete(member)
