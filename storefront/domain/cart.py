@@ -6,11 +6,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,7 +19,7 @@ from storefront.core.errors import InvalidInput, NotFound, NotPublic, OutOfStock
 from storefront.domain.catalog.visibility import public_listing_ids
 from storefront.domain.orders.shipping import ShippingRates, shipping_fee, zone
 from storefront.extensions import db
-from storefront.models import Cart, CartLine, Cooperative, Listing, Package
+from storefront.models import Cart, CartLine, Cooperative, Listing, Package, utcnow
 
 # Problems that block checkout until the buyer fixes the line.
 NOT_PUBLIC = "not_public"  # the listing is no longer on sale: remove the line
@@ -411,3 +411,22 @@ def clear_lines(cart_line_ids: Iterable[int]) -> None:
             .where(CartLine.id.in_(ids))
             .execution_options(synchronize_session=False)
         )
+
+
+def purge_guest_carts_older_than(age: timedelta) -> int:
+    """Delete guest carts untouched for `age` (customers' carts stay); returns how many."""
+    cutoff = utcnow() - age
+    with unit_of_work():
+        stale = list(
+            db.session.scalars(
+                select(Cart.id).where(
+                    Cart.user_id.is_(None),
+                    Cart.updated_at < cutoff,
+                    ~exists().where(CartLine.cart_id == Cart.id, CartLine.updated_at >= cutoff),
+                )
+            )
+        )
+        # Lines first: SQLite does not enforce ON DELETE CASCADE unless told to.
+        db.session.execute(delete(CartLine).where(CartLine.cart_id.in_(stale)))
+        db.session.execute(delete(Cart).where(Cart.id.in_(stale)))
+    return len(stale)
