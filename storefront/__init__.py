@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
     from storefront import search
     from storefront.domain.accounts import user_for_session
+    from storefront.domain.catalog import changes, version
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
     from storefront.models import User
     from storefront.web import i18n
@@ -83,6 +84,11 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     search.init_app(app)
+    # What a catalog change sets off (storefront/domain/catalog/changes.py): the version moves
+    # on, then the index hears of it; the version includes this machine's index generation.
+    changes.install()
+    changes.subscribe(search.catalog_changed)
+    version.use_local_generation(search.index_generation)
 
     _init_limiter(app, limiter)
 
