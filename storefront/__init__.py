@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
 
     from storefront import search
     from storefront.domain.accounts import user_for_session
-    from storefront.domain.catalog import changes, version
+    from storefront.domain.catalog import cards, changes, version
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
     from storefront.models import User
     from storefront.web import i18n
@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
     changes.install()
     changes.subscribe(search.catalog_changed)
     version.use_local_generation(search.index_generation)
+    cards.init_app(app)  # the cards cached under the catalog version
 
     _init_limiter(app, limiter)
 
@@ -185,9 +186,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from storefront.core import formatting, media
-    from storefront.web import chrome
+    from storefront.web import catalog_cache, chrome
 
-    chrome.init_app(app)
+    chrome.init_app(app)  # the page chrome, rendered once per language and visitor state
+    catalog_cache.init_app(app)  # rendered cards, fragments and pages, per catalog version
     formatting.init_app(app)
     media.init_app(app)
 
