@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 from flask import Flask, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
@@ -141,3 +142,10 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def locale_context() -> dict:
         return {"current_locale": str(get_locale() or "vi")}
+
+
+def date_vn(value: date | None) -> str:
+    """A date in the reader's language: 25/11/2026 (vi) or Nov 25, 2026 (en)."""
+    if value is None:
+        return ""
+    return format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" else "medium")

@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from storefront.web.catalog_cache import cached_fragment, store_fragment
+from storefront.web.context import cart_count
 
 # Cannot come out of a template by accident: user text is escaped, and "<" would be "&lt;".
 CSRF_SLOT = "<csrf-token-slot>"
@@ -31,8 +32,6 @@ def anonymous_page_key(content_key: tuple) -> tuple | None:
         return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
-    from storefront.web.shop.cart.routes import cart_count
-
     return ("page", request.host_url, request.path, request.query_string, cart_count(),
             *content_key)
 

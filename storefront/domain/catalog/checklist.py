@@ -9,9 +9,9 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
+from storefront.core.formatting import date_vn
 from storefront.domain.catalog.visibility import hidden_reasons, shop_today
 from storefront.models import CertificateStatus, CooperativeStatus, Listing, ListingStatus
-from storefront.web.shop.catalog.template_helpers import date_vn
 
 DONE, TODO, WAITING = "done", "todo", "waiting"  # waiting: on PFA staff, nothing for the seller
 

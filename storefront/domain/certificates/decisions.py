@@ -19,9 +19,11 @@ from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from storefront.core.db import unit_of_work
-from storefront.core.errors import CertificateExpired, NotFound
+from storefront.core.errors import CertificateExpired, CertificateNotVerified, NotFound
 from storefront.domain.audit import record_decision
 from storefront.domain.catalog.visibility import shop_today
+from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
+from storefront.domain.cooperatives.applications import is_member
 from storefront.domain.decisions import (
     Notice,
     already_decided,
@@ -50,8 +52,6 @@ REMINDER_DAYS = (60, 30)
 
 def certificate_status_label(status: CertificateStatus | str | None) -> str:
     """The status in words, as the seller workspace says it (one word per concept)."""
-    from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
-
     try:
         return str(CERTIFICATE_STATUS_LABELS[CertificateStatus(status)])
     except ValueError:
@@ -355,9 +355,6 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
     not learn that the id exists); CertificateNotVerified / CertificateExpired when a label
     would send buyers to a page that does not say VALID.
     """
-    from storefront.core.errors import CertificateNotVerified
-    from storefront.domain.cooperatives.applications import is_member
-
     cert = db.session.get(Certificate, certificate_id, options=[joinedload(Certificate.cooperative)])
     if cert is None or not is_member(viewer, cert.cooperative_id):
         raise NotFound(_l("There is no such certificate."))

@@ -14,7 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from storefront.core.db import aware
 from storefront.core.errors import DomainError
+from storefront.core.files import scan_folder, scan_mimetype
 from storefront.core.formatting import format_number, format_vnd, ocop_group_label
 from storefront.domain.catalog.visibility import SHOP_TZ
 from storefront.domain.certificates import decisions as certificate_decisions
@@ -146,8 +148,6 @@ def certificate(certificate_id: int):
 
 @bp.get("/certificates/<int:certificate_id>/scan")
 def certificate_scan(certificate_id: int):
-    from storefront.core.files import scan_folder, scan_mimetype
-
     filename = services.scan_filename(certificate_id)
     kind = services.scan_kind(filename)
     response = send_from_directory(
@@ -297,8 +297,6 @@ def audit_csv():
 
 
 def _as_local(moment):
-    from storefront.core.db import aware
-
     return aware(moment).astimezone(SHOP_TZ)
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from storefront.core.files import logo_url
 from storefront.domain.catalog.listings import former_communes
+from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
+from storefront.domain.cooperatives.applications import COOPERATIVE_STATUS_LABELS
 from storefront.domain.cooperatives.workspace import dashboard as dashboard_figures
 from storefront.extensions import login_manager
 from storefront.web.seller import bp
@@ -34,10 +37,6 @@ def require_login():
 
 @bp.context_processor
 def seller_context() -> dict:
-    from storefront.core.files import logo_url
-    from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
-    from storefront.domain.cooperatives.applications import COOPERATIVE_STATUS_LABELS
-
     # Other parts of the workspace (shipments) appear in the menu once they exist.
     endpoints = current_app.view_functions
     return {

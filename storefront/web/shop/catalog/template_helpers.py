@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask_babel import format_date, get_locale
-
+from storefront.core.formatting import date_vn
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
 from storefront.web.catalog_cache import cached_fragment, render_card, store_fragment
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.seo import product_jsonld
 
-
-@bp.app_template_filter("date_vn")
-def date_vn(value: date | None) -> str:
-    """A date in the reader's language: 25/11/2026 (vi) or Nov 25, 2026 (en)."""
-    if value is None:
-        return ""
-    return format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" else "medium")
-
-
+bp.add_app_template_filter(date_vn, "date_vn")
 bp.add_app_template_filter(render_markdown, "markdown")
 bp.add_app_template_global(product_jsonld, "product_jsonld")
 bp.add_app_template_global(as_card, "as_card")
