@@ -2,7 +2,7 @@
 
 Every decision is one unit of work: a guarded status change plus its audit event, committed
 once; the cooperative's e-mail goes out after the commit, in the cooperative's language.
-The search index follows on its own (storefront.search.sync re-indexes after the commit).
+The search index follows on its own (storefront.domain.catalog.changes, after the commit).
 """
 
 from __future__ import annotations
