@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 5000
 
-.PHONY: install translations run test bench extract-messages clean
+.PHONY: install translations run test bench extract-messages clean imports
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is needed (see .python-version); found " + sys.version.split()[0])'
@@ -36,6 +36,10 @@ run: install
 PYTEST_ARGS ?= -n auto
 test: install
 	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
+
+# The direction of imports (web → domain → core/models, no cycles): contracts in pyproject.toml.
+imports: install
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

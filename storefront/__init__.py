@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
     from storefront import search
     from storefront.domain.accounts import user_for_session
+    from storefront.domain.catalog import cards, changes, version
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
     from storefront.models import User
     from storefront.web import i18n
@@ -83,6 +84,12 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     search.init_app(app)
+    # What a catalog change sets off (storefront/domain/catalog/changes.py): the version moves
+    # on, then the index hears of it; the version includes this machine's index generation.
+    changes.install()
+    changes.subscribe(search.catalog_changed)
+    version.use_local_generation(search.index_generation)
+    cards.init_app(app)  # the cards cached under the catalog version
 
     _init_limiter(app, limiter)
 
@@ -180,9 +187,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from storefront.core import formatting, media
     from storefront.domain import status_labels
-    from storefront.web import chrome
+    from storefront.web import catalog_cache, chrome
 
-    chrome.init_app(app)
+    chrome.init_app(app)  # the page chrome, rendered once per language and visitor state
+    catalog_cache.init_app(app)  # rendered cards, fragments and pages, per catalog version
     formatting.init_app(app)
     media.init_app(app)
     for name, label in status_labels.TEMPLATE_GLOBALS.items():

@@ -7,6 +7,7 @@ import pytest
 import config
 from storefront import create_app
 from storefront.core.formatting import format_vnd
+from storefront.extensions import limiter
 
 
 def test_healthz_checks_the_database(client):
@@ -35,6 +36,9 @@ def test_production_refuses_to_start_without_secret_and_database(monkeypatch):
 
 
 def test_production_starts_with_both(monkeypatch, tmp_path):
+    # The limiter is one object: a production app switches it on; the next tests (in this
+    # worker) must not find their log-ins rate-limited.
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
     monkeypatch.setenv("SECRET_KEY", "s3cret")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/prod.db")
     app = create_app(config.ProductionConfig)

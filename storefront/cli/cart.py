@@ -6,10 +6,8 @@ from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import delete, exists, select
 
-from storefront.extensions import db
-from storefront.models import Cart, CartLine, utcnow
+from storefront.domain.cart import purge_guest_carts_older_than
 
 cart_cli = AppGroup("cart", help="Guest carts.")
 
@@ -18,18 +16,5 @@ cart_cli = AppGroup("cart", help="Guest carts.")
 @click.option("--days", default=30, show_default=True, help="Untouched for this many days.")
 def purge_guest_carts(days: int) -> None:
     """Delete guest carts untouched for --days (customers' carts stay); idempotent."""
-    cutoff = utcnow() - timedelta(days=days)
-    stale = list(
-        db.session.scalars(
-            select(Cart.id).where(
-                Cart.user_id.is_(None),
-                Cart.updated_at < cutoff,
-                ~exists().where(CartLine.cart_id == Cart.id, CartLine.updated_at >= cutoff),
-            )
-        )
-    )
-    # Lines first: SQLite does not enforce ON DELETE CASCADE unless told to.
-    db.session.execute(delete(CartLine).where(CartLine.cart_id.in_(stale)))
-    db.session.execute(delete(Cart).where(Cart.id.in_(stale)))
-    db.session.commit()
-    click.echo(f"{len(stale)} guest cart(s) deleted")
+    deleted = purge_guest_carts_older_than(timedelta(days=days))
+    click.echo(f"{deleted} guest cart(s) deleted")

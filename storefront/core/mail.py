@@ -13,7 +13,7 @@ import secrets
 import smtplib
 import ssl
 from datetime import UTC, datetime
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -117,7 +117,5 @@ def _write_outbox(message: EmailMessage) -> Path:
 
 def read_outbox(folder: str | os.PathLike) -> list[EmailMessage]:
     """Messages in an outbox folder, oldest first (for tests and the developer's eyes)."""
-    from email import message_from_bytes
-
     paths = sorted(Path(folder).glob("*.eml"))
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]

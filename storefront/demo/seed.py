@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from storefront.core import clock
+from storefront.core.db import unit_of_work
 from storefront.core.media import delete_listing_image, store_listing_image
 from storefront.core.text import slugify
 from storefront.demo import specs
+from storefront.demo.pictures import render_product_picture
 from storefront.demo.specs import DEMO_PASSWORD, ItemSpec
 from storefront.domain.locations import admin_units_loaded, load_admin_units
 from storefront.extensions import db
@@ -341,8 +343,6 @@ class _Seeder:
     # pictures
 
     def pictures(self, listings: list[tuple[Listing, ItemSpec]]) -> None:
-        from storefront.demo.pictures import render_product_picture
-
         for listing, spec in listings:
             if listing.images:
                 continue  # never duplicate: only a listing without pictures gets them
@@ -371,6 +371,10 @@ class _Seeder:
                 self.count("pictures")
         db.session.flush()
 
+    def delete_new_images(self) -> None:
+        for stem in self.new_images:
+            delete_listing_image(stem)
+
 
 def seed_demo(progress: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
     """Create whatever of the demo catalog and accounts is missing, in one transaction.
@@ -382,7 +386,8 @@ def seed_demo(progress: Callable[[str], None] = lambda message: None) -> dict[st
         load_admin_units(progress=lambda step: progress(f"  {step} ..."))
 
     seeder = _Seeder(today=clock.today())
-    try:
+    with unit_of_work() as unit:
+        unit.on_rollback(seeder.delete_new_images)  # files written for rows never committed
         seeder.load_units()
         progress("Demo accounts ...")
         users = seeder.accounts()
@@ -393,12 +398,6 @@ def seed_demo(progress: Callable[[str], None] = lambda message: None) -> dict[st
         listings = seeder.listings(coops, pfa)
         progress("Product pictures ...")
         seeder.pictures(listings)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        for stem in seeder.new_images:  # files written for rows that were never committed
-            delete_listing_image(stem)
-        raise
 
     if seeder.created:
         progress("Created: " + ", ".join(f"{n} {kind}" for kind, n in seeder.created.items()))

@@ -8,8 +8,8 @@ None of them reads the request, the session or current_user.
 from __future__ import annotations
 
 import hmac
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from storefront.core.db import Unit, unit_of_work
 from storefront.core.errors import (
     AccountInactive,
     EmailTaken,
@@ -39,8 +40,6 @@ from storefront.domain.locations import current_commune
 from storefront.extensions import db
 from storefront.models import Address, AdminUnit, Order, Role, User
 from storefront.models.users import password_hash_method
-
-log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200  # hashing a megabyte-long "password" is a cheap way to burn our CPU
@@ -75,16 +74,16 @@ def register_user(
     _check_new_password(password)
     if not email:
         raise InvalidInput(_("Enter your e-mail address."))
-    _ensure_email_free(email)
-    user = User(
-        email=email,
-        name=name.strip(),
-        role=role,
-        locale=locale if locale in LOCALES else "vi",
-    )
-    user.set_password(password)
-    db.session.add(user)
-    _commit_or_email_taken()
+    with _email_unique():
+        _ensure_email_free(email)
+        user = User(
+            email=email,
+            name=name.strip(),
+            role=role,
+            locale=locale if locale in LOCALES else "vi",
+        )
+        user.set_password(password)
+        db.session.add(user)
     return user
 
 
@@ -166,30 +165,30 @@ def request_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
     way, so the page never tells whether an e-mail is registered. A mail failure is
     logged, not raised, for the same reason.
     """
-    user = db.session.scalar(User.by_email(email))
-    if user is None or not user.active:
-        db.session.commit()  # nothing to save; just end the read transaction
-        return
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    mail = {
-        "to": user.email,
-        "locale": user.locale,
-        "name": user.name,
-        "reset_url": reset_url(password_reset_token(user)),
-        "expires_at": datetime.now(UTC) + timedelta(seconds=max_age),
-        "valid_minutes": max_age // 60,
-    }
-    # No network call while a transaction holds a database connection.
-    db.session.commit()
-    _send_quietly(subject=_l("Reset your OCOP Market password"), template="password_reset", **mail)
+    with unit_of_work() as unit:
+        user = db.session.scalar(User.by_email(email))
+        if user is None or not user.active:
+            return
+        max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+        unit.on_commit(
+            send_mail,
+            user.email,
+            _l("Reset your OCOP Market password"),
+            "password_reset",
+            user.locale,
+            name=user.name,
+            reset_url=reset_url(password_reset_token(user)),
+            expires_at=datetime.now(UTC) + timedelta(seconds=max_age),
+            valid_minutes=max_age // 60,
+        )
 
 
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password with a reset token; the token stops working at once."""
-    user = user_for_reset_token(token)
-    _check_new_password(new_password)
-    user.set_password(new_password)
-    db.session.commit()
+    with unit_of_work():
+        user = user_for_reset_token(token)
+        _check_new_password(new_password)
+        user.set_password(new_password)
     return user
 
 
@@ -201,8 +200,8 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not user.check_password(current_password):
         raise WrongPassword(_("Your current password is not correct."))
     _check_new_password(new_password)
-    user.set_password(new_password)
-    db.session.commit()
+    with unit_of_work():
+        user.set_password(new_password)
 
 
 def change_email(user: User, password: str, new_email: str) -> None:
@@ -215,17 +214,20 @@ def change_email(user: User, password: str, new_email: str) -> None:
     old_email = user.email
     if new_email == old_email:
         return
-    _ensure_email_free(new_email, except_user_id=user.id)
-    # Read before the commit: afterwards the user would reload, reopening a transaction.
-    notice = {"to": old_email, "locale": user.locale, "name": user.name, "new_email": new_email}
-    user.email = new_email
-    _commit_or_email_taken()
-    # The old address hears of it, so a hijacked session cannot take the account quietly.
-    _send_quietly(
-        subject=_l("Your OCOP Market e-mail address was changed"),
-        template="email_changed",
-        **notice,
-    )
+    with _email_unique() as unit:
+        _ensure_email_free(new_email, except_user_id=user.id)
+        # The old address hears of it, so a hijacked session cannot take the account quietly.
+        # (Read now: after the commit the user would reload, reopening a transaction.)
+        unit.on_commit(
+            send_mail,
+            old_email,
+            _l("Your OCOP Market e-mail address was changed"),
+            "email_changed",
+            user.locale,
+            name=user.name,
+            new_email=new_email,
+        )
+        user.email = new_email
 
 
 def update_profile(user: User, *, name: str, phone: str, locale: str) -> None:
@@ -233,10 +235,11 @@ def update_profile(user: User, *, name: str, phone: str, locale: str) -> None:
     if locale not in LOCALES:
         raise InvalidInput(_("Choose Vietnamese or English."))
     phone = phone.strip()
-    user.name = name.strip()
-    user.phone = normalize_vn_phone(phone) if phone else ""
-    user.locale = locale
-    db.session.commit()
+    phone = normalize_vn_phone(phone) if phone else ""
+    with unit_of_work():
+        user.name = name.strip()
+        user.phone = phone
+        user.locale = locale
 
 
 # --- saved delivery addresses ------------------------------------------------------------------
@@ -283,48 +286,52 @@ def save_address(
         raise InvalidInput(_("Enter the recipient and the street address."))
     phone = normalize_vn_phone(phone)
 
-    if address_id is None:
-        address = Address(user_id=user_id)
-        db.session.add(address)
-    else:
-        address = get_address(user_id, address_id)
-    address.recipient, address.phone, address.street = recipient, phone, street
-    address.commune = commune
-    db.session.flush()  # a new address needs its id below
-    other_default = db.session.scalar(
-        select(Address.id)
-        .where(Address.user_id == user_id, Address.is_default.is_(True), Address.id != address.id)
-        .limit(1)
-    )
-    # Someone with addresses always has a default one, so checkout has one to offer.
-    if is_default or other_default is None:
-        _make_only_default(user_id, address.id)
-    db.session.commit()
-    return address
+    with unit_of_work():
+        if address_id is None:
+            address = Address(user_id=user_id)
+            db.session.add(address)
+        else:
+            address = get_address(user_id, address_id)
+        address.recipient, address.phone, address.street = recipient, phone, street
+        address.commune = commune
+        db.session.flush()  # a new address needs its id below
+        other_default = db.session.scalar(
+            select(Address.id)
+            .where(
+                Address.user_id == user_id,
+                Address.is_default.is_(True),
+                Address.id != address.id,
+            )
+            .limit(1)
+        )
+        # Someone with addresses always has a default one, so checkout has one to offer.
+        if is_default or other_default is None:
+            _make_only_default(user_id, address.id)
+        return address
 
 
 def set_default_address(user_id: int, address_id: int) -> None:
-    address = get_address(user_id, address_id)
-    _make_only_default(user_id, address.id)
-    db.session.commit()
+    with unit_of_work():
+        address = get_address(user_id, address_id)
+        _make_only_default(user_id, address.id)
 
 
 def delete_address(user_id: int, address_id: int) -> None:
     """Delete one of the user's addresses; if it was the default, the newest other one is."""
-    address = get_address(user_id, address_id)
-    was_default = address.is_default
-    db.session.delete(address)
-    db.session.flush()
-    if was_default:
-        newest = db.session.scalar(
-            select(Address.id)
-            .where(Address.user_id == user_id)
-            .order_by(Address.created_at.desc(), Address.id.desc())
-            .limit(1)
-        )
-        if newest is not None:
-            _make_only_default(user_id, newest)
-    db.session.commit()
+    with unit_of_work():
+        address = get_address(user_id, address_id)
+        was_default = address.is_default
+        db.session.delete(address)
+        db.session.flush()
+        if was_default:
+            newest = db.session.scalar(
+                select(Address.id)
+                .where(Address.user_id == user_id)
+                .order_by(Address.created_at.desc(), Address.id.desc())
+                .limit(1)
+            )
+            if newest is not None:
+                _make_only_default(user_id, newest)
 
 
 def _make_only_default(user_id: int, address_id: int) -> None:
@@ -355,17 +362,17 @@ def order_history(user_id: int) -> list[Order]:
 
 
 def set_role(email: str, role: Role) -> User:
-    user = _user_by_email(email)
-    user.role = role
-    db.session.commit()
+    with unit_of_work():
+        user = _user_by_email(email)
+        user.role = role
     return user
 
 
 def set_active(email: str, active: bool) -> User:
     """Deactivate (or reactivate) an account; a deactivated user is logged out everywhere."""
-    user = _user_by_email(email)
-    user.active = active
-    db.session.commit()
+    with unit_of_work():
+        user = _user_by_email(email)
+        user.active = active
     return user
 
 
@@ -404,17 +411,12 @@ def _ensure_email_free(email: str, except_user_id: int | None = None) -> None:
         raise _email_taken_error()
 
 
-def _commit_or_email_taken() -> None:
-    # Two sign-ups racing past the check above meet the unique constraint here.
+@contextmanager
+def _email_unique() -> Iterator[Unit]:
+    """A unit of work that sets an e-mail address: two sign-ups racing past
+    _ensure_email_free meet the unique constraint at its commit, and learn it as EmailTaken."""
     try:
-        db.session.commit()
+        with unit_of_work() as unit:
+            yield unit
     except IntegrityError:
-        db.session.rollback()
         raise _email_taken_error() from None
-
-
-def _send_quietly(*, to: str, subject, template: str, locale: str, **context) -> None:
-    try:
-        send_mail(to, subject, template, locale, **context)
-    except Exception:  # noqa: BLE001 - the change is saved; a lost mail must not undo or reveal it
-        log.exception("could not send %s mail to %s", template, to)

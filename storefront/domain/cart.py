@@ -6,20 +6,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from storefront.core.db import begin_write
+from storefront.core.db import unit_of_work
 from storefront.core.errors import InvalidInput, NotFound, NotPublic, OutOfStock
 from storefront.domain.catalog.visibility import public_listing_ids
 from storefront.domain.orders.shipping import ShippingRates, shipping_fee, zone
 from storefront.extensions import db
-from storefront.models import Cart, CartLine, Cooperative, Listing, Package
+from storefront.models import Cart, CartLine, Cooperative, Listing, Package, utcnow
 
 # Problems that block checkout until the buyer fixes the line.
 NOT_PUBLIC = "not_public"  # the listing is no longer on sale: remove the line
@@ -306,39 +306,39 @@ def add_to_cart(
     quantity = parse_quantity(quantity, maximum)
     for attempt in (1, 2):
         try:
-            begin_write()
-            package = db.session.scalar(
-                select(Package).where(Package.id == package_id).options(joinedload(Package.listing))
-            )
-            if package is None:
-                raise NotFound(_("This package does not exist."))
-            cart = _cart_for(owner, create=True)
-            line = db.session.scalar(
-                select(CartLine).where(
-                    CartLine.cart_id == cart.id, CartLine.package_id == package_id
-                )
-            )
-            wanted = (line.quantity if line else 0) + quantity
-            if wanted > maximum:
-                raise InvalidInput(
-                    _("At most %(max)d of one package fit in a cart.", max=maximum),
-                    field="quantity",
-                )
-            _check_buyable(package, wanted, today)
-            if line is None:
-                db.session.add(CartLine(cart_id=cart.id, package_id=package_id, quantity=wanted))
-            else:
-                line.quantity = wanted
-            db.session.commit()
+            with unit_of_work(writer=True):
+                _add(owner, package_id, quantity, maximum, today)
             return
         except IntegrityError:
             # Two tabs created the same cart or line at once (PostgreSQL); the retry sees it.
-            db.session.rollback()
             if attempt == 2:
                 raise
-        except BaseException:
-            db.session.rollback()
-            raise
+
+
+def _add(
+    owner: CartOwner, package_id: int, quantity: int, maximum: int, today: date | None
+) -> None:
+    """Add to the cart inside the caller's unit of work."""
+    package = db.session.scalar(
+        select(Package).where(Package.id == package_id).options(joinedload(Package.listing))
+    )
+    if package is None:
+        raise NotFound(_("This package does not exist."))
+    cart = _cart_for(owner, create=True)
+    line = db.session.scalar(
+        select(CartLine).where(CartLine.cart_id == cart.id, CartLine.package_id == package_id)
+    )
+    wanted = (line.quantity if line else 0) + quantity
+    if wanted > maximum:
+        raise InvalidInput(
+            _("At most %(max)d of one package fit in a cart.", max=maximum),
+            field="quantity",
+        )
+    _check_buyable(package, wanted, today)
+    if line is None:
+        db.session.add(CartLine(cart_id=cart.id, package_id=package_id, quantity=wanted))
+    else:
+        line.quantity = wanted
 
 
 def set_line_quantity(
@@ -346,8 +346,7 @@ def set_line_quantity(
 ) -> None:
     """Set a line's quantity; the same limits as adding. Commits once, or changes nothing."""
     quantity = parse_quantity(quantity)
-    try:
-        begin_write()
+    with unit_of_work(writer=True):
         line = _owned_line(owner, line_id)
         package = line.package
         if not package.preorder and quantity > package.stock:
@@ -359,36 +358,25 @@ def set_line_quantity(
                 )
             )
         line.quantity = quantity
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def remove_line(owner: CartOwner, line_id: int) -> None:
     """Take a line out of the cart; commits once."""
-    try:
-        begin_write()
+    with unit_of_work(writer=True):
         db.session.delete(_owned_line(owner, line_id))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def merge_guest_cart(token: str, user_id: int) -> None:
     """At login: move the guest cart into the customer's, adding quantities, capped by stock
     (and the per-line maximum). Commits once; the guest cart is gone afterwards."""
     maximum = max_quantity()
-    try:
-        begin_write()
+    with unit_of_work(writer=True):
         guest = db.session.scalar(
             select(Cart)
             .where(Cart.token == token, Cart.user_id.is_(None))
             .options(selectinload(Cart.lines).joinedload(CartLine.package))
         )
         if guest is None:
-            db.session.rollback()
             return
         mine = db.session.scalar(
             select(Cart).where(Cart.user_id == user_id).options(selectinload(Cart.lines))
@@ -396,7 +384,6 @@ def merge_guest_cart(token: str, user_id: int) -> None:
         if mine is None:
             # Nothing to merge with: the guest cart simply becomes the customer's.
             guest.user_id, guest.token = user_id, None
-            db.session.commit()
             return
         existing = {line.package_id: line for line in mine.lines}
         for line in guest.lines:
@@ -413,10 +400,6 @@ def merge_guest_cart(token: str, user_id: int) -> None:
                     CartLine(cart_id=mine.id, package_id=line.package_id, quantity=merged)
                 )
         db.session.delete(guest)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def clear_lines(cart_line_ids: Iterable[int]) -> None:
@@ -428,3 +411,22 @@ def clear_lines(cart_line_ids: Iterable[int]) -> None:
             .where(CartLine.id.in_(ids))
             .execution_options(synchronize_session=False)
         )
+
+
+def purge_guest_carts_older_than(age: timedelta) -> int:
+    """Delete guest carts untouched for `age` (customers' carts stay); returns how many."""
+    cutoff = utcnow() - age
+    with unit_of_work():
+        stale = list(
+            db.session.scalars(
+                select(Cart.id).where(
+                    Cart.user_id.is_(None),
+                    Cart.updated_at < cutoff,
+                    ~exists().where(CartLine.cart_id == Cart.id, CartLine.updated_at >= cutoff),
+                )
+            )
+        )
+        # Lines first: SQLite does not enforce ON DELETE CASCADE unless told to.
+        db.session.execute(delete(CartLine).where(CartLine.cart_id.in_(stale)))
+        db.session.execute(delete(Cart).where(Cart.id.in_(stale)))
+    return len(stale)

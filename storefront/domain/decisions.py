@@ -10,9 +10,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from storefront.core import mail
 from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInput
 from storefront.extensions import db
-from storefront.models import User, utcnow
+from storefront.models import MemberRole, User, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -84,17 +85,17 @@ class Notice:
 
 
 def send_notices(notices: list[Notice]) -> int:
-    """Send after the commit (never inside a transaction); returns how many went out.
+    """Send now; returns how many went out. Never inside a transaction: a decision registers
+    it on its unit of work (`unit.on_commit(send_notices, [notice])`), which runs it once
+    committed.
 
     A failed e-mail never undoes a decision: it is logged and the decision stands.
     """
-    from storefront.core.mail import send_mail
-
     sent = 0
     for notice in notices:
         for to in notice.to:
             try:
-                send_mail(to, notice.subject, notice.template, notice.locale, **notice.context)
+                mail.send_mail(to, notice.subject, notice.template, notice.locale, **notice.context)
                 sent += 1
             except Exception:  # noqa: BLE001 - the commit is done; the log tells staff
                 logger.exception("could not e-mail %s (%s)", to, notice.template)
@@ -103,8 +104,6 @@ def send_notices(notices: list[Notice]) -> int:
 
 def cooperative_recipients(cooperative) -> tuple[str, ...]:
     """The cooperative's contact address and its active owners' addresses, each once."""
-    from storefront.models import MemberRole
-
     addresses = [cooperative.email] if cooperative.email else []
     addresses += [
         m.user.email

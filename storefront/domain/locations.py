@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 
+from storefront.core.db import unit_of_work
 from storefront.extensions import db
 from storefront.models import AdminUnit, AdminUnitSuccession, Era, Level, Listing
 
@@ -36,6 +37,12 @@ def load_admin_units(progress: Callable[[str], None] = lambda message: None) -> 
 
     Returns how many rows of each kind were added (all zero on a second run).
     """
+    with unit_of_work():
+        return _load_admin_units(progress)
+
+
+def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
+    # Imported here: only this command needs the package's data, and loading it is slow.
     import vietnam_provinces as vp
     from vietnam_provinces import legacy
     from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD  # public API lacks "partial"
@@ -130,7 +137,6 @@ def load_admin_units(progress: Callable[[str], None] = lambda message: None) -> 
             [{"old_id": o, "new_id": n, "partial": p} for (o, n), p in successions.items()],
         )
     added["successions"] = len(successions)
-    db.session.commit()
     return added
 
 

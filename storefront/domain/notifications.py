@@ -1,15 +1,14 @@
 """E-mails about orders: confirmation to the buyer, a new shipment to each cooperative, and
 every change of a shipment to the buyer.
 
-Called after the change has committed. The data is read first, the transaction closed, and
-only then is anything sent (SMTP is a network call). A failure to send is logged and never
-undoes the change it reports."""
+The domain function that makes the change registers these on its unit of work
+(`unit.on_commit(notify.order_placed, order.id)`), which runs them once committed. The data is
+read first, the transaction closed, and only then is anything sent (SMTP is a network call).
+A failure to send is logged and never undoes the change it reports."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,21 +39,6 @@ def send_mail(to: str, subject: str, template: str, locale: str, **context: Any)
     """The one place order e-mails leave through: storefront.core.mail (SMTP, or the outbox),
     which renders templates/mail/<template>.txt in `locale`."""
     deliver(to, subject, template, locale, **context)
-
-
-def _never_raises(func: Callable[..., None]) -> Callable[..., None]:
-    """The change these e-mails report is already committed: a failure here is logged, and
-    must never turn a placed order or a shipped parcel into an error page."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            func(*args, **kwargs)
-        except Exception:  # noqa: BLE001
-            log.exception("%s%r failed", func.__name__, args)
-            db.session.rollback()
-
-    return wrapper
 
 
 def _deliver(mails: list[Mail]) -> None:
@@ -143,7 +127,6 @@ def cooperative_addresses(cooperative_ids: list[int]) -> dict[int, tuple[str, st
     }
 
 
-@_never_raises
 def order_placed(order_id: int) -> None:
     """The buyer's confirmation, and each cooperative's new shipment (cash on delivery at
     placement; a card order once Stripe confirms the payment)."""
@@ -180,7 +163,6 @@ def order_placed(order_id: int) -> None:
     _deliver(mails)
 
 
-@_never_raises
 def order_cancelled(order_id: int, *, tell_cooperatives: bool = False) -> None:
     order = _load_order(order_id)
     if order is None:
@@ -200,7 +182,6 @@ def order_cancelled(order_id: int, *, tell_cooperatives: bool = False) -> None:
     _deliver(mails)
 
 
-@_never_raises
 def shipment_changed(shipment_id: int) -> None:
     """Tell the buyer what became of one cooperative's shipment."""
     shipment = db.session.get(Shipment, shipment_id)

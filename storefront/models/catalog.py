@@ -154,7 +154,7 @@ class CatalogState(db.Model):
     shows (a listing, its packages or photos, its certificate or cooperative).
 
     Every app server reads it from the database, so a page cached under a version is current
-    on any server for as long as the version stands (storefront/catalog_version.py).
+    on any server for as long as the version stands (storefront/domain/catalog/version.py).
     """
 
     __tablename__ = "catalog_state"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -22,8 +23,6 @@ RECOGNITION_MONTHS = 36
 
 def add_months(day: date, months: int) -> date:
     """Same day `months` later, clamped to the month's end (31 Jan + 1 → 28/29 Feb)."""
-    import calendar
-
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -6,15 +6,19 @@
     reindex_all(progress)    rebuild the index from every public listing
     search(SearchQuery)      one page of listing ids, the total, facets and a suggestion
 
-Commits that touch a listing, its packages, photos, certificate or cooperative re-index the
-affected listings on their own (storefront.search.sync). Views still re-check the hits with
-storefront.domain.catalog.visibility.public_listing_ids: the index may lag a commit, never the rule.
+    catalog_changed(changes) re-index what a committed catalog change touched: create_app
+                             subscribes it to storefront.domain.catalog.changes
+
+Views still re-check the hits with storefront.domain.catalog.visibility.public_listing_ids: the
+index may lag a commit, never the rule.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
@@ -31,6 +35,7 @@ __all__ = [
     "ListingDocument",
     "SearchQuery",
     "SearchResult",
+    "catalog_changed",
     "index_generation",
     "index_listings",
     "init_app",
@@ -41,18 +46,17 @@ __all__ = [
 
 EXTENSION = "search"
 
+logger = logging.getLogger(__name__)
+
 
 def init_app(app: Flask) -> None:
-    """Open (or create) the index in SEARCH_INDEX_DIR and install the commit hooks."""
-    from storefront.search import sync
-
+    """Open (or create) the index in SEARCH_INDEX_DIR."""
     directory = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search")
     app.extensions[EXTENSION] = WhooshSearchIndex(
         directory,
         write_timeout=float(app.config.get("SEARCH_WRITE_TIMEOUT", 2.0)),
         cache_size=int(app.config.get("SEARCH_CACHE_SIZE", 256)),
     )
-    sync.install()
 
 
 def engine() -> WhooshSearchIndex:
@@ -98,8 +102,27 @@ def reindex_all(progress: Callable[[int], None] | None = None) -> int:
 
 def index_generation() -> int:
     """The index's committed generation (a directory listing): it moves on with every write,
-    so it is part of the catalog version (storefront/catalog_version.py)."""
+    so it is part of the catalog version (storefront/domain/catalog/version.py)."""
     return engine().generation()
+
+
+class CatalogChanges(Protocol):
+    def affected_listing_ids(self) -> set[int]: ...
+
+
+def catalog_changed(changes: CatalogChanges) -> None:
+    """After a commit that changed the catalog: re-index the listings it touched (subscribed
+    to storefront.domain.catalog.changes by create_app). Never raises: the commit is done."""
+    try:
+        if not current_app.config.get("SEARCH_AUTO_INDEX", True):
+            return
+        if EXTENSION not in current_app.extensions:  # an app built without search.init_app
+            return
+        index_listings(changes.affected_listing_ids())
+    except Exception:
+        # The database is right and the index may lag: `flask search reindex` repairs it,
+        # and views re-check every hit against the visibility rule meanwhile.
+        logger.exception("search: re-indexing after commit failed")
 
 
 def search(query: SearchQuery) -> SearchResult:

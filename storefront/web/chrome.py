@@ -26,6 +26,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from storefront.web.context import cart_count
+
 MAX_PARTS = 512
 EXTENSION = "page_chrome"
 
@@ -50,8 +52,6 @@ def chrome_key(part: str) -> tuple[Any, ...] | None:
     if part == "header":
         if authenticated:
             return None
-        from storefront.web.shop.cart.routes import cart_count
-
         search_text = request.args.get("q", "") if request.endpoint == "catalog.search" else ""
         return (part, locale, request.script_root, request.endpoint, search_text, cart_count())
     raise ValueError(f"unknown chrome part {part!r}")

@@ -2,7 +2,7 @@
 
 Most catalog traffic is anonymous, and an anonymous visitor's catalog or product page differs
 from another's only by the catalog content (covered by the catalog version and the date,
-storefront/catalog_version.py), the URL, the host, the language and the cart count. Such a
+domain/catalog/version.py), the URL, the host, the language and the cart count. Such a
 page is rendered once per key and then served from this process's memory; a request still
 reads the catalog version from the database, so a commit on any server that changes what the
 page shows is seen at once.
@@ -18,7 +18,8 @@ from flask import current_app, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from storefront.domain.catalog.cards import cached_fragment, store_fragment
+from storefront.web.catalog_cache import cached_fragment, store_fragment
+from storefront.web.context import cart_count
 
 # Cannot come out of a template by accident: user text is escaped, and "<" would be "&lt;".
 CSRF_SLOT = "<csrf-token-slot>"
@@ -31,8 +32,6 @@ def anonymous_page_key(content_key: tuple) -> tuple | None:
         return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
-    from storefront.web.shop.cart.routes import cart_count
-
     return ("page", request.host_url, request.path, request.query_string, cart_count(),
             *content_key)
 

@@ -218,12 +218,12 @@ def test_every_icon_the_templates_use_is_in_the_sprite():
 
 
 def test_whole_pages_are_kept_within_their_own_bound(client, shop, monkeypatch):
-    from storefront.domain.catalog import cards
+    from storefront.web import catalog_cache
 
-    monkeypatch.setitem(cards._LIMITS, "pages", 3)
+    monkeypatch.setitem(catalog_cache._LIMITS, "pages", 3)
     for n in range(6):  # a crawler's random query strings
         client.get(f"/products?utm={n}")
-    cache = client.application.extensions["listing_cards"]
+    cache = client.application.extensions["catalog_markup"]
     assert len(cache.pages) == 3
     # The newest three stay (key[3] is the query string).
     assert {key[3] for key in cache.pages} == {b"utm=3", b"utm=4", b"utm=5"}
@@ -234,8 +234,8 @@ def test_with_template_auto_reload_pages_are_rendered_each_time(app, client, sho
     try:
         client.get("/products")
         client.get("/products/vai-thieu-luc-ngan")
-        assert not app.extensions["listing_cards"].pages
+        assert not app.extensions["catalog_markup"].pages
     finally:
         app.jinja_env.auto_reload = False
     client.get("/products")
-    assert len(app.extensions["listing_cards"].pages) == 1
+    assert len(app.extensions["catalog_markup"].pages) == 1

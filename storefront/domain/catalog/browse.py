@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storefront.domain.catalog.cards import ListingCard, public_cards
 from storefront.domain.catalog.params import CatalogParams
 from storefront.extensions import db
-from storefront.models import AdminUnit, Cooperative, Era, Level
+from storefront.models import AdminUnit, Cooperative, Era, Level, Listing
 from storefront.search import SearchQuery, search
 
 MAX_COOPERATIVE_FACETS = 12
@@ -147,3 +147,23 @@ def newest_cards(limit: int) -> tuple[list[ListingCard], int]:
     """The newest public listings' cards and how many public listings there are."""
     result = search(SearchQuery(sort="newest", per_page=limit))
     return public_cards(result.ids), result.total
+
+
+def related_cards(listing: Listing, limit: int = 4) -> list:
+    """Other public products of the same cooperative, then of the same origin commune.
+
+    Asked of the search index (cached) rather than the database; public_cards re-checks them.
+    """
+    ids: list[int] = []
+    for query in (
+        SearchQuery(
+            cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1,
+            facets=False,
+        ),
+        SearchQuery(
+            commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1,
+            facets=False,
+        ),
+    ):
+        ids += [i for i in search(query).ids if i != listing.id and i not in ids]
+    return public_cards(ids[:limit])

@@ -3,7 +3,7 @@
 A catalog page shows 24 cards; building them from ORM rows costs several queries and most of
 the page's time. Cards change only when a listing, its packages, photos, certificate or
 cooperative change, and every such commit moves the catalog version on
-(storefront/catalog_version.py), which every server reads from the database on each request.
+(domain/catalog/version.py), which every server reads from the database on each request.
 
 A card is loaded with the visibility rule applied (so a stale search index can never show a
 hidden listing) and cached under the catalog version and the date in Vietnam: while neither
@@ -16,20 +16,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app, get_template_attribute
-from flask_babel import get_locale
-from markupsafe import Markup
+from flask import Flask, current_app
 
 from storefront.core import clock
+from storefront.domain.catalog.queries import public_listings_by_ids
+from storefront.domain.catalog.version import current
 from storefront.models import Listing
-from storefront.web.chrome import compact_html
 
 MAX_CARDS = 20_000
-MAX_RENDERED = 5_000
-MAX_FRAGMENTS = 2_000
-# Whole anonymous pages (page_cache.py), about 45 KB each: a crawler sending random query
-# strings can fill this, so it is kept small (some 20 MB a worker at most).
-MAX_PAGES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,40 +68,44 @@ def card_from_listing(listing: Listing) -> ListingCard:
     )
 
 
+EXTENSION = "listing_cards"
+
+
 class CardCache:
-    """Cards and their rendered HTML for one catalog version, in this process."""
+    """The owner of the cards kept in this process, for one catalog version (init_app makes
+    one per app; the rendered cards and pages are web/catalog_cache.py's)."""
 
     def __init__(self) -> None:
-        self.version: object = None
+        self.key: object = None
         self.cards: OrderedDict[int, ListingCard] = OrderedDict()
         self.hidden: set[int] = set()  # asked for (a stale index hit) and not public
-        self.rendered: OrderedDict[tuple, Markup] = OrderedDict()
-        self.fragments: OrderedDict[tuple, Markup] = OrderedDict()
-        self.pages: OrderedDict[tuple, Markup] = OrderedDict()
 
-    def at(self, version: object) -> CardCache:
-        if version != self.version:
-            self.version = version
+    def at(self, key: object) -> CardCache:
+        if key != self.key:
+            self.key = key
             self.cards.clear()
             self.hidden.clear()
-            self.rendered.clear()
-            self.fragments.clear()
-            self.pages.clear()
         return self
 
 
-def _cache() -> CardCache:
-    from storefront.domain.catalog.version import current
+def catalog_cache_key() -> tuple:
+    """What everything cached about the catalog is keyed by: the catalog version (moved on by
+    every commit that changes what the catalog shows) and the date in Vietnam (certificates
+    expire at midnight, with no commit)."""
+    return (current(), clock.today())
 
-    cache = current_app.extensions.setdefault("listing_cards", CardCache())
-    return cache.at((current(), clock.today()))
+
+def _cache() -> CardCache:
+    return current_app.extensions[EXTENSION].at(catalog_cache_key())
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = CardCache()
 
 
 def public_cards(ids: list[int]) -> list[ListingCard]:
     """Cards of the public ones among `ids`, in order: no query when they are cached under
     the current catalog version, the public ones of the others loaded in one go."""
-    from storefront.domain.catalog.queries import public_listings_by_ids
-
     if not ids:
         return []
     cache = _cache()
@@ -134,36 +132,3 @@ def as_card(item: ListingCard | Listing) -> ListingCard:
 def cards_of(listings: list[Listing]) -> list[ListingCard]:
     """Cards of listings already loaded (and already known to be public)."""
     return [card_from_listing(listing) for listing in listings]
-
-
-def render_card(card: ListingCard, heading: str = "h3") -> Markup:
-    """The card's HTML in the reader's language, rendered once per catalog version."""
-    cache = _cache()
-    key = (card, heading, str(get_locale()))
-    html = cache.rendered.get(key)
-    if html is None:
-        html = compact_html(get_template_attribute("catalog/_card.html", "card")(card, heading))
-        cache.rendered[key] = html
-        while len(cache.rendered) > MAX_RENDERED:
-            cache.rendered.popitem(last=False)
-    return html
-
-
-_LIMITS = {"fragments": MAX_FRAGMENTS, "pages": MAX_PAGES}
-
-
-def cached_fragment(key: tuple, store: str = "fragments") -> Markup | None:
-    """A rendered page fragment (or, with store="pages", a whole page) stored under `key`
-    for this catalog version, if any."""
-    return getattr(_cache(), store).get(key)
-
-
-def store_fragment(key: tuple, html: str, store: str = "fragments") -> Markup:
-    """Keep a rendered fragment (or whole page) for this catalog version; returns it, ready
-    to output. The oldest entries go first beyond the store's bound."""
-    entries = getattr(_cache(), store)
-    html = compact_html(html)
-    entries[key] = html
-    while len(entries) > _LIMITS[store]:
-        entries.popitem(last=False)
-    return html

@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from storefront.core.db import begin_write
+from storefront.core.db import unit_of_work
 from storefront.core.errors import (
     CertificateInUse,
     CooperativeNotApproved,
@@ -316,63 +316,54 @@ def create_listing(cooperative_id: int, actor: User, data: ListingInput) -> List
     """A new listing, as a draft: nothing goes on sale until the seller publishes it."""
     require_member(actor, cooperative_id)
     name, description = _check_details(data)
-    begin_write()
-    listing = Listing(
-        cooperative_id=cooperative_id,
-        name=name,
-        slug=_unique_slug(name),
-        description=description,
-        ocop_group=data.ocop_group,
-        status=ListingStatus.DRAFT,
-    )
     try:
-        _set_origin(listing, data)
-        with db.session.no_autoflush:
-            _set_certificate(listing, cooperative_id, data.certificate_id)
-            _set_packages(listing, data.packages)
-        db.session.add(listing)
-        db.session.commit()
+        with unit_of_work(writer=True):
+            listing = Listing(
+                cooperative_id=cooperative_id,
+                name=name,
+                slug=_unique_slug(name),
+                description=description,
+                ocop_group=data.ocop_group,
+                status=ListingStatus.DRAFT,
+            )
+            _set_origin(listing, data)
+            with db.session.no_autoflush:
+                _set_certificate(listing, cooperative_id, data.certificate_id)
+                _set_packages(listing, data.packages)
+            db.session.add(listing)
     except IntegrityError:
-        db.session.rollback()
-        raise CertificateInUse(
-            _("This certificate already backs another product: one product per certificate."),
-            field="certificate",
-        ) from None
-    except Exception:
-        db.session.rollback()
-        raise
+        raise _certificate_in_use() from None
     return listing
+
+
+def _certificate_in_use() -> CertificateInUse:
+    return CertificateInUse(
+        _("This certificate already backs another product: one product per certificate."),
+        field="certificate",
+    )
 
 
 def update_listing(listing_id: int, cooperative_id: int, actor: User, data: ListingInput) -> Listing:
     """Save the seller's edits: details, origin, certificate and the whole set of packages."""
     require_member(actor, cooperative_id)
     name, description = _check_details(data)
-    begin_write()
-    listing = get_listing(listing_id, cooperative_id, for_update=True)
     try:
-        if listing.status is ListingStatus.ARCHIVED:
-            raise InvalidTransition(_("An archived product cannot be edited."))
-        if listing.status is ListingStatus.DRAFT and name != listing.name:
-            # Never public yet, so no link to break: let the address follow the new name.
-            listing.slug = _unique_slug(name, listing.id)
-        listing.name = name
-        listing.description = description
-        listing.ocop_group = data.ocop_group
-        with db.session.no_autoflush:
-            _set_origin(listing, data)
-            _set_certificate(listing, cooperative_id, data.certificate_id)
-            _set_packages(listing, data.packages)
-        db.session.commit()
+        with unit_of_work(writer=True):
+            listing = get_listing(listing_id, cooperative_id, for_update=True)
+            if listing.status is ListingStatus.ARCHIVED:
+                raise InvalidTransition(_("An archived product cannot be edited."))
+            if listing.status is ListingStatus.DRAFT and name != listing.name:
+                # Never public yet, so no link to break: let the address follow the new name.
+                listing.slug = _unique_slug(name, listing.id)
+            listing.name = name
+            listing.description = description
+            listing.ocop_group = data.ocop_group
+            with db.session.no_autoflush:
+                _set_origin(listing, data)
+                _set_certificate(listing, cooperative_id, data.certificate_id)
+                _set_packages(listing, data.packages)
     except IntegrityError:
-        db.session.rollback()
-        raise CertificateInUse(
-            _("This certificate already backs another product: one product per certificate."),
-            field="certificate",
-        ) from None
-    except Exception:
-        db.session.rollback()
-        raise
+        raise _certificate_in_use() from None
     return listing
 
 
@@ -404,19 +395,13 @@ def _move(
     message: str,
 ) -> Listing:
     require_member(actor, cooperative_id)
-    begin_write()
-    listing = get_listing(listing_id, cooperative_id, for_update=True)
-    if listing.status not in allowed_from:
-        db.session.rollback()
-        raise InvalidTransition(message)
-    if to is ListingStatus.ACTIVE:
-        try:
+    with unit_of_work(writer=True):
+        listing = get_listing(listing_id, cooperative_id, for_update=True)
+        if listing.status not in allowed_from:
+            raise InvalidTransition(message)
+        if to is ListingStatus.ACTIVE:
             _require_approved(cooperative_id)
-        except CooperativeNotApproved:
-            db.session.rollback()
-            raise
-    listing.status = to
-    db.session.commit()
+        listing.status = to
     return listing
 
 
@@ -458,21 +443,19 @@ def delete_listing(listing_id: int, cooperative_id: int, actor: User) -> str:
     """Delete a draft ("deleted"); anything that was ever on sale is archived instead
     ("archived"), since orders and carts may point at it."""
     require_member(actor, cooperative_id)
-    begin_write()
-    listing = get_listing(listing_id, cooperative_id, for_update=True)
-    if listing.status is ListingStatus.DRAFT:
-        stems = [photo.filename for photo in listing.images]
-        db.session.delete(listing)
-        db.session.commit()
-        for stem in stems:
-            delete_listing_image(stem)
-        return "deleted"
-    if listing.status is not ListingStatus.ARCHIVED:
-        listing.status = ListingStatus.ARCHIVED
-        # Frees the certificate for a new listing of the same product (one per certificate);
-        # orders keep their own copy of its number and stars.
-        listing.certificate = None
-    db.session.commit()
+    with unit_of_work(writer=True) as unit:
+        listing = get_listing(listing_id, cooperative_id, for_update=True)
+        if listing.status is ListingStatus.DRAFT:
+            for photo in listing.images:
+                # After the commit: a failed commit must not leave a row whose files are gone.
+                unit.on_commit(delete_listing_image, photo.filename)
+            db.session.delete(listing)
+            return "deleted"
+        if listing.status is not ListingStatus.ARCHIVED:
+            listing.status = ListingStatus.ARCHIVED
+            # Frees the certificate for a new listing of the same product (one per
+            # certificate); orders keep their own copy of its number and stars.
+            listing.certificate = None
     return "archived"
 
 
@@ -497,15 +480,13 @@ def add_photos(
         )
     images = [decode_image(upload) for upload in uploads]  # all checked before any is written
 
-    begin_write()
-    stored: list[str] = []
-    try:
+    with unit_of_work(writer=True) as unit:
         listing = get_listing(listing_id, cooperative_id, for_update=True)
         position = max((p.position for p in listing.images), default=-1) + 1
         added = []
         for image in images:
             saved = store_listing_image(image)
-            stored.append(saved.stem)
+            unit.on_rollback(delete_listing_image, saved.stem)
             photo = ListingImage(
                 filename=saved.stem,
                 width=saved.width,
@@ -516,12 +497,6 @@ def add_photos(
             position += 1
             listing.images.append(photo)
             added.append(photo)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        for stem in stored:
-            delete_listing_image(stem)
-        raise
     return added
 
 
@@ -533,12 +508,11 @@ def _renumber(photos: list[ListingImage]) -> None:
 def set_cover_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: User) -> None:
     """Make a photo the cover (position 0); the others keep their order after it."""
     require_member(actor, cooperative_id)
-    begin_write()
-    photo = get_photo(photo_id, listing_id, cooperative_id)
-    photos = sorted(photo.listing.images, key=lambda p: (p.position, p.id))
-    photos.remove(photo)
-    _renumber([photo, *photos])
-    db.session.commit()
+    with unit_of_work(writer=True):
+        photo = get_photo(photo_id, listing_id, cooperative_id)
+        photos = sorted(photo.listing.images, key=lambda p: (p.position, p.id))
+        photos.remove(photo)
+        _renumber([photo, *photos])
 
 
 def move_photo(
@@ -548,28 +522,25 @@ def move_photo(
     require_member(actor, cooperative_id)
     if offset not in (-1, 1):
         raise InvalidInput(_("A photo moves one place at a time."))
-    begin_write()
-    photo = get_photo(photo_id, listing_id, cooperative_id)
-    photos = sorted(photo.listing.images, key=lambda p: (p.position, p.id))
-    index = photos.index(photo)
-    target = index + offset
-    if 0 <= target < len(photos):
-        photos[index], photos[target] = photos[target], photos[index]
-    _renumber(photos)
-    db.session.commit()
+    with unit_of_work(writer=True):
+        photo = get_photo(photo_id, listing_id, cooperative_id)
+        photos = sorted(photo.listing.images, key=lambda p: (p.position, p.id))
+        index = photos.index(photo)
+        target = index + offset
+        if 0 <= target < len(photos):
+            photos[index], photos[target] = photos[target], photos[index]
+        _renumber(photos)
 
 
 def delete_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: User) -> None:
     require_member(actor, cooperative_id)
-    begin_write()
-    photo = get_photo(photo_id, listing_id, cooperative_id)
-    listing = photo.listing
-    stem = photo.filename
-    listing.images.remove(photo)
-    _renumber(sorted(listing.images, key=lambda p: (p.position, p.id)))
-    db.session.commit()
-    # After the commit: a failed commit must not leave a row whose files are gone.
-    delete_listing_image(stem)
+    with unit_of_work(writer=True) as unit:
+        photo = get_photo(photo_id, listing_id, cooperative_id)
+        listing = photo.listing
+        listing.images.remove(photo)
+        _renumber(sorted(listing.images, key=lambda p: (p.position, p.id)))
+        # After the commit: a failed commit must not leave a row whose files are gone.
+        unit.on_commit(delete_listing_image, photo.filename)
 
 
 # --- stock -----------------------------------------------------------------------------------------
@@ -622,7 +593,11 @@ def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int,
             raise InvalidInput(_("The stock must be a whole number, 0 or more."), field="stock")
     if not changes:
         return 0
-    begin_write()
+    with unit_of_work(writer=True):
+        return _update_stock(cooperative_id, changes)
+
+
+def _update_stock(cooperative_id: int, changes: dict[int, tuple[int, int]]) -> int:
     # Locked in id order, as checkout locks them, so the two can never deadlock.
     packages = {
         p.id: p
@@ -635,7 +610,6 @@ def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int,
         )
     }
     if len(packages) != len(changes):
-        db.session.rollback()
         raise NotFound(_("There is no such package in your shop."))
     moved = []
     changed = 0
@@ -649,7 +623,6 @@ def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int,
         package.stock = new
         changed += 1
     if moved:
-        db.session.rollback()
         raise StockChanged(
             _(
                 "Some stock changed while you were editing (orders came in). The new figures"
@@ -657,7 +630,6 @@ def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int,
             ),
             packages=moved,
         )
-    db.session.commit()
     return changed
 
 

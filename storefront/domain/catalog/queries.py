@@ -70,29 +70,6 @@ def listing_for_view(slug: str, viewer: User | None) -> ListingView:
     raise NotFound("listing")
 
 
-def related_cards(listing: Listing, limit: int = 4) -> list:
-    """Other public products of the same cooperative, then of the same origin commune.
-
-    Asked of the search index (cached) rather than the database; public_cards re-checks them.
-    """
-    from storefront.domain.catalog.cards import public_cards
-    from storefront.search import SearchQuery, search
-
-    ids: list[int] = []
-    for query in (
-        SearchQuery(
-            cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1,
-            facets=False,
-        ),
-        SearchQuery(
-            commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1,
-            facets=False,
-        ),
-    ):
-        ids += [i for i in search(query).ids if i != listing.id and i not in ids]
-    return public_cards(ids[:limit])
-
-
 def cooperative_for_view(slug: str, viewer: User | None) -> tuple[Cooperative, list[Listing]]:
     """An approved cooperative's page with its public listings (others: members/PFA only)."""
     coop = db.session.scalar(

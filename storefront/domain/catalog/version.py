@@ -4,13 +4,14 @@ It has two parts:
 
 - the database's version (the one row of `catalog_state`), moved on in the same transaction
   as every commit that changes what the catalog shows: a listing, its packages (stock and
-  price included) or photos, its certificate or its cooperative. The search hooks already
-  record those changes (storefront/search/sync.py); before such a commit they bump the row.
+  price included) or photos, its certificate or its cooperative. Which changes count, and
+  the bump before their commit, are said in one place: storefront/domain/catalog/changes.py.
   Every app server reads the same row, so a page verified against the database under a
   version is still right on any server while the version stands: nothing that decides what
   it shows has changed since.
 - this machine's search index generation, so that an index catching up (a queued update
-  applied, a rebuild) shows at once even when the database did not move.
+  applied, a rebuild) shows at once even when the database did not move. The index tells
+  it through use_local_generation() (wired in create_app), so this module needs no search.
 
 The date in Vietnam is not part of it: certificates expire at midnight with no commit, so
 every cache key that depends on visibility also holds `clock.today()`.
@@ -22,6 +23,7 @@ change call bump() in the same transaction, or run `flask search reindex`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import g, has_app_context
 from sqlalchemy import insert, select, update
@@ -40,15 +42,26 @@ _READ = select(_ROW.c.version).where(_ROW.c.id == 1)
 _BUMP = update(_ROW).where(_ROW.c.id == 1).values(version=_ROW.c.version + 1)
 
 
+def _no_index() -> int:
+    return 0
+
+
+_local_generation: Callable[[], int] = _no_index
+
+
+def use_local_generation(generation: Callable[[], int]) -> None:
+    """Make `generation()` (this machine's search index generation) part of the version."""
+    global _local_generation
+    _local_generation = generation
+
+
 def current() -> tuple[int, int]:
     """(database version, index generation) for this request: read once, then remembered
     until this process commits a catalog change."""
     version = g.get(_G_KEY)
     if version is None:
-        from storefront.search import index_generation
-
         stored = db.session.connection().execute(_READ).scalar()
-        version = (stored or 0, index_generation())
+        version = (stored or 0, _local_generation())
         setattr(g, _G_KEY, version)
     return version
 

@@ -2,7 +2,7 @@
 
 Every decision is one unit of work: a guarded status change plus its audit event, committed
 once; the cooperative's e-mail goes out after the commit, in the cooperative's language.
-The search index follows on its own (storefront.search.sync re-indexes after the commit).
+The search index follows on its own (storefront.domain.catalog.changes, after the commit).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from storefront.core import clock
+from storefront.core.db import unit_of_work
 from storefront.core.errors import CertificateExpired, NotFound
 from storefront.domain.audit import record_decision
 from storefront.domain.certificates.labels import verification_url
@@ -102,7 +103,7 @@ def _decide(
 ) -> Certificate:
     require_staff(actor)
     reason = clean_reason(reason, required=reason_required)
-    try:
+    with unit_of_work() as unit:
         cert = _load_for_decision(certificate_id)
         if cert.status is not expected:
             raise already_decided(cert.status, certificate_status_label)
@@ -123,11 +124,7 @@ def _decide(
             to_status=new.value,
             reason=reason,
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    send_notices([notice])
+        unit.on_commit(send_notices, [notice])
     return db.session.get(Certificate, certificate_id, populate_existing=True)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from storefront.core import clock
+from storefront.core.db import unit_of_work
 from storefront.core.urls import external_url
 from storefront.domain.decisions import (
     Notice,
@@ -99,7 +100,8 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
     today = today or clock.today()
     run = ReminderRun()
     notices: list[tuple[int, int, Notice]] = []
-    try:
+    # The claims, committed before any e-mail goes out.
+    with unit_of_work():
         for cert, days in due_reminders(today):
             try:
                 with db.session.begin_nested():
@@ -112,17 +114,14 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
                 continue  # another run claimed it first
             run.claimed.append((cert.id, days))
             notices.append((cert.id, days, _reminder_notice(cert, days, today)))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
     sent, failed = [], []
     for cert_id, days, notice in notices:
         (sent if send_notices_strict(notice) else failed).append((cert_id, days))
     run.sent, run.failed = len(sent), len(failed)
     if sent or failed:
-        try:
+        # What became of each claim: sent, or released for the next run.
+        with unit_of_work():
             for cert_id, days in sent:
                 db.session.execute(
                     update(CertificateReminder)
@@ -139,10 +138,6 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
                         CertificateReminder.days_before == days,
                     )
                 )
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
     return run
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from storefront.core import clock
-from storefront.core.db import begin_write
+from storefront.core.db import unit_of_work
 from storefront.core.errors import InvalidInput, InvalidTransition, InvalidUpload, NotFound
 from storefront.core.files import (
     Upload,
@@ -152,40 +152,36 @@ def submit_certificate(
     values = _clean(data, today, None)
     prepared = prepare_scan(scan)  # checked before anything is written
 
-    begin_write()
-    stored = None
     try:
-        cert = Certificate(
-            cooperative_id=cooperative_id, status=CertificateStatus.SUBMITTED, **values
-        )
-        db.session.add(cert)
-        if listing_id is not None:
-            listing = get_listing(listing_id, cooperative_id, for_update=True)
+        with unit_of_work(writer=True) as unit:
+            cert = Certificate(
+                cooperative_id=cooperative_id, status=CertificateStatus.SUBMITTED, **values
+            )
+            db.session.add(cert)
+            if listing_id is not None:
+                listing = get_listing(listing_id, cooperative_id, for_update=True)
+                db.session.flush()
+                attach_certificate(listing, cert)
+            cert.scan_filename = store_scan(prepared)
+            unit.on_rollback(delete_scan, cert.scan_filename)
             db.session.flush()
-            attach_certificate(listing, cert)
-        stored = store_scan(prepared)
-        cert.scan_filename = stored
-        db.session.flush()
-        record_decision(
-            actor=actor,
-            action="certificate.submit",
-            subject=cert,
-            from_status="",
-            to_status=CertificateStatus.SUBMITTED.value,
-        )
-        db.session.commit()
+            record_decision(
+                actor=actor,
+                action="certificate.submit",
+                subject=cert,
+                from_status="",
+                to_status=CertificateStatus.SUBMITTED.value,
+            )
     except IntegrityError:
-        db.session.rollback()
-        delete_scan(stored)
-        raise InvalidInput(
-            _("A certificate with this number is already registered in the shop."),
-            field="number",
-        ) from None
-    except Exception:
-        db.session.rollback()
-        delete_scan(stored)
-        raise
+        raise _number_taken() from None
     return cert
+
+
+def _number_taken() -> InvalidInput:
+    return InvalidInput(
+        _("A certificate with this number is already registered in the shop."),
+        field="number",
+    )
 
 
 def update_certificate(
@@ -209,56 +205,44 @@ def update_certificate(
     values = _clean(data, today, certificate_id)
     prepared = prepare_scan(scan) if scan is not None and scan.filename else None
 
-    begin_write()
-    stored = None
     try:
-        cert = get_certificate(certificate_id, cooperative_id, for_update=True)
-        if cert.status is CertificateStatus.REVOKED:
-            raise InvalidTransition(
-                _("A revoked certificate cannot be changed. Please submit the new certificate.")
-            )
-        changed = {
-            name: [str(getattr(cert, name)), str(value)]
-            for name, value in values.items()
-            if getattr(cert, name) != value
-        }
-        old_scan = cert.scan_filename
-        if prepared is not None:
-            stored = store_scan(prepared)
-            cert.scan_filename = stored
-            changed["scan"] = ["", ""]
-        for name, value in values.items():
-            setattr(cert, name, value)
-        before = cert.status
-        if before is CertificateStatus.REJECTED or (
-            before is CertificateStatus.VERIFIED and changed
-        ):
-            cert.status = CertificateStatus.SUBMITTED
-            cert.status_reason = ""
-            record_decision(
-                actor=actor,
-                action="certificate.resubmit"
-                if before is CertificateStatus.REJECTED
-                else "certificate.edit",
-                subject=cert,
-                from_status=before.value,
-                to_status=CertificateStatus.SUBMITTED.value,
-                data={"changed": changed},
-            )
-        db.session.commit()
+        with unit_of_work(writer=True) as unit:
+            cert = get_certificate(certificate_id, cooperative_id, for_update=True)
+            if cert.status is CertificateStatus.REVOKED:
+                raise InvalidTransition(
+                    _("A revoked certificate cannot be changed. Please submit the new certificate.")
+                )
+            changed = {
+                name: [str(getattr(cert, name)), str(value)]
+                for name, value in values.items()
+                if getattr(cert, name) != value
+            }
+            old_scan = cert.scan_filename
+            if prepared is not None:
+                cert.scan_filename = store_scan(prepared)
+                unit.on_rollback(delete_scan, cert.scan_filename)
+                unit.on_commit(delete_scan, old_scan)  # only once the new one is committed
+                changed["scan"] = ["", ""]
+            for name, value in values.items():
+                setattr(cert, name, value)
+            before = cert.status
+            if before is CertificateStatus.REJECTED or (
+                before is CertificateStatus.VERIFIED and changed
+            ):
+                cert.status = CertificateStatus.SUBMITTED
+                cert.status_reason = ""
+                record_decision(
+                    actor=actor,
+                    action="certificate.resubmit"
+                    if before is CertificateStatus.REJECTED
+                    else "certificate.edit",
+                    subject=cert,
+                    from_status=before.value,
+                    to_status=CertificateStatus.SUBMITTED.value,
+                    data={"changed": changed},
+                )
     except IntegrityError:
-        db.session.rollback()
-        delete_scan(stored)
-        raise InvalidInput(
-            _("A certificate with this number is already registered in the shop."),
-            field="number",
-        ) from None
-    except Exception:
-        db.session.rollback()
-        delete_scan(stored)
-        raise
-    if stored is not None:
-        delete_scan(old_scan)  # only once the new one is committed
+        raise _number_taken() from None
     return cert
 
 

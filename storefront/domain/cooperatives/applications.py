@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import begin_write
+from storefront.core.db import unit_of_work
 from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
@@ -104,54 +104,48 @@ def apply_for_cooperative(
     # Decode before anything is written: a bad logo leaves no cooperative behind.
     logo_image = decode_image(logo) if logo is not None else None
 
-    begin_write()
-    taken = db.session.scalar(
-        select(exists().where(func.upper(Cooperative.registration_number) == number))
-    )
-    if taken:
-        db.session.rollback()
-        raise InvalidInput(
-            _("A cooperative with this registration number already has a shop here."),
-            field="registration_number",
-        )
-    coop = Cooperative(
-        legal_name=legal_name,
-        slug=_unique_slug(legal_name),
-        registration_number=number,
-        address=_clean_line(application.address)[: limits.STREET],
-        commune=commune,
-        phone=phone,
-        email=email,
-        description=description,
-        status=CooperativeStatus.APPLIED,
-        locale=actor.locale if actor.locale in ("vi", "en") else "vi",
-    )
-    coop.members.append(CooperativeMember(user_id=actor.id, role=MemberRole.OWNER))
-    db.session.add(coop)
-    logo_stem = store_logo(logo_image) if logo_image is not None else None
-    coop.logo = logo_stem
     try:
-        db.session.flush()
-        record_decision(
-            actor=actor,
-            action="cooperative.apply",
-            subject=coop,
-            from_status="",
-            to_status=CooperativeStatus.APPLIED.value,
-        )
-        db.session.commit()
+        with unit_of_work(writer=True) as unit:
+            taken = db.session.scalar(
+                select(exists().where(func.upper(Cooperative.registration_number) == number))
+            )
+            if taken:
+                raise _registration_taken()
+            coop = Cooperative(
+                legal_name=legal_name,
+                slug=_unique_slug(legal_name),
+                registration_number=number,
+                address=_clean_line(application.address)[: limits.STREET],
+                commune=commune,
+                phone=phone,
+                email=email,
+                description=description,
+                status=CooperativeStatus.APPLIED,
+                locale=actor.locale if actor.locale in ("vi", "en") else "vi",
+            )
+            coop.members.append(CooperativeMember(user_id=actor.id, role=MemberRole.OWNER))
+            db.session.add(coop)
+            if logo_image is not None:
+                coop.logo = store_logo(logo_image)
+                unit.on_rollback(delete_logo, coop.logo)
+            db.session.flush()
+            record_decision(
+                actor=actor,
+                action="cooperative.apply",
+                subject=coop,
+                from_status="",
+                to_status=CooperativeStatus.APPLIED.value,
+            )
     except IntegrityError:
-        db.session.rollback()
-        delete_logo(logo_stem)
-        raise InvalidInput(
-            _("A cooperative with this registration number already has a shop here."),
-            field="registration_number",
-        ) from None
-    except Exception:
-        db.session.rollback()
-        delete_logo(logo_stem)
-        raise
+        raise _registration_taken() from None
     return coop
+
+
+def _registration_taken() -> InvalidInput:
+    return InvalidInput(
+        _("A cooperative with this registration number already has a shop here."),
+        field="registration_number",
+    )
 
 
 def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -> Cooperative:
@@ -164,8 +158,7 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
     """
     require_staff(actor)
     reason = clean_reason(reason, required=False)
-    begin_write()
-    try:
+    with unit_of_work(writer=True) as unit:
         coop = db.session.get(
             Cooperative,
             cooperative_id,
@@ -198,9 +191,5 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
             to_status=CooperativeStatus.APPROVED.value,
             reason=reason,
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    send_notices([notice])
+        unit.on_commit(send_notices, [notice])
     return db.session.get(Cooperative, cooperative_id, populate_existing=True)

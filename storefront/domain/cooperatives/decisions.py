@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from storefront.core.db import unit_of_work
 from storefront.core.errors import NotFound
 from storefront.domain.audit import record_decision
 from storefront.domain.cooperatives.applications import (
@@ -87,7 +88,7 @@ def _decide(
 ) -> Cooperative:
     require_staff(actor)
     reason = clean_reason(reason, required=reason_required)
-    try:
+    with unit_of_work() as unit:
         coop = db.session.get(
             Cooperative,
             cooperative_id,
@@ -110,11 +111,7 @@ def _decide(
             to_status=new.value,
             reason=reason,
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    send_notices([notice])
+        unit.on_commit(send_notices, [notice])
     return db.session.get(Cooperative, cooperative_id, populate_existing=True)
 
 

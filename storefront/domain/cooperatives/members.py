@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
-from storefront.core.db import begin_write
+from storefront.core.db import Unit, unit_of_work
 from storefront.core.errors import (
     Forbidden,
     InvalidInput,
@@ -64,7 +64,7 @@ def normal_email(raw: str, field: str = "email") -> str:
         raise InvalidInput(_("Enter a valid e-mail address."), field=field) from None
 
 
-# --- members and invitations -------------------------------------------------------------------
+# --- members and invitations --------------------------------------------------------------------
 
 INVITATION_SALT = "ocop-market.cooperative-invitation"
 INVITATION_MAX_AGE = 14 * 24 * 3600  # seconds
@@ -142,7 +142,19 @@ def invite_member(
     _require_owner(actor, cooperative_id)
     email = normal_email(email)
     role = MemberRole(role)
-    begin_write()
+    with unit_of_work(writer=True) as unit:
+        return _invite(unit, cooperative_id, actor, email, role, accept_url, workspace_url)
+
+
+def _invite(
+    unit: Unit,
+    cooperative_id: int,
+    actor: User,
+    email: str,
+    role: MemberRole,
+    accept_url: Callable[[str], str],
+    workspace_url: str,
+) -> str:
     coop = db.session.get(Cooperative, cooperative_id)
     if coop is None:
         raise NotFound(_("There is no such cooperative."))
@@ -150,7 +162,6 @@ def invite_member(
     context = {"cooperative_name": coop.legal_name, "inviter": actor.name or actor.email}
     if user is not None:
         if member_role(user, cooperative_id) is not None:
-            db.session.rollback()
             raise InvalidInput(_("%(email)s is already a member.", email=email), field="email")
         db.session.add(CooperativeMember(cooperative_id=cooperative_id, user_id=user.id, role=role))
         notice = Notice(
@@ -160,8 +171,7 @@ def invite_member(
             template="seller_member_added",
             context={**context, "workspace_url": workspace_url},
         )
-        db.session.commit()
-        send_notices([notice])
+        unit.on_commit(send_notices, [notice])
         return "added"
 
     invitation = db.session.scalar(
@@ -189,8 +199,7 @@ def invite_member(
             "valid_days": INVITATION_MAX_AGE // 86400,
         },
     )
-    db.session.commit()
-    send_notices([notice])
+    unit.on_commit(send_notices, [notice])
     return "invited"
 
 
@@ -224,43 +233,37 @@ def invitation_for_token(token: str, *, for_update: bool = False) -> Cooperative
 
 def accept_invitation(token: str, actor: User) -> Cooperative:
     """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited one."""
-    begin_write()
-    try:
+    with unit_of_work(writer=True):
         invitation = invitation_for_token(token, for_update=True)
-    except InvalidInvitation:
-        db.session.rollback()
-        raise
-    if User.normalize_email(actor.email) != invitation.email:
-        db.session.rollback()
-        raise InvalidInvitation(
-            _("This invitation was sent to %(email)s. Log in with that address to accept it.",
-              email=invitation.email)
-        )
-    if member_role(actor, invitation.cooperative_id) is None:
-        db.session.add(
-            CooperativeMember(
-                cooperative_id=invitation.cooperative_id, user_id=actor.id, role=invitation.role
+        if User.normalize_email(actor.email) != invitation.email:
+            raise InvalidInvitation(
+                _("This invitation was sent to %(email)s. Log in with that address to accept it.",
+                  email=invitation.email)
             )
-        )
-    invitation.accepted_at = utcnow()
-    coop = invitation.cooperative
-    db.session.commit()
+        if member_role(actor, invitation.cooperative_id) is None:
+            db.session.add(
+                CooperativeMember(
+                    cooperative_id=invitation.cooperative_id, user_id=actor.id, role=invitation.role
+                )
+            )
+        invitation.accepted_at = utcnow()
+        coop = invitation.cooperative
     return coop
 
 
 def revoke_invitation(cooperative_id: int, invitation_id: int, actor: User) -> None:
     """Withdraw a pending invitation: its link stops working."""
     _require_owner(actor, cooperative_id)
-    invitation = db.session.scalar(
-        select(CooperativeInvitation).where(
-            CooperativeInvitation.id == invitation_id,
-            CooperativeInvitation.cooperative_id == cooperative_id,
+    with unit_of_work():
+        invitation = db.session.scalar(
+            select(CooperativeInvitation).where(
+                CooperativeInvitation.id == invitation_id,
+                CooperativeInvitation.cooperative_id == cooperative_id,
+            )
         )
-    )
-    if invitation is None:
-        raise NotFound(_("There is no such invitation."))
-    db.session.delete(invitation)
-    db.session.commit()
+        if invitation is None:
+            raise NotFound(_("There is no such invitation."))
+        db.session.delete(invitation)
 
 
 def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
@@ -268,32 +271,29 @@ def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
     the last owner stays."""
     if actor.id != user_id:
         _require_owner(actor, cooperative_id)
-    begin_write()
-    # Lock the cooperative row: two owners removing each other at once must not both succeed
-    # and leave the shop with nobody in charge.
-    coop = db.session.scalar(
-        select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
-    )
-    member = db.session.scalar(
-        select(CooperativeMember).where(
-            CooperativeMember.cooperative_id == cooperative_id,
-            CooperativeMember.user_id == user_id,
+    with unit_of_work(writer=True):
+        # Lock the cooperative row: two owners removing each other at once must not both succeed
+        # and leave the shop with nobody in charge.
+        coop = db.session.scalar(
+            select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
         )
-    )
-    if coop is None or member is None:
-        db.session.rollback()
-        raise NotFound(_("This person is not a member of the cooperative."))
-    if member.role is MemberRole.OWNER:
-        owners = db.session.scalar(
-            select(func.count()).where(
+        member = db.session.scalar(
+            select(CooperativeMember).where(
                 CooperativeMember.cooperative_id == cooperative_id,
-                CooperativeMember.role == MemberRole.OWNER,
+                CooperativeMember.user_id == user_id,
             )
         )
-        if owners <= 1:
-            db.session.rollback()
-            raise LastOwner(
-                _("The cooperative needs at least one owner. Make someone else an owner first.")
+        if coop is None or member is None:
+            raise NotFound(_("This person is not a member of the cooperative."))
+        if member.role is MemberRole.OWNER:
+            owners = db.session.scalar(
+                select(func.count()).where(
+                    CooperativeMember.cooperative_id == cooperative_id,
+                    CooperativeMember.role == MemberRole.OWNER,
+                )
             )
-    db.session.delete(member)
-    db.session.commit()
+            if owners <= 1:
+                    raise LastOwner(
+                    _("The cooperative needs at least one owner. Make someone else an owner first.")
+                )
+        db.session.delete(member)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from storefront.core.db import begin_write
+from storefront.core.db import unit_of_work
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.domain.status_labels import shipment_status_label
@@ -106,8 +106,7 @@ def advance_shipment(
     Every change is e-mailed to the buyer once committed.
     """
     now = now or utcnow()
-    try:
-        begin_write()
+    with unit_of_work(writer=True) as unit:
         shipment = shipment_for_member(shipment_id, user_id)
         if shipment.order.status is not OrderStatus.PLACED:
             raise InvalidTransition(_("This order is not open for fulfilment."))
@@ -146,11 +145,7 @@ def advance_shipment(
                 )
         else:
             raise InvalidInput(_("Unknown action."))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    notify.shipment_changed(shipment_id)
+        unit.on_commit(notify.shipment_changed, shipment_id)
     return shipment
 
 

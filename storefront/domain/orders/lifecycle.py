@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import begin_write, end_read
+from storefront.core.db import end_read, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.extensions import db
@@ -236,8 +236,7 @@ def cancel_order(
     Commits once. A card payment is then settled outside the transaction by
     payments.services.settle_cancelled_order (refund, or closing the checkout page).
     """
-    try:
-        begin_write()
+    with unit_of_work(writer=True) as unit:
         order = order_for_viewer(number, user_id=user_id, granted=granted)
         if order.status is OrderStatus.CANCELLED:
             raise InvalidTransition(_("This order is already cancelled."))
@@ -250,10 +249,8 @@ def cancel_order(
             order, from_statuses=(OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED), now=now
         ):
             raise InvalidTransition(_("This order changed meanwhile; please reload the page."))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+        # Buyer (and the cooperatives, if they had been told to fulfil it) hear of it.
+        unit.on_commit(notify.order_cancelled, order_id, tell_cooperatives=was_placed)
     return Cancelled(order_id, order_number, was_placed=was_placed, settle_payment=card)
 
 
@@ -278,11 +275,10 @@ def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
         )
         .order_by(Order.id)
     ).all()
-    end_read()
+    end_read()  # each order below is a unit of work of its own
     expired = []
     for order_id, payment_id in candidates:
-        try:
-            begin_write()
+        with unit_of_work(writer=True) as unit:
             # Payment row first, then the order: the same lock order as the webhook.
             payment = db.session.get(
                 Payment, payment_id, with_for_update=True, populate_existing=True
@@ -294,11 +290,7 @@ def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
             )
             if done:
                 payment.status = PaymentStatus.EXPIRED
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+                unit.on_commit(notify.order_cancelled, order_id)
         if done:
             expired.append(number)
-            notify.order_cancelled(order_id)
     return expired

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from storefront.core.db import begin_write
+from storefront.core.db import unit_of_work
 from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
@@ -177,18 +177,12 @@ def place_order(
     """
     details = check_details(details, card_enabled=card_enabled)
     now = now or utcnow()
-    try:
-        begin_write()
+    with unit_of_work(writer=True) as unit:
         order = _place(owner, details, expected_subtotal, today, now)
-        order_id, cash = order.id, order.payment_method is PaymentMethod.COD
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if cash:
-        # Cash on delivery is placed now: buyer and cooperatives hear of it. A card order
-        # is announced when Stripe's webhook says it is paid.
-        notify.order_placed(order_id)
+        if order.payment_method is PaymentMethod.COD:
+            # Cash on delivery is placed now: buyer and cooperatives hear of it. A card order
+            # is announced when Stripe's webhook says it is paid.
+            unit.on_commit(notify.order_placed, order.id)
     return order
 
 

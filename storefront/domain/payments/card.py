@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import aware, begin_write, end_read
+from storefront.core.db import Unit, aware, end_read, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
 from storefront.domain import notifications as notify
 from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
@@ -76,8 +76,7 @@ def _attempt_request(order: Order, payment: Payment) -> gateway.CheckoutRequest:
 def _open_attempt(order_number: str, now: datetime) -> tuple[gateway.CheckoutRequest, str | None]:
     """The order's current card attempt (a new one if the last could no longer be opened at
     Stripe); commits only when it had to add one."""
-    try:
-        begin_write()
+    with unit_of_work(writer=True):
         order = db.session.scalar(select(Order).where(Order.number == order_number))
         if order is None:
             raise NotFound(_("Order not found."))
@@ -110,10 +109,6 @@ def _open_attempt(order_number: str, now: datetime) -> tuple[gateway.CheckoutReq
             db.session.flush()
         request = _attempt_request(order, payment)
         session_id = payment.provider_session_id
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return request, session_id
 
 
@@ -146,18 +141,13 @@ def start_card_payment(
 
 
 def _record_session(payment_id: int, session_id: str) -> None:
-    try:
-        begin_write()
+    with unit_of_work(writer=True):
         db.session.execute(
             update(Payment)
             .where(Payment.id == payment_id, Payment.provider_session_id.is_(None))
             .values(provider_session_id=session_id, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def order_for_session(session_id: str) -> Order | None:
@@ -177,11 +167,10 @@ def order_for_session(session_id: str) -> Order | None:
 
 @dataclass
 class Effect:
-    """What a verdict did, and what must happen once it is committed."""
+    """What a verdict did (what must follow its commit is registered on the unit of work)."""
 
     outcome: str
     order_id: int | None = None
-    after_commit: list[Callable[[], Any]] = field(default_factory=list)
 
 
 def _locked_payment(clause) -> Payment | None:
@@ -212,7 +201,7 @@ def _payment_for_session(obj: Mapping[str, Any]) -> Payment | None:
     return payment
 
 
-def _mark_paid(payment: Payment, obj: Mapping[str, Any]) -> Effect:
+def _mark_paid(unit: Unit, payment: Payment, obj: Mapping[str, Any]) -> Effect:
     order = payment.order
     if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
         return Effect("already_paid", order.id)
@@ -230,13 +219,17 @@ def _mark_paid(payment: Payment, obj: Mapping[str, Any]) -> Effect:
     payment.failure_reason = ""
     order_id = order.id
     if move_order(order, (OrderStatus.AWAITING_PAYMENT,), OrderStatus.PLACED):
-        return Effect("paid", order_id, [lambda: notify.order_placed(order_id)])
+        unit.on_commit(notify.order_placed, order_id)
+        return Effect("paid", order_id)
     # The order was cancelled (expired, or by the buyer) before the money arrived: the money
-    # is recorded, and owed back.
-    return Effect("paid_after_cancel", order_id, [lambda: settle_cancelled_order(order_id)])
+    # is recorded, and owed back (a failed refund is retried by the reconciliation).
+    unit.on_commit(settle_cancelled_order, order_id)
+    return Effect("paid_after_cancel", order_id)
 
 
-def _close_unpaid(payment: Payment, status: PaymentStatus, reason: str, now: datetime) -> Effect:
+def _close_unpaid(
+    unit: Unit, payment: Payment, status: PaymentStatus, reason: str, now: datetime
+) -> Effect:
     order = payment.order
     order_id = order.id
     if payment.status is not PaymentStatus.PENDING:
@@ -244,39 +237,34 @@ def _close_unpaid(payment: Payment, status: PaymentStatus, reason: str, now: dat
     payment.status = status
     payment.failure_reason = reason
     if cancel_and_restock(order, from_statuses=(OrderStatus.AWAITING_PAYMENT,), now=now):
-        return Effect("cancelled", order_id, [lambda: notify.order_cancelled(order_id)])
+        unit.on_commit(notify.order_cancelled, order_id)
+        return Effect("cancelled", order_id)
     return Effect("no_change", order_id)
 
 
-def _apply_session(obj: Mapping[str, Any], kind: str, now: datetime) -> Effect:
-    """Apply what Stripe says about one Checkout Session; add-only, no commit."""
+def _apply_session(unit: Unit, obj: Mapping[str, Any], kind: str, now: datetime) -> Effect:
+    """Apply what Stripe says about one Checkout Session inside `unit`; add-only, no commit."""
     payment = _payment_for_session(obj)
     if payment is None:
         log.warning("Stripe session %s matches no payment", obj.get("id"))
         return Effect("unknown_session")
     if kind == COMPLETED:
         if obj.get("payment_status") == "paid":
-            return _mark_paid(payment, obj)
+            return _mark_paid(unit, payment, obj)
         # An asynchronous method (a bank debit) is still settling: the order waits, and is
         # not expired meanwhile (the payment intent is recorded).
         if payment.status is PaymentStatus.PENDING:
             payment.provider_payment_id = obj.get("payment_intent") or payment.provider_payment_id
         return Effect("processing", payment.order_id)
     if kind == ASYNC_SUCCEEDED:
-        return _mark_paid(payment, obj)
+        return _mark_paid(unit, payment, obj)
     if kind == ASYNC_FAILED:
-        return _close_unpaid(payment, PaymentStatus.FAILED, "asynchronous payment failed", now)
+        return _close_unpaid(
+            unit, payment, PaymentStatus.FAILED, "asynchronous payment failed", now
+        )
     if kind == EXPIRED:
-        return _close_unpaid(payment, PaymentStatus.EXPIRED, "", now)
+        return _close_unpaid(unit, payment, PaymentStatus.EXPIRED, "", now)
     return Effect("ignored")
-
-
-def _run_after_commit(effect: Effect) -> None:
-    for action in effect.after_commit:
-        try:
-            action()
-        except Exception:  # noqa: BLE001 - the verdict is committed; follow-ups retry later
-            log.exception("after-commit step for order %s failed", effect.order_id)
 
 
 def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None) -> str:
@@ -290,26 +278,21 @@ def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None
     if kind not in HANDLED_EVENTS or not event_id:
         return "ignored"
     try:
-        begin_write()
-        seen = db.session.scalar(
-            select(
-                exists().where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id)
+        with unit_of_work(writer=True) as unit:
+            seen = db.session.scalar(
+                select(
+                    exists().where(
+                        WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id
+                    )
+                )
             )
-        )
-        if seen:
-            db.session.rollback()
-            return "duplicate"
-        obj = (event.get("data") or {}).get("object") or {}
-        effect = _apply_session(obj, kind, now or utcnow())
-        db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind))
-        db.session.commit()
+            if seen:
+                return "duplicate"
+            obj = (event.get("data") or {}).get("object") or {}
+            effect = _apply_session(unit, obj, kind, now or utcnow())
+            db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind))
     except IntegrityError:
-        db.session.rollback()
         return "duplicate"
-    except BaseException:
-        db.session.rollback()
-        raise
-    _run_after_commit(effect)
     return effect.outcome
 
 
@@ -375,8 +358,7 @@ def _refund_once(payment_intent: str, number: str, payment_id: int) -> dict:
 
 
 def _record_refund(payment_id: int, refund_id: str) -> None:
-    try:
-        begin_write()
+    with unit_of_work(writer=True):
         db.session.execute(
             update(Payment)
             .where(Payment.id == payment_id, Payment.status == PaymentStatus.PAID)
@@ -385,10 +367,6 @@ def _record_refund(payment_id: int, refund_id: str) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 # --- reconciliation --------------------------------------------------------------------------
@@ -449,12 +427,6 @@ def reconcile_payments(*, now: datetime | None = None, min_age_minutes: int = 10
 
 
 def _apply_verdict(session: Mapping[str, Any], kind: str, now: datetime) -> str:
-    try:
-        begin_write()
-        effect = _apply_session(session, kind, now)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    _run_after_commit(effect)
+    with unit_of_work(writer=True) as unit:
+        effect = _apply_session(unit, session, kind, now)
     return effect.outcome

@@ -15,7 +15,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from storefront.core import clock
+from storefront.core.db import aware
 from storefront.core.errors import DomainError
+from storefront.core.files import scan_folder, scan_mimetype
 from storefront.core.formatting import format_number, format_vnd, ocop_group_label
 from storefront.domain.certificates import decisions as certificate_decisions
 from storefront.domain.console import dashboard as programme_dashboard
@@ -136,8 +138,6 @@ def certificate(certificate_id: int):
 
 @bp.get("/certificates/<int:certificate_id>/scan")
 def certificate_scan(certificate_id: int):
-    from storefront.core.files import scan_folder, scan_mimetype
-
     filename = services.scan_filename(certificate_id)
     kind = services.scan_kind(filename)
     response = send_from_directory(
@@ -287,8 +287,6 @@ def audit_csv():
 
 
 def _as_local(moment):
-    from storefront.core.db import aware
-
     return aware(moment).astimezone(clock.zone())
 
 

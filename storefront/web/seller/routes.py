@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from storefront.core.files import logo_url
 from storefront.domain.cooperatives.workspace import dashboard as dashboard_figures
 from storefront.domain.locations import former_communes
 from storefront.extensions import login_manager
@@ -34,8 +35,6 @@ def require_login():
 
 @bp.context_processor
 def seller_context() -> dict:
-    from storefront.core.files import logo_url
-
     # Other parts of the workspace (shipments) appear in the menu once they exist.
     endpoints = current_app.view_functions
     return {

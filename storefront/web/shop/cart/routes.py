@@ -17,63 +17,30 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from storefront.core.errors import DomainError
 from storefront.domain.cart import (
-    CartOwner,
     add_to_cart,
-    cart_item_count,
     cart_summary,
     max_quantity,
     merge_guest_cart,
-    new_cart_token,
     remove_line,
     set_line_quantity,
 )
 from storefront.extensions import db
 from storefront.models import Address
+from storefront.web.context import (
+    COOKIE,
+    COOKIE_DAYS,
+    cart_count,
+    cart_owner,
+    cart_serializer,
+    guest_token,
+)
 from storefront.web.shop.cart import bp
 
 log = logging.getLogger(__name__)
-
-COOKIE = "ocop_cart"
-COOKIE_DAYS = 30
-
-
-# --- the guest's cart token: its own signed cookie -----------------------------------------
-# Not the Flask session: the cart should outlive a browser restart without making the login
-# session permanent, and it survives a login that clears the session.
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="cart-token")
-
-
-def _guest_token() -> str | None:
-    if "cart_token" not in g:
-        token = None
-        raw = request.cookies.get(COOKIE)
-        if raw:
-            try:
-                token = _serializer().loads(raw)
-            except BadSignature:
-                token = None
-        g.cart_token = token if isinstance(token, str) else None
-    return g.cart_token
-
-
-def cart_owner(*, create: bool = False) -> CartOwner:
-    """The visitor's cart: the customer's, or the guest's (a new token if `create`)."""
-    if current_user.is_authenticated:
-        return CartOwner(user_id=current_user.id)
-    token = _guest_token()
-    if token is None and create:
-        token = g.cart_token = new_cart_token()
-        g.cart_cookie = "set"
-    return CartOwner(token=token)
-
 
 @bp.after_app_request
 def _write_cart_cookie(response):
@@ -81,7 +48,7 @@ def _write_cart_cookie(response):
     if action == "set":
         response.set_cookie(
             COOKIE,
-            _serializer().dumps(g.cart_token),
+            cart_serializer().dumps(g.cart_token),
             max_age=COOKIE_DAYS * 24 * 3600,
             httponly=True,
             samesite="Lax",
@@ -97,7 +64,7 @@ def _merge_on_login(sender, user, **extra) -> None:
     """The guest cart joins the customer's cart as they log in."""
     if not has_request_context():
         return
-    token = _guest_token()
+    token = guest_token()
     if not token:
         return
     try:
@@ -106,13 +73,6 @@ def _merge_on_login(sender, user, **extra) -> None:
         log.exception("could not merge the guest cart at login")
     g.cart_cookie = "delete"
     g.pop("cart_count", None)
-
-
-def cart_count() -> int:
-    """Items in the visitor's cart for the header: one query, once per request."""
-    if "cart_count" not in g:
-        g.cart_count = cart_item_count(cart_owner())
-    return g.cart_count
 
 
 bp.add_app_template_global(cart_count, "cart_count")

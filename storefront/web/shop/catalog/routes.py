@@ -7,24 +7,22 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from storefront.core import clock
-from storefront.domain.catalog.cards import cached_fragment
+from storefront.domain.catalog.browse import browse, newest_cards, related_cards
 from storefront.domain.catalog.params import parse_catalog_args
 from storefront.domain.catalog.queries import (
     cooperative_for_view,
     listing_for_view,
     origin_tree,
-    related_cards,
     sitemap_entries,
 )
 from storefront.domain.catalog.version import current as current_version
+from storefront.web.catalog_cache import cached_fragment
 from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
 from storefront.web.shop.catalog import bp
 
 
 @bp.get("/")
 def home():
-    from storefront.domain.catalog.browse import newest_cards
-
     cards, total = newest_cards(12)
     return render_template("catalog/home.html", listings=cards, public_count=total)
 
@@ -40,8 +38,6 @@ def search():
 
 
 def _catalog_page(endpoint: str):
-    from storefront.domain.catalog.browse import browse
-
     params = parse_catalog_args(request.args)
     # What the page shows follows from these alone. The catalog version stands for the
     # listings: each was checked against the database when the cached copy was made, and no

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from storefront.core.markup import render_markdown
-from storefront.domain.catalog.cards import as_card, cached_fragment, render_card, store_fragment
+from storefront.domain.catalog.cards import as_card
+from storefront.web.catalog_cache import cached_fragment, render_card, store_fragment
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.seo import product_jsonld
 

@@ -27,7 +27,7 @@ from storefront.domain.orders.placement import (
 from storefront.domain.payments.card import order_for_session, start_card_payment
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
 from storefront.models import PaymentMethod
-from storefront.web.shop.cart.routes import cart_owner
+from storefront.web.context import cart_owner
 from storefront.web.shop.checkout import bp
 from storefront.web.shop.checkout.forms import NEW_ADDRESS, CheckoutForm
 from storefront.web.shop.orders.routes import grant_order_access

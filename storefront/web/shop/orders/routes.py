@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_out
 
 from storefront.core.errors import DomainError, PaymentProviderError
-from storefront.domain import notifications as notify
 from storefront.domain.orders.lifecycle import (
     can_cancel,
     cancel_order,
@@ -107,7 +106,6 @@ def cancel(number: str):
         outcome = settle_cancelled_order(cancelled.order_id)
         if outcome == "refund_failed":
             flash(_("Your refund could not be sent yet; we will retry it shortly."), "warning")
-    notify.order_cancelled(cancelled.order_id, tell_cooperatives=cancelled.was_placed)
     flash(_("Your order is cancelled."), "info")
     return redirect(url_for("orders.detail", number=cancelled.number), code=303)
 

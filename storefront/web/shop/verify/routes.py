@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+import segno
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from storefront.core import clock
@@ -61,8 +62,6 @@ def certificate(number: str):
 
 
 def _qr(number: str):
-    import segno
-
     check = check_certificate(number)
     if not check.found:
         abort(404)

@@ -1,34 +1,50 @@
-"""Keeping the index (and the catalog version) in step with the database: SQLAlchemy hooks on
-the Flask-SQLAlchemy session.
+"""Catalog changes: the one place that says which commits change what the catalog shows, and
+what follows from them.
+
+What counts as a catalog change (after_flush and on_orm_execute below):
+- a listing, its packages (only what a shopper sees of them: see _SEEN_COLUMNS) or photos;
+- the fields of its certificate and of its cooperative that the catalog shows or filters on
+  (CERTIFICATE_FIELDS, COOPERATIVE_FIELDS): editing a cooperative's phone number must not
+  re-index its hundreds of listings.
+
+What follows, from SQLAlchemy hooks on the Flask-SQLAlchemy session (installed by create_app):
+1. before the commit, in the same transaction: the catalog version moves on
+   (domain/catalog/version.py), so cached pages, cards and fragments keyed by the old version
+   are never used again, on any server;
+2. after the commit: every subscriber hears which listings changed. The search index is one
+   (create_app subscribes storefront.search.catalog_changed): a revoked certificate, a
+   suspended cooperative, a paused or sold-out listing leave the index right after their
+   commit, and come back when they are public again.
 
 A flush records which listings it touched (directly, through a package or photo, or through
-their certificate or cooperative); the commit re-indexes them, so the index follows the
-visibility rule: a revoked certificate, a suspended cooperative, a paused or sold-out listing
-leave the index right after their commit, and come back when they are public again. The same
-transaction moves the catalog version on (storefront/catalog_version.py).
-Bulk ORM statements (``session.execute(update(Package)...)``, as a stock decrement at
-checkout) are seen too; raw SQL and Core table statements are not — call index_listings().
+their certificate or cooperative). Bulk ORM statements (``session.execute(update(Package)...)``,
+as a stock decrement at checkout) are seen too; raw SQL and Core table statements are not:
+after such a change call version.bump() in the same transaction and
+storefront.search.index_listings() after it (or run `flask search reindex`).
 
-Expiry needs no hook: nothing is committed when a certificate passes its date, and searches
-filter on the indexed expiry date.
+Expiry needs no hook: nothing is committed when a certificate passes its date, every cache key
+that depends on visibility holds the date in Vietnam, and searches filter on the indexed
+expiry date.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 
-from flask import current_app
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storefront.core.db import begin_write
+from storefront.domain.catalog import version
 from storefront.extensions import db
 from storefront.models import Certificate, Cooperative, Listing, ListingImage, Package
 
 logger = logging.getLogger(__name__)
 
-_INFO_KEY = "search_changes"
+_INFO_KEY = "catalog_changes"
 
 # Only these columns of a certificate or cooperative change what the index holds; editing a
 # cooperative's phone number must not re-index its hundreds of listings.
@@ -38,7 +54,8 @@ COOPERATIVE_FIELDS = ("status", "legal_name")
 
 @dataclass
 class Changes:
-    """What the current transaction touched, resolved to listings after the commit."""
+    """What the current transaction touched, resolved to listings after the commit
+    (listing_ids(), read only when a subscriber asks)."""
 
     listing_ids: set[int] = field(default_factory=set)
     certificate_ids: set[int] = field(default_factory=set)
@@ -53,6 +70,22 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids)
 
+    def affected_listing_ids(self) -> set[int]:
+        """Every listing the committed changes touched (a certificate's or a cooperative's
+        listings read in a session of their own: the caller's has just committed)."""
+        return resolve(self)
+
+
+Listener = Callable[[Changes], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> None:
+    """Call `listener(changes)` after each commit that changed the catalog (once per process,
+    however many apps are created). A listener must not raise: the commit is done."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
 
 # What of a package a shopper can see anywhere (catalog, product page, search, cart): every
 # column but the timestamps, with the stock as Package.shown_stock shows it.
@@ -65,8 +98,7 @@ _SEEN_COLUMNS = tuple(
 
 def _seen(values: dict) -> tuple:
     return tuple(
-        Package.shown_stock(values[key]) if key == "stock" else values[key]
-        for key in _SEEN_COLUMNS
+        Package.shown_stock(values[key]) if key == "stock" else values[key] for key in _SEEN_COLUMNS
     )
 
 
@@ -148,17 +180,13 @@ def before_commit(session: Session) -> None:
     if changes is not None:
         _resolve_packages_seen(session, changes)
     if changes:
-        from storefront.domain.catalog.version import bump
-
-        bump(session)
+        version.bump(session)
 
 
 def _note_packages_seen(state: ORMExecuteState) -> None:
     """Before a bulk UPDATE of packages: what a shopper sees of each package it is about to
     touch, to compare after it (before_commit). The rows are read under the write lock
     (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so no other commit slips in between."""
-    from storefront.core.db import begin_write
-
     where = state.statement.whereclause
     if where is None:  # "bulk UPDATE by primary key" with parameter lists
         rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
@@ -190,25 +218,17 @@ def _resolve_packages_seen(session: Session, changes: Changes) -> None:
 
 
 def after_commit(session: Session) -> None:
-    """Re-index what the committed transaction touched. Never raises: the commit is done."""
+    """Tell the subscribers what the committed transaction touched. Never raises: the commit
+    is done."""
     changes = session.info.pop(_INFO_KEY, None)
     if not changes:
         return
-    from storefront.domain.catalog.version import forget
-
-    forget()
-    try:
-        if not current_app.config.get("SEARCH_AUTO_INDEX", True):
-            return
-        if "search" not in current_app.extensions:  # an app built without search.init_app
-            return
-        from storefront.search import index_listings
-
-        index_listings(resolve(changes))
-    except Exception:
-        # The database is right and the index may lag: `flask search reindex` repairs it,
-        # and views re-check every hit against the visibility rule meanwhile.
-        logger.exception("search: re-indexing after commit failed")
+    version.forget()
+    for listener in _listeners:
+        try:
+            listener(changes)
+        except Exception:
+            logger.exception("catalog change: %r failed after the commit", listener)
 
 
 def after_soft_rollback(session: Session, previous_transaction) -> None:
