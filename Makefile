@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 5000
 
-.PHONY: install translations run test bench extract-messages clean
+.PHONY: install translations run test lint typecheck bench extract-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is needed (see .python-version); found " + sys.version.split()[0])'
@@ -33,6 +33,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check storefront tests bench config.py wsgi.py migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
