@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,14 @@ def end_read(session: Session | None = None) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
     session.rollback()
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+@overload
+def aware(moment: datetime | None) -> datetime | None: ...
 
 
 def aware(moment: datetime | None) -> datetime | None:

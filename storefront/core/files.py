@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -41,7 +41,7 @@ class Upload:
     """An uploaded file as the domain sees it: the name the person gave it, and its bytes."""
 
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
     @property
     def display_name(self) -> str:

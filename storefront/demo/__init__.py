@@ -1077,6 +1077,7 @@ class _Seeder:
         """Record the step that put `subject` in its current state (or in `after`), as the
         shop would have."""
         is_coop = isinstance(subject, Cooperative)
+        cooperative_id = subject.id if isinstance(subject, Cooperative) else subject.cooperative_id
         db.session.add(
             AuditEvent(
                 at=at,
@@ -1084,7 +1085,7 @@ class _Seeder:
                 action=action,
                 subject_type="cooperative" if is_coop else "certificate",
                 subject_id=subject.id,
-                cooperative_id=subject.id if is_coop else subject.cooperative_id,
+                cooperative_id=cooperative_id,
                 from_status=before.value if before is not None else "",
                 to_status=(after or subject.status).value,
                 data={"source": "seed-demo"},

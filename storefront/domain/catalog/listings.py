@@ -636,7 +636,9 @@ def low_stock_packages(cooperative_id: int, threshold: int = LOW_STOCK) -> list[
     )
 
 
-def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int, int]]) -> int:
+def update_stock(
+    cooperative_id: int, actor: User, changes: dict[int, tuple[int, int | None]]
+) -> int:
     """Set stock for many packages at once: {package_id: (stock shown, new stock)}.
 
     One transaction: every package must be the cooperative's (else NotFound and nothing

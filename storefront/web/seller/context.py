@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from storefront.core.errors import DomainError
 from storefront.core.files import Upload
 from storefront.domain.cooperatives.applications import memberships_of
-from storefront.models import Cooperative, CooperativeMember, MemberRole
+from storefront.models import CooperativeMember
 
 SESSION_KEY = "seller_cooperative_id"
 
@@ -59,8 +59,8 @@ def cooperative_required(view):
             if request.method != "GET":
                 abort(404)
             return redirect(url_for("seller.dashboard"))
-        g.cooperative: Cooperative = member.cooperative
-        g.member_role: MemberRole = member.role
+        g.cooperative = member.cooperative  # a Cooperative, and a MemberRole below
+        g.member_role = member.role
         return view(*args, **kwargs)
 
     return wrapped

@@ -48,7 +48,7 @@ COOKIE_DAYS = 30
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="cart-token")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cart-token")
 
 
 def _guest_token() -> str | None:

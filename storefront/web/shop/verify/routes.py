@@ -13,6 +13,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from storefront.domain.catalog.visibility import shop_today
 from storefront.domain.certificates.decisions import verification_url
 from storefront.domain.certificates.verification import (
+    SearchHit,
     Verdict,
     canonical_number,
     check_certificate,
@@ -27,12 +28,12 @@ QR_MAX_AGE = 86400
 @bp.get("/")
 def index():
     query = request.args.get("q", "").strip()[:200]
-    hits = []
+    hits: list[SearchHit] = []
     if query:
         # A number typed in full (or loosely: "qd" for "QĐ") goes straight to its page.
-        check = check_certificate(query)
-        if check.found:
-            return redirect(url_for("verify.certificate", number=check.certificate.number))
+        found = check_certificate(query).certificate
+        if found is not None:
+            return redirect(url_for("verify.certificate", number=found.number))
         canonical, hits = search_certificates(query)
         if canonical is not None:
             return redirect(url_for("verify.certificate", number=canonical))
@@ -48,25 +49,28 @@ def certificate(number: str):
         canonical = canonical_number(number)
         if canonical is not None and canonical != normalize_number(number):
             return redirect(url_for("verify.certificate", number=canonical), code=301)
-    if not check.found:
+    cert = check.certificate
+    if cert is None:
         response = render_template("verify/not_found.html", check=check, Verdict=Verdict)
         return response, 404, {"X-Robots-Tag": "noindex"}
     return render_template(
         "verify/certificate.html",
         check=check,
-        cert=check.certificate,
+        cert=cert,
         Verdict=Verdict,
-        qr_target=verification_url(check.certificate.number),
+        qr_target=verification_url(cert.number),
     )
 
 
 def _qr(number: str):
     import segno
 
-    check = check_certificate(number)
-    if not check.found:
+    cert = check_certificate(number).certificate
+    if cert is None:
         abort(404)
-    return segno.make(verification_url(check.certificate.number), error="m", micro=False)
+    url = verification_url(cert.number)
+    assert url is not None  # a request always has an address
+    return segno.make(url, error="m", micro=False)
 
 
 @bp.get("/<path:number>/qr.svg")
