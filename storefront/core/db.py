@@ -20,11 +20,12 @@ def begin_write(session: Session | None = None) -> None:
     PostgreSQL: nothing to do; the guarded UPDATEs and their row locks serialise what matters
     under READ COMMITTED.
     """
-    session = session or db.session
+    session = session or db.session()
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
     raw = connection.connection.dbapi_connection
+    assert raw is not None  # a connection in use is never detached
     # pysqlite runs earlier SELECTs outside a transaction; once it has begun one (after a
     # write), this connection already holds the write lock and is the writer.
     if not raw.in_transaction:
@@ -33,7 +34,7 @@ def begin_write(session: Session | None = None) -> None:
 
 def end_read(session: Session | None = None) -> None:
     """End a read-only transaction, so that no transaction stays open across a network call."""
-    session = session or db.session
+    session = session or db.session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
     session.rollback()

@@ -9,7 +9,7 @@ class DomainError(Exception):
     code = "domain_error"
     status = 400
 
-    def __init__(self, message: str = "", **details):
+    def __init__(self, message: str = "", **details: object) -> None:
         super().__init__(message or self.code)
         self.message = message or self.code
         self.details = details
