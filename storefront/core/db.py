@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import overload
+from typing import Any, cast, overload
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from storefront.extensions import db
@@ -53,3 +54,9 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched. (Session.execute() types its result as a
+    plain Result; for these statements it is a CursorResult, which counts them.)"""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount

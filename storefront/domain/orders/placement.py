@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from storefront.core.db import begin_write
+from storefront.core.db import begin_write, rows_matched
 from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
@@ -163,7 +164,7 @@ def _take_stock(package: Package, quantity: int) -> int:
         .values(stock=Package.stock - take, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_matched(result) != 1:
         raise OutOfStock(
             _("%(product)s is sold out.", product=f"{package.listing.name} ({package.label})")
         )
@@ -182,10 +183,11 @@ def place_order(
     """Turn the owner's cart into an order, in one transaction that commits once.
 
     Re-checks visibility and stock and re-prices every line from the database; if
-    `expected_subtotal` (the goods' total the buyer was shown) differs, raises PriceChanged. Takes stock
-    with guarded UPDATEs, packages in id order so that concurrent placements take their row
-    locks in the same order and cannot deadlock. Creates the order with snapshot lines, one
-    shipment (and shipping fee) per cooperative and a pending payment, and empties the cart.
+    `expected_subtotal` (the goods' total the buyer was shown) differs, raises PriceChanged.
+    Takes stock with guarded UPDATEs, packages in id order so that concurrent placements take
+    their row locks in the same order and cannot deadlock. Creates the order with snapshot
+    lines, one shipment (and shipping fee) per cooperative and a pending payment, and empties
+    the cart.
     On any failure everything rolls back: stock, cart and orders are as they were.
     No network call happens inside the transaction: e-mails leave after the commit, and a
     card order's Stripe session is created by the caller (payments.start_card_payment).
@@ -268,6 +270,8 @@ def _place(
         order.shipments.append(shipment)
         for view in group.lines:
             package, listing = view.package, view.listing
+            certificate = listing.certificate
+            assert certificate is not None  # checked public above, so certified
             order.lines.append(
                 OrderLine(
                     shipment=shipment,
@@ -280,8 +284,8 @@ def _place(
                     quantity=view.line.quantity,
                     cooperative_id=coop.id,
                     cooperative_name=coop.legal_name,
-                    certificate_number=listing.certificate.number,
-                    stars=listing.certificate.stars,
+                    certificate_number=certificate.number,
+                    stars=certificate.stars,
                     origin=origin_text(listing),
                     stock_taken=taken[view.line.id],
                 )
@@ -335,7 +339,7 @@ def current_communes_of(province_code: int | None) -> list[AdminUnit]:
     )
 
 
-def default_details_for(user: User | None) -> dict:
+def default_details_for(user: User | None) -> dict[str, Any]:
     """What the checkout form starts with for a logged-in customer."""
     if user is None:
         return {}
