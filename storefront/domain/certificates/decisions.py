@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,12 +54,12 @@ def certificate_status_label(status: CertificateStatus | str | None) -> str:
     from storefront.domain.certificates.submissions import CERTIFICATE_STATUS_LABELS
 
     try:
-        return str(CERTIFICATE_STATUS_LABELS[CertificateStatus(status)])
+        return str(CERTIFICATE_STATUS_LABELS[CertificateStatus(status or "")])
     except ValueError:
         return str(status or "")
 
 
-def _external_url(endpoint: str, **values) -> str | None:
+def _external_url(endpoint: str, **values: Any) -> str | None:
     """An absolute URL (SERVER_NAME and PREFERRED_URL_SCHEME when set); None where none can be
     built, as in a cron job on a config without SERVER_NAME."""
     try:
@@ -177,10 +179,10 @@ def _decide(
         db.session.rollback()
         raise
     send_notices([notice])
-    return db.session.get(Certificate, certificate_id, populate_existing=True)
+    return db.session.get_one(Certificate, certificate_id, populate_existing=True)
 
 
-def _decision_subject(new: CertificateStatus, number: str):
+def _decision_subject(new: CertificateStatus, number: str) -> LazyString:
     if new is CertificateStatus.VERIFIED:
         return _l("Your OCOP certificate %(number)s is verified", number=number)
     if new is CertificateStatus.REJECTED:
@@ -228,7 +230,7 @@ def due_reminders(today: date) -> list[tuple[Certificate, int]]:
     not both).
     """
     horizon = today + timedelta(days=max(REMINDER_DAYS))
-    certs = db.session.scalars(
+    found = db.session.scalars(
         select(Certificate)
         .where(
             Certificate.status == CertificateStatus.VERIFIED,
@@ -243,7 +245,7 @@ def due_reminders(today: date) -> list[tuple[Certificate, int]]:
         )
         .order_by(Certificate.expires_on, Certificate.id)
     ).unique()
-    certs = list(certs)
+    certs = list(found)
     claimed = set(
         db.session.execute(
             select(CertificateReminder.certificate_id, CertificateReminder.days_before).where(
@@ -294,7 +296,8 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
         db.session.rollback()
         raise
 
-    sent, failed = [], []
+    sent: list[tuple[int, int]] = []
+    failed: list[tuple[int, int]] = []
     for cert_id, days, notice in notices:
         (sent if send_notices_strict(notice) else failed).append((cert_id, days))
     run.sent, run.failed = len(sent), len(failed)
@@ -367,7 +370,9 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
     from storefront.core.errors import CertificateNotVerified
     from storefront.domain.cooperatives.applications import is_member
 
-    cert = db.session.get(Certificate, certificate_id, options=[joinedload(Certificate.cooperative)])
+    cert = db.session.get(
+        Certificate, certificate_id, options=[joinedload(Certificate.cooperative)]
+    )
     if cert is None or not is_member(viewer, cert.cooperative_id):
         raise NotFound(_l("There is no such certificate."))
     if cert.status is not CertificateStatus.VERIFIED:

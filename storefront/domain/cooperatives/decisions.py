@@ -3,12 +3,14 @@
 Same shape as the certificate decisions (storefront/certificates.py): a guarded status change
 and its audit event in one commit, then the e-mail in the cooperative's language.
 
-Approving is storefront.domain.cooperatives.applications.approve_cooperative (the seller workspace's, written at
-the same time); these three live here because it was not there yet when the console began.
+Approving is storefront.domain.cooperatives.applications.approve_cooperative (the seller
+workspace's, written at the same time); these three live here because it was not there yet when
+the console began.
 """
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +36,7 @@ from storefront.models import Cooperative, CooperativeMember, CooperativeStatus,
 def cooperative_status_label(status: CooperativeStatus | str | None) -> str:
     """The status in words, as the seller workspace says it (one word per concept)."""
     try:
-        return str(COOPERATIVE_STATUS_LABELS[CooperativeStatus(status)])
+        return str(COOPERATIVE_STATUS_LABELS[CooperativeStatus(status or "")])
     except ValueError:
         return str(status or "")
 
@@ -123,10 +125,10 @@ def _decide(
         db.session.rollback()
         raise
     send_notices([notice])
-    return db.session.get(Cooperative, cooperative_id, populate_existing=True)
+    return db.session.get_one(Cooperative, cooperative_id, populate_existing=True)
 
 
-def _subject(action: str, new: CooperativeStatus, name: str):
+def _subject(action: str, new: CooperativeStatus, name: str) -> LazyString | None:
     if action == "cooperative.approve":
         return _l("%(name)s can now sell on OCOP Market", name=name)
     if new is CooperativeStatus.REJECTED:
