@@ -81,9 +81,9 @@ class CardCache:
         self.version: object = None
         self.cards: OrderedDict[int, ListingCard] = OrderedDict()
         self.hidden: set[int] = set()  # asked for (a stale index hit) and not public
-        self.rendered: OrderedDict[tuple, Markup] = OrderedDict()
-        self.fragments: OrderedDict[tuple, Markup] = OrderedDict()
-        self.pages: OrderedDict[tuple, Markup] = OrderedDict()
+        self.rendered: OrderedDict[tuple[object, ...], Markup] = OrderedDict()
+        self.fragments: OrderedDict[tuple[object, ...], Markup] = OrderedDict()
+        self.pages: OrderedDict[tuple[object, ...], Markup] = OrderedDict()
 
     def at(self, version: object) -> CardCache:
         if version != self.version:
@@ -99,7 +99,7 @@ class CardCache:
 def _cache() -> CardCache:
     from storefront.domain.catalog.version import current
 
-    cache = current_app.extensions.setdefault("listing_cards", CardCache())
+    cache: CardCache = current_app.extensions.setdefault("listing_cards", CardCache())
     return cache.at((current(), shop_today()))
 
 
@@ -152,13 +152,14 @@ def render_card(card: ListingCard, heading: str = "h3") -> Markup:
 _LIMITS = {"fragments": MAX_FRAGMENTS, "pages": MAX_PAGES}
 
 
-def cached_fragment(key: tuple, store: str = "fragments") -> Markup | None:
+def cached_fragment(key: tuple[object, ...], store: str = "fragments") -> Markup | None:
     """A rendered page fragment (or, with store="pages", a whole page) stored under `key`
     for this catalog version, if any."""
-    return getattr(_cache(), store).get(key)
+    found: Markup | None = getattr(_cache(), store).get(key)
+    return found
 
 
-def store_fragment(key: tuple, html: str, store: str = "fragments") -> Markup:
+def store_fragment(key: tuple[object, ...], html: str, store: str = "fragments") -> Markup:
     """Keep a rendered fragment (or whole page) for this catalog version; returns it, ready
     to output. The oldest entries go first beyond the store's bound."""
     entries = getattr(_cache(), store)

@@ -123,7 +123,8 @@ def get_photo(photo_id: int, listing_id: int, cooperative_id: int) -> ListingIma
 
 
 def listings_of(cooperative_id: int, *, archived: bool = False) -> list[Listing]:
-    """The cooperative's listings for its workspace (archived ones only when asked), newest first."""
+    """The cooperative's listings for its workspace (archived ones only when asked), newest
+    first."""
     status_filter = (
         Listing.status == ListingStatus.ARCHIVED
         if archived
@@ -175,7 +176,7 @@ def certificate_choices(cooperative_id: int, listing_id: int | None = None) -> l
     )
 
 
-# --- origin ----------------------------------------------------------------------------------------
+# --- origin ---------------------------------------------------------------------------------------
 
 
 def _unit(era: Era, code: int | None) -> AdminUnit | None:
@@ -372,7 +373,9 @@ def create_listing(cooperative_id: int, actor: User, data: ListingInput) -> List
     return listing
 
 
-def update_listing(listing_id: int, cooperative_id: int, actor: User, data: ListingInput) -> Listing:
+def update_listing(
+    listing_id: int, cooperative_id: int, actor: User, data: ListingInput
+) -> Listing:
     """Save the seller's edits: details, origin, certificate and the whole set of packages."""
     require_member(actor, cooperative_id)
     name, description = _check_details(data)
@@ -600,7 +603,7 @@ def delete_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: Use
     delete_listing_image(stem)
 
 
-# --- stock -----------------------------------------------------------------------------------------
+# --- stock ----------------------------------------------------------------------------------------
 
 
 def stock_packages(cooperative_id: int) -> list[Package]:
@@ -676,6 +679,7 @@ def update_stock(
         if package.stock != shown:
             moved.append(package_id)
             continue
+        assert new is not None  # checked above
         package.stock = new
         changed += 1
     if moved:
@@ -691,7 +695,7 @@ def update_stock(
     return changed
 
 
-# --- for the dashboard -----------------------------------------------------------------------------
+# --- for the dashboard ----------------------------------------------------------------------------
 
 
 def status_counts(cooperative_id: int) -> dict[str, int]:
@@ -703,9 +707,12 @@ def status_counts(cooperative_id: int) -> dict[str, int]:
     ).all()
     counts = {status.value: 0 for status in ListingStatus}
     counts.update({status.value: n for status, n in rows})
-    counts["live"] = db.session.scalar(
-        select(func.count()).where(
-            Listing.cooperative_id == cooperative_id, public_listing_clause()
+    counts["live"] = (
+        db.session.scalar(
+            select(func.count()).where(
+                Listing.cooperative_id == cooperative_id, public_listing_clause()
+            )
         )
+        or 0
     )
     return counts

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_clause, public_listings
@@ -13,8 +15,11 @@ from storefront.domain.cooperatives.applications import can_preview
 from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
 
+if TYPE_CHECKING:
+    from storefront.domain.catalog.cards import ListingCard
 
-def card_loader_options():
+
+def card_loader_options() -> tuple[LoaderOption, ...]:
     """Eager loads for a product card: a fixed number of queries whatever the page size."""
     return (
         joinedload(Listing.cooperative).load_only(Cooperative.legal_name, Cooperative.slug),
@@ -25,7 +30,7 @@ def card_loader_options():
     )
 
 
-def detail_loader_options():
+def detail_loader_options() -> tuple[LoaderOption, ...]:
     """Everything the product page shows, in one query."""
     return (
         joinedload(Listing.cooperative),
@@ -70,7 +75,7 @@ def listing_for_view(slug: str, viewer: User | None) -> ListingView:
     raise NotFound("listing")
 
 
-def related_cards(listing: Listing, limit: int = 4) -> list:
+def related_cards(listing: Listing, limit: int = 4) -> list[ListingCard]:
     """Other public products of the same cooperative, then of the same origin commune.
 
     Asked of the search index (cached) rather than the database; public_cards re-checks them.
