@@ -78,7 +78,7 @@ def build_checklist(listing: Listing, today: date | None = None) -> Checklist:
 
     # 2. The certificate
     title = _("OCOP certificate verified")
-    if "no_certificate" in reasons:
+    if cert is None or "no_certificate" in reasons:  # the first implies the second
         steps.append(
             Step(
                 "certificate",
