@@ -85,7 +85,7 @@ def register_user(
 
 def authenticate(email: str, password: str) -> User:
     """The active user with this e-mail and password, or InvalidCredentials."""
-    user = db.session.scalar(User.by_email(email))
+    user: User | None = db.session.scalar(User.by_email(email))
     if user is None:
         check_password_hash(_dummy_hash(), password)
         raise InvalidCredentials(_("Wrong e-mail or password."))
@@ -426,7 +426,7 @@ def set_active(email: str, active: bool) -> User:
 
 
 def _user_by_email(email: str) -> User:
-    user = db.session.scalar(User.by_email(email))
+    user: User | None = db.session.scalar(User.by_email(email))
     if user is None:
         raise UnknownUser(_("No account has the e-mail %(email)s.", email=email))
     return user
@@ -466,7 +466,9 @@ def _commit_or_email_taken() -> None:
         raise _email_taken_error() from None
 
 
-def _send_quietly(*, to: str, subject, template: str, locale: str, **context) -> None:
+def _send_quietly(
+    *, to: str, subject: object, template: str, locale: str, **context: object
+) -> None:
     try:
         send_mail(to, subject, template, locale, **context)
     except Exception:  # noqa: BLE001 - the change is saved; a lost mail must not undo or reveal it

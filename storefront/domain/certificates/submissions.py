@@ -44,7 +44,14 @@ CERTIFICATE_STATUS_LABELS = {
 
 # What PFA staff checked against the official decision: changing any of these (or the scan)
 # on a verified certificate sends it back to them.
-CERTIFIED_FIELDS = ("number", "stars", "product_name", "issuing_authority", "issued_on", "expires_on")
+CERTIFIED_FIELDS = (
+    "number",
+    "stars",
+    "product_name",
+    "issuing_authority",
+    "issued_on",
+    "expires_on",
+)
 
 
 @dataclass

@@ -509,11 +509,17 @@ def _audit_stmt(filters: AuditFilters) -> Select:
         .outerjoin(Cooperative, Cooperative.id == AuditEvent.cooperative_id)
         .outerjoin(
             subject_cert,
-            and_(AuditEvent.subject_type == "certificate", subject_cert.id == AuditEvent.subject_id),
+            and_(
+                AuditEvent.subject_type == "certificate",
+                subject_cert.id == AuditEvent.subject_id,
+            ),
         )
         .outerjoin(
             subject_coop,
-            and_(AuditEvent.subject_type == "cooperative", subject_coop.id == AuditEvent.subject_id),
+            and_(
+                AuditEvent.subject_type == "cooperative",
+                subject_coop.id == AuditEvent.subject_id,
+            ),
         )
     )
     if filters.actor is not None:

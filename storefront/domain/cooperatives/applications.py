@@ -111,7 +111,8 @@ def _unique_slug(base: str) -> str:
 
 def _normal_email(raw: str, field: str = "email") -> str:
     try:
-        return User.normalize_email(validate_email(raw or "", check_deliverability=False).normalized)
+        checked = validate_email(raw or "", check_deliverability=False)
+        return User.normalize_email(checked.normalized)
     except EmailNotValidError:
         raise InvalidInput(_("Enter a valid e-mail address."), field=field) from None
 
@@ -419,7 +420,8 @@ def invitation_for_token(token: str, *, for_update: bool = False) -> Cooperative
 
 
 def accept_invitation(token: str, actor: User) -> Cooperative:
-    """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited one."""
+    """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited
+    one."""
     begin_write()
     try:
         invitation = invitation_for_token(token, for_update=True)
