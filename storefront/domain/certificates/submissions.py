@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -60,7 +61,7 @@ class CertificateInput:
     stars: int
     product_name: str
     issuing_authority: str
-    issued_on: date
+    issued_on: date | None  # None when not given: refused with a message
     expires_on: date | None = None  # None: 36 months after issue, as OCOP recognition lasts
 
 
@@ -98,7 +99,7 @@ def certificates_of(cooperative_id: int) -> list[Certificate]:
     )
 
 
-def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> dict:
+def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> dict[str, Any]:
     number = " ".join((data.number or "").split())
     if not number or len(number) > 80:
         raise InvalidInput(_("Enter the certificate or decision number."), field="number")
@@ -296,7 +297,7 @@ def certificate_scan(certificate_id: int, viewer: User | None) -> ScanFile:
         (viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_pfa_staff)
         or is_member(viewer, cert.cooperative_id)
     )
-    if not allowed:
+    if cert is None or not allowed:
         raise NotFound(_("There is no such certificate."))
     return scan_file(cert)
 

@@ -258,7 +258,7 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
         db.session.rollback()
         raise
     send_notices([notice])
-    return db.session.get(Cooperative, cooperative_id, populate_existing=True)
+    return db.session.get_one(Cooperative, cooperative_id, populate_existing=True)
 
 
 # --- members and invitations --------------------------------------------------------------------
@@ -488,7 +488,7 @@ def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
                 CooperativeMember.role == MemberRole.OWNER,
             )
         )
-        if owners <= 1:
+        if (owners or 0) <= 1:
             db.session.rollback()
             raise LastOwner(
                 _("The cooperative needs at least one owner. Make someone else an owner first.")
