@@ -138,7 +138,10 @@ class ApplicationForm(PlaceMixin, FlaskForm):
     legal_name = StringField(
         _l("Legal name"),
         validators=[DataRequired(), Length(max=200)],
-        render_kw={"placeholder": "Hợp tác xã Nông nghiệp Lục Ngạn", "autocomplete": "organization"},
+        render_kw={
+            "placeholder": "Hợp tác xã Nông nghiệp Lục Ngạn",
+            "autocomplete": "organization",
+        },
     )
     registration_number = StringField(
         _l("Registration or tax number"),
@@ -211,7 +214,7 @@ class ChooseCooperativeForm(FlaskForm):
     submit = SubmitField(_l("Continue"))
 
 
-# --- listings ----------------------------------------------------------------------------------------
+# --- listings -------------------------------------------------------------------------------------
 
 
 class PackageRowForm(Form):
@@ -220,7 +223,9 @@ class PackageRowForm(Form):
     id = HiddenField()
     shown_stock = HiddenField()
     label = StringField(
-        _l("Package"), validators=[Optional(), Length(max=80)], render_kw={"placeholder": "Hộp 1 kg"}
+        _l("Package"),
+        validators=[Optional(), Length(max=80)],
+        render_kw={"placeholder": "Hộp 1 kg"},
     )
     weight = WholeNumberField(_l("Weight (grams)"), minimum=1)
     price = WholeNumberField(
@@ -236,7 +241,8 @@ class PackageRowForm(Form):
 
     def is_blank(self) -> bool:
         return not self.id.data and not any(
-            (f.data or "").strip() for f in (self.label, self.weight, self.price, self.stock, self.sku)
+            (f.data or "").strip()
+            for f in (self.label, self.weight, self.price, self.stock, self.sku)
         )
 
 
@@ -298,7 +304,10 @@ class ListingForm(PlaceMixin, FlaskForm):
             if row.is_blank() or row.remove.data:
                 continue
             if not (row.label.data or "").strip():
-                row.label.errors = [*row.label.errors, _l("Give the package a name, like “Hộp 1 kg”.")]
+                row.label.errors = [
+                    *row.label.errors,
+                    _l("Give the package a name, like “Hộp 1 kg”."),
+                ]
                 ok = False
             for number_field in (row.weight, row.price):
                 if number_field.number is None and not number_field.errors:
@@ -349,7 +358,7 @@ class PhotoForm(FlaskForm):
     submit = SubmitField(_l("Upload"))
 
 
-# --- certificates ------------------------------------------------------------------------------------
+# --- certificates ---------------------------------------------------------------------------------
 
 
 class CertificateForm(FlaskForm):
@@ -396,7 +405,7 @@ class CertificateForm(FlaskForm):
         )
 
 
-# --- stock ----------------------------------------------------------------------------------------------
+# --- stock ----------------------------------------------------------------------------------------
 
 
 class StockRowForm(Form):
