@@ -41,9 +41,8 @@ class CertificateStatus(enum.StrEnum):
 
 
 class Certificate(TimestampMixin, Base):
-    """A product's OCOP certificate.
-
-    Expiry is derived from `expires_on`, never stored as a state."""
+    """A product's OCOP certificate. Expiry is derived from `expires_on`, never stored as a
+    state."""
 
     __tablename__ = "certificates"
     __table_args__ = (
