@@ -44,4 +44,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance tests/artifacts .pytest_cache
+	rm -rf $(VENV) instance tests/artifacts .pytest_cache .mypy_cache .ruff_cache
