@@ -22,7 +22,7 @@ from itertools import chain
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Delete, RowMapping, Update, event, inspect, select
+from sqlalchemy import ColumnElement, Delete, RowMapping, Update, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from storefront.extensions import db
@@ -80,7 +80,7 @@ def _parameter_sets(state: ORMExecuteState) -> list[Mapping[str, Any]]:
     return [parameters] if isinstance(parameters, Mapping) else []
 
 
-def _where(state: ORMExecuteState) -> Any:
+def _where(state: ORMExecuteState) -> ColumnElement[Any] | None:
     """The WHERE clause of an UPDATE or DELETE (the hooks below see no other statement)."""
     return cast(Update | Delete, state.statement).whereclause
 
