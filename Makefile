@@ -41,8 +41,14 @@ test: install
 imports: install
 	$(BIN)/lint-imports
 
+lint: $(STAMP)
+	$(BIN)/ruff check storefront tests bench config.py wsgi.py migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance tests/artifacts .pytest_cache
+	rm -rf $(VENV) instance tests/artifacts .pytest_cache .mypy_cache .ruff_cache

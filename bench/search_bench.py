@@ -87,7 +87,9 @@ def load_places() -> list[Place]:
                 short_name(old_provinces.get(old.province_code, "")),
             ]
         places.append(
-            Place(int(ward.province_code), int(ward.code), tuple(dict.fromkeys(filter(None, names))))
+            Place(
+                int(ward.province_code), int(ward.code), tuple(dict.fromkeys(filter(None, names)))
+            )
         )
     return places
 
@@ -104,7 +106,9 @@ def make_documents(count: int, places: list[Place], seed: int = 7) -> list[Listi
         kind, group = rng.choice(KINDS)
         qualifier = rng.choice(QUALIFIERS)
         name = " ".join(filter(None, [kind, qualifier, rng.choice(place.names[:1] + ("",))]))
-        words = [rng.choice(VOCABULARY[: rng.choice((40, 120, len(VOCABULARY)))]) for _ in range(60)]
+        words = [
+            rng.choice(VOCABULARY[: rng.choice((40, 120, len(VOCABULARY)))]) for _ in range(60)
+        ]
         documents.append(
             ListingDocument(
                 listing_id=listing_id,

@@ -113,7 +113,8 @@ def _init_limiter(app: Flask, limiter) -> None:
         # Behind a load balancer every request comes from the proxy's address; per-IP
         # limits need the client's, read from X-Forwarded-For as set by trusted hops only.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        # Flask's documented way to wrap the WSGI app in middleware.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     limiter.init_app(app)
     storage = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     if limiter.enabled and storage.startswith("memory://") and not (app.debug or app.testing):

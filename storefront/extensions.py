@@ -8,11 +8,14 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, inspect
 from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
+    """The models' typed base. Models subclass it, not `db.Model`, so type checkers see their
+    `Mapped[...]` columns; both share one registry and this metadata."""
+
     # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
     metadata = MetaData(
         naming_convention={
@@ -23,6 +26,17 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+    def __repr__(self) -> str:
+        # Flask-SQLAlchemy's db.Model repr, for the models that do not write their own.
+        state = inspect(self)
+        if state.transient:
+            key = f"(transient {id(self)})"
+        elif state.pending:
+            key = f"(pending {id(self)})"
+        else:
+            key = ", ".join(map(str, state.identity or ()))
+        return f"<{type(self).__name__} {key}>"
 
 
 db = SQLAlchemy(model_class=Base)

@@ -26,7 +26,7 @@ def seed_demo_command() -> None:
 
     report = seed_demo(progress=click.echo)
     click.echo("")
-    click.echo("Demo accounts (password for all: %s):" % report["password"])
+    click.echo(f"Demo accounts (password for all: {report['password']}):")
     for role, email in report["accounts"].items():
         click.echo(f"  {role:<18} {email}")
 

@@ -16,7 +16,7 @@ def reindex_command() -> None:
     from storefront.extensions import db
     from storefront.search import reindex_all
 
-    total = db.session.scalar(select(func.count()).select_from(public_listings().subquery()))
+    total = db.session.scalar(select(func.count()).select_from(public_listings().subquery())) or 0
     db.session.remove()  # the rebuild reads in a session of its own; hold no transaction
     with click.progressbar(length=total, label="Indexing public listings") as bar:
         count = reindex_all(progress=bar.update)

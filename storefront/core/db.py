@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from storefront.extensions import db
@@ -33,11 +34,12 @@ def begin_write(session: Session | None = None) -> None:
     PostgreSQL: nothing to do; the guarded UPDATEs and their row locks serialise what matters
     under READ COMMITTED.
     """
-    session = session or db.session
+    session = session or db.session()
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
     raw = connection.connection.dbapi_connection
+    assert raw is not None  # a connection in use is never detached
     # pysqlite runs earlier SELECTs outside a transaction; once it has begun one (after a
     # write), this connection already holds the write lock and is the writer.
     if not raw.in_transaction:
@@ -46,7 +48,7 @@ def begin_write(session: Session | None = None) -> None:
 
 def end_read(session: Session | None = None) -> None:
     """End a read-only transaction, so that no transaction stays open across a network call."""
-    session = session or db.session
+    session = session or db.session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
     session.rollback()
@@ -129,3 +131,9 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched. (Session.execute() types its result as a
+    plain Result; for these statements it is a CursorResult, which counts them.)"""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A business rule refused the request. `code` is stable; `message` is for people."""
@@ -9,7 +11,7 @@ class DomainError(Exception):
     code = "domain_error"
     status = 400
 
-    def __init__(self, message: str = "", **details):
+    def __init__(self, message: str = "", **details: Any) -> None:
         super().__init__(message or self.code)
         self.message = message or self.code
         self.details = details

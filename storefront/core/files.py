@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import secrets
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -41,7 +42,7 @@ class Upload:
     """An uploaded file as the domain sees it: the name the person gave it, and its bytes."""
 
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
     @property
     def display_name(self) -> str:
@@ -110,7 +111,11 @@ def _check_pixels(upload: Upload, size: tuple[int, int]) -> None:
         raise _too_many_pixels(upload)
 
 
-def _decode(upload: Upload, data: bytes, not_image=_not_an_image) -> Image.Image:
+def _decode(
+    upload: Upload,
+    data: bytes,
+    not_image: Callable[[Upload], InvalidUpload] = _not_an_image,
+) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -159,6 +164,7 @@ def prepare_scan(upload: Upload) -> PreparedScan:
         )
     image = _decode(upload, data, not_image=_not_a_scan)
     fmt = image.format
+    assert fmt is not None  # _decode opened it as one of IMAGE_FORMATS
     image = ImageOps.exif_transpose(image)
     out = BytesIO()
     if fmt == "JPEG":

@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 # The six OCOP groups of Decision 148/QĐ-TTg, labelled in one place (msgids in English).
-OCOP_GROUP_LABELS = {
+# Lazy strings, typed as the str they become when shown.
+OCOP_GROUP_LABELS: dict[int, str] = {
     1: _l("Food"),
     2: _l("Drinks"),
     3: _l("Medicinal herbs"),
@@ -22,7 +23,7 @@ OCOP_GROUP_LABELS = {
     6: _l("Community and eco-tourism services"),
 }
 
-AVAILABILITY_LABELS = {
+AVAILABILITY_LABELS: dict[str, str] = {
     "in_stock": _l("In stock"),
     "preorder": _l("Pre-order"),
     "sold_out": _l("Sold out"),
@@ -47,6 +48,17 @@ class PriceFrom(NamedTuple):
 
     amount: int
     varies: bool
+
+
+class PackageLike(Protocol):
+    """What price_from() and availability() read of a package."""
+
+    @property
+    def stock(self) -> int: ...
+    @property
+    def preorder(self) -> bool: ...
+    @property
+    def price(self) -> int: ...
 
 
 def format_vnd(amount: int | None, locale: str | None = None) -> str:
@@ -77,15 +89,17 @@ def stars_text(stars: int) -> str:
     return "★" * stars + "☆" * (5 - stars)
 
 
-def ocop_group_label(group: int | None) -> str:
+def ocop_group_label(group: int | str | None) -> str:
     """The translated name of OCOP group 1–6 (a lazy string); "" for anything else."""
+    if group is None:
+        return ""
     try:
         return OCOP_GROUP_LABELS.get(int(group), "")
     except (TypeError, ValueError):
         return ""
 
 
-def price_from(packages) -> PriceFrom | None:
+def price_from(packages: Iterable[PackageLike]) -> PriceFrom | None:
     """The lowest price among the packages a buyer can take (all of them if none can)."""
     packages = list(packages)
     buyable = [p for p in packages if p.stock > 0 or p.preorder] or packages
@@ -95,7 +109,7 @@ def price_from(packages) -> PriceFrom | None:
     return PriceFrom(min(prices), len(prices) > 1)
 
 
-def availability(packages) -> str:
+def availability(packages: Iterable[PackageLike]) -> str:
     """"in_stock" if any package is in stock, else "preorder" if any takes pre-orders, else
     "sold_out"."""
     packages = list(packages)
@@ -129,7 +143,8 @@ def lang_switch_url(lang: str) -> str:
 
 def form_error(message: str) -> str:
     """A form validation message in the shop's language, when the catalog knows it."""
-    return gettext(message)
+    text: str = gettext(message)
+    return text
 
 
 def init_app(app: Flask) -> None:
@@ -148,5 +163,5 @@ def init_app(app: Flask) -> None:
         app.add_template_global(helper)
 
     @app.context_processor
-    def locale_context() -> dict:
+    def locale_context() -> dict[str, str]:
         return {"current_locale": str(get_locale() or "vi")}

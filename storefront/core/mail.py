@@ -23,7 +23,9 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 
-def send_mail(to: str, subject, template: str, locale: str, /, **context) -> EmailMessage:
+def send_mail(
+    to: str, subject: object, template: str, locale: str, /, **context: object
+) -> EmailMessage:
     """Render mail/<template>.txt (and .html if present) in `locale` and send it to `to`.
 
     `subject` should be a lazy string (lazy_gettext) so that it is translated into the
@@ -43,7 +45,13 @@ def send_mail(to: str, subject, template: str, locale: str, /, **context) -> Ema
 
 
 def build_message(
-    to: str, subject, template: str, locale: str, context: dict, *, cte: str = "8bit"
+    to: str,
+    subject: object,
+    template: str,
+    locale: str,
+    context: dict[str, object],
+    *,
+    cte: str = "8bit",
 ) -> EmailMessage:
     """The message as it will be sent, rendered under `locale`."""
     with force_locale(locale):
@@ -69,7 +77,7 @@ def build_message(
     return message
 
 
-def _render_optional(template_name: str, context: dict) -> str | None:
+def _render_optional(template_name: str, context: dict[str, object]) -> str | None:
     try:
         template = current_app.jinja_env.get_template(template_name)
     except TemplateNotFound:
@@ -115,7 +123,7 @@ def _write_outbox(message: EmailMessage) -> Path:
     return path
 
 
-def read_outbox(folder: str | os.PathLike) -> list[EmailMessage]:
+def read_outbox(folder: str | os.PathLike[str]) -> list[EmailMessage]:
     """Messages in an outbox folder, oldest first (for tests and the developer's eyes)."""
     paths = sorted(Path(folder).glob("*.eml"))
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
@@ -60,5 +60,5 @@ def delete_listing_image(stem: str) -> None:
         listing_image_path(stem, size).unlink(missing_ok=True)
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.add_template_global(listing_image_url)

@@ -89,7 +89,7 @@ def register_user(
 
 def authenticate(email: str, password: str) -> User:
     """The active user with this e-mail and password, or InvalidCredentials."""
-    user = db.session.scalar(User.by_email(email))
+    user: User | None = db.session.scalar(User.by_email(email))
     if user is None:
         check_password_hash(_dummy_hash(), password)
         raise InvalidCredentials(_("Wrong e-mail or password."))
@@ -380,7 +380,7 @@ def set_active(email: str, active: bool) -> User:
 
 
 def _user_by_email(email: str) -> User:
-    user = db.session.scalar(User.by_email(email))
+    user: User | None = db.session.scalar(User.by_email(email))
     if user is None:
         raise UnknownUser(_("No account has the e-mail %(email)s.", email=email))
     return user

@@ -3,6 +3,8 @@ same transaction as the decision itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from storefront.extensions import db
 from storefront.models import AuditEvent, Certificate, Cooperative, User
 
@@ -15,9 +17,10 @@ def record_decision(
     from_status: str,
     to_status: str,
     reason: str = "",
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add (not commit) an audit event: who, when, what, why. The caller's unit of work commits."""
+    """Add (not commit) an audit event: who, when, what, why. The caller's unit of work
+    commits."""
     if isinstance(subject, Certificate):
         subject_type, cooperative_id = "certificate", subject.cooperative_id
     else:

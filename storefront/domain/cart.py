@@ -34,7 +34,7 @@ class CartOwner:
     user_id: int | None = None
     token: str | None = None
 
-    def clause(self):
+    def clause(self) -> ColumnElement[bool] | None:
         if self.user_id is not None:
             return Cart.user_id == self.user_id
         if self.token:
@@ -74,7 +74,7 @@ def parse_quantity(raw: object, maximum: int | None = None) -> int:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _lines_query(owner: CartOwner) -> Select | None:
+def _lines_query(owner: CartOwner) -> Select[CartLine] | None:
     clause = owner.clause()
     if clause is None:
         return None
@@ -263,6 +263,12 @@ def _check_buyable(package: Package, wanted: int, today: date | None) -> None:
                 product=_describe(package),
             )
         )
+
+
+@overload
+def _cart_for(owner: CartOwner, *, create: Literal[True]) -> Cart: ...
+@overload
+def _cart_for(owner: CartOwner, *, create: bool) -> Cart | None: ...
 
 
 def _cart_for(owner: CartOwner, *, create: bool) -> Cart | None:

@@ -3,7 +3,9 @@ and the e-mail that follows the commit."""
 
 from __future__ import annotations
 
+import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +40,15 @@ def clean_reason(reason: str | None, *, required: bool) -> str:
     return text
 
 
-def guarded_status_change(model, row_id: int, expected, new, *, reason: str, label) -> None:
+def guarded_status_change(
+    model: type[Cooperative] | type[Certificate],
+    row_id: int,
+    expected: enum.StrEnum,
+    new: enum.StrEnum,
+    *,
+    reason: str,
+    label: Callable[[Any], str],
+) -> None:
     """Move one row from `expected` to `new` status, or raise AlreadyDecided.
 
     `UPDATE ... SET status = :new WHERE id = :id AND status = :expected`: when two staff
@@ -54,14 +64,14 @@ def guarded_status_change(model, row_id: int, expected, new, *, reason: str, lab
         .values(status=new, status_reason=reason, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if rows_matched(result) == 1:
         return
     db.session.rollback()
     current = db.session.scalar(select(model.status).where(model.id == row_id))
     raise already_decided(current, label)
 
 
-def already_decided(current, label) -> AlreadyDecided:
+def already_decided(current: Any, label: Callable[[Any], str]) -> AlreadyDecided:
     return AlreadyDecided(
         _l(
             "Someone else has already decided on this: it is now “%(status)s”. "
@@ -81,7 +91,7 @@ class Notice:
     locale: str
     subject: Any  # a lazy string, translated by send_mail into `locale`
     template: str
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 def send_notices(notices: list[Notice]) -> int:
@@ -102,7 +112,7 @@ def send_notices(notices: list[Notice]) -> int:
     return sent
 
 
-def cooperative_recipients(cooperative) -> tuple[str, ...]:
+def cooperative_recipients(cooperative: Cooperative) -> tuple[str, ...]:
     """The cooperative's contact address and its active owners' addresses, each once."""
     addresses = [cooperative.email] if cooperative.email else []
     addresses += [

@@ -22,7 +22,7 @@ def _existing_ids(era: Era, level: Level) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _insert_missing(era: Era, level: Level, rows: list[dict]) -> int:
+def _insert_missing(era: Era, level: Level, rows: list[dict[str, Any]]) -> int:
     existing = _existing_ids(era, level)
     new_rows = [
         {"era": era, "level": level, **row} for row in rows if row["code"] not in existing
@@ -49,11 +49,12 @@ def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
 
     if vp.__version__ != PACKAGE_VERSION:
         raise RuntimeError(
-            f"vietnam-provinces {vp.__version__} is installed; codes are pinned to {PACKAGE_VERSION}"
+            f"vietnam-provinces {vp.__version__} is installed;"
+            f" codes are pinned to {PACKAGE_VERSION}"
         )
     added: dict[str, int] = {}
 
-    def unit(obj, **extra) -> dict:
+    def unit(obj: Any, **extra: Any) -> dict[str, Any]:
         return {
             "code": int(obj.code),
             "name": obj.name,

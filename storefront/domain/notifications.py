@@ -188,6 +188,8 @@ def shipment_changed(shipment_id: int) -> None:
     if shipment is None:
         return
     order = _load_order(shipment.order_id)
+    if order is None:  # a shipment always belongs to an order; for the type checker
+        return
     context = _order_context(order)
     data = next(
         s

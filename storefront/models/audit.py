@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storefront.extensions import db
+from storefront.extensions import Base
 from storefront.models.base import utcnow
 
 if TYPE_CHECKING:
     from storefront.models.users import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id"),)
 

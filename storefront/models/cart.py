@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storefront.extensions import db
+from storefront.extensions import Base
 from storefront.models.base import TimestampMixin
 
 if TYPE_CHECKING:
     from storefront.models.catalog import Package
 
 
-class Cart(TimestampMixin, db.Model):
+class Cart(TimestampMixin, Base):
     __tablename__ = "carts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +28,7 @@ class Cart(TimestampMixin, db.Model):
     )
 
 
-class CartLine(TimestampMixin, db.Model):
+class CartLine(TimestampMixin, Base):
     __tablename__ = "cart_lines"
     __table_args__ = (
         UniqueConstraint("cart_id", "package_id", name="uq_cart_lines_cart_package"),

@@ -45,7 +45,7 @@ class ListingStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
-class Listing(TimestampMixin, db.Model):
+class Listing(TimestampMixin, Base):
     __tablename__ = "listings"
     __table_args__ = (
         # No index leads with `status`: with few distinct values it lures SQLite's planner
@@ -91,7 +91,7 @@ class Listing(TimestampMixin, db.Model):
         return f"<Listing {self.slug} {self.status.value}>"
 
 
-class Package(TimestampMixin, db.Model):
+class Package(TimestampMixin, Base):
     """One way a listing is sold ("Hộp 1 kg"), with its own price and stock."""
 
     __tablename__ = "packages"
@@ -131,7 +131,7 @@ class Package(TimestampMixin, db.Model):
         return min(stock, Package.LOW_STOCK + 1)
 
 
-class ListingImage(TimestampMixin, db.Model):
+class ListingImage(TimestampMixin, Base):
     """A photo, stored under a random name; position 0 is the cover."""
 
     __tablename__ = "listing_images"
@@ -149,7 +149,7 @@ class ListingImage(TimestampMixin, db.Model):
     listing: Mapped[Listing] = relationship(back_populates="images")
 
 
-class CatalogState(db.Model):
+class CatalogState(Base):
     """One row: the catalog version, moved on by every commit that changes what the catalog
     shows (a listing, its packages or photos, its certificate or cooperative).
 

@@ -40,8 +40,9 @@ class CertificateStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-class Certificate(TimestampMixin, db.Model):
-    """A product's OCOP certificate. Expiry is derived from `expires_on`, never stored as a state."""
+class Certificate(TimestampMixin, Base):
+    """A product's OCOP certificate. Expiry is derived from `expires_on`, never stored as a
+    state."""
 
     __tablename__ = "certificates"
     __table_args__ = (
@@ -79,7 +80,7 @@ class Certificate(TimestampMixin, db.Model):
         return f"<Certificate {self.number} {self.stars}★ {self.status.value}>"
 
 
-class CertificateReminder(db.Model):
+class CertificateReminder(Base):
     """An expiry reminder claimed for a certificate: at most one per (certificate, days before).
 
     The row is committed before the e-mail goes out (no network inside a transaction), so

@@ -32,7 +32,7 @@ class MemberRole(enum.StrEnum):
     STAFF = "staff"
 
 
-class Cooperative(TimestampMixin, db.Model):
+class Cooperative(TimestampMixin, Base):
     __tablename__ = "cooperatives"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +66,7 @@ class Cooperative(TimestampMixin, db.Model):
         return f"<Cooperative {self.slug} {self.status.value}>"
 
 
-class CooperativeMember(TimestampMixin, db.Model):
+class CooperativeMember(TimestampMixin, Base):
     __tablename__ = "cooperative_members"
     __table_args__ = (UniqueConstraint("cooperative_id", "user_id", name="uq_cooperative_member"),)
 
@@ -83,7 +83,7 @@ class CooperativeMember(TimestampMixin, db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class CooperativeInvitation(TimestampMixin, db.Model):
+class CooperativeInvitation(TimestampMixin, Base):
     """An owner's invitation to an e-mail address with no account yet.
 
     The e-mailed link carries a signed token naming this row; deleting the row (revoking the

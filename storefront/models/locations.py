@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storefront.extensions import db
+from storefront.extensions import Base
 from storefront.models.base import str_enum
 
 # Longest first, so "Thị trấn " wins over a shorter prefix.
@@ -35,7 +35,7 @@ class Level(enum.StrEnum):
     COMMUNE = "commune"
 
 
-class AdminUnit(db.Model):
+class AdminUnit(Base):
     """One unit as published by the national statistics office, in one era.
 
     Codes are only unique within an era (and differ between package releases), so a
@@ -76,7 +76,7 @@ class AdminUnit(db.Model):
         return f"<AdminUnit {self.era.value} {self.level.value} {self.code} {self.name}>"
 
 
-class AdminUnitSuccession(db.Model):
+class AdminUnitSuccession(Base):
     """The 2025-07-01 reorganisation: a pre-2025 commune became (part of) a current one."""
 
     __tablename__ = "admin_unit_successions"

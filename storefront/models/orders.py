@@ -48,7 +48,7 @@ class ShipmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Order(TimestampMixin, db.Model):
+class Order(TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
 
@@ -80,7 +80,7 @@ class Order(TimestampMixin, db.Model):
     )
 
 
-class Shipment(TimestampMixin, db.Model):
+class Shipment(TimestampMixin, Base):
     """The part of an order that one cooperative fulfils."""
 
     __tablename__ = "shipments"
@@ -105,10 +105,12 @@ class Shipment(TimestampMixin, db.Model):
     cash_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     order: Mapped[Order] = relationship(back_populates="shipments")
-    lines: Mapped[list[OrderLine]] = relationship(back_populates="shipment", order_by="OrderLine.id")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="shipment", order_by="OrderLine.id"
+    )
 
 
-class OrderLine(db.Model):
+class OrderLine(Base):
     """What was sold, as it was at the time: later listing edits never rewrite it."""
 
     __tablename__ = "order_lines"
@@ -144,7 +146,7 @@ class OrderLine(db.Model):
         return self.unit_price * self.quantity
 
 
-class Payment(TimestampMixin, db.Model):
+class Payment(TimestampMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
 
@@ -166,7 +168,7 @@ class Payment(TimestampMixin, db.Model):
     order: Mapped[Order] = relationship(back_populates="payments")
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Base):
     """A provider event already handled; the unique id makes redelivery a no-op."""
 
     __tablename__ = "webhook_events"

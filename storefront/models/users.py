@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import ForeignKey, Select, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,7 +35,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,14 +86,14 @@ class User(UserMixin, TimestampMixin, db.Model):
         return email.strip().lower()
 
     @classmethod
-    def by_email(cls, email: str):
-        return db.select(cls).where(func.lower(cls.email) == cls.normalize_email(email))
+    def by_email(cls, email: str) -> Select[User]:
+        return select(cls).where(func.lower(cls.email) == cls.normalize_email(email))
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
 
 
-class Address(TimestampMixin, db.Model):
+class Address(TimestampMixin, Base):
     """A saved delivery address; the commune is a current (post-2025) unit."""
 
     __tablename__ = "addresses"

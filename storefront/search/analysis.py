@@ -52,7 +52,7 @@ class Term:
 
     @property
     def has_marks(self) -> bool:
-        """True when the word carries diacritics, i.e. its exact key says more than its folded one."""
+        """True when the word carries diacritics: its exact key says more than its folded one."""
         return self.exact != self.folded
 
 

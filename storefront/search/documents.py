@@ -110,6 +110,7 @@ def _load(
     documents = []
     for item in listings:
         commune, certificate = item.origin_commune, item.certificate
+        assert certificate is not None  # a public listing has its certificate
         province = commune.parent
         places = (
             _unit_names(commune)

@@ -12,7 +12,7 @@ def select_locale() -> str:
     if not has_request_context():  # CLI commands and jobs: no visitor to ask
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = request.args.get("lang")
-    if lang in languages:
+    if lang is not None and lang in languages:
         return lang
     if session.get("lang") in languages:
         return session["lang"]
@@ -42,7 +42,8 @@ def _translations():
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(
+    # jinja2.ext.i18n (which Flask-Babel adds) puts this method on the environment at run time.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),

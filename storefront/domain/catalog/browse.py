@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -64,7 +65,9 @@ def _unit_names(level: Level) -> dict[int, str]:
     return _UNIT_NAMES[level]
 
 
-def _facet(counts: dict[int, int], selected: list[int], label) -> list[FacetValue]:
+def _facet(
+    counts: dict[int, int], selected: list[int], label: Callable[[int], str]
+) -> list[FacetValue]:
     return [
         FacetValue(value, label(value), count, value in selected)
         for value, count in counts.items()
@@ -99,7 +102,9 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
     )
 
 
-def label_facets(facets: dict[str, dict[int, int]], params: CatalogParams) -> dict:
+def label_facets(
+    facets: dict[str, dict[int, int]], params: CatalogParams
+) -> dict[str, list[FacetValue]]:
     labelled: dict[str, list[FacetValue]] = {}
     labelled["group"] = sorted(
         _facet(facets.get("group", {}), params.groups, str), key=lambda f: f.value

@@ -33,6 +33,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import Any, cast
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -96,10 +97,23 @@ _SEEN_COLUMNS = tuple(
 )
 
 
-def _seen(values: dict) -> tuple:
+def _seen(values: RowMapping) -> tuple[Any, ...]:
     return tuple(
         Package.shown_stock(values[key]) if key == "stock" else values[key] for key in _SEEN_COLUMNS
     )
+
+
+def _parameter_sets(state: ORMExecuteState) -> list[Mapping[str, Any]]:
+    """The statement's parameters, as a list: several for a "bulk UPDATE by primary key"."""
+    parameters = state.parameters
+    if isinstance(parameters, list):
+        return parameters
+    return [parameters] if isinstance(parameters, Mapping) else []
+
+
+def _where(state: ORMExecuteState) -> ColumnElement[Any] | None:
+    """The WHERE clause of an UPDATE or DELETE (the hooks below see no other statement)."""
+    return cast(Update | Delete, state.statement).whereclause
 
 
 def _changes(session: Session) -> Changes:
@@ -159,13 +173,12 @@ def on_orm_execute(state: ORMExecuteState) -> None:
         _note_packages_seen(state)
         return
     affected = select(column)
-    where = state.statement.whereclause
+    where = _where(state)
     if where is not None:
         affected = affected.where(where)
     else:
         # "Bulk UPDATE by primary key": session.execute(update(Package), [{"id": 1, ...}]).
-        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
-        keys = [row["id"] for row in rows if row and "id" in row]
+        keys = [row["id"] for row in _parameter_sets(state) if row and "id" in row]
         if keys:
             affected = affected.where(entity.id.in_(keys))
     values = state.session.execute(affected).scalars()
@@ -189,8 +202,7 @@ def _note_packages_seen(state: ORMExecuteState) -> None:
     (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so no other commit slips in between."""
     where = state.statement.whereclause
     if where is None:  # "bulk UPDATE by primary key" with parameter lists
-        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
-        where = Package.id.in_([row["id"] for row in rows if row and "id" in row])
+        where = Package.id.in_([row["id"] for row in _parameter_sets(state) if row and "id" in row])
     begin_write(state.session)
     columns = [Package.__table__.c[key] for key in _SEEN_COLUMNS]
     seen = _changes(state.session).packages_seen

@@ -120,7 +120,8 @@ def get_photo(photo_id: int, listing_id: int, cooperative_id: int) -> ListingIma
 
 
 def listings_of(cooperative_id: int, *, archived: bool = False) -> list[Listing]:
-    """The cooperative's listings for its workspace (archived ones only when asked), newest first."""
+    """The cooperative's listings for its workspace (archived ones only when asked), newest
+    first."""
     status_filter = (
         Listing.status == ListingStatus.ARCHIVED
         if archived
@@ -172,7 +173,7 @@ def certificate_choices(cooperative_id: int, listing_id: int | None = None) -> l
     )
 
 
-# --- origin ----------------------------------------------------------------------------------------
+# --- origin ---------------------------------------------------------------------------------------
 
 
 def _as_recorded(unit: AdminUnit) -> str:
@@ -543,7 +544,7 @@ def delete_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: Use
         unit.on_commit(delete_listing_image, photo.filename)
 
 
-# --- stock -----------------------------------------------------------------------------------------
+# --- stock ----------------------------------------------------------------------------------------
 
 
 def stock_packages(cooperative_id: int) -> list[Package]:
@@ -579,7 +580,9 @@ def low_stock_packages(cooperative_id: int, threshold: int = Package.LOW_STOCK) 
     )
 
 
-def update_stock(cooperative_id: int, actor: User, changes: dict[int, tuple[int, int]]) -> int:
+def update_stock(
+    cooperative_id: int, actor: User, changes: dict[int, tuple[int, int | None]]
+) -> int:
     """Set stock for many packages at once: {package_id: (stock shown, new stock)}.
 
     One transaction: every package must be the cooperative's (else NotFound and nothing
@@ -620,6 +623,7 @@ def _update_stock(cooperative_id: int, changes: dict[int, tuple[int, int]]) -> i
         if package.stock != shown:
             moved.append(package_id)
             continue
+        assert new is not None  # checked above
         package.stock = new
         changed += 1
     if moved:
@@ -633,7 +637,7 @@ def _update_stock(cooperative_id: int, changes: dict[int, tuple[int, int]]) -> i
     return changed
 
 
-# --- for the dashboard -----------------------------------------------------------------------------
+# --- for the dashboard ----------------------------------------------------------------------------
 
 
 def status_counts(cooperative_id: int) -> dict[str, int]:
@@ -645,9 +649,12 @@ def status_counts(cooperative_id: int) -> dict[str, int]:
     ).all()
     counts = {status.value: 0 for status in ListingStatus}
     counts.update({status.value: n for status, n in rows})
-    counts["live"] = db.session.scalar(
-        select(func.count()).where(
-            Listing.cooperative_id == cooperative_id, public_listing_clause()
+    counts["live"] = (
+        db.session.scalar(
+            select(func.count()).where(
+                Listing.cooperative_id == cooperative_id, public_listing_clause()
+            )
         )
+        or 0
     )
     return counts

@@ -44,7 +44,9 @@ class CatalogParams:
         )
 
 
-def _ints(args: MultiDict, name: str, allowed: range | None, ignored: list[str]) -> list[int]:
+def _ints(
+    args: MultiDict[str, str], name: str, allowed: range | None, ignored: list[str]
+) -> list[int]:
     values = []
     for raw in args.getlist(name)[:50]:
         try:
@@ -60,7 +62,7 @@ def _ints(args: MultiDict, name: str, allowed: range | None, ignored: list[str])
     return values
 
 
-def _price(args: MultiDict, name: str, ignored: list[str]) -> int | None:
+def _price(args: MultiDict[str, str], name: str, ignored: list[str]) -> int | None:
     raw = (args.get(name) or "").replace(".", "").replace(",", "").strip()
     if not raw:
         return None
@@ -70,7 +72,7 @@ def _price(args: MultiDict, name: str, ignored: list[str]) -> int | None:
     return int(raw)
 
 
-def parse_catalog_args(args: MultiDict, default_sort: str = "newest") -> CatalogParams:
+def parse_catalog_args(args: MultiDict[str, str], default_sort: str = "newest") -> CatalogParams:
     ignored: list[str] = []
     text = " ".join((args.get("q") or "").split())[:MAX_QUERY_LENGTH]
     sort = args.get("sort") or ("relevance" if text else default_sort)

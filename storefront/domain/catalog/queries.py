@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_clause, public_listings
@@ -13,8 +15,11 @@ from storefront.domain.cooperatives.members import can_preview
 from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
 
+if TYPE_CHECKING:
+    from storefront.domain.catalog.cards import ListingCard
 
-def card_loader_options():
+
+def card_loader_options() -> tuple[LoaderOption, ...]:
     """Eager loads for a product card: a fixed number of queries whatever the page size."""
     return (
         joinedload(Listing.cooperative).load_only(Cooperative.legal_name, Cooperative.slug),
@@ -25,7 +30,7 @@ def card_loader_options():
     )
 
 
-def detail_loader_options():
+def detail_loader_options() -> tuple[LoaderOption, ...]:
     """Everything the product page shows, in one query."""
     return (
         joinedload(Listing.cooperative),

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 
 from flask import g, has_app_context
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from storefront.models import CatalogState
 logger = logging.getLogger(__name__)
 
 _G_KEY = "_catalog_version"
-_ROW = CatalogState.__table__
+_ROW = cast(Table, CatalogState.__table__)
 # Built once: building a statement costs about as much as running this one.
 _READ = select(_ROW.c.version).where(_ROW.c.id == 1)
 _BUMP = update(_ROW).where(_ROW.c.id == 1).values(version=_ROW.c.version + 1)
@@ -58,7 +58,7 @@ def use_local_generation(generation: Callable[[], int]) -> None:
 def current() -> tuple[int, int]:
     """(database version, index generation) for this request: read once, then remembered
     until this process commits a catalog change."""
-    version = g.get(_G_KEY)
+    version: tuple[int, int] | None = g.get(_G_KEY)
     if version is None:
         stored = db.session.connection().execute(_READ).scalar()
         version = (stored or 0, _local_generation())

@@ -33,7 +33,9 @@ from storefront.models import (
 )
 
 
-def public_listing_clause(today: date | BindParameter | None = None) -> ColumnElement[bool]:
+def public_listing_clause(
+    today: date | BindParameter[date] | None = None,
+) -> ColumnElement[bool]:
     """A WHERE clause true exactly for public listings.
 
     Public while: the cooperative is approved, the certificate is verified and not expired
@@ -60,13 +62,13 @@ def public_listing_clause(today: date | BindParameter | None = None) -> ColumnEl
     )
 
 
-def public_listings(today: date | None = None) -> Select[tuple[Listing]]:
+def public_listings(today: date | None = None) -> Select[Listing]:
     """SELECT of the public listings, to refine with filters, ordering and paging."""
     return select(Listing).where(public_listing_clause(today))
 
 
 @lru_cache(maxsize=1)
-def _public_ids_statement() -> Select[tuple[int]]:
+def _public_ids_statement() -> Select[int]:
     # Built once with bound parameters: SQLAlchemy then reuses its compiled form instead of
     # re-deriving a cache key for a fresh statement tree on every call.
     return select(Listing.id).where(

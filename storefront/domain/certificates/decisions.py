@@ -128,7 +128,7 @@ def _decide(
     return db.session.get(Certificate, certificate_id, populate_existing=True)
 
 
-def _decision_subject(new: CertificateStatus, number: str):
+def _decision_subject(new: CertificateStatus, number: str) -> LazyString:
     if new is CertificateStatus.VERIFIED:
         return _l("Your OCOP certificate %(number)s is verified", number=number)
     if new is CertificateStatus.REJECTED:

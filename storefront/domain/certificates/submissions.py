@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
@@ -36,7 +37,14 @@ from storefront.models import Certificate, CertificateStatus, Listing, User, def
 
 # What PFA staff checked against the official decision: changing any of these (or the scan)
 # on a verified certificate sends it back to them.
-CERTIFIED_FIELDS = ("number", "stars", "product_name", "issuing_authority", "issued_on", "expires_on")
+CERTIFIED_FIELDS = (
+    "number",
+    "stars",
+    "product_name",
+    "issuing_authority",
+    "issued_on",
+    "expires_on",
+)
 
 
 @dataclass
@@ -45,7 +53,7 @@ class CertificateInput:
     stars: int
     product_name: str
     issuing_authority: str
-    issued_on: date
+    issued_on: date | None  # None when not given: refused with a message
     expires_on: date | None = None  # None: 36 months after issue, as OCOP recognition lasts
 
 
@@ -83,7 +91,7 @@ def certificates_of(cooperative_id: int) -> list[Certificate]:
     )
 
 
-def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> dict:
+def _clean(data: CertificateInput, today: date, certificate_id: int | None) -> dict[str, Any]:
     number = " ".join((data.number or "").split())
     if not number or len(number) > limits.CERTIFICATE_NUMBER:
         raise InvalidInput(_("Enter the certificate or decision number."), field="number")
@@ -265,7 +273,7 @@ def certificate_scan(certificate_id: int, viewer: User | None) -> ScanFile:
         (viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_pfa_staff)
         or is_member(viewer, cert.cooperative_id)
     )
-    if not allowed:
+    if cert is None or not allowed:
         raise NotFound(_("There is no such certificate."))
     return scan_file(cert)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import joinedload
 
 from storefront.core import clock
@@ -122,7 +123,7 @@ class SearchHit:
         return Verdict.EXPIRED if self.expires_on < today else Verdict.VALID
 
 
-def _vouched_rows():
+def _vouched_rows() -> Sequence[Row[str, str, str, int, CertificateStatus, date]]:
     return db.session.execute(
         select(
             Certificate.number,
@@ -138,7 +139,9 @@ def _vouched_rows():
     ).all()
 
 
-def search_certificates(query: str, limit: int = SEARCH_LIMIT) -> tuple[str | None, list[SearchHit]]:
+def search_certificates(
+    query: str, limit: int = SEARCH_LIMIT
+) -> tuple[str | None, list[SearchHit]]:
     """What the search box finds: (the number, when `query` is a vouched certificate's number
     typed loosely — "qd" for "QĐ", other case, stray spaces — else None; the certificates whose
     number, certified product name or cooperative match, without regard to accents or case).

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, exists, func, literal_column, select
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    ColumnExpressionArgument,
+    case,
+    distinct,
+    exists,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from storefront.core import clock
@@ -42,18 +53,18 @@ def _dialect() -> str:
 
 # Constants are inlined, not bound: PostgreSQL only matches a SELECT expression with its
 # GROUP BY when both are the same text, and two bind parameters never are.
-def _const(text: str):
+def _const(text: str) -> ColumnClause[Any]:
     return literal_column(f"'{text}'")
 
 
-def month_of_timestamp(column) -> ColumnElement[str]:
+def month_of_timestamp(column: ColumnExpressionArgument[datetime]) -> ColumnElement[str]:
     """"YYYY-MM" of a stored UTC timestamp, in Vietnam time (UTC+7, no daylight saving)."""
     if _dialect() == "postgresql":
         return func.to_char(func.timezone(_const(clock.zone().key), column), _const("YYYY-MM"))
     return func.strftime(_const("%Y-%m"), column, _const("+7 hours"))
 
 
-def month_of_date(column) -> ColumnElement[str]:
+def month_of_date(column: ColumnExpressionArgument[date]) -> ColumnElement[str]:
     if _dialect() == "postgresql":
         return func.to_char(column, _const("YYYY-MM"))
     return func.strftime(_const("%Y-%m"), column)
@@ -233,7 +244,7 @@ def _listings(stats: ProgrammeStats) -> None:
         else_="sold_out",
     ).label("state")
     states = select(state).where(Listing.status != ListingStatus.ARCHIVED).subquery()
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(select(states.c.state, func.count()).group_by(states.c.state)).all()
     )
     stats.listings = {key: counts.get(key, 0) for key in LISTING_STATES}

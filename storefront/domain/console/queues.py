@@ -4,11 +4,12 @@ storefront/certificates.py and storefront/pfa/decisions.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from storefront.core import clock
@@ -40,7 +41,7 @@ place_commune = aliased(AdminUnit, name="place_commune")
 place_province = aliased(AdminUnit, name="place_province")
 
 
-def with_place(stmt: Select) -> Select:
+def with_place[*Ts](stmt: Select[*Ts]) -> Select[*Ts]:
     """Join a certificate SELECT to its cooperative, its listing (if any) and its place."""
     return (
         stmt.select_from(Certificate)
@@ -56,7 +57,7 @@ def with_place(stmt: Select) -> Select:
 
 @dataclass
 class Page:
-    items: list
+    items: list[Any]
     total: int
     page: int
     per_page: int = PER_PAGE
@@ -74,7 +75,9 @@ class Page:
         return self.page < self.pages
 
 
-def _paginate(stmt: Select, page: int, per_page: int = PER_PAGE, *, scalars: bool = False) -> Page:
+def _paginate(
+    stmt: Select[*tuple[Any, ...]], page: int, per_page: int = PER_PAGE, *, scalars: bool = False
+) -> Page:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page = max(1, page)
     result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
@@ -135,7 +138,7 @@ class CertificateFilters:
     stars: int | None = None
     q: str = ""
 
-    def as_args(self) -> dict:
+    def as_args(self) -> dict[str, Any]:
         args = {"status": self.status.value, "province": self.province, "commune": self.commune,
                 "group": self.group, "stars": self.stars, "q": self.q or None}
         return {k: v for k, v in args.items() if v is not None}
@@ -202,7 +205,7 @@ def certificate_filter_options(filters: CertificateFilters) -> FilterOptions:
         .distinct()
         .order_by(place_province.name)
     ).all()
-    communes: list = []
+    communes: Sequence[Row[int, str]] = []
     if filters.province is not None:
         communes = db.session.execute(
             with_place(select(place_commune.code, place_commune.name))
@@ -210,7 +213,9 @@ def certificate_filter_options(filters: CertificateFilters) -> FilterOptions:
             .distinct()
             .order_by(place_commune.name)
         ).all()
-    return FilterOptions([tuple(r) for r in provinces], [tuple(r) for r in communes])
+    return FilterOptions(
+        [(code, name) for code, name in provinces], [(code, name) for code, name in communes]
+    )
 
 
 # --- one certificate's file -------------------------------------------------------------------
@@ -393,7 +398,7 @@ class Expiries:
     expired_attached: list[ExpiryRow]
 
 
-def _expired_attached_stmt(today: date) -> Select:
+def _expired_attached_stmt(today: date) -> Select[int]:
     return (
         select(Certificate.id)
         .join(Listing, Listing.certificate_id == Certificate.id)
@@ -471,7 +476,7 @@ class AuditFilters:
     date_from: date | None = None  # inclusive, Vietnam dates
     date_to: date | None = None  # inclusive
 
-    def as_args(self) -> dict:
+    def as_args(self) -> dict[str, Any]:
         args = {
             "actor": self.actor,
             "cooperative": self.cooperative,
@@ -495,7 +500,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, clock.zone()).astimezone(UTC)
 
 
-def _audit_stmt(filters: AuditFilters) -> Select:
+def _audit_stmt(filters: AuditFilters) -> Select[*tuple[Any, ...]]:
     actor = aliased(User)
     subject_cert = aliased(Certificate)
     subject_coop = aliased(Cooperative)
@@ -510,11 +515,17 @@ def _audit_stmt(filters: AuditFilters) -> Select:
         .outerjoin(Cooperative, Cooperative.id == AuditEvent.cooperative_id)
         .outerjoin(
             subject_cert,
-            and_(AuditEvent.subject_type == "certificate", subject_cert.id == AuditEvent.subject_id),
+            and_(
+                AuditEvent.subject_type == "certificate",
+                subject_cert.id == AuditEvent.subject_id,
+            ),
         )
         .outerjoin(
             subject_coop,
-            and_(AuditEvent.subject_type == "cooperative", subject_coop.id == AuditEvent.subject_id),
+            and_(
+                AuditEvent.subject_type == "cooperative",
+                subject_coop.id == AuditEvent.subject_id,
+            ),
         )
     )
     if filters.actor is not None:
@@ -568,15 +579,15 @@ def audit_filter_options() -> AuditFilterOptions:
     actions = list(ACTIONS) + sorted(recorded - set(ACTIONS))
     return AuditFilterOptions(
         staff=[(uid, name or email) for uid, name, email in staff],
-        cooperatives=[tuple(row) for row in cooperatives],
+        cooperatives=[(coop_id, name) for coop_id, name in cooperatives],
         actions=actions,
     )
 
 
 def current_provinces() -> list[tuple[int, str]]:
     return [
-        tuple(row)
-        for row in db.session.execute(
+        (code, name)
+        for code, name in db.session.execute(
             select(AdminUnit.code, AdminUnit.name)
             .where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE)
             .order_by(AdminUnit.name)

@@ -3,12 +3,14 @@
 Same shape as the certificate decisions (storefront/certificates.py): a guarded status change
 and its audit event in one commit, then the e-mail in the cooperative's language.
 
-Approving is storefront.domain.cooperatives.applications.approve_cooperative (the seller workspace's, written at
-the same time); these three live here because it was not there yet when the console began.
+Approving is storefront.domain.cooperatives.applications.approve_cooperative (the seller
+workspace's, written at the same time); these three live here because it was not there yet when
+the console began.
 """
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -115,7 +117,7 @@ def _decide(
     return db.session.get(Cooperative, cooperative_id, populate_existing=True)
 
 
-def _subject(action: str, new: CooperativeStatus, name: str):
+def _subject(action: str, new: CooperativeStatus, name: str) -> LazyString | None:
     if action == "cooperative.approve":
         return _l("%(name)s can now sell on OCOP Market", name=name)
     if new is CooperativeStatus.REJECTED:

@@ -51,15 +51,18 @@ def month_bounds(now: datetime) -> tuple[datetime, datetime]:
 def open_shipment_count(cooperative_id: int) -> int:
     """Shipments the cooperative still has to fulfil: not delivered or cancelled, of orders
     placed (a card order still waiting for its payment is not theirs to pack yet)."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Shipment)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(
-            Shipment.cooperative_id == cooperative_id,
-            Shipment.status.not_in(CLOSED_SHIPMENTS),
-            Order.status == OrderStatus.PLACED,
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Shipment)
+            .join(Order, Order.id == Shipment.order_id)
+            .where(
+                Shipment.cooperative_id == cooperative_id,
+                Shipment.status.not_in(CLOSED_SHIPMENTS),
+                Order.status == OrderStatus.PLACED,
+            )
         )
+        or 0
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.core.db import unit_of_work
@@ -36,7 +37,7 @@ STEPS: dict[str, tuple[tuple[ShipmentStatus, ...], ShipmentStatus]] = {
 }
 
 
-def _member_clause(user_id: int):
+def _member_clause(user_id: int) -> ColumnElement[bool]:
     return Shipment.cooperative_id.in_(
         select(CooperativeMember.cooperative_id).where(CooperativeMember.user_id == user_id)
     )
@@ -113,7 +114,7 @@ def advance_shipment(
         if step == "collect_cash":
             _collect_cash(shipment, now)
         elif step in STEPS:
-            values: dict = {}
+            values: dict[str, Any] = {}
             if step == "ship":
                 carrier, tracking_number = carrier.strip(), tracking_number.strip()
                 if not carrier or not tracking_number:
@@ -126,19 +127,21 @@ def advance_shipment(
             elif step == "deliver":
                 values = {"delivered_at": now}
             sources, target = STEPS[step]
-            moved = db.session.execute(
-                update(Shipment)
-                .where(
-                    Shipment.id == shipment.id,
-                    Shipment.status.in_(list(sources)),
-                    # The buyer's cancellation moves the order first: then nothing ships.
-                    Shipment.order_id.in_(
-                        select(Order.id).where(Order.status == OrderStatus.PLACED)
-                    ),
+            moved = rows_matched(
+                db.session.execute(
+                    update(Shipment)
+                    .where(
+                        Shipment.id == shipment.id,
+                        Shipment.status.in_(list(sources)),
+                        # The buyer's cancellation moves the order first: then nothing ships.
+                        Shipment.order_id.in_(
+                            select(Order.id).where(Order.status == OrderStatus.PLACED)
+                        ),
+                    )
+                    .values(status=target, updated_at=now, **values)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(status=target, updated_at=now, **values)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            )
             if moved != 1:
                 raise InvalidTransition(
                     _("This shipment is already %(status)s.", status=_status_label(shipment))
@@ -153,16 +156,18 @@ def _collect_cash(shipment: Shipment, now: datetime) -> None:
     order = shipment.order
     if order.payment_method is not PaymentMethod.COD:
         raise InvalidTransition(_("This order was paid by card."))
-    moved = db.session.execute(
-        update(Shipment)
-        .where(
-            Shipment.id == shipment.id,
-            Shipment.cash_collected_at.is_(None),
-            Shipment.status.in_([ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED]),
+    moved = rows_matched(
+        db.session.execute(
+            update(Shipment)
+            .where(
+                Shipment.id == shipment.id,
+                Shipment.cash_collected_at.is_(None),
+                Shipment.status.in_([ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED]),
+            )
+            .values(cash_collected_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(cash_collected_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if moved != 1:
         raise InvalidTransition(_("Cash for this shipment is already recorded."))
     # Cash for every shipment is in: the order's cash-on-delivery payment is paid.

@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from storefront.core.db import end_read, unit_of_work
@@ -54,7 +55,7 @@ def normalise_order_number(raw: str) -> str:
 # --- who may see an order -----------------------------------------------------------------
 
 
-def _order_query(number: str):
+def _order_query(number: str) -> Select[Order]:
     return (
         select(Order)
         .where(Order.number == normalise_order_number(number))
@@ -156,7 +157,7 @@ def can_cancel(order: Order) -> bool:
 
 
 def move_order(
-    order: Order, from_statuses: Iterable[OrderStatus], to: OrderStatus, **values
+    order: Order, from_statuses: Iterable[OrderStatus], to: OrderStatus, **values: Any
 ) -> bool:
     """Guarded state change: true only for the one unit of work that made it."""
     result = db.session.execute(
@@ -166,7 +167,7 @@ def move_order(
         .execution_options(synchronize_session=False)
     )
     db.session.expire(order)
-    return result.rowcount == 1
+    return rows_matched(result) == 1
 
 
 def restock(order_id: int) -> None:
@@ -204,15 +205,17 @@ def cancel_and_restock(
     shipment_count = len(order.shipments)
     if not move_order(order, from_statuses, OrderStatus.CANCELLED, cancelled_at=now or utcnow()):
         return False
-    cancelled = db.session.execute(
-        update(Shipment)
-        .where(
-            Shipment.order_id == order_id,
-            Shipment.status.in_([ShipmentStatus.NEW, ShipmentStatus.PACKED]),
+    cancelled = rows_matched(
+        db.session.execute(
+            update(Shipment)
+            .where(
+                Shipment.order_id == order_id,
+                Shipment.status.in_([ShipmentStatus.NEW, ShipmentStatus.PACKED]),
+            )
+            .values(status=ShipmentStatus.CANCELLED, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
-        .values(status=ShipmentStatus.CANCELLED, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if cancelled != shipment_count:
         # A cooperative shipped its part while we were cancelling: the whole unit rolls back.
         raise InvalidTransition(_("Part of this order has already been shipped."))
@@ -284,6 +287,7 @@ def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
                 Payment, payment_id, with_for_update=True, populate_existing=True
             )
             order = db.session.get(Order, order_id)
+            assert payment is not None and order is not None  # selected above, never deleted
             number = order.number
             done = payment.status is PaymentStatus.PENDING and cancel_and_restock(
                 order, from_statuses=(OrderStatus.AWAITING_PAYMENT,), now=now

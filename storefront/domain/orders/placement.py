@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -148,7 +149,7 @@ def _take_stock(package: Package, quantity: int) -> int:
         .values(stock=Package.stock - take, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_matched(result) != 1:
         raise OutOfStock(
             _("%(product)s is sold out.", product=f"{package.listing.name} ({package.label})")
         )
@@ -167,10 +168,11 @@ def place_order(
     """Turn the owner's cart into an order, in one transaction that commits once.
 
     Re-checks visibility and stock and re-prices every line from the database; if
-    `expected_subtotal` (the goods' total the buyer was shown) differs, raises PriceChanged. Takes stock
-    with guarded UPDATEs, packages in id order so that concurrent placements take their row
-    locks in the same order and cannot deadlock. Creates the order with snapshot lines, one
-    shipment (and shipping fee) per cooperative and a pending payment, and empties the cart.
+    `expected_subtotal` (the goods' total the buyer was shown) differs, raises PriceChanged.
+    Takes stock with guarded UPDATEs, packages in id order so that concurrent placements take
+    their row locks in the same order and cannot deadlock. Creates the order with snapshot
+    lines, one shipment (and shipping fee) per cooperative and a pending payment, and empties
+    the cart.
     On any failure everything rolls back: stock, cart and orders are as they were.
     No network call happens inside the transaction: e-mails leave after the commit, and a
     card order's Stripe session is created by the caller (payments.start_card_payment).
@@ -247,6 +249,8 @@ def _place(
         order.shipments.append(shipment)
         for view in group.lines:
             package, listing = view.package, view.listing
+            certificate = listing.certificate
+            assert certificate is not None  # checked public above, so certified
             order.lines.append(
                 OrderLine(
                     shipment=shipment,
@@ -259,8 +263,8 @@ def _place(
                     quantity=view.line.quantity,
                     cooperative_id=coop.id,
                     cooperative_name=coop.legal_name,
-                    certificate_number=listing.certificate.number,
-                    stars=listing.certificate.stars,
+                    certificate_number=certificate.number,
+                    stars=certificate.stars,
                     origin=origin_text(listing),
                     stock_taken=taken[view.line.id],
                 )

@@ -17,7 +17,7 @@ import stripe
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -51,6 +51,12 @@ STRIPE_MINIMUM_SESSION = timedelta(minutes=30)
 # --- opening the checkout page ---------------------------------------------------------------
 
 
+def _closes_at(payment: Payment) -> datetime:
+    """When a card attempt's payment page closes (every card attempt has the time set)."""
+    assert payment.expires_at is not None
+    return aware(payment.expires_at)
+
+
 def _attempt_request(order: Order, payment: Payment) -> gateway.CheckoutRequest:
     with force_locale(order.locale):
         shipping_label = _("Shipping")
@@ -68,7 +74,7 @@ def _attempt_request(order: Order, payment: Payment) -> gateway.CheckoutRequest:
             for line in order.lines
         ),
         shipping_total=order.shipping_total,
-        expires_at=aware(payment.expires_at),
+        expires_at=_closes_at(payment),
         shipping_label=shipping_label,
     )
 
@@ -91,7 +97,7 @@ def _open_attempt(order_number: str, now: datetime) -> tuple[gateway.CheckoutReq
             raise InvalidTransition(_("This order is not waiting for a card payment."))
         if (
             payment.provider_session_id is None
-            and aware(payment.expires_at) - now < STRIPE_MINIMUM_SESSION
+            and _closes_at(payment) - now < STRIPE_MINIMUM_SESSION
         ):
             # Stripe refuses a session living under 30 minutes. The old attempt never got a
             # session (or one whose address nobody received): a new attempt gets a new key.
@@ -122,7 +128,8 @@ def start_card_payment(
         if session_id is not None:
             session = gateway.retrieve_checkout_session(session_id)
             if session.get("status") == "open" and session.get("url"):
-                return session["url"]
+                url: str = session["url"]
+                return url
             raise InvalidTransition(_("The payment page for this order has closed."))
         session = gateway.create_checkout_session(
             request, success_url=success_url, cancel_url=cancel_url
@@ -137,7 +144,8 @@ def start_card_payment(
             )
         ) from error
     _record_session(request.payment_id, session["id"])
-    return session["url"]
+    new_url: str = session["url"]
+    return new_url
 
 
 def _record_session(payment_id: int, session_id: str) -> None:
@@ -173,7 +181,7 @@ class Effect:
     order_id: int | None = None
 
 
-def _locked_payment(clause) -> Payment | None:
+def _locked_payment(clause: ColumnElement[bool]) -> Payment | None:
     # Every verdict on a payment locks its row first (then the order's): two events for one
     # session (say "completed" and a late "expired") take turns, and the second one sees the
     # first one's result, so states only ever move forward. SQLite: BEGIN IMMEDIATE already
@@ -343,7 +351,7 @@ def settle_cancelled_order(order_id: int) -> str:
     return outcome
 
 
-def _refund_once(payment_intent: str, number: str, payment_id: int) -> dict:
+def _refund_once(payment_intent: str, number: str, payment_id: int) -> dict[str, Any]:
     key = f"ocop-refund-{number}-{payment_id}"
     try:
         return gateway.refund_payment(payment_intent, idempotency_key=key, order_number=number)
@@ -372,12 +380,14 @@ def _record_refund(payment_id: int, refund_id: str) -> None:
 # --- reconciliation --------------------------------------------------------------------------
 
 
-def reconcile_payments(*, now: datetime | None = None, min_age_minutes: int = 10) -> Counter:
+def reconcile_payments(
+    *, now: datetime | None = None, min_age_minutes: int = 10
+) -> Counter[str]:
     """Ask Stripe about card payments stuck pending (a webhook lost or not yet configured)
     and retry refunds owed. Each answer is applied in its own transaction, with the same
     forward-only rules as the webhook; running it twice changes nothing more."""
     now = now or utcnow()
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     stuck = (
         db.session.execute(
             select(Payment.provider_session_id)
@@ -408,14 +418,14 @@ def reconcile_payments(*, now: datetime | None = None, min_age_minutes: int = 10
         .all()
     )
     end_read()
-    for session_id in stuck:
+    for session_id in filter(None, stuck):  # none is NULL: the query leaves those out
         try:
             session = gateway.retrieve_checkout_session(session_id)
         except stripe.StripeError as error:
             log.warning("reconcile: session %s: %s", session_id, error)
             counts["unreachable"] += 1
             continue
-        status = session.get("status")
+        status = session.get("status", "")
         kind = {"complete": COMPLETED, "expired": EXPIRED}.get(status)
         if kind is None:
             counts["still_open"] += 1

@@ -10,6 +10,7 @@ from typing import Any
 
 import stripe
 from flask import current_app
+from stripe.params.checkout import SessionCreateParamsLineItem
 
 CURRENCY = "vnd"  # zero-decimal in Stripe: unit_amount=150000 charges 150.000 ₫
 
@@ -52,10 +53,12 @@ class CheckoutRequest:
     shipping_label: str
 
 
-def create_checkout_session(request: CheckoutRequest, *, success_url: str, cancel_url: str) -> dict:
+def create_checkout_session(
+    request: CheckoutRequest, *, success_url: str, cancel_url: str
+) -> dict[str, Any]:
     """Create a hosted Checkout Session; the same attempt always sends the same key, so a
     retry after a lost response gets the same session back instead of a second one."""
-    line_items = [
+    line_items: list[SessionCreateParamsLineItem] = [
         {
             "quantity": line.quantity,
             "price_data": {
@@ -96,16 +99,18 @@ def create_checkout_session(request: CheckoutRequest, *, success_url: str, cance
     return session.to_dict()
 
 
-def retrieve_checkout_session(session_id: str) -> dict:
+def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
     return client().v1.checkout.sessions.retrieve(session_id).to_dict()
 
 
-def expire_checkout_session(session_id: str) -> dict:
+def expire_checkout_session(session_id: str) -> dict[str, Any]:
     """Close an open checkout page, so nobody pays for an order that was cancelled."""
     return client().v1.checkout.sessions.expire(session_id).to_dict()
 
 
-def refund_payment(payment_intent: str, *, idempotency_key: str, order_number: str) -> dict:
+def refund_payment(
+    payment_intent: str, *, idempotency_key: str, order_number: str
+) -> dict[str, Any]:
     """Refund a payment in full. The key is per order payment: a retry never refunds twice."""
     refund = client().v1.refunds.create(
         {"payment_intent": payment_intent, "metadata": {"order_number": order_number}},
@@ -114,12 +119,12 @@ def refund_payment(payment_intent: str, *, idempotency_key: str, order_number: s
     return refund.to_dict()
 
 
-def list_refunds(payment_intent: str) -> list[dict]:
+def list_refunds(payment_intent: str) -> list[dict[str, Any]]:
     refunds = client().v1.refunds.list({"payment_intent": payment_intent, "limit": 10})
     return [r.to_dict() for r in refunds.data]
 
 
-def verify_webhook(payload: bytes, signature: str | None) -> dict:
+def verify_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
     """The event, if `payload` carries a valid Stripe signature no older than 5 minutes.
 
     Raises stripe.SignatureVerificationError (or ValueError for a body that is not JSON).
@@ -127,4 +132,5 @@ def verify_webhook(payload: bytes, signature: str | None) -> dict:
     event = stripe.Webhook.construct_event(
         payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"], tolerance=300
     )
-    return event.to_dict()
+    found: dict[str, Any] = event.to_dict()
+    return found

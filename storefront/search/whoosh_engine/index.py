@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from whoosh import index, writing
 from whoosh.filedb.filestore import FileStorage
@@ -54,13 +55,13 @@ class WhooshSearchIndex:
         # Reading state, per process: one searcher and its segments' data.
         self._read_lock = threading.RLock()
         self._pid = os.getpid()
-        self._searcher = None
+        self._searcher: Any = None  # Whoosh's Searcher (untyped), once opened
         self._generation = -1
         self._leaves: list[LeafData] = []
         self._columns: dict[str, SegmentColumns] = {}  # by segment id
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()
-        self._correctors: dict[str, object] = {}
+        self._correctors: dict[str, Any] = {}  # Whoosh's Correctors, by field
         self._next_drain_check = 0.0
 
     def _open_or_create(self) -> index.FileIndex:
@@ -294,7 +295,7 @@ class WhooshSearchIndex:
         first and then most frequent, and are written without diacritics.
         """
         corrected, changed = [], False
-        for word, is_known in zip(plan, known):
+        for word, is_known in zip(plan, known, strict=True):
             replacement = None if is_known else self._correct(word.term.folded)
             corrected.append(replacement or word.term.surface)
             changed |= replacement is not None

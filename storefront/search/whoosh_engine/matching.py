@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import compress, islice, pairwise
@@ -133,6 +134,7 @@ def search_segment(
     known: list[bool],
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when word i occurs."""
+    matched: AbstractSet[int]
     if plan:
         matched, contributions = _match_words(leaf, plan, known)
     else:
@@ -160,7 +162,7 @@ def _match_words(
     its weight, for scoring."""
     contributions: list[tuple[Collection[int], int]] = []
     per_word = []
-    postings: dict[tuple[str, str], Collection[int]] = {}  # a pair serves two words
+    postings: dict[tuple[str, str], AbstractSet[int]] = {}  # a pair serves two words
     for position, word in enumerate(plan):
         union: set[int] = set()
         for lookup in word.lookups:
@@ -231,7 +233,9 @@ def _score(final: set[int], contributions: list[tuple[Collection[int], int]]) ->
     score = dict.fromkeys(final, 0)
     for posting, weight in contributions:
         scored = final.intersection(posting)
-        score.update(zip(scored, map(weight.__add__, map(score.__getitem__, scored))))
+        score.update(
+            zip(scored, map(weight.__add__, map(score.__getitem__, scored)), strict=True)
+        )
     return score
 
 
@@ -262,13 +266,15 @@ def _top(
             threshold = heapq.nlargest(limit, score.values())[-1]
             above = map(threshold.__le__, map(score.__getitem__, candidates))
             candidates = list(compress(candidates, above))
-        keys = [column_values(columns, column, candidates) for column in order.lead]
+        keys: list[Iterable[int]] = [
+            column_values(columns, column, candidates) for column in order.lead
+        ]
         keys += [
             map(neg, map(score.__getitem__, candidates)),
             map(rank.__getitem__, candidates),
             candidates,
         ]
-        docs = [key[-1] for key in heapq.nsmallest(limit, zip(*keys))]
+        docs = [key[-1] for key in heapq.nsmallest(limit, zip(*keys, strict=True))]
     return [_full_key(columns, d, order, score) for d in docs]
 
 

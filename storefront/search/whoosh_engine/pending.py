@@ -40,7 +40,7 @@ class PendingQueue:
 
     def claim(self) -> tuple[list[Path], set[int]]:
         """The queued files and the ids they hold (call with the write lock held)."""
-        paths, ids = self.files(), set()
+        paths, ids = self.files(), set[int]()
         for path in paths:
             try:
                 ids.update(int(line) for line in path.read_text().split())

@@ -44,7 +44,7 @@ class SegmentColumns:
     def __init__(self, reader) -> None:
         self.size = reader.doc_count_all()
         raw = b"".join(reader.column_reader("record", translate=False))
-        values = list(zip(*RECORD.iter_unpack(raw))) or [()] * len(RECORD_FIELDS)
+        values = list(zip(*RECORD.iter_unpack(raw), strict=True)) or [()] * len(RECORD_FIELDS)
         for name, column in zip(RECORD_FIELDS, values, strict=True):
             setattr(self, name, column)
         self.price_bucket = tuple(map(price_bucket, self.price))
@@ -71,7 +71,9 @@ class SegmentColumns:
         found = self._presorted.get(columns)
         if found is None:
             docs = range(self.size)
-            keyed = list(zip(*(column_values(self, c, docs) for c in (*columns, TIEBREAK))))
+            keyed = list(
+                zip(*(column_values(self, c, docs) for c in (*columns, TIEBREAK)), strict=True)
+            )
             order = array("i", sorted(docs, key=keyed.__getitem__))
             rank = array("i", bytes(4 * self.size))
             for position, docnum in enumerate(order):

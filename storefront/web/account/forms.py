@@ -18,7 +18,9 @@ from storefront.domain.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from storefront.models import limits
 
 try:  # WTForms 3.3 deprecates (value, label) tuples; 3.4 will refuse them.
-    from wtforms.fields.choices import SelectChoice as _Choice
+    from wtforms.fields.choices import (  # type: ignore[attr-defined]  # WTForms 3.3; stubs lag
+        SelectChoice as _Choice,
+    )
 except ImportError:  # pragma: no cover - older WTForms
 
     def _Choice(value, label):

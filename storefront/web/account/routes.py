@@ -147,7 +147,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = services.authenticate(form.email.data or "", form.password.data or "")
         except (InvalidCredentials, AccountInactive) as error:
             flash(error.message, "error")
         else:
@@ -163,7 +163,10 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.register_user(
-                form.email.data, form.password.data, form.name.data, locale=str(get_locale())
+                form.email.data or "",
+                form.password.data or "",
+                form.name.data or "",
+                locale=str(get_locale()),
             )
         except EmailTaken as error:
             _add_error(form.email, error)
@@ -245,7 +248,10 @@ def account():
     if form.validate_on_submit():
         try:
             services.update_profile(
-                user, name=form.name.data, phone=form.phone.data or "", locale=form.locale.data
+                user,
+                name=form.name.data or "",
+                phone=form.phone.data or "",
+                locale=form.locale.data,
             )
         except InvalidPhone as error:
             _add_error(form.phone, error)
@@ -270,7 +276,9 @@ def change_password():
     if form.validate_on_submit():
         user = _me()
         try:
-            services.change_password(user, form.current_password.data, form.password.data)
+            services.change_password(
+                user, form.current_password.data or "", form.password.data or ""
+            )
         except WrongPassword as error:
             _add_error(form.current_password, error)
         except WeakPassword as error:
@@ -291,7 +299,7 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.change_email(_me(), form.password.data, form.email.data)
+            services.change_email(_me(), form.password.data or "", form.email.data or "")
         except WrongPassword as error:
             _add_error(form.password, error)
         except (EmailTaken, InvalidInput) as error:
@@ -325,10 +333,9 @@ def _address_page(address_id: int | None):
         if address is not None:
             form.recipient.data, form.phone.data = address.recipient, address.phone
             form.street.data, form.is_default.data = address.street, address.is_default
-            form.province.data, form.commune.data = (
-                address.commune.province.code,
-                address.commune.code,
-            )
+            in_province = address.commune.province
+            assert in_province is not None  # a commune always lies in a province
+            form.province.data, form.commune.data = in_province.code, address.commune.code
         else:
             form.recipient.data, form.phone.data = user.name, user.phone
     province = form.province.data if isinstance(form.province.data, int) else None
@@ -340,9 +347,9 @@ def _address_page(address_id: int | None):
             services.save_address(
                 user.id,
                 address_id=address_id,
-                recipient=form.recipient.data,
-                phone=form.phone.data,
-                street=form.street.data,
+                recipient=form.recipient.data or "",
+                phone=form.phone.data or "",
+                street=form.street.data or "",
                 commune_code=form.commune.data,
                 is_default=form.is_default.data,
             )

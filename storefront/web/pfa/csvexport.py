@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from flask import Response, stream_with_context
 
@@ -26,7 +26,7 @@ def safe_cell(value) -> object:
     return value
 
 
-def csv_text(rows: Iterable[Iterable]) -> Iterable[str]:
+def csv_text(rows: Iterable[Iterable]) -> Iterator[str]:
     """The CSV, one chunk per row, BOM first."""
     yield "\ufeff"
     buffer = io.StringIO()

@@ -32,7 +32,9 @@ LIMITS = {"pdf_mb": MAX_SCAN_BYTES // (1024 * 1024), "image_mb": MAX_IMAGE_BYTES
 @bp.get("/certificates")
 @cooperative_required
 def certificates():
-    return render_template("seller/certificates.html", certificates=certificates_of(g.cooperative.id))
+    return render_template(
+        "seller/certificates.html", certificates=certificates_of(g.cooperative.id)
+    )
 
 
 def _listing_arg() -> int | None:
@@ -119,7 +121,10 @@ def edit_certificate(certificate_id: int):
         except (InvalidInput, InvalidTransition) as error:
             _save_error(form, error)
         else:
-            if was is not CertificateStatus.SUBMITTED and cert.status is CertificateStatus.SUBMITTED:
+            if (
+                was is not CertificateStatus.SUBMITTED
+                and cert.status is CertificateStatus.SUBMITTED
+            ):
                 flash_done(
                     _(
                         "The certificate is sent again for verification. Products sold under it"

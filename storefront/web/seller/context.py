@@ -59,8 +59,8 @@ def cooperative_required(view):
             if request.method != "GET":
                 abort(404)
             return redirect(url_for("seller.dashboard"))
-        g.cooperative: Cooperative = member.cooperative
-        g.member_role: MemberRole = member.role
+        g.cooperative = member.cooperative  # a Cooperative, and a MemberRole below
+        g.member_role = member.role
         return view(*args, **kwargs)
 
     return wrapped

@@ -76,7 +76,7 @@ def invite():
             outcome = invite_member(
                 g.cooperative.id,
                 current_user,
-                form.email.data,
+                form.email.data or "",
                 MemberRole(form.role.data),
                 accept_url=lambda token: url_for("seller.invitation", token=token, _external=True),
                 workspace_url=url_for("seller.dashboard", _external=True),

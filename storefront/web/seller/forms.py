@@ -24,7 +24,9 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice as Choice
+from wtforms.fields.choices import (  # type: ignore[attr-defined]  # new in WTForms 3.3, after the stubs
+    SelectChoice as Choice,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from storefront.core.formatting import OCOP_GROUP_LABELS
@@ -96,6 +98,11 @@ class WholeNumberField(StringField):
         self.number = number
 
 
+def _whole(text: str | None) -> int | None:
+    """The number a hidden field carries, None when it carries none."""
+    return int(text) if text and text.isdigit() else None
+
+
 def _choose(message):
     """A select's "—" (0) counts as nothing chosen."""
 
@@ -118,6 +125,9 @@ def _places(select_field: SelectField, places, placeholder=None) -> None:
 class PlaceMixin:
     """Province → commune selects. Without JavaScript "Show communes" posts the form back to
     fill the commune list; with it, static/js/places.js fills it as the province changes."""
+
+    province: SelectField
+    commune: SelectField
 
     def set_places(self, provinces, communes) -> None:
         _places(self.province, provinces)
@@ -201,7 +211,7 @@ class ChooseCooperativeForm(FlaskForm):
     submit = SubmitField(_l("Continue"))
 
 
-# --- listings ----------------------------------------------------------------------------------------
+# --- listings -------------------------------------------------------------------------------------
 
 
 class PackageRowForm(Form):
@@ -226,7 +236,8 @@ class PackageRowForm(Form):
 
     def is_blank(self) -> bool:
         return not self.id.data and not any(
-            (f.data or "").strip() for f in (self.label, self.weight, self.price, self.stock, self.sku)
+            (f.data or "").strip()
+            for f in (self.label, self.weight, self.price, self.stock, self.sku)
         )
 
 
@@ -288,7 +299,10 @@ class ListingForm(PlaceMixin, FlaskForm):
             if row.is_blank() or row.remove.data:
                 continue
             if not (row.label.data or "").strip():
-                row.label.errors = [*row.label.errors, _l("Give the package a name, like “Hộp 1 kg”.")]
+                row.label.errors = [
+                    *row.label.errors,
+                    _l("Give the package a name, like “Hộp 1 kg”."),
+                ]
                 ok = False
             for number_field in (row.weight, row.price):
                 if number_field.number is None and not number_field.errors:
@@ -308,16 +322,14 @@ class ListingForm(PlaceMixin, FlaskForm):
                 continue
             rows.append(
                 PackageInput(
-                    id=int(row.id.data) if (row.id.data or "").isdigit() else None,
+                    id=_whole(row.id.data),
                     label=row.label.data or "",
                     weight_grams=row.weight.number or 0,
                     price=row.price.number or 0,
                     stock=row.stock.number or 0,
                     preorder=bool(row.preorder.data),
                     sku=row.sku.data or None,
-                    shown_stock=int(row.shown_stock.data)
-                    if (row.shown_stock.data or "").isdigit()
-                    else None,
+                    shown_stock=_whole(row.shown_stock.data),
                 )
             )
             indexes.append(index)
@@ -341,7 +353,7 @@ class PhotoForm(FlaskForm):
     submit = SubmitField(_l("Upload"))
 
 
-# --- certificates ------------------------------------------------------------------------------------
+# --- certificates ---------------------------------------------------------------------------------
 
 
 class CertificateForm(FlaskForm):
@@ -388,7 +400,7 @@ class CertificateForm(FlaskForm):
         )
 
 
-# --- stock ----------------------------------------------------------------------------------------------
+# --- stock ----------------------------------------------------------------------------------------
 
 
 class StockRowForm(Form):
@@ -401,10 +413,11 @@ class StockForm(FlaskForm):
     rows = FieldList(FormField(StockRowForm), min_entries=0)
     submit = SubmitField(_l("Save stock"))
 
-    def changes(self) -> dict[int, tuple[int, int]]:
+    def changes(self) -> dict[int, tuple[int, int | None]]:
         result = {}
         for entry in self.rows.entries:
             row = entry.form
-            if (row.package_id.data or "").isdigit() and (row.shown.data or "").isdigit():
-                result[int(row.package_id.data)] = (int(row.shown.data), row.stock.number)
+            package_id, shown = _whole(row.package_id.data), _whole(row.shown.data)
+            if package_id is not None and shown is not None:
+                result[package_id] = (shown, row.stock.number)
         return result

@@ -18,11 +18,14 @@ from storefront.web.seller import bp
 def certificate_label(certificate_id: int):
     cert = certificate_for_label(certificate_id, current_user)
     url = verification_url(cert.number)
+    assert url is not None  # a request always has an address
     qr = segno.make(url, error="m", micro=False)
     # Inline SVG: crisp at any print size, and no second request.
     # Two modules of quiet zone in the SVG plus the label's padding make the four a scanner
     # needs.
-    svg = Markup(qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr", lineclass=None))
+    svg = Markup(
+        qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr", lineclass=None)
+    )
     sheet = request.args.get("sheet") == "1"  # an A4 sheet of 12 instead of one label
     return render_template(
         "labels/certificate.html", cert=cert, url=url, display_url=unquote(url), qr_svg=svg,

@@ -260,7 +260,7 @@ def delete_listing_view(listing_id: int):
     return redirect(url_for("seller.listings"))
 
 
-# --- photos -----------------------------------------------------------------------------------------
+# --- photos ---------------------------------------------------------------------------------------
 
 
 @bp.post("/listings/<int:listing_id>/photos")

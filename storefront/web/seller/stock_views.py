@@ -24,7 +24,11 @@ def _fill(form: StockForm, packages) -> None:
         form.rows.pop_entry()
     for package in packages:
         form.rows.append_entry(
-            {"package_id": str(package.id), "shown": str(package.stock), "stock": str(package.stock)}
+            {
+                "package_id": str(package.id),
+                "shown": str(package.stock),
+                "stock": str(package.stock),
+            }
         )
 
 
@@ -59,9 +63,9 @@ def stock():
         status = 400
     by_id = {p.id: p for p in packages}
     rows = [
-        (entry.form, by_id.get(int(entry.form.package_id.data)))
+        (entry.form, by_id.get(int(package_id)))
         for entry in form.rows.entries
-        if (entry.form.package_id.data or "").isdigit()
+        if (package_id := entry.form.package_id.data or "").isdigit()
     ]
     return render_template(
         "seller/stock.html",

@@ -35,7 +35,9 @@ def product_jsonld(listing: Listing) -> dict:
     }
     if listing.images:
         data["image"] = [
-            url_for("main.media", filename=f"listings/{image.filename}-gallery.webp", _external=True)
+            url_for(
+                "main.media", filename=f"listings/{image.filename}-gallery.webp", _external=True
+            )
             for image in listing.images
         ]
     cert = listing.certificate

@@ -77,7 +77,7 @@ def _details(form: CheckoutForm) -> CheckoutDetails:
     if form.uses_saved_address:
         address = saved_address(current_user.id, int(form.address_id.data))
         return CheckoutDetails(
-            email=form.email.data,
+            email=form.email.data or "",
             phone=form.phone.data or address.phone,
             recipient=address.recipient,
             street=address.street,
@@ -89,10 +89,10 @@ def _details(form: CheckoutForm) -> CheckoutDetails:
     if commune_id is None:
         raise InvalidInput(_("Please choose the commune."), field="commune")
     return CheckoutDetails(
-        email=form.email.data,
-        phone=form.phone.data,
-        recipient=form.recipient.data,
-        street=form.street.data,
+        email=form.email.data or "",
+        phone=form.phone.data or "",
+        recipient=form.recipient.data or "",
+        street=form.street.data or "",
         commune_id=commune_id,
         payment_method=method,
         locale=locale,
@@ -129,12 +129,12 @@ def submit():
     form = _build_form()
     if form.refresh.data or not form.validate_on_submit():
         return _render(form, 200 if form.refresh.data else 400)
-    expected = form.expected_subtotal.data
+    expected = form.expected_subtotal.data or ""
     try:
         order = place_order(
             cart_owner(),
             _details(form),
-            expected_subtotal=int(expected) if (expected or "").isdigit() else None,
+            expected_subtotal=int(expected) if expected.isdigit() else None,
             card_enabled=card_payments_enabled(),
         )
     except (OutOfStock, NotPublic) as error:

@@ -14,6 +14,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from storefront.core import clock
 from storefront.domain.certificates.labels import verification_url
 from storefront.domain.certificates.verification import (
+    SearchHit,
     Verdict,
     canonical_number,
     check_certificate,
@@ -28,12 +29,12 @@ QR_MAX_AGE = 86400
 @bp.get("/")
 def index():
     query = request.args.get("q", "").strip()[:200]
-    hits = []
+    hits: list[SearchHit] = []
     if query:
         # A number typed in full (or loosely: "qd" for "QĐ") goes straight to its page.
-        check = check_certificate(query)
-        if check.found:
-            return redirect(url_for("verify.certificate", number=check.certificate.number))
+        found = check_certificate(query).certificate
+        if found is not None:
+            return redirect(url_for("verify.certificate", number=found.number))
         canonical, hits = search_certificates(query)
         if canonical is not None:
             return redirect(url_for("verify.certificate", number=canonical))
@@ -49,15 +50,16 @@ def certificate(number: str):
         canonical = canonical_number(number)
         if canonical is not None and canonical != normalize_number(number):
             return redirect(url_for("verify.certificate", number=canonical), code=301)
-    if not check.found:
+    cert = check.certificate
+    if cert is None:
         response = render_template("verify/not_found.html", check=check, Verdict=Verdict)
         return response, 404, {"X-Robots-Tag": "noindex"}
     return render_template(
         "verify/certificate.html",
         check=check,
-        cert=check.certificate,
+        cert=cert,
         Verdict=Verdict,
-        qr_target=verification_url(check.certificate.number),
+        qr_target=verification_url(cert.number),
     )
 
 
@@ -65,7 +67,9 @@ def _qr(number: str):
     check = check_certificate(number)
     if not check.found:
         abort(404)
-    return segno.make(verification_url(check.certificate.number), error="m", micro=False)
+    url = verification_url(cert.number)
+    assert url is not None  # a request always has an address
+    return segno.make(url, error="m", micro=False)
 
 
 @bp.get("/<path:number>/qr.svg")
