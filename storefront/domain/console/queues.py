@@ -24,8 +24,6 @@ from storefront.models import (
     Cooperative,
     CooperativeMember,
     CooperativeStatus,
-    Era,
-    Level,
     Listing,
     ListingStatus,
     Role,
@@ -571,14 +569,3 @@ def audit_filter_options() -> AuditFilterOptions:
         cooperatives=[tuple(row) for row in cooperatives],
         actions=actions,
     )
-
-
-def current_provinces() -> list[tuple[int, str]]:
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            select(AdminUnit.code, AdminUnit.name)
-            .where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE)
-            .order_by(AdminUnit.name)
-        )
-    ]
