@@ -21,8 +21,8 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from storefront.core import clock
+from storefront.core.markup import compact_html
 from storefront.models import Listing
-from storefront.web.chrome import compact_html
 
 MAX_CARDS = 20_000
 MAX_RENDERED = 5_000
