@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 5000
 
-.PHONY: install translations run test bench extract-messages clean imports
+.PHONY: install translations run test lint typecheck imports bench extract-messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is needed (see .python-version); found " + sys.version.split()[0])'
@@ -38,11 +38,13 @@ test: install
 	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 # The direction of imports (web → domain → core/models, no cycles): contracts in pyproject.toml.
-imports: install
+imports: $(STAMP)
 	$(BIN)/lint-imports
 
+# ruff (style, bugs, import order) and import-linter (the direction of imports).
 lint: $(STAMP)
 	$(BIN)/ruff check storefront tests bench config.py wsgi.py migrations
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

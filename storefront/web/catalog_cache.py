@@ -15,8 +15,8 @@ from flask import Flask, current_app, get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from storefront.core.markup import compact_html
 from storefront.domain.catalog.cards import ListingCard, catalog_cache_key
-from storefront.web.chrome import compact_html
 
 EXTENSION = "catalog_markup"
 

@@ -16,7 +16,6 @@ nothing is cached, so an edited template shows at once.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -26,22 +25,11 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from storefront.core.markup import compact_html
 from storefront.web.context import cart_count
 
 MAX_PARTS = 512
 EXTENSION = "page_chrome"
-
-_INDENT = re.compile(r"\n\s+")
-
-
-def compact_html(html: str) -> Markup:
-    """Template indentation dropped from cached markup: a line break stays (browsers read any
-    run of whitespace between words or tags as one space), so the page looks the same and
-    weighs a third less. Markup with preformatted text is kept as it is."""
-    if "<pre" in html or "<textarea" in html:
-        return Markup(html)
-    return Markup(_INDENT.sub("\n", html))
-
 
 def chrome_key(part: str) -> tuple[Any, ...] | None:
     """The cache key of a chrome part for this request, or None when it must be rendered."""

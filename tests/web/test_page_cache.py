@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from storefront.core.markup import compact_html
 from storefront.models import CatalogState, CertificateStatus, Package
-from storefront.web.chrome import compact_html
 from tests.fixtures.app import count_queries
 from tests.fixtures.pages import card_names, html, without_csrf_token
 

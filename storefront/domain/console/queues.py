@@ -25,8 +25,6 @@ from storefront.models import (
     Cooperative,
     CooperativeMember,
     CooperativeStatus,
-    Era,
-    Level,
     Listing,
     ListingStatus,
     Role,
@@ -582,14 +580,3 @@ def audit_filter_options() -> AuditFilterOptions:
         cooperatives=[(coop_id, name) for coop_id, name in cooperatives],
         actions=actions,
     )
-
-
-def current_provinces() -> list[tuple[int, str]]:
-    return [
-        (code, name)
-        for code, name in db.session.execute(
-            select(AdminUnit.code, AdminUnit.name)
-            .where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE)
-            .order_by(AdminUnit.name)
-        )
-    ]
