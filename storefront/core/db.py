@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast, overload
 
 from sqlalchemy import CursorResult, Result
 from sqlalchemy.orm import Session
@@ -124,6 +124,14 @@ def unit_of_work(*, writer: bool = False, session: Session | None = None) -> Ite
     finally:
         session.info.pop(_UNIT_KEY, None)
     unit._committed()
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+@overload
+def aware(moment: datetime | None) -> datetime | None: ...
 
 
 def aware(moment: datetime | None) -> datetime | None:

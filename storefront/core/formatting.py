@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
@@ -82,7 +83,7 @@ def date_vn(value: date | None) -> str:
     """A date in the reader's language: 25/11/2026 (vi) or Nov 25, 2026 (en)."""
     if value is None:
         return ""
-    return format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" else "medium")
+    return str(format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" else "medium"))
 
 
 def stars_text(stars: int) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, url_for
 from werkzeug.routing import BuildError
 
 
-def external_url(endpoint: str, **values) -> str | None:
+def external_url(endpoint: str, **values: Any) -> str | None:
     """An absolute URL (SERVER_NAME and PREFERRED_URL_SCHEME when set); None where none can be
     built, as in a cron job on a config without SERVER_NAME."""
     try:

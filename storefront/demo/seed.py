@@ -216,7 +216,9 @@ class _Seeder:
                 action=action,
                 subject_type="cooperative" if is_coop else "certificate",
                 subject_id=subject.id,
-                cooperative_id=subject.id if is_coop else subject.cooperative_id,
+                cooperative_id=(
+                    subject.id if isinstance(subject, Cooperative) else subject.cooperative_id
+                ),
                 from_status=before.value if before is not None else "",
                 to_status=(after or subject.status).value,
                 data={"source": "seed-demo"},

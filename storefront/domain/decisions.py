@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from storefront.core import mail
+from storefront.core.db import rows_matched
 from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInput
 from storefront.extensions import db
-from storefront.models import MemberRole, User, utcnow
+from storefront.models import Certificate, Cooperative, MemberRole, User, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from enum import Enum
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from storefront.models import (
     CertificateStatus,

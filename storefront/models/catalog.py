@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storefront.extensions import db
+from storefront.extensions import Base
 from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
 

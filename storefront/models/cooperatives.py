@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storefront.extensions import db
+from storefront.extensions import Base
 from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
 

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, Select, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from storefront.extensions import db
+from storefront.extensions import Base
 from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
 

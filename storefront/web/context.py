@@ -19,7 +19,7 @@ COOKIE_DAYS = 30
 
 
 def cart_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="cart-token")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cart-token")
 
 
 def guest_token() -> str | None:

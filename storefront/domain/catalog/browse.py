@@ -154,7 +154,7 @@ def newest_cards(limit: int) -> tuple[list[ListingCard], int]:
     return public_cards(result.ids), result.total
 
 
-def related_cards(listing: Listing, limit: int = 4) -> list:
+def related_cards(listing: Listing, limit: int = 4) -> list[ListingCard]:
     """Other public products of the same cooperative, then of the same origin commune.
 
     Asked of the search index (cached) rather than the database; public_cards re-checks them.

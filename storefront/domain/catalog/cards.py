@@ -88,7 +88,7 @@ class CardCache:
         return self
 
 
-def catalog_cache_key() -> tuple:
+def catalog_cache_key() -> tuple[object, ...]:
     """What everything cached about the catalog is keyed by: the catalog version (moved on by
     every commit that changes what the catalog shows) and the date in Vietnam (certificates
     expire at midnight, with no commit)."""
@@ -96,7 +96,8 @@ def catalog_cache_key() -> tuple:
 
 
 def _cache() -> CardCache:
-    return current_app.extensions[EXTENSION].at(catalog_cache_key())
+    cache: CardCache = current_app.extensions[EXTENSION]
+    return cache.at(catalog_cache_key())
 
 
 def init_app(app: Flask) -> None:

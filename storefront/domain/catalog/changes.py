@@ -30,13 +30,13 @@ expiry date.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, cast
 
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import ColumnElement, Delete, RowMapping, Update, event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from storefront.core.db import begin_write
 from storefront.domain.catalog import version
@@ -66,7 +66,7 @@ class Changes:
     # database before the commit; only a visible difference counts, so a sale from 30 to 29
     # units re-indexes nothing and keeps every cached page. (A change made on a loaded
     # object always counts: its old value may be stale by the time it is written.)
-    packages_seen: dict[int, tuple[int, tuple]] = field(default_factory=dict)
+    packages_seen: dict[int, tuple[int, tuple[object, ...]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids)
@@ -117,7 +117,8 @@ def _where(state: ORMExecuteState) -> ColumnElement[Any] | None:
 
 
 def _changes(session: Session) -> Changes:
-    return session.info.setdefault(_INFO_KEY, Changes())
+    changes: Changes = session.info.setdefault(_INFO_KEY, Changes())
+    return changes
 
 
 def _values(obj: object, attribute: str) -> set[int]:
@@ -131,7 +132,7 @@ def _changed(obj: object, attributes: tuple[str, ...]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in attributes)
 
 
-def after_flush(session: Session, flush_context) -> None:
+def after_flush(session: Session, flush_context: UOWTransaction) -> None:
     """Record the listings touched by this flush (history is still pre-flush here)."""
     changes = _changes(session)
     for obj in chain(session.new, session.dirty, session.deleted):
@@ -200,7 +201,7 @@ def _note_packages_seen(state: ORMExecuteState) -> None:
     """Before a bulk UPDATE of packages: what a shopper sees of each package it is about to
     touch, to compare after it (before_commit). The rows are read under the write lock
     (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so no other commit slips in between."""
-    where = state.statement.whereclause
+    where = cast(Update | Delete, state.statement).whereclause
     if where is None:  # "bulk UPDATE by primary key" with parameter lists
         where = Package.id.in_([row["id"] for row in _parameter_sets(state) if row and "id" in row])
     begin_write(state.session)
@@ -243,7 +244,7 @@ def after_commit(session: Session) -> None:
             logger.exception("catalog change: %r failed after the commit", listener)
 
 
-def after_soft_rollback(session: Session, previous_transaction) -> None:
+def after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     """Forget the changes of a rolled-back transaction (not of a rolled-back savepoint)."""
     if previous_transaction.parent is None:
         session.info.pop(_INFO_KEY, None)

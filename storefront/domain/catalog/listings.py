@@ -344,7 +344,9 @@ def _certificate_in_use() -> CertificateInUse:
     )
 
 
-def update_listing(listing_id: int, cooperative_id: int, actor: User, data: ListingInput) -> Listing:
+def update_listing(
+    listing_id: int, cooperative_id: int, actor: User, data: ListingInput
+) -> Listing:
     """Save the seller's edits: details, origin, certificate and the whole set of packages."""
     require_member(actor, cooperative_id)
     name, description = _check_details(data)
@@ -600,7 +602,7 @@ def update_stock(
         return _update_stock(cooperative_id, changes)
 
 
-def _update_stock(cooperative_id: int, changes: dict[int, tuple[int, int]]) -> int:
+def _update_stock(cooperative_id: int, changes: dict[int, tuple[int, int | None]]) -> int:
     # Locked in id order, as checkout locks them, so the two can never deadlock.
     packages = {
         p.id: p

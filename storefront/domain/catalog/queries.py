@@ -16,7 +16,7 @@ from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
 
 if TYPE_CHECKING:
-    from storefront.domain.catalog.cards import ListingCard
+    pass
 
 
 def card_loader_options() -> tuple[LoaderOption, ...]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from flask import g, has_app_context
 from sqlalchemy import Table, insert, select, update

@@ -7,6 +7,7 @@ The search index follows on its own (storefront.domain.catalog.changes, after th
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -125,7 +126,7 @@ def _decide(
             reason=reason,
         )
         unit.on_commit(send_notices, [notice])
-    return db.session.get(Certificate, certificate_id, populate_existing=True)
+    return db.session.get_one(Certificate, certificate_id, populate_existing=True)
 
 
 def _decision_subject(new: CertificateStatus, number: str) -> LazyString:

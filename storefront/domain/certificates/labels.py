@@ -33,7 +33,9 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
     not learn that the id exists); CertificateNotVerified / CertificateExpired when a label
     would send buyers to a page that does not say VALID.
     """
-    cert = db.session.get(Certificate, certificate_id, options=[joinedload(Certificate.cooperative)])
+    cert = db.session.get(
+        Certificate, certificate_id, options=[joinedload(Certificate.cooperative)]
+    )
     if cert is None or not is_member(viewer, cert.cooperative_id):
         raise NotFound(_l("There is no such certificate."))
     if cert.status is not CertificateStatus.VERIFIED:

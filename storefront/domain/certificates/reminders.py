@@ -52,7 +52,7 @@ def due_reminders(today: date) -> list[tuple[Certificate, int]]:
     not both).
     """
     horizon = today + timedelta(days=max(REMINDER_DAYS))
-    certs = db.session.scalars(
+    rows = db.session.scalars(
         select(Certificate)
         .where(
             Certificate.status == CertificateStatus.VERIFIED,
@@ -67,7 +67,7 @@ def due_reminders(today: date) -> list[tuple[Certificate, int]]:
         )
         .order_by(Certificate.expires_on, Certificate.id)
     ).unique()
-    certs = list(certs)
+    certs = list(rows)
     claimed = set(
         db.session.execute(
             select(CertificateReminder.certificate_id, CertificateReminder.days_before).where(
@@ -115,7 +115,8 @@ def send_expiry_reminders(today: date | None = None) -> ReminderRun:
             run.claimed.append((cert.id, days))
             notices.append((cert.id, days, _reminder_notice(cert, days, today)))
 
-    sent, failed = [], []
+    sent: list[tuple[int, int]] = []
+    failed: list[tuple[int, int]] = []
     for cert_id, days, notice in notices:
         (sent if send_notices_strict(notice) else failed).append((cert_id, days))
     run.sent, run.failed = len(sent), len(failed)

@@ -192,4 +192,4 @@ def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -
             reason=reason,
         )
         unit.on_commit(send_notices, [notice])
-    return db.session.get(Cooperative, cooperative_id, populate_existing=True)
+    return db.session.get_one(Cooperative, cooperative_id, populate_existing=True)

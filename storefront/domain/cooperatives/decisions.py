@@ -114,7 +114,7 @@ def _decide(
             reason=reason,
         )
         unit.on_commit(send_notices, [notice])
-    return db.session.get(Cooperative, cooperative_id, populate_existing=True)
+    return db.session.get_one(Cooperative, cooperative_id, populate_existing=True)
 
 
 def _subject(action: str, new: CooperativeStatus, name: str) -> LazyString | None:

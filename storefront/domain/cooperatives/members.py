@@ -59,7 +59,8 @@ def can_preview(user: User | None, cooperative_id: int) -> bool:
 def normal_email(raw: str, field: str = "email") -> str:
     """`raw` as a valid, normalised e-mail address; InvalidInput on `field` if it is not one."""
     try:
-        return User.normalize_email(validate_email(raw or "", check_deliverability=False).normalized)
+        valid = validate_email(raw or "", check_deliverability=False)
+        return User.normalize_email(valid.normalized)
     except EmailNotValidError:
         raise InvalidInput(_("Enter a valid e-mail address."), field=field) from None
 
@@ -232,7 +233,8 @@ def invitation_for_token(token: str, *, for_update: bool = False) -> Cooperative
 
 
 def accept_invitation(token: str, actor: User) -> Cooperative:
-    """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited one."""
+    """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited
+    one."""
     with unit_of_work(writer=True):
         invitation = invitation_for_token(token, for_update=True)
         if User.normalize_email(actor.email) != invitation.email:
@@ -292,8 +294,8 @@ def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
                     CooperativeMember.role == MemberRole.OWNER,
                 )
             )
-            if owners <= 1:
-                    raise LastOwner(
+            if (owners or 0) <= 1:
+                raise LastOwner(
                     _("The cooperative needs at least one owner. Make someone else an owner first.")
                 )
         db.session.delete(member)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from storefront.core.db import unit_of_work
+from storefront.core.db import rows_matched, unit_of_work
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.domain.status_labels import shipment_status_label

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import end_read, unit_of_work
+from storefront.core.db import end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.extensions import db

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from storefront.core.db import unit_of_work
+from storefront.core.db import rows_matched, unit_of_work
 from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
@@ -286,7 +285,7 @@ def _place(
     return order
 
 
-def default_details_for(user: User | None) -> dict:
+def default_details_for(user: User | None) -> dict[str, str]:
     """What the checkout form starts with for a logged-in customer."""
     if user is None:
         return {}

@@ -143,7 +143,9 @@ class ChangeEmailForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(
-        _l("Name"), validators=[DataRequired(), Length(max=limits.PERSON_NAME)], render_kw={"autocomplete": "name"}
+        _l("Name"),
+        validators=[DataRequired(), Length(max=limits.PERSON_NAME)],
+        render_kw={"autocomplete": "name"},
     )
     phone = TelField(
         _l("Phone"),

@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from storefront.core.errors import DomainError
 from storefront.core.files import Upload
 from storefront.domain.cooperatives.members import memberships_of
-from storefront.models import Cooperative, CooperativeMember, MemberRole
+from storefront.models import CooperativeMember
 
 SESSION_KEY = "seller_cooperative_id"
 

@@ -138,7 +138,10 @@ class ApplicationForm(PlaceMixin, FlaskForm):
     legal_name = StringField(
         _l("Legal name"),
         validators=[DataRequired(), Length(max=limits.COOPERATIVE_NAME)],
-        render_kw={"placeholder": "Hợp tác xã Nông nghiệp Lục Ngạn", "autocomplete": "organization"},
+        render_kw={
+            "placeholder": "Hợp tác xã Nông nghiệp Lục Ngạn",
+            "autocomplete": "organization",
+        },
     )
     registration_number = StringField(
         _l("Registration or tax number"),
@@ -220,7 +223,9 @@ class PackageRowForm(Form):
     id = HiddenField()
     shown_stock = HiddenField()
     label = StringField(
-        _l("Package"), validators=[Optional(), Length(max=limits.PACKAGE_LABEL)], render_kw={"placeholder": "Hộp 1 kg"}
+        _l("Package"),
+        validators=[Optional(), Length(max=limits.PACKAGE_LABEL)],
+        render_kw={"placeholder": "Hộp 1 kg"},
     )
     weight = WholeNumberField(_l("Weight (grams)"), minimum=1)
     price = WholeNumberField(

@@ -17,7 +17,9 @@ class CheckoutForm(FlaskForm):
     address_id = RadioField(_l("Deliver to"), default=NEW_ADDRESS, validate_choice=True)
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=limits.EMAIL)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=limits.PHONE)])
-    recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=limits.PERSON_NAME)])
+    recipient = StringField(
+        _l("Recipient"), validators=[Optional(), Length(max=limits.PERSON_NAME)]
+    )
     province = SelectField(_l("Province or city"), validators=[Optional()], validate_choice=True)
     commune = SelectField(_l("Commune or ward"), validators=[Optional()], validate_choice=True)
     street = StringField(

@@ -64,8 +64,8 @@ def certificate(number: str):
 
 
 def _qr(number: str):
-    check = check_certificate(number)
-    if not check.found:
+    cert = check_certificate(number).certificate
+    if cert is None:
         abort(404)
     url = verification_url(cert.number)
     assert url is not None  # a request always has an address
