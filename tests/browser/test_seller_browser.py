@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from storefront.domain.cooperatives.applications import approve_cooperative
+from storefront.domain.cooperatives.decisions import approve_cooperative
 from storefront.extensions import db
 from storefront.models import Cooperative, Listing, Role
 from tests.fixtures import factories

@@ -7,35 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from storefront.core.markup import compact_html
-from storefront.models import CatalogState, CertificateStatus, Package
+from storefront.models import CertificateStatus, Package
 from tests.fixtures.app import count_queries
+from tests.fixtures.catalog import stored_version
 from tests.fixtures.pages import card_names, html, without_csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
-
-
-@pytest.fixture
-def shop(make):
-    coop = make.cooperative(legal_name="HTX Vải thiều Hồng Xuân", slug="htx-hong-xuan")
-    vai = make.listing(
-        coop=coop,
-        name="Vải thiều Lục Ngạn",
-        slug="vai-thieu-luc-ngan",
-        packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 30}],
-    )
-    gom = make.listing(
-        name="Gốm Bát Tràng men lam",
-        slug="gom-bat-trang",
-        packages=[{"label": "Bình 30 cm", "price": 900_000, "stock": 2}],
-    )
-    return {"coop": coop, "vai": vai, "gom": gom}
-
-
-def stored_version(db) -> int:
-    return db.session.scalar(select(CatalogState.version).where(CatalogState.id == 1))
 
 
 def csrf_token_of(page: str) -> str:

@@ -6,32 +6,20 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from storefront.core.db import unit_of_work
 from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
-    NotFound,
 )
 from storefront.core.files import Upload, decode_image, delete_logo, store_logo
 from storefront.core.phones import normalize_vn_phone
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
 from storefront.domain.cooperatives.members import normal_email
-from storefront.domain.decisions import (
-    Notice,
-    clean_reason,
-    cooperative_recipients,
-    guarded_status_change,
-    require_staff,
-    send_notices,
-)
 from storefront.domain.locations import current_commune
-from storefront.domain.status_labels import cooperative_status_label
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -146,50 +134,3 @@ def _registration_taken() -> InvalidInput:
         _("A cooperative with this registration number already has a shop here."),
         field="registration_number",
     )
-
-
-def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -> Cooperative:
-    """Approve an applied cooperative: from now on its verified products can go on sale.
-
-    The status change and its audit event commit together, then the cooperative is e-mailed
-    (never inside the transaction). The UPDATE only matches while the status is still
-    `applied`, so when two staff decide at once exactly one wins and the other gets
-    AlreadyDecided (see decisions.guarded_status_change).
-    """
-    require_staff(actor)
-    reason = clean_reason(reason, required=False)
-    with unit_of_work(writer=True) as unit:
-        coop = db.session.get(
-            Cooperative,
-            cooperative_id,
-            options=[selectinload(Cooperative.members).joinedload(CooperativeMember.user)],
-            populate_existing=True,
-        )
-        if coop is None:
-            raise NotFound(_("There is no such cooperative."))
-        # Read now: after the commit nothing may reopen a transaction during the SMTP call.
-        notice = Notice(
-            to=cooperative_recipients(coop),
-            locale=coop.locale or "vi",
-            subject=_l("%(name)s can now sell on OCOP Market", name=coop.legal_name),
-            template="pfa_cooperative_decision",
-            context={"decision": "approve", "cooperative_name": coop.legal_name, "reason": reason},
-        )
-        guarded_status_change(
-            Cooperative,
-            coop.id,
-            CooperativeStatus.APPLIED,
-            CooperativeStatus.APPROVED,
-            reason=reason,
-            label=cooperative_status_label,
-        )
-        record_decision(
-            actor=actor,
-            action="cooperative.approve",
-            subject=coop,
-            from_status=CooperativeStatus.APPLIED.value,
-            to_status=CooperativeStatus.APPROVED.value,
-            reason=reason,
-        )
-        unit.on_commit(send_notices, [notice])
-    return db.session.get_one(Cooperative, cooperative_id, populate_existing=True)

@@ -1,11 +1,7 @@
-"""PFA decisions on cooperatives: reject an application, suspend, reinstate (and approve).
+"""PFA decisions on cooperatives: approve or reject an application, suspend, reinstate.
 
-Same shape as the certificate decisions (storefront/certificates.py): a guarded status change
-and its audit event in one commit, then the e-mail in the cooperative's language.
-
-Approving is storefront.domain.cooperatives.applications.approve_cooperative (the seller
-workspace's, written at the same time); these three live here because it was not there yet when
-the console began.
+Same shape as the certificate decisions (domain/certificates/decisions.py): a guarded status
+change and its audit event in one commit, then the e-mail in the cooperative's language.
 """
 
 from __future__ import annotations
@@ -17,9 +13,6 @@ from sqlalchemy.orm import selectinload
 from storefront.core.db import unit_of_work
 from storefront.core.errors import NotFound
 from storefront.domain.audit import record_decision
-from storefront.domain.cooperatives.applications import (
-    approve_cooperative,
-)
 from storefront.domain.decisions import (
     Notice,
     already_decided,
@@ -32,6 +25,20 @@ from storefront.domain.decisions import (
 from storefront.domain.status_labels import cooperative_status_label
 from storefront.extensions import db
 from storefront.models import Cooperative, CooperativeMember, CooperativeStatus, User
+
+
+def approve_cooperative(cooperative_id: int, actor: User, *, reason: str = "") -> Cooperative:
+    """Approve an applied cooperative: from now on its verified products can go on sale. When
+    two staff decide at once exactly one wins; the other gets AlreadyDecided."""
+    return _decide(
+        cooperative_id,
+        actor,
+        action="cooperative.approve",
+        expected=CooperativeStatus.APPLIED,
+        new=CooperativeStatus.APPROVED,
+        reason=reason,
+        reason_required=False,
+    )
 
 
 def reject_cooperative(cooperative_id: int, actor: User, reason: str) -> Cooperative:
@@ -73,11 +80,6 @@ def reinstate_cooperative(cooperative_id: int, actor: User, reason: str) -> Coop
     )
 
 
-def approve(cooperative_id: int, actor: User) -> Cooperative:
-    """Approve an application (the seller workspace's function: it owns that e-mail)."""
-    return approve_cooperative(cooperative_id, actor)
-
-
 def _decide(
     cooperative_id: int,
     actor: User,
@@ -90,7 +92,9 @@ def _decide(
 ) -> Cooperative:
     require_staff(actor)
     reason = clean_reason(reason, required=reason_required)
-    with unit_of_work() as unit:
+    # A writer from the start: the status is read, then changed (SQLite would refuse the
+    # second of two staff deciding at once instead of making it wait).
+    with unit_of_work(writer=True) as unit:
         coop = db.session.get(
             Cooperative,
             cooperative_id,

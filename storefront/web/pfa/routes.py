@@ -214,7 +214,7 @@ def cooperative(cooperative_id: int):
 
 _COOPERATIVE_ACTIONS = {
     "approve": (
-        lambda cid, reason: decisions.approve(cid, current_user),
+        lambda cid, reason: decisions.approve_cooperative(cid, current_user),
         _l("Cooperative approved. It can now put products on sale."),
     ),
     "reject": (

@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from storefront.models import CatalogState, CertificateStatus, Package
-
-
-@pytest.fixture
-def shop(make):
-    coop = make.cooperative(legal_name="HTX Vải thiều Hồng Xuân", slug="htx-hong-xuan")
-    vai = make.listing(
-        coop=coop,
-        name="Vải thiều Lục Ngạn",
-        slug="vai-thieu-luc-ngan",
-        packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 30}],
-    )
-    gom = make.listing(
-        name="Gốm Bát Tràng men lam",
-        slug="gom-bat-trang",
-        packages=[{"label": "Bình 30 cm", "price": 900_000, "stock": 2}],
-    )
-    return {"coop": coop, "vai": vai, "gom": gom}
-
-
-def stored_version(db) -> int:
-    return db.session.scalar(select(CatalogState.version).where(CatalogState.id == 1))
+from storefront.models import CertificateStatus, Package
+from tests.fixtures.catalog import stored_version
 
 
 def test_the_version_moves_with_every_change_the_catalog_shows(db, shop):

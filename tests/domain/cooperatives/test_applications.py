@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInvitation
-from storefront.domain.cooperatives.applications import approve_cooperative
+from storefront.domain.cooperatives.decisions import approve_cooperative
 from storefront.domain.cooperatives.members import (
     _invitation_serializer,
     accept_invitation,

@@ -68,7 +68,7 @@ def test_cooperative_decisions_follow_their_states(db, make, staff, outbox):
         coop_decisions.reject_cooperative(coop.id, staff, "")
     with pytest.raises(AlreadyDecided):
         coop_decisions.suspend_cooperative(coop.id, staff, "Vi phạm")
-    coop_decisions.approve(coop.id, staff)
+    coop_decisions.approve_cooperative(coop.id, staff)
     listing = make.listing(coop=db.session.get(Cooperative, coop.id))
     assert is_public(listing.id)
 
