@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import unit_of_work
 from storefront.core.errors import InvalidInput, NotFound, NotPublic, OutOfStock
 from storefront.domain.catalog.visibility import public_listing_ids
-from storefront.domain.orders.shipping import ShippingRates, shipping_fee, zone
+from storefront.domain.shipping import ShippingRates, shipping_fee, zone
 from storefront.extensions import db
 from storefront.models import Cart, CartLine, Cooperative, Listing, Package, utcnow
 

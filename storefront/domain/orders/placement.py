@@ -36,7 +36,7 @@ from storefront.domain.cart import (
 from storefront.domain.catalog.visibility import public_listing_ids
 from storefront.domain.locations import current_commune_by_id, describe_unit, origin_text
 from storefront.domain.orders.lifecycle import new_order_number
-from storefront.domain.orders.shipping import ShippingRates
+from storefront.domain.shipping import ShippingRates
 from storefront.extensions import db
 from storefront.models import (
     Address,

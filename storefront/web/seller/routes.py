@@ -7,8 +7,8 @@ from flask import current_app, g, jsonify, redirect, render_template, request, u
 from flask_login import current_user
 
 from storefront.core.files import logo_url
-from storefront.domain.cooperatives.workspace import dashboard as dashboard_figures
 from storefront.domain.locations import former_communes
+from storefront.domain.workspace import dashboard as dashboard_figures
 from storefront.extensions import login_manager
 from storefront.web.seller import bp
 from storefront.web.seller.context import (

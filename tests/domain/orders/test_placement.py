@@ -14,7 +14,7 @@ from storefront.domain.cart import CartOwner, add_to_cart, cart_item_count
 from storefront.domain.orders import placement as checkout_services
 from storefront.domain.orders.lifecycle import ORDER_NUMBER_ALPHABET
 from storefront.domain.orders.placement import place_order
-from storefront.domain.orders.shipping import (
+from storefront.domain.shipping import (
     OTHER_PROVINCE,
     SAME_PROVINCE,
     ShippingRates,

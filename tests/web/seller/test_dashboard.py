@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from storefront.core.clock import today as shop_today
-from storefront.domain.cooperatives.workspace import dashboard
+from storefront.domain.workspace import dashboard
 from storefront.models import CertificateStatus
 from tests.fixtures import factories
 from tests.fixtures.seller import seller

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from storefront.domain.cooperatives.workspace import dashboard, month_bounds
+from storefront.domain.workspace import dashboard, month_bounds
 from storefront.models import (
     CertificateStatus,
     ListingStatus,
