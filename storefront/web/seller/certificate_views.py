@@ -9,10 +9,10 @@ from flask_login import current_user
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.core.files import MAX_IMAGE_BYTES, MAX_SCAN_BYTES
 from storefront.domain.catalog.listings import get_listing
+from storefront.domain.certificates.submissions import certificate_scan as scan_of_certificate
 from storefront.domain.certificates.submissions import (
     certificates_of,
     get_certificate,
-    scan_file,
     submit_certificate,
     update_certificate,
 )
@@ -144,10 +144,10 @@ def edit_certificate(certificate_id: int):
 
 
 @bp.get("/certificates/<int:certificate_id>/scan")
-@cooperative_required
 def certificate_scan(certificate_id: int):
-    """The scan, for the cooperative's members only (PFA staff see it in their console)."""
-    scan = scan_file(get_certificate(certificate_id, g.cooperative.id))
+    """The scan, for the owning cooperative's members (whichever cooperative they are working
+    in) and PFA staff; 404 for everyone else, as for an id that does not exist."""
+    scan = scan_of_certificate(certificate_id, current_user)
     is_pdf = scan.mimetype == "application/pdf"
     response = send_file(
         scan.path,
