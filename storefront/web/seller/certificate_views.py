@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, send_file, url_for
+from flask import abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.core.files import MAX_IMAGE_BYTES, MAX_SCAN_BYTES
 from storefront.domain.catalog.listings import get_listing
-from storefront.domain.certificates.submissions import certificate_scan as scan_of_certificate
 from storefront.domain.certificates.submissions import (
     certificates_of,
     get_certificate,
+    scan_file,
     submit_certificate,
     update_certificate,
 )
@@ -22,6 +22,7 @@ from storefront.web.seller.context import (
     apply_domain_error,
     cooperative_required,
     flash_done,
+    memberships,
     upload_of,
 )
 from storefront.web.seller.forms import CertificateForm
@@ -145,9 +146,18 @@ def edit_certificate(certificate_id: int):
 
 @bp.get("/certificates/<int:certificate_id>/scan")
 def certificate_scan(certificate_id: int):
-    """The scan, for the owning cooperative's members (whichever cooperative they are working
-    in) and PFA staff; 404 for everyone else, as for an id that does not exist."""
-    scan = scan_of_certificate(certificate_id, current_user)
+    """The scan, for the chosen cooperative's members only (PFA staff see it in their console).
+
+    Someone who belongs to no cooperative gets 404, as for an id that does not exist, rather
+    than the way to apply."""
+    if not memberships():
+        abort(404)
+    return _chosen_cooperative_scan(certificate_id)
+
+
+@cooperative_required
+def _chosen_cooperative_scan(certificate_id: int):
+    scan = scan_file(get_certificate(certificate_id, g.cooperative.id))
     is_pdf = scan.mimetype == "application/pdf"
     response = send_file(
         scan.path,

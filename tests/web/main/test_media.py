@@ -11,7 +11,14 @@ import pytest
 from PIL import Image
 
 from storefront.core.clock import today
-from storefront.core.files import Upload, scan_path, store_logo
+from storefront.core.files import (
+    Upload,
+    delete_scan,
+    legacy_scan_folder,
+    scan_folder,
+    scan_path,
+    store_logo,
+)
 from storefront.core.media import store_listing_image
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.models import Role
@@ -55,9 +62,10 @@ TRAVERSALS = [
 ]
 
 
-@pytest.fixture
-def scan(app, db):
-    """An existing certificate scan on disk: (certificate, its bytes, the path of its file)."""
+@pytest.fixture(params=["scan_dir", "legacy"])
+def scan(request, app, db):
+    """An existing certificate scan on disk: in SCAN_DIR, or where scans were stored before it
+    (UPLOAD_DIR/certificates, inside the public media root) and are still read from."""
     owner, coop = seller()
     cert = submit_certificate(
         coop.id,
@@ -66,7 +74,12 @@ def scan(app, db):
         Upload("scan.png", io.BytesIO(png_bytes(color=(1, 2, 3)))),
     )
     path = scan_path(cert.scan_filename)
-    assert path.is_file()
+    assert path.is_file() and path.parent == Path(app.config["SCAN_DIR"])
+    if request.param == "legacy":
+        legacy = legacy_scan_folder()
+        legacy.mkdir(parents=True)
+        path = path.rename(legacy / path.name)
+        assert scan_path(cert.scan_filename) == path
     return cert, path.read_bytes(), path, owner, coop
 
 
@@ -206,3 +219,20 @@ def test_the_scan_routes_serve_members_and_pfa_staff_and_hide_it_from_others(
     for url in (seller_url, f"/seller/certificates/{cert.id + 1000}/scan"):
         response = client.get(url)
         assert response.status_code == 302 and data not in response.data
+
+
+def test_scans_left_in_the_old_folder_are_moved_and_deleted_from_either_place(app, runner, scan):
+    cert, data, path, _owner, _coop = scan
+    result = runner.invoke(args=["certificates", "move-scans"])
+    assert result.exit_code == 0, result.output
+    moved = scan_folder() / cert.scan_filename
+    assert moved.read_bytes() == data
+    assert not (legacy_scan_folder() / cert.scan_filename).exists()
+    assert ("scans moved: 1" if path != moved else "scans moved: 0") in result.output
+    assert scan_path(cert.scan_filename) == moved
+
+    legacy_scan_folder().mkdir(parents=True, exist_ok=True)
+    (legacy_scan_folder() / "old.pdf").write_bytes(b"%PDF-1.4")
+    delete_scan("old.pdf")
+    delete_scan(cert.scan_filename)
+    assert not (legacy_scan_folder() / "old.pdf").exists() and not moved.exists()
