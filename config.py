@@ -32,6 +32,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(_INSTANCE / "search"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))
+    # Certificate scans are private: kept outside UPLOAD_DIR (the public media root), so no
+    # route or web server that serves UPLOAD_DIR can ever reach them.
+    SCAN_DIR = os.environ.get("SCAN_DIR", str(_INSTANCE / "scans"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
 
     # Languages: Vietnamese is the shop's first language.

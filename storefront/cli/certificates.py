@@ -1,4 +1,5 @@
-"""`flask --app wsgi certificates remind`: expiry reminders, safe to run from cron every hour."""
+"""`flask --app wsgi certificates remind`: expiry reminders, safe to run from cron every hour;
+`certificates move-scans`: scans from their old place under UPLOAD_DIR to SCAN_DIR, once."""
 
 from __future__ import annotations
 
@@ -19,3 +20,11 @@ def remind() -> None:
         # Failed sends were released and are retried by the next run; exit non-zero so
         # cron's mail or the job monitor notices.
         raise SystemExit(1)
+
+
+@certificates_cli.command("move-scans")
+def move_scans() -> None:
+    """Move certificate scans stored under UPLOAD_DIR/certificates (before SCAN_DIR) to SCAN_DIR."""
+    from storefront.core.files import move_legacy_scans
+
+    click.echo(f"scans moved: {move_legacy_scans()}")

@@ -4,6 +4,7 @@ decoding them, never by their name or declared type, and written only once they 
 from __future__ import annotations
 
 import secrets
+import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -184,14 +185,31 @@ def prepare_scan(upload: Upload) -> PreparedScan:
 
 
 def scan_folder() -> Path:
+    """Where scans are written: SCAN_DIR, outside the public media root (UPLOAD_DIR)."""
+    return Path(current_app.config["SCAN_DIR"])
+
+
+def legacy_scan_folder() -> Path:
+    # Scans were once written to UPLOAD_DIR/certificates; those left there are still read and
+    # deleted (until `move_legacy_scans` has moved them), never served by the media route.
     return Path(current_app.config["UPLOAD_DIR"]) / "certificates"
 
 
-def scan_path(filename: str) -> Path:
+def _checked_scan_name(filename: str) -> str:
     # Names are ours (random hex + extension); refuse anything else rather than trust it.
     if not filename or "/" in filename or "\\" in filename or filename.startswith("."):
         raise ValueError(f"not a scan file name: {filename!r}")
-    return scan_folder() / filename
+    return filename
+
+
+def scan_path(filename: str) -> Path:
+    """The scan's file: in SCAN_DIR, or where it was stored before SCAN_DIR existed."""
+    path = scan_folder() / _checked_scan_name(filename)
+    if not path.exists():
+        legacy = legacy_scan_folder() / filename
+        if legacy.is_file():
+            return legacy
+    return path
 
 
 def store_scan(scan: PreparedScan) -> str:
@@ -205,7 +223,23 @@ def store_scan(scan: PreparedScan) -> str:
 
 def delete_scan(filename: str | None) -> None:
     if filename:
-        scan_path(filename).unlink(missing_ok=True)
+        (scan_folder() / _checked_scan_name(filename)).unlink(missing_ok=True)
+        (legacy_scan_folder() / filename).unlink(missing_ok=True)
+
+
+def move_legacy_scans() -> int:
+    """Move scans left in UPLOAD_DIR/certificates to SCAN_DIR; returns how many moved."""
+    legacy = legacy_scan_folder()
+    if not legacy.is_dir():
+        return 0
+    target = scan_folder()
+    target.mkdir(parents=True, exist_ok=True)
+    moved = 0
+    for path in sorted(legacy.iterdir()):
+        if path.is_file() and not (target / path.name).exists():
+            shutil.move(path, target / path.name)
+            moved += 1
+    return moved
 
 
 def scan_mimetype(filename: str) -> str:

@@ -28,7 +28,7 @@ def shoot(page, artifacts_dir, name: str) -> None:
 
 def _scan(app) -> str:
     """A certificate scan as the seller workspace stores it (random name, private folder)."""
-    folder = Path(app.config["UPLOAD_DIR"]) / "certificates"
+    folder = Path(app.config["SCAN_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     image = Image.new("RGB", (800, 1100), (252, 250, 240))
     draw = ImageDraw.Draw(image)

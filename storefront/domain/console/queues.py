@@ -298,16 +298,6 @@ def subject_history(subject_type: str, subject_id: int) -> list[AuditEvent]:
     )
 
 
-def scan_filename(certificate_id: int) -> str:
-    """The stored scan's file name, for the PFA-only download; NotFound when there is none."""
-    name = db.session.scalar(
-        select(Certificate.scan_filename).where(Certificate.id == certificate_id)
-    )
-    if not name:
-        raise NotFound("scan")
-    return name
-
-
 # --- cooperatives -----------------------------------------------------------------------------
 
 

@@ -1,5 +1,8 @@
 """Health check, uploaded media, and the communes of a province (JSON)."""
 
+import re
+from pathlib import Path
+
 from flask import abort, current_app, jsonify, request, send_from_directory
 from sqlalchemy import text
 
@@ -18,17 +21,26 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
-# Only these folders of UPLOAD_DIR are public; certificate scans (certificates/) are served
-# by the seller workspace and the PFA console to those allowed to see them, never here.
-PUBLIC_MEDIA = ("listings/", "logos/")
+# The public folders of UPLOAD_DIR: listing photos and cooperative logos. Certificate scans are
+# not under UPLOAD_DIR (SCAN_DIR, core/files.py) and are served only by the seller workspace and
+# the PFA console to those allowed to see them, never here.
+PUBLIC_MEDIA = frozenset({"listings", "logos"})
+# Names are ours (a random stem, a size, an extension): one plain ASCII name, never a path. The
+# check runs on the exact string that reaches the file system, so no spelling of "../" (encoded
+# once or twice, backslash, full-width, overlong UTF-8, NUL) gets through to be decoded later.
+MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.[a-z0-9]{1,5}", re.ASCII)
 
 
 @bp.get("/media/<path:filename>")
 def media(filename: str):
-    if not filename.startswith(PUBLIC_MEDIA):
+    folder, _, name = filename.partition("/")
+    if folder not in PUBLIC_MEDIA or not MEDIA_NAME.fullmatch(name):
         abort(404)
-    # send_from_directory refuses paths that escape the folder.
-    return send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)
+    # Served from that one folder (send_from_directory resolves with safe_join), so even a name
+    # the check let through could not reach beyond it.
+    return send_from_directory(
+        Path(current_app.config["UPLOAD_DIR"]) / folder, name, max_age=86400
+    )
 
 
 @bp.get("/communes")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,9 +17,9 @@ from flask_login import current_user, login_required
 from storefront.core import clock
 from storefront.core.db import aware
 from storefront.core.errors import DomainError
-from storefront.core.files import scan_folder, scan_mimetype
 from storefront.core.formatting import format_number, format_vnd, ocop_group_label
 from storefront.domain.certificates import decisions as certificate_decisions
+from storefront.domain.certificates.submissions import certificate_scan as certificate_scan_file
 from storefront.domain.console import dashboard as programme_dashboard
 from storefront.domain.console import queues as services
 from storefront.domain.cooperatives import decisions
@@ -138,14 +138,14 @@ def certificate(certificate_id: int):
 
 @bp.get("/certificates/<int:certificate_id>/scan")
 def certificate_scan(certificate_id: int):
-    filename = services.scan_filename(certificate_id)
-    kind = services.scan_kind(filename)
-    response = send_from_directory(
-        scan_folder(),
-        filename,
-        mimetype=scan_mimetype(filename),
-        as_attachment=kind == "other" or request.args.get("download") == "1",
-        download_name=f"certificate-{certificate_id}.{filename.rsplit('.', 1)[-1]}",
+    scan = certificate_scan_file(certificate_id, current_user)
+    extension = scan.path.name.rsplit(".", 1)[-1]
+    response = send_file(
+        scan.path,
+        mimetype=scan.mimetype,
+        as_attachment=services.scan_kind(scan.path.name) == "other"
+        or request.args.get("download") == "1",
+        download_name=f"certificate-{certificate_id}.{extension}",
         max_age=0,
     )
     # Uploaded bytes: never sniffed into something else, never cached by a shared proxy.

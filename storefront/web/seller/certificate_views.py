@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, send_file, url_for
+from flask import abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,6 +22,7 @@ from storefront.web.seller.context import (
     apply_domain_error,
     cooperative_required,
     flash_done,
+    memberships,
     upload_of,
 )
 from storefront.web.seller.forms import CertificateForm
@@ -144,9 +145,18 @@ def edit_certificate(certificate_id: int):
 
 
 @bp.get("/certificates/<int:certificate_id>/scan")
-@cooperative_required
 def certificate_scan(certificate_id: int):
-    """The scan, for the cooperative's members only (PFA staff see it in their console)."""
+    """The scan, for the chosen cooperative's members only (PFA staff see it in their console).
+
+    Someone who belongs to no cooperative gets 404, as for an id that does not exist, rather
+    than the way to apply."""
+    if not memberships():
+        abort(404)
+    return _chosen_cooperative_scan(certificate_id)
+
+
+@cooperative_required
+def _chosen_cooperative_scan(certificate_id: int):
     scan = scan_file(get_certificate(certificate_id, g.cooperative.id))
     is_pdf = scan.mimetype == "application/pdf"
     response = send_file(

@@ -295,7 +295,7 @@ def test_certificate_queue_is_oldest_first_and_filters(client, auth, staff, make
 
 
 def _store_scan(app, name: str, data: bytes) -> str:
-    folder = Path(app.config["UPLOAD_DIR"]) / "certificates"
+    folder = Path(app.config["SCAN_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
     return name

@@ -86,8 +86,9 @@ def test_submitting_a_certificate_stores_a_private_scan_and_audits(client, auth,
     assert cert.cooperative_id == coop.id
     assert cert.expires_on == add_months(date(2025, 3, 10), 36) == date(2028, 3, 10)
     assert cert.scan_filename.endswith(".pdf") and "quyet" not in cert.scan_filename
-    stored = Path(app.config["UPLOAD_DIR"]) / "certificates" / cert.scan_filename
+    stored = Path(app.config["SCAN_DIR"]) / cert.scan_filename
     assert stored.read_bytes() == PDF
+    assert not stored.is_relative_to(app.config["UPLOAD_DIR"])  # outside the public media root
     [event] = audit("certificate.submit")
     assert (event.actor_id, event.from_status, event.to_status) == (user.id, "", "submitted")
     assert event.cooperative_id == coop.id

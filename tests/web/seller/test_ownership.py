@@ -101,7 +101,8 @@ def _everything(app) -> tuple:
             for table in db.metadata.sorted_tables
             if table.name not in KEEP_TABLES
         }
-    return rows, files_under(Path(app.config["UPLOAD_DIR"]))
+    scans = {f"scans/{name}" for name in files_under(Path(app.config["SCAN_DIR"]))}
+    return rows, files_under(Path(app.config["UPLOAD_DIR"])) | scans
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,7 @@ def world(app, _built):
     if _built["world"] is None:
         empty_tables()
         shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
+        shutil.rmtree(app.config["SCAN_DIR"], ignore_errors=True)
         w = World()
         _stock_cooperative("a", w)
         _stock_cooperative("b", w)
@@ -225,7 +227,8 @@ def _request(client, route: Route, method: str, ids: dict):
 
 
 def _snapshot(app):
-    return state(), files_under(Path(app.config["UPLOAD_DIR"]))
+    scans = {f"scans/{name}" for name in files_under(Path(app.config["SCAN_DIR"]))}
+    return state(), files_under(Path(app.config["UPLOAD_DIR"])) | scans
 
 
 def test_the_route_table_covers_every_seller_route(app):

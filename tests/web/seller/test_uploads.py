@@ -197,7 +197,7 @@ def test_a_good_photo_upload_stores_every_size_and_one_row(client, auth, app, db
 def test_a_bad_certificate_scan_stores_no_file_and_no_row(client, auth, app, db):
     user, coop = seller()
     auth.login(user)
-    scans = Path(app.config["UPLOAD_DIR"]) / "certificates"
+    scans = Path(app.config["SCAN_DIR"])
     before = files_under(scans)
     response = client.post(
         "/seller/certificates/new",
