@@ -46,6 +46,8 @@ ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 HANDLED_EVENTS = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED})
 STRIPE_MINIMUM_SESSION = timedelta(minutes=30)
+# What an event that matches no payment (yet) comes to: never recorded as handled.
+UNMATCHED = "unknown_session"
 
 
 # --- opening the checkout page ---------------------------------------------------------------
@@ -192,21 +194,54 @@ def _locked_payment(clause: ColumnElement[bool]) -> Payment | None:
 
 
 def _payment_for_session(obj: Mapping[str, Any]) -> Payment | None:
-    payment = _locked_payment(Payment.provider_session_id == obj.get("id"))
+    """The card payment a Checkout Session event is about, its row locked; None if no payment
+    is (yet) known to be the session's.
+
+    By the session id we recorded; failing that (the write of the id was lost after the
+    redirect) by the attempt its metadata names, but only a card payment of that order still
+    waiting for exactly this sum, which then gets the session id. An event without a session
+    id matches nothing: `provider_session_id == None` would be IS NULL, every cash-on-delivery
+    payment included.
+    """
+    session_id = obj.get("id")
+    if not isinstance(session_id, str) or not session_id:
+        return None
+    payment = _locked_payment(Payment.provider_session_id == session_id)
+    if payment is not None:
+        return payment
+    metadata = obj.get("metadata") or {}
+    payment_id = str(metadata.get("payment_id", ""))
+    if not (payment_id.isascii() and payment_id.isdigit() and len(payment_id) < 19):
+        return None
+    # Locked by its id alone: an event for the same session delivered at the same moment may
+    # hold the lock and record the session id; once it commits, the row read here has it.
+    payment = _locked_payment(Payment.id == int(payment_id))
     if payment is None:
-        # The session's address was lost with the response; it still names its attempt.
-        metadata = obj.get("metadata") or {}
-        payment_id = str(metadata.get("payment_id", ""))
-        if payment_id.isdigit():
-            payment = _locked_payment(Payment.id == int(payment_id))
-            if payment is not None and (
-                payment.provider_session_id is not None
-                or payment.order.number != metadata.get("order_number")
-            ):
-                payment = None
-            elif payment is not None:
-                payment.provider_session_id = obj.get("id")
-    return payment
+        return None
+    if payment.provider_session_id == session_id:
+        return payment
+    if payment.provider_session_id is None and _awaits_this_session(payment, obj, metadata):
+        payment.provider_session_id = session_id
+        return payment
+    return None
+
+
+def _awaits_this_session(
+    payment: Payment, obj: Mapping[str, Any], metadata: Mapping[str, Any]
+) -> bool:
+    """Whether a payment with no session id recorded can be the one this session pays: a card
+    attempt at Stripe, still pending, of the order the metadata names, for the same sum."""
+    order = payment.order
+    return (
+        payment.provider == PROVIDER
+        and order.payment_method is PaymentMethod.CARD
+        and payment.status is PaymentStatus.PENDING
+        and order.status is OrderStatus.AWAITING_PAYMENT
+        and order.number == metadata.get("order_number")
+        and type(obj.get("amount_total")) is int
+        and obj.get("amount_total") == payment.amount
+        and str(obj.get("currency") or "").lower() == payment.currency
+    )
 
 
 def _mark_paid(unit: Unit, payment: Payment, obj: Mapping[str, Any]) -> Effect:
@@ -254,8 +289,8 @@ def _apply_session(unit: Unit, obj: Mapping[str, Any], kind: str, now: datetime)
     """Apply what Stripe says about one Checkout Session inside `unit`; add-only, no commit."""
     payment = _payment_for_session(obj)
     if payment is None:
-        log.warning("Stripe session %s matches no payment", obj.get("id"))
-        return Effect("unknown_session")
+        log.warning("Stripe session %r matches no payment", obj.get("id"))
+        return Effect(UNMATCHED)
     if kind == COMPLETED:
         if obj.get("payment_status") == "paid":
             return _mark_paid(unit, payment, obj)
@@ -280,7 +315,9 @@ def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None
 
     The event id is recorded in the same transaction as its effect, so a redelivery finds
     it and changes nothing; two deliveries racing collide on the unique id and one rolls
-    back. Event types we do not handle are ignored (Stripe still gets its 200).
+    back. An event about no payment we know yet is not recorded (UNMATCHED: the webhook asks
+    Stripe to deliver it again). Event types we do not handle are ignored (Stripe still gets
+    its 200).
     """
     kind, event_id = event.get("type"), event.get("id")
     if kind not in HANDLED_EVENTS or not event_id:
@@ -298,6 +335,10 @@ def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None
                 return "duplicate"
             obj = (event.get("data") or {}).get("object") or {}
             effect = _apply_session(unit, obj, kind, now or utcnow())
+            if effect.outcome == UNMATCHED:
+                # Not recorded as handled: Stripe is asked to deliver it again (and counts
+                # the failure on its dashboard), and the retry is applied if it matches then.
+                return UNMATCHED
             db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind))
     except IntegrityError:
         return "duplicate"
