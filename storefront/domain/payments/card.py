@@ -6,6 +6,7 @@ then record the answer in a new transaction with a guarded UPDATE."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ import stripe
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -313,36 +314,75 @@ def _apply_session(unit: Unit, obj: Mapping[str, Any], kind: str, now: datetime)
 def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None) -> str:
     """Apply one verified Stripe event exactly once; returns what happened.
 
-    The event id is recorded in the same transaction as its effect, so a redelivery finds
-    it and changes nothing; two deliveries racing collide on the unique id and one rolls
-    back. An event about no payment we know yet is not recorded (UNMATCHED: the webhook asks
-    Stripe to deliver it again). Event types we do not handle are ignored (Stripe still gets
-    its 200).
+    The event is recorded as handled in the same transaction as its effect, so a redelivery
+    finds it and changes nothing; two deliveries racing collide on the unique id and one
+    rolls back. An event about no payment we know yet (UNMATCHED) is kept with its payload,
+    not handled: the webhook asks Stripe to deliver it again, the reconciliation tries it
+    again too, and whichever comes once it matches applies it. Event types we do not handle
+    are ignored (Stripe still gets its 200).
     """
     kind, event_id = event.get("type"), event.get("id")
-    if kind not in HANDLED_EVENTS or not event_id:
+    if kind not in HANDLED_EVENTS or not isinstance(event_id, str) or not event_id:
         return "ignored"
-    try:
-        with unit_of_work(writer=True) as unit:
-            seen = db.session.scalar(
-                select(
-                    exists().where(
-                        WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id
+    for attempt in (1, 2):
+        try:
+            return _handle_once(event, kind, event_id, now or utcnow())
+        except IntegrityError:
+            # The same event, delivered twice at once, was recorded by the other delivery.
+            # Once more: it is handled (a duplicate), or kept unmatched and tried again here.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _handle_once(event: Mapping[str, Any], kind: str, event_id: str, now: datetime) -> str:
+    with unit_of_work(writer=True) as unit:
+        # The event's row first, then the payment's: every path takes them in this order.
+        record = db.session.scalar(
+            select(WebhookEvent)
+            .where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if record is not None and record.handled_at is not None:
+            return "duplicate"
+        obj = (event.get("data") or {}).get("object") or {}
+        effect = _apply_session(unit, obj, kind, now)
+        if effect.outcome == UNMATCHED:
+            if record is None:
+                db.session.add(
+                    WebhookEvent(
+                        provider=PROVIDER, event_id=event_id, type=kind, payload=json.dumps(event)
                     )
                 )
+            return UNMATCHED
+        if record is None:
+            db.session.add(
+                WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind, handled_at=now)
             )
-            if seen:
-                return "duplicate"
-            obj = (event.get("data") or {}).get("object") or {}
-            effect = _apply_session(unit, obj, kind, now or utcnow())
-            if effect.outcome == UNMATCHED:
-                # Not recorded as handled: Stripe is asked to deliver it again (and counts
-                # the failure on its dashboard), and the retry is applied if it matches then.
-                return UNMATCHED
-            db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind))
-    except IntegrityError:
-        return "duplicate"
+        else:
+            record.handled_at, record.payload = now, ""
     return effect.outcome
+
+
+def retry_unmatched_events(*, now: datetime | None = None) -> Counter[str]:
+    """Apply again every kept event that matched no payment when it came (each in its own
+    transaction, exactly as the webhook would); those still unmatched stay kept."""
+    pending = db.session.scalars(
+        select(WebhookEvent.payload)
+        .where(WebhookEvent.provider == PROVIDER, WebhookEvent.handled_at.is_(None))
+        .order_by(WebhookEvent.id)
+    ).all()
+    end_read()
+    counts: Counter[str] = Counter()
+    for payload in pending:
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            counts["event_unreadable"] += 1
+            continue
+        counts[f"event_{handle_stripe_event(event, now=now)}"] += 1
+    return counts
 
 
 # --- cancelled orders: refund, or close the checkout page ------------------------------------
@@ -474,6 +514,7 @@ def reconcile_payments(
         counts[_apply_verdict(session, kind, now)] += 1
     for order_id in owed:
         counts[settle_cancelled_order(order_id)] += 1
+    counts.update(retry_unmatched_events(now=now))
     return counts
 
 

@@ -1,6 +1,7 @@
 """Which payment a signed Stripe event is about: the recorded session id, or the attempt its
 metadata names only while that card payment still waits for exactly this sum; an event that
-matches nothing yet is refused (Stripe retries it) and never recorded as handled."""
+matches nothing yet is refused (Stripe retries it), kept for `flask payments reconcile`, and
+never recorded as handled."""
 
 from __future__ import annotations
 
@@ -22,7 +23,21 @@ UNMATCHED = 409
 
 def handled_events(db) -> int:
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(WebhookEvent))
+    return db.session.scalar(
+        select(func.count()).select_from(WebhookEvent).where(WebhookEvent.handled_at.is_not(None))
+    )
+
+
+def kept_events(db) -> list[str]:
+    """Ids of the events kept because they matched no payment yet."""
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(WebhookEvent.event_id)
+            .where(WebhookEvent.handled_at.is_(None))
+            .order_by(WebhookEvent.id)
+        )
+    )
 
 
 def lost_session_order(db, make, stripe_fake, **kwargs):
@@ -114,8 +129,9 @@ def test_twenty_simultaneous_deliveries_each_take_effect_exactly_once(
     # Each order paid once: its buyer told once (the factories' cooperatives have no e-mail).
     placed_mails = outbox.messages[mails_before:]
     assert [m["To"] for m in placed_mails] == ["lan@example.vn"] * len(orders)
-    recorded = set(db.session.scalars(select(WebhookEvent.event_id)))
-    assert recorded == {e["id"] for e in deliveries}  # no event lost, none twice
+    handled = set(db.session.scalars(select(WebhookEvent.event_id)))
+    assert handled == {e["id"] for e in deliveries}  # no event lost, none twice
+    assert handled_events(db) == 20 and kept_events(db) == []
 
 
 def test_an_event_that_matches_nothing_yet_is_refused_and_counts_when_redelivered(
@@ -133,8 +149,11 @@ def test_an_event_that_matches_nothing_yet_is_refused_and_counts_when_redelivere
     response = send_webhook(client, paid)
     assert response.status_code == UNMATCHED  # not 2xx: Stripe delivers it again later
     assert response.get_json()["outcome"] == "unknown_session"
-    assert handled_events(db) == 0
+    assert handled_events(db) == 0 and kept_events(db) == [paid["id"]]
     assert reload(db, number).status is OrderStatus.AWAITING_PAYMENT
+    # Delivered again while it still matches nothing: still kept once, still not handled.
+    assert send_webhook(client, paid).status_code == UNMATCHED
+    assert handled_events(db) == 0 and kept_events(db) == [paid["id"]]
 
     # The session id is recorded after all (the late write); Stripe's retry now counts.
     db.session.execute(
@@ -146,7 +165,39 @@ def test_an_event_that_matches_nothing_yet_is_refused_and_counts_when_redelivere
     again = send_webhook(client, paid)
     assert (again.status_code, again.get_json()["outcome"]) == (200, "paid")
     assert reload(db, number).status is OrderStatus.PLACED
-    assert handled_events(db) == 1
+    assert handled_events(db) == 1 and kept_events(db) == []
+    assert send_webhook(client, paid).get_json()["outcome"] == "duplicate"
+
+
+def test_reconcile_applies_a_kept_event_once_it_matches(client, db, make, stripe_fake, runner):
+    number, session, _ = card_order(db, make, stripe_fake, quantity=1)
+    paid = event("checkout.session.completed", dict(stripe_fake.pay(session["id"]), metadata={}))
+    db.session.execute(
+        update(Payment)
+        .where(Payment.provider_session_id == session["id"])
+        .values(provider_session_id=None)
+    )
+    db.session.commit()
+    assert send_webhook(client, paid).status_code == UNMATCHED
+
+    result = runner.invoke(args=["payments", "reconcile"])
+    assert "event_unknown_session: 1" in result.output  # still nothing to match: kept
+    assert kept_events(db) == [paid["id"]]
+
+    db.session.execute(
+        update(Payment)
+        .where(Payment.order.has(number=number))
+        .values(provider_session_id=session["id"])
+    )
+    db.session.commit()
+    result = runner.invoke(args=["payments", "reconcile"])
+    assert "event_paid: 1" in result.output
+    order = reload(db, number)
+    assert order.status is OrderStatus.PLACED and order.payments[0].status is PaymentStatus.PAID
+    assert handled_events(db) == 1 and kept_events(db) == []
+    # Stripe's own retry comes later: nothing happens twice.
+    assert send_webhook(client, paid).get_json()["outcome"] == "duplicate"
+    assert "event_" not in runner.invoke(args=["payments", "reconcile"]).output
 
 
 # --- (b) an event without an object id -------------------------------------------------------
@@ -163,7 +214,7 @@ def test_an_event_without_an_object_id_matches_nothing(client, db, make, stripe_
     order = reload(db, number)
     assert order.status is OrderStatus.PLACED
     assert [p.status for p in order.payments] == [PaymentStatus.PENDING]
-    assert handled_events(db) == 0
+    assert handled_events(db) == 0 and len(kept_events(db)) == 6
 
 
 # --- (c) metadata naming a payment that is not a card payment waiting for this sum -----------
@@ -193,7 +244,7 @@ def test_card_event_naming_a_cash_on_delivery_payment_changes_nothing(
     [payment] = order.payments
     assert payment.status is PaymentStatus.PENDING
     assert payment.provider_session_id is None and payment.provider_payment_id is None
-    assert handled_events(db) == 0
+    assert handled_events(db) == 0 and len(kept_events(db)) == 2
 
 
 def test_metadata_matches_only_the_same_sum_of_a_card_payment_still_waiting(
