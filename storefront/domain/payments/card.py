@@ -210,7 +210,9 @@ def _payment_for_session(obj: Mapping[str, Any]) -> Payment | None:
     payment = _locked_payment(Payment.provider_session_id == session_id)
     if payment is not None:
         return payment
-    metadata = obj.get("metadata") or {}
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return None
     payment_id = str(metadata.get("payment_id", ""))
     if not (payment_id.isascii() and payment_id.isdigit() and len(payment_id) < 19):
         return None
@@ -346,8 +348,9 @@ def _handle_once(event: Mapping[str, Any], kind: str, event_id: str, now: dateti
         )
         if record is not None and record.handled_at is not None:
             return "duplicate"
-        obj = (event.get("data") or {}).get("object") or {}
-        effect = _apply_session(unit, obj, kind, now)
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, Mapping) else None
+        effect = _apply_session(unit, obj if isinstance(obj, Mapping) else {}, kind, now)
         if effect.outcome == UNMATCHED:
             if record is None:
                 db.session.add(
