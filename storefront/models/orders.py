@@ -169,7 +169,8 @@ class Payment(TimestampMixin, Base):
 
 
 class WebhookEvent(Base):
-    """A provider event already handled; the unique id makes redelivery a no-op."""
+    """A provider event: handled (the unique id makes redelivery a no-op), or kept with its
+    payload until it matches a payment (the reconciliation tries it again)."""
 
     __tablename__ = "webhook_events"
     __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_webhook_events_event"),)
@@ -179,3 +180,6 @@ class WebhookEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(80))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # NULL while the event matches no payment; its payload is kept only until then.
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    payload: Mapped[str] = mapped_column(Text, default="", server_default="")

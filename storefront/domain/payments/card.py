@@ -6,6 +6,7 @@ then record the answer in a new transaction with a guarded UPDATE."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ import stripe
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -46,6 +47,8 @@ ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 HANDLED_EVENTS = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED})
 STRIPE_MINIMUM_SESSION = timedelta(minutes=30)
+# What an event that matches no payment (yet) comes to: never recorded as handled.
+UNMATCHED = "unknown_session"
 
 
 # --- opening the checkout page ---------------------------------------------------------------
@@ -192,21 +195,56 @@ def _locked_payment(clause: ColumnElement[bool]) -> Payment | None:
 
 
 def _payment_for_session(obj: Mapping[str, Any]) -> Payment | None:
-    payment = _locked_payment(Payment.provider_session_id == obj.get("id"))
+    """The card payment a Checkout Session event is about, its row locked; None if no payment
+    is (yet) known to be the session's.
+
+    By the session id we recorded; failing that (the write of the id was lost after the
+    redirect) by the attempt its metadata names, but only a card payment of that order still
+    waiting for exactly this sum, which then gets the session id. An event without a session
+    id matches nothing: `provider_session_id == None` would be IS NULL, every cash-on-delivery
+    payment included.
+    """
+    session_id = obj.get("id")
+    if not isinstance(session_id, str) or not session_id:
+        return None
+    payment = _locked_payment(Payment.provider_session_id == session_id)
+    if payment is not None:
+        return payment
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    payment_id = str(metadata.get("payment_id", ""))
+    if not (payment_id.isascii() and payment_id.isdigit() and len(payment_id) < 19):
+        return None
+    # Locked by its id alone: an event for the same session delivered at the same moment may
+    # hold the lock and record the session id; once it commits, the row read here has it.
+    payment = _locked_payment(Payment.id == int(payment_id))
     if payment is None:
-        # The session's address was lost with the response; it still names its attempt.
-        metadata = obj.get("metadata") or {}
-        payment_id = str(metadata.get("payment_id", ""))
-        if payment_id.isdigit():
-            payment = _locked_payment(Payment.id == int(payment_id))
-            if payment is not None and (
-                payment.provider_session_id is not None
-                or payment.order.number != metadata.get("order_number")
-            ):
-                payment = None
-            elif payment is not None:
-                payment.provider_session_id = obj.get("id")
-    return payment
+        return None
+    if payment.provider_session_id == session_id:
+        return payment
+    if payment.provider_session_id is None and _awaits_this_session(payment, obj, metadata):
+        payment.provider_session_id = session_id
+        return payment
+    return None
+
+
+def _awaits_this_session(
+    payment: Payment, obj: Mapping[str, Any], metadata: Mapping[str, Any]
+) -> bool:
+    """Whether a payment with no session id recorded can be the one this session pays: a card
+    attempt at Stripe, still pending, of the order the metadata names, for the same sum."""
+    order = payment.order
+    return (
+        payment.provider == PROVIDER
+        and order.payment_method is PaymentMethod.CARD
+        and payment.status is PaymentStatus.PENDING
+        and order.status is OrderStatus.AWAITING_PAYMENT
+        and order.number == metadata.get("order_number")
+        and type(obj.get("amount_total")) is int
+        and obj.get("amount_total") == payment.amount
+        and str(obj.get("currency") or "").lower() == payment.currency
+    )
 
 
 def _mark_paid(unit: Unit, payment: Payment, obj: Mapping[str, Any]) -> Effect:
@@ -254,8 +292,8 @@ def _apply_session(unit: Unit, obj: Mapping[str, Any], kind: str, now: datetime)
     """Apply what Stripe says about one Checkout Session inside `unit`; add-only, no commit."""
     payment = _payment_for_session(obj)
     if payment is None:
-        log.warning("Stripe session %s matches no payment", obj.get("id"))
-        return Effect("unknown_session")
+        log.warning("Stripe session %r matches no payment", obj.get("id"))
+        return Effect(UNMATCHED)
     if kind == COMPLETED:
         if obj.get("payment_status") == "paid":
             return _mark_paid(unit, payment, obj)
@@ -278,30 +316,76 @@ def _apply_session(unit: Unit, obj: Mapping[str, Any], kind: str, now: datetime)
 def handle_stripe_event(event: Mapping[str, Any], *, now: datetime | None = None) -> str:
     """Apply one verified Stripe event exactly once; returns what happened.
 
-    The event id is recorded in the same transaction as its effect, so a redelivery finds
-    it and changes nothing; two deliveries racing collide on the unique id and one rolls
-    back. Event types we do not handle are ignored (Stripe still gets its 200).
+    The event is recorded as handled in the same transaction as its effect, so a redelivery
+    finds it and changes nothing; two deliveries racing collide on the unique id and one
+    rolls back. An event about no payment we know yet (UNMATCHED) is kept with its payload,
+    not handled: the webhook asks Stripe to deliver it again, the reconciliation tries it
+    again too, and whichever comes once it matches applies it. Event types we do not handle
+    are ignored (Stripe still gets its 200).
     """
     kind, event_id = event.get("type"), event.get("id")
-    if kind not in HANDLED_EVENTS or not event_id:
+    if kind not in HANDLED_EVENTS or not isinstance(event_id, str) or not event_id:
         return "ignored"
-    try:
-        with unit_of_work(writer=True) as unit:
-            seen = db.session.scalar(
-                select(
-                    exists().where(
-                        WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id
+    for attempt in (1, 2):
+        try:
+            return _handle_once(event, kind, event_id, now or utcnow())
+        except IntegrityError:
+            # The same event, delivered twice at once, was recorded by the other delivery.
+            # Once more: it is handled (a duplicate), or kept unmatched and tried again here.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _handle_once(event: Mapping[str, Any], kind: str, event_id: str, now: datetime) -> str:
+    with unit_of_work(writer=True) as unit:
+        # The event's row first, then the payment's: every path takes them in this order.
+        record = db.session.scalar(
+            select(WebhookEvent)
+            .where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if record is not None and record.handled_at is not None:
+            return "duplicate"
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, Mapping) else None
+        effect = _apply_session(unit, obj if isinstance(obj, Mapping) else {}, kind, now)
+        if effect.outcome == UNMATCHED:
+            if record is None:
+                db.session.add(
+                    WebhookEvent(
+                        provider=PROVIDER, event_id=event_id, type=kind, payload=json.dumps(event)
                     )
                 )
+            return UNMATCHED
+        if record is None:
+            db.session.add(
+                WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind, handled_at=now)
             )
-            if seen:
-                return "duplicate"
-            obj = (event.get("data") or {}).get("object") or {}
-            effect = _apply_session(unit, obj, kind, now or utcnow())
-            db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind))
-    except IntegrityError:
-        return "duplicate"
+        else:
+            record.handled_at, record.payload = now, ""
     return effect.outcome
+
+
+def retry_unmatched_events(*, now: datetime | None = None) -> Counter[str]:
+    """Apply again every kept event that matched no payment when it came (each in its own
+    transaction, exactly as the webhook would); those still unmatched stay kept."""
+    pending = db.session.scalars(
+        select(WebhookEvent.payload)
+        .where(WebhookEvent.provider == PROVIDER, WebhookEvent.handled_at.is_(None))
+        .order_by(WebhookEvent.id)
+    ).all()
+    end_read()
+    counts: Counter[str] = Counter()
+    for payload in pending:
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            counts["event_unreadable"] += 1
+            continue
+        counts[f"event_{handle_stripe_event(event, now=now)}"] += 1
+    return counts
 
 
 # --- cancelled orders: refund, or close the checkout page ------------------------------------
@@ -433,6 +517,7 @@ def reconcile_payments(
         counts[_apply_verdict(session, kind, now)] += 1
     for order_id in owed:
         counts[settle_cancelled_order(order_id)] += 1
+    counts.update(retry_unmatched_events(now=now))
     return counts
 
 

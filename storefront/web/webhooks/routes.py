@@ -7,7 +7,7 @@ import logging
 import stripe
 from flask import jsonify, request
 
-from storefront.domain.payments.card import handle_stripe_event
+from storefront.domain.payments.card import UNMATCHED, handle_stripe_event
 from storefront.domain.payments.stripe_gateway import card_payments_enabled, verify_webhook
 from storefront.extensions import csrf
 from storefront.web.webhooks import bp
@@ -27,4 +27,8 @@ def stripe_webhook():
         log.warning("rejected a Stripe webhook: %s", error)
         return jsonify(error="invalid_signature"), 400
     outcome = handle_stripe_event(event)
+    if outcome == UNMATCHED:
+        # Signed, but about no payment we know yet: not 2xx, so Stripe delivers it again
+        # (with backoff, for three days) instead of it being lost.
+        return jsonify(received=False, outcome=outcome), 409
     return jsonify(received=True, outcome=outcome), 200
