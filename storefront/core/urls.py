@@ -33,8 +33,11 @@ def parse_base_url(value: str) -> BaseURL:
     with the setting's name otherwise, so a typo stops the app at start-up."""
     parts = urlsplit(value.strip())
     try:
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
+        port = parts.port  # raises ValueError for a port that is not a number
+        if parts.hostname and not parts.netloc.isascii():  # chợ.vn: links carry xn--
+            host = parts.hostname.encode("idna").decode("ascii")
+            parts = parts._replace(netloc=host + (f":{port}" if port else ""))
+    except (ValueError, UnicodeError):
         parts = parts._replace(scheme="")
     if (
         parts.scheme not in ("http", "https")
@@ -43,11 +46,10 @@ def parse_base_url(value: str) -> BaseURL:
         or parts.password is not None
         or parts.query
         or parts.fragment
-        or not parts.netloc.isascii()
     ):
         raise ValueError(
             f"PUBLIC_BASE_URL must be the shop's address, such as https://ocop.example.vn "
-            f"(scheme, host, optional port and path; IDNA hosts in xn-- form), not {value!r}"
+            f"(scheme, host, optional port and path), not {value!r}"
         )
     return BaseURL(
         scheme=parts.scheme,

@@ -9,6 +9,7 @@ import re
 import pytest
 import segno
 
+from storefront.models import CertificateStatus, Role
 from tests.fixtures.mail import mails
 from tests.fixtures.shop import checkout_form
 from tests.web.shop.test_verify import _matrix_of_png
@@ -136,3 +137,27 @@ def test_search_engines_are_given_the_public_address(client, make):
     assert f'<link rel="canonical" href="{PUBLIC}/products/{listing.slug}">' in page
     for text in (robots, sitemap, page):
         assert "evil.example" not in text
+
+
+def test_a_certificate_decision_mail_links_to_the_public_address(client, auth, make, outbox):
+    coop = make.cooperative(email="htx@example.vn")
+    cert = make.certificate(coop, number=NUMBER, status=CertificateStatus.SUBMITTED)
+    log_in_at_the_forged_host(client, auth, make.user(role=Role.PFA))
+    response = client.post(f"/pfa/certificates/{cert.id}/verify", headers=FORGED)
+    assert response.status_code == 303
+    [message] = outbox.to("htx@example.vn")
+    assert_public_links_only(message, "/verify/")
+
+
+def test_stripe_sends_the_buyer_back_to_the_public_address(client, make, stripe_fake):
+    package = make.listing().packages[0]
+    client.post("/cart/add", data={"package_id": package.id, "quantity": 1}, headers=FORGED)
+    response = client.post(
+        "/checkout/", data=checkout_form(payment_method="card"), headers=FORGED
+    )
+    assert response.status_code == 303
+    [session] = stripe_fake.calls("POST", "/v1/checkout/sessions")
+    assert session.params["success_url"] == (
+        f"{PUBLIC}/checkout/return?session_id={{CHECKOUT_SESSION_ID}}"
+    )
+    assert session.params["cancel_url"].startswith(f"{PUBLIC}/orders/")
