@@ -44,9 +44,15 @@ class Config:
     # The shop's "today" (storefront.core.clock): certificates expire at midnight here.
     SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh")
 
-    # Public URLs (QR codes, e-mails) need an absolute address.
-    SERVER_NAME = os.environ.get("SERVER_NAME") or None
-    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # The shop's public address: every absolute link (e-mails, QR codes, labels, Stripe's
+    # return pages, canonical links) is built from it (storefront.core.urls), never from the
+    # request's Host header, which the client chooses. Required in production.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    # Other host names the app answers besides PUBLIC_BASE_URL's (comma-separated), e.g. the
+    # address a load balancer's health check uses. Once any is listed, or in production, a
+    # request for any other host gets 400 (Flask's TRUSTED_HOSTS).
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS") or None
+    ONLY_TRUSTED_HOSTS = False
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -126,22 +132,28 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
-    SERVER_NAME = None
+    # The test client's own host, so pages and e-mails agree; tests of forged hosts send
+    # another one.
+    PUBLIC_BASE_URL = "http://localhost"
+    TRUSTED_HOSTS = None
     # One cheap round instead of scrypt: hashing was a third of the suite's time. Tests
     # asserting the production method set Config.PASSWORD_HASH_METHOD back.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 class ProductionConfig(Config):
-    """Production: refuses to start without a real secret key and database."""
+    """Production: refuses to start without a real secret key, database and public address;
+    answers only the public address's host (and TRUSTED_HOSTS)."""
 
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    ONLY_TRUSTED_HOSTS = True
 
     @classmethod
     def validate(cls) -> None:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        required = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+        missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
                 "ProductionConfig needs these environment variables: " + ", ".join(missing)

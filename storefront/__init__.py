@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
     from storefront import search
+    from storefront.core import urls
     from storefront.domain.accounts import user_for_session
     from storefront.domain.catalog import cards, changes, version
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -104,6 +105,9 @@ def register_extensions(app: Flask) -> None:
     def load_user(session_id: str) -> User | None:
         # The id carries the password's fingerprint: see accounts.services.user_for_session.
         return user_for_session(session_id)
+
+    # Last, so that its check of the request's host runs before every other extension's hook.
+    urls.init_app(app)
 
 
 def _init_limiter(app: Flask, limiter) -> None:
@@ -149,10 +153,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from flask import jsonify, render_template, request
+    from flask import Response, jsonify, render_template, request
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
-    from werkzeug.exceptions import HTTPException
+    from werkzeug.exceptions import HTTPException, SecurityError
 
     from storefront.core.errors import DomainError
 
@@ -175,6 +179,12 @@ def register_errorhandlers(app: Flask) -> None:
         message = _("Your session expired or the form was sent twice. Please try again.")
         return render_template("errors/error.html", status=400, message=message), 400
 
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(error: SecurityError):
+        # A host not in TRUSTED_HOSTS: the request has no URL adapter, so the error page (its
+        # links, url_for) cannot be built. A short answer that needs nothing of the request.
+        return Response(_("This site is not served at this address."), 400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         if wants_json():
@@ -186,7 +196,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from storefront.core import formatting, media
+    from storefront.core import formatting, media, urls
     from storefront.domain import status_labels
     from storefront.web import catalog_cache, chrome
 
@@ -194,6 +204,7 @@ def register_template_helpers(app: Flask) -> None:
     catalog_cache.init_app(app)  # rendered cards, fragments and pages, per catalog version
     formatting.init_app(app)
     media.init_app(app)
+    app.add_template_global(urls.external_url, "external_url")  # canonical links, sitemap
     for name, label in status_labels.TEMPLATE_GLOBALS.items():
         app.add_template_global(label, name)
 

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from storefront.core.db import end_read
 from storefront.core.mail import send_mail as deliver
+from storefront.core.urls import external_url
 from storefront.extensions import db
 from storefront.models import Cooperative, CooperativeMember, MemberRole, Order, Shipment, User
 
@@ -50,14 +50,6 @@ def _deliver(mails: list[Mail]) -> None:
             log.exception("could not send %s to %s", mail.template, mail.to)
 
 
-def _external(endpoint: str, **values: Any) -> str:
-    """An absolute link when the app knows its address (request, or SERVER_NAME in CLI)."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context():
-        return url_for(endpoint, **values)
-
-
 def _order_context(order: Order) -> dict[str, Any]:
     """Plain values: templates render without touching the database."""
     return {
@@ -69,7 +61,7 @@ def _order_context(order: Order) -> dict[str, Any]:
         "subtotal": order.subtotal,
         "shipping_total": order.shipping_total,
         "total": order.total,
-        "order_url": _external("orders.detail", number=order.number),
+        "order_url": external_url("orders.detail", number=order.number),
         "shipments": [
             {
                 "cooperative": s.cooperative_name,
@@ -156,7 +148,7 @@ def order_placed(order_id: int) -> None:
                 {
                     **context,
                     "shipment": data,
-                    "shipment_url": _external("seller.shipment", shipment_id=shipment.id),
+                    "shipment_url": external_url("seller.shipment", shipment_id=shipment.id),
                 },
             )
         )

@@ -17,12 +17,9 @@ from storefront.models import (
 )
 
 
-def verification_url(number: str) -> str | None:
-    """The public verification page of a certificate, absolute (for QR codes and e-mails).
-
-    Uses SERVER_NAME and PREFERRED_URL_SCHEME when set; outside a request without
-    SERVER_NAME (a cron job on a bare config) there is no address to give: None.
-    """
+def verification_url(number: str) -> str:
+    """The public verification page of a certificate at PUBLIC_BASE_URL (for QR codes, labels
+    and e-mails), whatever host the request came in on."""
     return external_url("verify.certificate", number=number)
 
 

@@ -31,6 +31,7 @@ from storefront.core.errors import (
     WeakPassword,
     WrongPassword,
 )
+from storefront.core.urls import external_url
 from storefront.domain import accounts as services
 from storefront.domain.locations import communes_of, provinces
 from storefront.extensions import limiter
@@ -201,7 +202,7 @@ def reset_request():
     if form.validate_on_submit():
         services.request_password_reset(
             form.email.data,
-            reset_url=lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            reset_url=lambda token: external_url("accounts.reset_password", token=token),
         )
         # The same words whether or not the e-mail is registered.
         flash(

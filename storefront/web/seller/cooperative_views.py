@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.errors import DomainError, InvalidInput, InvalidInvitation
+from storefront.core.urls import external_url
 from storefront.domain.cooperatives.applications import apply_for_cooperative
 from storefront.domain.cooperatives.members import (
     accept_invitation,
@@ -78,8 +79,8 @@ def invite():
                 current_user,
                 form.email.data or "",
                 MemberRole(form.role.data),
-                accept_url=lambda token: url_for("seller.invitation", token=token, _external=True),
-                workspace_url=url_for("seller.dashboard", _external=True),
+                accept_url=lambda token: external_url("seller.invitation", token=token),
+                workspace_url=external_url("seller.dashboard"),
             )
         except InvalidInput as error:
             apply_domain_error(form, error, "email")

@@ -152,12 +152,12 @@ def test_the_cli_command(runner, make, outbox):
 
 
 @pytest.mark.parametrize("days", [60, 30])
-def test_the_reminder_links_to_the_seller_workspace_when_a_server_name_is_set(
+def test_the_reminder_links_to_the_seller_workspace_at_the_public_address(
     app, make, outbox, monkeypatch, days
 ):
-    monkeypatch.setitem(app.config, "SERVER_NAME", "ocop.example.vn")
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://ocop.example.vn")
     _cert(make, days)
-    with app.app_context():  # as in `flask certificates remind`: no request, SERVER_NAME set
+    with app.app_context():  # as in `flask certificates remind`: no request
         send_expiry_reminders()
     [message] = mails(outbox)
     assert f"{days}" in message["Subject"]

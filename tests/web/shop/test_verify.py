@@ -212,10 +212,9 @@ def _matrix_of_png(data: bytes, scale: int = 10, border: int = 4):
     )
 
 
-def test_qr_url_uses_the_configured_server_name_and_scheme(app, valid, monkeypatch):
+def test_qr_url_uses_the_configured_public_address(app, valid, monkeypatch):
     cert, _ = valid
-    monkeypatch.setitem(app.config, "SERVER_NAME", "ocop.hoinongdan.vn")
-    monkeypatch.setitem(app.config, "PREFERRED_URL_SCHEME", "https")
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://ocop.hoinongdan.vn")
     with app.app_context():  # a cron job or an e-mail: no request
         url = verification_url(cert.number)
     assert url == "https://ocop.hoinongdan.vn/verify/DEMO-1234/Q%C4%90-UBND"

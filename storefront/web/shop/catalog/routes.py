@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
 from storefront.core import clock
+from storefront.core.urls import external_url
 from storefront.domain.catalog.browse import browse, newest_cards, related_cards
 from storefront.domain.catalog.params import parse_catalog_args
 from storefront.domain.catalog.queries import (
@@ -108,7 +109,7 @@ def robots():
         "Disallow: /account",
         "Disallow: /seller",
         "Disallow: /pfa",
-        f"Sitemap: {url_for('catalog.sitemap', _external=True)}",
+        f"Sitemap: {external_url('catalog.sitemap')}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 

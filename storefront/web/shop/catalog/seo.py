@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import url_for
-
 from storefront.core import clock
+from storefront.core.urls import external_url
 from storefront.models import Listing
 
 
@@ -21,7 +20,7 @@ def product_jsonld(listing: Listing) -> dict:
         "@context": "https://schema.org",
         "@type": "Product",
         "name": listing.name,
-        "url": url_for("catalog.product", slug=listing.slug, _external=True),
+        "url": external_url("catalog.product", slug=listing.slug),
         "description": " ".join(listing.description.split())[:500],
         "brand": {"@type": "Organization", "name": listing.cooperative.legal_name},
         "offers": {
@@ -35,9 +34,7 @@ def product_jsonld(listing: Listing) -> dict:
     }
     if listing.images:
         data["image"] = [
-            url_for(
-                "main.media", filename=f"listings/{image.filename}-gallery.webp", _external=True
-            )
+            external_url("main.media", filename=f"listings/{image.filename}-gallery.webp")
             for image in listing.images
         ]
     cert = listing.certificate

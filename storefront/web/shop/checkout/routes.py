@@ -15,6 +15,7 @@ from storefront.core.errors import (
     PaymentProviderError,
 )
 from storefront.core.formatting import format_vnd
+from storefront.core.urls import external_url
 from storefront.domain.locations import communes_of, current_commune, provinces
 from storefront.domain.orders.lifecycle import order_progress, payment_state
 from storefront.domain.orders.placement import (
@@ -156,9 +157,9 @@ def submit():
     try:
         url = start_card_payment(
             number,
-            success_url=url_for("checkout.stripe_return", _external=True)
+            success_url=external_url("checkout.stripe_return")
             + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=url_for("orders.detail", number=number, _external=True),
+            cancel_url=external_url("orders.detail", number=number),
         )
     except PaymentProviderError as error:
         flash(error.message, "error")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_out
 
 from storefront.core.errors import DomainError, PaymentProviderError
+from storefront.core.urls import external_url
 from storefront.domain.orders.lifecycle import (
     can_cancel,
     cancel_order,
@@ -117,9 +118,9 @@ def pay(number: str):
     try:
         url = start_card_payment(
             number,
-            success_url=url_for("checkout.stripe_return", _external=True)
+            success_url=external_url("checkout.stripe_return")
             + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=url_for("orders.detail", number=number, _external=True),
+            cancel_url=external_url("orders.detail", number=number),
         )
     except (PaymentProviderError, DomainError) as error:
         flash(error.message, "error")
