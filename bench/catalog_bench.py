@@ -349,6 +349,7 @@ def main(argv: list[str] | None = None) -> None:
                 "SEARCH_INDEX_DIR": str(workdir / "search"),
                 "UPLOAD_DIR": str(workdir / "uploads"),
                 "SESSION_COOKIE_SECURE": "false",
+                "PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
             }
             app = Server("wsgi:app", APP_PORT, args.workers, env)
             try:
