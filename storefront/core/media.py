@@ -11,6 +11,7 @@ from PIL import Image, ImageOps
 
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
 SIZES = {"thumb": 160, "card": 480, "gallery": 1200}
+LARGEST = max(SIZES.values())  # decode_image(upload, longest=LARGEST) decodes no larger
 CARD_ASPECT = (4, 3)
 FORMAT, EXTENSION = "WEBP", "webp"
 
@@ -35,9 +36,12 @@ def listing_image_url(stem: str, size: str = "card") -> str:
 
 
 def store_listing_image(image: Image.Image) -> StoredImage:
-    """Write every size of an already-decoded image; returns the random stem and its size.
+    """Write every size of an already-decoded image; returns the random stem and the size
+    of its gallery picture (the largest kept).
 
-    Re-encoding from pixels drops EXIF and anything else hidden in the original file.
+    Re-encoding from pixels drops EXIF and anything else hidden in the original file. Called
+    before the unit of work that records the photo, never inside it: resizing must not hold
+    the database's write lock.
     """
     image = ImageOps.exif_transpose(image)  # respect the camera's rotation before EXIF is gone
     if image.mode not in ("RGB", "RGBA"):
@@ -45,14 +49,17 @@ def store_listing_image(image: Image.Image) -> StoredImage:
     stem = secrets.token_hex(12)
     folder = upload_root() / "listings"
     folder.mkdir(parents=True, exist_ok=True)
+    gallery = image.size
     for size, longest in SIZES.items():
         if size == "card":
             variant = ImageOps.fit(image, (longest, longest * CARD_ASPECT[1] // CARD_ASPECT[0]))
         else:
             variant = image.copy()
             variant.thumbnail((longest, longest))
+            if size == "gallery":
+                gallery = variant.size
         variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
-    return StoredImage(stem=stem, width=image.width, height=image.height)
+    return StoredImage(stem=stem, width=gallery[0], height=gallery[1])
 
 
 def delete_listing_image(stem: str) -> None:
