@@ -94,7 +94,8 @@ def upload_in_fresh_worker(app, user, listing, files: list[Path]) -> dict:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     print(  # shown with -s: the numbers behind the assertion
         f"{[p.name for p in files]}: status {result['status']}, "
-        f"RSS +{result['rss_growth_mb']} MB, CPU {result['cpu_seconds']} s"
+        f"RSS +{result['rss_growth_mb']} MB (from {result['rss_before_mb']} MB; startup peak"
+        f" {result['startup_peak_mb']} MB), CPU {result['cpu_seconds']} s"
     )
     return result
 
