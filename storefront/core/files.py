@@ -23,6 +23,8 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 # than MAX_IMAGE_SIDE is a strip no product photo needs.
 MAX_IMAGE_PIXELS = 25_000_000
 MAX_IMAGE_SIDE = 10_000
+# Transparency costs twice: Pillow resizes through a premultiplied copy of the whole image.
+MAX_IMAGE_PIXELS_WITH_ALPHA = 12_000_000
 # Shrunk while decoding to this multiple of the largest size kept, never below it: resizing from
 # twice the size looks as good as from the original (Pillow's `reducing_gap`).
 REDUCING_GAP = 2
@@ -102,12 +104,12 @@ def _not_a_scan(upload: Upload) -> InvalidUpload:
     )
 
 
-def _too_many_pixels(upload: Upload) -> InvalidUpload:
+def _too_many_pixels(upload: Upload, limit: int = MAX_IMAGE_PIXELS) -> InvalidUpload:
     return InvalidUpload(
         _(
             "“%(name)s” has too many pixels (more than %(mp)d megapixels). Please resize it.",
             name=upload.display_name,
-            mp=MAX_IMAGE_PIXELS // 1_000_000,
+            mp=limit // 1_000_000,
         ),
         field="file",
     )
@@ -125,11 +127,18 @@ def _too_long_a_side(upload: Upload) -> InvalidUpload:
     )
 
 
-def _check_size(upload: Upload, size: tuple[int, int]) -> None:
-    """Refuse by the size the header claims, before a single pixel is decoded."""
-    width, height = size
-    if width * height > MAX_IMAGE_PIXELS:
-        raise _too_many_pixels(upload)
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def _check_size(upload: Upload, image: Image.Image) -> None:
+    """Refuse by the size (and mode) the header claims, before a single pixel is decoded."""
+    width, height = image.size
+    limit = MAX_IMAGE_PIXELS_WITH_ALPHA if _has_alpha(image) else MAX_IMAGE_PIXELS
+    if width * height > limit:
+        raise _too_many_pixels(upload, limit)
     if max(width, height) > MAX_IMAGE_SIDE:
         raise _too_long_a_side(upload)
 
@@ -168,11 +177,11 @@ def _decode(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # The header gives the size without decoding pixels: refuse a bomb before load().
             with Image.open(BytesIO(data), formats=IMAGE_FORMATS) as probe:
-                _check_size(upload, probe.size)
+                _check_size(upload, probe)
                 probe.verify()
             # verify() leaves the image unusable; decode a fresh one for real.
             image: Image.Image = Image.open(BytesIO(data), formats=IMAGE_FORMATS)
-            _check_size(upload, image.size)
+            _check_size(upload, image)
             fmt = image.format
             if longest is None:
                 image.load()
@@ -205,7 +214,7 @@ def check_image(upload: Upload) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(BytesIO(data), formats=IMAGE_FORMATS) as probe:
-                _check_size(upload, probe.size)
+                _check_size(upload, probe)
     except InvalidUpload:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -236,7 +245,7 @@ def prepare_scan(upload: Upload) -> PreparedScan:
     image = _decode(upload, data, not_image=_not_a_scan)
     fmt = image.format
     assert fmt is not None  # _decode opened it as one of IMAGE_FORMATS, and kept it whole
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # no copy of a scan that needs no turn
     out = BytesIO()
     if fmt == "JPEG":
         image.convert("RGB").save(out, "JPEG", quality=90)

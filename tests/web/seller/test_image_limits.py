@@ -4,6 +4,8 @@ no larger than the sizes kept, and never resized while the database's write lock
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ from storefront.models import ListingImage, ListingStatus, limits
 from tests.fixtures import factories
 from tests.fixtures.seller import counts, file_field, files_under, png_bytes, seller
 from tests.web.seller.test_certificates import cert_input
-from tests.web.seller.test_image_memory import jpeg_claiming, zero_png
+from tests.web.seller.test_image_memory import _chunk, jpeg_claiming, zero_png
 from tests.web.seller.test_uploads import png_header_only
 
 
@@ -53,6 +55,22 @@ def test_a_photo_is_refused_by_the_size_its_header_claims(app, english, size, wo
             check(upload(png_header_only(*size), "huge.png"))
         assert words in caught.value.message
         assert "huge.png" in caught.value.message
+
+
+def rgba_png_header(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    body = zlib.compress(b"\x00" * 1024)
+    chunks = _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
+def test_transparency_halves_the_pixels_allowed(app, english):
+    """Resizing a transparent image goes through a premultiplied copy: twice the memory."""
+    with pytest.raises(InvalidUpload) as caught:
+        check_image(upload(rgba_png_header(4000, 3001), "cutout.png"))
+    assert "more than 12 megapixels" in caught.value.message
+    check_image(upload(rgba_png_header(4000, 3000), "cutout.png"))  # 12 megapixels: fine
+    check_image(upload(png_header_only(5000, 5000), "photo.png"))  # no alpha: 25 are fine
 
 
 def test_a_huge_jpeg_is_refused_by_its_header(app, english):
