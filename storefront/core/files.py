@@ -248,7 +248,9 @@ def prepare_scan(upload: Upload) -> PreparedScan:
     ImageOps.exif_transpose(image, in_place=True)  # no copy of a scan that needs no turn
     out = BytesIO()
     if fmt == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=90)
+        if image.mode != "RGB":  # convert() copies even an RGB image: a second full size
+            image = image.convert("RGB")
+        image.save(out, "JPEG", quality=90)
     elif fmt == "PNG":
         if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
             image = image.convert("RGBA")
