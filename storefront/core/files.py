@@ -199,9 +199,9 @@ def _decode(
 
 
 def decode_image(upload: Upload, longest: int | None = None) -> Image.Image:
-    """The decoded photo, or InvalidUpload: at most 5 MB, 25 megapixels and 10,000 pixels on
-    a side, JPEG/PNG/WebP. With `longest`, decoded only as large as sizes up to that many
-    pixels need (its exact size is then up to the decoder)."""
+    """The decoded photo, or InvalidUpload: at most 5 MB, 25 megapixels (12 with transparency)
+    and 10,000 pixels on a side, JPEG/PNG/WebP. With `longest`, decoded only as large as sizes
+    up to that many pixels need: between 2 and 4 times `longest` (or whole, if smaller)."""
     return _decode(upload, _read_at_most(upload, MAX_IMAGE_BYTES), longest=longest)
 
 

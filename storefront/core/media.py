@@ -9,10 +9,11 @@ from pathlib import Path
 from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
+from storefront.core.files import REDUCING_GAP
+
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
 SIZES = {"thumb": 160, "card": 480, "gallery": 1200}
 LARGEST = max(SIZES.values())  # decode_image(upload, longest=LARGEST) decodes no larger
-REDUCING_GAP = 2.0  # Pillow's: reduce by a whole factor to twice the size, then resample
 CARD_ASPECT = (4, 3)
 FORMAT, EXTENSION = "WEBP", "webp"
 
