@@ -67,14 +67,19 @@ def store_listing_image(image: Image.Image) -> StoredImage:
     stem = secrets.token_hex(12)
     folder = upload_root() / "listings"
     folder.mkdir(parents=True, exist_ok=True)
-    for size, longest in SIZES.items():
-        if size == "card":
-            variant = ImageOps.fit(gallery, (longest, longest * CARD_ASPECT[1] // CARD_ASPECT[0]))
-        elif size == "gallery":
-            variant = gallery
-        else:
-            variant = gallery.resize(_within(gallery.size, longest), Image.Resampling.LANCZOS)
-        variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
+    try:
+        for size, longest in SIZES.items():
+            if size == "card":
+                box = (longest, longest * CARD_ASPECT[1] // CARD_ASPECT[0])
+                variant = ImageOps.fit(gallery, box)
+            elif size == "gallery":
+                variant = gallery
+            else:
+                variant = gallery.resize(_within(gallery.size, longest), Image.Resampling.LANCZOS)
+            variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
+    except BaseException:
+        delete_listing_image(stem)  # no size left behind by a failure halfway
+        raise
     return StoredImage(stem=stem, width=gallery.width, height=gallery.height)
 
 
