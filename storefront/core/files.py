@@ -19,7 +19,16 @@ from PIL import Image, ImageOps
 from storefront.core.errors import InvalidUpload
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
+# A decoded pixel takes up to 4 bytes: 25 megapixels is 100 MB of memory, the most one photo may
+# cost a worker (a 126 KB PNG can claim 40 megapixels). Every camera photo fits; a longer side
+# than MAX_IMAGE_SIDE is a strip no product photo needs.
+MAX_IMAGE_PIXELS = 25_000_000
+MAX_IMAGE_SIDE = 10_000
+# Transparency costs twice: Pillow resizes through a premultiplied copy of the whole image.
+MAX_IMAGE_PIXELS_WITH_ALPHA = 12_000_000
+# Shrunk while decoding to this multiple of the largest size kept, never below it: resizing from
+# twice the size looks as good as from the original (Pillow's `reducing_gap`).
+REDUCING_GAP = 2
 MAX_SCAN_BYTES = 10 * 1024 * 1024
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 PDF_MAGIC = b"%PDF-"
@@ -29,6 +38,7 @@ PDF_MAGIC = b"%PDF-"
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 LOGO_SIZES = {"thumb": 96, "card": 320}
+LOGO_LARGEST = max(LOGO_SIZES.values())
 SCAN_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "PDF": "pdf"}
 SCAN_MIMETYPES = {
     "jpg": "image/jpeg",
@@ -95,53 +105,123 @@ def _not_a_scan(upload: Upload) -> InvalidUpload:
     )
 
 
-def _too_many_pixels(upload: Upload) -> InvalidUpload:
+def _too_many_pixels(upload: Upload, limit: int = MAX_IMAGE_PIXELS) -> InvalidUpload:
     return InvalidUpload(
         _(
             "“%(name)s” has too many pixels (more than %(mp)d megapixels). Please resize it.",
             name=upload.display_name,
-            mp=MAX_IMAGE_PIXELS // 1_000_000,
+            mp=limit // 1_000_000,
         ),
         field="file",
     )
 
 
-def _check_pixels(upload: Upload, size: tuple[int, int]) -> None:
-    width, height = size
-    if width * height > MAX_IMAGE_PIXELS:
-        raise _too_many_pixels(upload)
+def _too_long_a_side(upload: Upload) -> InvalidUpload:
+    return InvalidUpload(
+        _(
+            "“%(name)s” is too wide or too tall (more than %(px)s pixels on a side). Please"
+            " resize it.",
+            name=upload.display_name,
+            px=f"{MAX_IMAGE_SIDE:,}",
+        ),
+        field="file",
+    )
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def _check_size(upload: Upload, image: Image.Image) -> None:
+    """Refuse by the size (and mode) the header claims, before a single pixel is decoded."""
+    width, height = image.size
+    limit = MAX_IMAGE_PIXELS_WITH_ALPHA if _has_alpha(image) else MAX_IMAGE_PIXELS
+    if width * height > limit:
+        raise _too_many_pixels(upload, limit)
+    if max(width, height) > MAX_IMAGE_SIDE:
+        raise _too_long_a_side(upload)
+
+
+def _shrink_while_decoding(image: Image.Image, longest: int) -> Image.Image:
+    """Decode `image` (opened, not loaded) no larger than needed for sizes up to `longest`
+    pixels on the longest side: a JPEG decodes at 1/2, 1/4 or 1/8 scale (draft), then any
+    image is reduced by a whole factor, so the full-size copy is never kept (nor, for a
+    JPEG, ever made)."""
+    width, height = image.size
+    scale = longest * REDUCING_GAP / max(width, height)
+    if scale < 1:
+        if image.format == "JPEG":
+            image.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+        image.load()
+        if image.mode == "P":  # reduce() cannot average palette indexes
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        elif image.mode in ("1", "I;16", "I;16B", "I;16L"):
+            image = image.convert("L")
+        factor = int(max(image.size) / (longest * REDUCING_GAP))
+        if factor > 1:
+            image = image.reduce(factor)
+    else:
+        image.load()
+    return image
 
 
 def _decode(
     upload: Upload,
     data: bytes,
     not_image: Callable[[Upload], InvalidUpload] = _not_an_image,
+    longest: int | None = None,
 ) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # The header gives the size without decoding pixels: refuse a bomb before load().
             with Image.open(BytesIO(data), formats=IMAGE_FORMATS) as probe:
-                _check_pixels(upload, probe.size)
+                _check_size(upload, probe)
                 probe.verify()
             # verify() leaves the image unusable; decode a fresh one for real.
-            image = Image.open(BytesIO(data), formats=IMAGE_FORMATS)
-            _check_pixels(upload, image.size)
-            image.load()
+            image: Image.Image = Image.open(BytesIO(data), formats=IMAGE_FORMATS)
+            _check_size(upload, image)
+            fmt = image.format
+            if longest is None:
+                image.load()
+            else:
+                image = _shrink_while_decoding(image, longest)
     except InvalidUpload:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(upload) from None
     except Exception:  # noqa: BLE001 - a decoder can fail in many ways on hostile input
         raise not_image(upload) from None
-    if image.format not in IMAGE_FORMATS:
+    if fmt not in IMAGE_FORMATS:
         raise not_image(upload)
     return image
 
 
-def decode_image(upload: Upload) -> Image.Image:
-    """The decoded photo, or InvalidUpload: at most 5 MB and 40 megapixels, JPEG/PNG/WebP."""
-    return _decode(upload, _read_at_most(upload, MAX_IMAGE_BYTES))
+def decode_image(upload: Upload, longest: int | None = None) -> Image.Image:
+    """The decoded photo, or InvalidUpload: at most 5 MB, 25 megapixels (12 with transparency)
+    and 10,000 pixels on a side, JPEG/PNG/WebP. With `longest`, decoded only as large as sizes
+    up to that many pixels need: between 2 and 4 times `longest` (or whole, if smaller)."""
+    return _decode(upload, _read_at_most(upload, MAX_IMAGE_BYTES), longest=longest)
+
+
+def check_image(upload: Upload) -> None:
+    """Refuse a photo by its size in bytes and its header alone (cheap: nothing is decoded),
+    so that a batch with one bad file costs nothing; the stream is rewound for decode_image."""
+    data = _read_at_most(upload, MAX_IMAGE_BYTES)
+    upload.stream.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data), formats=IMAGE_FORMATS) as probe:
+                _check_size(upload, probe)
+    except InvalidUpload:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(upload) from None
+    except Exception:  # noqa: BLE001 - a parser can fail in many ways on hostile input
+        raise _not_an_image(upload) from None
 
 
 def prepare_scan(upload: Upload) -> PreparedScan:
@@ -165,11 +245,13 @@ def prepare_scan(upload: Upload) -> PreparedScan:
         )
     image = _decode(upload, data, not_image=_not_a_scan)
     fmt = image.format
-    assert fmt is not None  # _decode opened it as one of IMAGE_FORMATS
-    image = ImageOps.exif_transpose(image)
+    assert fmt is not None  # _decode opened it as one of IMAGE_FORMATS, and kept it whole
+    ImageOps.exif_transpose(image, in_place=True)  # no copy of a scan that needs no turn
     out = BytesIO()
     if fmt == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=90)
+        if image.mode != "RGB":  # convert() copies even an RGB image: a second full size
+            image = image.convert("RGB")
+        image.save(out, "JPEG", quality=90)
     elif fmt == "PNG":
         if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
             image = image.convert("RGBA")
@@ -260,7 +342,8 @@ def logo_url(stem: str | None, size: str = "card") -> str:
 
 
 def store_logo(image: Image.Image) -> str:
-    """Write every size of a decoded logo, re-encoded (no EXIF), keeping its proportions."""
+    """Write every size of a decoded logo, re-encoded (no EXIF), keeping its proportions.
+    Called before the unit of work that records it: resizing must not hold the write lock."""
     image = ImageOps.exif_transpose(image)
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")

@@ -9,8 +9,11 @@ from pathlib import Path
 from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
+from storefront.core.files import REDUCING_GAP
+
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
 SIZES = {"thumb": 160, "card": 480, "gallery": 1200}
+LARGEST = max(SIZES.values())  # decode_image(upload, longest=LARGEST) decodes no larger
 CARD_ASPECT = (4, 3)
 FORMAT, EXTENSION = "WEBP", "webp"
 
@@ -34,25 +37,50 @@ def listing_image_url(stem: str, size: str = "card") -> str:
     return url_for("main.media", filename=f"listings/{stem}-{size}.{EXTENSION}")
 
 
-def store_listing_image(image: Image.Image) -> StoredImage:
-    """Write every size of an already-decoded image; returns the random stem and its size.
+def _within(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    width, height = size
+    if max(width, height) <= longest:
+        return size
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
-    Re-encoding from pixels drops EXIF and anything else hidden in the original file.
+
+def store_listing_image(image: Image.Image) -> StoredImage:
+    """Write every size of an already-decoded image; returns the random stem and the size
+    of its gallery picture (the largest kept).
+
+    Re-encoding from pixels drops EXIF and anything else hidden in the original file. Called
+    before the unit of work that records the photo, never inside it: resizing must not hold
+    the database's write lock. The image is turned upright in place, then only the gallery
+    size is made from it (never a full-size copy); the smaller sizes come from the gallery.
     """
-    image = ImageOps.exif_transpose(image)  # respect the camera's rotation before EXIF is gone
+    ImageOps.exif_transpose(image, in_place=True)  # the camera's rotation, before EXIF is gone
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    gallery_size = _within(image.size, SIZES["gallery"])
+    gallery = (
+        image
+        if gallery_size == image.size
+        else image.resize(gallery_size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    )
+    del image
     stem = secrets.token_hex(12)
     folder = upload_root() / "listings"
     folder.mkdir(parents=True, exist_ok=True)
-    for size, longest in SIZES.items():
-        if size == "card":
-            variant = ImageOps.fit(image, (longest, longest * CARD_ASPECT[1] // CARD_ASPECT[0]))
-        else:
-            variant = image.copy()
-            variant.thumbnail((longest, longest))
-        variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
-    return StoredImage(stem=stem, width=image.width, height=image.height)
+    try:
+        for size, longest in SIZES.items():
+            if size == "card":
+                box = (longest, longest * CARD_ASPECT[1] // CARD_ASPECT[0])
+                variant = ImageOps.fit(gallery, box)
+            elif size == "gallery":
+                variant = gallery
+            else:
+                variant = gallery.resize(_within(gallery.size, longest), Image.Resampling.LANCZOS)
+            variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
+    except BaseException:
+        delete_listing_image(stem)  # no size left behind by a failure halfway
+        raise
+    return StoredImage(stem=stem, width=gallery.width, height=gallery.height)
 
 
 def delete_listing_image(stem: str) -> None:

@@ -21,3 +21,7 @@ ISSUING_AUTHORITY = 200
 
 CARRIER = 80
 TRACKING_NUMBER = 80
+
+# Listing photos: each is decoded and resized in turn, so a request's cost grows with its count.
+LISTING_PHOTOS = 12  # photos of one listing
+PHOTOS_PER_UPLOAD = 6  # photos in one upload

@@ -26,8 +26,13 @@ from storefront.core.errors import (
     NotFound,
     StockChanged,
 )
-from storefront.core.files import Upload, decode_image
-from storefront.core.media import delete_listing_image, store_listing_image
+from storefront.core.files import Upload, check_image, decode_image
+from storefront.core.media import (
+    LARGEST,
+    StoredImage,
+    delete_listing_image,
+    store_listing_image,
+)
 from storefront.core.text import slugify
 from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.domain.cooperatives.members import is_member
@@ -48,7 +53,7 @@ from storefront.models import (
     limits,
 )
 
-MAX_PHOTOS = 12
+MAX_PHOTOS = limits.LISTING_PHOTOS
 MAX_PRICE = 1_000_000_000  # đồng; anything above is a typo (and overflows the column)
 MAX_STOCK = 1_000_000
 MAX_WEIGHT_GRAMS = 1_000_000
@@ -469,38 +474,61 @@ def add_photos(
     listing_id: int, cooperative_id: int, actor: User, uploads: list[Upload]
 ) -> list[ListingImage]:
     """Add photos, each checked by decoding it. One bad file refuses the whole batch and
-    nothing — no file, no row — is stored."""
+    nothing — no file, no row — is stored.
+
+    Every header is checked before any photo is decoded; the photos are then decoded small
+    and written one at a time, all before the unit of work opens: resizing never holds the
+    database's write lock, and the unit deletes the files if it fails."""
     require_member(actor, cooperative_id)
     uploads = [u for u in uploads if u.filename]
     if not uploads:
         raise InvalidUpload(_("Choose at least one photo."), field="file")
-    listing = get_listing(listing_id, cooperative_id)
+    if len(uploads) > limits.PHOTOS_PER_UPLOAD:
+        raise InvalidUpload(
+            _("Choose at most %(n)d photos at a time.", n=limits.PHOTOS_PER_UPLOAD),
+            field="file",
+        )
+    _check_room_for_photos(get_listing(listing_id, cooperative_id), len(uploads))
+    for upload in uploads:
+        check_image(upload)  # by the header only: a bomb in the batch costs nothing
+
+    saved: list[StoredImage] = []
+    try:
+        for upload in uploads:  # one decoded photo in memory at a time
+            saved.append(store_listing_image(decode_image(upload, longest=LARGEST)))
+        with unit_of_work(writer=True) as unit:
+            for stored in saved:
+                unit.on_rollback(delete_listing_image, stored.stem)
+            listing = get_listing(listing_id, cooperative_id, for_update=True)
+            _check_room_for_photos(listing, len(saved))  # another upload may have come first
+            position = max((p.position for p in listing.images), default=-1) + 1
+            added = []
+            for stored in saved:
+                photo = ListingImage(
+                    filename=stored.stem,
+                    width=stored.width,
+                    height=stored.height,
+                    alt=listing.name[: limits.PRODUCT_NAME],
+                    position=position,
+                )
+                position += 1
+                listing.images.append(photo)
+                added.append(photo)
+    except BaseException:
+        # A bad photo later in the batch, or a unit that failed (even to open): no file stays.
+        for stored in saved:
+            delete_listing_image(stored.stem)
+        raise
+    return added
+
+
+def _check_room_for_photos(listing: Listing, count: int) -> None:
     if listing.status is ListingStatus.ARCHIVED:
         raise InvalidTransition(_("An archived product cannot be edited."))
-    if len(listing.images) + len(uploads) > MAX_PHOTOS:
+    if len(listing.images) + count > MAX_PHOTOS:
         raise InvalidUpload(
             _("A product can have at most %(n)d photos.", n=MAX_PHOTOS), field="file"
         )
-    images = [decode_image(upload) for upload in uploads]  # all checked before any is written
-
-    with unit_of_work(writer=True) as unit:
-        listing = get_listing(listing_id, cooperative_id, for_update=True)
-        position = max((p.position for p in listing.images), default=-1) + 1
-        added = []
-        for image in images:
-            saved = store_listing_image(image)
-            unit.on_rollback(delete_listing_image, saved.stem)
-            photo = ListingImage(
-                filename=saved.stem,
-                width=saved.width,
-                height=saved.height,
-                alt=listing.name[: limits.PRODUCT_NAME],
-                position=position,
-            )
-            position += 1
-            listing.images.append(photo)
-            added.append(photo)
-    return added
 
 
 def _renumber(photos: list[ListingImage]) -> None:

@@ -158,10 +158,13 @@ def submit_certificate(
             _("Attach the scan of the certificate (PDF or photo)."), field="scan"
         )
     values = _clean(data, today, None)
-    prepared = prepare_scan(scan)  # checked before anything is written
+    # Checked, re-encoded and written before the unit opens: image work never holds the
+    # database's write lock; the unit deletes the file if it fails.
+    scan_filename = store_scan(prepare_scan(scan))
 
     try:
         with unit_of_work(writer=True) as unit:
+            unit.on_rollback(delete_scan, scan_filename)
             cert = Certificate(
                 cooperative_id=cooperative_id, status=CertificateStatus.SUBMITTED, **values
             )
@@ -170,8 +173,7 @@ def submit_certificate(
                 listing = get_listing(listing_id, cooperative_id, for_update=True)
                 db.session.flush()
                 attach_certificate(listing, cert)
-            cert.scan_filename = store_scan(prepared)
-            unit.on_rollback(delete_scan, cert.scan_filename)
+            cert.scan_filename = scan_filename
             db.session.flush()
             record_decision(
                 actor=actor,
@@ -181,7 +183,10 @@ def submit_certificate(
                 to_status=CertificateStatus.SUBMITTED.value,
             )
     except IntegrityError:
-        raise _number_taken() from None
+        raise _number_taken() from None  # the unit deleted the scan
+    except BaseException:
+        delete_scan(scan_filename)  # also when the unit failed to open
+        raise
     return cert
 
 
@@ -211,10 +216,12 @@ def update_certificate(
     require_member(actor, cooperative_id)
     today = today or clock.today()
     values = _clean(data, today, certificate_id)
-    prepared = prepare_scan(scan) if scan is not None and scan.filename else None
+    # As in submit_certificate: written before the unit opens, deleted if it fails.
+    new_scan = store_scan(prepare_scan(scan)) if scan is not None and scan.filename else None
 
     try:
         with unit_of_work(writer=True) as unit:
+            unit.on_rollback(delete_scan, new_scan)
             cert = get_certificate(certificate_id, cooperative_id, for_update=True)
             if cert.status is CertificateStatus.REVOKED:
                 raise InvalidTransition(
@@ -226,9 +233,8 @@ def update_certificate(
                 if getattr(cert, name) != value
             }
             old_scan = cert.scan_filename
-            if prepared is not None:
-                cert.scan_filename = store_scan(prepared)
-                unit.on_rollback(delete_scan, cert.scan_filename)
+            if new_scan is not None:
+                cert.scan_filename = new_scan
                 unit.on_commit(delete_scan, old_scan)  # only once the new one is committed
                 changed["scan"] = ["", ""]
             for name, value in values.items():
@@ -250,7 +256,10 @@ def update_certificate(
                     data={"changed": changed},
                 )
     except IntegrityError:
-        raise _number_taken() from None
+        raise _number_taken() from None  # the unit deleted the new scan
+    except BaseException:
+        delete_scan(new_scan)  # also when the unit failed to open
+        raise
     return cert
 
 

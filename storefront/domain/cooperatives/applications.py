@@ -14,7 +14,13 @@ from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
 )
-from storefront.core.files import Upload, decode_image, delete_logo, store_logo
+from storefront.core.files import (
+    LOGO_LARGEST,
+    Upload,
+    decode_image,
+    delete_logo,
+    store_logo,
+)
 from storefront.core.phones import normalize_vn_phone
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
@@ -89,11 +95,15 @@ def apply_for_cooperative(
     if len(description) > limits.COOPERATIVE_DESCRIPTION:
         raise InvalidInput(_("The description is too long (at most 5,000 characters)."),
                            field="description")
-    # Decode before anything is written: a bad logo leaves no cooperative behind.
-    logo_image = decode_image(logo) if logo is not None else None
+    # Decoded (small) and written before the unit opens: a bad logo leaves no cooperative
+    # behind, and resizing never holds the database's write lock.
+    logo_stem = (
+        store_logo(decode_image(logo, longest=LOGO_LARGEST)) if logo is not None else None
+    )
 
     try:
         with unit_of_work(writer=True) as unit:
+            unit.on_rollback(delete_logo, logo_stem)
             taken = db.session.scalar(
                 select(exists().where(func.upper(Cooperative.registration_number) == number))
             )
@@ -113,9 +123,8 @@ def apply_for_cooperative(
             )
             coop.members.append(CooperativeMember(user_id=actor.id, role=MemberRole.OWNER))
             db.session.add(coop)
-            if logo_image is not None:
-                coop.logo = store_logo(logo_image)
-                unit.on_rollback(delete_logo, coop.logo)
+            if logo_stem is not None:
+                coop.logo = logo_stem
             db.session.flush()
             record_decision(
                 actor=actor,
@@ -125,7 +134,10 @@ def apply_for_cooperative(
                 to_status=CooperativeStatus.APPLIED.value,
             )
     except IntegrityError:
-        raise _registration_taken() from None
+        raise _registration_taken() from None  # the unit deleted the logo
+    except BaseException:
+        delete_logo(logo_stem)  # also when the unit failed to open
+        raise
     return coop
 
 
