@@ -27,6 +27,13 @@ class Forbidden(DomainError):
     status = 403
 
 
+class ConflictOfInterest(Forbidden):
+    """Separation of duties: nobody decides on a cooperative they applied for or work(ed) for,
+    or on a certificate they submitted."""
+
+    code = "conflict_of_interest"
+
+
 class NotPublic(DomainError):
     code = "not_public"
     status = 409

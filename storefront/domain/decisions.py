@@ -10,13 +10,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 
 from storefront.core import mail
 from storefront.core.db import rows_matched
-from storefront.core.errors import AlreadyDecided, Forbidden, InvalidInput
+from storefront.core.errors import AlreadyDecided, ConflictOfInterest, Forbidden, InvalidInput
 from storefront.extensions import db
-from storefront.models import Certificate, Cooperative, MemberRole, User, utcnow
+from storefront.models import (
+    AuditEvent,
+    Certificate,
+    Cooperative,
+    CooperativeMember,
+    MemberRole,
+    User,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +35,50 @@ def require_staff(actor: User | None) -> None:
     """Only PFA staff (and admins) decide; the console checks too, this is the rule itself."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_pfa_staff:
         raise Forbidden(_l("Only Farmers' Association staff can make this decision."))
+
+
+# What a cooperative's own people do, as the audit trail records it: whoever did one of these for
+# a cooperative worked for it (even if no longer a member) and never decides on it.
+COOPERATIVE_SIDE_ACTIONS = (
+    "cooperative.apply",
+    "certificate.submit",
+    "certificate.resubmit",
+    "certificate.edit",
+)
+
+
+def has_conflict_of_interest(actor: User | None, cooperative_id: int) -> bool:
+    """Whether `actor` is a member of the cooperative, or the audit trail shows them acting for
+    it (they applied for it, or submitted, resubmitted or edited one of its certificates)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    member = exists().where(
+        CooperativeMember.cooperative_id == cooperative_id,
+        CooperativeMember.user_id == actor.id,
+    )
+    acted_for_it = exists().where(
+        AuditEvent.actor_id == actor.id,
+        AuditEvent.action.in_(COOPERATIVE_SIDE_ACTIONS),
+        or_(
+            AuditEvent.cooperative_id == cooperative_id,
+            (AuditEvent.subject_type == "cooperative") & (AuditEvent.subject_id == cooperative_id),
+        ),
+    )
+    return bool(db.session.scalar(select(or_(member, acted_for_it))))
+
+
+def require_independent(actor: User | None, cooperative_id: int) -> None:
+    """Separation of duties, for every decision on a cooperative or one of its certificates:
+    ConflictOfInterest when `actor` belongs to it, applied for it or submitted its certificates.
+    Raised before anything changes; another staff member must decide."""
+    if has_conflict_of_interest(actor, cooperative_id):
+        raise ConflictOfInterest(
+            _l(
+                "You cannot decide on this: you applied for this cooperative, work for it or "
+                "submitted its certificates. Another Farmers' Association staff member must "
+                "decide."
+            )
+        )
 
 
 def clean_reason(reason: str | None, *, required: bool) -> str:

@@ -22,6 +22,7 @@ from storefront.domain.decisions import (
     clean_reason,
     cooperative_recipients,
     guarded_status_change,
+    require_independent,
     require_staff,
     send_notices,
 )
@@ -106,6 +107,7 @@ def _decide(
     reason = clean_reason(reason, required=reason_required)
     with unit_of_work() as unit:
         cert = _load_for_decision(certificate_id)
+        require_independent(actor, cert.cooperative_id)
         if cert.status is not expected:
             raise already_decided(cert.status, certificate_status_label)
         if new is CertificateStatus.VERIFIED and cert.is_expired(clock.today()):

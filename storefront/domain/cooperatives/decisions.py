@@ -19,6 +19,7 @@ from storefront.domain.decisions import (
     clean_reason,
     cooperative_recipients,
     guarded_status_change,
+    require_independent,
     require_staff,
     send_notices,
 )
@@ -103,6 +104,7 @@ def _decide(
         )
         if coop is None:
             raise NotFound(_l("There is no such cooperative."))
+        require_independent(actor, coop.id)
         if coop.status is not expected:
             raise already_decided(coop.status, cooperative_status_label)
         notice = _notice(coop, action, new, reason)

@@ -23,6 +23,7 @@ from storefront.domain.certificates.submissions import certificate_scan as certi
 from storefront.domain.console import dashboard as programme_dashboard
 from storefront.domain.console import queues as services
 from storefront.domain.cooperatives import decisions
+from storefront.domain.decisions import has_conflict_of_interest
 from storefront.models import CertificateStatus, CooperativeStatus
 from storefront.web.pfa import bp, csvexport
 from storefront.web.pfa.charts import column_chart, hbar_chart
@@ -131,8 +132,11 @@ def certificates():
 
 @bp.get("/certificates/<int:certificate_id>")
 def certificate(certificate_id: int):
+    file = services.certificate_file(certificate_id)
     return render_template(
-        "pfa/certificate.html", file=services.certificate_file(certificate_id)
+        "pfa/certificate.html",
+        file=file,
+        conflicted=has_conflict_of_interest(current_user, file.certificate.cooperative_id),
     )
 
 
@@ -208,7 +212,9 @@ def cooperatives():
 @bp.get("/cooperatives/<int:cooperative_id>")
 def cooperative(cooperative_id: int):
     return render_template(
-        "pfa/cooperative.html", file=services.cooperative_file(cooperative_id)
+        "pfa/cooperative.html",
+        file=services.cooperative_file(cooperative_id),
+        conflicted=has_conflict_of_interest(current_user, cooperative_id),
     )
 
 
