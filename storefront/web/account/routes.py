@@ -175,6 +175,8 @@ def register():
 @bp.post("/logout")
 @login_required
 def logout():
+    # The cookie a browser (or a thief) kept from before stops working too.
+    services.end_sessions(_me())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
