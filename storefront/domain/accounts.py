@@ -104,18 +104,25 @@ def authenticate(email: str, password: str) -> User:
 def user_for_session(session_id: str) -> User | None:
     """The user a login session or remember-me cookie names, if it is still valid.
 
-    The id carries the password fingerprint (User.get_id), so changing or resetting the
-    password logs out every other session; a deactivated user is logged out at once.
+    The id (User.get_id) carries the password fingerprint and the session version, so changing
+    or resetting the password, logging out, or a role change logs out every session issued
+    before; a deactivated user is logged out at once.
     """
-    user_id, _sep, fingerprint = (session_id or "").partition(":")
-    if not user_id.isdigit():
+    user_id, _sep, _rest = (session_id or "").partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active:
         return None
-    if not hmac.compare_digest(fingerprint, user.password_fingerprint):
+    if not hmac.compare_digest(session_id.encode(), user.get_id().encode()):
         return None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session id and remember-me cookie issued so far."""
+    with unit_of_work():
+        user.end_sessions()
 
 
 # --- password reset ----------------------------------------------------------------------------
@@ -189,6 +196,7 @@ def reset_password(token: str, new_password: str) -> User:
         user = user_for_reset_token(token)
         _check_new_password(new_password)
         user.set_password(new_password)
+        user.end_sessions()
     return user
 
 
@@ -202,6 +210,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     _check_new_password(new_password)
     with unit_of_work():
         user.set_password(new_password)
+        user.end_sessions()
 
 
 def change_email(user: User, password: str, new_email: str) -> None:
@@ -364,7 +373,9 @@ def order_history(user_id: int) -> list[Order]:
 def set_role(email: str, role: Role) -> User:
     with unit_of_work():
         user = _user_by_email(email)
-        user.role = role
+        if user.role != role:
+            user.role = role
+            user.end_sessions()
     return user
 
 
@@ -373,6 +384,7 @@ def set_active(email: str, active: bool) -> User:
     with unit_of_work():
         user = _user_by_email(email)
         user.active = active
+        user.end_sessions()
     return user
 
 

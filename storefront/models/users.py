@@ -46,6 +46,8 @@ class User(UserMixin, TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.CUSTOMER)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
+    # Bumped on logout, password change and role change: every older session id stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[CooperativeMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -72,8 +74,13 @@ class User(UserMixin, TimestampMixin, Base):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def get_id(self) -> str:
-        # Flask-Login stores this in the session and the remember-me cookie.
-        return f"{self.id}:{self.password_fingerprint}"
+        # Flask-Login stores this in the session and the remember-me cookie: a password change
+        # (the fingerprint) or a logout, role change ... (the session version) voids it.
+        return f"{self.id}:{self.password_fingerprint}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Void every login session and remember-me cookie issued so far (commit to apply)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=password_hash_method())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     current_app,
@@ -48,6 +47,7 @@ from storefront.web.account.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from storefront.web.redirects import safe_next
 
 # --- rate limits --------------------------------------------------------------------------------
 # Limits come from the config (LOGIN_LIMIT_PER_ACCOUNT, ...) so each deployment can tune them.
@@ -110,19 +110,8 @@ def too_many_attempts(error: RateLimitExceeded):
 
 
 def _safe_next(target: str | None, default: str | None = None) -> str:
-    # Only same-site relative paths: never an open redirect. Browsers read "/\\evil" and
-    # "/\t/evil" as "//evil", so backslashes and control characters are refused too.
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not any(ord(ch) < 32 for ch in target)
-    ):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return default or url_for("catalog.home")
+    # Only same-site paths: never an open redirect (see web/redirects.py).
+    return safe_next(target, default or url_for("catalog.home"))
 
 
 def _me() -> User:
@@ -186,6 +175,8 @@ def register():
 @bp.post("/logout")
 @login_required
 def logout():
+    # The cookie a browser (or a thief) kept from before stops working too.
+    services.end_sessions(_me())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
@@ -378,5 +369,3 @@ def delete_address(address_id: int):
     services.delete_address(current_user.id, address_id)
     flash(_("The address is deleted."), "info")
     return redirect(url_for("accounts.account", _anchor="addresses"))
-
-

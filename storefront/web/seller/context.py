@@ -13,6 +13,7 @@ from storefront.core.errors import DomainError
 from storefront.core.files import Upload
 from storefront.domain.cooperatives.members import memberships_of
 from storefront.models import CooperativeMember
+from storefront.web.redirects import safe_next
 
 SESSION_KEY = "seller_cooperative_id"
 
@@ -86,13 +87,6 @@ def apply_domain_error(form, error: DomainError, field: str | None = None) -> No
         target.errors = [*target.errors, error.message]
     else:
         flash(error.message, "error")
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    # Same-site relative paths only: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return fallback
 
 
 def flash_done(message: str) -> None:

@@ -38,9 +38,11 @@ from storefront.web.context import (
     cart_serializer,
     guest_token,
 )
+from storefront.web.redirects import safe_next
 from storefront.web.shop.cart import bp
 
 log = logging.getLogger(__name__)
+
 
 @bp.after_app_request
 def _write_cart_cookie(response):
@@ -100,13 +102,6 @@ def show():
     return render_template("cart/show.html", summary=summary, max_quantity=max_quantity())
 
 
-def _local(target: str | None) -> str | None:
-    # Same-site paths only: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 def _back_to_cart():
     return redirect(url_for("cart.show"), code=303)
 
@@ -123,7 +118,7 @@ def add():
         flash(error.message, "error")
         if error.status == 404:
             return _back_to_cart()
-        return redirect(_local(request.form.get("next")) or url_for("cart.show"), code=303)
+        return redirect(safe_next(request.form.get("next"), url_for("cart.show")), code=303)
     flash(_("Added to your cart."), "info")
     return _back_to_cart()
 
