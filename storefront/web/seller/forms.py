@@ -30,6 +30,7 @@ from wtforms.fields.choices import (  # type: ignore[attr-defined]  # new in WTF
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from storefront.core.formatting import OCOP_GROUP_LABELS
+from storefront.core.inputs import DB_INT_MAX, parse_int
 from storefront.domain.catalog.listings import ListingInput, PackageInput
 from storefront.domain.certificates.submissions import CertificateInput
 from storefront.domain.cooperatives.applications import CooperativeApplication
@@ -40,9 +41,9 @@ PLACEHOLDER = 0  # the "—" option of a select: nothing chosen
 
 _CURRENCY = re.compile(r"(₫|đồng|đ|vnđ|vnd|dong)$", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_PLAIN = re.compile(r"\d+")
-_DOTTED = re.compile(r"\d{1,3}(\.\d{3})+")
-_COMMAS = re.compile(r"\d{1,3}(,\d{3})+")
+_PLAIN = re.compile(r"[0-9]+")  # ASCII digits: "²" and "٣" are digits to \d and to isdigit()
+_DOTTED = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+")
+_COMMAS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 
 
 def parse_whole_number(text: str, *, money: bool = False) -> int:
@@ -91,6 +92,8 @@ class WholeNumberField(StringField):
                     else _l("Enter a whole number, like 1000.")
                 )
             ) from None
+        if number > DB_INT_MAX:
+            raise ValidationError(_l("Enter a smaller number."))
         if number < self.minimum:
             raise ValidationError(
                 _l("Enter a number above 0.") if self.minimum > 0 else _l("Enter 0 or more.")
@@ -100,7 +103,7 @@ class WholeNumberField(StringField):
 
 def _whole(text: str | None) -> int | None:
     """The number a hidden field carries, None when it carries none."""
-    return int(text) if text and text.isdigit() else None
+    return parse_int(text)
 
 
 def _choose(message):
