@@ -34,6 +34,17 @@ def parse_int(text: object, *, low: int = 0, high: int = DB_INT_MAX) -> int | No
     return value if low <= value <= high else None
 
 
+def form_int(value: object) -> int:
+    """A WTForms `coerce` like `int`, but ASCII digits within the database's range only.
+
+    WTForms reports the ValueError as "could not coerce" on the field: a form error, not a 500.
+    """
+    number = parse_int(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 def has_control_characters(text: str) -> bool:
     """True when `text` holds NUL or another control character a form never legitimately sends."""
     return _CONTROL.search(text) is not None

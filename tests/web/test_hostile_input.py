@@ -176,3 +176,16 @@ def test_audit_csv_with_hostile_filters_is_whole_or_refused(client, auth, make):
 )
 def test_parse_int_takes_ascii_digits_in_range(text, expected):
     assert parse_int(text) == expected
+
+
+@pytest.mark.parametrize("value", [str(10**20), str(2**63), "٣", "\x00"])
+def test_select_fields_coerce_only_ascii_digits_in_range(client, auth, value):
+    """A province select posted with a value beyond the database's integer: a form error (or
+    400 for NUL), not a query that PostgreSQL refuses."""
+    auth.login(factories.user())
+    response = client.post(
+        "/account/addresses/new",
+        data={"recipient": "An", "phone": "0912345678", "street": "1 Lê Lợi",
+              "province": value, "commune": value, "show_communes": "1"},
+    )
+    assert response.status_code in (200, 400)
