@@ -189,3 +189,63 @@ def test_select_fields_coerce_only_ascii_digits_in_range(client, auth, value):
               "province": value, "commune": value, "show_communes": "1"},
     )
     assert response.status_code in (200, 400)
+
+
+def form_field_names() -> list[str]:
+    """Every field of every form in storefront.web (sub-forms of lists as their first row), and
+    the few values views read from request.form directly."""
+    import importlib
+    import pkgutil
+
+    from flask_wtf import FlaskForm
+    from wtforms.fields import FieldList, FormField
+    from wtforms.fields.core import UnboundField
+
+    import storefront.web
+
+    for module in pkgutil.walk_packages(storefront.web.__path__, "storefront.web."):
+        importlib.import_module(module.name)
+    names = {"package_id", "quantity", "reason", "direction", "listing", "listing_id",
+             "carrier", "tracking_number", "email", "number", "next"}
+
+    def fields_of(form_class, prefix=""):
+        for name in dir(form_class):
+            unbound = getattr(form_class, name, None)
+            if not isinstance(unbound, UnboundField):
+                continue
+            if unbound.field_class is FieldList:
+                inner = unbound.args[0]
+                fields_of(inner.args[0], f"{prefix}{name}-0-")
+            elif unbound.field_class is FormField:
+                fields_of(unbound.args[0], f"{prefix}{name}-")
+            else:
+                names.add(prefix + name)
+
+    pending = list(FlaskForm.__subclasses__())
+    while pending:
+        form_class = pending.pop()
+        pending.extend(form_class.__subclasses__())
+        fields_of(form_class)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_post_form_gives_a_5xx(app, as_role, role):
+    """Every POST route, every form field the app knows set to each hostile value at once.
+    (Each field alone, and combinations, are the later hypothesis walk.)"""
+    client = as_role(role)
+    fields = form_field_names()
+    assert len(fields) > 40
+    failures = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if "POST" not in rule.methods or rule.endpoint in ("accounts.logout",):
+            continue
+        url = fill(rule, None, "")
+        for value in HOSTILE:
+            try:
+                status = client.post(url, data={name: value for name in fields}).status_code
+            except Exception as error:  # noqa: BLE001 - a raised exception is a 500
+                status, value = 500, f"{value!r}: {error!r}"[:200]
+            if status >= 500:
+                failures.append((url, repr(value)[:200], status))
+    assert failures == [], "\n".join(map(str, failures))
