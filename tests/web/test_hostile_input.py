@@ -249,3 +249,33 @@ def test_no_post_form_gives_a_5xx(app, as_role, role):
             if status >= 500:
                 failures.append((url, repr(value)[:200], status))
     assert failures == [], "\n".join(map(str, failures))
+
+
+RAW_QUERIES = [
+    "&".join(f"{name}=%zz" for name in QUERY_PARAMETERS),
+    "&".join(f"{name}=%FF%FE" for name in QUERY_PARAMETERS),
+    "&".join(f"{name}=%C0%80" for name in QUERY_PARAMETERS),  # overlong UTF-8 NUL
+    "&".join(f"{name}=1&{name}={10**20}&{name}=" for name in QUERY_PARAMETERS),  # repeated
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_malformed_percent_encoding_and_repeated_parameters(app, as_role, role):
+    client = as_role(role)
+    failures = []
+    for rule in get_rules(app):
+        if rule.endpoint == "static":
+            continue
+        path = fill(rule, None, "")
+        for raw in RAW_QUERIES:
+            status = status_of(client, f"{path}?{raw}")
+            if status >= 500:
+                failures.append((path, raw[:40], status))
+        for name in rule.arguments:
+            for segment in ("%FF", "%C0%AF", "%zz", "%E2%80%AE"):
+                url = _ARGUMENT.sub(lambda m, n=name, s=segment: s if m.group(3) == n else "1",
+                                    rule.rule)
+                status = status_of(client, url)
+                if status >= 500:
+                    failures.append((url, status))
+    assert failures == [], "\n".join(map(str, failures))
