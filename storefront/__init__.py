@@ -39,6 +39,10 @@ def create_app(config: Any = None) -> Flask:
         config_cls = config
     if hasattr(config_cls, "validate"):
         config_cls.validate()
+    # Every <int:...> in the app: ASCII digits within the database's integer range, else 404.
+    from storefront.core.inputs import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_object(config_cls)
     app.config.update(overrides)
     _tune_sqlite(app)
@@ -50,6 +54,9 @@ def create_app(config: Any = None) -> Flask:
     register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    from storefront.web import guards
+
+    guards.init_app(app)
     register_commands(app)
     return app
 

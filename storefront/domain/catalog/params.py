@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from storefront.core.inputs import parse_int
+
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars")
 MAX_PAGE = 1000
 MAX_PRICE = 1_000_000_000  # đồng
@@ -49,12 +51,8 @@ def _ints(
 ) -> list[int]:
     values = []
     for raw in args.getlist(name)[:50]:
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            ignored.append(name)
-            continue
-        if allowed is not None and value not in allowed:
+        value = parse_int(raw)
+        if value is None or (allowed is not None and value not in allowed):
             ignored.append(name)
             continue
         if value not in values:
@@ -66,10 +64,10 @@ def _price(args: MultiDict[str, str], name: str, ignored: list[str]) -> int | No
     raw = (args.get(name) or "").replace(".", "").replace(",", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > MAX_PRICE:
+    value = parse_int(raw, high=MAX_PRICE)
+    if value is None:
         ignored.append(name)
-        return None
-    return int(raw)
+    return value
 
 
 def parse_catalog_args(args: MultiDict[str, str], default_sort: str = "newest") -> CatalogParams:
@@ -80,11 +78,11 @@ def parse_catalog_args(args: MultiDict[str, str], default_sort: str = "newest") 
         if args.get("sort"):
             ignored.append("sort")
         sort = "relevance" if text else default_sort
-    try:
-        page = max(1, min(int(args.get("page", 1)), MAX_PAGE))
-    except (TypeError, ValueError):
+    raw_page = args.get("page", "1")
+    number = parse_int(raw_page)
+    if number is None:
         ignored.append("page")
-        page = 1
+    page = max(1, min(number or 1, MAX_PAGE))
     params = CatalogParams(
         text=text,
         groups=_ints(args, "group", range(1, 7), ignored),

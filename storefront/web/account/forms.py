@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from storefront.core.inputs import form_int
 from storefront.core.phones import is_vn_phone
 from storefront.domain.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from storefront.models import limits
@@ -173,11 +174,11 @@ class AddressForm(FlaskForm):
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     province = SelectField(
-        _l("Province or city"), coerce=int, validators=[DataRequired(_l("Choose a province."))]
+        _l("Province or city"), coerce=form_int, validators=[DataRequired(_l("Choose a province."))]
     )
     commune = SelectField(
         _l("Commune, ward or special zone"),
-        coerce=int,
+        coerce=form_int,
         validators=[DataRequired(_l("Choose a commune or ward."))],
     )
     street = StringField(

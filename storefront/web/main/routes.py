@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import abort, current_app, jsonify, request, send_from_directory
 from sqlalchemy import text
 
+from storefront.core.inputs import parse_int
 from storefront.domain.locations import communes_of
 from storefront.extensions import db
 from storefront.web.main import bp
@@ -48,7 +49,7 @@ def communes():
     """Today's communes of `?province=<code>` as JSON, for static/js/places.js: every
     province → commune select (address, checkout, cooperative, listing) fills from here.
     Public reference data, like the map."""
-    places = communes_of(request.args.get("province", type=int))
+    places = communes_of(parse_int(request.args.get("province")))
     response = jsonify(communes=[{"code": p.code, "name": p.name} for p in places])
     response.cache_control.public = True
     response.cache_control.max_age = 3600

@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from flask import Response, stream_with_context
+from flask import Response
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # ("=HYPERLINK(...)", "@SUM(...)", "+1+cmd|..."); tab and carriage return can smuggle one in.
@@ -39,9 +39,14 @@ def csv_text(rows: Iterable[Iterable]) -> Iterator[str]:
 
 
 def csv_response(filename: str, rows: Iterable[Iterable]) -> Response:
-    """A streamed CSV attachment (the rows may come from a query read in batches)."""
+    """A CSV attachment, built whole before the response starts.
+
+    The rows may come from a query read in batches, but they are all read here: a query
+    failing halfway then answers an error page, instead of a 200 whose file is silently cut
+    off after the rows already sent (a streamed body cannot change its status).
+    """
     return Response(
-        stream_with_context(csv_text(rows)),
+        "".join(csv_text(rows)),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

@@ -18,6 +18,7 @@ from storefront.core import clock
 from storefront.core.db import aware
 from storefront.core.errors import DomainError
 from storefront.core.formatting import format_number, format_vnd, ocop_group_label
+from storefront.core.inputs import parse_int
 from storefront.domain.certificates import decisions as certificate_decisions
 from storefront.domain.certificates.submissions import certificate_scan as certificate_scan_file
 from storefront.domain.console import dashboard as programme_dashboard
@@ -47,20 +48,19 @@ def ucfirst(text) -> str:
 
 
 def _int_arg(name: str, allowed=None) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    if allowed is not None and value not in allowed:
+    value = parse_int(request.args.get(name, ""))
+    if value is None or (allowed is not None and value not in allowed):
         return None
     return value
 
 
 def _date_arg(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        value = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    # 9999-12-31 parses, but the query's "day after" and time-zone arithmetic overflow on it.
+    return value if 1900 <= value.year <= 9000 else None
 
 
 def _page() -> int:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.core.files import MAX_IMAGE_BYTES, MAX_SCAN_BYTES
+from storefront.core.inputs import parse_int
 from storefront.domain.catalog.listings import get_listing
 from storefront.domain.certificates.submissions import (
     certificates_of,
@@ -40,7 +41,7 @@ def certificates():
 
 def _listing_arg() -> int | None:
     raw = request.values.get("listing") or request.form.get("listing_id") or ""
-    return int(raw) if raw.isdigit() else None
+    return parse_int(raw)
 
 
 def _save_error(form, error) -> None:

@@ -69,7 +69,8 @@ def cooperative_required(view):
 
 def upload_of(storage: FileStorage | None) -> Upload | None:
     """A form's file as the domain takes it; None when no file was chosen."""
-    if storage is None or not storage.filename:
+    # A text value posted under a file field's name is no file either (not a 500).
+    if not isinstance(storage, FileStorage) or not storage.filename:
         return None
     return Upload(filename=storage.filename, stream=storage.stream)
 

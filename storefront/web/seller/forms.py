@@ -30,6 +30,7 @@ from wtforms.fields.choices import (  # type: ignore[attr-defined]  # new in WTF
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from storefront.core.formatting import OCOP_GROUP_LABELS
+from storefront.core.inputs import DB_INT_MAX, form_int, parse_int
 from storefront.domain.catalog.listings import ListingInput, PackageInput
 from storefront.domain.certificates.submissions import CertificateInput
 from storefront.domain.cooperatives.applications import CooperativeApplication
@@ -40,9 +41,9 @@ PLACEHOLDER = 0  # the "—" option of a select: nothing chosen
 
 _CURRENCY = re.compile(r"(₫|đồng|đ|vnđ|vnd|dong)$", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_PLAIN = re.compile(r"\d+")
-_DOTTED = re.compile(r"\d{1,3}(\.\d{3})+")
-_COMMAS = re.compile(r"\d{1,3}(,\d{3})+")
+_PLAIN = re.compile(r"[0-9]+")  # ASCII digits: "²" and "٣" are digits to \d and to isdigit()
+_DOTTED = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+")
+_COMMAS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 
 
 def parse_whole_number(text: str, *, money: bool = False) -> int:
@@ -91,6 +92,8 @@ class WholeNumberField(StringField):
                     else _l("Enter a whole number, like 1000.")
                 )
             ) from None
+        if number > DB_INT_MAX:
+            raise ValidationError(_l("Enter a smaller number."))
         if number < self.minimum:
             raise ValidationError(
                 _l("Enter a number above 0.") if self.minimum > 0 else _l("Enter 0 or more.")
@@ -100,7 +103,7 @@ class WholeNumberField(StringField):
 
 def _whole(text: str | None) -> int | None:
     """The number a hidden field carries, None when it carries none."""
-    return int(text) if text and text.isdigit() else None
+    return parse_int(text)
 
 
 def _choose(message):
@@ -148,10 +151,10 @@ class ApplicationForm(PlaceMixin, FlaskForm):
         validators=[DataRequired(), Length(max=limits.REGISTRATION_NUMBER)],
         render_kw={"autocomplete": "off"},
     )
-    province = SelectField(_l("Province or city"), coerce=int, validate_choice=False)
+    province = SelectField(_l("Province or city"), coerce=form_int, validate_choice=False)
     commune = SelectField(
         _l("Commune, ward or special zone"),
-        coerce=int,
+        coerce=form_int,
         validators=[_choose(_l("Choose a commune or ward."))],
         validate_choice=False,
         render_kw={"data-filter-placeholder": _l("Type to find the commune")},
@@ -210,7 +213,7 @@ class InviteForm(FlaskForm):
 
 
 class ChooseCooperativeForm(FlaskForm):
-    cooperative_id = RadioField(_l("Cooperative"), coerce=int, validate_choice=True)
+    cooperative_id = RadioField(_l("Cooperative"), coerce=form_int, validate_choice=True)
     submit = SubmitField(_l("Continue"))
 
 
@@ -254,7 +257,7 @@ class ListingForm(PlaceMixin, FlaskForm):
     )
     ocop_group = SelectField(
         _l("OCOP group"),
-        coerce=int,
+        coerce=form_int,
         choices=[Choice(PLACEHOLDER, "—")]
         + [Choice(code, label) for code, label in OCOP_GROUP_LABELS.items()],
         validators=[_choose(_l("Choose the product's OCOP group."))],
@@ -264,23 +267,23 @@ class ListingForm(PlaceMixin, FlaskForm):
         validators=[Optional(), Length(max=limits.LISTING_DESCRIPTION)],
         render_kw={"rows": 8},
     )
-    province = SelectField(_l("Province or city of origin"), coerce=int, validate_choice=False)
+    province = SelectField(_l("Province or city of origin"), coerce=form_int, validate_choice=False)
     commune = SelectField(
         _l("Commune of origin"),
-        coerce=int,
+        coerce=form_int,
         validators=[_choose(_l("Choose the commune the product comes from."))],
         validate_choice=False,
         render_kw={"data-filter-placeholder": _l("Type to find the commune")},
     )
     legacy_commune = SelectField(
-        _l("Before 1 July 2025 it was (optional)"), coerce=int, validate_choice=False
+        _l("Before 1 July 2025 it was (optional)"), coerce=form_int, validate_choice=False
     )
     origin_recorded = StringField(
         _l("Origin as written on the certificate (optional)"),
         validators=[Optional(), Length(max=limits.ORIGIN_RECORDED)],
         render_kw={"placeholder": "Xã Tân Hoa, huyện Lục Ngạn, tỉnh Bắc Giang"},
     )
-    certificate = SelectField(_l("OCOP certificate it is sold under"), coerce=int)
+    certificate = SelectField(_l("OCOP certificate it is sold under"), coerce=form_int)
     packages = FieldList(FormField(PackageRowForm), min_entries=0)
     add_package = SubmitField(_l("Add another package"))
     show_communes = SubmitField(_l("Show communes"))
@@ -369,7 +372,7 @@ class CertificateForm(FlaskForm):
     )
     stars = RadioField(
         _l("OCOP stars"),
-        coerce=int,
+        coerce=form_int,
         choices=[Choice(3, "3 ★"), Choice(4, "4 ★"), Choice(5, "5 ★")],
         validators=[DataRequired(_l("Choose 3, 4 or 5 stars."))],
     )

@@ -16,6 +16,7 @@ from storefront.core.errors import (
 )
 from storefront.core.files import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from storefront.core.formatting import format_number
+from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.checklist import build_checklist
 from storefront.domain.catalog.listings import (
@@ -154,10 +155,10 @@ def _save_listing(form: ListingForm, listing=None):
             # Show the stock as it is now, so that saving again is a deliberate choice.
             current = {p.id: p.stock for p in get_listing(listing.id, g.cooperative.id).packages}
             for entry in form.packages.entries:
-                package_id = entry.form.id.data
-                if package_id and package_id.isdigit() and int(package_id) in current:
-                    entry.form.shown_stock.data = str(current[int(package_id)])
-                    entry.form.stock.data = str(current[int(package_id)])
+                package_id = parse_int(entry.form.id.data)
+                if package_id is not None and package_id in current:
+                    entry.form.shown_stock.data = str(current[package_id])
+                    entry.form.stock.data = str(current[package_id])
         return None
 
 

@@ -7,6 +7,7 @@ from flask import current_app, g, jsonify, redirect, render_template, request, u
 from flask_login import current_user
 
 from storefront.core.files import logo_url
+from storefront.core.inputs import parse_int
 from storefront.domain.locations import former_communes
 from storefront.domain.workspace import dashboard as dashboard_figures
 from storefront.extensions import login_manager
@@ -79,7 +80,7 @@ def choose():
 @bp.get("/communes/former")
 def former():
     """The pre-2025 communes that became today's commune `?commune=<code>` (JSON)."""
-    commune = request.args.get("commune", type=int)
+    commune = parse_int(request.args.get("commune"))
     return jsonify(
         communes=[
             {

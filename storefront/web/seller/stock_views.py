@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.errors import InvalidInput, StockChanged
+from storefront.core.inputs import parse_int
 from storefront.domain.catalog.listings import (
     low_stock_packages,
     stock_packages,
@@ -63,9 +64,9 @@ def stock():
         status = 400
     by_id = {p.id: p for p in packages}
     rows = [
-        (entry.form, by_id.get(int(package_id)))
+        (entry.form, by_id.get(package_id))
         for entry in form.rows.entries
-        if (package_id := entry.form.package_id.data or "").isdigit()
+        if (package_id := parse_int(entry.form.package_id.data)) is not None
     ]
     return render_template(
         "seller/stock.html",

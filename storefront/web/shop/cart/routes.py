@@ -20,6 +20,7 @@ from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
 from storefront.core.errors import DomainError
+from storefront.core.inputs import parse_int
 from storefront.domain.cart import (
     add_to_cart,
     cart_summary,
@@ -109,7 +110,7 @@ def _back_to_cart():
 @bp.post("/add")
 def add():
     # Only the package and how many: the price always comes from the database.
-    package_id = request.form.get("package_id", type=int)
+    package_id = parse_int(request.form.get("package_id"))
     try:
         if package_id is None:
             raise DomainError(_("Please choose a package."))

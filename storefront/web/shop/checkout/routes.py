@@ -15,6 +15,7 @@ from storefront.core.errors import (
     PaymentProviderError,
 )
 from storefront.core.formatting import format_vnd
+from storefront.core.inputs import parse_int
 from storefront.core.urls import external_url
 from storefront.domain.locations import communes_of, current_commune, provinces
 from storefront.domain.orders.lifecycle import order_progress, payment_state
@@ -50,9 +51,9 @@ def _build_form() -> CheckoutForm:
     form.province.choices = [("", _("Choose a province"))] + [
         (str(p.code), p.name) for p in provinces()
     ]
-    province = form.province.data if (form.province.data or "").isdigit() else None
+    province = parse_int(form.province.data)
     form.commune.choices = [("", _("Choose a commune"))] + [
-        (str(c.code), c.name) for c in communes_of(int(province) if province else None)
+        (str(c.code), c.name) for c in communes_of(province or None)
     ]
     methods = [("cod", _("Cash on delivery"))]
     if card_payments_enabled():
@@ -63,12 +64,13 @@ def _build_form() -> CheckoutForm:
 
 def _destination_commune_id(form: CheckoutForm) -> int | None:
     if form.uses_saved_address and current_user.is_authenticated:
+        address_id = parse_int(form.address_id.data)
         try:
-            return saved_address(current_user.id, int(form.address_id.data)).commune_id
-        except (DomainError, ValueError):
+            return saved_address(current_user.id, address_id).commune_id if address_id else None
+        except DomainError:
             return None
-    code = form.commune.data
-    unit = current_commune(int(code)) if code and code.isdigit() else None
+    code = parse_int(form.commune.data)
+    unit = current_commune(code) if code else None
     return unit.id if unit is not None else None
 
 
@@ -135,7 +137,7 @@ def submit():
         order = place_order(
             cart_owner(),
             _details(form),
-            expected_subtotal=int(expected) if expected.isdigit() else None,
+            expected_subtotal=parse_int(expected),
             card_enabled=card_payments_enabled(),
         )
     except (OutOfStock, NotPublic) as error:
@@ -171,8 +173,8 @@ def submit():
 def quote():
     """Shipping and total for a commune, so the page shows the exact amounts as soon as the
     buyer picks one (the same figures the page shows after "Show the communes")."""
-    code = request.args.get("commune", "")
-    unit = current_commune(int(code)) if code.isdigit() else None
+    code = parse_int(request.args.get("commune", ""))
+    unit = current_commune(code) if code else None
     summary = checkout_quote(cart_owner(), commune_id=unit.id if unit else None)
     free = _("Free")
     return jsonify(
