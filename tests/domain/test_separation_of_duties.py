@@ -8,7 +8,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 
 from storefront.core.clock import today as shop_today
 from storefront.core.errors import ConflictOfInterest, Forbidden
@@ -22,8 +21,6 @@ from storefront.domain.cooperatives.applications import (
 )
 from storefront.extensions import db as _db
 from storefront.models import (
-    AuditEvent,
-    Certificate,
     CertificateStatus,
     Cooperative,
     CooperativeMember,
@@ -33,24 +30,15 @@ from storefront.models import (
 )
 from tests.fixtures import factories
 from tests.fixtures.mail import mails
+from tests.fixtures.pfa import audit_event_count as _events
+from tests.fixtures.pfa import certificate_status as _cert_status
+from tests.fixtures.pfa import cooperative_status as _coop_status
 
 pytestmark = pytest.mark.usefixtures("english")
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
-def _events() -> int:
-    return _db.session.scalar(select(func.count()).select_from(AuditEvent))
-
-
-def _coop_status(coop_id):
-    _db.session.expire_all()
-    return _db.session.scalar(select(Cooperative.status).where(Cooperative.id == coop_id))
-
-
-def _cert_status(cert_id):
-    _db.session.expire_all()
-    return _db.session.scalar(select(Certificate.status).where(Certificate.id == cert_id))
 
 
 def test_the_self_certification_attack_is_refused(db, outbox):

@@ -23,15 +23,6 @@ def csrf_token_of(page: str) -> str:
 
 
 @pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    try:
-        yield
-    finally:
-        app.config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
 def index_frozen(app):
     """The search index stops following commits (a failed or queued index update)."""
     app.config["SEARCH_AUTO_INDEX"] = False

@@ -587,13 +587,6 @@ def test_order_history_lists_own_orders_newest_first(client, make, auth, db):
 # --- CSRF and safe methods --------------------------------------------------------------------
 
 
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
 def test_posts_without_a_csrf_token_are_refused_and_change_nothing(app, make, db, csrf_on):
     user = make.user()
     address = Address(

@@ -135,13 +135,6 @@ def test_decisions_are_post_only(client, auth, staff, submitted):
     assert _status(cert.id) is CertificateStatus.SUBMITTED
 
 
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
 def test_decisions_need_the_csrf_token(app, client, auth, staff, submitted, csrf_on):
     cert, listing = submitted
     login_page = client.get("/account/login").get_data(as_text=True)

@@ -8,9 +8,6 @@ import io
 import re
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import func, select
-
 from storefront.core.clock import today as shop_today
 from storefront.core.files import Upload
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
@@ -20,8 +17,6 @@ from storefront.domain.cooperatives.applications import (
 )
 from storefront.extensions import db as _db
 from storefront.models import (
-    AuditEvent,
-    Certificate,
     CertificateStatus,
     Cooperative,
     CooperativeMember,
@@ -31,16 +26,12 @@ from storefront.models import (
 )
 from tests.fixtures import factories
 from tests.fixtures.mail import mails
+from tests.fixtures.pfa import audit_event_count as _events
+from tests.fixtures.pfa import certificate_status as _cert_status
+from tests.fixtures.pfa import cooperative_status as _coop_status
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 NOTE = 'id="conflict-note"'
-
-
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def _login(client, user) -> str:
@@ -59,18 +50,6 @@ def _logout(client, token):
     client.post("/account/logout", data={"csrf_token": token})
 
 
-def _events() -> int:
-    return _db.session.scalar(select(func.count()).select_from(AuditEvent))
-
-
-def _coop_status(coop_id):
-    _db.session.expire_all()
-    return _db.session.scalar(select(Cooperative.status).where(Cooperative.id == coop_id))
-
-
-def _cert_status(cert_id):
-    _db.session.expire_all()
-    return _db.session.scalar(select(Certificate.status).where(Certificate.id == cert_id))
 
 
 def _refused(client, url, token, **form):
