@@ -244,7 +244,10 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
     values = {}
     for name in arguments:
         value = by_endpoint.get(endpoint, {}).get(name, common.get(name, ids.get(name)))
-        assert value is not None, f"no value for <{name}> of {endpoint}"
+        assert value is not None, (
+            f"no value for <{name}> of {endpoint}: give one (an object of customer 1 or"
+            f" cooperative A) in build_world's ids or path_values' by_endpoint"
+        )
         values[name] = value
     return values
 
