@@ -54,9 +54,10 @@ def create_app(config: Any = None) -> Flask:
     register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    from storefront.web import guards
+    from storefront.web import guards, policy
 
     guards.init_app(app)
+    policy.init_app(app)  # every route's declared access (web/policy.py), or no start
     register_commands(app)
     return app
 
