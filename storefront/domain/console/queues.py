@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from storefront.core import clock
 from storefront.core.errors import NotFound
-from storefront.domain.certificates.decisions import needs_second_reviewer
 from storefront.domain.catalog.visibility import public_listing_ids
+from storefront.domain.certificates.decisions import needs_second_reviewer
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,

@@ -57,7 +57,9 @@ pytestmark = pytest.mark.usefixtures("english")
 def _events(cert_id=None):
     stmt = select(AuditEvent).order_by(AuditEvent.id)
     if cert_id is not None:
-        stmt = stmt.where(AuditEvent.subject_type == "certificate", AuditEvent.subject_id == cert_id)
+        stmt = stmt.where(
+            AuditEvent.subject_type == "certificate", AuditEvent.subject_id == cert_id
+        )
     return list(_db.session.scalars(stmt))
 
 
@@ -188,8 +190,12 @@ def test_a_second_first_approval_by_someone_else_is_refused(db, five_star, staff
     assert _cert(cert.id).first_approved_by_id == staff.id
 
 
-@pytest.mark.parametrize("first_role, second_role", [(Role.ADMIN, Role.PFA), (Role.PFA, Role.ADMIN)])
-def test_admins_count_as_staff_but_still_as_one_person(db, make, five_star, first_role, second_role):
+@pytest.mark.parametrize(
+    "first_role, second_role", [(Role.ADMIN, Role.PFA), (Role.PFA, Role.ADMIN)]
+)
+def test_admins_count_as_staff_but_still_as_one_person(
+    db, make, five_star, first_role, second_role
+):
     cert, listing = five_star
     first = make.user(role=first_role)
     second = make.user(role=second_role)
