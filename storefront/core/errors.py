@@ -34,6 +34,13 @@ class ConflictOfInterest(Forbidden):
     code = "conflict_of_interest"
 
 
+class SecondReviewerRequired(Forbidden):
+    """The two-person rule: whoever gave the first approval of a 5-star verification or
+    proposed a reinstatement cannot also give the second."""
+
+    code = "second_reviewer_required"
+
+
 class NotPublic(DomainError):
     code = "not_public"
     status = 409

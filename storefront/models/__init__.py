@@ -15,6 +15,7 @@ from storefront.models.certificates import (
     Certificate,
     CertificateReminder,
     CertificateStatus,
+    PendingApproval,
     add_months,
     default_expiry,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "PendingApproval",
     "Role",
     "Shipment",
     "ShipmentStatus",

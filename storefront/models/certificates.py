@@ -17,6 +17,7 @@ from storefront.models.base import TimestampMixin, str_enum, utcnow
 if TYPE_CHECKING:
     from storefront.models.catalog import Listing
     from storefront.models.cooperatives import Cooperative
+    from storefront.models.users import User
 
 RECOGNITION_MONTHS = 36
 
@@ -40,6 +41,14 @@ class CertificateStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+class PendingApproval(enum.StrEnum):
+    """A decision one PFA staff member has approved and a second, different one must confirm
+    (the two-person rule, storefront.domain.certificates.decisions)."""
+
+    VERIFY = "verify"  # a 5-star certificate's verification; the certificate stays submitted
+    REINSTATE = "reinstate"  # a revoked certificate's reinstatement; it stays revoked
+
+
 class Certificate(TimestampMixin, Base):
     """A product's OCOP certificate. Expiry is derived from `expires_on`, never stored as a
     state."""
@@ -48,6 +57,22 @@ class Certificate(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("stars BETWEEN 3 AND 5", name="stars_3_to_5"),
         CheckConstraint("expires_on > issued_on", name="expires_after_issue"),
+        # A first approval is whole (what, who, when) or absent ...
+        CheckConstraint(
+            "(pending_approval IS NULL AND first_approved_by_id IS NULL"
+            " AND first_approved_at IS NULL)"
+            " OR (pending_approval IS NOT NULL AND first_approved_by_id IS NOT NULL"
+            " AND first_approved_at IS NOT NULL)",
+            name="first_approval_whole",
+        ),
+        # ... and belongs to the status it would move on from: any other change of status
+        # must clear it, so a first approval never outlives what it approved.
+        CheckConstraint(
+            "pending_approval IS NULL"
+            " OR (pending_approval = 'verify' AND status = 'submitted')"
+            " OR (pending_approval = 'reinstate' AND status = 'revoked')",
+            name="first_approval_matches_status",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,8 +91,18 @@ class Certificate(TimestampMixin, Base):
         index=True,
     )
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # The two-person rule: the first of two approvals, until a second, different PFA staff
+    # member confirms it (or a rejection, a change or a decline voids it). The audit trail
+    # keeps both approvals; these columns only say what is waiting.
+    pending_approval: Mapped[PendingApproval | None] = mapped_column(
+        str_enum(PendingApproval, "certificate_pending_approval")
+    )
+    first_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_approval_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="certificates")
+    first_approved_by: Mapped[User | None] = relationship()
     listing: Mapped[Listing | None] = relationship(back_populates="certificate", uselist=False)
 
     def is_expired(self, today: date) -> bool:

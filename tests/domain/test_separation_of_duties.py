@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from storefront.core.clock import today as shop_today
-from storefront.core.errors import ConflictOfInterest, Forbidden
+from storefront.core.errors import ConflictOfInterest, Forbidden, SecondReviewerRequired
 from storefront.core.files import Upload
 from storefront.domain.certificates import decisions as cert_decisions
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
@@ -101,7 +101,20 @@ def test_the_self_certification_attack_is_refused(db, outbox):
     assert _cert_status(cert_id) is CertificateStatus.SUBMITTED
     assert _events() == before
 
+    # 5 stars: the colleague's verification is a first approval; the insider can never give
+    # the second, nor can the colleague; a third, independent staff member can.
     cert_decisions.verify_certificate(cert_id, colleague)
+    assert _cert_status(cert_id) is CertificateStatus.SUBMITTED
+    before = _events()
+    with pytest.raises(ConflictOfInterest):
+        cert_decisions.confirm_verification(cert_id, insider)
+    with pytest.raises(SecondReviewerRequired):
+        cert_decisions.confirm_verification(cert_id, colleague)
+    assert _cert_status(cert_id) is CertificateStatus.SUBMITTED
+    assert _events() == before
+    cert_decisions.confirm_verification(
+        cert_id, factories.user(role=Role.PFA, email="third@hoinongdan.vn")
+    )
     assert _cert_status(cert_id) is CertificateStatus.VERIFIED
 
 

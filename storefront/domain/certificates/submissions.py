@@ -210,7 +210,8 @@ def update_certificate(
 
     A rejected certificate goes back to `submitted`. A verified one goes back to `submitted`
     when what PFA staff checked changes (number, stars, product name, authority, dates, scan):
-    it stops backing public listings until verified again. Each such move is audited.
+    it stops backing public listings until verified again. A submitted one that changes loses
+    its first approval (a 5-star verification starts over). Each such move is audited.
     A revoked certificate cannot change: the cooperative submits the new one.
     """
     require_member(actor, cooperative_id)
@@ -254,6 +255,26 @@ def update_certificate(
                     from_status=before.value,
                     to_status=CertificateStatus.SUBMITTED.value,
                     data={"changed": changed},
+                )
+            elif cert.pending_approval is not None and changed:
+                # A first approval (of a 5-star verification) was given to what PFA staff saw:
+                # after a change a second reviewer would confirm something nobody approved.
+                voided = {
+                    "kind": cert.pending_approval.value,
+                    "by_id": cert.first_approved_by_id,
+                    "at": cert.first_approved_at.isoformat() if cert.first_approved_at else None,
+                }
+                cert.pending_approval = None
+                cert.first_approved_by_id = None
+                cert.first_approved_at = None
+                cert.first_approval_reason = ""
+                record_decision(
+                    actor=actor,
+                    action="certificate.edit",
+                    subject=cert,
+                    from_status=before.value,
+                    to_status=before.value,
+                    data={"changed": changed, "voided_first_approval": voided},
                 )
     except IntegrityError:
         raise _number_taken() from None  # the unit deleted the new scan

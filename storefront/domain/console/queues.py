@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from storefront.core import clock
 from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_ids
+from storefront.domain.certificates.decisions import needs_second_reviewer
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -237,6 +238,11 @@ class CertificateFile:
     def expired(self) -> bool:
         return self.certificate.is_expired(clock.today())
 
+    @property
+    def two_person(self) -> bool:
+        """Whether verifying it takes two different staff members (a 5-star certificate)."""
+        return needs_second_reviewer(self.certificate.stars)
+
 
 def scan_kind(filename: str | None) -> str:
     if not filename:
@@ -256,6 +262,7 @@ def certificate_file(certificate_id: int) -> CertificateFile:
         .where(Certificate.id == certificate_id)
         .options(
             joinedload(Certificate.cooperative).joinedload(Cooperative.commune),
+            joinedload(Certificate.first_approved_by),
         )
     )
     if cert is None:
@@ -446,9 +453,13 @@ def expiries(today: date | None = None) -> Expiries:
 # --- audit log --------------------------------------------------------------------------------
 
 ACTIONS = (
+    "certificate.first_approval",
     "certificate.verify",
     "certificate.reject",
     "certificate.revoke",
+    "certificate.reinstate_proposal",
+    "certificate.reinstate",
+    "certificate.reinstate_decline",
     "cooperative.approve",
     "cooperative.reject",
     "cooperative.suspend",

@@ -93,16 +93,19 @@ def _audit_filters() -> services.AuditFilters:
     )
 
 
-def _decide(call, success_message: str, back: str):
-    """Run one decision; a refused one (already decided, reason missing ...) is flashed."""
+def _decide(call, success_message, back: str):
+    """Run one decision; a refused one (already decided, reason missing ...) is flashed.
+    `success_message` is a string, or a function of the decision's result that says what
+    happened."""
     try:
-        call()
+        result = call()
     except DomainError as error:
         if error.status == 404:
             raise
         flash(str(error.message), "error")
     else:
-        flash(success_message, "success")
+        flash(success_message(result) if callable(success_message) else success_message,
+              "success")
     return redirect(back, code=303)
 
 
@@ -137,6 +140,8 @@ def certificate(certificate_id: int):
         "pfa/certificate.html",
         file=file,
         conflicted=has_conflict_of_interest(current_user, file.certificate.cooperative_id),
+        # The two-person rule: whoever gave the first approval gets a note, not the button.
+        gave_first_approval=file.certificate.first_approved_by_id == current_user.id,
     )
 
 
@@ -158,12 +163,29 @@ def certificate_scan(certificate_id: int):
     return response
 
 
+def _verified_message(cert) -> str:
+    if cert.status is CertificateStatus.VERIFIED:
+        return _("Certificate verified. Its product can now go on sale.")
+    return _("First approval recorded. A second, different staff member must confirm it before "
+             "the certificate is verified.")
+
+
 @bp.post("/certificates/<int:certificate_id>/verify")
 def verify_certificate(certificate_id: int):
     back = url_for("pfa.certificate", certificate_id=certificate_id)
     return _decide(
         lambda: certificate_decisions.verify_certificate(certificate_id, current_user),
-        _("Certificate verified. Its product can now go on sale."),
+        _verified_message,
+        back,
+    )
+
+
+@bp.post("/certificates/<int:certificate_id>/confirm")
+def confirm_verification(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.confirm_verification(certificate_id, current_user),
+        _("Second approval given: the certificate is verified. Its product can now go on sale."),
         back,
     )
 
@@ -188,6 +210,41 @@ def revoke_certificate(certificate_id: int):
             certificate_id, current_user, request.form.get("reason", "")
         ),
         _("Certificate revoked. Its product is no longer on sale."),
+        back,
+    )
+
+
+@bp.post("/certificates/<int:certificate_id>/reinstate")
+def propose_reinstatement(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.propose_reinstatement(
+            certificate_id, current_user, request.form.get("reason", "")
+        ),
+        _("Reinstatement proposed. A second, different staff member must confirm it."),
+        back,
+    )
+
+
+@bp.post("/certificates/<int:certificate_id>/reinstate/confirm")
+def confirm_reinstatement(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.confirm_reinstatement(certificate_id, current_user),
+        _("Certificate reinstated. Its product is on sale again if nothing else hides it; the "
+          "cooperative has been told."),
+        back,
+    )
+
+
+@bp.post("/certificates/<int:certificate_id>/reinstate/decline")
+def decline_reinstatement(certificate_id: int):
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    return _decide(
+        lambda: certificate_decisions.decline_reinstatement(
+            certificate_id, current_user, request.form.get("reason", "")
+        ),
+        _("Reinstatement turned down. The certificate stays revoked."),
         back,
     )
 
