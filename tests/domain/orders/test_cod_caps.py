@@ -10,6 +10,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from config import Config
 from storefront.core.errors import CashOnDeliveryLimit
 from storefront.domain.cart import CartOwner, add_to_cart, cart_item_count
 from storefront.domain.orders.fulfilment import advance_shipment
@@ -40,8 +41,6 @@ def order_count() -> int:
 
 
 def test_the_defaults_are_on_outside_tests():
-    from config import Config
-
     assert Config.COD_MAX_UNITS_PER_PACKAGE == 10
     assert Config.COD_MAX_OPEN_ORDERS_PER_PHONE == 3
     assert Config.ORDER_RATE_LIMIT_PER_IP and Config.ORDER_RATE_LIMIT_PER_CONTACT
