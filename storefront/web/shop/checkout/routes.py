@@ -80,11 +80,13 @@ def _phone_key() -> str:
         phone = normalize_vn_phone(raw)
     except InvalidPhone:
         phone = "".join(ch for ch in raw if ch.isalnum())[:40]
-    return "order-phone:" + phone
+    # No phone at all (the form refuses it anyway): counted per IP, never in one shared bucket.
+    return "order-phone:" + phone if phone else "order-no-phone:" + get_remote_address()
 
 
 def _email_key() -> str:
-    return "order-email:" + User.normalize_email(request.form.get("email", ""))
+    email = User.normalize_email(request.form.get("email", ""))
+    return "order-email:" + email if email else "order-no-email:" + get_remote_address()
 
 
 def _orders_limited() -> str:
