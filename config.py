@@ -117,6 +117,19 @@ class Config:
 
     CATALOG_PAGE_SIZE = _env_int("CATALOG_PAGE_SIZE", 24)
 
+    # Stock hoarding: placing orders is rate-limited (every checkout POST but "Show the
+    # communes", per client IP and per normalised phone and e-mail, counted like the log-in
+    # limits), and a cash-on-delivery order, which takes stock without paying, is capped.
+    ORDER_RATE_LIMIT_PER_IP = os.environ.get("ORDER_RATE_LIMIT_PER_IP", "10 per hour;30 per day")
+    ORDER_RATE_LIMIT_PER_CONTACT = os.environ.get(
+        "ORDER_RATE_LIMIT_PER_CONTACT", "5 per hour;10 per day"
+    )
+    # Units of one package in one cash-on-delivery order (0: no cap).
+    COD_MAX_UNITS_PER_PACKAGE = _env_int("COD_MAX_UNITS_PER_PACKAGE", 10)
+    # Cash-on-delivery orders one phone may have waiting for a cooperative to confirm them
+    # (a part still "new": not packed, shipped or cancelled); 0: no cap.
+    COD_MAX_OPEN_ORDERS_PER_PHONE = _env_int("COD_MAX_OPEN_ORDERS_PER_PHONE", 3)
+
 
 class DevelopmentConfig(Config):
     """A fresh machine: SQLite in instance/, debug on."""
@@ -139,6 +152,9 @@ class TestingConfig(Config):
     # One cheap round instead of scrypt: hashing was a third of the suite's time. Tests
     # asserting the production method set Config.PASSWORD_HASH_METHOD back.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    # Most tests place many orders with one phone; the tests of the caps turn them on.
+    COD_MAX_UNITS_PER_PACKAGE = 0
+    COD_MAX_OPEN_ORDERS_PER_PHONE = 0
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,7 @@ then write start as writers; no network call happens while a transaction is open
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast, overload
 
-from sqlalchemy import CursorResult, Result
+from sqlalchemy import CursorResult, Result, text
 from sqlalchemy.orm import Session
 
 from storefront.extensions import db
@@ -44,6 +45,21 @@ def begin_write(session: Session | None = None) -> None:
     # write), this connection already holds the write lock and is the writer.
     if not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_name(name: str, session: Session | None = None) -> None:
+    """Hold a lock on `name` until the current transaction ends: units of work that lock the
+    same name run one after the other (e.g. two checkouts with one phone, counting its orders).
+
+    PostgreSQL: a transaction-level advisory lock, keyed by a 64-bit hash of the name.
+    SQLite: nothing to do; a writer (begin_write) already holds the database's only write lock.
+    """
+    session = session or db.session()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def end_read(session: Session | None = None) -> None:

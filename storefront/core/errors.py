@@ -119,6 +119,14 @@ class PriceChanged(DomainError):
     status = 409
 
 
+class CashOnDeliveryLimit(DomainError):
+    """A cash-on-delivery order over the shop's caps (units of a package, open orders of one
+    phone): it takes stock without paying, so one buyer cannot hoard a cooperative's stock."""
+
+    code = "cash_on_delivery_limit"
+    status = 409
+
+
 class InvalidTransition(DomainError):
     """An order, shipment or payment cannot move to that state from the one it is in."""
 

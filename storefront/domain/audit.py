@@ -1,19 +1,20 @@
-"""The audit trail: every decision on a cooperative or certificate is written here, in the
-same transaction as the decision itself."""
+"""The audit trail: every decision on a cooperative or certificate, and every cancellation of
+an order or part of one by a cooperative or staff, is written here, in the same transaction as
+the decision itself."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from storefront.extensions import db
-from storefront.models import AuditEvent, Certificate, Cooperative, User
+from storefront.models import AuditEvent, Certificate, Cooperative, Order, Shipment, User
 
 
 def record_decision(
     *,
     actor: User | None,
     action: str,
-    subject: Certificate | Cooperative,
+    subject: Certificate | Cooperative | Order | Shipment,
     from_status: str,
     to_status: str,
     reason: str = "",
@@ -21,10 +22,15 @@ def record_decision(
 ) -> AuditEvent:
     """Add (not commit) an audit event: who, when, what, why. The caller's unit of work
     commits."""
+    cooperative_id: int | None
     if isinstance(subject, Certificate):
         subject_type, cooperative_id = "certificate", subject.cooperative_id
-    else:
+    elif isinstance(subject, Cooperative):
         subject_type, cooperative_id = "cooperative", subject.id
+    elif isinstance(subject, Shipment):
+        subject_type, cooperative_id = "shipment", subject.cooperative_id
+    else:
+        subject_type, cooperative_id = "order", None  # each cooperative's part: see `data`
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
         action=action,

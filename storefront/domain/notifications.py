@@ -62,10 +62,15 @@ def _order_context(order: Order) -> dict[str, Any]:
         "shipping_total": order.shipping_total,
         "total": order.total,
         "order_url": external_url("orders.detail", number=order.number),
+        "cancelled_by": order.cancelled_by,
+        "cancel_reason": order.cancel_reason,
         "shipments": [
             {
                 "cooperative": s.cooperative_name,
                 "status": s.status.value,
+                "cancelled_by": s.cancelled_by,
+                "cancel_reason": s.cancel_reason,
+                "refund_due": s.refund_due,
                 "shipping_fee": s.shipping_fee,
                 "amount_due": s.subtotal + s.shipping_fee,
                 "carrier": s.carrier,
@@ -206,3 +211,50 @@ def shipment_changed(shipment_id: int) -> None:
             )
         ]
     )
+
+
+def shipment_cancelled(shipment_id: int, *, tell_cooperative: bool = False) -> None:
+    """Tell the buyer that one cooperative's part of their order is cancelled, and why (and
+    the cooperative too, when the Farmers' Association cancelled it)."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        return
+    order = _load_order(shipment.order_id)
+    if order is None:  # a shipment always belongs to an order; for the type checker
+        return
+    context = _order_context(order)
+    data = next(
+        s
+        for s, row in zip(context["shipments"], order.shipments, strict=True)
+        if row.id == shipment_id
+    )
+    context = {**context, "shipment": data, "order_cancelled": order.status.value == "cancelled"}
+    with force_locale(order.locale):
+        subject = _(
+            "Order %(number)s: %(cooperative)s's part is cancelled",
+            number=order.number,
+            cooperative=shipment.cooperative_name,
+        )
+    mails = [Mail(order.email, subject, "orders/shipment_cancelled", order.locale, context)]
+    if tell_cooperative:
+        addresses = cooperative_addresses([shipment.cooperative_id])
+        if shipment.cooperative_id in addresses:
+            to, locale = addresses[shipment.cooperative_id]
+            with force_locale(locale):
+                coop_subject = _(
+                    "Order %(number)s: your part was cancelled by the Farmers' Association",
+                    number=order.number,
+                )
+            mails.append(
+                Mail(
+                    to,
+                    coop_subject,
+                    "orders/shipment_cancelled_cooperative",
+                    locale,
+                    {
+                        **context,
+                        "shipment_url": external_url("seller.shipment", shipment_id=shipment_id),
+                    },
+                )
+            )
+    _deliver(mails)

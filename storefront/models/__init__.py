@@ -28,6 +28,9 @@ from storefront.models.cooperatives import (
 )
 from storefront.models.locations import AdminUnit, AdminUnitSuccession, Era, Level
 from storefront.models.orders import (
+    CANCELLED_BY_BUYER,
+    CANCELLED_BY_COOPERATIVE,
+    CANCELLED_BY_STAFF,
     Order,
     OrderLine,
     OrderStatus,
@@ -41,6 +44,9 @@ from storefront.models.orders import (
 from storefront.models.users import Address, Role, User
 
 __all__ = [
+    "CANCELLED_BY_BUYER",
+    "CANCELLED_BY_COOPERATIVE",
+    "CANCELLED_BY_STAFF",
     "Address",
     "AdminUnit",
     "AdminUnitSuccession",

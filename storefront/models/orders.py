@@ -48,6 +48,12 @@ class ShipmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Who cancelled an order or one cooperative's part of it.
+CANCELLED_BY_BUYER = "buyer"
+CANCELLED_BY_COOPERATIVE = "cooperative"
+CANCELLED_BY_STAFF = "staff"  # PFA staff or an admin, from the console
+
+
 class Order(TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
@@ -56,7 +62,8 @@ class Order(TimestampMixin, Base):
     number: Mapped[str] = mapped_column(String(16), unique=True)  # short, random, printable
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     email: Mapped[str] = mapped_column(String(limits.EMAIL), index=True)
-    phone: Mapped[str] = mapped_column(String(limits.PHONE))
+    # Indexed: the cap on open cash-on-delivery orders counts a phone's orders at each checkout.
+    phone: Mapped[str] = mapped_column(String(limits.PHONE), index=True)
     recipient: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
     street: Mapped[str] = mapped_column(String(limits.STREET))
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
@@ -68,6 +75,9 @@ class Order(TimestampMixin, Base):
     shipping_total: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who cancelled (CANCELLED_BY_*) and why, as the buyer's order page shows it.
+    cancelled_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -103,6 +113,13 @@ class Shipment(TimestampMixin, Base):
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cash_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A card-paid part cancelled on its own: what is owed back to the buyer (đồng), and the
+    # provider's refund once sent. Owed while refund_id is NULL; refunded once, by its own key.
+    refund_due: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refund_id: Mapped[str | None] = mapped_column(String(255))
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list[OrderLine]] = relationship(

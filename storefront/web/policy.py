@@ -175,6 +175,7 @@ POLICIES: dict[str, Entry] = {
     "seller.revoke": Policy(Access.MEMBER, hide=True),
     "seller.shipment": Policy(Access.MEMBER, hide=True),
     "seller.shipment_step": Policy(Access.MEMBER, hide=True),
+    "seller.shipment_cancel": Policy(Access.MEMBER, hide=True),
     # PFA console
     "pfa.dashboard": Policy(Access.PFA),
     "pfa.certificates": Policy(Access.PFA),
@@ -195,6 +196,10 @@ POLICIES: dict[str, Entry] = {
     "pfa.audit_csv": Policy(Access.PFA),
     "pfa.programme": Policy(Access.PFA),
     "pfa.programme_csv": Policy(Access.PFA),
+    "pfa.orders": Policy(Access.PFA),
+    "pfa.order": Policy(Access.PFA),
+    "pfa.cancel_order": Policy(Access.PFA),
+    "pfa.cancel_order_part": Policy(Access.PFA),
 }
 
 # The methods a route's view answers itself (HEAD is answered as GET; OPTIONS by Flask).

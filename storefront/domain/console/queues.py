@@ -28,7 +28,9 @@ from storefront.models import (
     CooperativeStatus,
     Listing,
     ListingStatus,
+    Order,
     Role,
+    Shipment,
     User,
 )
 
@@ -503,12 +505,21 @@ def _audit_stmt(filters: AuditFilters) -> Select[*tuple[Any, ...]]:
     actor = aliased(User)
     subject_cert = aliased(Certificate)
     subject_coop = aliased(Cooperative)
+    subject_order = aliased(Order)
+    subject_shipment = aliased(Shipment)
+    shipment_order = aliased(Order)
     stmt = (
         select(
             AuditEvent,
             actor,
             Cooperative.legal_name,
-            func.coalesce(subject_cert.number, subject_coop.legal_name, ""),
+            func.coalesce(
+                subject_cert.number,
+                subject_coop.legal_name,
+                subject_order.number,
+                shipment_order.number,
+                "",
+            ),
         )
         .outerjoin(actor, actor.id == AuditEvent.actor_id)
         .outerjoin(Cooperative, Cooperative.id == AuditEvent.cooperative_id)
@@ -526,6 +537,19 @@ def _audit_stmt(filters: AuditFilters) -> Select[*tuple[Any, ...]]:
                 subject_coop.id == AuditEvent.subject_id,
             ),
         )
+        # Cancellations: an order, or one cooperative's part (shipment) of it, by its number.
+        .outerjoin(
+            subject_order,
+            and_(AuditEvent.subject_type == "order", subject_order.id == AuditEvent.subject_id),
+        )
+        .outerjoin(
+            subject_shipment,
+            and_(
+                AuditEvent.subject_type == "shipment",
+                subject_shipment.id == AuditEvent.subject_id,
+            ),
+        )
+        .outerjoin(shipment_order, shipment_order.id == subject_shipment.order_id)
     )
     if filters.actor is not None:
         stmt = stmt.where(AuditEvent.actor_id == filters.actor)

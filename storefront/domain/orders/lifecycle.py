@@ -19,6 +19,7 @@ from storefront.core.errors import InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.extensions import db
 from storefront.models import (
+    CANCELLED_BY_BUYER,
     Order,
     OrderLine,
     OrderStatus,
@@ -170,18 +171,19 @@ def move_order(
     return rows_matched(result) == 1
 
 
-def restock(order_id: int) -> None:
-    """Give back what the order's lines took off stock, packages in id order (the order
-    placement locks them in, so the two cannot deadlock)."""
+def restock(order_id: int, shipment_ids: Collection[int] | None = None) -> None:
+    """Give back what the order's lines (or those of these shipments) took off stock,
+    packages in id order (the order placement locks them in, so the two cannot deadlock).
+    Called only by the unit of work whose guarded UPDATE cancelled them: exactly once."""
+    stmt = select(OrderLine.package_id, func.sum(OrderLine.stock_taken)).where(
+        OrderLine.order_id == order_id,
+        OrderLine.package_id.is_not(None),
+        OrderLine.stock_taken > 0,
+    )
+    if shipment_ids is not None:
+        stmt = stmt.where(OrderLine.shipment_id.in_(list(shipment_ids)))
     rows = db.session.execute(
-        select(OrderLine.package_id, func.sum(OrderLine.stock_taken))
-        .where(
-            OrderLine.order_id == order_id,
-            OrderLine.package_id.is_not(None),
-            OrderLine.stock_taken > 0,
-        )
-        .group_by(OrderLine.package_id)
-        .order_by(OrderLine.package_id)
+        stmt.group_by(OrderLine.package_id).order_by(OrderLine.package_id)
     ).all()
     for package_id, units in rows:
         db.session.execute(
@@ -193,33 +195,58 @@ def restock(order_id: int) -> None:
 
 
 def cancel_and_restock(
-    order: Order, *, from_statuses: Iterable[OrderStatus], now: datetime | None = None
+    order: Order,
+    *,
+    from_statuses: Iterable[OrderStatus],
+    now: datetime | None = None,
+    cancelled_by: str = "",
+    reason: str = "",
 ) -> bool:
-    """Cancel the order, its shipments, and give its stock back; add-only, no commit.
+    """Cancel the order, its parts not yet cancelled, and give their stock back; add-only,
+    no commit.
 
     False when the order had already left `from_statuses` (someone else cancelled it first):
-    then nothing is given back, which is what makes restocking happen exactly once.
-    Raises InvalidTransition if a shipment has meanwhile been shipped.
+    then nothing is given back, which is what makes restocking happen exactly once. A part a
+    cooperative cancelled earlier gave its stock back then and is left as it is.
+    Raises InvalidTransition if a part has meanwhile been shipped.
     """
     order_id = order.id
-    shipment_count = len(order.shipments)
-    if not move_order(order, from_statuses, OrderStatus.CANCELLED, cancelled_at=now or utcnow()):
+    now = now or utcnow()
+    if not move_order(
+        order,
+        from_statuses,
+        OrderStatus.CANCELLED,
+        cancelled_at=now,
+        cancelled_by=cancelled_by,
+        cancel_reason=reason,
+    ):
         return False
+    # Read after the order's row is ours: a part cancelled meanwhile has committed by now.
+    parts = db.session.execute(
+        select(Shipment.id, Shipment.status).where(Shipment.order_id == order_id)
+    ).all()
+    live = [shipment_id for shipment_id, status in parts if status is not ShipmentStatus.CANCELLED]
     cancelled = rows_matched(
         db.session.execute(
             update(Shipment)
             .where(
-                Shipment.order_id == order_id,
+                Shipment.id.in_(live),
                 Shipment.status.in_([ShipmentStatus.NEW, ShipmentStatus.PACKED]),
             )
-            .values(status=ShipmentStatus.CANCELLED, updated_at=utcnow())
+            .values(
+                status=ShipmentStatus.CANCELLED,
+                updated_at=utcnow(),
+                cancelled_at=now,
+                cancelled_by=cancelled_by,
+                cancel_reason=reason,
+            )
             .execution_options(synchronize_session=False)
         )
     )
-    if cancelled != shipment_count:
+    if cancelled != len(live):
         # A cooperative shipped its part while we were cancelling: the whole unit rolls back.
         raise InvalidTransition(_("Part of this order has already been shipped."))
-    restock(order_id)
+    restock(order_id, live)
     return True
 
 
@@ -249,7 +276,10 @@ def cancel_order(
         order_id, order_number = order.id, order.number
         card = order.payment_method is PaymentMethod.CARD
         if not cancel_and_restock(
-            order, from_statuses=(OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED), now=now
+            order,
+            from_statuses=(OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED),
+            now=now,
+            cancelled_by=CANCELLED_BY_BUYER,
         ):
             raise InvalidTransition(_("This order changed meanwhile; please reload the page."))
         # Buyer (and the cooperatives, if they had been told to fulfil it) hear of it.

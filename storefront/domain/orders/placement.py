@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
 
-from storefront.core.db import rows_matched, unit_of_work
+from storefront.core.db import lock_name, rows_matched, unit_of_work
 from storefront.core.errors import (
+    CashOnDeliveryLimit,
     InvalidInput,
     InvalidPhone,
     NotFound,
@@ -40,6 +41,7 @@ from storefront.domain.shipping import ShippingRates
 from storefront.extensions import db
 from storefront.models import (
     Address,
+    CartLine,
     Order,
     OrderLine,
     OrderStatus,
@@ -48,6 +50,7 @@ from storefront.models import (
     PaymentMethod,
     PaymentStatus,
     Shipment,
+    ShipmentStatus,
     User,
     limits,
     utcnow,
@@ -122,6 +125,62 @@ def _refuse(summary: CartSummary) -> None:
         if view.problem == NOT_ENOUGH_STOCK:
             raise OutOfStock(
                 _("Only %(num)d left of %(product)s.", num=view.available, product=product)
+            )
+
+
+def open_cod_orders(phone: str) -> int:
+    """Cash-on-delivery orders of this (normalised) phone still waiting for a cooperative to
+    confirm them: placed, and some part still new (not packed, shipped or cancelled)."""
+    waiting = exists().where(
+        Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.NEW
+    )
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(
+            Order.phone == phone,
+            Order.payment_method == PaymentMethod.COD,
+            Order.status == OrderStatus.PLACED,
+            waiting,
+        )
+    ) or 0
+
+
+def _check_cash_on_delivery(details: CheckoutDetails, lines: list[CartLine]) -> None:
+    """The caps on a cash-on-delivery order (it takes stock without paying): units per
+    package, and open orders per phone. CashOnDeliveryLimit, before anything changes.
+
+    The phone's lock is held to the end of the placement's transaction, so two checkouts with
+    one phone count one after the other and cannot both squeeze under the cap (PostgreSQL: an
+    advisory lock; SQLite: the placement already holds the write lock). It is taken before any
+    stock row, so the lock order stays the same for every placement.
+    """
+    if details.payment_method is not PaymentMethod.COD:
+        return
+    config = current_app.config
+    max_units = int(config.get("COD_MAX_UNITS_PER_PACKAGE") or 0)
+    for line in lines:
+        if max_units and line.quantity > max_units:
+            raise CashOnDeliveryLimit(
+                _(
+                    "Cash on delivery: at most %(num)d × %(product)s in one order. Please lower"
+                    " the quantity.",
+                    num=max_units,
+                    product=f"{line.package.listing.name} ({line.package.label})",
+                ),
+                field="payment_method",
+            )
+    max_open = int(config.get("COD_MAX_OPEN_ORDERS_PER_PHONE") or 0)
+    if max_open:
+        lock_name(f"cod-phone:{details.phone}")
+        if open_cod_orders(details.phone) >= max_open:
+            raise CashOnDeliveryLimit(
+                _(
+                    "This phone number already has %(num)d cash-on-delivery orders waiting for"
+                    " the cooperatives to confirm them. Please wait until they are confirmed.",
+                    num=max_open,
+                ),
+                field="phone",
             )
 
 
@@ -213,6 +272,7 @@ def _place(
             _("Prices changed since you opened this page. Please check the new total.")
         )
 
+    _check_cash_on_delivery(details, lines)
     # Lines come sorted by package id: the lock order every placement shares.
     taken = {line.id: _take_stock(line.package, line.quantity) for line in lines}
 

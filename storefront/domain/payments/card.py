@@ -18,11 +18,11 @@ import stripe
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import Unit, aware, end_read, unit_of_work
+from storefront.core.db import Unit, aware, end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
 from storefront.domain import notifications as notify
 from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
@@ -34,6 +34,8 @@ from storefront.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Shipment,
+    ShipmentStatus,
     WebhookEvent,
     utcnow,
 )
@@ -392,22 +394,36 @@ def retry_unmatched_events(*, now: datetime | None = None) -> Counter[str]:
 
 
 def settle_cancelled_order(order_id: int) -> str:
-    """After a cancellation commits: refund a card payment in full, or close a still-open
-    checkout page. Network call outside any transaction; idempotent, so the reconciliation
-    can simply call it again when Stripe could not be reached.
+    """After a cancellation commits: refund what it owes, or close a still-open checkout page.
+    Network calls outside any transaction; idempotent, so the reconciliation can simply call
+    it again when Stripe could not be reached.
 
-    If the refund call fails the order stays cancelled with its payment "paid": the page
-    says "refund pending" and `flask payments reconcile` retries with the same key.
+    - each card-paid part a cooperative or staff cancelled on its own: its share
+      (`Shipment.refund_due`), by a key of its own;
+    - a cancelled order: the rest of the payment (all of it when no part was refunded on its
+      own), by the payment's key.
+    Never twice: each refund has one idempotency key and is looked up at Stripe by that key
+    before it is sent again. The payment is "refunded" once nothing more is owed.
+
+    If a refund call fails the payment stays "paid": the pages say "refund pending" and
+    `flask payments reconcile` retries with the same key.
     """
     order = db.session.get(Order, order_id)
-    if order is None or order.status is not OrderStatus.CANCELLED:
+    if order is None:
         end_read()
         return "nothing"
     number = order.number
-    to_refund = [
-        (p.id, p.provider_payment_id)
+    cancelled = order.status is OrderStatus.CANCELLED
+    paid = [
+        (p.id, p.provider_payment_id, p.amount)
         for p in order.payments
         if p.provider == PROVIDER and p.status is PaymentStatus.PAID and p.provider_payment_id
+    ]
+    parts_total = sum(s.refund_due for s in order.shipments if s.refund_due > 0)
+    parts_owed = [
+        (s.id, s.refund_due)
+        for s in order.shipments
+        if s.refund_due > 0 and s.refund_id is None and s.status is ShipmentStatus.CANCELLED
     ]
     to_close = [
         p.provider_session_id
@@ -416,15 +432,37 @@ def settle_cancelled_order(order_id: int) -> str:
     ]
     end_read()
     outcome = "nothing"
-    for payment_id, payment_intent in to_refund:
-        try:
-            refund = _refund_once(payment_intent, number, payment_id)
-        except stripe.StripeError as error:
-            log.error("refund of order %s failed, will retry: %s", number, error)
-            outcome = "refund_failed"
-            continue
-        _record_refund(payment_id, refund["id"])
-        outcome = "refunded"
+    if paid and parts_owed:
+        payment_intent = paid[-1][1]
+        assert payment_intent is not None  # filtered above
+        for shipment_id, amount in parts_owed:
+            key = f"ocop-refund-{number}-part-{shipment_id}"
+            try:
+                refund = _refund_by_key(payment_intent, number, key, amount)
+            except stripe.StripeError as error:
+                log.error("refund of order %s, part %s, will retry: %s", number, shipment_id, error)
+                outcome = "refund_failed"
+                continue
+            _record_part_refund(shipment_id, refund["id"])
+            outcome = outcome if outcome == "refund_failed" else "refunded"
+    if not cancelled:
+        return outcome
+    for payment_id, payment_intent, amount in paid:
+        assert payment_intent is not None  # filtered above
+        rest = amount - parts_total
+        refund_id = None
+        if rest > 0:
+            try:
+                refund = _refund_once(
+                    payment_intent, number, payment_id, amount=rest if parts_total else None
+                )
+            except stripe.StripeError as error:
+                log.error("refund of order %s failed, will retry: %s", number, error)
+                outcome = "refund_failed"
+                continue
+            refund_id = refund["id"]
+        if _record_refund(payment_id, refund_id) and outcome != "refund_failed":
+            outcome = "refunded"
     for session_id in to_close:
         try:
             gateway.expire_checkout_session(session_id)
@@ -435,8 +473,12 @@ def settle_cancelled_order(order_id: int) -> str:
     return outcome
 
 
-def _refund_once(payment_intent: str, number: str, payment_id: int) -> dict[str, Any]:
+def _refund_once(
+    payment_intent: str, number: str, payment_id: int, *, amount: int | None = None
+) -> dict[str, Any]:
     key = f"ocop-refund-{number}-{payment_id}"
+    if amount is not None:
+        return _refund_by_key(payment_intent, number, key, amount)
     try:
         return gateway.refund_payment(payment_intent, idempotency_key=key, order_number=number)
     except stripe.InvalidRequestError as error:
@@ -449,16 +491,49 @@ def _refund_once(payment_intent: str, number: str, payment_id: int) -> dict[str,
         raise
 
 
-def _record_refund(payment_id: int, refund_id: str) -> None:
+def _refund_by_key(payment_intent: str, number: str, key: str, amount: int) -> dict[str, Any]:
+    """A partial refund, sent once: Stripe forgets idempotency keys after 24 hours, so the
+    key also travels in the refund's metadata and an earlier refund with it is found first."""
+    for refund in gateway.list_refunds(payment_intent):
+        if (refund.get("metadata") or {}).get("refund_key") == key and refund.get("status") in (
+            "succeeded",
+            "pending",
+        ):
+            return refund
+    return gateway.refund_payment(
+        payment_intent, idempotency_key=key, order_number=number, amount=amount
+    )
+
+
+def _record_part_refund(shipment_id: int, refund_id: str) -> None:
     with unit_of_work(writer=True):
         db.session.execute(
-            update(Payment)
-            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PAID)
-            .values(
-                status=PaymentStatus.REFUNDED, provider_refund_id=refund_id, updated_at=utcnow()
-            )
+            update(Shipment)
+            .where(Shipment.id == shipment_id, Shipment.refund_id.is_(None))
+            .values(refund_id=refund_id, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+
+
+def _record_refund(payment_id: int, refund_id: str | None) -> bool:
+    """The payment is refunded once its own refund (if any) is sent and no part's is owed."""
+    owed = exists().where(
+        Shipment.order_id == Payment.order_id,
+        Shipment.status == ShipmentStatus.CANCELLED,
+        Shipment.refund_due > 0,
+        Shipment.refund_id.is_(None),
+    )
+    with unit_of_work(writer=True):
+        values: dict[str, Any] = {"status": PaymentStatus.REFUNDED, "updated_at": utcnow()}
+        if refund_id is not None:
+            values["provider_refund_id"] = refund_id
+        result = db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PAID, ~owed)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return rows_matched(result) == 1
 
 
 # --- reconciliation --------------------------------------------------------------------------
@@ -486,16 +561,23 @@ def reconcile_payments(
         .scalars()
         .all()
     )
+    part_owed = exists().where(
+        Shipment.order_id == Order.id,
+        Shipment.status == ShipmentStatus.CANCELLED,
+        Shipment.refund_due > 0,
+        Shipment.refund_id.is_(None),
+    )
     owed = (
         db.session.execute(
             select(Order.id)
             .join(Payment, Payment.order_id == Order.id)
             .where(
-                Order.status == OrderStatus.CANCELLED,
+                or_(Order.status == OrderStatus.CANCELLED, part_owed),
                 Order.payment_method == PaymentMethod.CARD,
                 Payment.provider == PROVIDER,
                 Payment.status == PaymentStatus.PAID,
             )
+            .distinct()
             .order_by(Order.id)
         )
         .scalars()

@@ -10,6 +10,7 @@ from typing import Any
 
 import stripe
 from flask import current_app
+from stripe.params import RefundCreateParams
 from stripe.params.checkout import SessionCreateParamsLineItem
 
 CURRENCY = "vnd"  # zero-decimal in Stripe: unit_amount=150000 charges 150.000 ₫
@@ -109,13 +110,18 @@ def expire_checkout_session(session_id: str) -> dict[str, Any]:
 
 
 def refund_payment(
-    payment_intent: str, *, idempotency_key: str, order_number: str
+    payment_intent: str, *, idempotency_key: str, order_number: str, amount: int | None = None
 ) -> dict[str, Any]:
-    """Refund a payment in full. The key is per order payment: a retry never refunds twice."""
-    refund = client().v1.refunds.create(
-        {"payment_intent": payment_intent, "metadata": {"order_number": order_number}},
-        {"idempotency_key": idempotency_key},
-    )
+    """Refund a payment in full, or `amount` đồng of it (a cancelled part). The key is per
+    refund owed: a retry never refunds twice. The key travels in the metadata too, so a
+    refund can be found again after Stripe has forgotten the key (24 hours)."""
+    params: RefundCreateParams = {
+        "payment_intent": payment_intent,
+        "metadata": {"order_number": order_number, "refund_key": idempotency_key},
+    }
+    if amount is not None:
+        params["amount"] = amount
+    refund = client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
     return refund.to_dict()
 
 

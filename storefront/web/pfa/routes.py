@@ -22,9 +22,17 @@ from storefront.core.inputs import parse_int
 from storefront.domain.certificates import decisions as certificate_decisions
 from storefront.domain.certificates.submissions import certificate_scan as certificate_scan_file
 from storefront.domain.console import dashboard as programme_dashboard
+from storefront.domain.console import orders as console_orders
 from storefront.domain.console import queues as services
 from storefront.domain.cooperatives import decisions
 from storefront.domain.decisions import has_conflict_of_interest
+from storefront.domain.orders.cancellation import (
+    can_cancel_part,
+    cancel_order_as_staff,
+    cancel_shipment_as_staff,
+)
+from storefront.domain.orders.lifecycle import can_cancel, order_progress, payment_state
+from storefront.domain.payments.card import settle_cancelled_order
 from storefront.models import CertificateStatus, CooperativeStatus
 from storefront.web.pfa import bp, csvexport
 from storefront.web.pfa.charts import column_chart, hbar_chart
@@ -303,6 +311,75 @@ def decide_cooperative(cooperative_id: int, action: str):
         str(message),
         url_for("pfa.cooperative", cooperative_id=cooperative_id),
     )
+
+
+# --- orders: find one, cancel it or one cooperative's part -----------------------------------
+
+
+@bp.get("/orders")
+def orders():
+    q = request.args.get("q", "").strip()[:100]
+    owed = request.args.get("owed") == "1"
+    return render_template(
+        "pfa/orders.html",
+        q=q,
+        owed=owed,
+        page=console_orders.order_list(q, refunds_owed=owed, page=_page()),
+        progress=order_progress,
+    )
+
+
+@bp.get("/orders/<number>")
+def order(number: str):
+    found = console_orders.order_for_console(number)
+    return render_template(
+        "pfa/order.html",
+        order=found,
+        progress=order_progress(found),
+        payment=payment_state(found),
+        can_cancel=can_cancel(found),
+        cancellable_parts={s.id for s in found.shipments if can_cancel_part(s)},
+    )
+
+
+def _settle(order_id: int) -> None:
+    if settle_cancelled_order(order_id) == "refund_failed":
+        flash(_("The refund could not be sent yet; it will be retried."), "warning")
+
+
+@bp.post("/orders/<number>/cancel")
+def cancel_order(number: str):
+    back = url_for("pfa.order", number=number)
+    try:
+        reason = request.form.get("reason", "")
+        cancelled = cancel_order_as_staff(number, reason, actor=current_user)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+        return redirect(back, code=303)
+    if cancelled.settle_payment:
+        _settle(cancelled.order_id)
+    flash(_("Order cancelled. The buyer and the cooperatives have been told."), "success")
+    return redirect(url_for("pfa.order", number=cancelled.number), code=303)
+
+
+@bp.post("/orders/<number>/parts/<int:shipment_id>/cancel")
+def cancel_order_part(number: str, shipment_id: int):
+    back = url_for("pfa.order", number=number)
+    try:
+        cancelled = cancel_shipment_as_staff(
+            shipment_id, request.form.get("reason", ""), actor=current_user, order_number=number
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+        return redirect(back, code=303)
+    if cancelled.refund_due:
+        _settle(cancelled.order_id)
+    flash(_("Part cancelled. The buyer and the cooperative have been told."), "success")
+    return redirect(url_for("pfa.order", number=cancelled.number), code=303)
 
 
 # --- expiries and the audit log ---------------------------------------------------------------

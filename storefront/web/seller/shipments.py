@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from storefront.core.errors import DomainError
+from storefront.domain.orders.cancellation import can_cancel_part, cancel_shipment
 from storefront.domain.orders.fulfilment import (
     advance_shipment,
     allowed_steps,
     shipment_for_member,
     shipments_for_member,
 )
+from storefront.domain.payments.card import settle_cancelled_order
 from storefront.models import ShipmentStatus
 from storefront.web.seller import bp
 from storefront.web.seller.context import cooperative_required
@@ -43,7 +45,34 @@ def shipments():
 @login_required
 def shipment(shipment_id: int):
     item = shipment_for_member(shipment_id, current_user.id)
-    return render_template("seller/shipment.html", shipment=item, steps=allowed_steps(item))
+    return render_template(
+        "seller/shipment.html",
+        shipment=item,
+        steps=allowed_steps(item),
+        can_cancel=can_cancel_part(item),
+    )
+
+
+@bp.post("/shipments/<int:shipment_id>/cancel")
+@login_required
+def shipment_cancel(shipment_id: int):
+    """The cooperative cancels its part before shipping it (a reason is required)."""
+    try:
+        cancelled = cancel_shipment(
+            shipment_id, request.form.get("reason", ""), user_id=current_user.id
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("seller.shipment", shipment_id=shipment_id), code=303)
+    if cancelled.refund_due and settle_cancelled_order(cancelled.order_id) == "refund_failed":
+        flash(
+            _("The refund to the buyer's card could not be sent yet; it will be retried."),
+            "warning",
+        )
+    flash(_("Shipment cancelled; its stock is back on sale and the buyer has been told."), "info")
+    return redirect(url_for("seller.shipment", shipment_id=shipment_id), code=303)
 
 
 @bp.post("/shipments/<int:shipment_id>/<step>")

@@ -166,6 +166,8 @@ ROUTES = [
     Route("seller.revoke", ("POST",), "/seller/invitations/{b_invitation}/revoke"),
     Route("seller.shipment", ("GET",), "/seller/shipments/{b_shipment}"),
     Route("seller.shipment_step", ("POST",), "/seller/shipments/{b_shipment}/pack"),
+    Route("seller.shipment_cancel", ("POST",), "/seller/shipments/{b_shipment}/cancel",
+          {"reason": "Hết hàng"}),
     Route("seller.stock", ("POST",), "/seller/stock",
           {"rows-0-package_id": "{b_package}", "rows-0-shown": "10", "rows-0-stock": "99"}),
 ]

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+import time
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from storefront.core.errors import (
     DomainError,
     InvalidInput,
+    InvalidPhone,
     NotPublic,
     OutOfStock,
     PaymentProviderError,
 )
 from storefront.core.formatting import format_vnd
 from storefront.core.inputs import parse_int
+from storefront.core.phones import normalize_vn_phone
 from storefront.core.urls import external_url
 from storefront.domain.locations import communes_of, current_commune, provinces
 from storefront.domain.orders.lifecycle import order_progress, payment_state
@@ -28,11 +45,78 @@ from storefront.domain.orders.placement import (
 )
 from storefront.domain.payments.card import order_for_session, start_card_payment
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
-from storefront.models import PaymentMethod
+from storefront.extensions import limiter
+from storefront.models import PaymentMethod, User
 from storefront.web.context import cart_owner
 from storefront.web.shop.checkout import bp
 from storefront.web.shop.checkout.forms import NEW_ADDRESS, CheckoutForm
 from storefront.web.shop.orders.routes import grant_order_access
+
+# --- rate limits on placing orders ---------------------------------------------------------------
+# Stock hoarding: every POST that tries to place an order counts (not "Show the communes"),
+# per client IP and per phone and e-mail as the order would record them, so that spelling a
+# number differently ("0912 345 678", "+84912345678") or an address in capitals is the same
+# contact. Counted where the log-in limits are (Redis in production), before anything changes.
+
+
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _not_an_order_attempt() -> bool:
+    return request.method != "POST" or "refresh" in request.form
+
+
+def _phone_key() -> str:
+    raw = request.form.get("phone", "")
+    if not raw.strip() and current_user.is_authenticated:
+        # A saved address brings its own phone.
+        address_id = parse_int(request.form.get("address_id", ""))
+        try:
+            raw = saved_address(current_user.id, address_id).phone if address_id else ""
+        except DomainError:
+            raw = ""
+    try:
+        phone = normalize_vn_phone(raw)
+    except InvalidPhone:
+        phone = "".join(ch for ch in raw if ch.isalnum())[:40]
+    # No phone at all (the form refuses it anyway): counted per IP, never in one shared bucket.
+    return "order-phone:" + phone if phone else "order-no-phone:" + get_remote_address()
+
+
+def _email_key() -> str:
+    email = User.normalize_email(request.form.get("email", ""))
+    return "order-email:" + email if email else "order-no-email:" + get_remote_address()
+
+
+def _orders_limited() -> str:
+    return _("Too many orders in a short time. Please wait a while, then try again.")
+
+
+def _order_limit(config_name: str, key_func):
+    return limiter.limit(
+        _config_limit(config_name),
+        key_func=key_func,
+        methods=["POST"],
+        exempt_when=_not_an_order_attempt,
+        error_message=_orders_limited,
+    )
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_orders(error: RateLimitExceeded):
+    response = make_response(
+        render_template(
+            "checkout/too_many_orders.html",
+            message=error.description,
+            back_url=url_for("cart.show"),
+        ),
+        429,
+    )
+    current = limiter.current_limit
+    if current is not None:
+        response.headers["Retry-After"] = str(max(1, int(current.reset_at - time.time())))
+    return response
 
 
 def _user():
@@ -128,6 +212,9 @@ def start():
 
 
 @bp.post("/")
+@_order_limit("ORDER_RATE_LIMIT_PER_IP", get_remote_address)
+@_order_limit("ORDER_RATE_LIMIT_PER_CONTACT", _phone_key)
+@_order_limit("ORDER_RATE_LIMIT_PER_CONTACT", _email_key)
 def submit():
     form = _build_form()
     if form.refresh.data or not form.validate_on_submit():
