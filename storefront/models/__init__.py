@@ -23,6 +23,7 @@ from storefront.models.cooperatives import (
     CooperativeInvitation,
     CooperativeMember,
     CooperativeStatus,
+    InvitationStatus,
     MemberRole,
 )
 from storefront.models.locations import AdminUnit, AdminUnitSuccession, Era, Level
@@ -55,6 +56,7 @@ __all__ = [
     "CooperativeMember",
     "CooperativeStatus",
     "Era",
+    "InvitationStatus",
     "Level",
     "Listing",
     "ListingImage",
