@@ -484,6 +484,86 @@ def test_an_older_email_change_link_dies_when_a_newer_change_is_asked(
     assert (user.email, user.pending_email) == ("lan@example.vn", None)
 
 
+# --- e-mail verification -----------------------------------------------------------------------
+
+
+def test_the_account_page_shows_the_state_and_resends_the_link(client, make, auth, db, outbox):
+    user = make.user(email="lan@example.vn", verified=False)
+    auth.login(user)
+    page = html(client.get("/account/"))
+    assert "/account/verify/send" in page  # the button
+    response = client.post("/account/verify/send")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/"
+    [first] = mails(outbox)
+    client.post("/account/verify/send")
+    assert client.post(verify_link(mails(outbox)[1])).status_code == 302
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+    assert "/account/verify/send" not in html(client.get("/account/"))
+    # Every link sent before is used up with the first one.
+    assert client.post(verify_link(first)).status_code == 400
+    client.post("/account/verify/send")
+    assert len(mails(outbox)) == 2  # nothing more to send once verified
+
+
+def test_tampered_or_stale_verification_links_are_refused(app, client, make, db, outbox):
+    user = make.user(email="lan@example.vn", verified=False)
+    other = make.user(email="other@example.vn", verified=False)
+    with app.test_request_context():
+        good = services.email_verification_token(user)
+        signer = services._email_serializer(services.VERIFY_SALT)
+        forged = [
+            good[:-3] + ("aaa" if not good.endswith("aaa") else "bbb"),
+            # this account's id with another address, signed with the wrong salt
+            services._email_serializer(services.RESET_SALT).dumps(
+                {"user": user.id, "email": "lan@example.vn"}
+            ),
+            # a link issued for an address the account no longer has
+            signer.dumps({"user": other.id, "email": "old@example.vn"}),
+            "not-a-token",
+        ]
+    for token in forged:
+        assert client.get(f"/account/verify/{token}").status_code == 400, token
+        assert client.post(f"/account/verify/{token}").status_code == 400, token
+    db.session.expire_all()
+    assert user.email_verified_at is None and other.email_verified_at is None
+    assert client.get("/account/").status_code == 302  # nobody logged in
+
+    app.config["EMAIL_LINK_MAX_AGE"] = -1  # expired
+    assert client.post(f"/account/verify/{good}").status_code == 400
+    app.config["EMAIL_LINK_MAX_AGE"] = 3600
+    # An address changed since the link was sent: the link dies with it.
+    user.email = "changed@example.vn"
+    db.session.commit()
+    assert client.post(f"/account/verify/{good}").status_code == 400
+    db.session.refresh(user)
+    assert user.email_verified_at is None
+
+
+def test_a_verification_link_needs_the_csrf_token(app, make, db, outbox, csrf_on):
+    user = make.user(email="lan@example.vn", verified=False)
+    with app.test_request_context():
+        token = services.email_verification_token(user)
+    client = new_client(app)
+    assert client.post(f"/account/verify/{token}").status_code == 400
+    db.session.refresh(user)
+    assert user.email_verified_at is None
+    page = html(client.get(f"/account/verify/{token}"))
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post(f"/account/verify/{token}", data={"csrf_token": csrf}).status_code == 302
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+
+
+def test_a_password_reset_verifies_the_address(client, make, db, outbox):
+    user = make.user(email="lan@example.vn", verified=False)
+    client.post("/account/reset", data={"email": "lan@example.vn"})
+    link = reset_link(mails(outbox)[0])
+    client.post(link, data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    db.session.refresh(user)
+    assert user.email_verified_at is not None  # the link reached the address
+
+
 def test_profile_saves_name_phone_and_language(client, make, auth, db):
     user = make.user()
     auth.login(user)
@@ -720,6 +800,8 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(app, make, db
             },
         ),
         ("/account/email", {"email": "new@example.vn", "password": PASSWORD}),
+        ("/account/email/cancel", {}),
+        ("/account/verify/send", {}),
         ("/account/", {"name": "Changed", "phone": "", "locale": "en"}),
         ("/account/logout", {}),
     ]:
@@ -781,6 +863,17 @@ def attempt(client, email, password="wrong password!", ip="127.0.0.1"):
         data={"email": email, "password": password},
         environ_base={"REMOTE_ADDR": ip},
     )
+
+
+def test_resending_the_verification_link_is_limited(app, limited, make, outbox):
+    make.user(email="lan@example.vn", verified=False)
+    client = limited.test_client()
+    client.post("/account/login", data={"email": "lan@example.vn", "password": PASSWORD})
+    for _i in range(3):
+        assert client.post("/account/verify/send").status_code == 302
+    response = client.post("/account/verify/send")
+    assert response.status_code == 429
+    assert len(mails(outbox)) == 3
 
 
 def test_sixth_login_attempt_for_one_email_gets_429(app, limited, make):
