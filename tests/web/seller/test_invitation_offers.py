@@ -375,7 +375,7 @@ def test_an_invitation_expires_after_the_configured_days(app, db, outbox):
     expires_at = invitation.expires_at.replace(tzinfo=None)
     created_at = invitation.created_at.replace(tzinfo=None)
     assert expires_at - created_at == timedelta(days=3)
-    assert "3 days" in mails(outbox)[0].get_content()
+    assert "trong 3 ngày" in mails(outbox)[0].get_content()  # the cooperative's language
 
 
 # --- staff and admins are never members; unverified accounts neither join nor apply ----------
