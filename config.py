@@ -92,6 +92,13 @@ class Config:
 
     # Password reset links: signed, valid this many seconds and only until the password changes.
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
+    # E-mail verification and e-mail change links: signed, valid this many seconds, used once.
+    EMAIL_LINK_MAX_AGE = _env_int("EMAIL_LINK_MAX_AGE", 3 * 24 * 3600)
+    # Invitations to join a cooperative: valid this many days; at most so many sent a day per
+    # cooperative and per inviting owner (withdrawn ones count too).
+    INVITATION_VALID_DAYS = _env_int("INVITATION_VALID_DAYS", 14)
+    INVITATIONS_PER_COOPERATIVE_PER_DAY = _env_int("INVITATIONS_PER_COOPERATIVE_PER_DAY", 10)
+    INVITATIONS_PER_USER_PER_DAY = _env_int("INVITATIONS_PER_USER_PER_DAY", 20)
     # werkzeug's generate_password_hash method: slow on purpose, so a stolen hash is costly
     # to guess. Read for each new hash: stored hashes keep their own method.
     PASSWORD_HASH_METHOD = "scrypt"
@@ -111,6 +118,8 @@ class Config:
     REGISTER_LIMIT_PER_IP = os.environ.get("REGISTER_LIMIT_PER_IP", "10 per hour")
     # Change password / e-mail check the current password: no guessing it from a stolen session.
     PASSWORD_CHECK_LIMIT_PER_USER = os.environ.get("PASSWORD_CHECK_LIMIT_PER_USER", "5 per minute")
+    # Re-sending the e-mail verification link, per account.
+    VERIFY_SEND_LIMIT_PER_USER = os.environ.get("VERIFY_SEND_LIMIT_PER_USER", "3 per hour")
     # How many proxies (load balancer, nginx) sit in front of the app and set X-Forwarded-For.
     # Per-IP limits need the client's address, not the proxy's; 0 trusts no header.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)

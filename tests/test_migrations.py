@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -67,4 +69,69 @@ def test_upgrade_builds_the_schema_and_matches_the_models(empty_database_url, tm
         with db.engine.connect() as conn:
             assert "listings" not in set(inspect(conn).get_table_names())
         upgrade()
+        db.engine.dispose()
+
+
+def test_email_verification_migration_leaves_users_unverified_and_expires_invitations(
+    empty_database_url, tmp_path
+):
+    """c5e81f3a9d27 on a database with rows: existing accounts stay unverified (NULL: they
+    confirm when they need to), an existing invitation expires 14 days after it was sent, and
+    two invitations to one address may now coexist."""
+    app = create_app(
+        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+         "SEARCH_INDEX_DIR": str(tmp_path / "search")}
+    )
+    sent = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    columns = {
+        "users": ("id", "email", "password_hash", "name", "phone", "role", "active", "locale",
+                  "created_at", "updated_at"),
+        "admin_units": ("id", "era", "level", "code", "name", "division_type", "codename"),
+        "cooperatives": ("id", "legal_name", "slug", "registration_number", "address",
+                         "commune_id", "phone", "email", "description", "status",
+                         "status_reason", "locale", "created_at", "updated_at"),
+        "cooperative_invitations": ("id", "cooperative_id", "email", "role", "created_at",
+                                    "updated_at"),
+    }
+    tables = {
+        name: sa.table(name, *(sa.column(c, sa.DateTime(timezone=True) if c.endswith("_at")
+                                         else None) for c in cols))
+        for name, cols in columns.items()
+    }
+    with app.app_context():
+        upgrade(revision="b7e4a2d9c150")
+        with db.engine.begin() as conn:
+            conn.execute(tables["users"].insert().values(
+                id=1, email="cu@example.vn", password_hash="x", name="Cũ", phone="",
+                role="customer", active=True, locale="vi", created_at=sent, updated_at=sent))
+            conn.execute(tables["admin_units"].insert().values(
+                id=1, era="current", level="commune", code=1, name="Xã Một",
+                division_type="Xã", codename="xa_mot"))
+            conn.execute(tables["cooperatives"].insert().values(
+                id=1, legal_name="HTX", slug="htx", registration_number="R-1", address="",
+                commune_id=1, phone="", email="", description="", status="approved",
+                status_reason="", locale="vi", created_at=sent, updated_at=sent))
+            conn.execute(tables["cooperative_invitations"].insert().values(
+                id=1, cooperative_id=1, email="moi@example.vn", role="staff", created_at=sent,
+                updated_at=sent))
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.execute(
+                sa.text("SELECT email_verified_at, pending_email FROM users")
+            ).all() == [(None, None)]
+            invitations = sa.table(
+                "cooperative_invitations", sa.column("id"), sa.column("cooperative_id"),
+                sa.column("email"), sa.column("role"), sa.column("created_at"),
+                sa.column("updated_at"), sa.column("expires_at", sa.DateTime(timezone=True)),
+            )
+            [expires_at] = conn.execute(sa.select(invitations.c.expires_at)).scalars().all()
+            if expires_at.tzinfo is None:  # SQLite hands back naive UTC
+                expires_at = expires_at.replace(tzinfo=UTC)
+            assert expires_at == sent + timedelta(days=14)
+            conn.execute(invitations.insert().values(
+                id=2, cooperative_id=1, email="moi@example.vn", role="staff", created_at=sent,
+                updated_at=sent, expires_at=sent))
+        downgrade(revision="b7e4a2d9c150")  # keeps the newest invitation of the two
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id FROM cooperative_invitations")).all() == [(2,)]
         db.engine.dispose()

@@ -31,9 +31,11 @@ def _fail(error: DomainError):
     help="Asked for (hidden, twice) when not given; a password in shell history is a leak.",
 )
 def create_user(email: str, role: str, name: str, locale: str, password: str) -> None:
-    """Create an account."""
+    """Create an account (its address counts as verified: the administrator vouches for it)."""
     try:
-        user = services.register_user(email, password, name, locale=locale, role=Role(role.lower()))
+        user = services.register_user(
+            email, password, name, locale=locale, role=Role(role.lower()), verified=True
+        )
     except DomainError as error:
         _fail(error)
     click.echo(f"Created {user.email} ({user.role.value}).")
@@ -43,7 +45,8 @@ def create_user(email: str, role: str, name: str, locale: str, password: str) ->
 @click.argument("email")
 @click.argument("role", type=ROLE_CHOICE)
 def set_role(email: str, role: str) -> None:
-    """Give the account EMAIL the role ROLE (customer, pfa, admin)."""
+    """Give the account EMAIL the role ROLE (customer, pfa, admin). A cooperative's member
+    cannot become pfa or admin (refused: remove them from the cooperative first)."""
     try:
         user = services.set_role(email, Role(role.lower()))
     except DomainError as error:

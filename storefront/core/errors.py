@@ -112,6 +112,26 @@ class UnknownUser(NotFound):
     code = "unknown_user"
 
 
+class InvalidEmailToken(DomainError):
+    """An e-mail verification or e-mail change link that is forged, expired or already used."""
+
+    code = "invalid_email_token"
+    status = 400
+
+
+class EmailNotVerified(Forbidden):
+    """The account's e-mail address was never confirmed through a signed link: it cannot join
+    or open a cooperative yet."""
+
+    code = "email_not_verified"
+
+
+class StaffCannotJoin(Forbidden):
+    """Farmers' Association staff and admins are never members of a cooperative."""
+
+    code = "staff_cannot_join"
+
+
 class PriceChanged(DomainError):
     """A price changed between the checkout page and placing the order: the buyer re-confirms."""
 
@@ -184,6 +204,13 @@ class InvalidInvitation(DomainError):
 
     code = "invalid_invitation"
     status = 400
+
+
+class TooManyInvitations(DomainError):
+    """A cooperative, or an owner, sent as many invitations as a day allows."""
+
+    code = "too_many_invitations"
+    status = 429
 
 
 # --- PFA console and verification ----------------------------------------------------------------

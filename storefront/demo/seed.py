@@ -43,6 +43,7 @@ from storefront.models import (
     User,
     add_months,
     default_expiry,
+    utcnow,
 )
 
 # Units were reorganised on this day: a certificate issued before it names the old province.
@@ -132,7 +133,10 @@ class _Seeder:
         for spec in specs.accounts():
             if spec.email in users:
                 continue
-            user = User(email=spec.email, name=spec.name, role=spec.role)
+            # The demo's addresses are the shop's own: verified, so every flow can be tried.
+            user = User(
+                email=spec.email, name=spec.name, role=spec.role, email_verified_at=utcnow()
+            )
             user.set_password(DEMO_PASSWORD)
             self.count("accounts")
             if spec.address is not None:
@@ -191,6 +195,8 @@ class _Seeder:
                     )
             coops[spec.key] = coop
             owner = users.get(spec.owner) if spec.owner else None
+            if owner is not None and owner.is_pfa_staff:
+                raise RuntimeError(f"{owner.email} is PFA staff or admin: never a member")
             if owner is not None and not any(m.user_id == owner.id for m in coop.members):
                 coop.members.append(CooperativeMember(user=owner, role=MemberRole.OWNER))
                 self.count("memberships")

@@ -1,4 +1,5 @@
-"""Accounts: registration, log-in, password reset and changes, profile, saved addresses.
+"""Accounts: registration, e-mail verification, log-in, password reset and changes, e-mail
+changes, profile, saved addresses.
 
 Plain functions taking plain arguments; each public one is one unit of work that commits
 once at the end (or changes nothing) and raises a typed error from storefront.core.errors.
@@ -12,7 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,14 +25,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from storefront.core.db import Unit, unit_of_work
+from storefront.core.db import Unit, begin_write, rows_matched, unit_of_work
 from storefront.core.errors import (
     AccountInactive,
     EmailTaken,
     InvalidCredentials,
+    InvalidEmailToken,
     InvalidInput,
     InvalidResetToken,
     NotFound,
+    StaffCannotJoin,
     UnknownUser,
     WeakPassword,
     WrongPassword,
@@ -38,12 +43,14 @@ from storefront.core.mail import send_mail
 from storefront.core.phones import normalize_vn_phone
 from storefront.domain.locations import current_commune
 from storefront.extensions import db
-from storefront.models import Address, AdminUnit, Order, Role, User
+from storefront.models import Address, AdminUnit, CooperativeMember, Order, Role, User, utcnow
 from storefront.models.users import password_hash_method
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200  # hashing a megabyte-long "password" is a cheap way to burn our CPU
 RESET_SALT = "ocop-market.password-reset"
+VERIFY_SALT = "ocop-market.email-verification"
+EMAIL_CHANGE_SALT = "ocop-market.email-change"
 LOCALES = ("vi", "en")
 
 
@@ -68,8 +75,11 @@ def register_user(
     *,
     locale: str = "vi",
     role: Role = Role.CUSTOMER,
+    verified: bool = False,
 ) -> User:
-    """Create an account; the e-mail is unique whatever its letter case."""
+    """Create an account; the e-mail is unique whatever its letter case. `verified` for
+    accounts an administrator creates from the shell (they vouch for the address); sign-ups
+    from the web go through sign_up() and verify by the e-mailed link."""
     email = User.normalize_email(email)
     _check_new_password(password)
     if not email:
@@ -81,10 +91,60 @@ def register_user(
             name=name.strip(),
             role=role,
             locale=locale if locale in LOCALES else "vi",
+            email_verified_at=utcnow() if verified else None,
         )
         user.set_password(password)
         db.session.add(user)
     return user
+
+
+def sign_up(
+    email: str,
+    password: str,
+    name: str,
+    *,
+    locale: str,
+    verify_url: Callable[[str], str],
+    login_url: str,
+    reset_url: str,
+) -> None:
+    """Sign up from the web without telling whether the address already has an account.
+
+    A new address gets an account (not yet verified) and a link that verifies it
+    (`verify_url(token)`); an address that has an account gets a "you already have an
+    account" e-mail with `login_url` and `reset_url`, and nothing is created or changed.
+    The caller answers the same either way, and neither path logs anyone in. Both hash the
+    password, so both take about as long.
+    """
+    email = User.normalize_email(email)
+    _check_new_password(password)
+    if not email:
+        raise InvalidInput(_("Enter your e-mail address."))
+    password_hash = generate_password_hash(password, method=password_hash_method())
+    locale = locale if locale in LOCALES else "vi"
+    try:
+        with unit_of_work() as unit:
+            existing = db.session.scalar(User.by_email(email))
+            if existing is not None:
+                unit.on_commit(
+                    send_mail,
+                    existing.email,
+                    _l("You already have an OCOP Market account"),
+                    "account_exists",
+                    existing.locale or locale,
+                    name=existing.name,
+                    login_url=login_url,
+                    reset_url=reset_url,
+                )
+                return
+            user = User(email=email, name=name.strip(), locale=locale)
+            user.password_hash = password_hash
+            db.session.add(user)
+            db.session.flush()
+            _on_commit_send_verification(unit, user, verify_url)
+    except IntegrityError:
+        # A sign-up with the same address won the race: that account gets its own link.
+        return
 
 
 def authenticate(email: str, password: str) -> User:
@@ -123,6 +183,100 @@ def end_sessions(user: User) -> None:
     """Log the user out everywhere: every session id and remember-me cookie issued so far."""
     with unit_of_work():
         user.end_sessions()
+
+
+# --- e-mail verification ---------------------------------------------------------------------
+
+
+def _email_serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def email_verification_token(user: User) -> str:
+    """A signed token naming the user and the address it verifies."""
+    return _email_serializer(VERIFY_SALT).dumps({"user": user.id, "email": user.email})
+
+
+def _load_email_token(salt: str, token: str) -> dict[str, Any]:
+    try:
+        data = _email_serializer(salt).loads(
+            token, max_age=current_app.config["EMAIL_LINK_MAX_AGE"]
+        )
+    except SignatureExpired:
+        raise InvalidEmailToken(
+            _("This link has expired. Log in and ask for a new one from your account page.")
+        ) from None
+    except BadSignature:
+        raise InvalidEmailToken(_("This link is not valid.")) from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        raise InvalidEmailToken(_("This link is not valid."))
+    return data
+
+
+def user_for_verification_token(token: str) -> User:
+    """The user whose address a verification link confirms. InvalidEmailToken if forged,
+    expired, for an address the account no longer has, or already used (the address is
+    verified: the link works once, so it can never log anyone in twice)."""
+    data = _load_email_token(VERIFY_SALT, token)
+    user = db.session.get(User, data["user"])
+    if user is None or not user.active or user.email != data.get("email"):
+        raise InvalidEmailToken(
+            _("This link is no longer valid. Log in and ask for a new one from your account page.")
+        )
+    if user.email_verified_at is not None:
+        raise InvalidEmailToken(
+            _("This link was already used: your address is confirmed. Log in to continue.")
+        )
+    return user
+
+
+def verify_email(token: str) -> User:
+    """Mark the address a verification link names as verified; the link stops working."""
+    with unit_of_work(writer=True):
+        user = user_for_verification_token(token)
+        # Guarded, so the same link posted twice at once verifies (and logs in) once.
+        matched = rows_matched(
+            db.session.execute(
+                update(User)
+                .where(
+                    User.id == user.id,
+                    User.email == user.email,
+                    User.email_verified_at.is_(None),
+                )
+                .values(email_verified_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if matched != 1:
+            raise InvalidEmailToken(
+                _("This link was already used: your address is confirmed. Log in to continue.")
+            )
+    db.session.refresh(user)
+    return user
+
+
+def send_verification(user: User, verify_url: Callable[[str], str]) -> bool:
+    """E-mail a fresh verification link to the user's address; False (nothing sent) when the
+    address is already verified."""
+    if user.email_verified_at is not None:
+        return False
+    with unit_of_work() as unit:
+        _on_commit_send_verification(unit, user, verify_url)
+    return True
+
+
+def _on_commit_send_verification(unit: Unit, user: User, verify_url: Callable[[str], str]) -> None:
+    max_age = current_app.config["EMAIL_LINK_MAX_AGE"]
+    unit.on_commit(
+        send_mail,
+        user.email,
+        _l("Confirm your e-mail address for OCOP Market"),
+        "email_verify",
+        user.locale or "vi",
+        name=user.name,
+        verify_url=verify_url(email_verification_token(user)),
+        valid_hours=max_age // 3600,
+    )
 
 
 # --- password reset ----------------------------------------------------------------------------
@@ -197,6 +351,9 @@ def reset_password(token: str, new_password: str) -> User:
         _check_new_password(new_password)
         user.set_password(new_password)
         user.end_sessions()
+        # The link reached this address: it is the user's.
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
     return user
 
 
@@ -213,30 +370,102 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         user.end_sessions()
 
 
-def change_email(user: User, password: str, new_email: str) -> None:
-    """Move the account to another e-mail after checking the password; tell the old address."""
+def request_email_change(
+    user: User, password: str, new_email: str, confirm_url: Callable[[str], str]
+) -> None:
+    """Ask to move the account to `new_email` (after checking the password). Nothing changes
+    yet: the new address gets a link (`confirm_url(token)`) that makes the change, and the old
+    address is told. Whether the new address already has an account is not told here (the
+    same answer either way); confirming refuses it."""
     if not user.check_password(password):
         raise WrongPassword(_("Your password is not correct."))
-    new_email = User.normalize_email(new_email)
-    if not new_email:
-        raise InvalidInput(_("Enter your e-mail address."))
-    old_email = user.email
-    if new_email == old_email:
-        return
-    with _email_unique() as unit:
-        _ensure_email_free(new_email, except_user_id=user.id)
+    new_email = valid_email(new_email)
+    if new_email == user.email:
+        raise InvalidInput(_("This is already your e-mail address."))
+    max_age = current_app.config["EMAIL_LINK_MAX_AGE"]
+    with unit_of_work() as unit:
+        user.pending_email = new_email
+        token = _email_serializer(EMAIL_CHANGE_SALT).dumps(
+            {"user": user.id, "new": new_email, "old": user.email}
+        )
+        unit.on_commit(
+            send_mail,
+            new_email,
+            _l("Confirm your new e-mail address for OCOP Market"),
+            "email_change_confirm",
+            user.locale or "vi",
+            name=user.name,
+            confirm_url=confirm_url(token),
+            valid_hours=max_age // 3600,
+        )
         # The old address hears of it, so a hijacked session cannot take the account quietly.
-        # (Read now: after the commit the user would reload, reopening a transaction.)
+        unit.on_commit(
+            send_mail,
+            user.email,
+            _l("Someone asked to change your OCOP Market e-mail address"),
+            "email_change_requested",
+            user.locale or "vi",
+            name=user.name,
+            new_email=new_email,
+        )
+
+
+def user_for_email_change_token(token: str) -> tuple[User, str]:
+    """The user and the new address an e-mail change link confirms; InvalidEmailToken if
+    forged, expired, already used, or overtaken (the account's address changed since, or a
+    newer change was asked for)."""
+    data = _load_email_token(EMAIL_CHANGE_SALT, token)
+    user = db.session.get(User, data["user"])
+    new_email = data.get("new")
+    if (
+        user is None
+        or not user.active
+        or not isinstance(new_email, str)
+        or user.email != data.get("old")
+        or user.pending_email != new_email
+    ):
+        raise InvalidEmailToken(
+            _("This link is no longer valid: the change was made, cancelled or replaced.")
+        )
+    return user, new_email
+
+
+def confirm_email_change(token: str) -> User:
+    """Make the change a link confirms: the new address becomes the account's (verified, since
+    the link reached it) if it is still free; the old address is told."""
+    with _email_unique() as unit:
+        begin_write(db.session())
+        user, new_email = user_for_email_change_token(token)
+        _ensure_email_free(new_email, except_user_id=user.id)
+        old_email = user.email
         unit.on_commit(
             send_mail,
             old_email,
             _l("Your OCOP Market e-mail address was changed"),
             "email_changed",
-            user.locale,
+            user.locale or "vi",
             name=user.name,
             new_email=new_email,
         )
         user.email = new_email
+        user.pending_email = None
+        user.email_verified_at = utcnow()
+    return user
+
+
+def cancel_email_change(user: User) -> None:
+    """Forget a pending e-mail change: its link stops working."""
+    with unit_of_work():
+        user.pending_email = None
+
+
+def valid_email(raw: str) -> str:
+    """`raw` as a valid, normalised e-mail address; InvalidInput if it is not one."""
+    try:
+        valid = validate_email(raw or "", check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput(_("Enter a valid e-mail address."), field="email") from None
+    return User.normalize_email(valid.normalized)
 
 
 def update_profile(user: User, *, name: str, phone: str, locale: str) -> None:
@@ -371,8 +600,20 @@ def order_history(user_id: int) -> list[Order]:
 
 
 def set_role(email: str, role: Role) -> User:
+    """Give an account a role. Farmers' Association staff and admins never work for a
+    cooperative: a member must leave every cooperative first."""
     with unit_of_work():
         user = _user_by_email(email)
+        if role in (Role.PFA, Role.ADMIN) and db.session.scalar(
+            select(CooperativeMember.id).where(CooperativeMember.user_id == user.id).limit(1)
+        ):
+            raise StaffCannotJoin(
+                _(
+                    "%(email)s is a member of a cooperative. Farmers' Association staff and "
+                    "admins cannot be members: remove them from every cooperative first.",
+                    email=user.email,
+                )
+            )
         if user.role != role:
             user.role = role
             user.end_sessions()

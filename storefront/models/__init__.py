@@ -24,6 +24,7 @@ from storefront.models.cooperatives import (
     CooperativeInvitation,
     CooperativeMember,
     CooperativeStatus,
+    InvitationStatus,
     MemberRole,
 )
 from storefront.models.locations import AdminUnit, AdminUnitSuccession, Era, Level
@@ -62,6 +63,7 @@ __all__ = [
     "CooperativeMember",
     "CooperativeStatus",
     "Era",
+    "InvitationStatus",
     "Level",
     "Listing",
     "ListingImage",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
@@ -83,28 +83,53 @@ class CooperativeMember(TimestampMixin, Base):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class CooperativeInvitation(TimestampMixin, Base):
-    """An owner's invitation to an e-mail address with no account yet.
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
-    The e-mailed link carries a signed token naming this row; deleting the row (revoking the
-    invitation) or accepting it once makes every copy of the link useless.
+
+class CooperativeInvitation(TimestampMixin, Base):
+    """An owner's offer to an e-mail address to join the cooperative (whether or not it has an
+    account): the person logged in with that verified address accepts or declines it.
+
+    The e-mailed link carries a signed token naming this row; accepting, declining, withdrawing
+    or expiring it makes every copy of the link useless. Rows are kept (one per invitation
+    sent) so the daily limits count every invitation, withdrawn ones included.
     """
 
     __tablename__ = "cooperative_invitations"
-    __table_args__ = (
-        UniqueConstraint("cooperative_id", "email", name="uq_cooperative_invitation"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(
         ForeignKey("cooperatives.id", ondelete="CASCADE"), index=True
     )
-    email: Mapped[str] = mapped_column(String(limits.EMAIL))  # normalised: User.normalize_email
+    # normalised: User.normalize_email
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), index=True)
     role: Mapped[MemberRole] = mapped_column(
         str_enum(MemberRole, "invitation_role"), default=MemberRole.STAFF
     )
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     cooperative: Mapped[Cooperative] = relationship()
     invited_by: Mapped[User | None] = relationship()
+
+    def status_at(self, moment: datetime) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.declined_at is not None:
+            return InvitationStatus.DECLINED
+        if self.withdrawn_at is not None:
+            return InvitationStatus.WITHDRAWN
+        expires_at = self.expires_at
+        if expires_at.tzinfo is None:  # SQLite hands back naive UTC
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= moment:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING

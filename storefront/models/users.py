@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Select, String, func, select
+from sqlalchemy import DateTime, ForeignKey, Select, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -48,6 +49,11 @@ class User(UserMixin, TimestampMixin, Base):
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     # Bumped on logout, password change and role change: every older session id stops working.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when the address proved to be the user's (a signed link opened from it); NULL until
+    # then. Joining or opening a cooperative needs it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An address the user asked to move to: it takes effect once a link sent to it is confirmed.
+    pending_email: Mapped[str | None] = mapped_column(String(limits.EMAIL))
 
     memberships: Mapped[list[CooperativeMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -59,6 +65,10 @@ class User(UserMixin, TimestampMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users.
         return self.active
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_pfa_staff(self) -> bool:

@@ -38,6 +38,7 @@ class Access(enum.StrEnum):
     LINK = "link"  # whoever holds a signed link or id from an e-mail or the provider
     OWNER = "owner"  # anyone may ask; only the object's owner gets it (the loader decides)
     CUSTOMER = "customer"  # any logged-in account
+    APPLICANT = "applicant"  # a logged-in account that may join a cooperative (not PFA/admin)
     MEMBER = "member"  # a member of a cooperative (the seller workspace)
     PFA = "pfa"  # PFA staff and admins
     ADMIN = "admin"  # admins only
@@ -137,6 +138,10 @@ POLICIES: dict[str, Entry] = {
     "accounts.account": Policy(Access.CUSTOMER),
     "accounts.change_password": Policy(Access.CUSTOMER),
     "accounts.change_email": Policy(Access.CUSTOMER),
+    "accounts.cancel_email_change": Policy(Access.CUSTOMER),
+    "accounts.confirm_email": Policy(Access.LINK),
+    "accounts.verify_email": Policy(Access.LINK),
+    "accounts.send_verification": Policy(Access.CUSTOMER),
     "accounts.new_address": Policy(Access.CUSTOMER),
     "accounts.edit_address": Policy(Access.CUSTOMER, hide=True),
     "accounts.default_address": Policy(Access.CUSTOMER, hide=True),
@@ -144,7 +149,7 @@ POLICIES: dict[str, Entry] = {
     # Seller workspace: any account may open the welcome page and apply
     "seller.dashboard": Policy(Access.CUSTOMER),
     "seller.choose": Policy(Access.CUSTOMER),
-    "seller.apply": Policy(Access.CUSTOMER),
+    "seller.apply": Policy(Access.APPLICANT),
     "seller.former": Policy(Access.CUSTOMER),
     "seller.invitation": {"GET": Policy(Access.LINK), "POST": Policy(Access.CUSTOMER)},
     # ... the chosen cooperative's pages
@@ -264,6 +269,8 @@ def check_every_route_declared(app: Flask) -> None:
 def _allowed(access: Access) -> bool:
     if access is Access.CUSTOMER:
         return True
+    if access is Access.APPLICANT:
+        return not current_user.is_pfa_staff  # PFA staff and admins are never members
     if access is Access.MEMBER:
         return bool(memberships())
     if access is Access.PFA:

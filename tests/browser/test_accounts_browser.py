@@ -1,4 +1,5 @@
-"""A real browser registers through the form, lands logged in, and logs out (Chromium)."""
+"""A real browser registers through the form, confirms the address by the e-mailed link (which
+logs in), and logs out (Chromium)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from storefront.models import User
+from tests.fixtures.mail import verify_path
 
 
 @pytest.mark.browser
-def test_register_land_logged_in_and_log_out(page, db, artifacts_dir):
+def test_register_confirm_the_address_and_log_out(page, db, outbox, artifacts_dir):
     page.goto("/account/login")
     page.locator("a[href^='/account/register']").click()
     page.wait_for_url("**/account/register**")
@@ -19,6 +21,13 @@ def test_register_land_logged_in_and_log_out(page, db, artifacts_dir):
     page.locator("#password").fill("mật khẩu đủ dài")
     page.locator("#password_again").fill("mật khẩu đủ dài")
     page.screenshot(path=str(artifacts_dir / "register-390.png"), full_page=True)
+    page.locator("form.form button[type=submit]").click()
+
+    # Not logged in yet: a "check your inbox" page; the e-mailed link confirms and logs in.
+    page.wait_for_load_state()
+    assert "lan@example.vn" in page.locator("main").inner_text()
+    assert page.locator("a[href='/account/login']").first.is_visible()
+    page.goto(verify_path(outbox, "lan@example.vn"))
     page.locator("form.form button[type=submit]").click()
 
     # Landed on the account page, logged in, and the page fits a phone's width.

@@ -14,6 +14,7 @@ from storefront.domain.cooperatives.decisions import approve_cooperative
 from storefront.extensions import db
 from storefront.models import Cooperative, Listing, Role
 from tests.fixtures import factories
+from tests.fixtures.mail import verify_path
 
 PASSWORD = "mat-khau-rat-dai-2026"
 
@@ -28,7 +29,9 @@ def shoot(page, artifacts_dir, name: str) -> None:
 
 
 @pytest.mark.browser
-def test_a_cooperative_goes_from_sign_up_to_waiting_for_pfa(page, app, artifacts_dir, tmp_path):
+def test_a_cooperative_goes_from_sign_up_to_waiting_for_pfa(
+    page, app, outbox, artifacts_dir, tmp_path
+):
     photo = tmp_path / "vai-thieu.png"
     Image.new("RGB", (640, 480), (190, 40, 60)).save(photo)
     scan = tmp_path / "giay-chung-nhan.png"
@@ -42,7 +45,12 @@ def test_a_cooperative_goes_from_sign_up_to_waiting_for_pfa(page, app, artifacts
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=password_again]", PASSWORD)
     page.locator("form.form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/seller/$"))
+    # The address is confirmed by the e-mailed link (applying needs it); it also logs in.
+    page.wait_for_load_state()
+    page.goto(verify_path(outbox, "hung.htx@example.vn"))
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/account/$"))
+    page.goto("/seller/")
     fits_the_phone(page)
 
     # 2. Apply to open a shop. With JavaScript, choosing the province fills the communes.

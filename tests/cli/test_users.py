@@ -32,6 +32,7 @@ def test_cli_creates_users_with_a_role(runner, db):
     user = db.session.scalar(User.by_email("staff@pfa.vn"))
     assert user.role is Role.PFA and user.email == "staff@pfa.vn"
     assert user.check_password("long enough pw")
+    assert user.email_verified_at is not None  # the administrator vouches for the address
 
 
 def test_cli_prompts_for_the_password_twice(runner, db):
@@ -97,3 +98,15 @@ def test_cli_sets_roles_and_deactivates(runner, make, client, db):
     result = runner.invoke(args=["users", "deactivate", "nobody@example.vn"])
     assert result.exit_code != 0
     assert "nobody@example.vn" in result.output
+
+
+def test_cli_refuses_to_make_a_cooperative_member_staff_or_admin(english, runner, make, db):
+    owner = make.user(email="chu@htx.vn")
+    make.cooperative(owner=owner)
+    for role in ("pfa", "admin"):
+        result = runner.invoke(args=["users", "set-role", "chu@htx.vn", role])
+        assert result.exit_code != 0
+        assert "is a member of a cooperative" in result.output
+        db.session.refresh(owner)
+        assert owner.role is Role.CUSTOMER
+    assert runner.invoke(args=["users", "set-role", "chu@htx.vn", "customer"]).exit_code == 0

@@ -100,6 +100,11 @@ def test_seed_builds_a_catalog_that_shows_every_rule(db, seeded):
     )
     assert all(c.issuing_authority.startswith("UBND ") for c in certificates if c.stars < 5)
 
+    # The demo's accounts are verified, and its staff and admin belong to no cooperative.
+    demo_users = db.session.scalars(select(User).where(User.email.like("%@demo.ocop.vn"))).all()
+    assert demo_users and all(u.email_verified_at is not None for u in demo_users)
+    assert not [m for u in demo_users if u.is_pfa_staff for m in u.memberships]
+
     # Every verification is in the audit trail, made by the demo PFA staff member.
     pfa = db.session.scalar(User.by_email("hoinongdan@demo.ocop.vn"))
     audited = db.session.scalars(

@@ -57,5 +57,18 @@ def test_no_mail_is_sent_while_a_transaction_is_open(make, db, monkeypatch):
     )
     services.request_password_reset("lan@example.vn", reset_url=lambda token: f"/r/{token}")
     user = db.session.scalar(User.by_email("lan@example.vn"))
-    services.change_email(user, PASSWORD, "new@example.vn")
-    assert seen == [False, False]
+    services.request_email_change(user, PASSWORD, "new@example.vn", confirm_url=lambda t: t)
+    token = services._email_serializer(services.EMAIL_CHANGE_SALT).dumps(
+        {"user": user.id, "new": "new@example.vn", "old": "lan@example.vn"}
+    )
+    services.confirm_email_change(token)
+    services.sign_up(
+        "someone@example.vn", PASSWORD, "A", locale="vi",
+        verify_url=lambda t: t, login_url="/l", reset_url="/r",
+    )
+    services.sign_up(
+        "new@example.vn", PASSWORD, "A", locale="vi",
+        verify_url=lambda t: t, login_url="/l", reset_url="/r",
+    )
+    # reset, change requested (new + old), change done, sign-up new, sign-up known
+    assert seen == [False] * 6

@@ -17,7 +17,6 @@ from storefront.domain.certificates.submissions import CertificateInput, submit_
 from storefront.domain.cooperatives import decisions as coop_decisions
 from storefront.domain.cooperatives.applications import (
     CooperativeApplication,
-    apply_for_cooperative,
 )
 from storefront.extensions import db as _db
 from storefront.models import (
@@ -30,6 +29,7 @@ from storefront.models import (
 )
 from tests.fixtures import factories
 from tests.fixtures.mail import mails
+from tests.fixtures.pfa import applied_before_becoming_staff
 from tests.fixtures.pfa import audit_event_count as _events
 from tests.fixtures.pfa import certificate_status as _cert_status
 from tests.fixtures.pfa import cooperative_status as _coop_status
@@ -44,7 +44,7 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 def test_the_self_certification_attack_is_refused(db, outbox):
     insider = factories.user(role=Role.PFA, email="insider@hoinongdan.vn")
     colleague = factories.user(role=Role.PFA, email="colleague@hoinongdan.vn")
-    coop = apply_for_cooperative(
+    coop = applied_before_becoming_staff(
         insider,
         CooperativeApplication(
             legal_name="HTX Tự Duyệt",

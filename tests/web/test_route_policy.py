@@ -27,7 +27,12 @@ from sqlalchemy import select
 from storefront import create_app
 from storefront.core.clock import today as shop_today
 from storefront.core.files import Upload
-from storefront.domain.accounts import password_reset_token, save_address
+from storefront.domain.accounts import (
+    email_verification_token,
+    password_reset_token,
+    request_email_change,
+    save_address,
+)
 from storefront.domain.cart import CartOwner, add_to_cart
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
@@ -172,6 +177,10 @@ def build_world(app) -> dict:
     tokens: list[str] = []
     invite_member(coop_a.id, owner_a, "moi.a@example.vn", MemberRole.STAFF,
                   accept_url=lambda token: tokens.append(token) or token)
+    newcomer = factories.user(name="Khách Mới", verified=False)
+    change_tokens: list[str] = []
+    request_email_change(customer, factories.PASSWORD, "khach.moi@example.vn",
+                         confirm_url=lambda token: change_tokens.append(token) or token)
     address = save_address(customer.id, recipient="Khách Một", phone="0912345678",
                            street="1 Lê Lợi", commune_code=factories.LUC_NGAN_COMMUNE,
                            is_default=True)
@@ -201,6 +210,8 @@ def build_world(app) -> dict:
         media=f"listings/{photo_file}",
         reset_token=password_reset_token(customer),
         invitation_token=tokens[0],
+        verification_token=email_verification_token(newcomer),
+        email_change_token=change_tokens[0],
         listing_id=listing_a.id,
         photo_id=photo.id,
         certificate_id=scanned.id,
@@ -234,6 +245,8 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
         "catalog.cooperative": {"slug": ids["coop_slug"]},
         "accounts.reset_password": {"token": ids["reset_token"]},
         "seller.invitation": {"token": ids["invitation_token"]},
+        "accounts.verify_email": {"token": ids["verification_token"]},
+        "accounts.confirm_email": {"token": ids["email_change_token"]},
         "seller.certificate_label": {"certificate_id": ids["verified_certificate_id"]},
         "seller.shipment_step": {"step": "pack"},
         "pfa.decide_cooperative": {"action": "suspend"},
@@ -303,6 +316,7 @@ def expected(case: Case, caller: Caller) -> str:
         return LOGIN
     role_ok = {
         Access.CUSTOMER: True,
+        Access.APPLICANT: not caller.staff,
         Access.MEMBER: caller.member,
         Access.PFA: caller.staff,
         Access.ADMIN: caller.admin,

@@ -24,7 +24,7 @@ from storefront.core.files import (
 from storefront.core.phones import normalize_vn_phone
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
-from storefront.domain.cooperatives.members import normal_email
+from storefront.domain.cooperatives.members import normal_email, require_may_join
 from storefront.domain.locations import current_commune
 from storefront.extensions import db
 from storefront.models import (
@@ -75,7 +75,9 @@ def apply_for_cooperative(
     actor: User, application: CooperativeApplication, logo: Upload | None = None
 ) -> Cooperative:
     """Open a cooperative's shop as `actor` (its first owner). It stays `applied` — drafts and
-    certificates only, nothing on sale — until PFA staff approve it."""
+    certificates only, nothing on sale — until PFA staff approve it. The applicant needs a
+    verified e-mail address and must not be Farmers' Association staff or an admin."""
+    require_may_join(actor)
     legal_name = _clean_line(application.legal_name)
     number = _clean_line(application.registration_number).upper()
     if not legal_name or len(legal_name) > limits.COOPERATIVE_NAME:

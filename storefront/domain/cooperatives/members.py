@@ -4,22 +4,26 @@ invitations by e-mail."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import exists, func, select
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
-from storefront.core.db import Unit, unit_of_work
+from storefront.core.db import Unit, rows_matched, unit_of_work
 from storefront.core.errors import (
+    EmailNotVerified,
     Forbidden,
     InvalidInput,
     InvalidInvitation,
     LastOwner,
     NotFound,
+    StaffCannotJoin,
+    TooManyInvitations,
 )
 from storefront.domain.decisions import Notice, send_notices
 from storefront.extensions import db
@@ -27,6 +31,7 @@ from storefront.models import (
     Cooperative,
     CooperativeInvitation,
     CooperativeMember,
+    InvitationStatus,
     MemberRole,
     User,
     utcnow,
@@ -68,7 +73,26 @@ def normal_email(raw: str, field: str = "email") -> str:
 # --- members and invitations --------------------------------------------------------------------
 
 INVITATION_SALT = "ocop-market.cooperative-invitation"
-INVITATION_MAX_AGE = 14 * 24 * 3600  # seconds
+
+
+def require_may_join(user: User) -> None:
+    """Whoever joins or opens a cooperative: a verified e-mail address (a signed link reached
+    it), and never Farmers' Association staff or an admin (they decide on cooperatives)."""
+    if user.is_pfa_staff:
+        raise StaffCannotJoin(
+            _(
+                "Farmers' Association staff and administrators cannot be members of a "
+                "cooperative. Use a separate, personal account for that."
+            )
+        )
+    if user.email_verified_at is None:
+        raise EmailNotVerified(
+            _(
+                "Please confirm your e-mail address first: we send a link to %(email)s, and "
+                "once you open it you can continue.",
+                email=user.email,
+            )
+        )
 
 
 def memberships_of(user_id: int) -> list[CooperativeMember]:
@@ -107,17 +131,50 @@ def members_of(cooperative_id: int) -> list[CooperativeMember]:
     )
 
 
-def pending_invitations(cooperative_id: int) -> list[CooperativeInvitation]:
-    return list(
-        db.session.scalars(
-            select(CooperativeInvitation)
-            .where(
-                CooperativeInvitation.cooperative_id == cooperative_id,
-                CooperativeInvitation.accepted_at.is_(None),
-            )
-            .order_by(CooperativeInvitation.email)
+def open_invitations(cooperative_id: int) -> list[tuple[CooperativeInvitation, InvitationStatus]]:
+    """What the owners follow: invitations pending, declined or expired (not the accepted or
+    withdrawn ones), newest first, each with its status now."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(CooperativeInvitation)
+        .where(
+            CooperativeInvitation.cooperative_id == cooperative_id,
+            CooperativeInvitation.accepted_at.is_(None),
+            CooperativeInvitation.withdrawn_at.is_(None),
         )
+        .order_by(CooperativeInvitation.created_at.desc(), CooperativeInvitation.id.desc())
     )
+    return [(row, row.status_at(now)) for row in rows]
+
+
+def pending_invitations(cooperative_id: int) -> list[CooperativeInvitation]:
+    """The invitations still waiting for an answer."""
+    return [
+        row
+        for row, status in open_invitations(cooperative_id)
+        if status is InvitationStatus.PENDING
+    ]
+
+
+def offers_for(user: User) -> list[CooperativeInvitation]:
+    """The pending invitations the user may answer: addressed to their e-mail, once it is
+    verified (an unverified account sees none), with each cooperative loaded."""
+    if user.email_verified_at is None:
+        return []
+    now = utcnow()
+    rows = db.session.scalars(
+        select(CooperativeInvitation)
+        .where(
+            CooperativeInvitation.email == User.normalize_email(user.email),
+            CooperativeInvitation.accepted_at.is_(None),
+            CooperativeInvitation.declined_at.is_(None),
+            CooperativeInvitation.withdrawn_at.is_(None),
+            CooperativeInvitation.expires_at > now,
+        )
+        .options(joinedload(CooperativeInvitation.cooperative))
+        .order_by(CooperativeInvitation.created_at.desc(), CooperativeInvitation.id.desc())
+    )
+    return list(rows)
 
 
 def _require_owner(actor: User, cooperative_id: int) -> None:
@@ -125,8 +182,16 @@ def _require_owner(actor: User, cooperative_id: int) -> None:
         raise Forbidden(_("Only an owner of the cooperative can do this."))
 
 
-def _invitation_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITATION_SALT)
+def _invitation_serializer() -> URLSafeSerializer:
+    # Not timed: the row's expires_at says how long an invitation lasts (and can be read by
+    # the owners); the same invitation always has the same link.
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=INVITATION_SALT)
+
+
+def invitation_token(invitation: CooperativeInvitation) -> str:
+    """The signed token of an invitation's link (it names the row and the invited address;
+    the row says whether it may still be answered)."""
+    return _invitation_serializer().dumps({"i": invitation.id, "e": invitation.email})
 
 
 def invite_member(
@@ -135,16 +200,18 @@ def invite_member(
     email: str,
     role: MemberRole,
     accept_url: Callable[[str], str],
-    workspace_url: str = "",
-) -> str:
-    """Add someone to the cooperative: an existing account joins at once ("added") and is told
-    where to find the workspace (`workspace_url`); an unknown e-mail gets a signed invitation
-    link, built by `accept_url(token)` ("invited")."""
+) -> CooperativeInvitation:
+    """Offer someone a place in the cooperative. Nobody is ever added here: the address gets an
+    e-mail with a link (`accept_url(token)`), and the person logged in with that verified
+    address accepts or declines. The same happens whether or not the address has an account,
+    so the answer tells the owner nothing about it. A newer invitation to the same address
+    replaces a pending one. At most INVITATIONS_PER_COOPERATIVE_PER_DAY per cooperative and
+    INVITATIONS_PER_USER_PER_DAY per owner are sent in any 24 hours (TooManyInvitations)."""
     _require_owner(actor, cooperative_id)
     email = normal_email(email)
     role = MemberRole(role)
     with unit_of_work(writer=True) as unit:
-        return _invite(unit, cooperative_id, actor, email, role, accept_url, workspace_url)
+        return _invite(unit, cooperative_id, actor, email, role, accept_url)
 
 
 def _invite(
@@ -154,64 +221,96 @@ def _invite(
     email: str,
     role: MemberRole,
     accept_url: Callable[[str], str],
-    workspace_url: str,
-) -> str:
-    coop = db.session.get(Cooperative, cooperative_id)
+) -> CooperativeInvitation:
+    # Locked: two invitations sent at once cannot both slip under the daily limit.
+    coop = db.session.scalar(
+        select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
+    )
     if coop is None:
         raise NotFound(_("There is no such cooperative."))
-    user = db.session.scalar(User.by_email(email))
-    context = {"cooperative_name": coop.legal_name, "inviter": actor.name or actor.email}
-    if user is not None:
-        if member_role(user, cooperative_id) is not None:
-            raise InvalidInput(_("%(email)s is already a member.", email=email), field="email")
-        db.session.add(CooperativeMember(cooperative_id=cooperative_id, user_id=user.id, role=role))
-        notice = Notice(
-            to=(user.email,),
-            locale=user.locale or "vi",
-            subject=_l("You were added to %(name)s on OCOP Market", name=coop.legal_name),
-            template="seller_member_added",
-            context={**context, "workspace_url": workspace_url},
-        )
-        unit.on_commit(send_notices, [notice])
-        return "added"
-
-    invitation = db.session.scalar(
-        select(CooperativeInvitation).where(
-            CooperativeInvitation.cooperative_id == cooperative_id,
-            CooperativeInvitation.email == email,
+    already_member = db.session.scalar(
+        select(
+            exists().where(
+                CooperativeMember.cooperative_id == cooperative_id,
+                CooperativeMember.user_id == User.id,
+                func.lower(User.email) == email,
+            )
         )
     )
-    if invitation is None:
-        invitation = CooperativeInvitation(cooperative_id=cooperative_id, email=email)
-        db.session.add(invitation)
-    invitation.role = role
-    invitation.invited_by_id = actor.id
-    invitation.accepted_at = None
+    if already_member:
+        raise InvalidInput(_("%(email)s is already a member.", email=email), field="email")
+
+    now = utcnow()
+    config = current_app.config
+    since = now - timedelta(days=1)
+    sent_by_cooperative = db.session.scalar(
+        select(func.count()).where(
+            CooperativeInvitation.cooperative_id == cooperative_id,
+            CooperativeInvitation.created_at > since,
+        )
+    )
+    sent_by_actor = db.session.scalar(
+        select(func.count()).where(
+            CooperativeInvitation.invited_by_id == actor.id,
+            CooperativeInvitation.created_at > since,
+        )
+    )
+    if (sent_by_cooperative or 0) >= config["INVITATIONS_PER_COOPERATIVE_PER_DAY"] or (
+        sent_by_actor or 0
+    ) >= config["INVITATIONS_PER_USER_PER_DAY"]:
+        raise TooManyInvitations(
+            _(
+                "You have sent as many invitations as a day allows. Nothing was sent; "
+                "please try again tomorrow."
+            )
+        )
+
+    # A newer invitation replaces a pending one to the same address: one offer at a time.
+    db.session.execute(
+        update(CooperativeInvitation)
+        .where(
+            CooperativeInvitation.cooperative_id == cooperative_id,
+            CooperativeInvitation.email == email,
+            CooperativeInvitation.accepted_at.is_(None),
+            CooperativeInvitation.declined_at.is_(None),
+            CooperativeInvitation.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    valid_days = int(config["INVITATION_VALID_DAYS"])
+    invitation = CooperativeInvitation(
+        cooperative_id=cooperative_id,
+        email=email,
+        role=role,
+        invited_by_id=actor.id,
+        created_at=now,
+        expires_at=now + timedelta(days=valid_days),
+    )
+    db.session.add(invitation)
     db.session.flush()
-    token = _invitation_serializer().dumps({"i": invitation.id, "e": email})
     notice = Notice(
         to=(email,),
         locale=coop.locale or "vi",
         subject=_l("Join %(name)s on OCOP Market", name=coop.legal_name),
         template="seller_invitation",
         context={
-            **context,
-            "accept_url": accept_url(token),
-            "valid_days": INVITATION_MAX_AGE // 86400,
+            "cooperative_name": coop.legal_name,
+            "inviter": actor.name or actor.email,
+            "accept_url": accept_url(invitation_token(invitation)),
+            "valid_days": valid_days,
+            "role": role.value,
         },
     )
     unit.on_commit(send_notices, [notice])
-    return "invited"
+    return invitation
 
 
 def invitation_for_token(token: str, *, for_update: bool = False) -> CooperativeInvitation:
-    """The pending invitation a link names; InvalidInvitation if forged, expired or used."""
+    """The pending invitation a link names; InvalidInvitation if forged, expired, withdrawn,
+    declined or accepted."""
     try:
-        data = _invitation_serializer().loads(token, max_age=INVITATION_MAX_AGE)
-    except SignatureExpired:
-        raise InvalidInvitation(
-            _("This invitation has expired. Ask the cooperative's owner to invite you again.")
-        ) from None
+        data = _invitation_serializer().loads(token)
     except BadSignature:
         raise InvalidInvitation(_("This invitation link is not valid.")) from None
     invitation = None
@@ -221,27 +320,44 @@ def invitation_for_token(token: str, *, for_update: bool = False) -> Cooperative
             .where(CooperativeInvitation.id == data["i"])
             .execution_options(populate_existing=True)
         )
-        # Accepting locks the row: the same link opened twice at once joins once.
+        # Answering locks the row: the same link posted twice at once joins once.
         invitation = db.session.scalar(stmt.with_for_update() if for_update else stmt)
     if invitation is None or invitation.email != data.get("e"):
+        raise InvalidInvitation(_("This invitation link is not valid."))
+    status = invitation.status_at(utcnow())
+    if status is InvitationStatus.ACCEPTED:
+        raise InvalidInvitation(_("This invitation has already been accepted."))
+    if status is InvitationStatus.DECLINED:
+        raise InvalidInvitation(_("This invitation was declined."))
+    if status is InvitationStatus.WITHDRAWN:
         raise InvalidInvitation(
             _("This invitation was withdrawn. Ask the cooperative's owner to invite you again.")
         )
-    if invitation.accepted_at is not None:
-        raise InvalidInvitation(_("This invitation has already been accepted."))
+    if status is InvitationStatus.EXPIRED:
+        raise InvalidInvitation(
+            _("This invitation has expired. Ask the cooperative's owner to invite you again.")
+        )
     return invitation
 
 
+def _require_invitee(invitation: CooperativeInvitation, actor: User) -> None:
+    """Only the person logged in with the invited address, verified, may answer."""
+    if User.normalize_email(actor.email) != invitation.email:
+        raise InvalidInvitation(
+            _(
+                "This invitation was sent to %(email)s. Log in with that address to answer it.",
+                email=invitation.email,
+            )
+        )
+
+
 def accept_invitation(token: str, actor: User) -> Cooperative:
-    """Join the cooperative an invitation names, as `actor`, whose e-mail must be the invited
-    one."""
+    """Join the cooperative an invitation names, as `actor`: logged in with the invited,
+    verified address, and not Farmers' Association staff or an admin."""
     with unit_of_work(writer=True):
         invitation = invitation_for_token(token, for_update=True)
-        if User.normalize_email(actor.email) != invitation.email:
-            raise InvalidInvitation(
-                _("This invitation was sent to %(email)s. Log in with that address to accept it.",
-                  email=invitation.email)
-            )
+        _require_invitee(invitation, actor)
+        require_may_join(actor)
         if member_role(actor, invitation.cooperative_id) is None:
             db.session.add(
                 CooperativeMember(
@@ -253,19 +369,39 @@ def accept_invitation(token: str, actor: User) -> Cooperative:
     return coop
 
 
+def decline_invitation(token: str, actor: User) -> Cooperative:
+    """Say no to an invitation, as the person logged in with the invited address (verified or
+    not: declining grants nothing). Its link stops working."""
+    with unit_of_work(writer=True):
+        invitation = invitation_for_token(token, for_update=True)
+        _require_invitee(invitation, actor)
+        invitation.declined_at = utcnow()
+        coop = invitation.cooperative
+    return coop
+
+
 def revoke_invitation(cooperative_id: int, invitation_id: int, actor: User) -> None:
-    """Withdraw a pending invitation: its link stops working."""
+    """Withdraw a pending invitation: its link stops working. Someone else's invitation, or
+    one already answered, withdrawn or expired, is as good as missing (404)."""
     _require_owner(actor, cooperative_id)
-    with unit_of_work():
-        invitation = db.session.scalar(
-            select(CooperativeInvitation).where(
-                CooperativeInvitation.id == invitation_id,
-                CooperativeInvitation.cooperative_id == cooperative_id,
+    with unit_of_work(writer=True):
+        matched = rows_matched(
+            db.session.execute(
+                update(CooperativeInvitation)
+                .where(
+                    CooperativeInvitation.id == invitation_id,
+                    CooperativeInvitation.cooperative_id == cooperative_id,
+                    CooperativeInvitation.accepted_at.is_(None),
+                    CooperativeInvitation.declined_at.is_(None),
+                    CooperativeInvitation.withdrawn_at.is_(None),
+                    CooperativeInvitation.expires_at > utcnow(),
+                )
+                .values(withdrawn_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
         )
-        if invitation is None:
+        if matched != 1:
             raise NotFound(_("There is no such invitation."))
-        db.session.delete(invitation)
 
 
 def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:

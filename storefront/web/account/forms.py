@@ -142,6 +142,10 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token: confirming an address, sending a link."""
+
+
 class ProfileForm(FlaskForm):
     name = StringField(
         _l("Name"),

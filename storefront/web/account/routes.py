@@ -24,6 +24,7 @@ from storefront.core.errors import (
     AccountInactive,
     EmailTaken,
     InvalidCredentials,
+    InvalidEmailToken,
     InvalidInput,
     InvalidPhone,
     InvalidResetToken,
@@ -32,6 +33,7 @@ from storefront.core.errors import (
 )
 from storefront.core.urls import external_url
 from storefront.domain import accounts as services
+from storefront.domain.cooperatives.members import invitation_token, offers_for
 from storefront.domain.locations import communes_of, provinces
 from storefront.extensions import limiter
 from storefront.models import User
@@ -41,6 +43,7 @@ from storefront.web.account.forms import (
     AddressForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    ConfirmForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
@@ -78,6 +81,10 @@ def _reset_limited() -> str:
 
 def _register_limited() -> str:
     return _("Too many accounts were created from your network. Please try again later.")
+
+
+def _verify_send_limited() -> str:
+    return _("Too many confirmation e-mails were asked for. Please wait a while and try again.")
 
 
 def _password_check_limited() -> str:
@@ -151,25 +158,74 @@ def login():
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
+        email = User.normalize_email(form.email.data or "")
         try:
-            user = services.register_user(
-                form.email.data or "",
+            services.sign_up(
+                email,
                 form.password.data or "",
                 form.name.data or "",
                 locale=str(get_locale()),
+                verify_url=_verify_url,
+                login_url=external_url("accounts.login"),
+                reset_url=external_url("accounts.reset_request"),
             )
-        except EmailTaken as error:
-            _add_error(form.email, error)
         except WeakPassword as error:
             _add_error(form.password, error)
+        except InvalidInput as error:
+            _add_error(form.email, error)
         else:
-            login_user(user)
+            # The same page whether or not the address already had an account (that one got
+            # a "you already have an account" e-mail), and nobody is logged in: the link in
+            # the e-mail verifies the address and logs in.
+            return render_template("accounts/check_inbox.html", email=email)
+    return render_template("accounts/register.html", form=form, password_hint=PASSWORD_HINT)
+
+
+def _verify_url(token: str) -> str:
+    return external_url("accounts.verify_email", token=token)
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    """The link in a verification e-mail. Opening it (GET) changes nothing, so a mail scanner
+    following links verifies nobody; the button (POST) verifies the address and logs in. The
+    link works once: after it, the address is verified and the token is refused."""
+    try:
+        user = services.user_for_verification_token(token)
+    except InvalidEmailToken as error:
+        return render_template("accounts/email_link_invalid.html", message=error.message), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = services.verify_email(token)
+        except InvalidEmailToken as error:  # used in another tab meanwhile
+            return render_template("accounts/email_link_invalid.html", message=error.message), 400
+        login_user(user)
+        flash(_("Thank you! Your e-mail address is confirmed, and you are logged in."), "info")
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/verify_email.html", form=form, email=user.email)
+
+
+@bp.post("/verify/send")
+@login_required
+@_limit("VERIFY_SEND_LIMIT_PER_USER", _user_key, _verify_send_limited)
+def send_verification():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = _me()
+        email = user.email
+        if services.send_verification(user, _verify_url):
             flash(
-                _("Welcome to OCOP Market, %(name)s! Your account is ready.", name=user.name),
+                _(
+                    "We sent a link to %(email)s. Open it to confirm your address "
+                    "(check the spam folder too).",
+                    email=email,
+                ),
                 "info",
             )
-            return redirect(_safe_next(request.args.get("next"), url_for("accounts.account")))
-    return render_template("accounts/register.html", form=form, password_hint=PASSWORD_HINT)
+        else:
+            flash(_("Your e-mail address is already confirmed."), "info")
+    return redirect(_safe_next(request.form.get("next"), url_for("accounts.account")))
 
 
 @bp.post("/logout")
@@ -252,11 +308,14 @@ def account():
             session["lang"] = user.locale
             flash(_("Your profile is saved."), "info")
             return redirect(url_for("accounts.account"))
+    offers = offers_for(user)
     return render_template(
         "accounts/account.html",
         form=form,
         addresses=services.addresses_of(user.id),
         orders=services.order_history(user.id),
+        offers=[(offer, invitation_token(offer)) for offer in offers],
+        confirm_form=ConfirmForm(),
     )
 
 
@@ -291,15 +350,65 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.change_email(_me(), form.password.data or "", form.email.data or "")
+            services.request_email_change(
+                _me(),
+                form.password.data or "",
+                form.email.data or "",
+                confirm_url=lambda token: external_url("accounts.confirm_email", token=token),
+            )
         except WrongPassword as error:
             _add_error(form.password, error)
-        except (EmailTaken, InvalidInput) as error:
+        except InvalidInput as error:
             _add_error(form.email, error)
         else:
-            flash(_("Your e-mail address is changed."), "info")
+            flash(
+                _(
+                    "We sent a link to %(email)s. Your e-mail address changes once you open it "
+                    "and confirm; until then you keep logging in with %(current)s.",
+                    email=User.normalize_email(form.email.data or ""),
+                    current=current_user.email,
+                ),
+                "info",
+            )
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_email.html", form=form)
+
+
+@bp.post("/email/cancel")
+@login_required
+def cancel_email_change():
+    if ConfirmForm().validate_on_submit():
+        services.cancel_email_change(_me())
+        flash(_("The e-mail change is cancelled."), "info")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link sent to a new address: GET shows it, the button (POST) makes the change."""
+    try:
+        _user, new_email = services.user_for_email_change_token(token)
+    except InvalidEmailToken as error:
+        return render_template("accounts/email_link_invalid.html", message=error.message), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.confirm_email_change(token)
+        except InvalidEmailToken as error:
+            return render_template("accounts/email_link_invalid.html", message=error.message), 400
+        except EmailTaken:
+            message = _(
+                "%(email)s already belongs to another account, so your e-mail address was not "
+                "changed.",
+                email=new_email,
+            )
+            return render_template("accounts/email_link_invalid.html", message=message), 409
+        flash(
+            _("Your e-mail address is now %(email)s. Log in with it from now on.", email=new_email),
+            "info",
+        )
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/confirm_email.html", form=form, email=new_email)
 
 
 # --- saved delivery addresses -------------------------------------------------------------------

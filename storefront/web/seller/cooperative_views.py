@@ -6,16 +6,25 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from storefront.core.errors import DomainError, InvalidInput, InvalidInvitation
+from storefront.core.errors import (
+    DomainError,
+    EmailNotVerified,
+    InvalidInput,
+    InvalidInvitation,
+    StaffCannotJoin,
+    TooManyInvitations,
+)
 from storefront.core.urls import external_url
 from storefront.domain.cooperatives.applications import apply_for_cooperative
 from storefront.domain.cooperatives.members import (
     accept_invitation,
+    decline_invitation,
     invitation_for_token,
     invite_member,
     members_of,
-    pending_invitations,
+    open_invitations,
     remove_member,
+    require_may_join,
     revoke_invitation,
 )
 from storefront.domain.locations import communes_of, provinces
@@ -31,8 +40,26 @@ from storefront.web.seller.context import (
 from storefront.web.seller.forms import ApplicationForm, InviteForm
 
 
+def _may_join_refusal() -> DomainError | None:
+    """Why the logged-in user may not join or open a cooperative, if they may not."""
+    try:
+        require_may_join(current_user._get_current_object())
+    except (EmailNotVerified, StaffCannotJoin) as error:
+        return error
+    return None
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
+    refusal = _may_join_refusal()
+    if refusal is not None:
+        # Nothing is read from the form, nothing is stored: the page says why, and an
+        # unverified applicant gets the button that sends the confirmation link.
+        return render_template(
+            "seller/apply_refused.html",
+            message=refusal.message,
+            unverified=isinstance(refusal, EmailNotVerified),
+        ), 403
     form = ApplicationForm()
     form.set_places(provinces(), communes_of(form.province.data))
     if request.method == "POST" and not form.show_communes.data and form.validate():
@@ -59,11 +86,15 @@ def apply():
 @bp.get("/members")
 @cooperative_required
 def members():
+    return _members_page(InviteForm())
+
+
+def _members_page(form: InviteForm):
     return render_template(
         "seller/members.html",
         members=members_of(g.cooperative.id),
-        invitations=pending_invitations(g.cooperative.id),
-        form=InviteForm(),
+        invitations=open_invitations(g.cooperative.id),
+        form=form,
         is_owner=g.member_role is MemberRole.OWNER,
     )
 
@@ -74,34 +105,30 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            outcome = invite_member(
+            invite_member(
                 g.cooperative.id,
                 current_user,
                 form.email.data or "",
                 MemberRole(form.role.data),
                 accept_url=lambda token: external_url("seller.invitation", token=token),
-                workspace_url=external_url("seller.dashboard"),
             )
+        except TooManyInvitations as error:
+            flash(error.message, "error")
+            return _members_page(form), 429
         except InvalidInput as error:
             apply_domain_error(form, error, "email")
         else:
-            if outcome == "added":
-                flash_done(_("%(email)s is now a member.", email=form.email.data))
-            else:
-                flash_done(
-                    _(
-                        "%(email)s has no account yet: we sent an invitation to register and join.",
-                        email=form.email.data,
-                    )
+            # The same words whether or not the address has an account: nobody is added
+            # here, the address gets an offer to accept or decline.
+            flash_done(
+                _(
+                    "We sent an invitation to %(email)s. They join once they accept it, logged "
+                    "in with that address.",
+                    email=form.email.data,
                 )
+            )
             return redirect(url_for("seller.members"))
-    return render_template(
-        "seller/members.html",
-        members=members_of(g.cooperative.id),
-        invitations=pending_invitations(g.cooperative.id),
-        form=form,
-        is_owner=g.member_role is MemberRole.OWNER,
-    ), 400
+    return _members_page(form), 400
 
 
 @bp.post("/members/<int:user_id>/remove")
@@ -131,7 +158,8 @@ def revoke(invitation_id: int):
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    """The link in an invitation e-mail: register or log in with the invited address, accept."""
+    """The link in an invitation e-mail: the invited person, logged in with the invited and
+    verified address, accepts (POST answer=accept) or declines (answer=decline)."""
     try:
         invite = invitation_for_token(token)
     except InvalidInvitation as error:
@@ -140,20 +168,29 @@ def invitation(token: str):
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.path))
         try:
-            coop = accept_invitation(token, current_user)
-        except InvalidInvitation as error:
+            if request.form.get("answer") == "decline":
+                coop = decline_invitation(token, current_user._get_current_object())
+            else:
+                coop = accept_invitation(token, current_user._get_current_object())
+        except (InvalidInvitation, EmailNotVerified, StaffCannotJoin) as error:
             flash(error.message, "error")
             return redirect(request.path)
+        if request.form.get("answer") == "decline":
+            flash_done(_("You declined the invitation of %(name)s.", name=coop.legal_name))
+            return redirect(url_for("accounts.account"))
         session[SESSION_KEY] = coop.id
         flash_done(_("Welcome to %(name)s!", name=coop.legal_name))
         return redirect(url_for("seller.dashboard"))
     register_url = None
     if "accounts.register" in current_app.view_functions:
         register_url = url_for("accounts.register", next=request.path)
+    refusal = _may_join_refusal() if current_user.is_authenticated else None
     return render_template(
         "seller/invitation.html",
         invitation=invite,
         token=token,
         register_url=register_url,
         login_url=url_for("accounts.login", next=request.path),
+        refusal=refusal,
+        unverified=isinstance(refusal, EmailNotVerified),
     )

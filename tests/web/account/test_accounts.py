@@ -97,23 +97,49 @@ def reset_link(message) -> str:
 # --- register, log in, log out --------------------------------------------------------------
 
 
-def test_register_log_in_and_log_out(client, db):
+def verify_link(message) -> str:
+    body = message.get_body(("plain",)).get_content()
+    match = re.search(r"http://localhost(/account/verify/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_register_verify_log_in_and_log_out(client, db, outbox):
     response = register(client, email="  Lan@Example.VN ")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/account/"
+    # Not logged in: a "check your inbox" page (the same for a known address, see below).
+    assert response.status_code == 200
+    assert "lan@example.vn" in html(response)
+    assert client.get("/account/").status_code == 302
     user = db.session.scalar(select(User))
     assert user.email == "lan@example.vn"  # stored in one letter case
     assert user.name == "Nguyễn Thị Lan"
     assert user.role is Role.CUSTOMER
+    assert user.email_verified_at is None
     # The configured method (tests: config.TestingConfig's cheap one); production's is below.
     assert user.password_hash.startswith(client.application.config["PASSWORD_HASH_METHOD"])
     assert user.locale == "vi"  # the language the visitor was using
 
+    [message] = mails(outbox)
+    assert message["To"] == "lan@example.vn"
+    link = verify_link(message)
+    # Opening the link (a mail scanner would) changes nothing and logs nobody in.
+    assert client.get(link).status_code == 200
+    db.session.refresh(user)
+    assert user.email_verified_at is None
+    assert client.get("/account/").status_code == 302
+    # The button verifies the address and logs in.
+    response = client.post(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/account/"
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
     page = html(client.get("/account/"))  # landed logged in
     assert "lan@example.vn" in page
 
     client.post("/account/logout")
     assert client.get("/account/").status_code == 302  # logged out: back to the login page
+    # The link worked once: it never logs anyone in again.
+    assert client.post(link).status_code == 400
+    assert client.get("/account/").status_code == 302
 
     response = client.post(
         "/account/login?next=/account/", data={"email": "LAN@example.vn", "password": PASSWORD}
@@ -129,16 +155,32 @@ def test_register_in_english_saves_english_as_the_language(client, db):
     assert db.session.scalar(select(User.locale)) == "en"
 
 
-def test_duplicate_email_in_another_case_is_refused_and_nothing_created(app, client, db, make):
-    make.user(email="lan@example.vn")
-    response = register(client, email="LAN@Example.vn")
-    assert response.status_code == 200
-    assert translated(
-        app, "An account with this e-mail already exists. Log in, or reset your password."
-    ) in html(response)
-    assert 'aria-invalid="true"' in html(response)
-    assert user_count(db) == 1
-    assert client.get("/account/").status_code == 302  # not logged in
+def test_registering_a_known_email_answers_the_same_and_changes_nothing(
+    app, client, db, make, outbox
+):
+    existing = make.user(email="lan@example.vn", name="Lan")
+    hash_before = existing.password_hash
+    known = register(client, email="LAN@Example.vn", password="another password 1")
+    unknown = new_client(app)
+    fresh = register(unknown, email="LAN2@Example.vn", password="another password 1")
+    # The same status and page, but for the address it names.
+    assert known.status_code == fresh.status_code == 200
+    assert html(known).replace("lan@example.vn", "X") == html(fresh).replace(
+        "lan2@example.vn", "X"
+    )
+    # No account created or changed for the known address, nobody logged in.
+    assert user_count(db) == 2
+    db.session.refresh(existing)
+    assert existing.password_hash == hash_before
+    assert client.get("/account/").status_code == 302
+    # The known address hears "you already have an account", with absolute links to log in
+    # and to reset the password; the new one gets its verification link.
+    [reminder] = outbox.to("lan@example.vn")
+    body = reminder.get_body(("plain",)).get_content()
+    assert "http://localhost/account/login" in body and "http://localhost/account/reset" in body
+    assert "/account/verify/" not in body
+    [verification] = outbox.to("lan2@example.vn")
+    assert "/account/verify/" in verification.get_body(("plain",)).get_content()
 
 
 def test_register_checks_password_length_and_repetition(client, db):
@@ -353,8 +395,16 @@ def test_change_password_needs_the_current_one(app, client, make, auth, db):
     assert other_device.get("/account/").status_code == 302  # the other one is logged out
 
 
-def test_change_email_needs_the_password_and_a_free_address(app, client, make, auth, db, outbox):
-    make.user(email="taken@example.vn")
+def change_link(message) -> str:
+    body = message.get_body(("plain",)).get_content()
+    match = re.search(r"http://localhost(/account/email/confirm/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_change_email_needs_the_password_and_the_new_address_to_confirm(
+    app, client, make, auth, db, outbox
+):
     user = make.user(email="lan@example.vn", locale="en")
     auth.login(user)
 
@@ -362,23 +412,32 @@ def test_change_email_needs_the_password_and_a_free_address(app, client, make, a
         "/account/email", data={"email": "new@example.vn", "password": "wrong one!!"}
     )
     assert translated(app, "Your password is not correct.", "en") in html(response)  # her language
-    response = client.post(
-        "/account/email", data={"email": "TAKEN@example.vn", "password": PASSWORD}
-    )
-    assert translated(
-        app, "An account with this e-mail already exists. Log in, or reset your password.", "en"
-    ) in html(response)
     db.session.refresh(user)
-    assert user.email == "lan@example.vn"
+    assert (user.email, user.pending_email) == ("lan@example.vn", None)
     assert mails(outbox) == []
 
     response = client.post("/account/email", data={"email": "New@Example.vn", "password": PASSWORD})
     assert response.status_code == 302
     db.session.refresh(user)
-    assert user.email == "new@example.vn"
-    [notice] = mails(outbox)  # the old address hears about it
-    assert notice["To"] == "lan@example.vn"
-    assert "new@example.vn" in notice.get_body(("plain",)).get_content()
+    # Nothing changes yet: the new address must confirm.
+    assert (user.email, user.pending_email) == ("lan@example.vn", "new@example.vn")
+    [confirm] = outbox.to("new@example.vn")
+    [told] = outbox.to("lan@example.vn")  # the old address hears of the request
+    assert "new@example.vn" in told.get_body(("plain",)).get_content()
+    link = change_link(confirm)
+    assert "new@example.vn" in html(client.get("/account/"))  # shown as waiting
+
+    assert client.get(link).status_code == 200  # opening it changes nothing
+    db.session.refresh(user)
+    assert user.email == "lan@example.vn"
+    assert client.post(link).status_code == 302
+    db.session.refresh(user)
+    assert (user.email, user.pending_email) == ("new@example.vn", None)
+    assert user.email_verified_at is not None  # the link reached it
+    [_told, done] = outbox.to("lan@example.vn")  # and hears when it is done
+    assert "new@example.vn" in done.get_body(("plain",)).get_content()
+    assert client.post(link).status_code == 400  # once only
+
     client.post("/account/logout")
     assert (
         client.post(
@@ -386,6 +445,123 @@ def test_change_email_needs_the_password_and_a_free_address(app, client, make, a
         ).status_code
         == 302
     )
+
+
+def test_an_email_change_to_a_taken_address_is_refused_at_confirmation(
+    app, client, make, auth, db, outbox
+):
+    make.user(email="taken@example.vn")
+    user = make.user(email="lan@example.vn", locale="en")
+    auth.login(user)
+    # The request answers as for any address (it tells nothing about who has an account)...
+    response = client.post(
+        "/account/email", data={"email": "TAKEN@example.vn", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    link = change_link(outbox.to("taken@example.vn")[0])
+    # ... and confirming it changes nothing, with a clear message.
+    response = client.post(link)
+    assert response.status_code == 409
+    assert "taken@example.vn" in html(response)
+    db.session.refresh(user)
+    assert (user.email, user.pending_email) == ("lan@example.vn", "taken@example.vn")
+    assert len(outbox.to("lan@example.vn")) == 1  # only the request notice, no "changed"
+
+
+def test_an_older_email_change_link_dies_when_a_newer_change_is_asked(
+    client, make, auth, db, outbox
+):
+    user = make.user(email="lan@example.vn")
+    auth.login(user)
+    client.post("/account/email", data={"email": "one@example.vn", "password": PASSWORD})
+    client.post("/account/email", data={"email": "two@example.vn", "password": PASSWORD})
+    old_link = change_link(outbox.to("one@example.vn")[0])
+    assert client.post(old_link).status_code == 400
+    client.post("/account/email/cancel")
+    new_link = change_link(outbox.to("two@example.vn")[0])
+    assert client.post(new_link).status_code == 400  # cancelled
+    db.session.refresh(user)
+    assert (user.email, user.pending_email) == ("lan@example.vn", None)
+
+
+# --- e-mail verification -----------------------------------------------------------------------
+
+
+def test_the_account_page_shows_the_state_and_resends_the_link(client, make, auth, db, outbox):
+    user = make.user(email="lan@example.vn", verified=False)
+    auth.login(user)
+    page = html(client.get("/account/"))
+    assert "/account/verify/send" in page  # the button
+    response = client.post("/account/verify/send")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/"
+    [first] = mails(outbox)
+    client.post("/account/verify/send")
+    assert client.post(verify_link(mails(outbox)[1])).status_code == 302
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+    assert "/account/verify/send" not in html(client.get("/account/"))
+    # Every link sent before is used up with the first one.
+    assert client.post(verify_link(first)).status_code == 400
+    client.post("/account/verify/send")
+    assert len(mails(outbox)) == 2  # nothing more to send once verified
+
+
+def test_tampered_or_stale_verification_links_are_refused(app, client, make, db, outbox):
+    user = make.user(email="lan@example.vn", verified=False)
+    other = make.user(email="other@example.vn", verified=False)
+    with app.test_request_context():
+        good = services.email_verification_token(user)
+        signer = services._email_serializer(services.VERIFY_SALT)
+        forged = [
+            good[:-3] + ("aaa" if not good.endswith("aaa") else "bbb"),
+            # this account's id with another address, signed with the wrong salt
+            services._email_serializer(services.RESET_SALT).dumps(
+                {"user": user.id, "email": "lan@example.vn"}
+            ),
+            # a link issued for an address the account no longer has
+            signer.dumps({"user": other.id, "email": "old@example.vn"}),
+            "not-a-token",
+        ]
+    for token in forged:
+        assert client.get(f"/account/verify/{token}").status_code == 400, token
+        assert client.post(f"/account/verify/{token}").status_code == 400, token
+    db.session.expire_all()
+    assert user.email_verified_at is None and other.email_verified_at is None
+    assert client.get("/account/").status_code == 302  # nobody logged in
+
+    app.config["EMAIL_LINK_MAX_AGE"] = -1  # expired
+    assert client.post(f"/account/verify/{good}").status_code == 400
+    app.config["EMAIL_LINK_MAX_AGE"] = 3600
+    # An address changed since the link was sent: the link dies with it.
+    user.email = "changed@example.vn"
+    db.session.commit()
+    assert client.post(f"/account/verify/{good}").status_code == 400
+    db.session.refresh(user)
+    assert user.email_verified_at is None
+
+
+def test_a_verification_link_needs_the_csrf_token(app, make, db, outbox, csrf_on):
+    user = make.user(email="lan@example.vn", verified=False)
+    with app.test_request_context():
+        token = services.email_verification_token(user)
+    client = new_client(app)
+    assert client.post(f"/account/verify/{token}").status_code == 400
+    db.session.refresh(user)
+    assert user.email_verified_at is None
+    page = html(client.get(f"/account/verify/{token}"))
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post(f"/account/verify/{token}", data={"csrf_token": csrf}).status_code == 302
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+
+
+def test_a_password_reset_verifies_the_address(client, make, db, outbox):
+    user = make.user(email="lan@example.vn", verified=False)
+    client.post("/account/reset", data={"email": "lan@example.vn"})
+    link = reset_link(mails(outbox)[0])
+    client.post(link, data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    db.session.refresh(user)
+    assert user.email_verified_at is not None  # the link reached the address
 
 
 def test_profile_saves_name_phone_and_language(client, make, auth, db):
@@ -624,6 +800,8 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(app, make, db
             },
         ),
         ("/account/email", {"email": "new@example.vn", "password": PASSWORD}),
+        ("/account/email/cancel", {}),
+        ("/account/verify/send", {}),
         ("/account/", {"name": "Changed", "phone": "", "locale": "en"}),
         ("/account/logout", {}),
     ]:
@@ -685,6 +863,17 @@ def attempt(client, email, password="wrong password!", ip="127.0.0.1"):
         data={"email": email, "password": password},
         environ_base={"REMOTE_ADDR": ip},
     )
+
+
+def test_resending_the_verification_link_is_limited(app, limited, make, outbox):
+    make.user(email="lan@example.vn", verified=False)
+    client = limited.test_client()
+    client.post("/account/login", data={"email": "lan@example.vn", "password": PASSWORD})
+    for _i in range(3):
+        assert client.post("/account/verify/send").status_code == 302
+    response = client.post("/account/verify/send")
+    assert response.status_code == 429
+    assert len(mails(outbox)) == 3
 
 
 def test_sixth_login_attempt_for_one_email_gets_429(app, limited, make):

@@ -13,7 +13,6 @@ from storefront.core.files import Upload
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.applications import (
     CooperativeApplication,
-    apply_for_cooperative,
 )
 from storefront.extensions import db as _db
 from storefront.models import (
@@ -26,6 +25,7 @@ from storefront.models import (
 )
 from tests.fixtures import factories
 from tests.fixtures.mail import mails
+from tests.fixtures.pfa import applied_before_becoming_staff
 from tests.fixtures.pfa import audit_event_count as _events
 from tests.fixtures.pfa import certificate_status as _cert_status
 from tests.fixtures.pfa import cooperative_status as _coop_status
@@ -64,7 +64,7 @@ def _refused(client, url, token, **form):
 def test_the_self_certification_attack_through_the_console(client, db, outbox, csrf_on):
     insider = factories.user(role=Role.PFA, email="insider@hoinongdan.vn")
     colleague = factories.user(role=Role.PFA, email="colleague@hoinongdan.vn")
-    coop_id = apply_for_cooperative(
+    coop_id = applied_before_becoming_staff(
         insider,
         CooperativeApplication(
             legal_name="HTX Tự Duyệt",

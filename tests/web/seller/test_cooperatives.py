@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from storefront.models import (
     CooperativeStatus,
     MemberRole,
     Role,
+    utcnow,
 )
 from tests.fixtures import factories
 from tests.fixtures.mail import mails
@@ -136,7 +138,7 @@ def test_the_applicant_sees_the_reason_of_a_refusal(client, auth, db):
 # --- members and invitations ----------------------------------------------------------------------
 
 
-def test_an_existing_user_is_added_at_once(client, auth, db, outbox):
+def test_an_existing_user_gets_an_offer_and_is_not_added(client, auth, db, outbox):
     owner, coop = seller()
     helper = factories.user(email="chi.lan@example.vn")
     auth.login(owner)
@@ -144,12 +146,26 @@ def test_an_existing_user_is_added_at_once(client, auth, db, outbox):
         "/seller/members/invite", data={"email": "Chi.Lan@Example.vn", "role": "staff"}
     )
     assert response.status_code == 302
+    # Nobody is added by inviting: the address gets an offer to accept or decline.
+    assert (
+        db.session.scalar(select(CooperativeMember).where(CooperativeMember.user_id == helper.id))
+        is None
+    )
+    [message] = mails(outbox)
+    assert message["To"] == "chi.lan@example.vn"
+    link = re.search(r"https?://\S+/seller/invitations/\S+", message.get_content()).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    auth.logout()
+
+    auth.login(helper)
+    page = client.get("/account/").get_data(as_text=True)  # listed on their account page
+    assert coop.legal_name in page and path in page
+    response = client.post(path, data={"answer": "accept"})
+    assert response.status_code == 302
     member = db.session.scalar(
         select(CooperativeMember).where(CooperativeMember.user_id == helper.id)
     )
     assert member.cooperative_id == coop.id and member.role is MemberRole.STAFF
-    [message] = mails(outbox)
-    assert message["To"] == "chi.lan@example.vn"
 
 
 def test_an_unknown_email_is_invited_and_joins_after_registering(client, auth, db, outbox):
@@ -169,7 +185,7 @@ def test_an_unknown_email_is_invited_and_joins_after_registering(client, auth, d
 
     newcomer = factories.user(email="moi@example.vn")
     auth.login(newcomer)
-    response = client.post("/" + path)
+    response = client.post("/" + path, data={"answer": "accept"})
     assert response.status_code == 302
     member = db.session.scalar(
         select(CooperativeMember).where(CooperativeMember.user_id == newcomer.id)
@@ -199,9 +215,9 @@ def test_bad_invitation_links_are_refused(client, auth, app, db, outbox, monkeyp
         assert client.post(f"/seller/invitations/{invitation.id}/revoke").status_code == 302
         auth.logout()
     else:
-        from storefront.domain.cooperatives import members as cooperatives
-
-        monkeypatch.setattr(cooperatives, "INVITATION_MAX_AGE", -1)
+        invitation = _db.session.scalar(select(CooperativeInvitation))
+        invitation.expires_at = utcnow() - timedelta(seconds=1)
+        _db.session.commit()
     with pytest.raises(InvalidInvitation):
         invitation_for_token(token)
     user = factories.user(email="an@example.vn")
