@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
+from storefront.domain.cooperatives.members import require_not_staff
 from storefront.extensions import login_manager
 from storefront.models import Role
 from storefront.web.seller.context import memberships
@@ -304,6 +305,8 @@ def enforce():
         return login_manager.unauthorized()
     if _allowed(policy.access):
         return None
+    if policy.access is Access.APPLICANT:
+        require_not_staff(current_user)  # 403 with the reason, as the view would say
     return _refuse(policy.answer)
 
 

@@ -78,19 +78,24 @@ INVITATION_SALT = "ocop-market.cooperative-invitation"
 def require_may_join(user: User) -> None:
     """Whoever joins or opens a cooperative: a verified e-mail address (a signed link reached
     it), and never Farmers' Association staff or an admin (they decide on cooperatives)."""
-    if user.is_pfa_staff:
-        raise StaffCannotJoin(
-            _(
-                "Farmers' Association staff and administrators cannot be members of a "
-                "cooperative. Use a separate, personal account for that."
-            )
-        )
+    require_not_staff(user)
     if user.email_verified_at is None:
         raise EmailNotVerified(
             _(
                 "Please confirm your e-mail address first: we send a link to %(email)s, and "
                 "once you open it you can continue.",
                 email=user.email,
+            )
+        )
+
+
+def require_not_staff(user: User) -> None:
+    """Farmers' Association staff and admins are never members of a cooperative."""
+    if user.is_pfa_staff:
+        raise StaffCannotJoin(
+            _(
+                "Farmers' Association staff and administrators cannot be members of a "
+                "cooperative. Use a separate, personal account for that."
             )
         )
 
