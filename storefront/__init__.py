@@ -54,9 +54,10 @@ def create_app(config: Any = None) -> Flask:
     register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    from storefront.web import guards
+    from storefront.web import guards, headers
 
     guards.init_app(app)
+    headers.init_app(app)  # security headers on every response, the CSP nonce for templates
     register_commands(app)
     return app
 
