@@ -4,6 +4,8 @@ quote, the label page's Print button)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from storefront.models import CertificateStatus, Role
@@ -71,7 +73,7 @@ def test_main_pages_load_without_a_csp_violation_and_their_scripts_work(watched,
     page.select_option("#province", str(commune.province.code))
     page.wait_for_selector(f"#commune option[value='{commune.code}']", state="attached")
     page.select_option("#commune", str(commune.code))
-    page.wait_for_function("document.querySelector('[data-total]').textContent.length > 0")
+    page.locator("[data-total]", has_text=re.compile(r"\d")).wait_for()  # the shipping quote
     seen["/checkout/ (picker)"] = violations()
 
     log_in(page, owner)
