@@ -61,6 +61,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 30))
     WTF_CSRF_TIME_LIMIT = None
+    # Strict-Transport-Security max-age in seconds (storefront/web/headers.py); 0 sends none.
+    # Only where the site is served over HTTPS: production.
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 0)
 
     # Payments: card payment appears only when both Stripe keys are set.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -174,6 +177,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     ONLY_TRUSTED_HOSTS = True
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 365 * 24 * 3600)  # a year: HTTPS only
 
     @classmethod
     def validate(cls) -> None:

@@ -1,8 +1,9 @@
-"""`python -m bench [search|catalog|all] [options]`: run the benchmarks on demand (`make bench`).
+"""`python -m bench [search|catalog|reset|all] [options]`: the benchmarks, on demand (`make bench`).
 
-    python -m bench                          # both, at 1,000 listings (a quick look)
+    python -m bench                          # all three, at 1,000 listings (a quick look)
     python -m bench search --sizes 1000 20000
     python -m bench catalog --sizes 1000 20000 --seconds 8
+    python -m bench reset --rounds 200       # reset requests: known vs unknown address
 
 Options after the benchmark's name go to that benchmark (`python -m bench catalog --help`).
 The catalog benchmark needs wrk (apt-get install wrk); without it, it is skipped with a note.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import shutil
 import sys
 
-from bench import catalog_bench, search_bench
+from bench import catalog_bench, reset_bench, search_bench
 
 QUICK = ["--sizes", "1000"]
 
@@ -23,9 +24,15 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     name, options = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("all", argv)
-    if name not in ("search", "catalog", "all"):
-        print(f"unknown benchmark {name!r}; choose search, catalog or all\n{__doc__}")
+    if name not in ("search", "catalog", "reset", "all"):
+        print(f"unknown benchmark {name!r}; choose search, catalog, reset or all\n{__doc__}")
         return 2
+    if name in ("reset", "all"):
+        print("== reset_bench")
+        reset_bench.main(options if name == "reset" else [])
+        if name == "reset":
+            return 0
+        print()
     if name in ("search", "all"):
         print("== search_bench")
         search_bench.main(options or QUICK)

@@ -54,10 +54,11 @@ def create_app(config: Any = None) -> Flask:
     register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    from storefront.web import guards, policy
+    from storefront.web import guards, headers, policy
 
     guards.init_app(app)
     policy.init_app(app)  # every route's declared access (web/policy.py), or no start
+    headers.init_app(app)  # security headers on every response, the CSP nonce for templates
     register_commands(app)
     return app
 

@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email import policy
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,8 @@ from storefront.core.errors import (
     WeakPassword,
     WrongPassword,
 )
-from storefront.core.mail import send_mail
+from storefront.core.inputs import parse_int
+from storefront.core.mail import build_message, send_mail
 from storefront.core.phones import normalize_vn_phone
 from storefront.domain.locations import current_commune
 from storefront.extensions import db
@@ -168,10 +170,11 @@ def user_for_session(session_id: str) -> User | None:
     or resetting the password, logging out, or a role change logs out every session issued
     before; a deactivated user is logged out at once.
     """
-    user_id, _sep, _rest = (session_id or "").partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18:
+    # ASCII digits within the database's integer range only: "²" or 2**63 reach no query.
+    user_id = parse_int((session_id or "").partition(":")[0], low=1)
+    if user_id is None:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, user_id)
     if user is None or not user.active:
         return None
     if not hmac.compare_digest(session_id.encode(), user.get_id().encode()):
@@ -325,14 +328,19 @@ def request_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
     `reset_url(token)` builds the absolute link. The caller shows the same message either
     way, so the page never tells whether an e-mail is registered. A mail failure is
     logged, not raised, for the same reason.
+
+    Nor does the time it takes tell (issue 11): for an unknown address the same query runs, a
+    token is signed for a stand-in account and the same e-mail is rendered; only the sending
+    is left out.
     """
     with unit_of_work() as unit:
         user = db.session.scalar(User.by_email(email))
+        known = user is not None and user.active
         if user is None or not user.active:
-            return
+            user = _stand_in(email)
         max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
         unit.on_commit(
-            send_mail,
+            send_mail if known else _render_only,
             user.email,
             _l("Reset your OCOP Market password"),
             "password_reset",
@@ -342,6 +350,22 @@ def request_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
             expires_at=datetime.now(UTC) + timedelta(seconds=max_age),
             valid_minutes=max_age // 60,
         )
+
+
+def _stand_in(email: str) -> User:
+    """An account that is never stored, for the reset work done for an unknown address."""
+    return User(
+        id=0, email=User.normalize_email(email), name="", locale="vi",
+        password_hash=_dummy_hash(), session_version=0,
+    )
+
+
+def _render_only(
+    to: str, subject: object, template: str, locale: str, /, **context: object
+) -> None:
+    """What send_mail does before sending: the message built, rendered and serialised as it
+    would go out, then dropped."""
+    build_message(to, subject, template, locale, context).as_bytes(policy=policy.SMTPUTF8)
 
 
 def reset_password(token: str, new_password: str) -> User:

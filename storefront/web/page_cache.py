@@ -9,17 +9,20 @@ page shows is seen at once.
 
 A page with a form holds the visitor's CSRF token: it is cached with a placeholder in its
 place, and the placeholder is filled with this visitor's own token on the way out.
+An inline script's CSP nonce (web/headers.py) is per response: it is cached as a placeholder
+too, and filled with this response's nonce.
 A logged-in page (e-mail in the header, a logout form) is never cached whole.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from storefront.web.catalog_cache import cached_fragment, store_fragment
 from storefront.web.context import cart_count
+from storefront.web.headers import NONCE_SLOT, csp_nonce
 
 # Cannot come out of a template by accident: user text is escaped, and "<" would be "&lt;".
 CSRF_SLOT = "<csrf-token-slot>"
@@ -44,8 +47,8 @@ def cached_page(key: tuple | None) -> str | None:
     if html is None:
         return None
     if CSRF_SLOT in html:
-        return html.replace(CSRF_SLOT, generate_csrf())
-    return html
+        html = html.replace(CSRF_SLOT, generate_csrf())
+    return html.replace(NONCE_SLOT, csp_nonce()) if NONCE_SLOT in html else html
 
 
 def store_page(key: tuple | None, html: str) -> str:
@@ -53,6 +56,11 @@ def store_page(key: tuple | None, html: str) -> str:
     if key is None:
         return html
     token = generate_csrf() if "csrf_token" in html else None
+    nonce = g.get("csp_nonce")  # only if the page used one; random, so found nowhere else
+    if nonce:
+        html = html.replace(nonce, NONCE_SLOT)
     stored = store_fragment(key, html.replace(token, CSRF_SLOT) if token else html, "pages")
     # The stored copy (compacted) is what every later visitor gets: send the same now.
+    if nonce:
+        stored = stored.replace(NONCE_SLOT, nonce)
     return stored.replace(CSRF_SLOT, token) if token else stored

@@ -60,7 +60,8 @@ def test_commune_list_fills_when_a_province_is_chosen(page, make):
     page.goto("/account/addresses/new")
     assert not page.locator("[name=show_communes]").is_visible()  # JavaScript replaces the button
     page.locator("#province").select_option("24")  # Bắc Ninh
-    page.wait_for_function("document.querySelector('#commune').options.length > 1")
+    # Waits by selector, not wait_for_function: the page's CSP forbids the eval it polls with.
+    page.wait_for_selector("#commune option:nth-child(2)", state="attached")
     page.locator("#commune").select_option(label="Xã Lục Ngạn")
     page.locator("#phone").fill("0912 345 678")
     page.locator("#street").fill("Thôn Kim Sơn")

@@ -61,9 +61,8 @@ def test_guest_buys_from_two_cooperatives_and_sees_both_shipped(
     page.fill("#street", "12 Trần Phú")
     # The exact shipping for this commune (same province as both cooperatives) replaces the
     # estimate: 2 kg = 20.000 + 3 × 5.000, 700 g = 20.000 + 5.000.
-    page.wait_for_function(
-        "document.querySelector('[data-total]').textContent.startsWith('580.000')"
-    )
+    # Waits by selector, not wait_for_function: the page's CSP forbids the eval it polls with.
+    page.locator("[data-total]", has_text=re.compile(r"^580\.000")).wait_for()
     assert page.is_checked("input[name=payment_method][value=cod]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(artifacts_dir / "checkout-390.png"), full_page=True)

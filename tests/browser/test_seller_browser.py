@@ -60,9 +60,8 @@ def test_a_cooperative_goes_from_sign_up_to_waiting_for_pfa(
     page.fill("input[name=legal_name]", "Hợp tác xã Vải thiều Tân Hoa")
     page.fill("input[name=registration_number]", "2400-555-777")
     page.select_option("select[name=province]", str(24))
-    page.wait_for_function(
-        "document.querySelector('select[name=commune]').options.length > 10"
-    )
+    # Waits by selector, not wait_for_function: the page's CSP forbids the eval it polls with.
+    page.wait_for_selector("select[name=commune] option:nth-child(11)", state="attached")
     # The filter box narrows the long commune list as you type, diacritics optional.
     page.fill("input.places__filter", "luc ngan")
     page.select_option("select[name=commune]", str(factories.LUC_NGAN_COMMUNE))

@@ -139,3 +139,13 @@ def test_session_ids_that_are_not_the_current_one_are_refused(make, forged):
     assert user_for_session(user.get_id()) == user
     session_id = forged.format(id=user.id, fp=user.password_fingerprint)
     assert user_for_session(session_id) is None
+
+
+@pytest.mark.parametrize("user_id", ["²", "٣", "１２", str(2**31), str(2**63), "-1", "0"])
+def test_a_session_id_names_a_user_by_ascii_digits_in_range_or_not_at_all(make, queries, user_id):
+    """Parsed as every other id from a client is (core/inputs.parse_int): no query is sent for
+    an id the database cannot hold or that only `str.isdigit` would take."""
+    make.user()
+    with queries() as statements:
+        assert user_for_session(f"{user_id}:0123456789abcdef:0") is None
+    assert statements == []

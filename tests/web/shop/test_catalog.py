@@ -166,7 +166,7 @@ def test_product_page_shows_badge_origin_packages_and_seo(client, shop):
     assert "<script>alert(1)</script>" not in page and "<strong>chín đỏ</strong>" in page
     assert '<link rel="canonical" href="http://localhost/products/vai-thieu-luc-ngan">' in page
     assert 'property="og:title" content="Vải thiều Lục Ngạn"' in page
-    data = json.loads(re.search(r'application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert data["@type"] == "Product"
     assert data["offers"]["priceCurrency"] == "VND"
     assert (data["offers"]["lowPrice"], data["offers"]["highPrice"]) == (150_000, 650_000)

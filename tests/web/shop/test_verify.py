@@ -296,7 +296,9 @@ def test_a_member_prints_the_label(app, client, auth, valid, member):
     )
     assert expected_qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr",
                                   lineclass=None) in html
-    assert "@media print" in html
+    # The print styles are in a stylesheet of their own (the CSP allows no inline <style>).
+    assert "/static/css/labels.css" in html
+    assert "@media print" in client.get("/static/css/labels.css").get_data(as_text=True)
     sheet = client.get(f"/seller/certificates/{cert.id}/label?sheet=1").get_data(as_text=True)
     assert sheet.count('class="label"') == 12
 
