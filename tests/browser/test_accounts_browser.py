@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from storefront.extensions import db as _db
 from storefront.models import User
 from tests.fixtures.mail import verify_path
 
@@ -68,3 +69,23 @@ def test_commune_list_fills_when_a_province_is_chosen(page, make):
     page.locator("[name=save]").click()
     page.wait_for_url("**/account/#addresses")
     assert page.get_by_text("Thôn Kim Sơn, Xã Lục Ngạn").first.is_visible()
+
+
+@pytest.mark.browser
+def test_account_page_with_a_pending_e_mail_change_fits_a_phone(page, make):
+    # The pending change is a second value under "E-mail": it stays in the value column
+    # instead of stretching the label column (the page was 878 px wide at 390 px).
+    user = make.user(email="lan@example.vn")
+    user.pending_email = "lan.moi.dia.chi.rat.dai@example.vn"
+    _db.session.commit()
+    page.goto("/account/login")
+    page.locator("#email").fill(user.email)
+    page.locator("#password").fill("correct horse battery")
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/")
+    page.goto("/account/")
+    assert "lan.moi.dia.chi.rat.dai@example.vn" in page.locator("main").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # On a phone the language links show "VI"/"EN" and keep their full names for screen readers.
+    assert page.get_by_role("link", name="English", exact=True).count() == 1
+    assert page.get_by_role("link", name="Tiếng Việt", exact=True).count() == 1

@@ -262,6 +262,14 @@ def test_404_page_is_friendly(client):
     assert "Page not found" in page
 
 
+def test_error_page_search_is_a_landmark_of_its_own(client):
+    # The header has a search landmark too: two unnamed ones cannot be told apart (axe
+    # landmark-unique), so the page's own search form is named.
+    page = html(client.get("/no-such-page"))
+    assert page.count('role="search"') == 2
+    assert 'role="search" aria-label="Tìm kiếm sản phẩm OCOP"' in page
+
+
 @pytest.mark.parametrize(
     "status, heading",
     [(403, "Bạn không có quyền truy cập trang này"), (409, "Chưa thể thực hiện yêu cầu này")],

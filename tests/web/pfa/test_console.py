@@ -607,3 +607,24 @@ def test_queue_and_review_pages_keep_a_fixed_number_of_queries(client, auth, sta
     many = {url: count(url) for url in few}
     assert many == few
     assert max(few.values()) <= 12, few
+
+
+def test_history_times_are_valid_html_datetimes(client, auth, staff, make, db):
+    # A <time datetime> takes at most three digits of a second (Nu HTML Checker): whole seconds.
+    cert = make.certificate(make.cooperative(), status=CertificateStatus.SUBMITTED)
+    db.session.add(
+        AuditEvent(
+            actor_id=staff.id, action="certificate.reject", subject_type="certificate",
+            subject_id=cert.id, cooperative_id=cert.cooperative_id, from_status="submitted",
+            to_status="rejected", reason="Ảnh mờ",
+            at=datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    auth.login(staff)
+    for path in (f"/pfa/certificates/{cert.id}", "/pfa/audit"):
+        page = client.get(path).get_data(as_text=True)
+        stamps = re.findall(r'<time datetime="([^"]+)"', page)
+        assert stamps, path
+        whole_seconds = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00)?"
+        assert all(re.fullmatch(whole_seconds, s) for s in stamps), stamps

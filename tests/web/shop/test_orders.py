@@ -112,3 +112,17 @@ def test_seller_pages_show_only_the_cooperatives_own_shipments(client, auth, db,
         browser["order_access"] = [number]
     page = html(client.get(f"/orders/{number}?lang=en"))
     assert "VTP777" in page and "Partly shipped" in page
+
+
+def test_seller_shipment_pages_are_in_the_seller_workspace_layout(client, auth, make):
+    # The shipment pages wear the workspace's stylesheet (facts, line table, the cancel form's
+    # outlined danger button), as every other seller page does.
+    _, (seller_a, shipment_a), _ = two_cooperative_order(make)
+    auth.login(seller_a)
+    for path in ("/seller/shipments", f"/seller/shipments/{shipment_a}"):
+        page = html(client.get(path))
+        assert "/static/css/seller.css" in page, path
+        assert 'name="robots" content="noindex"' in page, path
+    page = html(client.get(f"/seller/shipments/{shipment_a}"))
+    assert '<dl class="seller-facts">' in page
+    assert 'class="button button--secondary button--danger"' in page
