@@ -142,8 +142,10 @@ def save():
     form = request.form
     entered: dict[int, str] = {}
     for key, value in form.items():
-        if key.startswith("quantity-") and (line_id := parse_int(key[9:])) is not None:
-            entered[line_id] = value
+        if key.startswith("quantity-"):
+            line_id = parse_int(key.removeprefix("quantity-"))
+            if line_id is not None:
+                entered[line_id] = value
     step = None
     for name, delta in (("increase", 1), ("decrease", -1)):
         if (line_id := parse_int(form.get(name))) is not None:
