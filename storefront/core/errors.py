@@ -56,6 +56,18 @@ class InvalidInput(DomainError):
     status = 400
 
 
+class QuantitiesRefused(InvalidInput):
+    """Some of the cart's quantities were refused, so none was saved. `errors` maps each
+    refused line's id to why."""
+
+    code = "quantities_refused"
+    status = 422
+
+    def __init__(self, message: str, errors: dict[int, str]) -> None:
+        super().__init__(message, errors=errors)
+        self.errors = errors
+
+
 class AlreadyDecided(DomainError):
     code = "already_decided"
     status = 409

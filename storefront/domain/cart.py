@@ -4,7 +4,7 @@ database, never from a form; a line whose listing stopped being public blocks ch
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal, overload
@@ -16,9 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.core.db import unit_of_work
-from storefront.core.errors import InvalidInput, NotFound, NotPublic, OutOfStock
+from storefront.core.errors import (
+    InvalidInput,
+    NotFound,
+    NotPublic,
+    OutOfStock,
+    QuantitiesRefused,
+)
 from storefront.domain.catalog.visibility import public_listing_ids
-from storefront.domain.shipping import ShippingRates, shipping_fee, zone
+from storefront.domain.shipping import (
+    ShippingRates,
+    shipping_fee,
+    short_of_free_shipping,
+    zone,
+)
 from storefront.extensions import db
 from storefront.models import Cart, CartLine, Cooperative, Listing, Package, utcnow
 
@@ -135,6 +146,13 @@ class CartLineView:
         return self.line.package
 
     @property
+    def most(self) -> int:
+        """The largest quantity this line may take now: the stock (pre-orders aside), and
+        never more than the per-line maximum."""
+        maximum = max_quantity()
+        return maximum if self.package.preorder else max(0, min(maximum, self.package.stock))
+
+    @property
     def listing(self) -> Listing:
         return self.line.package.listing
 
@@ -149,6 +167,8 @@ class CooperativeGroup:
     weight_grams: int = 0
     shipping_fee: int = 0
     zone: str = ""
+    free_shipping_from: int = 0  # the shop's free-shipping threshold; 0 when there is none
+    short_of_free_shipping: int = 0  # how much more for this parcel to ship free; 0 when it does
 
 
 @dataclass
@@ -214,6 +234,8 @@ def summarise(
     for group in groups.values():
         group.zone = zone(group.cooperative.commune.province_id, destination_province_id)
         group.shipping_fee = shipping_fee(group.weight_grams, group.subtotal, group.zone, rates)
+        group.free_shipping_from = rates.free_from
+        group.short_of_free_shipping = short_of_free_shipping(group.subtotal, rates)
     ordered = sorted(groups.values(), key=lambda g: (g.cooperative.legal_name, g.cooperative.id))
     subtotal = sum(g.subtotal for g in ordered)
     shipping_total = sum(g.shipping_fee for g in ordered)
@@ -365,6 +387,68 @@ def set_line_quantity(
                 )
             )
         line.quantity = quantity
+
+
+def save_cart(
+    owner: CartOwner,
+    quantities: Mapping[int, object],
+    *,
+    step: tuple[int, int] | None = None,
+    remove: int | None = None,
+) -> None:
+    """Save the cart form at once: every line's quantity as typed (`quantities`, by line id),
+    one line stepped by +1 or -1 from its typed quantity (the stepper without JavaScript), and
+    one line removed. Commits once.
+
+    Only the owner's lines are touched; ids that are not theirs, or no longer in the cart
+    (another tab removed them), are ignored, and lines the form does not name keep their
+    quantity. A changed quantity obeys the same limits as adding; an unchanged one is left
+    as it is (a line short of stock says so on the page). If any quantity is refused, nothing
+    is saved: QuantitiesRefused names each refused line.
+    """
+    maximum = max_quantity()
+    clause = owner.clause()
+    if clause is None:
+        return
+    with unit_of_work(writer=True):
+        lines = db.session.scalars(
+            select(CartLine)
+            .join(Cart, Cart.id == CartLine.cart_id)
+            .where(clause)
+            .order_by(CartLine.id)
+            .options(joinedload(CartLine.package).joinedload(Package.listing))
+        ).all()
+        wanted: dict[int, int] = {}
+        errors: dict[int, str] = {}
+        for line in lines:
+            if line.id == remove:
+                continue
+            raw = quantities.get(line.id, line.quantity)
+            try:
+                quantity = parse_quantity(raw, maximum)
+                if step is not None and step[0] == line.id:
+                    quantity = parse_quantity(quantity + step[1], maximum)
+            except InvalidInput as error:
+                errors[line.id] = error.message
+                continue
+            package = line.package
+            if quantity != line.quantity and not package.preorder and quantity > package.stock:
+                errors[line.id] = _(
+                    "Only %(num)d left of %(product)s.",
+                    num=package.stock,
+                    product=_describe(package),
+                )
+                continue
+            wanted[line.id] = quantity
+        if errors:
+            raise QuantitiesRefused(
+                _("Nothing was saved: please correct the marked quantities."), errors
+            )
+        for line in lines:
+            if line.id == remove:
+                db.session.delete(line)
+            elif line.quantity != wanted[line.id]:
+                line.quantity = wanted[line.id]
 
 
 def remove_line(owner: CartOwner, line_id: int) -> None:

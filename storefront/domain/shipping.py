@@ -39,3 +39,11 @@ def shipping_fee(weight_grams: int, subtotal: int, zone_name: str, rates: Shippi
         return 0
     brackets = max(1, -(-weight_grams // BRACKET_GRAMS))  # ceiling division in integers
     return int(rates.first_500g[zone_name]) + (brackets - 1) * int(rates.extra_500g[zone_name])
+
+
+def short_of_free_shipping(subtotal: int, rates: ShippingRates) -> int:
+    """How much more a shipment's goods must cost for it to ship free, in đồng: 0 once it
+    does, and 0 when the shop offers no free shipping."""
+    if not rates.free_from:
+        return 0
+    return max(0, rates.free_from - subtotal)

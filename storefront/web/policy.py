@@ -117,6 +117,7 @@ POLICIES: dict[str, Entry] = {
     # Cart and checkout: guests too (the cart cookie)
     "cart.show": ANYONE,
     "cart.add": ANYONE,
+    "cart.save": ANYONE,  # the visitor's own cart only: other ids in the form are ignored
     "cart.update": Policy(Access.OWNER, refusal=Refusal.CART),  # the visitor's own line
     "cart.remove": Policy(Access.OWNER, refusal=Refusal.CART),
     "checkout.start": ANYONE,

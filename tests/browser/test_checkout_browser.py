@@ -49,7 +49,7 @@ def test_guest_buys_from_two_cooperatives_and_sees_both_shipped(
     assert page.locator(".cart-group").count() == 2
     assert page.get_by_text("520.000 ₫").first.is_visible()  # goods: 2 × 150.000 + 220.000
 
-    page.locator("a[href='/checkout/']").click()
+    page.locator(".cart-bar button[name=checkout]").click()
     page.wait_for_url("**/checkout/")
     page.fill("#email", "lan.nguyen@example.vn")
     page.fill("#phone", "0912 345 678")

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
-from storefront.core.errors import DomainError
+from storefront.core.errors import DomainError, QuantitiesRefused
 from storefront.core.inputs import parse_int
 from storefront.domain.cart import (
     add_to_cart,
@@ -27,6 +27,7 @@ from storefront.domain.cart import (
     max_quantity,
     merge_guest_cart,
     remove_line,
+    save_cart,
     set_line_quantity,
 )
 from storefront.extensions import db
@@ -99,8 +100,18 @@ def destination_province_id() -> int | None:
 
 @bp.get("/")
 def show():
+    return _cart_page()
+
+
+def _cart_page(errors: dict[int, str] | None = None, entered: dict[int, str] | None = None):
     summary = cart_summary(cart_owner(), destination_province_id=destination_province_id())
-    return render_template("cart/show.html", summary=summary, max_quantity=max_quantity())
+    return render_template(
+        "cart/show.html",
+        summary=summary,
+        max_quantity=max_quantity(),
+        errors=errors or {},
+        entered=entered or {},
+    )
 
 
 def _back_to_cart():
@@ -121,6 +132,30 @@ def add():
             return _back_to_cart()
         return redirect(safe_next(request.form.get("next"), url_for("cart.show")), code=303)
     flash(_("Added to your cart."), "info")
+    return _back_to_cart()
+
+
+@bp.post("/save")
+def save():
+    """The cart form: every quantity at once, a stepper's − or +, a line's removal, and the
+    checkout button (which saves first, so a typed quantity is never lost)."""
+    form = request.form
+    entered: dict[int, str] = {}
+    for key, value in form.items():
+        if key.startswith("quantity-"):
+            line_id = parse_int(key.removeprefix("quantity-"))
+            if line_id is not None:
+                entered[line_id] = value
+    step = None
+    for name, delta in (("increase", 1), ("decrease", -1)):
+        if (line_id := parse_int(form.get(name))) is not None:
+            step = (line_id, delta)
+    try:
+        save_cart(cart_owner(), entered, step=step, remove=parse_int(form.get("remove")))
+    except QuantitiesRefused as error:
+        return _cart_page(error.errors, entered), 422
+    if "checkout" in form:
+        return redirect(url_for("checkout.start"), code=303)
     return _back_to_cart()
 
 
