@@ -15,16 +15,4 @@
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
-
-  // Catalog filters: on a phone with no filter chosen, fold them so the results come first;
-  // from 880 px (where the summary is hidden) keep them open.
-  var wide = window.matchMedia("(min-width: 880px)");
-  function placeFilters() {
-    document.querySelectorAll("details.facets-panel").forEach(function (panel) {
-      if (wide.matches) panel.setAttribute("open", "");
-      else if (panel.dataset.foldOnPhone === "yes") panel.removeAttribute("open");
-    });
-  }
-  placeFilters();
-  if (wide.addEventListener) wide.addEventListener("change", placeFilters);
 })();

@@ -105,6 +105,7 @@ POLICIES: dict[str, Entry] = {
     "catalog.home": ANYONE,
     "catalog.products": ANYONE,
     "catalog.search": ANYONE,
+    "catalog.count": ANYONE,  # the filter sheet's live result count (JSON)
     "catalog.product": ANYONE,  # public listings only; another is 404 (visibility rule)
     "catalog.cooperative": ANYONE,
     "catalog.origins": ANYONE,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -35,18 +37,18 @@ def test_catalog_on_a_phone_shows_results_first_and_filters_one_tap_away(
     assert first_card.bounding_box()["y"] < 844  # above the fold on a 390 × 844 phone
     stars_filter = page.get_by_role("group", name="Hạng sao")
     assert not stars_filter.is_visible()
-    page.locator("summary.facets-panel__toggle").click()
+    page.locator(".catalog-bar__filters").click()  # opens the filter sheet
     assert stars_filter.is_visible()
     page.get_by_label("4 sao").check()
-    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    page.get_by_role("button", name=re.compile(r"^Xem \d+ sản phẩm$")).click()
     page.wait_for_url("**/products?*stars=4*")
-    # With a filter chosen the panel stays open and says how many are on.
-    assert page.locator("details.facets-panel").get_attribute("open") is not None
-    assert page.locator(".facets-panel__count").inner_text() == "1"
+    # With a filter chosen the bar says how many are on, and the filter is a removable chip.
+    assert page.locator(".catalog-bar__filters").inner_text().strip() == "Bộ lọc (1)"
+    assert page.locator(".filter-chip", has_text="4 sao").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(artifacts_dir / "catalog-filtered-390.png"), full_page=True)
 
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/products")
     assert stars_filter.is_visible()  # beside the results on a wide screen, no toggle
-    assert not page.locator("summary.facets-panel__toggle").is_visible()
+    assert not page.locator(".catalog-bar__filters").is_visible()

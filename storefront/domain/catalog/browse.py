@@ -68,6 +68,10 @@ def _unit_names(level: Level) -> dict[int, str]:
 def _facet(
     counts: dict[int, int], selected: list[int], label: Callable[[int], str]
 ) -> list[FacetValue]:
+    # A chosen value stays listed (checked, with its chip) even when nothing matches it with
+    # the other filters on: the index counts only what matches, and the shopper must be able
+    # to take the filter off again.
+    counts = {**counts, **{value: counts.get(value, 0) for value in selected}}
     return [
         FacetValue(value, label(value), count, value in selected)
         for value, count in counts.items()
@@ -75,22 +79,27 @@ def _facet(
     ]
 
 
-def browse(params: CatalogParams, per_page: int) -> CatalogPage:
-    result = search(
-        SearchQuery(
-            text=params.text,
-            groups=params.groups,
-            stars=params.stars,
-            province_codes=params.province_codes,
-            commune_codes=params.commune_codes,
-            cooperative_ids=params.cooperative_ids,
-            price_min=params.price_min,
-            price_max=params.price_max,
-            sort=params.sort,
-            page=params.page,
-            per_page=per_page,
-        )
+def _query(
+    params: CatalogParams, sort: str, page: int = 1, per_page: int = 24, facets: bool = True
+) -> SearchQuery:
+    return SearchQuery(
+        text=params.text,
+        groups=params.groups,
+        stars=params.stars,
+        province_codes=params.province_codes,
+        commune_codes=params.commune_codes,
+        cooperative_ids=params.cooperative_ids,
+        price_min=params.price_min,
+        price_max=params.price_max,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        facets=facets,
     )
+
+
+def browse(params: CatalogParams, per_page: int) -> CatalogPage:
+    result = search(_query(params, sort=params.sort, page=params.page, per_page=per_page))
     return CatalogPage(
         cards=public_cards(result.ids),
         total=result.total,
@@ -100,6 +109,13 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
         params=params,
         raw_facets=result.facets,
     )
+
+
+def count_matching(params: CatalogParams) -> int:
+    """How many public listings the catalog page for `params` lists on all its pages (the
+    filter sheet's "show 23 products"): the search index alone, no facets, no rows loaded."""
+    # Sort and page do not change the total: one cached index entry serves every sort.
+    return search(_query(params, sort="newest", per_page=1, facets=False)).total
 
 
 def label_facets(

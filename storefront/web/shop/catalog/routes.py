@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
-from flask_babel import get_locale
+from flask import Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
 from storefront.core import clock
 from storefront.core.urls import external_url
-from storefront.domain.catalog.browse import browse, newest_cards, related_cards
+from storefront.domain.catalog.browse import browse, count_matching, newest_cards, related_cards
 from storefront.domain.catalog.params import parse_catalog_args
 from storefront.domain.catalog.queries import (
     cooperative_for_view,
@@ -36,6 +36,19 @@ def products():
 @bp.get("/search")
 def search():
     return _catalog_page("catalog.search")
+
+
+@bp.get("/search/count")
+def count():
+    """How many products the catalog lists for these filters (the same parameters as /products
+    and /search): the phone filter sheet shows it on its button as the shopper ticks boxes."""
+    total = count_matching(parse_catalog_args(request.args))
+    response = jsonify(
+        total=total,
+        label=ngettext("Show %(num)d product", "Show %(num)d products", total),
+    )
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _catalog_page(endpoint: str):

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from flask import request, url_for
+
+from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
 from storefront.web.catalog_cache import cached_fragment, render_card, store_fragment
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.seo import product_jsonld
+
+# The catalog's filter parameters (domain/catalog/params.py); "q" and "sort" are not filters.
+FILTER_NAMES = ("group", "stars", "province", "commune", "coop", "price_min", "price_max")
+
+
+def url_without(endpoint: str, names: str | Iterable[str], value: int | None = None) -> str:
+    """This catalog page's URL without one filter value (`value` of parameter `names`), or
+    without whole parameters (`value` None), back on its first page: an active filter's chip."""
+    args: dict[str, Any] = request.args.to_dict(flat=False)
+    for name in ("page", "lang"):
+        args.pop(name, None)
+    for name in [names] if isinstance(names, str) else names:
+        kept = [] if value is None else [v for v in args.get(name, []) if parse_int(v) != value]
+        if kept:
+            args[name] = kept
+        else:
+            args.pop(name, None)
+    return url_for(endpoint, **args)
+
+
+def url_without_filters(endpoint: str) -> str:
+    """This catalog page's URL with every filter taken off (the search words and sort kept)."""
+    return url_without(endpoint, FILTER_NAMES)
+
 
 bp.add_app_template_filter(render_markdown, "markdown")
 bp.add_app_template_global(product_jsonld, "product_jsonld")
@@ -14,3 +44,5 @@ bp.add_app_template_global(as_card, "as_card")
 bp.add_app_template_global(render_card, "render_card")
 bp.add_app_template_global(cached_fragment, "cached_fragment")
 bp.add_app_template_global(store_fragment, "store_fragment")
+bp.add_app_template_global(url_without, "url_without")
+bp.add_app_template_global(url_without_filters, "url_without_filters")
