@@ -163,6 +163,18 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def landing_area(user: User) -> str:
+    """Where a user starts after logging in when nothing asks for another page: "pfa" for
+    Farmers' Association staff and admins (the console; they are never members of a
+    cooperative), "seller" for a member of a cooperative (the workspace), else "shop"."""
+    if user.is_pfa_staff:
+        return "pfa"
+    member = db.session.scalar(
+        select(CooperativeMember.id).where(CooperativeMember.user_id == user.id).limit(1)
+    )
+    return "seller" if member is not None else "shop"
+
+
 def user_for_session(session_id: str) -> User | None:
     """The user a login session or remember-me cookie names, if it is still valid.
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 
 from storefront.core import mail
 from storefront.core.db import rows_matched
@@ -47,24 +47,31 @@ COOPERATIVE_SIDE_ACTIONS = (
 )
 
 
-def has_conflict_of_interest(actor: User | None, cooperative_id: int) -> bool:
-    """Whether `actor` is a member of the cooperative, or the audit trail shows them acting for
-    it (they applied for it, or submitted, resubmitted or edited one of its certificates)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
+def conflict_of_interest_clause(actor_id: int, cooperative_id: Any) -> ColumnElement[bool]:
+    """SQL true when the user `actor_id` is not independent of the cooperative `cooperative_id`
+    (an id, or a column such as Certificate.cooperative_id to filter a whole queue): a member
+    of it, or the audit trail shows them acting for it."""
     member = exists().where(
         CooperativeMember.cooperative_id == cooperative_id,
-        CooperativeMember.user_id == actor.id,
+        CooperativeMember.user_id == actor_id,
     )
     acted_for_it = exists().where(
-        AuditEvent.actor_id == actor.id,
+        AuditEvent.actor_id == actor_id,
         AuditEvent.action.in_(COOPERATIVE_SIDE_ACTIONS),
         or_(
             AuditEvent.cooperative_id == cooperative_id,
             (AuditEvent.subject_type == "cooperative") & (AuditEvent.subject_id == cooperative_id),
         ),
     )
-    return bool(db.session.scalar(select(or_(member, acted_for_it))))
+    return or_(member, acted_for_it)
+
+
+def has_conflict_of_interest(actor: User | None, cooperative_id: int) -> bool:
+    """Whether `actor` is a member of the cooperative, or the audit trail shows them acting for
+    it (they applied for it, or submitted, resubmitted or edited one of its certificates)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return bool(db.session.scalar(select(conflict_of_interest_clause(actor.id, cooperative_id))))
 
 
 def require_independent(actor: User | None, cooperative_id: int) -> None:

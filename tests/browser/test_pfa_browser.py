@@ -80,8 +80,14 @@ def test_staff_verify_then_revoke_a_certificate(page, app, live_server, artifact
     fits_the_phone(page)
     shoot(page, artifacts_dir, "pfa-review-390.png")
 
-    # Verify.
+    # Verify: the first tap shows what will happen (issue 12), the second decides.
     page.locator(f"form[action='/pfa/certificates/{cert.id}/verify'] button").click()
+    page.wait_for_load_state()
+    assert page.locator("section.confirm").is_visible()
+    assert page.locator(".confirm__listing", has_text="Vải thiều Lục Ngạn sấy khô").is_visible()
+    fits_the_phone(page)
+    shoot(page, artifacts_dir, "pfa-confirm-verify-390.png")
+    page.locator("section.confirm form button[type=submit]").first.click()
     page.wait_for_url(re.compile(rf"/pfa/certificates/{cert.id}$"))
     assert page.locator(".flash--success").is_visible()
     assert page.locator(".status--verified").first.is_visible()
@@ -123,6 +129,13 @@ def test_staff_verify_then_revoke_a_certificate(page, app, live_server, artifact
     assert revoke.locator("textarea").evaluate("el => el.validity.valueMissing")
     revoke.locator("textarea").fill("Sản phẩm không đạt khi kiểm tra lại; đề nghị đánh giá lại.")
     revoke.locator("button").click()
+    page.wait_for_load_state()
+    # The confirmation: the product goes off sale; the reason can still be corrected.
+    assert page.locator("section.confirm--danger").is_visible()
+    assert page.locator("#revoke-reason").input_value().startswith("Sản phẩm không đạt")
+    fits_the_phone(page)
+    shoot(page, artifacts_dir, "pfa-confirm-revoke-390.png")
+    page.locator("section.confirm form button.button--danger").click()
     page.wait_for_load_state()
     assert page.locator(".flash--success").is_visible()
     assert page.locator(".status--revoked").first.is_visible()

@@ -143,7 +143,8 @@ def test_a_certificate_decision_mail_links_to_the_public_address(client, auth, m
     coop = make.cooperative(email="htx@example.vn")
     cert = make.certificate(coop, number=NUMBER, status=CertificateStatus.SUBMITTED)
     log_in_at_the_forged_host(client, auth, make.user(role=Role.PFA))
-    response = client.post(f"/pfa/certificates/{cert.id}/verify", headers=FORGED)
+    response = client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"},
+                           headers=FORGED)
     assert response.status_code == 303
     [message] = outbox.to("htx@example.vn")
     assert_public_links_only(message, "/verify/")

@@ -17,14 +17,15 @@ both approvals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.core import clock
 from storefront.core.db import rows_matched, unit_of_work
@@ -35,6 +36,7 @@ from storefront.core.errors import (
     SecondReviewerRequired,
 )
 from storefront.domain.audit import record_decision
+from storefront.domain.catalog.visibility import HiddenReason, hidden_reasons, public_listing_ids
 from storefront.domain.certificates.labels import verification_url
 from storefront.domain.decisions import (
     Notice,
@@ -52,6 +54,7 @@ from storefront.models import (
     CertificateStatus,
     Cooperative,
     CooperativeMember,
+    Listing,
     PendingApproval,
     User,
     utcnow,
@@ -235,6 +238,111 @@ def decline_reinstatement(certificate_id: int, actor: User, reason: str = "") ->
             data={"first_approval": first},
         )
     return _reloaded(certificate_id)
+
+
+# --- what a decision would do, before staff confirm it ----------------------------------------
+
+# Why a listing stays off sale, in the words of the console's listing states.
+_HIDDEN_BECAUSE = {
+    HiddenReason.COOPERATIVE_NOT_APPROVED: "cooperative",
+    HiddenReason.NO_CERTIFICATE: "certificate",
+    HiddenReason.CERTIFICATE_SUBMITTED: "certificate",
+    HiddenReason.CERTIFICATE_REJECTED: "certificate",
+    HiddenReason.CERTIFICATE_REVOKED: "certificate",
+    HiddenReason.CERTIFICATE_EXPIRED: "certificate",
+    HiddenReason.LISTING_DRAFT: "inactive",
+    HiddenReason.LISTING_PAUSED: "inactive",
+    HiddenReason.LISTING_ARCHIVED: "inactive",
+    HiddenReason.NO_PACKAGE: "sold_out",
+    HiddenReason.SOLD_OUT: "sold_out",
+}
+_CERTIFICATE_STATE = {
+    HiddenReason.CERTIFICATE_SUBMITTED,
+    HiddenReason.CERTIFICATE_REJECTED,
+    HiddenReason.CERTIFICATE_REVOKED,
+}
+
+
+class Step(enum.StrEnum):
+    """A decision that asks for a confirmation before it is made."""
+
+    VERIFY = "verify"  # below five stars: verified at once
+    FIRST_APPROVAL = "first_approval"  # a 5-star certificate's first approval
+    SECOND_APPROVAL = "second_approval"  # ... and its confirmation, which verifies it
+    REVOKE = "revoke"
+
+
+@dataclass
+class DecisionPreview:
+    """What a verification or revocation would do, read (nothing changed) for the page where
+    staff confirm it: the listings that go on sale or off sale with it, and those that stay
+    hidden for another reason (a key of the console's listing states: "cooperative",
+    "certificate", "inactive", "sold_out")."""
+
+    certificate: Certificate
+    step: Step
+    reason: str = ""
+    goes_public: list[Listing] = field(default_factory=list)
+    goes_hidden: list[Listing] = field(default_factory=list)
+    stays_hidden: list[tuple[Listing, str]] = field(default_factory=list)
+
+
+def preview_decision(
+    certificate_id: int, actor: User, decision: str, reason: str = ""
+) -> DecisionPreview:
+    """The confirmation step of `decision` ("verify", "confirm" — the second approval — or
+    "revoke"): the same refusals as the decision itself (not staff, not independent, already
+    decided, expired, the two-person rule, a missing reason), raised now so nobody confirms a
+    decision that cannot be made; nothing is written."""
+    require_staff(actor)
+    if decision == "revoke":
+        reason = clean_reason(reason, required=True)
+    cert = _load_for_decision(certificate_id)
+    if decision == "revoke":
+        _expect(cert, actor, CertificateStatus.VERIFIED)
+        step = Step.REVOKE
+    else:
+        _expect(cert, actor, CertificateStatus.SUBMITTED)
+        if decision == "confirm":
+            _first_approval(cert, PendingApproval.VERIFY, actor)
+            step = Step.SECOND_APPROVAL
+        elif needs_second_reviewer(cert.stars):
+            if cert.pending_approval is not None:
+                raise _already_approved(cert, actor)
+            step = Step.FIRST_APPROVAL
+        else:
+            step = Step.VERIFY
+        _refuse_if_expired(cert)
+    preview = DecisionPreview(certificate=cert, step=step, reason=reason)
+    listings = list(
+        db.session.scalars(
+            select(Listing)
+            .where(Listing.certificate_id == cert.id)
+            .options(joinedload(Listing.cooperative), selectinload(Listing.packages))
+            .order_by(Listing.name, Listing.id)
+        ).unique()
+    )
+    public = public_listing_ids([listing.id for listing in listings])
+    today = clock.today()
+    for listing in listings:
+        if step is Step.REVOKE:
+            if listing.id in public:
+                preview.goes_hidden.append(listing)
+            else:
+                preview.stays_hidden.append((listing, _hidden_because(listing, today)))
+            continue
+        # Verified, would it be public? Every condition but the certificate's state.
+        others = [r for r in hidden_reasons(listing, today) if r not in _CERTIFICATE_STATE]
+        if others:
+            preview.stays_hidden.append((listing, _HIDDEN_BECAUSE[others[0]]))
+        else:
+            preview.goes_public.append(listing)
+    return preview
+
+
+def _hidden_because(listing: Listing, today: date) -> str:
+    reasons = hidden_reasons(listing, today)
+    return _HIDDEN_BECAUSE[reasons[0]] if reasons else "certificate"
 
 
 # --- the guarded change -----------------------------------------------------------------------

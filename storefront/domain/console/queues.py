@@ -16,6 +16,7 @@ from storefront.core import clock
 from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_ids
 from storefront.domain.certificates.decisions import needs_second_reviewer
+from storefront.domain.decisions import conflict_of_interest_clause
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -219,6 +220,32 @@ def certificate_filter_options(filters: CertificateFilters) -> FilterOptions:
     )
 
 
+def next_certificate(actor: User, after: int | None = None) -> int | None:
+    """The certificate awaiting verification to open after deciding on `after`: the oldest
+    one `actor` may decide, so "decide and open the next" never lands on a file the rules
+    keep from them. Skipped: `after` itself (a 5-star first approval leaves it in the queue),
+    those of cooperatives `actor` is not independent of (separation of duties), and those
+    whose first approval `actor` gave (the two-person rule: a colleague confirms them).
+    None when nothing is left."""
+    stmt = (
+        select(Certificate.id)
+        .where(
+            Certificate.status == CertificateStatus.SUBMITTED,
+            ~conflict_of_interest_clause(actor.id, Certificate.cooperative_id),
+            or_(
+                Certificate.pending_approval.is_(None),
+                Certificate.first_approved_by_id.is_(None),
+                Certificate.first_approved_by_id != actor.id,
+            ),
+        )
+        .order_by(Certificate.created_at, Certificate.id)
+        .limit(1)
+    )
+    if after is not None:
+        stmt = stmt.where(Certificate.id != after)
+    return db.session.scalar(stmt)
+
+
 # --- one certificate's file -------------------------------------------------------------------
 
 
@@ -323,6 +350,23 @@ def cooperative_list(status: CooperativeStatus | None, page: int = 1) -> Page:
     else:
         stmt = stmt.order_by(Cooperative.legal_name, Cooperative.id)
     return _paginate(stmt, page, scalars=True)
+
+
+def next_cooperative(actor: User, after: int | None = None) -> int | None:
+    """The application to open after deciding on `after`: the oldest one still awaiting
+    approval that `actor` may decide (not `after`, none they applied for or work for)."""
+    stmt = (
+        select(Cooperative.id)
+        .where(
+            Cooperative.status == CooperativeStatus.APPLIED,
+            ~conflict_of_interest_clause(actor.id, Cooperative.id),
+        )
+        .order_by(Cooperative.created_at, Cooperative.id)
+        .limit(1)
+    )
+    if after is not None:
+        stmt = stmt.where(Cooperative.id != after)
+    return db.session.scalar(stmt)
 
 
 def cooperative_status_counts() -> dict[CooperativeStatus, int]:

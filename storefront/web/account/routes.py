@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import (
     current_app,
@@ -50,7 +51,7 @@ from storefront.web.account.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
-from storefront.web.redirects import safe_next
+from storefront.web.redirects import is_local_path, safe_next
 
 # --- rate limits --------------------------------------------------------------------------------
 # Limits come from the config (LOGIN_LIMIT_PER_ACCOUNT, ...) so each deployment can tune them.
@@ -149,8 +150,38 @@ def login():
             flash(error.message, "error")
         else:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", form=form)
+            return redirect(_landing(user))
+    return render_template("accounts/login.html", form=form, came_from=_came_from())
+
+
+_LANDINGS = {"pfa": "pfa.dashboard", "seller": "seller.dashboard"}
+
+
+def _landing(user: User) -> str:
+    """After logging in: a safe `next` wins; else PFA staff open the console, a cooperative's
+    people their workspace, and a buyer goes back to the page they came from (or home)."""
+    target = request.args.get("next")
+    if is_local_path(target):
+        return str(target)
+    endpoint = _LANDINGS.get(services.landing_area(user))
+    if endpoint is not None:
+        return url_for(endpoint)
+    return _safe_next(request.form.get("came_from"))
+
+
+def _came_from() -> str:
+    """The shop page that sent the visitor to log in (the form keeps it across a failed
+    attempt): a same-site path, never an account page (logging in again, registering)."""
+    if request.method == "POST":
+        kept = request.form.get("came_from", "")
+        return kept if is_local_path(kept) else ""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.scheme not in ("http", "https"):
+        return ""
+    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    if not is_local_path(path) or path.startswith(url_for("accounts.account")):
+        return ""
+    return path
 
 
 @bp.route("/register", methods=["GET", "POST"])

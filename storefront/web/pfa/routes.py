@@ -101,10 +101,11 @@ def _audit_filters() -> services.AuditFilters:
     )
 
 
-def _decide(call, success_message, back: str):
+def _decide(call, success_message, back: str, then: str | None = None):
     """Run one decision; a refused one (already decided, reason missing ...) is flashed.
     `success_message` is a string, or a function of the decision's result that says what
-    happened."""
+    happened. Done, the browser goes to `then` if given (the next file in the queue), else
+    `back`."""
     try:
         result = call()
     except DomainError as error:
@@ -114,7 +115,44 @@ def _decide(call, success_message, back: str):
     else:
         flash(success_message(result) if callable(success_message) else success_message,
               "success")
+        if then:
+            return redirect(then, code=303)
     return redirect(back, code=303)
+
+
+def _confirmed() -> bool:
+    """Whether this POST is the confirming one (the confirmation page's button), not the first
+    step that asks for the confirmation."""
+    return request.form.get("confirmed") == "1"
+
+
+def _and_next(endpoint: str, after: int) -> str | None:
+    """The "… and open the next file" button: where to go once the decision is made."""
+    if request.form.get("then") != "next":
+        return None
+    return url_for(endpoint, after=after)
+
+
+def _confirmation(certificate_id: int, decision: str):
+    """The first step of a verification or revocation: what it would do, and the buttons to
+    make it or go back. Nothing changes; a decision that would be refused is refused now."""
+    back = url_for("pfa.certificate", certificate_id=certificate_id)
+    try:
+        preview = certificate_decisions.preview_decision(
+            certificate_id, current_user, decision, request.form.get("reason", "")
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+        return redirect(back, code=303)
+    return render_template(
+        "pfa/confirm.html",
+        preview=preview,
+        action=request.path,
+        back=back,
+        listing_labels=_listing_state_labels(),
+    )
 
 
 # --- front page and queues --------------------------------------------------------------------
@@ -153,6 +191,21 @@ def certificate(certificate_id: int):
     )
 
 
+def _no_more_files(queue: str):
+    flash(_("No more files waiting to be dealt with."), "info")
+    return redirect(url_for(queue), code=303)
+
+
+@bp.get("/certificates/next")
+def next_certificate():
+    """The oldest certificate awaiting verification this staff member may decide (after
+    `after`, the one just decided): "decide and open the next" lands here. Reads only."""
+    found = services.next_certificate(current_user, _int_arg("after"))
+    if found is None:
+        return _no_more_files("pfa.certificates")
+    return redirect(url_for("pfa.certificate", certificate_id=found), code=303)
+
+
 @bp.get("/certificates/<int:certificate_id>/scan")
 def certificate_scan(certificate_id: int):
     scan = certificate_scan_file(certificate_id, current_user)
@@ -180,21 +233,27 @@ def _verified_message(cert) -> str:
 
 @bp.post("/certificates/<int:certificate_id>/verify")
 def verify_certificate(certificate_id: int):
+    if not _confirmed():
+        return _confirmation(certificate_id, "verify")
     back = url_for("pfa.certificate", certificate_id=certificate_id)
     return _decide(
         lambda: certificate_decisions.verify_certificate(certificate_id, current_user),
         _verified_message,
         back,
+        _and_next("pfa.next_certificate", certificate_id),
     )
 
 
 @bp.post("/certificates/<int:certificate_id>/confirm")
 def confirm_verification(certificate_id: int):
+    if not _confirmed():
+        return _confirmation(certificate_id, "confirm")
     back = url_for("pfa.certificate", certificate_id=certificate_id)
     return _decide(
         lambda: certificate_decisions.confirm_verification(certificate_id, current_user),
         _("Second approval given: the certificate is verified. Its product can now go on sale."),
         back,
+        _and_next("pfa.next_certificate", certificate_id),
     )
 
 
@@ -207,11 +266,14 @@ def reject_certificate(certificate_id: int):
         ),
         _("Certificate rejected. The cooperative has been told why."),
         back,
+        _and_next("pfa.next_certificate", certificate_id),
     )
 
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
 def revoke_certificate(certificate_id: int):
+    if not _confirmed():
+        return _confirmation(certificate_id, "revoke")
     back = url_for("pfa.certificate", certificate_id=certificate_id)
     return _decide(
         lambda: certificate_decisions.revoke_certificate(
@@ -274,6 +336,15 @@ def cooperatives():
     )
 
 
+@bp.get("/cooperatives/next")
+def next_cooperative():
+    """The oldest application this staff member may decide, after `after` (just decided)."""
+    found = services.next_cooperative(current_user, _int_arg("after"))
+    if found is None:
+        return _no_more_files("pfa.cooperatives")
+    return redirect(url_for("pfa.cooperative", cooperative_id=found), code=303)
+
+
 @bp.get("/cooperatives/<int:cooperative_id>")
 def cooperative(cooperative_id: int):
     return render_template(
@@ -303,13 +374,19 @@ _COOPERATIVE_ACTIONS = {
 }
 
 
+_QUEUE_ACTIONS = ("approve", "reject")
+
+
 @bp.post("/cooperatives/<int:cooperative_id>/<any(approve, reject, suspend, reinstate):action>")
 def decide_cooperative(cooperative_id: int, action: str):
     call, message = _COOPERATIVE_ACTIONS[action]
+    # "… and open the next file": the applications queue (approve, reject) only.
+    then = _and_next("pfa.next_cooperative", cooperative_id) if action in _QUEUE_ACTIONS else None
     return _decide(
         lambda: call(cooperative_id, request.form.get("reason", "")),
         str(message),
         url_for("pfa.cooperative", cooperative_id=cooperative_id),
+        then,
     )
 
 

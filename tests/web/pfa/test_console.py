@@ -145,10 +145,17 @@ def test_decisions_need_the_csrf_token(app, client, auth, staff, submitted, csrf
         assert client.post(url, data={"reason": "x"}).status_code == 400, url
     assert _status(cert.id) is CertificateStatus.SUBMITTED
 
-    # With the token from the review page the decision goes through.
+    # With the token from the review page the decision goes through, once confirmed (issue 12:
+    # the first POST shows what it will do; the confirming POST decides).
     page = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
     form_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post(f"/pfa/certificates/{cert.id}/verify", data={"csrf_token": form_token})
+    assert response.status_code == 200
+    assert _status(cert.id) is CertificateStatus.SUBMITTED
+    assert client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"}
+                       ).status_code == 400  # the confirming POST needs the token too
+    response = client.post(f"/pfa/certificates/{cert.id}/verify",
+                           data={"csrf_token": form_token, "confirmed": "1"})
     assert response.status_code == 303
     assert _status(cert.id) is CertificateStatus.VERIFIED
 
@@ -161,7 +168,8 @@ def test_verify_from_the_review_page(client, auth, staff, submitted, outbox):
     auth.login(staff)
     page = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
     assert f'action="/pfa/certificates/{cert.id}/verify"' in page
-    response = client.post(f"/pfa/certificates/{cert.id}/verify", follow_redirects=True)
+    response = client.post(f"/pfa/certificates/{cert.id}/verify",
+                           data={"confirmed": "1"}, follow_redirects=True)
     assert response.status_code == 200
     assert "flash--success" in response.get_data(as_text=True)
     assert _status(cert.id) is CertificateStatus.VERIFIED
@@ -192,7 +200,7 @@ def test_the_second_staff_member_is_told_it_was_already_decided(
 ):
     cert, _ = submitted
     auth.login(staff)
-    client.post(f"/pfa/certificates/{cert.id}/verify")
+    client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"})
     auth.logout()
     auth.login(other_staff)
     response = client.post(f"/pfa/certificates/{cert.id}/reject", data={"reason": "Sai số"},
@@ -214,7 +222,7 @@ def test_revoke_takes_the_product_off_everywhere_in_the_same_request(
 
     auth.login(staff)
     response = client.post(f"/pfa/certificates/{cert_id}/revoke",
-                           data={"reason": "Giấy chứng nhận giả"})
+                           data={"reason": "Giấy chứng nhận giả", "confirmed": "1"})
     assert response.status_code == 303
     auth.logout()
 
@@ -422,7 +430,7 @@ def test_audit_log_filters_and_csv(client, auth, staff, other_staff, make, db):
 
     def reasons(**args):
         html = client.get("/pfa/audit", query_string=args).get_data(as_text=True)
-        return len(re.findall(r"<tr>\s*<td><time", html))
+        return len(re.findall(r"<tr>\s*<td[^>]*><time", html))
 
     assert reasons() == 3
     assert reasons(actor=staff.id) == 2

@@ -107,7 +107,11 @@ def test_one_staff_member_cannot_verify_a_5_star_certificate_alone(
     assert "Phê duyệt lần thứ nhất" in page  # the button says what it does
     assert f"/pfa/certificates/{cert_id}/confirm" not in page
 
-    html = _accepted(client, f"/pfa/certificates/{cert_id}/verify", token)
+    # The first step asks for a confirmation and changes nothing (issue 12).
+    html = _post(client, f"/pfa/certificates/{cert_id}/verify", token)
+    assert "Phê duyệt lần thứ nhất?" in html and 'name="confirmed" value="1"' in html
+    assert _pending(cert_id) == (None, None)
+    html = _accepted(client, f"/pfa/certificates/{cert_id}/verify", token, confirmed="1")
     assert "Đã ghi nhận lần phê duyệt thứ nhất" in html
     assert _status(cert_id) is CertificateStatus.SUBMITTED
     assert _pending(cert_id) == (PendingApproval.VERIFY, staff.id)
@@ -136,7 +140,9 @@ def test_one_staff_member_cannot_verify_a_5_star_certificate_alone(
     page = client.get(f"/pfa/certificates/{cert_id}").get_data(as_text=True)
     assert AWAITING in page and "Nguyễn Thị Hoa" in page and NOTE not in page
     assert f'action="/pfa/certificates/{cert_id}/confirm"' in page
-    html = _accepted(client, f"/pfa/certificates/{cert_id}/confirm", token)
+    html = _post(client, f"/pfa/certificates/{cert_id}/confirm", token)
+    assert "Sâm Ngọc Linh Kon Tum" in html and _status(cert_id) is CertificateStatus.SUBMITTED
+    html = _accepted(client, f"/pfa/certificates/{cert_id}/confirm", token, confirmed="1")
     assert _status(cert_id) is CertificateStatus.VERIFIED
     assert _pending(cert_id) == (None, None)
     assert "Trần Văn Nam" in html and "Nguyễn Thị Hoa" in html  # both in the history
@@ -154,7 +160,7 @@ def test_below_five_stars_the_console_verifies_in_one_step(client, auth, make, s
     auth.login(staff)
     page = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
     assert "Phê duyệt lần thứ nhất" not in page and AWAITING not in page
-    response = client.post(f"/pfa/certificates/{cert.id}/verify")
+    response = client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"})
     assert response.status_code == 303
     assert _status(cert.id) is CertificateStatus.VERIFIED
 
@@ -262,7 +268,7 @@ def test_the_new_decisions_need_the_csrf_token_and_post(
     assert _events() == before
     assert _status(cert5.id) is CertificateStatus.SUBMITTED
     assert _status(revoked_cert.id) is CertificateStatus.REVOKED
-    _accepted(client, f"/pfa/certificates/{cert5.id}/confirm", token)
+    _accepted(client, f"/pfa/certificates/{cert5.id}/confirm", token, confirmed="1")
 
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, None])
