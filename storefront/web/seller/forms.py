@@ -163,7 +163,7 @@ class ApplicationForm(PlaceMixin, FlaskForm):
     address = StringField(
         _l("Address (house number, street, hamlet)"),
         validators=[DataRequired(), Length(max=limits.STREET)],
-        render_kw={"autocomplete": "street-address"},
+        render_kw={"autocomplete": "address-line1"},
     )
     phone = TelField(
         _l("Phone"),
@@ -210,7 +210,7 @@ class ProfileForm(FlaskForm):
     address = StringField(
         _l("Address (house number, street, hamlet)"),
         validators=[DataRequired(), Length(max=limits.STREET)],
-        render_kw={"autocomplete": "street-address"},
+        render_kw={"autocomplete": "address-line1"},
     )
     phone = TelField(
         _l("Phone"),

@@ -221,3 +221,12 @@ def test_people_without_a_cooperative_never_reach_it(client, auth):
     auth.login(factories.user(role=Role.PFA))
     assert client.post("/seller/profile", data=profile()).status_code == 404
     assert coop_row(coop.id) == before
+
+
+def test_the_dashboard_asks_for_a_logo_and_story_until_both_are_there(client, auth):
+    user, coop = seller()
+    auth.login(user)
+    nudge = "add your logo and your story"
+    assert nudge in client.get("/seller/").get_data(as_text=True)
+    post(client, logo=file_field(png_bytes(), "logo.png"))
+    assert nudge not in client.get("/seller/").get_data(as_text=True)
