@@ -41,6 +41,7 @@ def require_staff(actor: User | None) -> None:
 # a cooperative worked for it (even if no longer a member) and never decides on it.
 COOPERATIVE_SIDE_ACTIONS = (
     "cooperative.apply",
+    "cooperative.profile",
     "certificate.submit",
     "certificate.resubmit",
     "certificate.edit",

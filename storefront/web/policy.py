@@ -164,6 +164,7 @@ POLICIES: dict[str, Entry] = {
     "seller.members": Policy(Access.MEMBER),
     "seller.invite": Policy(Access.MEMBER),
     "seller.shipments": Policy(Access.MEMBER),
+    "seller.profile": Policy(Access.MEMBER),  # POST: owners only (the domain's Forbidden)
     # ... and its objects: another cooperative's are 404
     "seller.listing": Policy(Access.MEMBER, hide=True),
     "seller.edit_listing": Policy(Access.MEMBER, hide=True),

@@ -5,7 +5,9 @@ What counts as a catalog change (after_flush and on_orm_execute below):
 - a listing, its packages (only what a shopper sees of them: see _SEEN_COLUMNS) or photos;
 - the fields of its certificate and of its cooperative that the catalog shows or filters on
   (CERTIFICATE_FIELDS, COOPERATIVE_FIELDS): editing a cooperative's phone number must not
-  re-index its hundreds of listings.
+  re-index its hundreds of listings;
+- what only a cooperative's page shows (COOPERATIVE_PAGE_FIELDS: its story and logo): the
+  version moves on, nothing is re-indexed.
 
 What follows, from SQLAlchemy hooks on the Flask-SQLAlchemy session (installed by create_app):
 1. before the commit, in the same transaction: the catalog version moves on
@@ -51,6 +53,9 @@ _INFO_KEY = "catalog_changes"
 # cooperative's phone number must not re-index its hundreds of listings.
 CERTIFICATE_FIELDS = ("status", "stars", "expires_on", "product_name", "cooperative_id")
 COOPERATIVE_FIELDS = ("status", "legal_name")
+# Shown on the cooperative's page but not indexed: a change moves the catalog version on (its
+# cached page) and re-indexes nothing.
+COOPERATIVE_PAGE_FIELDS = ("description", "logo", "commune_id")
 
 
 @dataclass
@@ -67,9 +72,12 @@ class Changes:
     # units re-indexes nothing and keeps every cached page. (A change made on a loaded
     # object always counts: its old value may be stale by the time it is written.)
     packages_seen: dict[int, tuple[int, tuple[object, ...]]] = field(default_factory=dict)
+    # Something only a cooperative's page shows changed (COOPERATIVE_PAGE_FIELDS): the
+    # version moves on, no listing is touched.
+    pages: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids)
+        return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids or self.pages)
 
     def affected_listing_ids(self) -> set[int]:
         """Every listing the committed changes touched (a certificate's or a cooperative's
@@ -148,6 +156,8 @@ def after_flush(session: Session, flush_context: UOWTransaction) -> None:
         elif isinstance(obj, Cooperative):
             if obj not in session.new and _changed(obj, COOPERATIVE_FIELDS):
                 changes.cooperative_ids |= _values(obj, "id")
+            elif obj not in session.new and _changed(obj, COOPERATIVE_PAGE_FIELDS):
+                changes.pages = True
 
 
 def on_orm_execute(state: ORMExecuteState) -> None:

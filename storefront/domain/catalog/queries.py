@@ -13,7 +13,7 @@ from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_clause, public_listings
 from storefront.domain.cooperatives.members import can_preview
 from storefront.extensions import db
-from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Listing, User
+from storefront.models import AdminUnit, Cooperative, Listing, User
 
 if TYPE_CHECKING:
     pass
@@ -73,26 +73,6 @@ def listing_for_view(slug: str, viewer: User | None) -> ListingView:
     if listing is not None and can_preview(viewer, listing.cooperative_id):
         return ListingView(listing, preview=True)
     raise NotFound("listing")
-
-
-def cooperative_for_view(slug: str, viewer: User | None) -> tuple[Cooperative, list[Listing]]:
-    """An approved cooperative's page with its public listings (others: members/PFA only)."""
-    coop = db.session.scalar(
-        select(Cooperative).where(Cooperative.slug == slug).options(joinedload(Cooperative.commune))
-    )
-    if coop is None:
-        raise NotFound("cooperative")
-    if coop.status is not CooperativeStatus.APPROVED and not can_preview(viewer, coop.id):
-        raise NotFound("cooperative")
-    listings = list(
-        db.session.scalars(
-            public_listings()
-            .where(Listing.cooperative_id == coop.id)
-            .options(*card_loader_options())
-            .order_by(Listing.name)
-        ).unique()
-    )
-    return coop, listings
 
 
 @dataclass

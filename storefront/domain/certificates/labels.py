@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +23,12 @@ def verification_url(number: str) -> str:
     """The public verification page of a certificate at PUBLIC_BASE_URL (for QR codes, labels
     and e-mails), whatever host the request came in on."""
     return external_url("verify.certificate", number=number)
+
+
+def has_label(cert: Certificate | None, today: date | None = None) -> bool:
+    """Whether `cert` may have a printed label now: verified and not expired (as
+    certificate_for_label requires), so that the workspace links only to labels that print."""
+    return cert is not None and cert.is_valid(today or clock.today())
 
 
 def certificate_for_label(certificate_id: int, viewer: User | None) -> Certificate:

@@ -182,7 +182,7 @@ def offers_for(user: User) -> list[CooperativeInvitation]:
     return list(rows)
 
 
-def _require_owner(actor: User, cooperative_id: int) -> None:
+def require_owner(actor: User, cooperative_id: int) -> None:
     if member_role(actor, cooperative_id) is not MemberRole.OWNER:
         raise Forbidden(_("Only an owner of the cooperative can do this."))
 
@@ -212,7 +212,7 @@ def invite_member(
     so the answer tells the owner nothing about it. A newer invitation to the same address
     replaces a pending one. At most INVITATIONS_PER_COOPERATIVE_PER_DAY per cooperative and
     INVITATIONS_PER_USER_PER_DAY per owner are sent in any 24 hours (TooManyInvitations)."""
-    _require_owner(actor, cooperative_id)
+    require_owner(actor, cooperative_id)
     email = normal_email(email)
     role = MemberRole(role)
     with unit_of_work(writer=True) as unit:
@@ -388,7 +388,7 @@ def decline_invitation(token: str, actor: User) -> Cooperative:
 def revoke_invitation(cooperative_id: int, invitation_id: int, actor: User) -> None:
     """Withdraw a pending invitation: its link stops working. Someone else's invitation, or
     one already answered, withdrawn or expired, is as good as missing (404)."""
-    _require_owner(actor, cooperative_id)
+    require_owner(actor, cooperative_id)
     with unit_of_work(writer=True):
         matched = rows_matched(
             db.session.execute(
@@ -413,7 +413,7 @@ def remove_member(cooperative_id: int, actor: User, user_id: int) -> None:
     """Take someone out of the cooperative (an owner may remove anyone, anyone may leave);
     the last owner stays."""
     if actor.id != user_id:
-        _require_owner(actor, cooperative_id)
+        require_owner(actor, cooperative_id)
     with unit_of_work(writer=True):
         # Lock the cooperative row: two owners removing each other at once must not both succeed
         # and leave the shop with nobody in charge.

@@ -67,6 +67,15 @@ def cooperative_required(view):
     return wrapped
 
 
+def show_cooperative(cooperative_id: int) -> None:
+    """Put the workspace menu of the user's cooperative `cooperative_id` around a page that
+    was loaded by membership rather than by the chosen cooperative (a shipment)."""
+    for member in memberships():
+        if member.cooperative_id == cooperative_id:
+            g.cooperative, g.member_role = member.cooperative, member.role
+            return
+
+
 def upload_of(storage: FileStorage | None) -> Upload | None:
     """A form's file as the domain takes it; None when no file was chosen."""
     # A text value posted under a file field's name is no file either (not a 500).
@@ -103,6 +112,7 @@ __all__ = [
     "memberships",
     "remember_choice",
     "safe_next",
+    "show_cooperative",
     "upload_of",
     "uploads_of",
 ]

@@ -1,4 +1,5 @@
-"""Opening a cooperative's shop, and its members and invitations."""
+"""Opening a cooperative's shop, its profile (story, contact, logo), its members and
+invitations."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from storefront.core.errors import (
     StaffCannotJoin,
     TooManyInvitations,
 )
+from storefront.core.files import MAX_IMAGE_BYTES
 from storefront.core.urls import external_url
 from storefront.domain.cooperatives.applications import apply_for_cooperative
 from storefront.domain.cooperatives.members import (
@@ -27,6 +29,7 @@ from storefront.domain.cooperatives.members import (
     require_may_join,
     revoke_invitation,
 )
+from storefront.domain.cooperatives.profile import update_profile
 from storefront.domain.locations import communes_of, provinces
 from storefront.models import MemberRole
 from storefront.web.seller import bp
@@ -37,7 +40,7 @@ from storefront.web.seller.context import (
     flash_done,
     upload_of,
 )
-from storefront.web.seller.forms import ApplicationForm, InviteForm
+from storefront.web.seller.forms import ApplicationForm, InviteForm, ProfileForm
 
 
 def _may_join_refusal() -> DomainError | None:
@@ -81,6 +84,46 @@ def apply():
             return redirect(url_for("seller.dashboard"))
     status = 400 if form.errors and not form.show_communes.data else 200
     return render_template("seller/apply.html", form=form), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@cooperative_required
+def profile():
+    """The cooperative's story, contact and logo: owners change them, other members read."""
+    coop = g.cooperative
+    if request.method == "POST":
+        form = ProfileForm()
+    else:
+        form = ProfileForm(
+            data={
+                "description": coop.description,
+                "address": coop.address,
+                "phone": coop.phone,
+                "email": coop.email,
+            }
+        )
+    if form.validate_on_submit():
+        try:
+            update_profile(
+                coop.id,
+                current_user,
+                form.change(),
+                logo=upload_of(form.logo.data),
+                remove_logo=bool(form.remove_logo.data),
+            )
+        except InvalidInput as error:
+            field = "logo" if error.code == "invalid_upload" else error.details.get("field")
+            apply_domain_error(form, error, field)
+        else:
+            flash_done(_("The profile is saved. Your public page shows it now."))
+            return redirect(url_for("seller.profile"))
+    return render_template(
+        "seller/profile.html",
+        form=form,
+        cooperative=coop,
+        is_owner=g.member_role is MemberRole.OWNER,
+        max_mb=MAX_IMAGE_BYTES // (1024 * 1024),
+    ), (400 if form.errors else 200)
 
 
 @bp.get("/members")

@@ -34,6 +34,7 @@ from storefront.core.inputs import DB_INT_MAX, form_int, parse_int
 from storefront.domain.catalog.listings import ListingInput, PackageInput
 from storefront.domain.certificates.submissions import CertificateInput
 from storefront.domain.cooperatives.applications import CooperativeApplication
+from storefront.domain.cooperatives.profile import ProfileChange
 from storefront.models import MemberRole, limits
 
 BLANK_PACKAGE_ROWS = 2
@@ -162,7 +163,7 @@ class ApplicationForm(PlaceMixin, FlaskForm):
     address = StringField(
         _l("Address (house number, street, hamlet)"),
         validators=[DataRequired(), Length(max=limits.STREET)],
-        render_kw={"autocomplete": "street-address"},
+        render_kw={"autocomplete": "address-line1"},
     )
     phone = TelField(
         _l("Phone"),
@@ -192,6 +193,43 @@ class ApplicationForm(PlaceMixin, FlaskForm):
             phone=self.phone.data or "",
             email=self.email.data or "",
             description=self.description.data or "",
+        )
+
+
+class ProfileForm(FlaskForm):
+    """What an owner may change after applying (the rest is the Association's: see
+    domain/cooperatives/profile.py)."""
+
+    description = TextAreaField(
+        _l("About the cooperative"),
+        validators=[Optional(), Length(max=limits.COOPERATIVE_DESCRIPTION)],
+        render_kw={"rows": 8},
+    )
+    logo = FileField(_l("New logo"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    remove_logo = BooleanField(_l("Remove the logo"))
+    address = StringField(
+        _l("Address (house number, street, hamlet)"),
+        validators=[DataRequired(), Length(max=limits.STREET)],
+        render_kw={"autocomplete": "address-line1"},
+    )
+    phone = TelField(
+        _l("Phone"),
+        validators=[DataRequired(), Length(max=limits.PHONE)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    submit = SubmitField(_l("Save the profile"))
+
+    def change(self) -> ProfileChange:
+        return ProfileChange(
+            description=self.description.data or "",
+            phone=self.phone.data or "",
+            email=self.email.data or "",
+            address=self.address.data or "",
         )
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from storefront.core.files import logo_url
 from storefront.core.inputs import parse_int
+from storefront.domain.certificates.labels import has_label
 from storefront.domain.locations import former_communes
 from storefront.domain.workspace import dashboard as dashboard_figures
 from storefront.extensions import login_manager
@@ -44,6 +45,7 @@ def seller_context() -> dict:
         "seller_memberships": memberships() if current_user.is_authenticated else [],
         "seller_has": lambda endpoint: endpoint in endpoints,
         "logo_url": logo_url,
+        "has_label": has_label,
     }
 
 

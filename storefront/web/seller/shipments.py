@@ -17,7 +17,7 @@ from storefront.domain.orders.fulfilment import (
 from storefront.domain.payments.card import settle_cancelled_order
 from storefront.models import ShipmentStatus
 from storefront.web.seller import bp
-from storefront.web.seller.context import cooperative_required
+from storefront.web.seller.context import cooperative_required, show_cooperative
 
 FILTERS = {
     "open": (ShipmentStatus.NEW, ShipmentStatus.PACKED),
@@ -45,6 +45,7 @@ def shipments():
 @login_required
 def shipment(shipment_id: int):
     item = shipment_for_member(shipment_id, current_user.id)
+    show_cooperative(item.cooperative_id)
     return render_template(
         "seller/shipment.html",
         shipment=item,

@@ -44,3 +44,21 @@ def test_a_rolled_back_change_leaves_the_version_alone(db, shop):
     db.session.flush()
     db.session.rollback()
     assert stored_version(db) == before
+
+
+def test_what_only_a_cooperatives_page_shows_moves_the_version_and_reindexes_nothing(
+    db, shop, monkeypatch
+):
+    import storefront.search as search
+
+    reindexed: list[set[int]] = []
+    monkeypatch.setattr(search, "index_listings", lambda ids: reindexed.append(set(ids)))
+    for field, value in (("description", "Câu chuyện mới"), ("logo", "abc123")):
+        before = stored_version(db)
+        setattr(shop["coop"], field, value)
+        db.session.commit()
+        assert stored_version(db) == before + 1, field
+    assert all(not ids for ids in reindexed)
+    shop["coop"].legal_name = "HTX Vải thiều Hồng Xuân Lục Ngạn"  # on every card: re-indexed
+    db.session.commit()
+    assert shop["vai"].id in set().union(*reindexed)

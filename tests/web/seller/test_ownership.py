@@ -208,6 +208,7 @@ UNSCOPED = {
     "seller.former": "public reference data (pre-2025 communes)",
     "seller.invitation": "opened by token from an e-mail; see test_seller_cooperatives",
     "seller.shipments": "lists the chosen cooperative's shipments",
+    "seller.profile": "edits the chosen cooperative (owners only: see test_seller_profile)",
 }
 
 

@@ -9,9 +9,9 @@ from flask_login import current_user
 from storefront.core import clock
 from storefront.core.urls import external_url
 from storefront.domain.catalog.browse import browse, count_matching, newest_cards, related_cards
+from storefront.domain.catalog.cooperative_page import cooperative_page
 from storefront.domain.catalog.params import parse_catalog_args
 from storefront.domain.catalog.queries import (
-    cooperative_for_view,
     listing_for_view,
     origin_tree,
     sitemap_entries,
@@ -97,8 +97,16 @@ def product(slug: str):
 
 @bp.get("/cooperatives/<slug>")
 def cooperative(slug: str):
-    coop, listings = cooperative_for_view(slug, current_user)
-    return render_template("catalog/cooperative.html", cooperative=coop, listings=listings)
+    # Like a product page: the same for every anonymous visitor while the catalog version
+    # stands (its logo, story, certificates and listings all move the version on); a
+    # preview of a cooperative not yet approved is only ever shown to a logged-in member.
+    page_key = anonymous_page_key(("cooperative", slug, str(get_locale()), clock.today(),
+                                   current_version()))
+    if (html := cached_page(page_key)) is not None:
+        return html
+    view = cooperative_page(slug, current_user)
+    html = render_template("catalog/cooperative.html", view=view, cooperative=view.cooperative)
+    return html if view.preview else store_page(page_key, html)
 
 
 @bp.get("/origins")

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request, url_for
 
+from storefront.core.files import logo_url
 from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
@@ -46,3 +47,4 @@ bp.add_app_template_global(cached_fragment, "cached_fragment")
 bp.add_app_template_global(store_fragment, "store_fragment")
 bp.add_app_template_global(url_without, "url_without")
 bp.add_app_template_global(url_without_filters, "url_without_filters")
+bp.add_app_template_global(logo_url, "logo_url")
