@@ -136,9 +136,9 @@ def test_on_a_phone_the_lightbox_opens_moves_by_keyboard_closes_with_esc(page, l
 def test_on_a_phone_chips_stepper_and_buy_now(page, lychee, db):
     page.goto("/products/vai-thieu")
     assert page.locator(".buy-price__amount").inner_text() == "150.000\u00a0₫"
-    page.locator("label[for=buy-package-%d]" % lychee.packages[1].id).click()
+    page.locator(f"label[for=buy-package-{lychee.packages[1].id}]").click()
     assert page.locator(".buy-price__amount").inner_text() == "650.000\u00a0₫"
-    sold_out = page.locator("#buy-package-%d" % lychee.packages[2].id)
+    sold_out = page.locator(f"#buy-package-{lychee.packages[2].id}")
     assert sold_out.is_disabled()
 
     quantity = page.locator("input[name=quantity]")
