@@ -10,14 +10,13 @@
     Array.prototype.forEach.call(list, fn);
   }
 
-  // --- the gallery: a row of photos that swipes (CSS scroll snap), thumbnails, a counter --
+  // --- the gallery: a row of photos that swipes (CSS scroll snap), and its thumbnails ------
 
   function setUpGallery(root) {
     var track = root.querySelector(".gallery__track");
     if (!track) return;
     var images = Array.prototype.slice.call(track.querySelectorAll(".gallery__image"));
     var thumbs = root.querySelectorAll(".gallery__thumb");
-    var counter = root.querySelector("[data-gallery-counter]");
     var openButton = root.querySelector("[data-gallery-open]");
     var dialog = root.querySelector("[data-lightbox]");
     var total = images.length;
@@ -31,7 +30,6 @@
         if (i === index) thumb.setAttribute("aria-current", "true");
         else thumb.removeAttribute("aria-current");
       });
-      if (counter) counter.textContent = index + 1 + "/" + total;
     }
 
     // While a thumbnail's photo glides into place, the photos it passes are not "current".
@@ -70,7 +68,6 @@
       });
     });
 
-    if (counter) counter.hidden = false;
     if (!dialog || typeof dialog.showModal !== "function") return;
     var lightbox = setUpLightbox(dialog, images, function (index) { show(index, false); });
     if (openButton) {

@@ -90,7 +90,9 @@ def test_on_a_phone_the_lightbox_opens_moves_by_keyboard_closes_with_esc(page, l
     page.goto("/products/vai-thieu")
     opener = page.locator(".gallery__zoom")
     assert opener.is_visible()  # shown by gallery.js
-    assert page.locator(".gallery__counter").inner_text() == "1/3"
+    dots = page.locator(".gallery__thumb")  # the thumbnails, as dots on a phone
+    assert dots.count() == 3 and dots.nth(0).get_attribute("aria-current") == "true"
+    assert all(dots.nth(n).bounding_box()["width"] >= 24 for n in range(3))
     opener.focus()
     page.keyboard.press("Enter")
     dialog = page.locator("dialog.lightbox")
@@ -122,7 +124,8 @@ def test_on_a_phone_the_lightbox_opens_moves_by_keyboard_closes_with_esc(page, l
     assert not dialog.evaluate("d => d.open")
     assert page.evaluate("document.activeElement === document.querySelector('.gallery__zoom')")
     # The gallery shows the photo the lightbox was on.
-    assert page.locator(".gallery__counter").inner_text() == "3/3"
+    wait_until(page, "document.querySelectorAll('.gallery__thumb')[2]"
+                     ".getAttribute('aria-current') === 'true'")
     assert page.url.endswith("/products/vai-thieu")
 
     # A tap on the photo opens it too.
