@@ -159,8 +159,12 @@
     });
 
     dialog.addEventListener("keydown", function (event) {
-      if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-        if (zoomed() || total < 2) return; // zoomed, the arrows pan the photo
+      var pan = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+      if (pan[event.key] && zoomed()) {
+        event.preventDefault(); // zoomed, the arrows pan the photo
+        frame.scrollBy(pan[event.key][0] * frame.clientWidth / 4, pan[event.key][1] * frame.clientHeight / 4);
+      } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+        if (total < 2) return;
         event.preventDefault();
         render(index + (event.key === "ArrowRight" ? 1 : -1));
       } else if (event.key === "Tab") {
