@@ -108,6 +108,18 @@ def test_on_a_phone_the_lightbox_opens_moves_by_keyboard_closes_with_esc(page, l
     page.keyboard.press("ArrowLeft")
     assert page.locator(".lightbox__counter").inner_text() == "Ảnh 3/3"  # wraps round
 
+    # A sideways swipe (here with the mouse: the same pointer events) moves on, and is no tap
+    # on the photo (which would zoom).
+    box = page.locator(".lightbox__image").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] - 20, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 20, y, steps=5)
+    page.mouse.up()
+    assert page.locator(".lightbox__counter").inner_text() == "Ảnh 1/3"
+    assert page.locator("[data-lightbox-zoom]").get_attribute("aria-pressed") == "false"
+    page.keyboard.press("ArrowLeft")  # back to the third
+
     # Focus stays in the dialog, both ways round.
     for key in ["Tab"] * 7 + ["Shift+Tab"] * 7:
         page.keyboard.press(key)
