@@ -101,8 +101,8 @@
       zoom(false);
       picture.src = source.currentSrc || source.src;
       picture.alt = source.alt;
-      picture.width = source.width;
-      picture.height = source.height;
+      picture.width = parseInt(source.getAttribute("width"), 10) || source.naturalWidth;
+      picture.height = parseInt(source.getAttribute("height"), 10) || source.naturalHeight;
       counter.textContent = pattern.replace("{num}", index + 1).replace("{total}", total);
     }
 
