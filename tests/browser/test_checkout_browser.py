@@ -18,7 +18,7 @@ def add_to_cart(page, slug: str, quantity: int) -> None:
     page.goto(f"/products/{slug}")
     form = page.locator("form.buy-form")
     form.locator("input[name=quantity]").fill(str(quantity))
-    form.locator("button[type=submit]").click()
+    form.locator("button[type=submit]:not([name=buy_now])").click()  # not "Mua ngay"
     page.wait_for_url("**/cart/")
 
 

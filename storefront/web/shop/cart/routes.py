@@ -131,6 +131,9 @@ def add():
         if error.status == 404:
             return _back_to_cart()
         return redirect(safe_next(request.form.get("next"), url_for("cart.show")), code=303)
+    if request.form.get("buy_now"):
+        # "Mua ngay": the same form's second button; the item is in the cart, go pay for it.
+        return redirect(url_for("checkout.start"), code=303)
     flash(_("Added to your cart."), "info")
     return _back_to_cart()
 

@@ -7,20 +7,37 @@ from storefront.core.urls import external_url
 from storefront.models import Listing
 
 
+def _availability(in_stock: bool, preorder: bool) -> str:
+    if in_stock:
+        return "https://schema.org/InStock"
+    return "https://schema.org/PreOrder" if preorder else "https://schema.org/OutOfStock"
+
+
 def product_jsonld(listing: Listing) -> dict:
+    url = external_url("catalog.product", slug=listing.slug)
     prices = [package.price for package in listing.packages]
-    in_stock = any(package.stock > 0 for package in listing.packages)
-    preorder = any(package.preorder for package in listing.packages)
-    availability = (
-        "https://schema.org/InStock"
-        if in_stock
-        else "https://schema.org/PreOrder" if preorder else "https://schema.org/OutOfStock"
+    availability = _availability(
+        any(package.stock > 0 for package in listing.packages),
+        any(package.preorder for package in listing.packages),
     )
+    # One offer per package, as the page shows them (the same cached page, so the same
+    # availability words: never the exact stock).
+    offers = [
+        {
+            "@type": "Offer",
+            "name": package.label,
+            "price": package.price,
+            "priceCurrency": "VND",
+            "availability": _availability(package.stock > 0, package.preorder),
+            "url": url,
+        }
+        for package in listing.packages
+    ]
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": listing.name,
-        "url": external_url("catalog.product", slug=listing.slug),
+        "url": url,
         "description": " ".join(listing.description.split())[:500],
         "brand": {"@type": "Organization", "name": listing.cooperative.legal_name},
         "offers": {
@@ -30,6 +47,7 @@ def product_jsonld(listing: Listing) -> dict:
             "highPrice": max(prices) if prices else 0,
             "offerCount": len(prices),
             "availability": availability,
+            "offers": offers,
         },
     }
     if listing.images:
