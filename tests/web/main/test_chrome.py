@@ -122,7 +122,11 @@ def test_the_cached_menu_marks_the_certificate_pages_as_current(client, make):
 
 def test_language_links_are_named_by_the_language_not_its_code(client):
     page = html(client.get("/products"))
-    switch = re.search(r'<ul class="lang-switch" aria-label="Ngôn ngữ">(.*?)</ul>', page, re.S)
+    switch = re.search(
+        r'<nav class="lang-nav" aria-label="Ngôn ngữ">\s*<ul class="lang-switch">(.*?)</ul>',
+        page,
+        re.S,
+    )
     assert switch is not None
     links = re.findall(r"<a ([^>]*)>(.*?)</a>", switch.group(1), re.S)
     assert len(links) == 2
