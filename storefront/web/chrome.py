@@ -3,8 +3,8 @@
 Every page shares the same header and footer: about thirty translated strings, a dozen URLs
 and a few icons. For an anonymous visitor they depend only on the language, the page's
 endpoint (which menu item is current), the search text and the cart count, so they are
-rendered once per such key and reused. A logged-in visitor's header holds their e-mail and a
-CSRF token, so it is rendered each time.
+rendered once per such key and reused. A logged-in visitor's header holds their e-mail, a
+CSRF token and an account menu that depends on their roles, so it is rendered each time.
 
 In templates:
 
