@@ -3,8 +3,8 @@
 Every page shares the same header and footer: about thirty translated strings, a dozen URLs
 and a few icons. For an anonymous visitor they depend only on the language, the page's
 endpoint (which menu item is current), the search text and the cart count, so they are
-rendered once per such key and reused. A logged-in visitor's header holds their e-mail and a
-CSRF token, so it is rendered each time.
+rendered once per such key and reused. A logged-in visitor's header holds their e-mail, a
+CSRF token and an account menu that depends on their roles, so it is rendered each time.
 
 In templates:
 
@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from storefront.core.markup import compact_html
 from storefront.web.context import cart_count
+from storefront.web.seller.context import memberships
 
 MAX_PARTS = 512
 EXTENSION = "page_chrome"
@@ -43,6 +44,15 @@ def chrome_key(part: str) -> tuple[Any, ...] | None:
         search_text = request.args.get("q", "") if request.endpoint == "catalog.search" else ""
         return (part, locale, request.script_root, request.endpoint, search_text, cart_count())
     raise ValueError(f"unknown chrome part {part!r}")
+
+
+def works_for_a_cooperative() -> bool:
+    """Whether the logged-in visitor is a member of a cooperative: their account menu then
+    leads to the seller workspace. Farmers' Association staff never are (members.py refuses
+    them), so their pages skip the query; a seller page has the memberships loaded already."""
+    if not current_user.is_authenticated or current_user.is_pfa_staff:
+        return False
+    return bool(memberships())
 
 
 def cached_part(key: tuple[Any, ...] | None, caller: Callable[[], str]) -> Markup:
@@ -62,3 +72,4 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = OrderedDict()
     app.add_template_global(chrome_key, "chrome_key")
     app.add_template_global(cached_part, "cached_part")
+    app.add_template_global(works_for_a_cooperative, "works_for_a_cooperative")
