@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from storefront.core import clock
 from storefront.core.errors import DomainError
 from storefront.extensions import db
-from storefront.models import Order
+from storefront.models import Order, Shipment
 
 SALT = "ocop-order-link"
 SECONDS_PER_DAY = 24 * 3600
@@ -93,7 +93,8 @@ def order_for_link(token: str) -> Order:
         .where(Order.number == number)
         .options(
             selectinload(Order.lines),
-            selectinload(Order.shipments),
+            # Each shipment's lines too: the order page lists them per cooperative.
+            selectinload(Order.shipments).selectinload(Shipment.lines),
             selectinload(Order.payments),
         )
     )

@@ -62,7 +62,8 @@ def _order_query(number: str) -> Select[Order]:
         .where(Order.number == normalise_order_number(number))
         .options(
             selectinload(Order.lines),
-            selectinload(Order.shipments),
+            # Each shipment's lines too: the order page lists them per cooperative.
+            selectinload(Order.shipments).selectinload(Shipment.lines),
             selectinload(Order.payments),
         )
     )
