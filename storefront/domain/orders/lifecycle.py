@@ -103,7 +103,11 @@ def orders_of_user(user_id: int) -> list[Order]:
         db.session.scalars(
             select(Order)
             .where(Order.user_id == user_id)
-            .options(selectinload(Order.shipments), selectinload(Order.payments))
+            .options(
+                selectinload(Order.lines),
+                selectinload(Order.shipments),
+                selectinload(Order.payments),
+            )
             .order_by(Order.created_at.desc(), Order.id.desc())
         )
     )

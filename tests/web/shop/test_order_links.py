@@ -394,3 +394,21 @@ def test_shipment_status_stays_on_the_page_for_each_state(client, make):
     ]
     assert _db.session.get(Shipment, shipment_a).status is ShipmentStatus.DELIVERED
     assert 'data-step="delivered" data-state="current"' in first and "<time" in first
+
+
+def test_the_list_names_each_orders_products_and_status(client, auth, make, queries):
+    lan = make.user()
+    auth.login(lan)
+    packages = [make.listing(name=f"Mật ong {n}").packages[0] for n in range(3)]
+    for package in packages:
+        client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
+    client.post("/checkout/", data=checkout_form(email=lan.email))
+    client.post("/cart/add", data={"package_id": packages[0].id, "quantity": 1})
+    client.post("/checkout/", data=checkout_form(email=lan.email))
+    with queries() as statements:
+        page = html(client.get("/orders/"))
+    assert "Mật ong 0 và 2 sản phẩm khác" in page
+    assert page.count('class="order-list__item"') == 2
+    assert page.count('class="order-status status-chip" data-status="placed"') == 2
+    assert 'href="/orders/lookup"' in page and "/static/css/orders.css" in page
+    assert len(statements) <= 10, statements
