@@ -412,3 +412,17 @@ def test_the_list_names_each_orders_products_and_status(client, auth, make, quer
     assert page.count('class="order-status status-chip" data-status="placed"') == 2
     assert 'href="/orders/lookup"' in page and "/static/css/orders.css" in page
     assert len(statements) <= 10, statements
+
+
+def test_an_order_without_e_mail_sends_the_buyer_nothing_and_fails_nothing(
+    client, make, outbox, caplog
+):
+    number, (seller_a, shipment_a), _ = two_cooperative_order(make)
+    order = reload(number)
+    order.email = ""
+    _db.session.commit()
+    before = len(outbox.messages)
+    advance_shipment(shipment_a, "ship", user_id=seller_a.id, carrier="VNPost",
+                     tracking_number="EMS1")
+    assert len(outbox.messages) == before  # nobody to tell by e-mail
+    assert "could not send" not in caplog.text
