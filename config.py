@@ -136,6 +136,14 @@ class Config:
     ORDER_RATE_LIMIT_PER_CONTACT = os.environ.get(
         "ORDER_RATE_LIMIT_PER_CONTACT", "5 per hour;10 per day"
     )
+    # A guest's order link (e-mails, the confirmation page): signed, valid this many days, in
+    # any browser. The order lookup (number + phone) is limited like the log-in: per client IP
+    # and per order number, so neither a number nor a phone can be guessed by trying.
+    ORDER_LINK_MAX_AGE_DAYS = _env_int("ORDER_LINK_MAX_AGE_DAYS", 90)
+    ORDER_LOOKUP_LIMIT_PER_IP = os.environ.get("ORDER_LOOKUP_LIMIT_PER_IP", "20 per minute")
+    ORDER_LOOKUP_LIMIT_PER_NUMBER = os.environ.get(
+        "ORDER_LOOKUP_LIMIT_PER_NUMBER", "5 per minute;20 per hour"
+    )
     # Units of one package in one cash-on-delivery order (0: no cap).
     COD_MAX_UNITS_PER_PACKAGE = _env_int("COD_MAX_UNITS_PER_PACKAGE", 10)
     # Cash-on-delivery orders one phone may have waiting for a cooperative to confirm them

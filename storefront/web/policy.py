@@ -126,9 +126,11 @@ POLICIES: dict[str, Entry] = {
     "checkout.quote": ANYONE,
     "checkout.stripe_return": Policy(Access.LINK),  # Stripe's session id; never marks paid
     "payments.stripe_webhook": Policy(Access.WEBHOOK),
-    # A buyer's orders: their account's, or a guest's proved in this browser session
+    # A buyer's orders: their account's, or a guest's proved in this browser session (placed
+    # here, its signed link opened here, or its number and phone given)
     "orders.index": Policy(Access.CUSTOMER),
     "orders.lookup": ANYONE,
+    "orders.link": Policy(Access.LINK),  # the signed order link: that one order, 90 days
     "orders.detail": Policy(Access.OWNER, hide=True),
     "orders.cancel": Policy(Access.OWNER, hide=True),
     "orders.pay": Policy(Access.OWNER, hide=True),

@@ -37,6 +37,7 @@ from storefront.domain.cart import CartOwner, add_to_cart
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.members import invite_member
+from storefront.domain.order_links import order_link_token
 from storefront.domain.orders.placement import place_order
 from storefront.extensions import db
 from storefront.models import (
@@ -222,7 +223,8 @@ def build_world(app) -> dict:
         shipment_id=next(s.id for s in order.shipments if s.cooperative_id == coop_a.id),
         cooperative_id=coop_a.id,
         session_id="cs_test_route_policy",
-        card_order=(card_order.number, card_order.email),
+        card_order=(card_order.number, card_order.phone),
+        order_link_token=order_link_token(card_order),  # a guest's order: its signed link
     )
     db.session.remove()
     return ids
@@ -247,6 +249,7 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
         "seller.invitation": {"token": ids["invitation_token"]},
         "accounts.verify_email": {"token": ids["verification_token"]},
         "accounts.confirm_email": {"token": ids["email_change_token"]},
+        "orders.link": {"token": ids["order_link_token"]},
         "seller.certificate_label": {"certificate_id": ids["verified_certificate_id"]},
         "seller.shipment_step": {"step": "pack"},
         "pfa.decide_cooperative": {"action": "suspend"},
@@ -277,8 +280,8 @@ QUERIES = {
 def form_for(endpoint: str, ids: dict) -> dict:
     """The minimal form a route needs to answer at all (most get an empty one)."""
     if endpoint == "orders.lookup":  # a guest's own order (not customer 1's): found
-        number, email = ids["card_order"]
-        return {"number": number, "email": email}
+        number, phone = ids["card_order"]
+        return {"number": number, "phone": phone}
     return {}
 
 

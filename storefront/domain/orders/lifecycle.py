@@ -15,7 +15,8 @@ from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from storefront.core.db import end_read, rows_matched, unit_of_work
-from storefront.core.errors import InvalidTransition, NotFound
+from storefront.core.errors import InvalidPhone, InvalidTransition, NotFound
+from storefront.core.phones import normalize_vn_phone
 from storefront.domain import notifications as notify
 from storefront.extensions import db
 from storefront.models import (
@@ -29,7 +30,6 @@ from storefront.models import (
     PaymentStatus,
     Shipment,
     ShipmentStatus,
-    User,
     utcnow,
 )
 
@@ -62,15 +62,17 @@ def _order_query(number: str) -> Select[Order]:
         .where(Order.number == normalise_order_number(number))
         .options(
             selectinload(Order.lines),
-            selectinload(Order.shipments),
+            # Each shipment's lines too: the order page lists them per cooperative.
+            selectinload(Order.shipments).selectinload(Shipment.lines),
             selectinload(Order.payments),
         )
     )
 
 
 def order_for_viewer(number: str, *, user_id: int | None, granted: Collection[str] = ()) -> Order:
-    """The order, if the viewer owns it or proved number and e-mail (or placed it) in this
-    browser session; otherwise NotFound, so that numbers cannot be probed."""
+    """The order, if the viewer owns it or proved it in this browser session (placed it,
+    opened its signed link, or gave its number and phone); otherwise NotFound, so that numbers
+    cannot be probed."""
     order = db.session.scalar(_order_query(number))
     if order is None:
         raise NotFound(_("Order not found."))
@@ -80,16 +82,19 @@ def order_for_viewer(number: str, *, user_id: int | None, granted: Collection[st
     return order
 
 
-def find_guest_order(number: str, email: str) -> Order:
-    """The order with this number and e-mail (case-insensitive), or NotFound for either."""
+def find_guest_order(number: str, phone: str) -> Order:
+    """The order with this number and phone (typed in any usual Vietnamese way: "0912 345
+    678", "+84 912 345 678"), or NotFound: the same answer for a wrong number, a wrong phone
+    and a phone that is not one, so that neither can be probed."""
+    try:
+        phone = normalize_vn_phone(phone)
+    except InvalidPhone:
+        phone = ""
     order = db.session.scalar(
-        select(Order).where(
-            Order.number == normalise_order_number(number),
-            func.lower(Order.email) == User.normalize_email(email or ""),
-        )
+        select(Order).where(Order.number == normalise_order_number(number), Order.phone == phone)
     )
-    if order is None:
-        raise NotFound(_("No order matches this number and e-mail."))
+    if order is None or not phone:
+        raise NotFound(_("No order matches this order number and phone number."))
     return order
 
 
@@ -98,7 +103,11 @@ def orders_of_user(user_id: int) -> list[Order]:
         db.session.scalars(
             select(Order)
             .where(Order.user_id == user_id)
-            .options(selectinload(Order.shipments), selectinload(Order.payments))
+            .options(
+                selectinload(Order.lines),
+                selectinload(Order.shipments),
+                selectinload(Order.payments),
+            )
             .order_by(Order.created_at.desc(), Order.id.desc())
         )
     )

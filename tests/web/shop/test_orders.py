@@ -30,14 +30,15 @@ def test_the_guest_who_placed_an_order_sees_it_and_others_get_404(client, make):
     assert stranger.post(f"/orders/{number}/cancel").status_code == 404
 
 
-def test_guest_lookup_needs_number_and_email(client, make):
+def test_guest_lookup_needs_number_and_phone(client, make):
+    # Issue 12: a guest finds the order by its number and the phone (was: the e-mail).
     number = buy((make.listing().packages[0], 1)).number
-    wrong = client.post("/orders/lookup", data={"number": number, "email": "other@example.vn"})
+    wrong = client.post("/orders/lookup", data={"number": number, "phone": "0987 654 321"})
     assert wrong.status_code == 404
     assert client.get(f"/orders/{number}").status_code == 404
     right = client.post(
         "/orders/lookup",
-        data={"number": f" {number[:5].lower()}-{number[5:]} ", "email": "LAN@example.vn"},
+        data={"number": f" {number[:5].lower()}-{number[5:]} ", "phone": "+84 912 345 678"},
     )
     assert right.status_code == 303 and right.headers["Location"] == f"/orders/{number}"
     assert number in html(client.get(f"/orders/{number}"))

@@ -1,26 +1,47 @@
-"""A buyer's orders: the list (customers), the lookup (guests), the order page, cancelling,
-and opening the card payment again."""
+"""A buyer's orders: the list (customers), the lookup and the signed order link (guests), the
+order page, cancelling, and opening the card payment again."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, render_template, request, session, url_for
+import time
+
+from flask import (
+    current_app,
+    flash,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, user_logged_out
 
 from storefront.core.errors import DomainError, PaymentProviderError
 from storefront.core.urls import external_url
+from storefront.domain.order_links import (
+    InvalidOrderLink,
+    max_age_days,
+    order_for_link,
+    order_link_token,
+)
 from storefront.domain.orders.lifecycle import (
-    can_cancel,
     cancel_order,
     find_guest_order,
+    normalise_order_number,
     order_for_viewer,
     order_progress,
     orders_of_user,
-    payment_state,
 )
+from storefront.domain.orders.tracking import order_view
 from storefront.domain.payments.card import settle_cancelled_order, start_card_payment
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
-from storefront.models import OrderStatus, PaymentMethod
+from storefront.extensions import limiter
+from storefront.models import Order, OrderStatus, PaymentMethod
 from storefront.web.shop.orders import bp
 
 ACCESS_KEY = "order_access"
@@ -32,7 +53,7 @@ def granted_orders() -> list[str]:
 
 
 def grant_order_access(number: str) -> None:
-    """This browser session placed the order, or proved its number and e-mail."""
+    """This browser session placed the order, opened its link, or proved its number and phone."""
     numbers = [n for n in granted_orders() if n != number] + [number]
     session[ACCESS_KEY] = numbers[-ACCESS_KEEP:]
 
@@ -59,39 +80,109 @@ def index():
     )
 
 
+# --- the lookup: number and phone, limited like the log-in -------------------------------------
+
+
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _number_key() -> str:
+    # Per order number however it is typed, so a phone cannot be guessed for one order by
+    # spreading the tries over addresses.
+    return "order-lookup:" + normalise_order_number(request.form.get("number", ""))
+
+
+def _lookups_limited() -> str:
+    return _("Too many tries to find an order. Please wait a minute, then try again.")
+
+
+def _lookup_limit(config_name: str, key_func):
+    return limiter.limit(
+        _config_limit(config_name),
+        key_func=key_func,
+        methods=["POST"],
+        error_message=_lookups_limited,
+    )
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_lookups(error: RateLimitExceeded):
+    response = make_response(
+        render_template(
+            "orders/lookup.html",
+            number=request.form.get("number", ""),
+            phone=request.form.get("phone", ""),
+            error=error.description,
+        ),
+        429,
+    )
+    current = limiter.current_limit
+    if current is not None:
+        response.headers["Retry-After"] = str(max(1, int(current.reset_at - time.time())))
+    return response
+
+
 @bp.route("/lookup", methods=["GET", "POST"])
+@_lookup_limit("ORDER_LOOKUP_LIMIT_PER_IP", get_remote_address)
+@_lookup_limit("ORDER_LOOKUP_LIMIT_PER_NUMBER", _number_key)
 def lookup():
     number = request.form.get("number", "")
-    email = request.form.get("email", "")
+    phone = request.form.get("phone", "")
     if request.method == "POST":
         try:
-            order = find_guest_order(number, email)
+            order = find_guest_order(number, phone)
         except DomainError as error:
-            flash(error.message, "error")
-            return render_template("orders/lookup.html", number=number, email=email), 404
+            return render_template(
+                "orders/lookup.html", number=number, phone=phone, error=error.message
+            ), 404
         grant_order_access(order.number)
         return redirect(url_for("orders.detail", number=order.number), code=303)
-    return render_template("orders/lookup.html", number=number, email=email)
+    return render_template("orders/lookup.html", number=number, phone=phone, error=None)
+
+
+# --- the order page ------------------------------------------------------------------------------
+
+
+def _order_page(order: Order, *, just_placed: bool = False):
+    view = order_view(order)
+    guest = order.user_id is None
+    return render_template(
+        "orders/detail.html",
+        view=view,
+        order=order,
+        progress=view.progress,
+        payment=view.payment,
+        just_placed=just_placed,
+        can_cancel=view.can_cancel,
+        can_pay=(
+            order.status is OrderStatus.AWAITING_PAYMENT
+            and order.payment_method is PaymentMethod.CARD
+            and view.payment == "awaiting"
+            and card_payments_enabled()
+        ),
+        # A guest keeps the order by its link: shown to save (and copy), valid so many days.
+        order_link=external_url("orders.link", token=order_link_token(order)) if guest else None,
+        link_days=max_age_days(),
+    )
 
 
 @bp.get("/<number>")
 def detail(number: str):
     order = order_for_viewer(number, user_id=_viewer_id(), granted=granted_orders())
-    state = payment_state(order)
-    return render_template(
-        "orders/detail.html",
-        order=order,
-        progress=order_progress(order),
-        payment=state,
-        just_placed=request.args.get("placed") == "1",
-        can_cancel=can_cancel(order),
-        can_pay=(
-            order.status is OrderStatus.AWAITING_PAYMENT
-            and order.payment_method is PaymentMethod.CARD
-            and state == "awaiting"
-            and card_payments_enabled()
-        ),
-    )
+    return _order_page(order, just_placed=request.args.get("placed") == "1")
+
+
+@bp.get("/link/<token>")
+def link(token: str):
+    """A guest's signed order link (e-mails, the confirmation page), in any browser: shows the
+    order and lets this browser session act on it (cancel, pay) as the one that placed it."""
+    try:
+        order = order_for_link(token)
+    except InvalidOrderLink as error:
+        return render_template("orders/link_invalid.html", message=error.message), 400
+    grant_order_access(order.number)
+    return _order_page(order)
 
 
 @bp.post("/<number>/cancel")
