@@ -81,7 +81,10 @@ def order_for_viewer(number: str, *, user_id: int | None, granted: Collection[st
 
 
 def find_guest_order(number: str, email: str) -> Order:
-    """The order with this number and e-mail (case-insensitive), or NotFound for either."""
+    """The order with this number and e-mail (case-insensitive), or NotFound for either.
+    An order placed without an e-mail is never found by an empty one."""
+    if not User.normalize_email(email or ""):
+        raise NotFound(_("No order matches this number and e-mail."))
     order = db.session.scalar(
         select(Order).where(
             Order.number == normalise_order_number(number),
