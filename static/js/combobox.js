@@ -229,9 +229,9 @@
       var item = items[index];
       var top = item.offsetTop;
       var bottom = top + item.offsetHeight;
-      if (center) popup.scrollTop = Math.max(0, top - popup.clientHeight / 2 + item.offsetHeight / 2);
-      else if (top < popup.scrollTop) popup.scrollTop = top;
-      else if (bottom > popup.scrollTop + popup.clientHeight) popup.scrollTop = bottom - popup.clientHeight;
+      if (center) list.scrollTop = Math.max(0, top - list.clientHeight / 2 + item.offsetHeight / 2);
+      else if (top < list.scrollTop) list.scrollTop = top;
+      else if (bottom > list.scrollTop + list.clientHeight) list.scrollTop = bottom - list.clientHeight;
     }
 
     function choose(option) {
