@@ -4,6 +4,7 @@
 //  - the exact shipping and total for the chosen commune or saved address (places.js fills the
 //    commune list when a province is chosen; combobox.js makes both filterable)
 //  - the saved address card follows the address chosen under "Đổi"
+//  - "Đặt hàng" sends the form once
 // Without this file: the error summary's links still jump to the fields, "Show the communes"
 // reloads the page with the list, and placing the order works out the exact shipping.
 (function () {
@@ -111,10 +112,28 @@
     toggleNewAddress();
   }
 
+  // One order per press: a second tap while the first is on its way (slow 3G) would land the
+  // buyer on an empty cart instead of their order's page.
+  function setUpSubmitOnce(form) {
+    var sending = false;
+    var button = form.querySelector("#submit");
+    form.addEventListener("submit", function (event) {
+      if (sending) { event.preventDefault(); return; }
+      sending = true;
+      if (button) button.setAttribute("aria-disabled", "true");
+    });
+    window.addEventListener("pageshow", function () {  // back to this page from the next one
+      sending = false;
+      if (button) button.removeAttribute("aria-disabled");
+    });
+  }
+
   function start() {
     setUpErrorSummary();
     var form = document.querySelector("form.checkout-form");
-    if (form) setUpQuote(form);
+    if (!form) return;
+    setUpQuote(form);
+    setUpSubmitOnce(form);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -320,6 +320,10 @@
       close();
       settle();
     });
+    // Autofill writes the text without focusing the box: take the option it names.
+    input.addEventListener("change", function () {
+      if (document.activeElement !== input) { close(); settle(); }
+    });
 
     // A press on an option keeps the focus in the box; the click picks it.
     popup.addEventListener("mousedown", function (event) { event.preventDefault(); });
