@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AdminUnit, Era, Level, Order
+from storefront.models import Address, AdminUnit, Era, Level, Order
+from tests.fixtures import factories
 
 
 def fold(text: str) -> str:
@@ -153,3 +154,64 @@ def test_checkout_on_a_desktop_puts_the_summary_beside_the_form(
         page.screenshot(path=str(artifacts_dir / "checkout-page-1280.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_customer_with_a_saved_address_orders_in_two_taps(page, make, artifacts_dir):
+    user = make.user(email="khach@example.vn")
+    home = unit("Phường Hoàn Kiếm", Level.COMMUNE)
+    work = factories.commune()
+    db.session.add_all(
+        [
+            Address(
+                user=user,
+                recipient="Trần Văn Nam",
+                phone="0987654321",
+                street="18 Hàng Trống",
+                commune=home,
+                is_default=True,
+            ),
+            Address(
+                user=user,
+                recipient="Trần Văn Nam",
+                phone="0987654321",
+                street="5 Lê Lợi",
+                commune=work,
+            ),
+        ]
+    )
+    db.session.commit()
+    listing = make.listing(name="Vải thiều Lục Ngạn", packages=[{"stock": 5}])
+    page.goto("/account/login")
+    form = page.locator("main form")
+    form.locator("input[name=email]").fill(user.email)
+    form.locator("input[name=password]").fill(factories.PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    add_to_cart(page, listing.slug)
+
+    page.locator("main a[href='/checkout/']").first.click()  # tap 1
+    page.wait_for_url("**/checkout/")
+    current = page.locator("[data-address-current]")
+    assert "18 Hàng Trống" in current.inner_text()
+    assert page.locator("#phone").is_hidden()  # no form to fill: the saved address is chosen
+    assert page.is_checked("input[name=payment_method][value=cod]")
+    assert page.locator("#submit").bounding_box()["y"] < 844
+    assert scroll_width(page) <= 390
+
+    # "Đổi" lists the addresses; the card follows the choice, and "another address" opens
+    # the form.
+    page.locator(".address-picker__summary").click()
+    page.locator("label[for='address_id-1']").click()
+    assert "5 Lê Lợi" in current.inner_text()
+    page.locator("label[for='address_id-2']").click()
+    assert page.locator("#phone").is_visible()
+    page.locator("label[for='address_id-0']").click()
+    assert "18 Hàng Trống" in current.inner_text() and page.locator("#phone").is_hidden()
+    page.screenshot(path=str(artifacts_dir / "checkout-customer-390.png"), full_page=True)
+
+    page.locator("#submit").click()  # tap 2
+    page.wait_for_url(re.compile(r".*/orders/[A-Z0-9]{10}\?placed=1$"))
+    db.session.expire_all()
+    order = db.session.scalar(select(Order))
+    assert (order.user_id, order.street, order.email) == (user.id, "18 Hàng Trống", user.email)

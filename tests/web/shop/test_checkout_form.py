@@ -176,8 +176,10 @@ def test_every_field_has_its_autofill_token_and_keyboard_and_the_phone_comes_fir
     assert "required" not in email
     # Every field the buyer types into has a token (nothing left to the browser's guess).
     typed = [
-        i for i, (tag, a) in page.by_id.items()
-        if i in page.in_form and tag in ("input", "select", "textarea")
+        i
+        for i, (tag, a) in page.by_id.items()
+        if i in page.in_form
+        and tag in ("input", "select", "textarea")
         and a.get("type", "text") not in ("hidden", "radio", "checkbox", "submit")
     ]
     assert sorted(typed) == sorted(expected)
