@@ -78,7 +78,8 @@ class CheckoutForm(FlaskForm):
     payment_method = RadioField(_l("Payment"), default="cod", validate_choice=True)
     # The goods' total the buyer saw; compared, never used as a price.
     expected_subtotal = HiddenField()
-    refresh = SubmitField(_l("Show the communes"))
+    # Without JavaScript: reloads the page with the chosen province's communes.
+    refresh = SubmitField(_l("List the communes"))
     submit = SubmitField(_l("Place order"))
 
     @property
