@@ -118,6 +118,15 @@
     var sending = false;
     var button = form.querySelector("#submit");
     form.addEventListener("submit", function (event) {
+      // Enter in a field submits with the form's first button, "Xem xã, phường", which only
+      // the page without JavaScript shows: here Enter means "Đặt hàng".
+      var by = event.submitter;
+      if (by && by.name === "refresh" && by.closest("[hidden]") && button && form.requestSubmit) {
+        event.preventDefault();
+        // Not from inside this submit event: the browser ignores a submission started there.
+        setTimeout(function () { form.requestSubmit(button); }, 0);
+        return;
+      }
       if (sending) { event.preventDefault(); return; }
       sending = true;
       if (button) button.setAttribute("aria-disabled", "true");
