@@ -4,8 +4,8 @@
 //  - the exact shipping and total for the chosen commune or saved address (places.js fills the
 //    commune list when a province is chosen; combobox.js makes both filterable)
 //  - the saved address card follows the address chosen under "Đổi"
-//  - "Đặt hàng" sends the form once
-// Without this file: the error summary's links still jump to the fields, "Show the communes"
+//  - "Đặt hàng" sends the form once; Enter in a field means "Đặt hàng"
+// Without this file: the error summary's links still jump to the fields, "Xem xã, phường"
 // reloads the page with the list, and placing the order works out the exact shipping.
 (function () {
   "use strict";
