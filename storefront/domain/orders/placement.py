@@ -59,7 +59,8 @@ from storefront.models import (
 
 @dataclass(frozen=True)
 class CheckoutDetails:
-    """Who receives the order, where, and how they pay: plain values, checked again here."""
+    """Who receives the order, where, and how they pay: plain values, checked again here.
+    `email` may be "" (a guest who gave none)."""
 
     email: str
     phone: str
@@ -71,11 +72,16 @@ class CheckoutDetails:
 
 
 def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDetails:
-    """The details, normalised; InvalidInput naming the field if one is not acceptable."""
-    try:
-        email = validate_email(details.email or "", check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise InvalidInput(_("Please enter a valid e-mail address."), field="email") from None
+    """The details, normalised; InvalidInput naming the field if one is not acceptable.
+
+    The e-mail is optional: an order without one stores "" and simply sends the buyer no
+    mail (the phone is what the cooperatives and the shipper use)."""
+    email = (details.email or "").strip()
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise InvalidInput(_("Please enter a valid e-mail address."), field="email") from None
     try:
         phone = normalize_vn_phone(details.phone)
     except InvalidPhone as error:
@@ -346,11 +352,13 @@ def _place(
 
 
 def default_details_for(user: User | None) -> dict[str, str]:
-    """What the checkout form starts with for a logged-in customer."""
+    """What the checkout form starts with for a logged-in customer: their default address
+    (else their first saved one) chosen, so the order takes one tap; name and phone ready for
+    a new address."""
     if user is None:
         return {}
-    values = {"email": user.email, "phone": user.phone, "recipient": user.name}
-    default = next((a for a in user.addresses if a.is_default), None)
-    if default is not None:
-        values["address_id"] = str(default.id)
+    values = {"phone": user.phone, "recipient": user.name}
+    saved = sorted(user.addresses, key=lambda a: (not a.is_default, a.id))
+    if saved:
+        values["address_id"] = str(saved[0].id)
     return values

@@ -11,7 +11,7 @@ from typing import Any
 import stripe
 from flask import current_app
 from stripe.params import RefundCreateParams
-from stripe.params.checkout import SessionCreateParamsLineItem
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItem
 
 CURRENCY = "vnd"  # zero-decimal in Stripe: unit_amount=150000 charges 150.000 ₫
 
@@ -82,19 +82,21 @@ def create_checkout_session(
             }
         )
     metadata = {"order_number": request.order_number, "payment_id": str(request.payment_id)}
+    params: SessionCreateParams = {
+        "mode": "payment",
+        "line_items": line_items,
+        "client_reference_id": request.order_number,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "locale": "vi" if request.locale == "vi" else "en",
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(request.expires_at.timestamp()),
+    }
+    if request.email:  # a guest may give none: Stripe's page then asks for a receipt address
+        params["customer_email"] = request.email
     session = client().v1.checkout.sessions.create(
-        {
-            "mode": "payment",
-            "line_items": line_items,
-            "customer_email": request.email,
-            "client_reference_id": request.order_number,
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "locale": "vi" if request.locale == "vi" else "en",
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-            "expires_at": int(request.expires_at.timestamp()),
-        },
+        params,
         {"idempotency_key": f"ocop-checkout-{request.order_number}-{request.payment_id}"},
     )
     return session.to_dict()

@@ -34,7 +34,7 @@ from storefront.core.formatting import format_vnd
 from storefront.core.inputs import parse_int
 from storefront.core.phones import normalize_vn_phone
 from storefront.core.urls import external_url
-from storefront.domain.locations import communes_of, current_commune, provinces
+from storefront.domain.locations import communes_of, current_commune, describe_unit, provinces
 from storefront.domain.orders.lifecycle import order_progress, payment_state
 from storefront.domain.orders.placement import (
     CheckoutDetails,
@@ -69,13 +69,13 @@ def _not_an_order_attempt() -> bool:
 
 def _phone_key() -> str:
     raw = request.form.get("phone", "")
-    if not raw.strip() and current_user.is_authenticated:
-        # A saved address brings its own phone.
+    if current_user.is_authenticated:
+        # A saved address brings its own phone (the one the order records).
         address_id = parse_int(request.form.get("address_id", ""))
         try:
-            raw = saved_address(current_user.id, address_id).phone if address_id else ""
+            raw = saved_address(current_user.id, address_id).phone if address_id else raw
         except DomainError:
-            raw = ""
+            pass
     try:
         phone = normalize_vn_phone(raw)
     except InvalidPhone:
@@ -85,7 +85,8 @@ def _phone_key() -> str:
 
 
 def _email_key() -> str:
-    email = User.normalize_email(request.form.get("email", ""))
+    raw = current_user.email if current_user.is_authenticated else request.form.get("email", "")
+    email = User.normalize_email(raw or "")
     return "order-email:" + email if email else "order-no-email:" + get_remote_address()
 
 
@@ -123,13 +124,21 @@ def _user():
     return current_user if current_user.is_authenticated else None
 
 
+def _saved_addresses() -> list:
+    """The customer's saved addresses, the default first."""
+    user = _user()
+    addresses = list(user.addresses) if user else []
+    return sorted(addresses, key=lambda a: (not a.is_default, a.id))
+
+
 def _build_form() -> CheckoutForm:
     user = _user()
     form = CheckoutForm(data=default_details_for(user) if request.method == "GET" else None)
-    addresses = list(user.addresses) if user else []
-    form.address_id.choices = [(NEW_ADDRESS, _("A new address"))] + [
-        (str(a.id), f"{a.recipient}, {a.street}, {a.commune.name}") for a in addresses
-    ]
+    if user is not None:
+        del form.email  # a customer's orders go to their account's e-mail
+    form.address_id.choices = [
+        (str(a.id), f"{a.recipient}, {a.street}, {a.commune.name}") for a in _saved_addresses()
+    ] + [(NEW_ADDRESS, _("Deliver to another address"))]
     if form.address_id.data not in dict(form.address_id.choices):
         form.address_id.data = NEW_ADDRESS
     form.province.choices = [("", _("Choose a province"))] + [
@@ -161,11 +170,13 @@ def _destination_commune_id(form: CheckoutForm) -> int | None:
 def _details(form: CheckoutForm) -> CheckoutDetails:
     method = PaymentMethod(form.payment_method.data)
     locale = str(get_locale() or "vi")
+    # Optional for a guest; a customer's is their account's.
+    email = current_user.email if current_user.is_authenticated else (form.email.data or "")
     if form.uses_saved_address:
         address = saved_address(current_user.id, int(form.address_id.data))
         return CheckoutDetails(
-            email=form.email.data or "",
-            phone=form.phone.data or address.phone,
+            email=email,
+            phone=address.phone,
             recipient=address.recipient,
             street=address.street,
             commune_id=address.commune_id,
@@ -176,7 +187,7 @@ def _details(form: CheckoutForm) -> CheckoutDetails:
     if commune_id is None:
         raise InvalidInput(_("Please choose the commune."), field="commune")
     return CheckoutDetails(
-        email=form.email.data or "",
+        email=email,
         phone=form.phone.data or "",
         recipient=form.recipient.data or "",
         street=form.street.data or "",
@@ -200,6 +211,7 @@ def _render(form: CheckoutForm, status: int = 200):
             "checkout/checkout.html",
             form=form,
             summary=summary,
+            addresses=[(a, describe_unit(a.commune)) for a in _saved_addresses()],
             card_enabled=card_payments_enabled(),
         ),
         status,
