@@ -279,8 +279,13 @@ def test_a_customer_with_a_saved_address_orders_in_two_taps_from_the_cart(client
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
 
     cart = client.get("/cart/").get_data(as_text=True)
-    assert 'href="/checkout/"' in cart
-    page = client.get("/checkout/")  # tap 1: the cart's checkout button
+    forms = Forms()
+    forms.feed(cart)
+    [(_action, cart_fields)] = [form for form in forms.forms if form[0] == "/cart/save"]
+    # Tap 1: the cart's checkout button saves the quantities and opens the checkout.
+    saved = client.post("/cart/save", data=MultiDict(cart_fields + [("checkout", "1")]))
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("/checkout/")
+    page = client.get("/checkout/")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     fields = browser_post(client, html)
