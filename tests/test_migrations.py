@@ -135,3 +135,55 @@ def test_email_verification_migration_leaves_users_unverified_and_expires_invita
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT id FROM cooperative_invitations")).all() == [(2,)]
         db.engine.dispose()
+
+
+def test_packed_at_migration_dates_the_packing_of_existing_parcels(empty_database_url, tmp_path):
+    """d2f7a9c41b05 on a database with shipments: a packed parcel takes its last change, a
+    shipped or delivered one its shipping time, a new one stays undated."""
+    app = create_app(
+        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+         "SEARCH_INDEX_DIR": str(tmp_path / "search")}
+    )
+    placed = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    changed, shipped = placed + timedelta(hours=3), placed + timedelta(days=1)
+    with app.app_context():
+        upgrade(revision="c5e81f3a9d27")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO admin_units (id, era, level, code, name, division_type, codename)"
+                " VALUES (1, 'current', 'commune', 1, 'Xã Một', 'Xã', 'xa_mot')"))
+            conn.execute(sa.text(
+                "INSERT INTO cooperatives (id, legal_name, slug, registration_number, address,"
+                " commune_id, phone, email, description, status, status_reason, locale,"
+                " created_at, updated_at) VALUES (1, 'HTX', 'htx', 'R-1', '', 1, '', '', '',"
+                " 'approved', '', 'vi', :t, :t)"), {"t": placed})
+            for shipment_id, status, updated_at, shipped_at in (
+                (1, "new", placed, None),
+                (2, "packed", changed, None),
+                (3, "shipped", shipped, shipped),
+                (4, "delivered", shipped + timedelta(days=2), shipped),
+            ):  # one order each: an order has one shipment per cooperative
+                conn.execute(sa.text(
+                    "INSERT INTO orders (id, number, email, phone, recipient, street,"
+                    " address_text, payment_method, status, locale, subtotal, shipping_total,"
+                    " total, created_at, updated_at) VALUES (:id, :number, '', '0912345678',"
+                    " 'Lan', '1 Đường', '1 Đường', 'cod', 'placed', 'vi', 100, 0, 100, :t, :t)"),
+                    {"id": shipment_id, "number": f"ORDER{shipment_id}", "t": placed})
+                conn.execute(sa.text(
+                    "INSERT INTO shipments (id, order_id, cooperative_id, cooperative_name,"
+                    " status, subtotal, shipping_fee, weight_grams, carrier, tracking_number,"
+                    " shipped_at, created_at, updated_at) VALUES (:id, :id, 1, 'HTX', :status,"
+                    " 100, 0, 0, '', '', :shipped_at, :t, :updated_at)"),
+                    {"id": shipment_id, "status": status, "shipped_at": shipped_at,
+                     "t": placed, "updated_at": updated_at})
+        upgrade()
+        shipments = sa.table("shipments", sa.column("id"),
+                             sa.column("packed_at", sa.DateTime(timezone=True)))
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(shipments.c.id, shipments.c.packed_at).order_by(shipments.c.id)
+            ).all()
+        as_utc = [(i, at if at is None or at.tzinfo else at.replace(tzinfo=UTC)) for i, at in rows]
+        assert as_utc == [(1, None), (2, changed), (3, shipped), (4, shipped)]
+        downgrade(revision="c5e81f3a9d27")
+        db.engine.dispose()

@@ -110,6 +110,7 @@ class Shipment(TimestampMixin, Base):
     weight_grams: Mapped[int] = mapped_column(default=0)
     carrier: Mapped[str] = mapped_column(String(limits.CARRIER), default="")
     tracking_number: Mapped[str] = mapped_column(String(limits.TRACKING_NUMBER), default="")
+    packed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cash_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.core.db import rows_matched, unit_of_work
@@ -123,7 +123,15 @@ def advance_shipment(
                     )
                 if len(carrier) > limits.CARRIER or len(tracking_number) > limits.TRACKING_NUMBER:
                     raise InvalidInput(_("Carrier and tracking number: 80 characters at most."))
-                values = {"carrier": carrier, "tracking_number": tracking_number, "shipped_at": now}
+                # Shipped straight from "new": it was packed then too, so the step has a date.
+                values = {
+                    "carrier": carrier,
+                    "tracking_number": tracking_number,
+                    "shipped_at": now,
+                    "packed_at": func.coalesce(Shipment.packed_at, now),
+                }
+            elif step == "pack":
+                values = {"packed_at": now}
             elif step == "deliver":
                 values = {"delivered_at": now}
             sources, target = STEPS[step]

@@ -71,8 +71,7 @@ def shipment_steps(order: Order, shipment: Shipment) -> list[Step]:
         reached = 1
     dates = {
         "placed": placed_at,
-        # No column keeps the packing time: the shipment's last change is it while packed.
-        "packed": aware(shipment.updated_at) if shipment.status is ShipmentStatus.PACKED else None,
+        "packed": aware(shipment.packed_at),
         "shipped": aware(shipment.shipped_at),
         "delivered": aware(shipment.delivered_at),
     }
