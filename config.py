@@ -75,6 +75,14 @@ class Config:
     UNPAID_ORDER_GRACE_MINUTES = _env_int("UNPAID_ORDER_GRACE_MINUTES", 15)
     STRIPE_HTTP_CLIENT = None  # a stripe.HTTPClient; tests put a recording fake here
 
+    # Bank transfer by VietQR (NAPAS 247): offered only when all three are set
+    # (domain/payments/vietqr.py). The BIN is the bank's 6 digits (core/vn_banks.py).
+    VIETQR_BANK_BIN = os.environ.get("VIETQR_BANK_BIN", "")
+    VIETQR_ACCOUNT_NUMBER = os.environ.get("VIETQR_ACCOUNT_NUMBER", "")
+    VIETQR_ACCOUNT_NAME = os.environ.get("VIETQR_ACCOUNT_NAME", "")
+    # An unpaid transfer order holds its stock this long, then `orders expire-unpaid` cancels it.
+    VIETQR_TRANSFER_HOLD_MINUTES = _env_int("VIETQR_TRANSFER_HOLD_MINUTES", 30)
+
     # Shipping, per cooperative's shipment, in đồng: the first 500 g, then each further
     # 500 g, by zone (the buyer's province is the cooperative's, or another one).
     SHIPPING_FIRST_500G = {"same_province": 20_000, "other_province": 30_000}
