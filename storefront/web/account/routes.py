@@ -51,15 +51,12 @@ from storefront.web.account.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from storefront.web.ratelimits import post_limit
 from storefront.web.redirects import is_local_path, safe_next
 
 # --- rate limits --------------------------------------------------------------------------------
 # Limits come from the config (LOGIN_LIMIT_PER_ACCOUNT, ...) so each deployment can tune them.
 # Only POSTs count: looking at a form costs nothing and guesses nothing.
-
-
-def _config_limit(name: str):
-    return lambda: current_app.config[name]
 
 
 def _email_key() -> str:
@@ -93,9 +90,7 @@ def _password_check_limited() -> str:
 
 
 def _limit(config_name: str, key_func, message):
-    return limiter.limit(
-        _config_limit(config_name), key_func=key_func, methods=["POST"], error_message=message
-    )
+    return post_limit(config_name, key_func, message)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -138,7 +138,27 @@ class PlaceMixin:
         _places(self.commune, communes)
 
 
-class ApplicationForm(PlaceMixin, FlaskForm):
+class CooperativeContactMixin:
+    """The cooperative's address, phone and e-mail: given when applying, kept by its owners."""
+
+    address = StringField(
+        _l("Address (house number, street, hamlet)"),
+        validators=[DataRequired(), Length(max=limits.STREET)],
+        render_kw={"autocomplete": "address-line1"},
+    )
+    phone = TelField(
+        _l("Phone"),
+        validators=[DataRequired(), Length(max=limits.PHONE)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+class ApplicationForm(PlaceMixin, CooperativeContactMixin, FlaskForm):
     legal_name = StringField(
         _l("Legal name"),
         validators=[DataRequired(), Length(max=limits.COOPERATIVE_NAME)],
@@ -159,21 +179,6 @@ class ApplicationForm(PlaceMixin, FlaskForm):
         validators=[_choose(_l("Choose a commune or ward."))],
         validate_choice=False,
         render_kw={"data-filter-placeholder": _l("Type to find the commune")},
-    )
-    address = StringField(
-        _l("Address (house number, street, hamlet)"),
-        validators=[DataRequired(), Length(max=limits.STREET)],
-        render_kw={"autocomplete": "address-line1"},
-    )
-    phone = TelField(
-        _l("Phone"),
-        validators=[DataRequired(), Length(max=limits.PHONE)],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
-    email = EmailField(
-        _l("E-mail"),
-        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
-        render_kw={"autocomplete": "email", "inputmode": "email"},
     )
     description = TextAreaField(
         _l("About the cooperative (optional)"),
@@ -196,7 +201,7 @@ class ApplicationForm(PlaceMixin, FlaskForm):
         )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(CooperativeContactMixin, FlaskForm):
     """What an owner may change after applying (the rest is the Association's: see
     domain/cooperatives/profile.py)."""
 
@@ -207,21 +212,6 @@ class ProfileForm(FlaskForm):
     )
     logo = FileField(_l("New logo"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
     remove_logo = BooleanField(_l("Remove the logo"))
-    address = StringField(
-        _l("Address (house number, street, hamlet)"),
-        validators=[DataRequired(), Length(max=limits.STREET)],
-        render_kw={"autocomplete": "address-line1"},
-    )
-    phone = TelField(
-        _l("Phone"),
-        validators=[DataRequired(), Length(max=limits.PHONE)],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
-    email = EmailField(
-        _l("E-mail"),
-        validators=[DataRequired(), Email(), Length(max=limits.EMAIL)],
-        render_kw={"autocomplete": "email", "inputmode": "email"},
-    )
     submit = SubmitField(_l("Save the profile"))
 
     def change(self) -> ProfileChange:

@@ -6,7 +6,6 @@ import time
 
 from flask import (
     abort,
-    current_app,
     flash,
     jsonify,
     make_response,
@@ -48,6 +47,7 @@ from storefront.domain.payments.stripe_gateway import card_payments_enabled
 from storefront.extensions import limiter
 from storefront.models import PaymentMethod, User
 from storefront.web.context import cart_owner
+from storefront.web.ratelimits import post_limit
 from storefront.web.shop.checkout import bp
 from storefront.web.shop.checkout.forms import NEW_ADDRESS, CheckoutForm
 from storefront.web.shop.orders.routes import grant_order_access
@@ -57,10 +57,6 @@ from storefront.web.shop.orders.routes import grant_order_access
 # per client IP and per phone and e-mail as the order would record them, so that spelling a
 # number differently ("0912 345 678", "+84912345678") or an address in capitals is the same
 # contact. Counted where the log-in limits are (Redis in production), before anything changes.
-
-
-def _config_limit(name: str):
-    return lambda: current_app.config[name]
 
 
 def _not_an_order_attempt() -> bool:
@@ -95,13 +91,7 @@ def _orders_limited() -> str:
 
 
 def _order_limit(config_name: str, key_func):
-    return limiter.limit(
-        _config_limit(config_name),
-        key_func=key_func,
-        methods=["POST"],
-        exempt_when=_not_an_order_attempt,
-        error_message=_orders_limited,
-    )
+    return post_limit(config_name, key_func, _orders_limited, exempt_when=_not_an_order_attempt)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from flask import (
-    current_app,
     flash,
     has_request_context,
     make_response,
@@ -42,6 +41,7 @@ from storefront.domain.payments.card import settle_cancelled_order, start_card_p
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
 from storefront.extensions import limiter
 from storefront.models import Order, OrderStatus, PaymentMethod
+from storefront.web.ratelimits import post_limit
 from storefront.web.shop.orders import bp
 
 ACCESS_KEY = "order_access"
@@ -83,10 +83,6 @@ def index():
 # --- the lookup: number and phone, limited like the log-in -------------------------------------
 
 
-def _config_limit(name: str):
-    return lambda: current_app.config[name]
-
-
 def _number_key() -> str:
     # Per order number however it is typed, so a phone cannot be guessed for one order by
     # spreading the tries over addresses.
@@ -98,12 +94,7 @@ def _lookups_limited() -> str:
 
 
 def _lookup_limit(config_name: str, key_func):
-    return limiter.limit(
-        _config_limit(config_name),
-        key_func=key_func,
-        methods=["POST"],
-        error_message=_lookups_limited,
-    )
+    return post_limit(config_name, key_func, _lookups_limited)
 
 
 @bp.errorhandler(RateLimitExceeded)
