@@ -22,18 +22,22 @@ from storefront.models.base import TimestampMixin, str_enum, utcnow
 
 
 class OrderStatus(enum.StrEnum):
-    AWAITING_PAYMENT = "awaiting_payment"  # card order, waiting for the provider's webhook
+    # Paid online (card, bank transfer, payOS), waiting for the provider's or the bank's word.
+    AWAITING_PAYMENT = "awaiting_payment"
     PLACED = "placed"  # cash on delivery, or card paid: cooperatives fulfil it
     CANCELLED = "cancelled"
 
 
 class PaymentMethod(enum.StrEnum):
     COD = "cod"
-    CARD = "card"
+    CARD = "card"  # Stripe Checkout, for buyers abroad
+    TRANSFER = "transfer"  # bank transfer by VietQR, confirmed by a bank-notification webhook
+    PAYOS = "payos"  # a payOS payment link
 
 
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
+    PARTLY_PAID = "partly_paid"  # a bank transfer below the amount: the buyer owes the balance
     PAID = "paid"
     FAILED = "failed"
     EXPIRED = "expired"
@@ -71,6 +75,9 @@ class Order(TimestampMixin, Base):
     payment_method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
+    # Bank transfer: the short code the buyer's transfer content must carry (unique, so a
+    # bank notification names exactly one order). NULL for every other payment method.
+    payment_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     subtotal: Mapped[int] = mapped_column(BigInteger)  # đồng
     shipping_total: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
@@ -170,8 +177,10 @@ class Payment(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    provider: Mapped[str] = mapped_column(String(20))  # "stripe" | "cod"
+    provider: Mapped[str] = mapped_column(String(20))  # "stripe" | "cod" | "vietqr" | "payos"
     amount: Mapped[int] = mapped_column(BigInteger)  # đồng, zero-decimal in Stripe too
+    # What has arrived so far (đồng): a bank transfer may come short, in several parts.
+    amount_received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3), default="vnd")
     status: Mapped[PaymentStatus] = mapped_column(
         str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
@@ -180,7 +189,8 @@ class Payment(TimestampMixin, Base):
     provider_payment_id: Mapped[str | None] = mapped_column(String(255))
     provider_refund_id: Mapped[str | None] = mapped_column(String(255))
     failure_reason: Mapped[str] = mapped_column(Text, default="")
-    # When the provider's checkout page stops taking this payment (card attempts only).
+    # When the provider's page (card, payOS) or the held stock (bank transfer) stops
+    # waiting for this payment; NULL for cash on delivery.
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     order: Mapped[Order] = relationship(back_populates="payments")
