@@ -110,6 +110,7 @@
     if (pay && !data.payable) {
       pay.hidden = true;
       if (countdown) countdown.hidden = true;
+      if (copyStatus) copyStatus.textContent = "";
     }
     if (pay && data.payable && amountDue !== null && data.amount_due !== amountDue) {
       // Part of it arrived: the QR, the amount and its copy button ask for the balance.
