@@ -14,6 +14,7 @@ from vietnam_qr_pay import QRPay
 from storefront.core import clock, vietqr
 from storefront.core.db import aware
 from storefront.core.errors import InvalidInput, NotFound, OutOfStock
+from storefront.domain import notifications
 from storefront.domain.orders import lifecycle, placement
 from storefront.domain.orders.lifecycle import cancel_order, expire_unpaid_orders, payment_state
 from storefront.domain.payments.vietqr import order_transfer_payload, transfer_status
@@ -289,3 +290,28 @@ def test_money_arriving_before_the_job_locks_the_row_keeps_the_order(app, db, ma
     assert db.session.scalar(select(Payment.status).where(Payment.order_id == order_id)) is (
         PaymentStatus.PARTLY_PAID
     )
+
+
+def test_once_paid_the_confirmation_says_so_and_the_cooperatives_are_told(
+    app, db, make, outbox
+):
+    """What the bank-notification webhook triggers once it records the money: the same
+    `order_placed` notification, now the paid version for the buyer and each cooperative's
+    new shipment."""
+    seller = make.user(email="htx2@example.vn")
+    coop = make.cooperative(owner=seller)
+    package = make.listing(coop=coop, packages=[{"price": 90_000, "stock": 3}]).packages[0]
+    order = placement.place_order(
+        fill(guest(), (package, 1)),
+        details(email="binh@example.vn", payment_method=PaymentMethod.TRANSFER),
+        transfer_enabled=True,
+    )
+    record_transfer(order.number, order.total)
+    notifications.order_placed(order.id)
+    [instructions, confirmation] = outbox.to("binh@example.vn")
+    assert "chuyển khoản" in instructions["Subject"]
+    body = confirmation.get_content()
+    assert "Thanh toán: chuyển khoản ngân hàng, đã nhận." in body
+    assert order.payment_code not in body  # nothing more to pay: no instructions
+    [shipment_mail] = outbox.to("htx2@example.vn")
+    assert "Đã thanh toán bằng chuyển khoản." in shipment_mail.get_content()
