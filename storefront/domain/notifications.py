@@ -17,12 +17,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import end_read
+from storefront.core.db import aware, end_read
 from storefront.core.mail import send_mail as deliver
 from storefront.core.urls import external_url
+from storefront.core.vietqr_account import collection_account
 from storefront.domain.order_links import order_link_token
 from storefront.extensions import db
-from storefront.models import Cooperative, CooperativeMember, MemberRole, Order, Shipment, User
+from storefront.models import (
+    Cooperative,
+    CooperativeMember,
+    MemberRole,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    Shipment,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +116,10 @@ def _load_order(order_id: int) -> Order | None:
     return db.session.scalar(
         select(Order)
         .where(Order.id == order_id)
-        .options(selectinload(Order.shipments).selectinload(Shipment.lines))
+        .options(
+            selectinload(Order.shipments).selectinload(Shipment.lines),
+            selectinload(Order.payments),
+        )
     )
 
 
@@ -135,16 +148,53 @@ def cooperative_addresses(cooperative_ids: list[int]) -> dict[int, tuple[str, st
     }
 
 
+def _transfer_context(order: Order) -> dict[str, Any]:
+    """How to pay a bank transfer order still waiting for its money: the collection account,
+    the amount still due, the payment code and when the hold ends."""
+    payment = order.payments[-1] if order.payments else None
+    account = collection_account()
+    if payment is None or account is None:
+        return {}
+    return {
+        "transfer": {
+            "bank": account.bank.short_name if account.bank else account.bank_bin,
+            "bank_name": account.bank.name if account.bank else "",
+            "account_number": account.account_number,
+            "account_name": account.account_name,
+            "amount_due": max(0, payment.amount - payment.amount_received),
+            "payment_code": order.payment_code or "",
+            "expires_at": aware(payment.expires_at),
+        }
+    }
+
+
 def order_placed(order_id: int) -> None:
     """The buyer's confirmation, and each cooperative's new shipment (cash on delivery at
-    placement; a card order once Stripe confirms the payment)."""
+    placement; a card or bank transfer order once its payment is confirmed).
+
+    A bank transfer order still waiting for its money (just placed) sends the buyer only the
+    payment instructions: the cooperatives hear of it when it is paid, when this is called
+    again and the buyer's mail says the payment was received."""
     order = _load_order(order_id)
     if order is None:
         return
     context = _order_context(order)
+    awaiting_transfer = (
+        order.payment_method is PaymentMethod.TRANSFER
+        and order.status is OrderStatus.AWAITING_PAYMENT
+    )
+    if awaiting_transfer:
+        context.update(_transfer_context(order))
     with force_locale(order.locale):
-        subject = _("Your order %(number)s at OCOP Market", number=order.number)
+        subject = (
+            _("Order %(number)s: pay by bank transfer", number=order.number)
+            if awaiting_transfer
+            else _("Your order %(number)s at OCOP Market", number=order.number)
+        )
     mails = [Mail(order.email, subject, "orders/order_placed", order.locale, context)]
+    if awaiting_transfer:
+        _deliver(mails)
+        return
     addresses = cooperative_addresses([s.cooperative_id for s in order.shipments])
     for shipment, data in zip(order.shipments, context["shipments"], strict=True):
         if shipment.cooperative_id not in addresses:

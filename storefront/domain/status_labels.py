@@ -17,6 +17,7 @@ from storefront.models import (
     CertificateStatus,
     CooperativeStatus,
     OrderStatus,
+    PaymentMethod,
     ShipmentStatus,
 )
 
@@ -70,6 +71,9 @@ PAYMENT_LABELS: dict[str, LazyString] = {
     "cod_cancelled": _l("Cash on delivery (cancelled, nothing to pay)"),
     "awaiting": _l("Awaiting card payment"),
     "processing": _l("Card payment processing"),
+    "transfer_awaiting": _l("Awaiting bank transfer"),
+    "partly_paid": _l("Partly paid: balance due"),
+    "transfer_expired": _l("Not paid in time"),
     "not_paid": _l("Not paid"),
     "failed": _l("Payment failed"),
     "expired": _l("Payment page expired"),
@@ -111,6 +115,19 @@ def payment_label(code: str) -> str:
     return str(PAYMENT_LABELS.get(code, code))
 
 
+# How the buyer pays (the order's payment method).
+PAYMENT_METHOD_LABELS: dict[PaymentMethod, LazyString] = {
+    PaymentMethod.COD: _l("Cash on delivery"),
+    PaymentMethod.CARD: _l("Card (Stripe)"),
+    PaymentMethod.TRANSFER: _l("Bank transfer (VietQR)"),
+    PaymentMethod.PAYOS: _l("payOS"),
+}
+
+
+def payment_method_label(method: PaymentMethod | str | None) -> str:
+    return _enum_label(PAYMENT_METHOD_LABELS, PaymentMethod, method)
+
+
 # Registered as template globals by the app factory.
 TEMPLATE_GLOBALS: dict[str, Callable[..., str]] = {
     "cooperative_status_label": cooperative_status_label,
@@ -119,4 +136,5 @@ TEMPLATE_GLOBALS: dict[str, Callable[..., str]] = {
     "shipment_label": shipment_status_label,
     "progress_label": progress_label,
     "payment_label": payment_label,
+    "payment_method_label": payment_method_label,
 }

@@ -134,6 +134,10 @@ POLICIES: dict[str, Entry] = {
     "orders.detail": Policy(Access.OWNER, hide=True),
     "orders.cancel": Policy(Access.OWNER, hide=True),
     "orders.pay": Policy(Access.OWNER, hide=True),
+    # A bank transfer order's QR (what it still owes) and its live status: as the order page.
+    "orders.vietqr_svg": Policy(Access.OWNER, hide=True),
+    "orders.vietqr_png": Policy(Access.OWNER, hide=True),
+    "orders.payment_status": Policy(Access.OWNER, hide=True),
     # Accounts
     "accounts.login": ANYONE,
     "accounts.register": ANYONE,

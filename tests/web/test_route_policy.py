@@ -53,7 +53,7 @@ from storefront.web.policy import POLICIES, Access, Policy, Refusal, policy_for
 from tests.fixtures import factories
 from tests.fixtures.app import KEEP_TABLES, OwnContextClient, app_state, empty_tables
 from tests.fixtures.seller import LUC_NGAN_PROVINCE, files_under, member_of, png_bytes, seller
-from tests.fixtures.shop import WEBHOOK_SECRET, buy, details
+from tests.fixtures.shop import VIETQR_ACCOUNT, WEBHOOK_SECRET, buy, details
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -189,6 +189,13 @@ def build_world(app) -> dict:
     add_to_cart(mine, listing_a.packages[0].id, 1)
     add_to_cart(mine, listing_b.packages[0].id, 1)
     order = place_order(mine, details(email=customer.email))  # a part for A and one for B
+    # Customer 1's bank transfer order awaiting payment: its QR and live status answer.
+    add_to_cart(mine, listing_a.packages[0].id, 1)
+    transfer_order = place_order(
+        mine,
+        details(email=customer.email, payment_method=PaymentMethod.TRANSFER),
+        transfer_enabled=True,
+    )
     add_to_cart(mine, listing_a.packages[0].id, 1)
     line = db.session.scalar(select(CartLine))
     card_order = buy((listing_a.packages[0], 1), payment_method=PaymentMethod.CARD)
@@ -206,6 +213,7 @@ def build_world(app) -> dict:
         address_id=address.id,
         line_id=line.id,
         order_number=order.number,
+        transfer_order_number=transfer_order.number,
         product_slug=listing_a.slug,
         coop_slug=coop_a.slug,
         media=f"listings/{photo_file}",
@@ -253,6 +261,10 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
         "seller.certificate_label": {"certificate_id": ids["verified_certificate_id"]},
         "seller.shipment_step": {"step": "pack"},
         "pfa.decide_cooperative": {"action": "suspend"},
+        **{
+            endpoint: {"number": ids["transfer_order_number"]}
+            for endpoint in ("orders.vietqr_svg", "orders.vietqr_png", "orders.payment_status")
+        },
     }
     if endpoint.startswith("verify."):
         by_endpoint[endpoint] = {"number": ids["verified_number"]}
@@ -386,9 +398,10 @@ def app(_app, tmp_path_factory):
     answers rather than reporting itself switched off)."""
     with app_state(_app, tmp_path_factory.mktemp("route_policy")) as app:
         saved = {k: app.config.get(k) for k in
-                 ("WTF_CSRF_ENABLED", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
+                 ("WTF_CSRF_ENABLED", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+                  *VIETQR_ACCOUNT)}
         app.config.update(WTF_CSRF_ENABLED=True, STRIPE_SECRET_KEY="sk_test_route_policy",
-                          STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+                          STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **VIETQR_ACCOUNT)
         try:
             yield app
         finally:

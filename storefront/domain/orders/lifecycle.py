@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from storefront.core.db import end_read, rows_matched, unit_of_work
@@ -150,11 +150,26 @@ def payment_state(order: Order) -> str:
         return "refund_pending" if order.status is OrderStatus.CANCELLED else "paid"
     if order.payment_method is PaymentMethod.COD:
         return "cod_cancelled" if order.status is OrderStatus.CANCELLED else "cod_due"
+    if order.payment_method is PaymentMethod.TRANSFER:
+        return _transfer_state(order, payment)
     if payment.status is PaymentStatus.PENDING:
         if order.status is OrderStatus.CANCELLED:
             return "not_paid"
         return "processing" if payment.provider_payment_id else "awaiting"
     return payment.status.value  # failed, expired
+
+
+def _transfer_state(order: Order, payment: Payment) -> str:
+    """A bank transfer not (fully) paid: waiting for it, part of it arrived, or over."""
+    cancelled = order.status is OrderStatus.CANCELLED
+    if payment.status is PaymentStatus.PARTLY_PAID:
+        # Money arrived for an order that is cancelled: it is owed back.
+        return "refund_pending" if cancelled else "partly_paid"
+    if payment.status is PaymentStatus.PENDING:
+        return "not_paid" if cancelled else "transfer_awaiting"
+    if payment.status is PaymentStatus.EXPIRED:
+        return "transfer_expired"
+    return payment.status.value  # failed
 
 
 def can_cancel(order: Order) -> bool:
@@ -296,12 +311,25 @@ def cancel_order(
     return Cancelled(order_id, order_number, was_placed=was_placed, settle_payment=card)
 
 
-# --- unpaid card orders ---------------------------------------------------------------------
+# --- unpaid card and bank transfer orders -----------------------------------------------------
+
+
+def _abandoned(payment: Payment) -> bool:
+    """A pending payment nothing has come of: a card attempt with no payment in flight, or a
+    bank transfer of which not one đồng arrived (a partly paid one is money received: the
+    reconciliation settles it, never this job)."""
+    if payment.status is not PaymentStatus.PENDING:
+        return False
+    if payment.provider == "vietqr":
+        return payment.amount_received == 0
+    return payment.provider == "stripe" and payment.provider_payment_id is None
 
 
 def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
-    """Cancel and restock card orders whose checkout page expired (plus a grace period) with
-    no payment. One unit of work per order; idempotent. Returns the cancelled numbers."""
+    """Cancel and restock card orders whose checkout page expired, and bank transfer orders
+    whose hold (VIETQR_TRANSFER_HOLD_MINUTES) ran out, plus a grace period, with no payment:
+    the payment becomes "expired" and the buyer is told. One unit of work per order;
+    idempotent. Returns the cancelled numbers."""
     now = now or utcnow()
     grace = timedelta(minutes=int(current_app.config["UNPAID_ORDER_GRACE_MINUTES"]))
     candidates = db.session.execute(
@@ -309,10 +337,16 @@ def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
         .join(Payment, Payment.order_id == Order.id)
         .where(
             Order.status == OrderStatus.AWAITING_PAYMENT,
-            Payment.provider == "stripe",
             Payment.status == PaymentStatus.PENDING,
-            # A completed session with an asynchronous payment in flight is not abandoned.
-            Payment.provider_payment_id.is_(None),
+            or_(
+                and_(
+                    Payment.provider == "stripe",
+                    # A completed session with an asynchronous payment in flight is not
+                    # abandoned.
+                    Payment.provider_payment_id.is_(None),
+                ),
+                and_(Payment.provider == "vietqr", Payment.amount_received == 0),
+            ),
             Payment.expires_at < now - grace,
         )
         .order_by(Order.id)
@@ -328,7 +362,8 @@ def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
             order = db.session.get(Order, order_id)
             assert payment is not None and order is not None  # selected above, never deleted
             number = order.number
-            done = payment.status is PaymentStatus.PENDING and cancel_and_restock(
+            # Checked again on the locked row: a bank notification may have come meanwhile.
+            done = _abandoned(payment) and cancel_and_restock(
                 order, from_statuses=(OrderStatus.AWAITING_PAYMENT,), now=now
             )
             if done:

@@ -10,7 +10,9 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from storefront.core import vietqr
 from storefront.core.db import lock_name, rows_matched, unit_of_work
 from storefront.core.errors import (
     CashOnDeliveryLimit,
@@ -71,7 +73,9 @@ class CheckoutDetails:
     locale: str = "vi"
 
 
-def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDetails:
+def check_details(
+    details: CheckoutDetails, *, card_enabled: bool, transfer_enabled: bool = False
+) -> CheckoutDetails:
     """The details, normalised; InvalidInput naming the field if one is not acceptable.
 
     The e-mail is optional: an order without one stores "" and simply sends the buyer no
@@ -93,6 +97,8 @@ def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDe
         raise InvalidInput(_("Please enter the street address."), field="street")
     if details.payment_method is PaymentMethod.CARD and not card_enabled:
         raise InvalidInput(_("Card payment is not available."), field="payment_method")
+    if details.payment_method is PaymentMethod.TRANSFER and not transfer_enabled:
+        raise InvalidInput(_("Bank transfer is not available."), field="payment_method")
     return CheckoutDetails(
         email=email.lower(),
         phone=phone,
@@ -226,6 +232,7 @@ def place_order(
     *,
     expected_subtotal: int | None = None,
     card_enabled: bool = False,
+    transfer_enabled: bool = False,
     today: date | None = None,
     now: datetime | None = None,
 ) -> Order:
@@ -241,15 +248,42 @@ def place_order(
     No network call happens inside the transaction: e-mails leave after the commit, and a
     card order's Stripe session is created by the caller (payments.start_card_payment).
     """
-    details = check_details(details, card_enabled=card_enabled)
+    details = check_details(
+        details, card_enabled=card_enabled, transfer_enabled=transfer_enabled
+    )
     now = now or utcnow()
-    with unit_of_work(writer=True) as unit:
-        order = _place(owner, details, expected_subtotal, today, now)
-        if order.payment_method is PaymentMethod.COD:
-            # Cash on delivery is placed now: buyer and cooperatives hear of it. A card order
-            # is announced when Stripe's webhook says it is paid.
-            unit.on_commit(notify.order_placed, order.id)
-    return order
+    for attempt in range(1, PAYMENT_CODE_ATTEMPTS + 1):
+        try:
+            with unit_of_work(writer=True) as unit:
+                order = _place(owner, details, expected_subtotal, today, now)
+                if order.payment_method in (PaymentMethod.COD, PaymentMethod.TRANSFER):
+                    # Cash on delivery is placed now: buyer and cooperatives hear of it. A
+                    # bank transfer order sends the buyer the payment instructions (the
+                    # cooperatives hear of it once it is paid); a card order is announced when
+                    # Stripe's webhook says it is paid.
+                    unit.on_commit(notify.order_placed, order.id)
+            return order
+        except IntegrityError as error:
+            # Two placements drew the same payment code at the same moment (checked unused
+            # above, but neither had committed): everything rolled back, so draw again.
+            if details.payment_method is not PaymentMethod.TRANSFER or attempt == (
+                PAYMENT_CODE_ATTEMPTS
+            ) or "payment_code" not in str(error.orig):
+                raise
+    raise AssertionError("unreachable")
+
+
+PAYMENT_CODE_ATTEMPTS = 3
+
+
+def _payment_code_taken(code: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(Order.payment_code == code))))
+
+
+def new_transfer_code() -> str:
+    """A payment code no order has (add-only: runs inside the placement's unit; the unique
+    constraint on orders.payment_code backs it against a concurrent placement)."""
+    return vietqr.new_payment_code(_payment_code_taken)
 
 
 def _place(
@@ -334,21 +368,35 @@ def _place(
                     stock_taken=taken[view.line.id],
                 )
             )
-    card = details.payment_method is PaymentMethod.CARD
-    minutes = int(current_app.config["STRIPE_CHECKOUT_MINUTES"])
-    order.payments.append(
-        Payment(
-            provider="stripe" if card else "cod",
-            amount=summary.total,
-            currency="vnd",
-            status=PaymentStatus.PENDING,
-            expires_at=now + timedelta(minutes=minutes) if card else None,
-        )
-    )
+    order.payments.append(_first_payment(details.payment_method, summary.total, now))
+    if details.payment_method is PaymentMethod.TRANSFER:
+        order.payment_code = new_transfer_code()
     db.session.add(order)
     clear_lines(line.id for line in lines)
     db.session.flush()
     return order
+
+
+def _first_payment(method: PaymentMethod, total: int, now: datetime) -> Payment:
+    """The order's pending payment: a card attempt open for STRIPE_CHECKOUT_MINUTES; a bank
+    transfer expected within VIETQR_TRANSFER_HOLD_MINUTES (the stock is held that long);
+    cash on delivery with no deadline."""
+    config = current_app.config
+    provider, expires_at = "cod", None
+    if method is PaymentMethod.CARD:
+        provider = "stripe"
+        expires_at = now + timedelta(minutes=int(config["STRIPE_CHECKOUT_MINUTES"]))
+    elif method is PaymentMethod.TRANSFER:
+        provider = "vietqr"
+        expires_at = now + timedelta(minutes=int(config["VIETQR_TRANSFER_HOLD_MINUTES"]))
+    return Payment(
+        provider=provider,
+        amount=total,
+        amount_received=0,
+        currency="vnd",
+        status=PaymentStatus.PENDING,
+        expires_at=expires_at,
+    )
 
 
 def default_details_for(user: User | None) -> dict[str, str]:

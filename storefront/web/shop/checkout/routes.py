@@ -44,6 +44,7 @@ from storefront.domain.orders.placement import (
 )
 from storefront.domain.payments.card import order_for_session, start_card_payment
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
+from storefront.domain.payments.vietqr import transfer_payments_enabled
 from storefront.extensions import limiter
 from storefront.models import PaymentMethod, User
 from storefront.web.context import cart_owner
@@ -139,6 +140,8 @@ def _build_form() -> CheckoutForm:
         (str(c.code), c.name) for c in communes_of(province or None)
     ]
     methods = [("cod", _("Cash on delivery"))]
+    if transfer_payments_enabled():
+        methods.append(("transfer", _("Bank transfer (VietQR)")))
     if card_payments_enabled():
         methods.append(("card", _("Card (Stripe)")))
     form.payment_method.choices = methods
@@ -228,6 +231,7 @@ def submit():
             _details(form),
             expected_subtotal=parse_int(expected),
             card_enabled=card_payments_enabled(),
+            transfer_enabled=transfer_payments_enabled(),
         )
     except (OutOfStock, NotPublic) as error:
         flash(error.message, "error")
@@ -243,7 +247,8 @@ def submit():
     number, method = order.number, order.payment_method
     if not current_user.is_authenticated:
         grant_order_access(number)  # a customer's orders are theirs by account already
-    if method is PaymentMethod.COD:
+    if method in (PaymentMethod.COD, PaymentMethod.TRANSFER):
+        # A transfer order's page shows the QR, the account and the code to pay with.
         return redirect(url_for("orders.detail", number=number, placed=1), code=303)
     try:
         url = start_card_payment(

@@ -6,8 +6,11 @@ from __future__ import annotations
 import time
 
 from flask import (
+    Response,
+    current_app,
     flash,
     has_request_context,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -20,7 +23,9 @@ from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, user_logged_out
 
+from storefront.core import vietqr
 from storefront.core.errors import DomainError, PaymentProviderError
+from storefront.core.formatting import format_vnd
 from storefront.core.urls import external_url
 from storefront.domain.order_links import (
     InvalidOrderLink,
@@ -39,6 +44,13 @@ from storefront.domain.orders.lifecycle import (
 from storefront.domain.orders.tracking import order_view
 from storefront.domain.payments.card import settle_cancelled_order, start_card_payment
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
+from storefront.domain.payments.vietqr import (
+    TransferStatus,
+    collection_account,
+    order_transfer_payload,
+    transfer_status,
+)
+from storefront.domain.status_labels import payment_label, progress_label
 from storefront.extensions import limiter
 from storefront.models import Order, OrderStatus, PaymentMethod
 from storefront.web.ratelimits import post_limit
@@ -135,11 +147,69 @@ def lookup():
 # --- the order page ------------------------------------------------------------------------------
 
 
+def transfer_message(order: Order, status: TransferStatus) -> str:
+    """The sentence the transfer's live status region says (the page, and the JSON that
+    updates it)."""
+    received, due = format_vnd(status.amount_received), format_vnd(status.amount_due)
+    state = status.state
+    if state == "transfer_awaiting":
+        return _(
+            "Waiting for your transfer. This page changes by itself as soon as the bank tells"
+            " us the money arrived."
+        )
+    if state == "partly_paid":
+        return _(
+            "Received %(received)s, %(due)s still to pay. Transfer the balance with the same"
+            " payment code.",
+            received=received,
+            due=due,
+        )
+    if state == "paid":
+        return _(
+            "Paid: we received %(amount)s. Thank you! The cooperatives now prepare your order.",
+            amount=format_vnd(status.amount),
+        )
+    if state == "transfer_expired":
+        if order.status is OrderStatus.CANCELLED:
+            return _(
+                "The time to pay ran out and no transfer arrived: the order is cancelled."
+                " Please do not transfer money for it."
+            )
+        return _(
+            "The time to pay has run out. If you have just transferred, this page changes when"
+            " the bank tells us; otherwise the order is cancelled shortly."
+        )
+    if state == "refund_pending":
+        return _(
+            "This order is cancelled: the %(received)s you transferred will be refunded.",
+            received=received,
+        )
+    if state == "refunded":
+        return _("This order is cancelled and your transfer was refunded.")
+    return _("This order is cancelled. Please do not transfer money for it.")
+
+
+def _transfer_context(order: Order) -> dict:
+    status = transfer_status(order)
+    if status is None:
+        return {"transfer": None}
+    account = collection_account()
+    return {
+        "transfer": status,
+        # Without a configured account the page cannot show where to pay (the QR route
+        # answers 404 too): it says the state only.
+        "transfer_account": account,
+        "transfer_message": transfer_message(order, status),
+        "hold_minutes": int(current_app.config["VIETQR_TRANSFER_HOLD_MINUTES"]),
+    }
+
+
 def _order_page(order: Order, *, just_placed: bool = False):
     view = order_view(order)
     guest = order.user_id is None
     return render_template(
         "orders/detail.html",
+        **_transfer_context(order),
         view=view,
         order=order,
         progress=view.progress,
@@ -208,3 +278,63 @@ def pay(number: str):
         flash(error.message, "error")
         return redirect(url_for("orders.detail", number=number), code=303)
     return redirect(url, code=303)
+
+
+# --- paying by bank transfer: the QR and the live status --------------------------------------
+
+
+def _private(response: Response) -> Response:
+    # The buyer's order: never kept by a shared cache, nor by the browser (the state changes).
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _transfer_qr(number: str) -> tuple[Order, str]:
+    order = order_for_viewer(number, user_id=_viewer_id(), granted=granted_orders())
+    return order, order_transfer_payload(order)
+
+
+@bp.get("/<number>/vietqr.svg")
+def vietqr_svg(number: str):
+    """The VietQR for what the order still owes (the whole total, or the balance of a partly
+    paid transfer); 404 when nothing is to be paid by transfer now."""
+    order, payload = _transfer_qr(number)
+    image = vietqr.render_svg(payload, scale=4, title=_("VietQR for order %(number)s",
+                                                          number=order.number))
+    return _private(Response(image, mimetype="image/svg+xml"))
+
+
+@bp.get("/<number>/vietqr.png")
+def vietqr_png(number: str):
+    """The same QR as a PNG: to save to the phone's photos and open in the banking app."""
+    _order, payload = _transfer_qr(number)
+    return _private(Response(vietqr.render_png(payload, scale=8), mimetype="image/png"))
+
+
+@bp.get("/<number>/payment-status")
+def payment_status(number: str):
+    """The transfer's live state, polled by static/js/transfer.js (a refresh of the order
+    page shows the same without JavaScript). 404 for an order not paid by transfer."""
+    order = order_for_viewer(number, user_id=_viewer_id(), granted=granted_orders())
+    status = transfer_status(order)
+    if status is None:
+        return _private(make_response(jsonify(error="not a bank transfer order"), 404))
+    return _private(
+        jsonify(
+            state=status.state,
+            label=payment_label(status.state),
+            progress=order_progress(order),
+            progress_label=progress_label(order_progress(order)),
+            message=transfer_message(order, status),
+            final=status.final,
+            payable=status.payable,
+            amount=status.amount,
+            amount_received=status.amount_received,
+            amount_due=status.amount_due,
+            amount_due_text=format_vnd(status.amount_due),
+            expires_at=(
+                status.expires_at.isoformat(timespec="seconds") if status.expires_at else None
+            ),
+            seconds_left=status.seconds_left,
+        )
+    )

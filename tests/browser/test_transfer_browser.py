@@ -1,0 +1,128 @@
+"""A guest pays by bank transfer (VietQR) in Chromium at 390 × 844: chooses it at checkout,
+sees the QR and the payment code, copies the code, and when the payment is recorded as paid
+(as the bank-notification webhook will record it) the page says "Đã thanh toán" by itself,
+without a reload. Then the same page at 1280 px: the QR beside the details."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from storefront.extensions import db
+from storefront.models import Order
+from tests.fixtures import factories
+from tests.fixtures.shop import record_transfer
+
+
+def _no_sideways_scroll(page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("vietqr_on")
+def test_a_guest_pays_by_vietqr_and_the_page_turns_paid(
+    page, _browser, live_server, make, artifacts_dir
+):
+    lychee = make.listing(
+        name="Vải thiều Lục Ngạn",
+        packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 5}],
+    )
+    commune = factories.commune()
+    page.goto(f"/products/{lychee.slug}")
+    form = page.locator("form.buy-form")
+    form.locator("input[name=quantity]").fill("2")
+    form.locator("button[type=submit]:not([name=buy_now])").click()
+    page.wait_for_url("**/cart/")
+    page.locator(".cart-bar button[name=checkout]").click()
+    page.wait_for_url("**/checkout/")
+
+    page.fill("#phone", "0912 345 678")
+    page.fill("#recipient", "Nguyễn Thị Lan")
+    page.select_option("#province", str(commune.province.code))
+    page.wait_for_selector(f"#commune option[value='{commune.code}']", state="attached")
+    page.select_option("#commune", str(commune.code))
+    page.fill("#street", "12 Trần Phú")
+    transfer = page.locator("label.choice-card--transfer")
+    assert "Chuyển khoản ngân hàng (VietQR)" in transfer.inner_text()
+    transfer.click()
+    assert page.is_checked("input[name=payment_method][value=transfer]")
+    page.click("#submit")
+
+    page.wait_for_url(re.compile(r".*/orders/[A-Z0-9]{10}\?placed=1$"))
+    number = page.locator(".order-number").first.inner_text().strip()
+    db.session.expire_all()
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    code, total = order.payment_code, order.total
+
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text().strip() == "Đã nhận đơn hàng: mời bạn chuyển khoản"
+    qr = page.locator("img[data-transfer-qr]")
+    qr.wait_for()
+    assert qr.is_visible() and qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert qr.bounding_box()["width"] >= 200  # big enough to scan from another screen
+    assert page.locator(".transfer__code").inner_text().strip() == code
+    assert page.locator(".transfer__account").inner_text().strip() == "0011001234567"
+    # The countdown (JavaScript) beside the printed deadline.
+    countdown = page.locator("[data-countdown-value]")
+    countdown.wait_for()
+    assert re.fullmatch(r"(29|30):\d\d", countdown.inner_text().strip())
+    _no_sideways_scroll(page, 390)
+    page.screenshot(path=str(artifacts_dir / "transfer-awaiting-390.png"), full_page=True)
+
+    # Copy the payment code and the amount (plain digits) to the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Sao chép mã thanh toán").click()
+    page.locator(".transfer__copied", has_text="Đã sao chép").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == code
+    page.get_by_role("button", name="Sao chép số tiền").click()
+    assert page.evaluate("navigator.clipboard.readText()") == str(total)
+
+    # The bank says the money arrived: the page changes by itself, no reload.
+    page.evaluate("window.stillTheSamePage = true")
+    record_transfer(number, total)
+    status = page.locator("[data-transfer-message]")
+    status.filter(has_text="Đã thanh toán").wait_for(timeout=15_000)
+    assert status.get_attribute("aria-live") == "polite"
+    assert page.evaluate("window.stillTheSamePage === true")
+    assert page.locator(".payment-status").inner_text().strip() == "Đã thanh toán"
+    assert page.locator(".order-status").first.get_attribute("data-status") == "placed"
+    assert not page.locator("img[data-transfer-qr]").is_visible()
+    page.screenshot(path=str(artifacts_dir / "transfer-paid-390.png"), full_page=True)
+
+    # A refresh shows the paid order page.
+    page.reload()
+    assert page.locator(".payment-status").inner_text().strip() == "Đã thanh toán"
+    assert page.locator("img[data-transfer-qr]").count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("vietqr_on")
+def test_the_transfer_panel_on_a_desktop_and_the_balance_after_a_short_transfer(
+    _browser, live_server, make, artifacts_dir
+):
+    from storefront.domain.order_links import order_link_token  # noqa: PLC0415
+    from tests.fixtures.shop import transfer_order  # noqa: PLC0415
+
+    order, _ = transfer_order(make, price=150_000, quantity=1)
+    number, total = order.number, order.total
+    link = f"/orders/link/{order_link_token(order)}"
+    context = _browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    wide = context.new_page()
+    wide.goto(link)
+    qr, details = wide.locator(".transfer__qr"), wide.locator(".transfer__manual")
+    assert qr.bounding_box()["x"] + qr.bounding_box()["width"] <= details.bounding_box()["x"]
+    _no_sideways_scroll(wide, 1280)
+    wide.screenshot(path=str(artifacts_dir / "transfer-awaiting-1280.png"), full_page=True)
+
+    # 50.000 ₫ arrive: the page asks for the balance, with a new QR, by itself.
+    src = wide.locator("img[data-transfer-qr]").get_attribute("src")
+    record_transfer(number, 50_000)
+    wide.locator("[data-transfer-message]", has_text="Đã nhận 50.000").wait_for(timeout=15_000)
+    balance = f"{total - 50_000:,}".replace(",", ".")
+    assert wide.locator("[data-transfer-amount]").inner_text().startswith(balance)
+    new_src = wide.locator("img[data-transfer-qr]").get_attribute("src")
+    assert new_src != src and new_src.endswith(f"due={total - 50_000}")
+    assert wide.locator("img[data-transfer-qr]").evaluate("img => img.naturalWidth > 0")
+    context.close()
