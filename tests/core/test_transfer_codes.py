@@ -158,8 +158,16 @@ def test_amounts_that_are_not_positive_whole_dong_are_refused(amount, message):
 
 @pytest.mark.parametrize(
     "field",
-    ["id", "gateway", "transactionDate", "accountNumber", "content", "transferType",
-     "transferAmount", "referenceCode"],
+    [
+        "id",
+        "gateway",
+        "transactionDate",
+        "accountNumber",
+        "content",
+        "transferType",
+        "transferAmount",
+        "referenceCode",
+    ],
 )
 def test_a_missing_field_is_named(field):
     fields = body()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +22,6 @@ from storefront.models import (
     RefundStatus,
     RefundTask,
     ShipmentStatus,
-    utcnow,
 )
 from tests.fixtures.shop import reload, stock_of
 from tests.fixtures.transfer import notification, send_sepay, transfer_order
@@ -69,8 +67,14 @@ def test_not_configured_answers_404(client, db, make, monkeypatch, sepay, app):
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Apikey wrong-key", "Bearer sepay-test-key-3f9a1c", "sepay-test-key-3f9a1c",
-     "Apikey sepay-test-key-3f9a1"],
+    [
+        None,
+        "",
+        "Apikey wrong-key",
+        "Bearer sepay-test-key-3f9a1c",
+        "sepay-test-key-3f9a1c",
+        "Apikey sepay-test-key-3f9a1",
+    ],
 )
 def test_a_wrong_or_missing_key_is_401_and_nothing_is_recorded(client, db, order, header):
     body = notification(order.payment_code, order.total)
@@ -118,8 +122,9 @@ def test_a_huge_body_is_refused(client, db, order):
 
 
 def test_the_exact_amount_pays_the_order_as_a_card_payment_would(client, db, order, outbox):
-    body = notification(f"MBVCB.3278907687.{order.payment_code}.CT tu 0011 NGUYEN THI LAN",
-                        order.total)
+    body = notification(
+        f"MBVCB.3278907687.{order.payment_code}.CT tu 0011 NGUYEN THI LAN", order.total
+    )
     response = send_sepay(client, body)
     assert response.status_code == 200
     assert response.get_json() == {"success": True, "outcome": "paid"}
@@ -194,9 +199,10 @@ def test_an_unknown_code_is_held_and_a_near_code_is_suggested(client, db, order)
         "success": True,
         "outcome": "unknown_code",
     }
-    assert send_sepay(client, notification("chuyen tien mua hang", 5000)).get_json()[
-        "outcome"
-    ] == "unknown_code"
+    assert (
+        send_sepay(client, notification("chuyen tien mua hang", 5000)).get_json()["outcome"]
+        == "unknown_code"
+    )
     near, nothing = stored(db)
     assert near.status is NotificationStatus.UNMATCHED and near.order_id is None
     assert near.suggested_order_id == order.id  # a suggestion only: nothing applied
@@ -249,10 +255,13 @@ def test_money_going_out_is_stored_and_ignored(client, db, order):
 def test_a_transfer_for_an_order_cancelled_by_the_buyer_is_held(client, db, order):
     with unit_of_work(writer=True):
         found = db.session.get(Order, order.id)
-        cancel_and_restock(found, from_statuses=(OrderStatus.AWAITING_PAYMENT,), cancelled_by="buyer")
-    assert send_sepay(client, notification(order.payment_code, order.total)).get_json()[
-        "outcome"
-    ] == "not_awaiting"
+        cancel_and_restock(
+            found, from_statuses=(OrderStatus.AWAITING_PAYMENT,), cancelled_by="buyer"
+        )
+    assert (
+        send_sepay(client, notification(order.payment_code, order.total)).get_json()["outcome"]
+        == "not_awaiting"
+    )
     assert reload(db, order.number).status is OrderStatus.CANCELLED
     assert payment_of(db, order.number).amount_received == 0
 
