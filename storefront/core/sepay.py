@@ -69,6 +69,8 @@ def _text(payload: Mapping[str, Any], name: str, *, required: bool) -> str:
         raise InvalidNotification(f"{name} must be a string")
     if len(value) > LIMITS[name]:
         raise InvalidNotification(f"{name} is longer than {LIMITS[name]} characters")
+    if "\x00" in value:  # no database stores it; no bank writes it
+        raise InvalidNotification(f"{name} contains a NUL character")
     return value
 
 
@@ -82,7 +84,12 @@ def parse_notification(payload: Any) -> BankTransfer:
     if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)):
         raise InvalidNotification("id must be an integer or a string")
     transaction_id = str(raw_id).strip()
-    if not transaction_id or len(transaction_id) > 64 or (isinstance(raw_id, int) and raw_id < 0):
+    if (
+        not transaction_id
+        or len(transaction_id) > 64
+        or "\x00" in transaction_id
+        or (isinstance(raw_id, int) and raw_id < 0)
+    ):
         raise InvalidNotification("id must be a non-empty identifier of at most 64 characters")
     texts = {name: _text(payload, name, required=True) for name in REQUIRED_TEXT}
     optional = {name: _text(payload, name, required=False) for name in OPTIONAL_TEXT}

@@ -188,6 +188,10 @@ def test_a_missing_field_is_named(field):
         {"id": [1]},
         {"code": 5},
         {"content": "x" * 2001},
+        {"content": "OCOP7K2Q9M\x00"},
+        {"gateway": "VCB\x00"},
+        {"id": "9\x00"},
+        {"id": -1},
     ],
 )
 def test_wrong_types_are_refused(fields):

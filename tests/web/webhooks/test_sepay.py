@@ -94,6 +94,7 @@ def test_a_wrong_or_missing_key_is_401_and_nothing_is_recorded(client, db, order
         (b"\xff\xfe", "malformed JSON"),
         ("[1, 2]", "JSON object"),
         (json.dumps({"id": 1}), "missing field"),
+        (json.dumps(notification("OCOP\u0000", 1000)), "NUL character"),
     ],
 )
 def test_malformed_bodies_are_400_and_nothing_is_recorded(client, db, order, data, error):
