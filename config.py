@@ -82,6 +82,9 @@ class Config:
     VIETQR_ACCOUNT_NAME = os.environ.get("VIETQR_ACCOUNT_NAME", "")
     # An unpaid transfer order holds its stock this long, then `orders expire-unpaid` cancels it.
     VIETQR_TRANSFER_HOLD_MINUTES = _env_int("VIETQR_TRANSFER_HOLD_MINUTES", 30)
+    # SePay's bank-notification webhook (POST /webhooks/sepay) authenticates with
+    # `Authorization: Apikey <this>`; unset, the endpoint answers 404.
+    SEPAY_WEBHOOK_API_KEY = os.environ.get("SEPAY_WEBHOOK_API_KEY", "")
 
     # Shipping, per cooperative's shipment, in đồng: the first 500 g, then each further
     # 500 g, by zone (the buyer's province is the cooperative's, or another one).

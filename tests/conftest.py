@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.auth",
     "tests.fixtures.mail",
     "tests.fixtures.shop",
+    "tests.fixtures.transfer",
     "tests.fixtures.catalog",
     "tests.fixtures.pfa",
     "tests.fixtures.browser",

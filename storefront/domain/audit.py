@@ -1,5 +1,6 @@
 """The audit trail: every decision on a cooperative or certificate, and every cancellation of
-an order or part of one by a cooperative or staff, is written here, in the same transaction as
+an order or part of one by a cooperative or staff, and every staff decision on a bank
+transfer, is written here, in the same transaction as
 the decision itself."""
 
 from __future__ import annotations
@@ -7,14 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from storefront.extensions import db
-from storefront.models import AuditEvent, Certificate, Cooperative, Order, Shipment, User
+from storefront.models import (
+    AuditEvent,
+    BankNotification,
+    Certificate,
+    Cooperative,
+    Order,
+    RefundTask,
+    Shipment,
+    User,
+)
 
 
 def record_decision(
     *,
     actor: User | None,
     action: str,
-    subject: Certificate | Cooperative | Order | Shipment,
+    subject: Certificate | Cooperative | Order | Shipment | BankNotification | RefundTask,
     from_status: str,
     to_status: str,
     reason: str = "",
@@ -29,6 +39,10 @@ def record_decision(
         subject_type, cooperative_id = "cooperative", subject.id
     elif isinstance(subject, Shipment):
         subject_type, cooperative_id = "shipment", subject.cooperative_id
+    elif isinstance(subject, BankNotification):
+        subject_type, cooperative_id = "bank_transfer", None
+    elif isinstance(subject, RefundTask):
+        subject_type, cooperative_id = "refund_task", None
     else:
         subject_type, cooperative_id = "order", None  # each cooperative's part: see `data`
     event = AuditEvent(

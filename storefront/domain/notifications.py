@@ -319,3 +319,40 @@ def shipment_cancelled(shipment_id: int, *, tell_cooperative: bool = False) -> N
                 )
             )
     _deliver(mails)
+
+
+def _transfer_payment_amounts(order: Order) -> tuple[int, int]:
+    """(received, still owed) on the order's bank-transfer payment."""
+    payment = next((p for p in reversed(order.payments) if p.provider == "vietqr"), None)
+    if payment is None:
+        return 0, 0
+    return payment.amount_received, max(payment.amount - payment.amount_received, 0)
+
+
+def transfer_balance_due(order_id: int) -> None:
+    """A bank transfer came short: the buyer is told what arrived and the balance to send."""
+    order = _load_order(order_id)
+    if order is None:
+        return
+    received, balance = _transfer_payment_amounts(order)
+    context = {
+        **_order_context(order),
+        "received": received,
+        "balance": balance,
+        "payment_code": order.payment_code or "",
+    }
+    with force_locale(order.locale):
+        subject = _("Order %(number)s: please transfer the balance", number=order.number)
+    _deliver([Mail(order.email, subject, "orders/transfer_balance_due", order.locale, context)])
+
+
+def transfer_refund_due(order_id: int, amount: int) -> None:
+    """A transfer arrived after the order was cancelled for want of payment and its stock
+    is gone: the buyer is told the money will be sent back."""
+    order = _load_order(order_id)
+    if order is None:
+        return
+    context = {**_order_context(order), "refund_amount": amount}
+    with force_locale(order.locale):
+        subject = _("Order %(number)s: your transfer will be refunded", number=order.number)
+    _deliver([Mail(order.email, subject, "orders/transfer_refund_due", order.locale, context)])

@@ -42,6 +42,12 @@ from storefront.models.orders import (
     ShipmentStatus,
     WebhookEvent,
 )
+from storefront.models.transfers import (
+    BankNotification,
+    NotificationStatus,
+    RefundStatus,
+    RefundTask,
+)
 from storefront.models.users import Address, Role, User
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "AdminUnit",
     "AdminUnitSuccession",
     "AuditEvent",
+    "BankNotification",
     "Cart",
     "CatalogState",
     "CartLine",
@@ -69,6 +76,7 @@ __all__ = [
     "ListingImage",
     "ListingStatus",
     "MemberRole",
+    "NotificationStatus",
     "OcopGroup",
     "Order",
     "OrderLine",
@@ -78,6 +86,8 @@ __all__ = [
     "PaymentMethod",
     "PaymentStatus",
     "PendingApproval",
+    "RefundStatus",
+    "RefundTask",
     "Role",
     "Shipment",
     "ShipmentStatus",

@@ -126,6 +126,7 @@ POLICIES: dict[str, Entry] = {
     "checkout.quote": ANYONE,
     "checkout.stripe_return": Policy(Access.LINK),  # Stripe's session id; never marks paid
     "payments.stripe_webhook": Policy(Access.WEBHOOK),
+    "payments.sepay_webhook": Policy(Access.WEBHOOK),  # the Apikey header, checked in the view
     # A buyer's orders: their account's, or a guest's proved in this browser session (placed
     # here, its signed link opened here, or its number and phone given)
     "orders.index": Policy(Access.CUSTOMER),
@@ -217,6 +218,11 @@ POLICIES: dict[str, Entry] = {
     "pfa.order": Policy(Access.PFA),
     "pfa.cancel_order": Policy(Access.PFA),
     "pfa.cancel_order_part": Policy(Access.PFA),
+    # ... bank transfers that match no order, and refunds owed: admins only (else 403)
+    "pfa.transfers": Policy(Access.ADMIN),
+    "pfa.assign_transfer": Policy(Access.ADMIN),
+    "pfa.refund_transfer": Policy(Access.ADMIN),
+    "pfa.close_refund": Policy(Access.ADMIN),
 }
 
 # The methods a route's view answers itself (HEAD is answered as GET; OPTIONS by Flask).

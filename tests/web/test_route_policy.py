@@ -27,6 +27,7 @@ from sqlalchemy import select
 from storefront import create_app
 from storefront.core.clock import today as shop_today
 from storefront.core.files import Upload
+from storefront.core.sepay import parse_notification
 from storefront.domain.accounts import (
     email_verification_token,
     password_reset_token,
@@ -39,8 +40,10 @@ from storefront.domain.certificates.submissions import CertificateInput, submit_
 from storefront.domain.cooperatives.members import invite_member
 from storefront.domain.order_links import order_link_token
 from storefront.domain.orders.placement import place_order
+from storefront.domain.payments.transfer import receive_bank_notification, refund_transfer
 from storefront.extensions import db
 from storefront.models import (
+    BankNotification,
     CartLine,
     CooperativeInvitation,
     MemberRole,
@@ -54,6 +57,7 @@ from tests.fixtures import factories
 from tests.fixtures.app import KEEP_TABLES, OwnContextClient, app_state, empty_tables
 from tests.fixtures.seller import LUC_NGAN_PROVINCE, files_under, member_of, png_bytes, seller
 from tests.fixtures.shop import VIETQR_ACCOUNT, WEBHOOK_SECRET, buy, details
+from tests.fixtures.transfer import SEPAY_KEY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -202,13 +206,28 @@ def build_world(app) -> dict:
     payment = db.session.scalar(select(Payment).where(Payment.order_id == card_order.id))
     payment.provider_session_id = "cs_test_route_policy"
     db.session.commit()
+    admin = factories.user(role=Role.ADMIN)
+    held, refunded = (
+        parse_notification(
+            {"id": i, "gateway": "Vietcombank", "transactionDate": "2026-12-03 14:02:37",
+             "accountNumber": "0123456789", "content": f"chuyen tien {i}", "transferType": "in",
+             "transferAmount": 5000, "referenceCode": f"FT{i}"}
+        )
+        for i in (1, 2)
+    )
+    receive_bank_notification("{}", held)
+    receive_bank_notification("{}", refunded)
+    [held_id, refunded_id] = db.session.scalars(
+        select(BankNotification.id).order_by(BankNotification.id)
+    )
+    refund = refund_transfer(refunded_id, "chuyển nhầm", actor=admin)
     [photo_file] = sorted(files_under(Path(app.config["UPLOAD_DIR"]) / "listings"))[:1]
     ids.update(
         users={
             "customer": customer.email, "customer_2": customer_2.email,
             "member_a": owner_a.email, "member_b": owner_b.email,
             "pfa": factories.user(role=Role.PFA).email,
-            "admin": factories.user(role=Role.ADMIN).email,
+            "admin": admin.email,
         },
         address_id=address.id,
         line_id=line.id,
@@ -233,6 +252,8 @@ def build_world(app) -> dict:
         session_id="cs_test_route_policy",
         card_order=(card_order.number, card_order.phone),
         order_link_token=order_link_token(card_order),  # a guest's order: its signed link
+        notification_id=held_id,  # a bank transfer held for staff
+        refund_id=refund.id,  # an open refund task
     )
     db.session.remove()
     return ids
@@ -399,9 +420,10 @@ def app(_app, tmp_path_factory):
     with app_state(_app, tmp_path_factory.mktemp("route_policy")) as app:
         saved = {k: app.config.get(k) for k in
                  ("WTF_CSRF_ENABLED", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
-                  *VIETQR_ACCOUNT)}
+                  "SEPAY_WEBHOOK_API_KEY", *VIETQR_ACCOUNT)}
         app.config.update(WTF_CSRF_ENABLED=True, STRIPE_SECRET_KEY="sk_test_route_policy",
-                          STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **VIETQR_ACCOUNT)
+                          STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, SEPAY_WEBHOOK_API_KEY=SEPAY_KEY,
+                          **VIETQR_ACCOUNT)
         try:
             yield app
         finally:
@@ -454,7 +476,10 @@ class World:
         if case.method == "GET":
             return client.get(case.url)
         data = {"csrf_token": token, **form_for(case.endpoint, self.ids)}
-        return client.open(case.url, method=case.method, data=data)
+        # The bank-notification webhook's key, so that the body (not the key) is what it judges.
+        sepay = case.endpoint == "payments.sepay_webhook"
+        headers = {"Authorization": f"Apikey {SEPAY_KEY}"} if sepay else {}
+        return client.open(case.url, method=case.method, data=data, headers=headers)
 
     def settle(self) -> None:
         """After a request that was allowed: if it changed anything, start afresh."""

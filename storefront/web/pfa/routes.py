@@ -32,6 +32,7 @@ from storefront.domain.orders.cancellation import (
     cancel_shipment_as_staff,
 )
 from storefront.domain.orders.lifecycle import can_cancel, order_progress, payment_state
+from storefront.domain.payments import transfer as bank_transfers
 from storefront.domain.payments.card import settle_cancelled_order
 from storefront.models import CertificateStatus, CooperativeStatus
 from storefront.web.pfa import bp, csvexport
@@ -457,6 +458,76 @@ def cancel_order_part(number: str, shipment_id: int):
         _settle(cancelled.order_id)
     flash(_("Part cancelled. The buyer and the cooperative have been told."), "success")
     return redirect(url_for("pfa.order", number=cancelled.number), code=303)
+
+
+# --- bank transfers that match no order, and refunds owed (admins) ---------------------------
+
+
+@bp.get("/transfers")
+def transfers():
+    return render_template("pfa/transfers.html", queue=bank_transfers.transfer_queue())
+
+
+def _refused(error: DomainError):
+    if error.status == 404:
+        raise error
+    flash(str(error.message), "error")
+    return redirect(url_for("pfa.transfers"), code=303)
+
+
+@bp.post("/transfers/<int:notification_id>/assign")
+def assign_transfer(notification_id: int):
+    number = request.form.get("order_number", "").strip()[:40]
+    try:
+        if request.form.get("confirmed") != "1":
+            preview = bank_transfers.preview_assignment(notification_id, number)
+            return render_template("pfa/transfer_confirm.html", step="assign", preview=preview,
+                                   notification=preview.notification, number=number)
+        applied = bank_transfers.assign_transfer(notification_id, number, actor=current_user)
+    except DomainError as error:
+        return _refused(error)
+    if applied.refund:
+        flash(_("Transfer applied to the order; %(excess)s over its balance is kept as a refund"
+                " task.", excess=format_vnd(applied.refund)), "success")
+    else:
+        flash(_("Transfer applied to the order."), "success")
+    return redirect(url_for("pfa.transfers"), code=303)
+
+
+@bp.post("/transfers/<int:notification_id>/refund")
+def refund_transfer(notification_id: int):
+    note = request.form.get("note", "")
+    try:
+        notification = bank_transfers.unmatched_transfer(notification_id)
+        if request.form.get("confirmed") != "1":
+            if not note.strip():
+                flash(_("Write a note: why is this transfer refunded, and to whom?"), "error")
+                return redirect(url_for("pfa.transfers"), code=303)
+            return render_template("pfa/transfer_confirm.html", step="refund",
+                                   notification=notification, note=note)
+        bank_transfers.refund_transfer(notification_id, note, actor=current_user)
+    except DomainError as error:
+        return _refused(error)
+    flash(_("Transfer marked for refund."), "success")
+    return redirect(url_for("pfa.transfers"), code=303)
+
+
+@bp.post("/refunds/<int:refund_id>/close")
+def close_refund(refund_id: int):
+    note = request.form.get("note", "")
+    try:
+        task = bank_transfers.open_refund(refund_id)
+        if request.form.get("confirmed") != "1":
+            if not note.strip():
+                flash(_("Write a note: how was the money sent back (bank reference)?"), "error")
+                return redirect(url_for("pfa.transfers"), code=303)
+            return render_template("pfa/transfer_confirm.html", step="close", task=task,
+                                   notification=task.notification, note=note)
+        bank_transfers.close_refund(refund_id, note, actor=current_user)
+    except DomainError as error:
+        return _refused(error)
+    flash(_("Refund recorded as sent."), "success")
+    return redirect(url_for("pfa.transfers"), code=303)
 
 
 # --- expiries and the audit log ---------------------------------------------------------------
