@@ -263,7 +263,8 @@ for _statement in PG_FUNCTIONS:
     event.listen(
         LedgerTransaction.__table__,
         "before_create",
-        DDL(_statement).execute_if(dialect="postgresql"),
+        # DDL() formats its text with %: the functions' own % are escaped.
+        DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"),
     )
 for _name, _table in (
     ("ledger_transactions", LedgerTransaction.__table__),
