@@ -27,6 +27,17 @@ from storefront.models.cooperatives import (
     InvitationStatus,
     MemberRole,
 )
+from storefront.models.ledger import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerIsAppendOnly,
+    LedgerKind,
+    LedgerTransaction,
+    Payout,
+    PayoutAccount,
+    PayoutBatch,
+    PayoutStatus,
+)
 from storefront.models.locations import AdminUnit, AdminUnitSuccession, Era, Level
 from storefront.models.orders import (
     CANCELLED_BY_BUYER,
@@ -64,6 +75,11 @@ __all__ = [
     "CooperativeStatus",
     "Era",
     "InvitationStatus",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerIsAppendOnly",
+    "LedgerKind",
+    "LedgerTransaction",
     "Level",
     "Listing",
     "ListingImage",
@@ -77,6 +93,10 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "Payout",
+    "PayoutAccount",
+    "PayoutBatch",
+    "PayoutStatus",
     "PendingApproval",
     "Role",
     "Shipment",
