@@ -68,14 +68,17 @@ def monthly_figures(count: int = 12, today: date | None = None) -> list[MonthFig
     # Grouped outside a subquery: PostgreSQL cannot tell that a CASE with bound parameters in
     # the SELECT list and the same CASE in GROUP BY are one expression.
     entries = (
-        select(bucket, LedgerTransaction.kind.label("kind"), LedgerEntry.account, LedgerEntry.amount)
+        select(
+            bucket, LedgerTransaction.kind.label("kind"), LedgerEntry.account, LedgerEntry.amount
+        )
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .where(occurred >= bounds[0][0].astimezone(UTC), occurred < bounds[-1][1].astimezone(UTC))
         .subquery()
     )
     rows = db.session.execute(
-        select(entries.c.bucket, entries.c.kind, entries.c.account, func.sum(entries.c.amount))
-        .group_by(entries.c.bucket, entries.c.kind, entries.c.account)
+        select(
+            entries.c.bucket, entries.c.kind, entries.c.account, func.sum(entries.c.amount)
+        ).group_by(entries.c.bucket, entries.c.kind, entries.c.account)
     ).all()
     figures = [MonthFigures(y, m) for y, m in months]
     for index, kind, account, total in rows:

@@ -25,6 +25,9 @@ from storefront.web.seller.context import apply_domain_error, cooperative_requir
 from storefront.web.seller.forms import PayoutAccountForm
 
 PER_PAGE = 25
+# Rows whose ledger memo says something to the cooperative (a payout's transfer content, a
+# correction's reason); a sale's memo is the ledger's own note, in English.
+MEMO_KINDS = frozenset({RowKind.PAYOUT, RowKind.REFUND, RowKind.CORRECTION, RowKind.OTHER})
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
@@ -126,17 +129,29 @@ def finance_statement_csv():
     labels = row_kind_labels()
 
     def lines():
-        yield [_("Date"), _("Kind"), _("Order"), _("Description"), _("Amount (VND)"),
-               _("Balance (VND)")]
-        yield [statement.starts_at.date().isoformat(), _("Opening balance"), "", "", "",
-               statement.opening_balance]
+        yield [
+            _("Date"),
+            _("Kind"),
+            _("Order"),
+            _("Entry details"),
+            _("Amount (VND)"),
+            _("Balance (VND)"),
+        ]
+        yield [
+            statement.starts_at.date().isoformat(),
+            _("Opening balance"),
+            "",
+            "",
+            "",
+            statement.opening_balance,
+        ]
         for row in rows:
             local = row.occurred_at.astimezone(clock.zone())
             yield [
-                local.isoformat(sep=" ", timespec="minutes"),
+                local.strftime("%Y-%m-%d %H:%M"),
                 labels[row.kind] + (" (COD)" if row.cod and row.kind is RowKind.SALE else ""),
                 row.order_number or "",
-                row.memo,
+                row.memo if row.kind in MEMO_KINDS else "",
                 row.amount,
                 row.balance,
             ]
