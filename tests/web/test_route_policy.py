@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from storefront import create_app
 from storefront.core.clock import today as shop_today
+from storefront.core.db import unit_of_work
 from storefront.core.files import Upload
 from storefront.domain.accounts import (
     email_verification_token,
@@ -37,12 +38,16 @@ from storefront.domain.cart import CartOwner, add_to_cart
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.members import invite_member
+from storefront.domain.ledger import payouts, postings
+from storefront.domain.ledger.postings import Posting
 from storefront.domain.order_links import order_link_token
 from storefront.domain.orders.placement import place_order
 from storefront.extensions import db
 from storefront.models import (
     CartLine,
     CooperativeInvitation,
+    LedgerAccount,
+    LedgerKind,
     MemberRole,
     Payment,
     PaymentMethod,
@@ -196,12 +201,14 @@ def build_world(app) -> dict:
     payment.provider_session_id = "cs_test_route_policy"
     db.session.commit()
     [photo_file] = sorted(files_under(Path(app.config["UPLOAD_DIR"]) / "listings"))[:1]
+    admin = factories.user(role=Role.ADMIN)
+    batch = _payout_batch_for(coop_a, owner_a, admin)
     ids.update(
         users={
             "customer": customer.email, "customer_2": customer_2.email,
             "member_a": owner_a.email, "member_b": owner_b.email,
             "pfa": factories.user(role=Role.PFA).email,
-            "admin": factories.user(role=Role.ADMIN).email,
+            "admin": admin.email,
         },
         address_id=address.id,
         line_id=line.id,
@@ -225,9 +232,28 @@ def build_world(app) -> dict:
         session_id="cs_test_route_policy",
         card_order=(card_order.number, card_order.phone),
         order_link_token=order_link_token(card_order),  # a guest's order: its signed link
+        batch_id=batch.id,
+        payout_id=batch.payouts[0].id,
     )
     db.session.remove()
     return ids
+
+
+def _payout_batch_for(coop, owner, admin):
+    """Cooperative A owed 500.000 ₫ (a correcting ledger entry), its payout account verified,
+    and a payout batch made for it (pending: nothing paid)."""
+    with unit_of_work(writer=True):
+        postings.post_transaction(
+            LedgerKind.CORRECTION,
+            "route-policy:owed",
+            [Posting(LedgerAccount.BANK, 500_000),
+             Posting(LedgerAccount.COOPERATIVE_PAYABLE, -500_000, coop.id)],
+            cooperative_id=coop.id,
+        )
+    payouts.set_payout_account(coop.id, actor=owner, bank_bin="970436",
+                               account_number="0011002345678", holder_name="HTX A")
+    payouts.verify_payout_account(coop.id, actor=admin)
+    return payouts.create_payout_batch(actor=admin, threshold=0)
 
 
 def _invitation_id(cooperative_id: int) -> int:
