@@ -23,7 +23,9 @@ from storefront.domain.ledger import monthly, payouts, queries
 from storefront.models import PayoutStatus
 from storefront.web.pfa import bp
 
-_MONEY_NOISE = re.compile(r"[\s.,\u00a0\u202f]|₫|đ|vnd|vnđ", re.IGNORECASE)
+_SPACES_AND_UNIT = re.compile(r"[\s\u00a0\u202f]+|(₫|vnđ|vnd|đồng|đ)$", re.IGNORECASE)
+# Plain digits, or thousands in groups of three ("200.000", "200,000"): "1,5" is no đồng.
+_WHOLE_DONG = re.compile(r"[0-9]+|[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}(,[0-9]{3})+")
 
 
 def _actor():
@@ -52,7 +54,10 @@ def _threshold(raw: str | None) -> int | None:
     """A threshold in đồng as people type it ("200.000", "200000 ₫"); None if it is not one."""
     if raw is None:
         return None
-    return parse_int(_MONEY_NOISE.sub("", raw), high=DB_INT_MAX)
+    compact = _SPACES_AND_UNIT.sub("", raw)
+    if not _WHOLE_DONG.fullmatch(compact):
+        return None
+    return parse_int(compact.replace(".", "").replace(",", ""), high=DB_INT_MAX)
 
 
 # --- payout accounts (PFA staff and admins) ---------------------------------------------------
