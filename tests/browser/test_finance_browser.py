@@ -29,19 +29,32 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def _world(stripe_fake) -> dict:
     owner, coop, package = seller_with_package(
-        factories, price=135_000, stock=100,
+        factories,
+        price=135_000,
+        stock=100,
         name="Hợp tác xã Nông nghiệp Dịch vụ Vải thiều Hồng Xuân Lục Ngạn",
     )
     for day in (3, 9, 17, 28):
         delivered_card_sale(stripe_fake, owner, package, 2, datetime(2026, 11, day, 9, tzinfo=VN))
-    payouts.set_payout_account(coop.id, actor=owner, bank_bin="970405",
-                               account_number="1500 2051 23456", holder_name=coop.legal_name)
-    other_owner, other, other_package = seller_with_package(factories, price=300_000,
-                                                            name="HTX Mật ong Bắc Giang")
+    payouts.set_payout_account(
+        coop.id,
+        actor=owner,
+        bank_bin="970405",
+        account_number="1500 2051 23456",
+        holder_name=coop.legal_name,
+    )
+    other_owner, other, other_package = seller_with_package(
+        factories, price=300_000, name="HTX Mật ong Bắc Giang"
+    )
     delivered_card_sale(stripe_fake, other_owner, other_package, 1)
     admin = factories.user(role=Role.ADMIN, email="quantri@example.vn")
-    payouts.set_payout_account(other.id, actor=other_owner, bank_bin="970436",
-                               account_number="0011002345678", holder_name=other.legal_name)
+    payouts.set_payout_account(
+        other.id,
+        actor=other_owner,
+        bank_bin="970436",
+        account_number="0011002345678",
+        holder_name=other.legal_name,
+    )
     payouts.verify_payout_account(other.id, actor=admin)
     batch = payouts.create_payout_batch(actor=admin, threshold=0)
     return {"owner": owner.email, "admin": admin.email, "batch": batch.id}

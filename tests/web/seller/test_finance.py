@@ -464,3 +464,20 @@ def test_the_account_form_needs_the_csrf_token(client, auth, make, db, app, monk
     response = client.post("/seller/finance/account", data=account_form())
     assert response.status_code == 400
     assert account_state(db, coop.id)[0] is None
+
+
+def test_the_pages_speak_english_when_asked(client, auth, make, stripe_fake):
+    owner, coop, package = seller_with_package(make, price=150_000)
+    number, shipment = delivered_card_sale(stripe_fake, owner, package, 1)
+    auth.login(owner)
+    client.get("/?lang=en")
+    page = page_of(client)
+    assert "The market owes your cooperative" in page and "Commission" in page
+    assert "Shipping fee" in page and "Monthly statement" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/seller/finance/statement.csv").get_data().decode("utf-8-sig"))
+        )
+    )
+    assert rows[0][:2] == ["Date", "Kind"] and rows[1][1] == "Opening balance"
+    assert "Account holder" in page_of(client, "/seller/finance/account")
