@@ -341,7 +341,7 @@ def payout_batch_csv(batch_id: int) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
         [
-            _("No."),
+            _("Row"),
             _("Bank BIN"),
             _("Bank"),
             _("Account number"),

@@ -3,6 +3,8 @@ the state change; ledger rows are never changed."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +22,7 @@ from storefront.domain.payments.card import (
     settle_cancelled_order,
     start_card_payment,
 )
+from storefront.extensions import db as _db
 from storefront.models import (
     LedgerAccount,
     LedgerEntry,
@@ -319,3 +322,36 @@ def test_postgresql_itself_refuses_changes_and_unbalanced_transactions(app, db):
         db.session.commit()
     db.session.rollback()
     assert transaction_count() == 1
+
+
+def test_the_same_event_posted_at_once_by_many_requests_posts_once(app, db):
+    """Ten requests post the same receipt at the same moment (a notification delivered ten
+    times): one transaction; the others find the key taken and post nothing, without error."""
+    requests = 10
+    db.session.remove()
+    barrier = threading.Barrier(requests)
+    results: list = [None] * requests
+
+    def attempt(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=60)
+                with unit_of_work(writer=True):
+                    results[i] = postings.record_money_received(
+                        order_id=None, amount=250_000, key="sepay:777", method="transfer"
+                    )
+            except Exception as error:  # noqa: BLE001 - any other outcome fails the test below
+                results[i] = repr(error)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    posted = [r for r in results if isinstance(r, int)]
+    assert len(posted) == 1 and results.count(None) == requests - 1, results
+    assert transaction_count() == 1
+    assert platform_summary().unmatched == 250_000
