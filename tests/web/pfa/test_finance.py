@@ -235,14 +235,14 @@ def test_a_threshold_that_is_not_a_number_is_refused_clearly(client, auth, admin
     auth.login(admin)
     response = client.get("/pfa/finance/payouts?threshold=-5")
     assert response.status_code == 400
-    assert "Ngưỡng chi trả là một số nguyên đồng, từ 0 trở lên." in html(response)
+    assert "Ngưỡng chi trả là số đồng nguyên, từ 0 trở lên." in html(response)
     before = world_counts(db)
     refused = client.post(
         "/pfa/finance/payouts/batches",
         data={"threshold": "1,5", "confirmed": "1"},
         follow_redirects=True,
     )
-    assert "Ngưỡng chi trả là một số nguyên đồng" in html(refused)
+    assert "Ngưỡng chi trả là số đồng nguyên" in html(refused)
     assert world_counts(db) == before
     assert "200000" in html(client.get("/pfa/finance/payouts?threshold=200.000"))
 
@@ -280,12 +280,12 @@ def test_a_batch_its_bank_csv_and_marking_it_paid(client, auth, admin, owed, db)
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == [
-        "Số",
+        "STT",
         "Mã BIN ngân hàng",
         "Ngân hàng",
         "Số tài khoản",
         "Chủ tài khoản",
-        "Số tiền (VND)",
+        "Số tiền (VNĐ)",
         "Nội dung chuyển khoản",
     ]
     assert rows[1:] == [
@@ -320,7 +320,7 @@ def test_a_batch_its_bank_csv_and_marking_it_paid(client, auth, admin, owed, db)
         data={"confirmed": "1"},
         follow_redirects=True,
     )
-    assert "Khoản này không ở trạng thái chờ chi trả." in html(again)
+    assert "Khoản chi trả này không còn chờ thanh toán." in html(again)
     assert cooperative_balance(paid_coop.id).balance == 0  # paid once
 
     # The cooperative sees the payout as an entry, and its balance at zero.

@@ -185,7 +185,7 @@ def test_the_statement_csv_has_the_opening_balance_every_line_and_the_closing(
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel then reads UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["Ngày", "Loại", "Đơn hàng", "Diễn giải", "Số tiền (VND)", "Số dư (VND)"]
+    assert rows[0] == ["Ngày", "Loại", "Đơn hàng", "Diễn giải", "Số tiền (VNĐ)", "Số dư (VNĐ)"]
     opening = net_of(october)
     assert rows[1] == ["2026-11-01", "Số dư đầu kỳ", "", "", "", str(opening)]
     commission = november.subtotal * COMMISSION_BPS // 10_000
@@ -358,14 +358,14 @@ def test_the_owner_records_the_account_in_the_bank_s_spelling(client, auth, make
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("bank_bin", "999999", "Chọn ngân hàng trong danh sách."),
-        ("bank_bin", "", "Chọn ngân hàng trong danh sách."),
+        ("bank_bin", "999999", "Vui lòng chọn ngân hàng trong danh sách."),
+        ("bank_bin", "", "Vui lòng chọn ngân hàng trong danh sách."),
         ("account_number", "12ab5678", "Số tài khoản gồm 6 đến 19 chữ số."),
         ("account_number", "12345", "Số tài khoản gồm 6 đến 19 chữ số."),
         ("account_number", "1" * 20, "Số tài khoản gồm 6 đến 19 chữ số."),
         ("account_number", "", "Nhập số tài khoản."),
-        ("holder_name", "", "Nhập tên chủ tài khoản."),
-        ("holder_name", "   ", "Nhập tên chủ tài khoản."),
+        ("holder_name", "", "Vui lòng nhập tên chủ tài khoản."),
+        ("holder_name", "   ", "Vui lòng nhập tên chủ tài khoản."),
         ("holder_name", "A" * 121, "Tên chủ tài khoản quá dài"),
     ],
 )
