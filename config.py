@@ -86,6 +86,13 @@ class Config:
     # `Authorization: Apikey <this>`; unset, the endpoint answers 404.
     SEPAY_WEBHOOK_API_KEY = os.environ.get("SEPAY_WEBHOOK_API_KEY", "")
 
+    # Settlement ledger (domain/ledger): the platform's commission on goods (not shipping), in
+    # basis points (500 = 5 %), per order line rounded down to the đồng; per OCOP group
+    # overrides as "group:bps,..." (e.g. "4:800,6:300"); the least balance a payout pays.
+    LEDGER_COMMISSION_RATE_BPS = _env_int("LEDGER_COMMISSION_RATE_BPS", 500)
+    LEDGER_COMMISSION_RATE_BPS_BY_GROUP = os.environ.get("LEDGER_COMMISSION_RATE_BPS_BY_GROUP", "")
+    LEDGER_PAYOUT_THRESHOLD = _env_int("LEDGER_PAYOUT_THRESHOLD", 200_000)
+
     # Shipping, per cooperative's shipment, in đồng: the first 500 g, then each further
     # 500 g, by zone (the buyer's province is the cooperative's, or another one).
     SHIPPING_FIRST_500G = {"same_province": 20_000, "other_province": 30_000}

@@ -27,6 +27,17 @@ from storefront.models.cooperatives import (
     InvitationStatus,
     MemberRole,
 )
+from storefront.models.ledger import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerIsAppendOnly,
+    LedgerKind,
+    LedgerTransaction,
+    Payout,
+    PayoutAccount,
+    PayoutBatch,
+    PayoutStatus,
+)
 from storefront.models.locations import AdminUnit, AdminUnitSuccession, Era, Level
 from storefront.models.orders import (
     CANCELLED_BY_BUYER,
@@ -71,6 +82,11 @@ __all__ = [
     "CooperativeStatus",
     "Era",
     "InvitationStatus",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerIsAppendOnly",
+    "LedgerKind",
+    "LedgerTransaction",
     "Level",
     "Listing",
     "ListingImage",
@@ -85,6 +101,10 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "Payout",
+    "PayoutAccount",
+    "PayoutBatch",
+    "PayoutStatus",
     "PendingApproval",
     "RefundStatus",
     "RefundTask",

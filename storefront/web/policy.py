@@ -172,6 +172,11 @@ POLICIES: dict[str, Entry] = {
     "seller.invite": Policy(Access.MEMBER),
     "seller.shipments": Policy(Access.MEMBER),
     "seller.profile": Policy(Access.MEMBER),  # POST: owners only (the domain's Forbidden)
+    # ... its money: balance, entries, statements; the payout account (POST: owners only, 403)
+    "seller.finance": Policy(Access.MEMBER),
+    "seller.finance_statement": Policy(Access.MEMBER),
+    "seller.finance_statement_csv": Policy(Access.MEMBER),
+    "seller.payout_account": Policy(Access.MEMBER),
     # ... and its objects: another cooperative's are 404
     "seller.listing": Policy(Access.MEMBER, hide=True),
     "seller.edit_listing": Policy(Access.MEMBER, hide=True),
@@ -223,6 +228,20 @@ POLICIES: dict[str, Entry] = {
     "pfa.assign_transfer": Policy(Access.ADMIN),
     "pfa.refund_transfer": Policy(Access.ADMIN),
     "pfa.close_refund": Policy(Access.ADMIN),
+    # ... payout accounts: staff check an account is the cooperative's own (and never their own
+    # cooperative's: separation of duties, in the domain)
+    "pfa.payout_accounts": Policy(Access.PFA),
+    "pfa.verify_payout_account": Policy(Access.PFA),
+    "pfa.reject_payout_account": Policy(Access.PFA),
+    # ... money leaving the market, and its figures: admins only (PFA staff get 403)
+    "pfa.payouts_page": Policy(Access.ADMIN),
+    "pfa.create_payout_batch": Policy(Access.ADMIN),
+    "pfa.payout_batch": Policy(Access.ADMIN),
+    "pfa.payout_batch_csv": Policy(Access.ADMIN),
+    "pfa.mark_batch_paid": Policy(Access.ADMIN),
+    "pfa.mark_payout_paid": Policy(Access.ADMIN),
+    "pfa.cancel_payout": Policy(Access.ADMIN),
+    "pfa.finance_summary": Policy(Access.ADMIN),
 }
 
 # The methods a route's view answers itself (HEAD is answered as GET; OPTIONS by Flask).

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from storefront import create_app
 from storefront.core.clock import today as shop_today
+from storefront.core.db import unit_of_work
 from storefront.core.files import Upload
 from storefront.core.sepay import parse_notification
 from storefront.domain.accounts import (
@@ -38,6 +39,8 @@ from storefront.domain.cart import CartOwner, add_to_cart
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.members import invite_member
+from storefront.domain.ledger import payouts, postings
+from storefront.domain.ledger.postings import Posting
 from storefront.domain.order_links import order_link_token
 from storefront.domain.orders.placement import place_order
 from storefront.domain.payments.transfer import receive_bank_notification, refund_transfer
@@ -46,6 +49,8 @@ from storefront.models import (
     BankNotification,
     CartLine,
     CooperativeInvitation,
+    LedgerAccount,
+    LedgerKind,
     MemberRole,
     Payment,
     PaymentMethod,
@@ -222,6 +227,8 @@ def build_world(app) -> dict:
     )
     refund = refund_transfer(refunded_id, "chuyển nhầm", actor=admin)
     [photo_file] = sorted(files_under(Path(app.config["UPLOAD_DIR"]) / "listings"))[:1]
+    admin = factories.user(role=Role.ADMIN)
+    batch = _payout_batch_for(coop_a, owner_a, admin)
     ids.update(
         users={
             "customer": customer.email, "customer_2": customer_2.email,
@@ -254,9 +261,28 @@ def build_world(app) -> dict:
         order_link_token=order_link_token(card_order),  # a guest's order: its signed link
         notification_id=held_id,  # a bank transfer held for staff
         refund_id=refund.id,  # an open refund task
+        batch_id=batch.id,
+        payout_id=batch.payouts[0].id,
     )
     db.session.remove()
     return ids
+
+
+def _payout_batch_for(coop, owner, admin):
+    """Cooperative A owed 500.000 ₫ (a correcting ledger entry), its payout account verified,
+    and a payout batch made for it (pending: nothing paid)."""
+    with unit_of_work(writer=True):
+        postings.post_transaction(
+            LedgerKind.CORRECTION,
+            "route-policy:owed",
+            [Posting(LedgerAccount.BANK, 500_000),
+             Posting(LedgerAccount.COOPERATIVE_PAYABLE, -500_000, coop.id)],
+            cooperative_id=coop.id,
+        )
+    payouts.set_payout_account(coop.id, actor=owner, bank_bin="970436",
+                               account_number="0011002345678", holder_name="HTX A")
+    payouts.verify_payout_account(coop.id, actor=admin)
+    return payouts.create_payout_batch(actor=admin, threshold=0)
 
 
 def _invitation_id(cooperative_id: int) -> int:

@@ -21,6 +21,7 @@ from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.domain.audit import record_decision
 from storefront.domain.decisions import REASON_MAX_LENGTH, require_staff
+from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.fulfilment import shipment_for_member
 from storefront.domain.orders.lifecycle import (
     SHIPPED_OR_LATER,
@@ -179,6 +180,7 @@ def _cancel_part(
             _("This shipment is already %(status)s.", status=shipment_status_label(before))
         )
     restock(order.id, [shipment.id])
+    ledger.record_part_refund_owed(shipment.id, occurred_at=now)
     still_open = db.session.scalar(
         select(func.count())
         .select_from(Shipment)
@@ -193,6 +195,10 @@ def _cancel_part(
         cancelled_by=cancelled_by,
         cancel_reason=reason,
     )
+    if order_cancelled:
+        # Whatever the ledger still holds for the order (nothing, when every part's share
+        # was owed back on its own) is owed back too.
+        ledger.record_order_refund_owed(order_id, key="cancelled", occurred_at=now)
     record_decision(
         actor=actor,
         action="shipment.cancel",

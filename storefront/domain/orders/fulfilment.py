@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import rows_matched, unit_of_work
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
+from storefront.domain.ledger import postings as ledger
 from storefront.domain.status_labels import shipment_status_label
 from storefront.extensions import db
 from storefront.models import (
@@ -154,6 +155,10 @@ def advance_shipment(
                 raise InvalidTransition(
                     _("This shipment is already %(status)s.", status=_status_label(shipment))
                 )
+            if step == "deliver" and shipment.order.payment_method is not PaymentMethod.COD:
+                # Paid ahead: the sale is the cooperative's once delivered (COD: once the
+                # cash is collected, below).
+                ledger.recognise_shipment_sale(shipment.id, occurred_at=now, created_by_id=user_id)
         else:
             raise InvalidInput(_("Unknown action."))
         unit.on_commit(notify.shipment_changed, shipment_id)
@@ -178,6 +183,7 @@ def _collect_cash(shipment: Shipment, now: datetime) -> None:
     )
     if moved != 1:
         raise InvalidTransition(_("Cash for this shipment is already recorded."))
+    ledger.recognise_shipment_sale(shipment.id, occurred_at=now)
     # Cash for every shipment is in: the order's cash-on-delivery payment is paid.
     outstanding = db.session.scalar(
         select(Shipment.id)

@@ -18,6 +18,7 @@ from storefront.core.db import end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidPhone, InvalidTransition, NotFound
 from storefront.core.phones import normalize_vn_phone
 from storefront.domain import notifications as notify
+from storefront.domain.ledger import postings as ledger
 from storefront.extensions import db
 from storefront.models import (
     CANCELLED_BY_BUYER,
@@ -271,6 +272,8 @@ def cancel_and_restock(
         # A cooperative shipped its part while we were cancelling: the whole unit rolls back.
         raise InvalidTransition(_("Part of this order has already been shipped."))
     restock(order_id, live)
+    # Money the ledger holds for the order (paid ahead) is owed back to the buyer.
+    ledger.record_order_refund_owed(order_id, key="cancelled", occurred_at=now)
     return True
 
 

@@ -22,9 +22,10 @@ from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import Unit, aware, end_read, rows_matched, unit_of_work
+from storefront.core.db import Unit, aware, end_read, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
 from storefront.domain import notifications as notify
+from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
 from storefront.domain.payments import stripe_gateway as gateway
 from storefront.extensions import db
@@ -266,11 +267,16 @@ def _mark_paid(unit: Unit, payment: Payment, obj: Mapping[str, Any]) -> Effect:
     payment.status = PaymentStatus.PAID
     payment.failure_reason = ""
     order_id = order.id
+    receipt = f"stripe:payment:{payment.id}"
+    ledger.record_money_received(
+        order_id=order_id, amount=payment.amount, key=receipt, method="card"
+    )
     if move_order(order, (OrderStatus.AWAITING_PAYMENT,), OrderStatus.PLACED):
         unit.on_commit(notify.order_placed, order_id)
         return Effect("paid", order_id)
     # The order was cancelled (expired, or by the buyer) before the money arrived: the money
     # is recorded, and owed back (a failed refund is retried by the reconciliation).
+    ledger.record_order_refund_owed(order_id, key=f"after:{receipt}", memo="paid after cancel")
     unit.on_commit(settle_cancelled_order, order_id)
     return Effect("paid_after_cancel", order_id)
 
@@ -461,7 +467,7 @@ def settle_cancelled_order(order_id: int) -> str:
                 outcome = "refund_failed"
                 continue
             refund_id = refund["id"]
-        if _record_refund(payment_id, refund_id) and outcome != "refund_failed":
+        if _record_refund(payment_id, refund_id, max(rest, 0)) and outcome != "refund_failed":
             outcome = "refunded"
     for session_id in to_close:
         try:
@@ -507,16 +513,26 @@ def _refund_by_key(payment_intent: str, number: str, key: str, amount: int) -> d
 
 def _record_part_refund(shipment_id: int, refund_id: str) -> None:
     with unit_of_work(writer=True):
-        db.session.execute(
+        recorded = db.session.execute(
             update(Shipment)
             .where(Shipment.id == shipment_id, Shipment.refund_id.is_(None))
             .values(refund_id=refund_id, updated_at=utcnow())
+            .returning(Shipment.order_id, Shipment.refund_due)
             .execution_options(synchronize_session=False)
-        )
+        ).first()
+        if recorded is not None and recorded.refund_due > 0:
+            ledger.record_refund_sent(
+                key=f"shipment:{shipment_id}",
+                amount=recorded.refund_due,
+                order_id=recorded.order_id,
+                shipment_id=shipment_id,
+                memo=refund_id,
+            )
 
 
-def _record_refund(payment_id: int, refund_id: str | None) -> bool:
-    """The payment is refunded once its own refund (if any) is sent and no part's is owed."""
+def _record_refund(payment_id: int, refund_id: str | None, amount: int) -> bool:
+    """The payment is refunded once its own refund (if any: `amount` đồng) is sent and no
+    part's is owed; the ledger records the refund sent in the same unit of work."""
     owed = exists().where(
         Shipment.order_id == Payment.order_id,
         Shipment.status == ShipmentStatus.CANCELLED,
@@ -527,13 +543,18 @@ def _record_refund(payment_id: int, refund_id: str | None) -> bool:
         values: dict[str, Any] = {"status": PaymentStatus.REFUNDED, "updated_at": utcnow()}
         if refund_id is not None:
             values["provider_refund_id"] = refund_id
-        result = db.session.execute(
+        refunded = db.session.execute(
             update(Payment)
             .where(Payment.id == payment_id, Payment.status == PaymentStatus.PAID, ~owed)
             .values(**values)
+            .returning(Payment.order_id)
             .execution_options(synchronize_session=False)
-        )
-        return rows_matched(result) == 1
+        ).scalar()
+        if refunded is not None and amount > 0:
+            ledger.record_refund_sent(
+                key=f"payment:{payment_id}", amount=amount, order_id=refunded, memo=refund_id or ""
+            )
+        return refunded is not None
 
 
 # --- reconciliation --------------------------------------------------------------------------

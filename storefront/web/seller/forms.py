@@ -457,3 +457,36 @@ class StockForm(FlaskForm):
             if package_id is not None and shown is not None:
                 result[package_id] = (shown, row.stock.number)
         return result
+
+
+
+# --- finance: the payout bank account -------------------------------------------------------------
+
+
+class PayoutAccountForm(FlaskForm):
+    """The bank account the market pays the cooperative into. The domain checks and normalises
+    it (domain/ledger/payouts.set_payout_account: a bank of the list, 6 to 19 digits, the
+    holder in capitals without diacritics) and its errors are shown beside these fields."""
+
+    bank_bin = SelectField(
+        _l("Bank"),
+        validators=[_choose(_l("Choose the bank from the list."))],
+        # An unknown BIN is the domain's to refuse, with its own words (not "Not a valid choice").
+        validate_choice=False,
+    )
+    account_number = StringField(
+        _l("Account number"),
+        validators=[DataRequired(_l("Enter the account number.")), Length(max=40)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
+    holder_name = StringField(
+        _l("Account holder"),
+        validators=[DataRequired(_l("Enter the account holder's name.")), Length(max=200)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    submit = SubmitField(_l("Save the payout account"))
+
+    def set_banks(self, banks) -> None:
+        self.bank_bin.choices = [Choice("", _l("— Choose the bank —"))] + [
+            Choice(bank.bin, f"{bank.short_name} – {bank.name} ({bank.bin})") for bank in banks
+        ]

@@ -100,6 +100,7 @@ __all__ = ["cooperative_required"]
 from storefront.web.seller import (  # noqa: E402,F401
     certificate_views,
     cooperative_views,
+    finance_views,  # noqa: E402,F401  (the cooperative's money: /seller/finance)
     labels,  # noqa: E402,F401  (the certificate's print label, PFA issue)
     listing_views,
     shipments,  # noqa: E402,F401  (fulfilment: /seller/shipments)

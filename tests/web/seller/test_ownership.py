@@ -209,6 +209,10 @@ UNSCOPED = {
     "seller.invitation": "opened by token from an e-mail; see test_seller_cooperatives",
     "seller.shipments": "lists the chosen cooperative's shipments",
     "seller.profile": "edits the chosen cooperative (owners only: see test_seller_profile)",
+    "seller.finance": "the chosen cooperative's balance and entries (see seller/test_finance)",
+    "seller.finance_statement": "the chosen cooperative's statement (see seller/test_finance)",
+    "seller.finance_statement_csv": "the chosen cooperative's statement (see seller/test_finance)",
+    "seller.payout_account": "the chosen cooperative's account, owners only (seller/test_finance)",
 }
 
 
