@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.auth",
     "tests.fixtures.mail",
     "tests.fixtures.shop",
+    "tests.fixtures.payos",
     "tests.fixtures.catalog",
     "tests.fixtures.pfa",
     "tests.fixtures.browser",

@@ -71,7 +71,9 @@ class CheckoutDetails:
     locale: str = "vi"
 
 
-def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDetails:
+def check_details(
+    details: CheckoutDetails, *, card_enabled: bool, payos_enabled: bool = False
+) -> CheckoutDetails:
     """The details, normalised; InvalidInput naming the field if one is not acceptable.
 
     The e-mail is optional: an order without one stores "" and simply sends the buyer no
@@ -93,6 +95,8 @@ def check_details(details: CheckoutDetails, *, card_enabled: bool) -> CheckoutDe
         raise InvalidInput(_("Please enter the street address."), field="street")
     if details.payment_method is PaymentMethod.CARD and not card_enabled:
         raise InvalidInput(_("Card payment is not available."), field="payment_method")
+    if details.payment_method is PaymentMethod.PAYOS and not payos_enabled:
+        raise InvalidInput(_("Payment through payOS is not available."), field="payment_method")
     return CheckoutDetails(
         email=email.lower(),
         phone=phone,
@@ -226,6 +230,7 @@ def place_order(
     *,
     expected_subtotal: int | None = None,
     card_enabled: bool = False,
+    payos_enabled: bool = False,
     today: date | None = None,
     now: datetime | None = None,
 ) -> Order:
@@ -241,7 +246,7 @@ def place_order(
     No network call happens inside the transaction: e-mails leave after the commit, and a
     card order's Stripe session is created by the caller (payments.start_card_payment).
     """
-    details = check_details(details, card_enabled=card_enabled)
+    details = check_details(details, card_enabled=card_enabled, payos_enabled=payos_enabled)
     now = now or utcnow()
     with unit_of_work(writer=True) as unit:
         order = _place(owner, details, expected_subtotal, today, now)
@@ -336,13 +341,19 @@ def _place(
             )
     card = details.payment_method is PaymentMethod.CARD
     minutes = int(current_app.config["STRIPE_CHECKOUT_MINUTES"])
+    if details.payment_method is PaymentMethod.PAYOS:
+        # The payOS link is created by the caller after the commit (payments.payos); the
+        # stock is held until the link expires.
+        minutes, provider = int(current_app.config["PAYOS_LINK_MINUTES"]), "payos"
+    else:
+        provider = "stripe" if card else "cod"
     order.payments.append(
         Payment(
-            provider="stripe" if card else "cod",
+            provider=provider,
             amount=summary.total,
             currency="vnd",
             status=PaymentStatus.PENDING,
-            expires_at=now + timedelta(minutes=minutes) if card else None,
+            expires_at=now + timedelta(minutes=minutes) if provider != "cod" else None,
         )
     )
     db.session.add(order)
