@@ -123,7 +123,11 @@ def _awaiting_order(order_number: str) -> tuple[Order, Payment]:
             raise InvalidTransition(_("This order is already paid."))
         raise InvalidTransition(_("This order is no longer waiting for payment."))
     payment = order.payments[-1] if order.payments else None
-    if payment is None or payment.provider != PROVIDER or payment.status is not PaymentStatus.PENDING:
+    if (
+        payment is None
+        or payment.provider != PROVIDER
+        or payment.status is not PaymentStatus.PENDING
+    ):
         raise InvalidTransition(_("This order is no longer waiting for payment."))
     return order, payment
 
@@ -408,7 +412,9 @@ def settle_cancelled_order(order_id: int, *, now: datetime | None = None) -> str
             if link is not None and link.status in OPEN_AT_PAYOS:
                 gateway.cancel_link(order_code(payment_id), "order cancelled")
         except gateway.PayOSError as error:
-            log.warning("closing the payOS link of order %s failed, will retry: %s", order_id, error)
+            log.warning(
+                "closing the payOS link of order %s failed, will retry: %s", order_id, error
+            )
             outcome = "unreachable"
             continue
         with unit_of_work(writer=True):

@@ -147,9 +147,7 @@ def test_cancelled_at_payos_then_trying_again_makes_a_new_attempt(client, db, ma
     first = order.payments[0].id
     payos_fake.links[first]["status"] = "CANCELLED"  # the buyer pressed "cancel" at payOS
 
-    page = client.get(f"/orders/{order.number}?payos=cancelled&cancel=true").get_data(
-        as_text=True
-    )
+    page = client.get(f"/orders/{order.number}?payos=cancelled&cancel=true").get_data(as_text=True)
     assert "Payment cancelled." in page and "Try paying again" in page
     assert f'action="/orders/{order.number}/cancel"' in page
 
