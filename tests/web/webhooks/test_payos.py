@@ -171,3 +171,38 @@ def test_a_late_payment_of_a_replaced_attempt_places_the_order_and_closes_the_ne
     assert order.status is OrderStatus.PLACED
     assert [p.status for p in order.payments] == [PaymentStatus.PAID, PaymentStatus.FAILED]
     assert payos_fake.links[second]["status"] == "CANCELLED"
+
+
+def test_ten_deliveries_of_one_payment_at_once_apply_it_once(app, db, make, payos_fake, outbox):
+    import threading
+
+    from storefront.extensions import db as _db
+
+    number, code, package = payos_order(make, quantity=1, stock=1)
+    package_id = package.id
+    data = payos.gateway.verify_webhook(json.dumps(payos_fake.pay(code)).encode())
+    db.session.remove()
+    barrier = threading.Barrier(10)
+    outcomes: list = [None] * 10
+
+    def deliver(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                outcomes[i] = payos.handle_webhook(data)
+            except Exception as error:  # noqa: BLE001
+                outcomes[i] = repr(error)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(10)]
+    [t.start() for t in threads]
+    [t.join(timeout=60) for t in threads]
+
+    assert sorted(outcomes) == ["duplicate"] * 9 + ["paid"], outcomes
+    order = reload(db, number)
+    assert order.status is OrderStatus.PLACED
+    assert order.payments[-1].amount_received == order.total
+    assert stock_of(db, package_id) == 0
+    assert events() == 1
+    assert [m["To"] for m in outbox.messages].count("lan@example.vn") == 1
