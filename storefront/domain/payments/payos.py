@@ -171,10 +171,13 @@ def start_payos_payment(
         if link is not None:
             if link.status in ("PAID", "UNDERPAID"):
                 apply_link(link, now=now)
-                if link.status == "PAID":
+                if _is_paid(payment_id):
                     return None
                 raise InvalidTransition(
-                    _("payOS reports a partial payment for this order; our staff will contact you.")
+                    _(
+                        "payOS reports a payment for this order that does not match its total;"
+                        " our staff will contact you."
+                    )
                 )
             if link.status in IN_FLIGHT_AT_PAYOS:
                 raise InvalidTransition(
@@ -195,6 +198,12 @@ def start_payos_payment(
         raise _provider_error(order_number, error) from error
     _record_link(payment_id, created.payment_link_id)
     return created.checkout_url
+
+
+def _is_paid(payment_id: int) -> bool:
+    status = db.session.scalar(select(Payment.status).where(Payment.id == payment_id))
+    end_read()
+    return status is PaymentStatus.PAID
 
 
 def _replace_attempt(
@@ -529,15 +538,23 @@ def reconcile_payos(*, now: datetime | None = None, min_age_minutes: int = 10) -
 
 
 def payos_mismatches() -> list[Mismatch]:
-    """payOS money a person has to look at: a wrong amount, or paid for a cancelled order."""
+    """payOS money a person has to look at: a wrong amount, or money for a cancelled order
+    (payOS has no refunds: staff pay it back by bank transfer, then record it)."""
     rows = db.session.execute(
-        select(Order.number, Payment.id, Payment.failure_reason)
+        select(Order.number, Order.status, Payment.id, Payment.status, Payment.amount_received)
+        .add_columns(Payment.failure_reason)
         .join(Order, Order.id == Payment.order_id)
         .where(
             Payment.provider == PROVIDER,
             Payment.failure_reason.startswith(AMOUNT_MISMATCH)
-            | Payment.failure_reason.startswith(PAID_AFTER_CANCEL),
+            | Payment.failure_reason.startswith(PAID_AFTER_CANCEL)
+            | ((Payment.status == PaymentStatus.PAID) & (Order.status == OrderStatus.CANCELLED)),
         )
         .order_by(Payment.id)
     ).all()
-    return [Mismatch(number, payment_id, reason) for number, payment_id, reason in rows]
+    found = []
+    for number, order_status, payment_id, status, received, reason in rows:
+        if not reason and status is PaymentStatus.PAID and order_status is OrderStatus.CANCELLED:
+            reason = f"order cancelled after payment: refund {received} đồng by bank transfer"
+        found.append(Mismatch(number, payment_id, reason))
+    return found

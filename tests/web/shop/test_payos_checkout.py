@@ -222,3 +222,21 @@ def test_cancelling_the_order_closes_its_link_and_gives_the_stock_back(
         f"/orders/{order.number}"
     )
     assert len(payos_fake.links) == 1
+
+
+def test_trying_again_after_a_wrong_amount_makes_no_new_link(client, db, make, payos_fake):
+    place(client, make)
+    order = the_order(db)
+    payos_fake.pay(order.payments[0].id, amount=order.total - 1_000)  # underpaid at payOS
+    response = client.post(f"/orders/{order.number}/pay")
+    assert response.headers["Location"] == f"/orders/{order.number}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "does not match its total" in page
+    order = reload(db, order.number)
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert [p.status for p in order.payments] == [PaymentStatus.PENDING]
+    assert order.payments[0].failure_reason.startswith("amount mismatch")
+    assert (
+        len(payos_fake.links) == 1
+        and payos_fake.calls("POST", f"{LINKS}/{order.payments[0].id}/cancel") == []
+    )

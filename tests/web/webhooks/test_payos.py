@@ -48,6 +48,9 @@ def test_a_signed_payment_marks_the_order_paid_and_tells_the_cooperatives(
     assert payment.provider_payment_id == body["data"]["reference"]
     assert payment_state(order) == "paid"
     assert [m["To"] for m in outbox.messages] == ["lan@example.vn", "owner@htx.vn"]
+    buyer_mail, cooperative_mail = (m.get_body(("plain",)).get_content() for m in outbox.messages)
+    assert "Thanh toán: đã nhận qua payOS." in buyer_mail
+    assert "Đã thanh toán qua payOS." in cooperative_mail
     [event] = db.session.scalars(select(WebhookEvent)).all()
     assert (event.provider, event.event_id) == ("payos", f"{code}:{body['data']['reference']}")
 
