@@ -7,9 +7,10 @@ inline <script> (the product page's JSON-LD) must carry this response's nonce: t
 stores a placeholder where the nonce was and gets the new response's nonce on the way out.
 
 Forms post to the shop only, and to Stripe Checkout and payOS: card and payOS payment answer
-our own POST with a 303 to checkout.stripe.com or pay.payos.vn, and Chromium checks `form-action` against every redirect of a form
-submission too (tried with Chromium 156: a 303 to an origin not listed is blocked, reported as
-"Sending form data to <our action> violates ... form-action").
+our own POST with a 303 to checkout.stripe.com or pay.payos.vn, and Chromium checks
+`form-action` against every redirect of a form submission too (tried with Chromium 156: a
+303 to an origin not listed is blocked, reported as "Sending form data to <our action>
+violates ... form-action").
 """
 
 from __future__ import annotations
