@@ -93,6 +93,14 @@ class Config:
     LEDGER_COMMISSION_RATE_BPS_BY_GROUP = os.environ.get("LEDGER_COMMISSION_RATE_BPS_BY_GROUP", "")
     LEDGER_PAYOUT_THRESHOLD = _env_int("LEDGER_PAYOUT_THRESHOLD", 200_000)
 
+    # payOS payment links (domain/payments/payos.py): offered only when all three are set.
+    PAYOS_CLIENT_ID = os.environ.get("PAYOS_CLIENT_ID", "")
+    PAYOS_API_KEY = os.environ.get("PAYOS_API_KEY", "")
+    PAYOS_CHECKSUM_KEY = os.environ.get("PAYOS_CHECKSUM_KEY", "")
+    # A payment link (and the stock its order holds) lives this long.
+    PAYOS_LINK_MINUTES = _env_int("PAYOS_LINK_MINUTES", 30)
+    PAYOS_HTTP_CLIENT = None  # an httpx.Client; tests put a recording fake here
+
     # Shipping, per cooperative's shipment, in đồng: the first 500 g, then each further
     # 500 g, by zone (the buyer's province is the cooperative's, or another one).
     SHIPPING_FIRST_500G = {"same_province": 20_000, "other_province": 30_000}

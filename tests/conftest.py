@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.mail",
     "tests.fixtures.shop",
     "tests.fixtures.transfer",
+    "tests.fixtures.payos",
     "tests.fixtures.catalog",
     "tests.fixtures.pfa",
     "tests.fixtures.browser",

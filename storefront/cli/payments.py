@@ -1,16 +1,20 @@
-"""`flask --app wsgi payments reconcile`: ask Stripe about payments stuck pending, and list
-the bank transfers and payments that do not match."""
+"""`flask --app wsgi payments reconcile`: ask Stripe and payOS about payments stuck pending, and
+list the bank transfers and payments that do not match."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import click
 from flask.cli import AppGroup
 
 from storefront.domain.payments.card import reconcile_payments
+from storefront.domain.payments.payos import payos_mismatches, reconcile_payos
+from storefront.domain.payments.payos_gateway import payos_enabled
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
 from storefront.domain.payments.transfer import transfer_mismatches
 
-payments_cli = AppGroup("payments", help="Card payments and bank transfers.")
+payments_cli = AppGroup("payments", help="Card, payOS and bank transfer payments.")
 
 MISMATCH_TITLES = {
     "unmatched": "Bank transfers matching no order (staff queue: /pfa/transfers)",
@@ -23,16 +27,24 @@ MISMATCH_TITLES = {
 @payments_cli.command("reconcile")
 @click.option("--min-age", default=10, show_default=True, help="Minutes a payment waits first.")
 def reconcile_command(min_age: int) -> None:
-    """Apply Stripe's answer for stuck card payments and retry refunds owed (idempotent),
-    then list the bank transfers and payments that do not match (read only)."""
+    """Apply Stripe's and payOS's answers for stuck payments, retry refunds owed, close the
+    payOS links of cancelled orders (idempotent); then list payOS money a person has to look
+    at, and the bank transfers and payments that do not match (read only)."""
+    counts: Counter[str] = Counter()
     if card_payments_enabled():
-        counts = reconcile_payments(min_age_minutes=min_age)
-        if not counts:
-            click.echo("card payments: nothing to reconcile")
-        for outcome, count in sorted(counts.items()):
-            click.echo(f"{outcome}: {count}")
+        counts.update(reconcile_payments(min_age_minutes=min_age))
     else:
         click.echo("Stripe is not configured (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET).")
+    if payos_enabled():
+        counts.update(reconcile_payos(min_age_minutes=min_age))
+    else:
+        click.echo("payOS is not configured (PAYOS_CLIENT_ID, PAYOS_API_KEY, PAYOS_CHECKSUM_KEY).")
+    if not counts:
+        click.echo("card and payOS payments: nothing to reconcile")
+    for outcome, count in sorted(counts.items()):
+        click.echo(f"{outcome}: {count}")
+    for mismatch in payos_mismatches():
+        click.echo(f"payOS mismatch: order {mismatch.order_number}: {mismatch.reason}")
     mismatches = transfer_mismatches()
     if not mismatches:
         click.echo("bank transfers: everything matches")

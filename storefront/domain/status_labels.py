@@ -120,7 +120,7 @@ PAYMENT_METHOD_LABELS: dict[PaymentMethod, LazyString] = {
     PaymentMethod.COD: _l("Cash on delivery"),
     PaymentMethod.CARD: _l("Card (Stripe)"),
     PaymentMethod.TRANSFER: _l("Bank transfer (VietQR)"),
-    PaymentMethod.PAYOS: _l("payOS"),
+    PaymentMethod.PAYOS: _l("payOS (banking app, VietQR)"),
 }
 
 

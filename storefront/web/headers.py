@@ -6,10 +6,11 @@ inline <script> (the product page's JSON-LD) must carry this response's nonce: t
 `nonce="{{ csp_nonce() }}"`. A whole page cached for anonymous visitors (web/page_cache.py)
 stores a placeholder where the nonce was and gets the new response's nonce on the way out.
 
-Forms post to the shop only, and to Stripe Checkout: card payment answers our own POST with a
-303 to checkout.stripe.com, and Chromium checks `form-action` against every redirect of a form
-submission too (tried with Chromium 156: a 303 to an origin not listed is blocked, reported as
-"Sending form data to <our action> violates ... form-action").
+Forms post to the shop only, and to Stripe Checkout and payOS: card and payOS payment answer
+our own POST with a 303 to checkout.stripe.com or pay.payos.vn, and Chromium checks
+`form-action` against every redirect of a form submission too (tried with Chromium 156: a
+303 to an origin not listed is blocked, reported as "Sending form data to <our action>
+violates ... form-action").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import Flask, Response, current_app, g
 
 NONCE_SLOT = "<csp-nonce-slot>"  # cannot come out of a template: "<" is escaped in attributes
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
+PAYOS_CHECKOUT = "https://pay.payos.vn"  # payOS answers checkoutUrl on this origin
 
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -48,7 +50,7 @@ def content_security_policy(nonce: str) -> str:
         "connect-src": "'self'",
         "object-src": "'none'",
         "base-uri": "'self'",
-        "form-action": f"'self' {STRIPE_CHECKOUT}",
+        "form-action": f"'self' {STRIPE_CHECKOUT} {PAYOS_CHECKOUT}",
         "frame-ancestors": "'none'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())

@@ -127,6 +127,7 @@ POLICIES: dict[str, Entry] = {
     "checkout.stripe_return": Policy(Access.LINK),  # Stripe's session id; never marks paid
     "payments.stripe_webhook": Policy(Access.WEBHOOK),
     "payments.sepay_webhook": Policy(Access.WEBHOOK),  # the Apikey header, checked in the view
+    "payments.payos_webhook": Policy(Access.WEBHOOK),  # the checksum key's signature
     # A buyer's orders: their account's, or a guest's proved in this browser session (placed
     # here, its signed link opened here, or its number and phone given)
     "orders.index": Policy(Access.CUSTOMER),

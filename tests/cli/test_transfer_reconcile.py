@@ -62,7 +62,7 @@ def test_reconcile_lists_open_refund_tasks_with_stripe_configured(
     result = runner.invoke(args=["payments", "reconcile"])
     assert result.exit_code == 0, result.output
     assert "Stripe is not configured" not in result.output
-    assert "card payments: nothing to reconcile" in result.output
+    assert "card and payOS payments: nothing to reconcile" in result.output
     assert "Refund tasks still open: 1" in result.output
     assert "staff order -" in result.output
 

@@ -35,7 +35,7 @@ QUERY_PARAMETERS = [
     "page", "price_min", "price_max", "stars", "group", "province", "commune", "coop",
     "quantity", "package_id", "q", "sort", "status", "actor", "cooperative", "action",
     "from", "to", "listing", "archived", "show", "session_id", "placed", "lang", "next",
-    "sheet", "download",
+    "sheet", "download", "payos",
 ]
 ROLES = ["anonymous", "customer", "seller", "pfa"]
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")

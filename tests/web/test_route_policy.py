@@ -441,15 +441,17 @@ def snapshot(app) -> tuple:
 
 @pytest.fixture(scope="module")
 def app(_app, tmp_path_factory):
-    """One app state for the module, with CSRF on and card payments configured (the webhook
-    answers rather than reporting itself switched off)."""
+    """One app state for the module, with CSRF on and card and payOS payments configured (the
+    webhooks answer rather than reporting themselves switched off)."""
     with app_state(_app, tmp_path_factory.mktemp("route_policy")) as app:
         saved = {k: app.config.get(k) for k in
                  ("WTF_CSRF_ENABLED", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
-                  "SEPAY_WEBHOOK_API_KEY", *VIETQR_ACCOUNT)}
+                  "SEPAY_WEBHOOK_API_KEY", *VIETQR_ACCOUNT,
+                  "PAYOS_CLIENT_ID", "PAYOS_API_KEY", "PAYOS_CHECKSUM_KEY")}
         app.config.update(WTF_CSRF_ENABLED=True, STRIPE_SECRET_KEY="sk_test_route_policy",
                           STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, SEPAY_WEBHOOK_API_KEY=SEPAY_KEY,
-                          **VIETQR_ACCOUNT)
+                          **VIETQR_ACCOUNT, PAYOS_CLIENT_ID="route-policy",
+                          PAYOS_API_KEY="route-policy", PAYOS_CHECKSUM_KEY="route-policy")
         try:
             yield app
         finally:

@@ -32,7 +32,7 @@ CSP_MUST_HAVE = [
     "frame-ancestors 'none'",
     "style-src 'self'",
     "img-src 'self' data:",
-    "form-action 'self' https://checkout.stripe.com",
+    "form-action 'self' https://checkout.stripe.com https://pay.payos.vn",
 ]
 
 

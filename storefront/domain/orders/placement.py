@@ -74,7 +74,11 @@ class CheckoutDetails:
 
 
 def check_details(
-    details: CheckoutDetails, *, card_enabled: bool, transfer_enabled: bool = False
+    details: CheckoutDetails,
+    *,
+    card_enabled: bool,
+    transfer_enabled: bool = False,
+    payos_enabled: bool = False,
 ) -> CheckoutDetails:
     """The details, normalised; InvalidInput naming the field if one is not acceptable.
 
@@ -99,6 +103,8 @@ def check_details(
         raise InvalidInput(_("Card payment is not available."), field="payment_method")
     if details.payment_method is PaymentMethod.TRANSFER and not transfer_enabled:
         raise InvalidInput(_("Bank transfer is not available."), field="payment_method")
+    if details.payment_method is PaymentMethod.PAYOS and not payos_enabled:
+        raise InvalidInput(_("Payment through payOS is not available."), field="payment_method")
     return CheckoutDetails(
         email=email.lower(),
         phone=phone,
@@ -233,6 +239,7 @@ def place_order(
     expected_subtotal: int | None = None,
     card_enabled: bool = False,
     transfer_enabled: bool = False,
+    payos_enabled: bool = False,
     today: date | None = None,
     now: datetime | None = None,
 ) -> Order:
@@ -249,7 +256,10 @@ def place_order(
     card order's Stripe session is created by the caller (payments.start_card_payment).
     """
     details = check_details(
-        details, card_enabled=card_enabled, transfer_enabled=transfer_enabled
+        details,
+        card_enabled=card_enabled,
+        transfer_enabled=transfer_enabled,
+        payos_enabled=payos_enabled,
     )
     now = now or utcnow()
     for attempt in range(1, PAYMENT_CODE_ATTEMPTS + 1):
@@ -379,8 +389,9 @@ def _place(
 
 def _first_payment(method: PaymentMethod, total: int, now: datetime) -> Payment:
     """The order's pending payment: a card attempt open for STRIPE_CHECKOUT_MINUTES; a bank
-    transfer expected within VIETQR_TRANSFER_HOLD_MINUTES (the stock is held that long);
-    cash on delivery with no deadline."""
+    transfer expected within VIETQR_TRANSFER_HOLD_MINUTES (the stock is held that long); a
+    payOS link open PAYOS_LINK_MINUTES (created by the caller after the commit,
+    payments.payos); cash on delivery with no deadline."""
     config = current_app.config
     provider, expires_at = "cod", None
     if method is PaymentMethod.CARD:
@@ -389,6 +400,9 @@ def _first_payment(method: PaymentMethod, total: int, now: datetime) -> Payment:
     elif method is PaymentMethod.TRANSFER:
         provider = "vietqr"
         expires_at = now + timedelta(minutes=int(config["VIETQR_TRANSFER_HOLD_MINUTES"]))
+    elif method is PaymentMethod.PAYOS:
+        provider = "payos"
+        expires_at = now + timedelta(minutes=int(config["PAYOS_LINK_MINUTES"]))
     return Payment(
         provider=provider,
         amount=total,

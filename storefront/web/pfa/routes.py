@@ -32,6 +32,7 @@ from storefront.domain.orders.cancellation import (
     cancel_shipment_as_staff,
 )
 from storefront.domain.orders.lifecycle import can_cancel, order_progress, payment_state
+from storefront.domain.payments import payos
 from storefront.domain.payments import transfer as bank_transfers
 from storefront.domain.payments.card import settle_cancelled_order
 from storefront.models import CertificateStatus, CooperativeStatus
@@ -438,6 +439,8 @@ def cancel_order(number: str):
         return redirect(back, code=303)
     if cancelled.settle_payment:
         _settle(cancelled.order_id)
+    else:
+        payos.settle_cancelled_order(cancelled.order_id)  # closes a payOS link, if any
     flash(_("Order cancelled. The buyer and the cooperatives have been told."), "success")
     return redirect(url_for("pfa.order", number=cancelled.number), code=303)
 

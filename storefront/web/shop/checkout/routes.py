@@ -42,7 +42,9 @@ from storefront.domain.orders.placement import (
     place_order,
     saved_address,
 )
+from storefront.domain.payments import payos
 from storefront.domain.payments.card import order_for_session, start_card_payment
+from storefront.domain.payments.payos_gateway import payos_enabled
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
 from storefront.domain.payments.vietqr import transfer_payments_enabled
 from storefront.extensions import limiter
@@ -51,7 +53,7 @@ from storefront.web.context import cart_owner
 from storefront.web.ratelimits import post_limit
 from storefront.web.shop.checkout import bp
 from storefront.web.shop.checkout.forms import NEW_ADDRESS, CheckoutForm
-from storefront.web.shop.orders.routes import grant_order_access
+from storefront.web.shop.orders.routes import grant_order_access, payos_urls
 
 # --- rate limits on placing orders ---------------------------------------------------------------
 # Stock hoarding: every POST that tries to place an order counts (not "Show the communes"),
@@ -144,6 +146,8 @@ def _build_form() -> CheckoutForm:
         methods.append(("transfer", _("Bank transfer (VietQR)")))
     if card_payments_enabled():
         methods.append(("card", _("Card (Stripe)")))
+    if payos_enabled():
+        methods.append(("payos", _("Pay through payOS (banking app, VietQR)")))
     form.payment_method.choices = methods
     return form
 
@@ -232,6 +236,7 @@ def submit():
             expected_subtotal=parse_int(expected),
             card_enabled=card_payments_enabled(),
             transfer_enabled=transfer_payments_enabled(),
+            payos_enabled=payos_enabled(),
         )
     except (OutOfStock, NotPublic) as error:
         flash(error.message, "error")
@@ -250,6 +255,8 @@ def submit():
     if method in (PaymentMethod.COD, PaymentMethod.TRANSFER):
         # A transfer order's page shows the QR, the account and the code to pay with.
         return redirect(url_for("orders.detail", number=number, placed=1), code=303)
+    if method is PaymentMethod.PAYOS:
+        return _to_payos(number)
     try:
         url = start_card_payment(
             number,
@@ -261,6 +268,17 @@ def submit():
         flash(error.message, "error")
         return redirect(url_for("orders.detail", number=number), code=303)
     return redirect(url, code=303)
+
+
+def _to_payos(number: str):
+    """The new order's payOS link (created after the order's commit): the buyer goes there;
+    if payOS cannot be reached, to the order page with a "try again" button."""
+    try:
+        url = payos.start_payos_payment(number, urls=payos_urls(number), fresh=True)
+    except (PaymentProviderError, DomainError) as error:
+        flash(error.message, "error")
+        return redirect(url_for("orders.detail", number=number), code=303)
+    return redirect(url or url_for("orders.detail", number=number), code=303)
 
 
 @bp.get("/quote")

@@ -42,7 +42,9 @@ from storefront.domain.orders.lifecycle import (
     orders_of_user,
 )
 from storefront.domain.orders.tracking import order_view
+from storefront.domain.payments import payos
 from storefront.domain.payments.card import settle_cancelled_order, start_card_payment
+from storefront.domain.payments.payos_gateway import payos_enabled
 from storefront.domain.payments.stripe_gateway import card_payments_enabled
 from storefront.domain.payments.vietqr import (
     TransferStatus,
@@ -202,11 +204,28 @@ def _transfer_context(order: Order) -> dict:
         "transfer_message": transfer_message(order, status),
         "hold_minutes": int(current_app.config["VIETQR_TRANSFER_HOLD_MINUTES"]),
     }
+def payos_urls(number: str) -> payos.Urls:
+    """Where payOS sends the buyer back: the order page, told which way (the page only shows
+    the order's real state; nothing in these addresses changes it)."""
+    return payos.Urls(
+        return_url=external_url("orders.detail", number=number, payos="return"),
+        cancel_url=external_url("orders.detail", number=number, payos="cancelled"),
+    )
+
+
+def _can_pay(order: Order, payment: str) -> bool:
+    if order.status is not OrderStatus.AWAITING_PAYMENT or payment != "awaiting":
+        return False
+    if order.payment_method is PaymentMethod.PAYOS:
+        return payos_enabled()
+    return order.payment_method is PaymentMethod.CARD and card_payments_enabled()
 
 
 def _order_page(order: Order, *, just_placed: bool = False):
     view = order_view(order)
     guest = order.user_id is None
+    # Back from payOS: only which message to show (the state is the webhook's to change).
+    payos_return = request.args.get("payos", "")
     return render_template(
         "orders/detail.html",
         **_transfer_context(order),
@@ -216,12 +235,8 @@ def _order_page(order: Order, *, just_placed: bool = False):
         payment=view.payment,
         just_placed=just_placed,
         can_cancel=view.can_cancel,
-        can_pay=(
-            order.status is OrderStatus.AWAITING_PAYMENT
-            and order.payment_method is PaymentMethod.CARD
-            and view.payment == "awaiting"
-            and card_payments_enabled()
-        ),
+        can_pay=_can_pay(order, view.payment),
+        payos_return=payos_return if payos_return in ("return", "cancelled") else "",
         # A guest keeps the order by its link: shown to save (and copy), valid so many days.
         order_link=external_url("orders.link", token=order_link_token(order)) if guest else None,
         link_days=max_age_days(),
@@ -259,6 +274,8 @@ def cancel(number: str):
         outcome = settle_cancelled_order(cancelled.order_id)
         if outcome == "refund_failed":
             flash(_("Your refund could not be sent yet; we will retry it shortly."), "warning")
+    else:
+        payos.settle_cancelled_order(cancelled.order_id)  # closes a payOS link, if any
     flash(_("Your order is cancelled."), "info")
     return redirect(url_for("orders.detail", number=cancelled.number), code=303)
 
@@ -267,6 +284,8 @@ def cancel(number: str):
 def pay(number: str):
     order = order_for_viewer(number, user_id=_viewer_id(), granted=granted_orders())
     number = order.number
+    if order.payment_method is PaymentMethod.PAYOS:
+        return _pay_with_payos(number)
     try:
         url = start_card_payment(
             number,
@@ -338,3 +357,20 @@ def payment_status(number: str):
             seconds_left=status.seconds_left,
         )
     )
+def _pay_with_payos(number: str):
+    """Try again: payOS is asked about the last link first (paid → the order is paid; still
+    open → closed there before a new one is made)."""
+    if not payos_enabled():
+        flash(_("Payment through payOS is not available."), "error")
+        return redirect(url_for("orders.detail", number=number), code=303)
+    try:
+        url = payos.start_payos_payment(number, urls=payos_urls(number))
+    except (PaymentProviderError, DomainError) as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("orders.detail", number=number), code=303)
+    if url is None:
+        flash(_("payOS has received your payment."), "info")
+        return redirect(url_for("orders.detail", number=number), code=303)
+    return redirect(url, code=303)
