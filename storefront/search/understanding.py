@@ -49,6 +49,7 @@ class Vocabulary:
     phrases: dict[tuple[str, ...], tuple[str, ...]]
     places: dict[tuple[str, ...], str]  # alias → place name as listings carry it
     optional: frozenset[tuple[str, ...]]  # generic phrases a listing need not hold
+    english: frozenset[tuple[str, ...]]  # the English phrases of vocabulary.toml
     words: frozenset[str]  # every folded word the files know
 
 
@@ -71,9 +72,11 @@ def vocabulary() -> Vocabulary:
             words.update(fold(alternative).split())
 
     data = tomllib.loads((DATA / "vocabulary.toml").read_text(encoding="utf-8"))
+    english_keys = set()
     for entry in data["terms"]:
         for english in entry["en"]:
             add(english, entry["vi"])
+            english_keys.add(tuple(fold(english).split()))
     synonyms = tomllib.loads((DATA / "synonyms.toml").read_text(encoding="utf-8"))
     for same in synonyms["same"]:
         for member in same:
@@ -88,7 +91,8 @@ def vocabulary() -> Vocabulary:
     optional = frozenset(tuple(fold(p).split()) for p in synonyms.get("optional", []))
     for phrase in optional:
         words.update(phrase)
-    return Vocabulary({k: tuple(v) for k, v in phrases.items()}, places, optional, frozenset(words))
+    phrase_map = {k: tuple(v) for k, v in phrases.items()}
+    return Vocabulary(phrase_map, places, optional, frozenset(english_keys), frozenset(words))
 
 
 def place_key(words: list[Term] | tuple[str, ...]) -> str:
@@ -126,6 +130,7 @@ class Clause:
     place: str | None = None
     from_vocabulary: bool = False
     optional: bool = False  # a generic word ("đặc sản", "tỉnh"): scores, never required
+    english: bool = False  # an English phrase of the vocabulary: never "corrected"
     decoded: set[int] = field(default_factory=set)  # positions in alternatives[0] decoded
 
     @property

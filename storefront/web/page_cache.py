@@ -35,8 +35,14 @@ def anonymous_page_key(content_key: tuple) -> tuple | None:
         return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
-    return ("page", request.host_url, request.path, request.query_string, cart_count(),
-            *content_key)
+    return (
+        "page",
+        request.host_url,
+        request.path,
+        request.query_string,
+        cart_count(),
+        *content_key,
+    )
 
 
 def cached_page(key: tuple | None) -> str | None:

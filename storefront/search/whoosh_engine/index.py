@@ -291,12 +291,16 @@ class WhooshSearchIndex:
                 if result.total == 0 and minimum_clauses(len(plan)) < len(plan):
                     result = self._run(plan, query, today, known, minimum_clauses(len(plan)))
         suggestion = self._suggest(plan) if plan else None
-        if result.total == 0 and suggestion and not query.exact:
-            retry = self._search(replace(query, text=suggestion, exact=True), today)
-            if retry.total:
-                retry.corrected = suggestion
-                retry.suggestion = suggestion
-                return retry
+        if result.total == 0 and plan and not query.exact:
+            # The best suggestion: the unknown words corrected, or else known words that
+            # are one letter away from a word of listing names ("vai tieu" → "vai thieu").
+            for text in dict.fromkeys((suggestion, self._suggest(plan, known_too=True))):
+                if not text:
+                    continue
+                retry = self._search(replace(query, text=text, exact=True), today)
+                if retry.total:
+                    retry.corrected = retry.suggestion = text
+                    return retry
         result.suggestion = suggestion if result.total == 0 or not all(known) else None
         return result
 
@@ -380,36 +384,55 @@ class WhooshSearchIndex:
                     changed = True
         return changed
 
-    def _suggest(self, plan: list[PlanClause]) -> str | None:
+    def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
         """The query with each unknown word replaced by the closest indexed word, if any.
 
         A word is known when a listing holds it anywhere or the search vocabulary knows it
         (English names, synonyms, places): those are never "corrected". Corrections come
         from the words of names, then origins, then product names, closest first and then
-        most frequent, and are written without diacritics.
+        most frequent, and are written without diacritics. `known_too`: known words of four
+        letters or more are replaced too, by the most frequent name word one edit away.
         """
         corrected, changed = [], False
         for clause in plan:
-            if clause.clause is not None and (clause.clause.from_vocabulary or clause.clause.place):
+            understood = clause.clause
+            if understood is not None and (
+                understood.place
+                or understood.english
+                or (understood.from_vocabulary and not known_too)
+            ):
                 corrected += [w.term.surface for w in clause.words]
                 continue
             for word in clause.words:
                 folded = word.term.folded
                 is_known = self._is_known(folded) or known_word(folded)
-                replacement = None if is_known else self._correct(folded)
+                if not is_known:
+                    replacement = self._correct(folded)
+                elif known_too and len(folded) >= 4 and folded.isalpha():
+                    replacement = self._correct(folded, ("name",), maxdist=1)
+                else:
+                    replacement = None
                 corrected.append(replacement or word.term.surface)
                 changed |= replacement is not None
         return " ".join(corrected) if changed else None
 
-    def _correct(self, folded: str) -> str | None:
+    def _correct(
+        self,
+        folded: str,
+        fieldnames: tuple[str, ...] = ("name", "place", "product"),
+        maxdist: int | None = None,
+    ) -> str | None:
+        """The indexed word closest to a word, from the first field that has one."""
         if not folded.isalpha():
             return None
-        maxdist = 1 if len(folded) <= SUGGEST_SHORT_WORD else 2
-        for fieldname in ("name", "place", "product"):
+        if maxdist is None:
+            maxdist = 1 if len(folded) <= SUGGEST_SHORT_WORD else 2
+        for fieldname in fieldnames:
             found: Counter[str] = Counter()
             for leaf in self._leaves:
                 for word in leaf.near(fieldname, folded, maxdist):
-                    found[word] += leaf.reader.doc_frequency(fieldname, word)
+                    if word != folded:
+                        found[word] += leaf.reader.doc_frequency(fieldname, word)
             if found:
                 # Closest first, then most frequent, then alphabetical.
                 return min(found, key=lambda w: (edit_distance(folded, w, maxdist), -found[w], w))
