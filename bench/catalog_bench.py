@@ -209,16 +209,8 @@ class Server:
     def __init__(self, target: str, port: int, workers: int, env: dict[str, str]):
         self.port = port
         self.process = subprocess.Popen(
-            [
-                GUNICORN,
-                "-w",
-                str(workers),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                target,
-            ],
+            [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+             target],
             cwd=ROOT,
             env={**os.environ, **env},
         )
@@ -248,22 +240,10 @@ def drive(port: int, paths: list[str], seconds: int, concurrency: int) -> dict:
         listing.write("\n".join(paths) + "\n")
         listing.flush()
         completed = subprocess.run(
-            [
-                WRK,
-                "-t1",
-                f"-c{concurrency}",
-                f"-d{seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(ROOT / "bench" / "wrk_paths.lua"),
-                f"http://127.0.0.1:{port}",
-                "--",
-                listing.name,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+            [WRK, "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
+             "-s", str(ROOT / "bench" / "wrk_paths.lua"), f"http://127.0.0.1:{port}",
+             "--", listing.name],
+            capture_output=True, text=True, check=True,
         )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -351,22 +331,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rng = random.Random(1)
-    queries = [
-        "mật ong",
-        "vai thieu",
-        "chè",
-        "gom",
-        "dac san",
-        "lụa tơ tằm",
-        "bắc giang",
-        "gạo tám thơm",
-        "nuoc mam",
-        "tra hoa vang",
-    ]
-    print(
-        f"gunicorn sync workers={args.workers}, clients={args.concurrency}, "
-        f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s"
-    )
+    queries = ["mật ong", "vai thieu", "chè", "gom", "dac san", "lụa tơ tằm", "bắc giang",
+               "gạo tám thơm", "nuoc mam", "tra hoa vang"]
+    print(f"gunicorn sync workers={args.workers}, clients={args.concurrency}, "
+          f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s")
     bare = Server("bench.bare_app:app", BARE_PORT, args.workers, {})
     try:
         for size in args.sizes:
@@ -396,24 +364,16 @@ def main(argv: list[str] | None = None) -> None:
                     "product page": [f"/products/{slug}" for slug in slugs[:200]],
                     "search": [f"/search?q={quote_plus(q)}" for q in queries],
                 }
-                print(
-                    f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-                    f"{'bare r/s':>9} {'ratio':>6} {'errors':>6}"
-                )
+                print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+                      f"{'bare r/s':>9} {'ratio':>6} {'errors':>6}")
                 for name, paths in pages.items():
                     row, bare_row = interleaved(paths, args.seconds, args.rounds, args.concurrency)
-                    print(
-                        f"{name:<20} {row['rps']:>8.0f} {row['p50']:>8.1f} {row['p95']:>8.1f} "
-                        f"{bare_row['rps']:>9.0f} {row['rps'] / bare_row['rps']:>6.2f} "
-                        f"{row['errors']:>6}",
-                        flush=True,
-                    )
+                    print(f"{name:<20} {row['rps']:>8.0f} {row['p50']:>8.1f} {row['p95']:>8.1f} "
+                          f"{bare_row['rps']:>9.0f} {row['rps'] / bare_row['rps']:>6.2f} "
+                          f"{row['errors']:>6}", flush=True)
                 cold = cold_costs(workdir, slugs)
-                print(
-                    "right after a visible catalog change (caches cold, in-process): "
-                    + ", ".join(f"{name} {ms:.1f} ms" for name, ms in cold.items()),
-                    flush=True,
-                )
+                print("right after a visible catalog change (caches cold, in-process): "
+                      + ", ".join(f"{name} {ms:.1f} ms" for name, ms in cold.items()), flush=True)
             finally:
                 app.stop()
     finally:

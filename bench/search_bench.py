@@ -30,60 +30,19 @@ TODAY = date(2026, 11, 25)
 
 # (product kind, OCOP group)
 KINDS = [
-    ("Mật ong", 1),
-    ("Vải thiều", 1),
-    ("Gạo nếp cái hoa vàng", 1),
-    ("Gạo tám thơm", 1),
-    ("Bánh đa", 1),
-    ("Mỳ gạo", 1),
-    ("Miến dong", 1),
-    ("Nước mắm", 1),
-    ("Tương bần", 1),
-    ("Gà đồi", 1),
-    ("Bưởi", 1),
-    ("Cam sành", 1),
-    ("Nhãn lồng", 1),
-    ("Nấm hương", 1),
-    ("Chè búp", 2),
-    ("Trà hoa vàng", 2),
-    ("Rượu làng Vân", 2),
-    ("Rượu ngô", 2),
-    ("Cà phê", 2),
-    ("Nước cốt gừng", 2),
-    ("Tinh dầu sả", 3),
-    ("Cao dược liệu", 3),
-    ("Trà túi lọc thảo dược", 3),
-    ("Sâm", 3),
-    ("Gốm men lam", 4),
-    ("Mây tre đan", 4),
-    ("Lụa tơ tằm", 4),
-    ("Thổ cẩm", 4),
-    ("Nón lá", 4),
-    ("Hương trầm", 4),
-    ("Lan hồ điệp", 5),
-    ("Bonsai", 5),
-    ("Cá cảnh", 5),
-    ("Tour trải nghiệm làng nghề", 6),
-    ("Homestay sinh thái", 6),
-    ("Buổi học làm bánh", 6),
+    ("Mật ong", 1), ("Vải thiều", 1), ("Gạo nếp cái hoa vàng", 1), ("Gạo tám thơm", 1),
+    ("Bánh đa", 1), ("Mỳ gạo", 1), ("Miến dong", 1), ("Nước mắm", 1), ("Tương bần", 1),
+    ("Gà đồi", 1), ("Bưởi", 1), ("Cam sành", 1), ("Nhãn lồng", 1), ("Nấm hương", 1),
+    ("Chè búp", 2), ("Trà hoa vàng", 2), ("Rượu làng Vân", 2), ("Rượu ngô", 2),
+    ("Cà phê", 2), ("Nước cốt gừng", 2), ("Tinh dầu sả", 3), ("Cao dược liệu", 3),
+    ("Trà túi lọc thảo dược", 3), ("Sâm", 3), ("Gốm men lam", 4), ("Mây tre đan", 4),
+    ("Lụa tơ tằm", 4), ("Thổ cẩm", 4), ("Nón lá", 4), ("Hương trầm", 4),
+    ("Lan hồ điệp", 5), ("Bonsai", 5), ("Cá cảnh", 5), ("Tour trải nghiệm làng nghề", 6),
+    ("Homestay sinh thái", 6), ("Buổi học làm bánh", 6),
 ]
 QUALIFIERS = [
-    "",
-    "",
-    "",
-    "rừng",
-    "hữu cơ",
-    "đặc sản",
-    "thượng hạng",
-    "truyền thống",
-    "sấy khô",
-    "loại 1",
-    "nguyên chất",
-    "tự nhiên",
-    "cao cấp",
-    "quà biếu",
-    "sạch",
-    "xuất khẩu",
+    "", "", "", "rừng", "hữu cơ", "đặc sản", "thượng hạng", "truyền thống", "sấy khô",
+    "loại 1", "nguyên chất", "tự nhiên", "cao cấp", "quà biếu", "sạch", "xuất khẩu",
 ]
 VOCABULARY = (
     "sản phẩm được làm từ nguyên liệu tự nhiên của vùng đồi với quy trình truyền thống "
@@ -121,7 +80,7 @@ def load_places() -> list[Place]:
     for ward in vp.Ward.iter_all():
         names = [short_name(ward.name), short_name(provinces[int(ward.province_code)])]
         entry = NEW_TO_OLD.get(int(ward.code))
-        for old in entry.old_wards[:1] if entry else ():
+        for old in (entry.old_wards[:1] if entry else ()):
             names += [
                 short_name(old_wards.get(old.code, "")),
                 short_name(old_districts.get(old.district_code, "")),

@@ -111,7 +111,7 @@ def price_from(packages: Iterable[PackageLike]) -> PriceFrom | None:
 
 
 def availability(packages: Iterable[PackageLike]) -> str:
-    """ "in_stock" if any package is in stock, else "preorder" if any takes pre-orders, else
+    """"in_stock" if any package is in stock, else "preorder" if any takes pre-orders, else
     "sold_out"."""
     packages = list(packages)
     if any(p.stock > 0 for p in packages):

@@ -268,10 +268,7 @@ class _Seeder:
         submitter = next((m.user for m in coop.members if m.role is MemberRole.OWNER), None)
         submitted_on = min(issued_on + timedelta(days=3), self.today)
         self.audit(
-            submitter,
-            "certificate.submit",
-            cert,
-            None,
+            submitter, "certificate.submit", cert, None,
             datetime.combine(submitted_on, time(9), clock.zone()),
             after=CertificateStatus.SUBMITTED,
         )

@@ -25,7 +25,9 @@ def _existing_ids(era: Era, level: Level) -> dict[int, int]:
 
 def _insert_missing(era: Era, level: Level, rows: list[dict[str, Any]]) -> int:
     existing = _existing_ids(era, level)
-    new_rows = [{"era": era, "level": level, **row} for row in rows if row["code"] not in existing]
+    new_rows = [
+        {"era": era, "level": level, **row} for row in rows if row["code"] not in existing
+    ]
     if new_rows:
         db.session.execute(insert(AdminUnit), new_rows)
     return len(new_rows)

@@ -32,7 +32,6 @@ from storefront.web.seller.context import memberships
 MAX_PARTS = 512
 EXTENSION = "page_chrome"
 
-
 def chrome_key(part: str) -> tuple[Any, ...] | None:
     """The cache key of a chrome part for this request, or None when it must be rendered."""
     authenticated = current_user.is_authenticated

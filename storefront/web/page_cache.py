@@ -35,14 +35,8 @@ def anonymous_page_key(content_key: tuple) -> tuple | None:
         return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
-    return (
-        "page",
-        request.host_url,
-        request.path,
-        request.query_string,
-        cart_count(),
-        *content_key,
-    )
+    return ("page", request.host_url, request.path, request.query_string, cart_count(),
+            *content_key)
 
 
 def cached_page(key: tuple | None) -> str | None:

@@ -59,9 +59,13 @@ def catalog(make):
         description="Quả vải thiều chín đỏ, đặc sản của vùng đồi.",
     )
     mi = _listing(make, "Mỳ Chũ", commune=CHU, description="Mỳ gạo truyền thống.")
-    gom = _listing(make, "Gốm Bát Tràng men lam", commune=BAT_TRANG, group=OcopGroup.HANDICRAFTS)
+    gom = _listing(
+        make, "Gốm Bát Tràng men lam", commune=BAT_TRANG, group=OcopGroup.HANDICRAFTS
+    )
     buoi = _listing(make, "Bưởi Diễn", commune=PHU_DIEN)
-    tour = _listing(make, "Buổi trải nghiệm làng gốm", commune=BAT_TRANG, group=OcopGroup.TOURISM)
+    tour = _listing(
+        make, "Buổi trải nghiệm làng gốm", commune=BAT_TRANG, group=OcopGroup.TOURISM
+    )
     return {"vai": vai.id, "mi": mi.id, "gom": gom.id, "buoi": buoi.id, "tour": tour.id}
 
 
@@ -201,29 +205,23 @@ def test_filters(assortment):
     made, coop_a, coop_b = assortment
     assert set(ids("mat ong", groups=[2])) == {made["Rượu mật ong"], made["Trà mật ong"]}
     assert set(ids("mat ong", groups=[2, 3])) == {
-        made["Rượu mật ong"],
-        made["Trà mật ong"],
-        made["Mật ong gừng"],
+        made["Rượu mật ong"], made["Trà mật ong"], made["Mật ong gừng"]
     }
     assert set(ids("mat ong", stars=[5])) == {made["Mật ong rừng"], made["Trà mật ong"]}
     assert set(ids("mat ong", province_codes=[HA_NOI])) == {
-        made["Rượu mật ong"],
-        made["Mật ong gừng"],
-        made["Trà mật ong"],
+        made["Rượu mật ong"], made["Mật ong gừng"], made["Trà mật ong"]
     }
     assert set(ids("mat ong", commune_codes=[CHU])) == {made["Mật ong rừng"]}
     assert set(ids("", cooperative_ids=[coop_a])) == {
-        made["Mật ong nhãn"],
-        made["Mật ong bạc hà"],
-        made["Mật ong rừng"],
+        made["Mật ong nhãn"], made["Mật ong bạc hà"], made["Mật ong rừng"]
     }
     # Price is the lowest package price; both bounds are inclusive.
     assert set(ids("mat ong", price_min=120_000, price_max=250_000)) == {
-        made["Mật ong bạc hà"],
-        made["Mật ong rừng"],
-        made["Trà mật ong"],
+        made["Mật ong bạc hà"], made["Mật ong rừng"], made["Trà mật ong"]
     }
-    assert ids("mat ong", groups=[2], stars=[4], cooperative_ids=[coop_b]) == [made["Rượu mật ong"]]
+    assert ids("mat ong", groups=[2], stars=[4], cooperative_ids=[coop_b]) == [
+        made["Rượu mật ong"]
+    ]
 
 
 def test_facets_count_each_dimension_with_the_other_filters_applied(assortment):

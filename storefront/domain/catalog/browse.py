@@ -181,15 +181,11 @@ def related_cards(listing: Listing, limit: int = 4) -> list[ListingCard]:
     ids: list[int] = []
     for query in (
         SearchQuery(
-            cooperative_ids=[listing.cooperative_id],
-            sort="newest",
-            per_page=limit + 1,
+            cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1,
             facets=False,
         ),
         SearchQuery(
-            commune_codes=[listing.origin_commune.code],
-            sort="newest",
-            per_page=limit + 1,
+            commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1,
             facets=False,
         ),
     ):

@@ -62,22 +62,14 @@ class ListingView:
 
 def listing_for_view(slug: str, viewer: User | None) -> ListingView:
     """The product page's listing: public, or a preview for those allowed; else NotFound."""
-    listing = (
-        db.session.scalars(
-            public_listings().where(Listing.slug == slug).options(*detail_loader_options())
-        )
-        .unique()
-        .first()
-    )
+    listing = db.session.scalars(
+        public_listings().where(Listing.slug == slug).options(*detail_loader_options())
+    ).unique().first()
     if listing is not None:
         return ListingView(listing, preview=False)
-    listing = (
-        db.session.scalars(
-            select(Listing).where(Listing.slug == slug).options(*detail_loader_options())
-        )
-        .unique()
-        .first()
-    )
+    listing = db.session.scalars(
+        select(Listing).where(Listing.slug == slug).options(*detail_loader_options())
+    ).unique().first()
     if listing is not None and can_preview(viewer, listing.cooperative_id):
         return ListingView(listing, preview=True)
     raise NotFound("listing")

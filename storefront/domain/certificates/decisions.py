@@ -124,11 +124,7 @@ def confirm_verification(certificate_id: int, actor: User) -> Certificate:
             cert.id, seen, status=CertificateStatus.VERIFIED, status_reason="", **_NO_FIRST_APPROVAL
         )
         _record(
-            actor,
-            "certificate.verify",
-            cert,
-            seen,
-            CertificateStatus.VERIFIED,
+            actor, "certificate.verify", cert, seen, CertificateStatus.VERIFIED,
             data={"first_approval": first},
         )
         unit.on_commit(send_notices, [_decision_notice(cert, "verified", "")])
@@ -145,19 +141,11 @@ def reject_certificate(certificate_id: int, actor: User, reason: str) -> Certifi
         seen = _expect(cert, actor, CertificateStatus.SUBMITTED)
         voided = _approval_record(cert) if cert.pending_approval is not None else None
         _guarded_change(
-            cert.id,
-            seen,
-            status=CertificateStatus.REJECTED,
-            status_reason=reason,
+            cert.id, seen, status=CertificateStatus.REJECTED, status_reason=reason,
             **_NO_FIRST_APPROVAL,
         )
         _record(
-            actor,
-            "certificate.reject",
-            cert,
-            seen,
-            CertificateStatus.REJECTED,
-            reason=reason,
+            actor, "certificate.reject", cert, seen, CertificateStatus.REJECTED, reason=reason,
             data={"voided_first_approval": voided} if voided else None,
         )
         unit.on_commit(send_notices, [_decision_notice(cert, "rejected", reason)])
@@ -217,19 +205,11 @@ def confirm_reinstatement(certificate_id: int, actor: User) -> Certificate:
         _refuse_if_expired(cert)
         reason = cert.first_approval_reason
         _guarded_change(
-            cert.id,
-            seen,
-            status=CertificateStatus.VERIFIED,
-            status_reason=reason,
+            cert.id, seen, status=CertificateStatus.VERIFIED, status_reason=reason,
             **_NO_FIRST_APPROVAL,
         )
         _record(
-            actor,
-            "certificate.reinstate",
-            cert,
-            seen,
-            CertificateStatus.VERIFIED,
-            reason=reason,
+            actor, "certificate.reinstate", cert, seen, CertificateStatus.VERIFIED, reason=reason,
             data={"first_approval": first},
         )
         unit.on_commit(send_notices, [_decision_notice(cert, "reinstated", reason)])
@@ -428,9 +408,8 @@ def _expect(cert: Certificate, actor: User, status: CertificateStatus) -> _Seen:
     require_independent(actor, cert.cooperative_id)
     if cert.status is not status:
         raise already_decided(cert.status, certificate_status_label)
-    return _Seen(
-        cert.status, cert.pending_approval, cert.first_approved_by_id, cert.first_approved_at
-    )
+    return _Seen(cert.status, cert.pending_approval, cert.first_approved_by_id,
+                 cert.first_approved_at)
 
 
 def _give_first_approval(
@@ -514,16 +493,12 @@ def _refuse_if_expired(cert: Certificate) -> None:
         return
     if cert.status is CertificateStatus.REVOKED:
         raise CertificateExpired(
-            _l(
-                "This certificate has expired and cannot be reinstated: the cooperative submits "
-                "the renewed one."
-            )
+            _l("This certificate has expired and cannot be reinstated: the cooperative submits "
+               "the renewed one.")
         )
     raise CertificateExpired(
-        _l(
-            "This certificate has already expired: reject it, or ask the cooperative "
-            "for the renewed one."
-        )
+        _l("This certificate has already expired: reject it, or ask the cooperative "
+           "for the renewed one.")
     )
 
 

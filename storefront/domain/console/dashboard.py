@@ -58,7 +58,7 @@ def _const(text: str) -> ColumnClause[Any]:
 
 
 def month_of_timestamp(column: ColumnExpressionArgument[datetime]) -> ColumnElement[str]:
-    """ "YYYY-MM" of a stored UTC timestamp, in Vietnam time (UTC+7, no daylight saving)."""
+    """"YYYY-MM" of a stored UTC timestamp, in Vietnam time (UTC+7, no daylight saving)."""
     if _dialect() == "postgresql":
         return func.to_char(func.timezone(_const(clock.zone().key), column), _const("YYYY-MM"))
     return func.strftime(_const("%Y-%m"), column, _const("+7 hours"))

@@ -39,7 +39,6 @@ from storefront.models import (
 
 # --- applying, approving ------------------------------------------------------------------------
 
-
 @dataclass(frozen=True)
 class CooperativeApplication:
     """What an applicant fills in to open a cooperative's shop."""
@@ -96,12 +95,13 @@ def apply_for_cooperative(
     email = normal_email(application.email)
     description = (application.description or "").strip()
     if len(description) > limits.COOPERATIVE_DESCRIPTION:
-        raise InvalidInput(
-            _("The description is too long (at most 5,000 characters)."), field="description"
-        )
+        raise InvalidInput(_("The description is too long (at most 5,000 characters)."),
+                           field="description")
     # Decoded (small) and written before the unit opens: a bad logo leaves no cooperative
     # behind, and resizing never holds the database's write lock.
-    logo_stem = store_logo(decode_image(logo, longest=LOGO_LARGEST)) if logo is not None else None
+    logo_stem = (
+        store_logo(decode_image(logo, longest=LOGO_LARGEST)) if logo is not None else None
+    )
 
     try:
         with unit_of_work(writer=True) as unit:

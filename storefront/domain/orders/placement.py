@@ -137,20 +137,19 @@ def _refuse(summary: CartSummary) -> None:
 def open_cod_orders(phone: str) -> int:
     """Cash-on-delivery orders of this (normalised) phone still waiting for a cooperative to
     confirm them: placed, and some part still new (not packed, shipped or cancelled)."""
-    waiting = exists().where(Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.NEW)
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(
-                Order.phone == phone,
-                Order.payment_method == PaymentMethod.COD,
-                Order.status == OrderStatus.PLACED,
-                waiting,
-            )
-        )
-        or 0
+    waiting = exists().where(
+        Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.NEW
     )
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(
+            Order.phone == phone,
+            Order.payment_method == PaymentMethod.COD,
+            Order.status == OrderStatus.PLACED,
+            waiting,
+        )
+    ) or 0
 
 
 def _check_cash_on_delivery(details: CheckoutDetails, lines: list[CartLine]) -> None:

@@ -39,7 +39,9 @@ def media(filename: str):
         abort(404)
     # Served from that one folder (send_from_directory resolves with safe_join), so even a name
     # the check let through could not reach beyond it.
-    return send_from_directory(Path(current_app.config["UPLOAD_DIR"]) / folder, name, max_age=86400)
+    return send_from_directory(
+        Path(current_app.config["UPLOAD_DIR"]) / folder, name, max_age=86400
+    )
 
 
 @bp.get("/communes")

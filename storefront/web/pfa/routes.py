@@ -113,7 +113,8 @@ def _decide(call, success_message, back: str, then: str | None = None):
             raise
         flash(str(error.message), "error")
     else:
-        flash(success_message(result) if callable(success_message) else success_message, "success")
+        flash(success_message(result) if callable(success_message) else success_message,
+              "success")
         if then:
             return redirect(then, code=303)
     return redirect(back, code=303)
@@ -226,10 +227,8 @@ def certificate_scan(certificate_id: int):
 def _verified_message(cert) -> str:
     if cert.status is CertificateStatus.VERIFIED:
         return _("Certificate verified. Its product can now go on sale.")
-    return _(
-        "First approval recorded. A second, different staff member must confirm it before "
-        "the certificate is verified."
-    )
+    return _("First approval recorded. A second, different staff member must confirm it before "
+             "the certificate is verified.")
 
 
 @bp.post("/certificates/<int:certificate_id>/verify")
@@ -302,10 +301,8 @@ def confirm_reinstatement(certificate_id: int):
     back = url_for("pfa.certificate", certificate_id=certificate_id)
     return _decide(
         lambda: certificate_decisions.confirm_reinstatement(certificate_id, current_user),
-        _(
-            "Certificate reinstated. Its product is on sale again if nothing else hides it; the "
-            "cooperative has been told."
-        ),
+        _("Certificate reinstated. Its product is on sale again if nothing else hides it; the "
+          "cooperative has been told."),
         back,
     )
 
@@ -486,18 +483,8 @@ def audit_csv():
     filters = _audit_filters()
 
     def rows():
-        yield [
-            "time",
-            "staff",
-            "staff_email",
-            "action",
-            "subject_type",
-            "subject",
-            "cooperative",
-            "from_status",
-            "to_status",
-            "reason",
-        ]
+        yield ["time", "staff", "staff_email", "action", "subject_type", "subject",
+               "cooperative", "from_status", "to_status", "reason"]
         for row in services.iter_audit_log(filters):
             event = row.event
             yield [
@@ -564,12 +551,12 @@ def programme():
     }
     listing_labels = _listing_state_labels()
     charts = {
-        "provinces": hbar_chart([(p.name, p.count) for p in stats.by_province], text=format_number),
+        "provinces": hbar_chart(
+            [(p.name, p.count) for p in stats.by_province], text=format_number
+        ),
         "groups": hbar_chart(
-            [
-                (str(ocop_group_label(g)) if g else _("Not on sale yet"), n)
-                for g, n in stats.by_group.items()
-            ],
+            [(str(ocop_group_label(g)) if g else _("Not on sale yet"), n)
+             for g, n in stats.by_group.items()],
             text=format_number,
         ),
         "stars": hbar_chart(
@@ -618,12 +605,8 @@ def programme_csv():
         for commune, province, n in stats.by_commune:
             yield ["certified_by_commune", f"{commune}, {province}", "certificates", n]
         for group, n in stats.by_group.items():
-            yield [
-                "certified_by_group",
-                str(ocop_group_label(group)) if group else "",
-                f"group {group}" if group else "no listing",
-                n,
-            ]
+            yield ["certified_by_group", str(ocop_group_label(group)) if group else "",
+                   f"group {group}" if group else "no listing", n]
         for stars, n in stats.by_stars.items():
             yield ["certified_by_stars", stars, "certificates", n]
         for key in programme_dashboard.PIPELINE:

@@ -68,16 +68,8 @@ def parse_whole_number(text: str, *, money: bool = False) -> int:
 class WholeNumberField(StringField):
     """A whole number typed the way people write it; `.number` holds the parsed value."""
 
-    def __init__(
-        self,
-        label=None,
-        validators=None,
-        *,
-        minimum: int = 0,
-        money: bool = False,
-        message=None,
-        **kwargs,
-    ):
+    def __init__(self, label=None, validators=None, *, minimum: int = 0, money: bool = False,
+                 message=None, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
         super().__init__(label, validators, **kwargs)
         self.minimum = minimum

@@ -167,7 +167,9 @@ def test_add_another_package_adds_a_row_without_saving(client, auth, db):
     assert state() == before
 
 
-def test_show_communes_fills_the_commune_list_of_the_chosen_province_without_js(client, auth, db):
+def test_show_communes_fills_the_commune_list_of_the_chosen_province_without_js(
+    client, auth, db
+):
     user, _coop = seller()
     auth.login(user)
     data = form_data(province="1", commune="0", show_communes="Show communes")  # Hà Nội

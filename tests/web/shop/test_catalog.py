@@ -197,7 +197,9 @@ def test_product_page_query_count_is_small(client, shop, make, db):
     ],
     ids=["paused", "revoked", "suspended"],
 )
-def test_a_hidden_listing_is_404_to_the_public_but_previewable(client, auth, db, make, shop, hide):
+def test_a_hidden_listing_is_404_to_the_public_but_previewable(
+    client, auth, db, make, shop, hide
+):
     hide(shop)
     db.session.commit()
     assert client.get("/products/vai-thieu-luc-ngan").status_code == 404
@@ -264,13 +266,8 @@ def test_robots_points_to_the_sitemap(client):
 
 def test_pages_work_in_english(client, shop):
     client.get("/?lang=en")
-    for path in [
-        "/products",
-        "/search?q=vai",
-        "/products/vai-thieu-luc-ngan",
-        "/origins",
-        "/cooperatives/htx-hong-xuan",
-    ]:
+    for path in ["/products", "/search?q=vai", "/products/vai-thieu-luc-ngan", "/origins",
+                 "/cooperatives/htx-hong-xuan"]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert 'lang="en"' in html(response)

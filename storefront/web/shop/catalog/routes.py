@@ -83,9 +83,8 @@ def _catalog_page(endpoint: str):
 def product(slug: str):
     # A public product page is the same for every anonymous visitor while the catalog version
     # stands (a preview is only ever shown to a logged-in owner or PFA staff).
-    page_key = anonymous_page_key(
-        ("product", slug, str(get_locale()), clock.today(), current_version())
-    )
+    page_key = anonymous_page_key(("product", slug, str(get_locale()), clock.today(),
+                                   current_version()))
     if (html := cached_page(page_key)) is not None:
         return html
     view = listing_for_view(slug, current_user)
@@ -101,9 +100,8 @@ def cooperative(slug: str):
     # Like a product page: the same for every anonymous visitor while the catalog version
     # stands (its logo, story, certificates and listings all move the version on); a
     # preview of a cooperative not yet approved is only ever shown to a logged-in member.
-    page_key = anonymous_page_key(
-        ("cooperative", slug, str(get_locale()), clock.today(), current_version())
-    )
+    page_key = anonymous_page_key(("cooperative", slug, str(get_locale()), clock.today(),
+                                   current_version()))
     if (html := cached_page(page_key)) is not None:
         return html
     view = cooperative_page(slug, current_user)
@@ -135,3 +133,4 @@ def robots():
         f"Sitemap: {external_url('catalog.sitemap')}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
