@@ -41,8 +41,9 @@ DRAIN_CHECK_INTERVAL = 5.0  # seconds between looks at the pending queue from se
 # Edits allowed between a misspelt word and its correction: one for short words, whose
 # two-edit neighbours are other words altogether ("buoi" → "bup").
 SUGGEST_SHORT_WORD = 4
-# Fewer hits than this for every clause: listings holding most clauses are searched too.
-FEW_RESULTS = 1
+# Fewer hits than this with the words as typed: description words (attributes) and the
+# words a short last word begins are searched too.
+FEW_RESULTS = 5
 # Fields whose words make a query word "known" (not corrected, not spelt fuzzily).
 KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
 # Fields searched for words spelt nearly like an unknown one, and how many such words count.
@@ -282,14 +283,18 @@ class WhooshSearchIndex:
         plan = plan_query(query.text, self._is_known, self._is_place, self._prefixed)
         known = [False] * len(plan)
         result = self._run(plan, query, today, known)
-        if plan and result.total < FEW_RESULTS and minimum_clauses(len(plan)) < len(plan):
-            result = self._run(plan, query, today, known, minimum_clauses(len(plan)))
+        if plan and result.total < FEW_RESULTS:
+            # Description words and unfinished last words too.
+            result = self._run(plan, query, today, known, relaxed=True)
+        if plan and result.total == 0 and minimum_clauses(len(plan)) < len(plan):
+            result = self._run(plan, query, today, known, minimum_clauses(len(plan)), True)
         if plan and result.total == 0:
             fuzzy = self._fuzzy(plan, query.text)
             if fuzzy:
-                result = self._run(plan, query, today, [False] * len(plan))
+                result = self._run(plan, query, today, [False] * len(plan), relaxed=True)
                 if result.total == 0 and minimum_clauses(len(plan)) < len(plan):
-                    result = self._run(plan, query, today, known, minimum_clauses(len(plan)))
+                    minimum = minimum_clauses(len(plan))
+                    result = self._run(plan, query, today, known, minimum, True)
         suggestion = self._suggest(plan) if plan else None
         if result.total == 0 and plan and not query.exact:
             # The best suggestion: the unknown words corrected, or else known words that
@@ -311,12 +316,13 @@ class WhooshSearchIndex:
         today: date,
         known: list[bool],
         minimum: int | None = None,
+        relaxed: bool = False,
     ) -> SearchResult:
         limit = query.page * query.per_page
         total, tops = 0, []
         facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
         for leaf in self._leaves:
-            hits = search_segment(leaf, plan, query, today, limit, known, minimum)
+            hits = search_segment(leaf, plan, query, today, limit, known, minimum, relaxed)
             total += hits.total
             tops.append(hits.top)
             for facet, counts in hits.facets.items():

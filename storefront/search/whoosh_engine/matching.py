@@ -6,7 +6,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain, compress, islice, pairwise
 from operator import neg
@@ -83,6 +83,10 @@ class Lookup:
     weight: int
     matches: bool  # True: a hit here satisfies the word; False: it only adds to the score
     strong: bool = True  # False: a description word, an attribute of a listing found otherwise
+    # True: only looked up once the plain words found too few (description words of a
+    # several-word query, the words a short last word begins): most queries never pay for
+    # these long posting lists.
+    relaxed: bool = False
 
 
 @dataclass
@@ -160,6 +164,14 @@ def plan_query(
             )
             alternatives.append([place])
         plan.append(PlanClause(alternatives, clause))
+    if len(plan) > 1:  # a lone word may be found in the description alone, at once
+        for clause in plan:
+            for alternative in clause.alternatives:
+                for word in alternative:
+                    word.lookups = [
+                        replace(lookup, relaxed=True) if lookup.fieldname == "body" else lookup
+                        for lookup in word.lookups
+                    ]
     # Adjacent typed words of neighbouring clauses are a pair too ("mật ong" "rừng").
     for left, right in pairwise(plan):
         _link(left.words[-1], right.words[0])
@@ -168,7 +180,8 @@ def plan_query(
         if PREFIX_MIN <= len(last.term.folded) <= PREFIX_MAX and last.term.folded.isalpha():
             for other in prefixed(last.term.folded):
                 last.lookups += [
-                    Lookup(f, other, FOLDED_WEIGHTS[f] // FUZZY_SCALE, True) for f in PREFIX_FIELDS
+                    Lookup(f, other, FOLDED_WEIGHTS[f] // FUZZY_SCALE, True, relaxed=True)
+                    for f in PREFIX_FIELDS
                 ]
     return plan
 
@@ -223,13 +236,14 @@ def search_segment(
     limit: int,
     known: list[bool],
     minimum: int | None = None,
+    relaxed: bool = False,
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
 
     A listing must hold every clause, or `minimum` of them when given."""
     matched: AbstractSet[int]
     if plan:
-        matched, contributions = _match_words(leaf, plan, known, minimum)
+        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed)
     else:
         matched, contributions = leaf.live, []
     expired = leaf.columns.expired(today)
@@ -249,7 +263,11 @@ def search_segment(
 
 
 def _match_words(
-    leaf: LeafData, plan: list[PlanClause], known: list[bool], minimum: int | None = None
+    leaf: LeafData,
+    plan: list[PlanClause],
+    known: list[bool],
+    minimum: int | None = None,
+    relaxed: bool = False,
 ) -> tuple[set[int], list[tuple[Collection[int], int]]]:
     """Documents holding every clause (or `minimum` of them), and each lookup's postings
     with its weight, for scoring.
@@ -267,6 +285,8 @@ def _match_words(
             for word in alternative:
                 union: set[int] = set()
                 for lookup in word.lookups:
+                    if lookup.relaxed and not relaxed:
+                        continue
                     key = (lookup.fieldname, lookup.text)
                     docs = postings.get(key)
                     if docs is None:
