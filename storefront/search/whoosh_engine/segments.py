@@ -20,6 +20,10 @@ Column = tuple[str, bool]  # (record field, negated): sort keys compare smallest
 TIEBREAK: Column = ("listing_id", True)  # ends every sort: unique across segments
 
 _EMPTY: frozenset[int] = frozenset()
+# Fields whose words are kept in memory per segment (LeafData.lexicon): the ones the query
+# understanding asks about word by word. Pairs and exact forms, many more, are asked of
+# Whoosh's term index instead.
+LEXICON_FIELDS = frozenset(("name", "product", "place", "extra", "body", "head", "place_phrase"))
 
 
 class SegmentColumns:
@@ -158,7 +162,10 @@ class LeafData:
 
     def postings(self, fieldname: str, text: str) -> frozenset[int] | set[int]:
         """Documents (deleted ones included) holding `text` in `fieldname`."""
-        if not self.has(fieldname, text):
+        if fieldname in LEXICON_FIELDS:
+            if not self.has(fieldname, text):
+                return _EMPTY
+        elif (fieldname, text) not in self.reader:
             return _EMPTY
         matcher = self.reader.postings(fieldname, text)
         if isinstance(matcher, FilterMatcher):  # deletions: subtracted by the caller, from a set
