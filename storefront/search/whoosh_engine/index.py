@@ -79,6 +79,7 @@ class WhooshSearchIndex:
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._next_drain_check = 0.0
+        self._postings: list[dict] = []  # postings read by the current search, per segment
 
     def _open_or_create(self) -> index.FileIndex:
         """Open the index, creating it under the write lock when it does not exist yet.
@@ -282,6 +283,7 @@ class WhooshSearchIndex:
         like indexed ones; and when still nothing matched, the did-you-mean text itself."""
         plan = plan_query(query.text, self._is_known, self._is_place, self._prefixed)
         known = [False] * len(plan)
+        self._postings = [{} for _ in self._leaves]  # this search's postings, per segment
         result = self._run(plan, query, today, known)
         if plan and result.total < FEW_RESULTS:
             # Description words and unfinished last words too.
@@ -321,8 +323,10 @@ class WhooshSearchIndex:
         limit = query.page * query.per_page
         total, tops = 0, []
         facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
-        for leaf in self._leaves:
-            hits = search_segment(leaf, plan, query, today, limit, known, minimum, relaxed)
+        for leaf, postings in zip(self._leaves, self._postings, strict=True):
+            hits = search_segment(
+                leaf, plan, query, today, limit, known, minimum, relaxed, postings
+            )
             total += hits.total
             tops.append(hits.top)
             for facet, counts in hits.facets.items():

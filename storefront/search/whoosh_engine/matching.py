@@ -164,9 +164,9 @@ def plan_query(
             )
             alternatives.append([place])
         plan.append(PlanClause(alternatives, clause))
-    if len(plan) > 1:  # a lone word may be found in the description alone, at once
-        for clause in plan:
-            for alternative in clause.alternatives:
+    if len(plan) > 1:  # description words wait for the relaxed stage (one word: at once)
+        for planned in plan:
+            for alternative in planned.alternatives:
                 for word in alternative:
                     word.lookups = [
                         replace(lookup, relaxed=True) if lookup.fieldname == "body" else lookup
@@ -237,13 +237,14 @@ def search_segment(
     known: list[bool],
     minimum: int | None = None,
     relaxed: bool = False,
+    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
 
     A listing must hold every clause, or `minimum` of them when given."""
     matched: AbstractSet[int]
     if plan:
-        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed)
+        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings)
     else:
         matched, contributions = leaf.live, []
     expired = leaf.columns.expired(today)
@@ -268,6 +269,7 @@ def _match_words(
     known: list[bool],
     minimum: int | None = None,
     relaxed: bool = False,
+    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
 ) -> tuple[set[int], list[tuple[Collection[int], int]]]:
     """Documents holding every clause (or `minimum` of them), and each lookup's postings
     with its weight, for scoring.
@@ -276,7 +278,10 @@ def _match_words(
     contributions: list[tuple[Collection[int], int]] = []
     per_clause: list[set[int]] = []
     strong: set[int] = set()
-    postings: dict[tuple[str, str], AbstractSet[int]] = {}  # a pair serves two words
+    # Postings read once per search: a pair serves two words, and a later stage of the same
+    # search (relaxed, most clauses, fuzzy) asks for the same terms again.
+    if postings is None:
+        postings = {}
     for position, clause in enumerate(plan):
         clause_docs: set[int] = set()
         for alternative in clause.alternatives:
