@@ -49,17 +49,18 @@ def _opening(description: str) -> str:
     return " ".join(description.split()[:DESCRIPTION_WORDS])
 
 
-def _lowest_prices(session: Session, listing_ids: list[int]) -> dict[int, int]:
-    """Lowest price of a package a buyer can take, per listing (as the product card shows)."""
+def _lowest_prices(session: Session, listing_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Lowest price of a package a buyer can take, per listing (as the product card shows),
+    and how many packages are in stock (pre-orders aside)."""
     rows = session.execute(
-        select(Package.listing_id, func.min(Package.price))
+        select(Package.listing_id, func.min(Package.price), func.sum(Package.stock))
         .where(
             Package.listing_id.in_(listing_ids),
             or_(Package.stock > 0, Package.preorder.is_(True)),
         )
         .group_by(Package.listing_id)
     )
-    return dict(rows.all())
+    return {listing_id: (price, int(stock or 0)) for listing_id, price, stock in rows}
 
 
 def _former_names(session: Session, commune_ids: list[int]) -> dict[int, list[str]]:
@@ -132,7 +133,8 @@ def _load(
                 place_names=tuple(dict.fromkeys(places)),
                 description=_opening(item.description or ""),
                 # A public listing always has a buyable package; 0 only if a row raced away.
-                price=prices.get(item.id, 0),
+                price=prices.get(item.id, (0, 0))[0],
+                stock=prices.get(item.id, (0, 0))[1],
                 created_at=item.created_at,
                 expires_on=certificate.expires_on,
             )

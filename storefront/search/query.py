@@ -53,6 +53,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = 24
     facets: bool = True  # False: ids only (related products), cheaper on a big catalog
+    exact: bool = False  # True: never run a corrected query instead of the text typed
 
     def normalized(self) -> SearchQuery:
         """A copy with clamped paging, a known sort, sorted filter tuples and trimmed text."""
@@ -69,6 +70,7 @@ class SearchQuery:
             page=max(1, int(self.page or 1)),
             per_page=min(MAX_PER_PAGE, max(1, int(self.per_page or 1))),
             facets=bool(self.facets),
+            exact=bool(self.exact),
         )
 
     def cache_key(self) -> tuple:
@@ -86,6 +88,7 @@ class SearchQuery:
             self.page,
             self.per_page,
             self.facets,
+            self.exact,
         )
 
 
@@ -104,6 +107,9 @@ class SearchResult:
     total: int  # matching listings on all pages
     facets: dict[str, dict[int, int]] = field(default_factory=dict)
     suggestion: str | None = None  # "did you mean" text when a query word is unknown
+    # When nothing matched the text typed, the corrected text whose results these are
+    # ("Showing results for …"); the page links to the exact search (SearchQuery.exact).
+    corrected: str | None = None
     page: int = 1
     per_page: int = 24
 
@@ -130,3 +136,4 @@ class ListingDocument:
     price: int  # lowest buyable package price, đồng
     created_at: datetime
     expires_on: date  # certificate expiry: hits are filtered on it at query time
+    stock: int = 1  # packages in stock now (0: pre-order only); ranks equal matches

@@ -34,6 +34,7 @@ class CatalogPage:
     per_page: int
     suggestion: str | None
     params: CatalogParams
+    corrected: str | None = None  # nothing matched the text: these are the results of this one
     raw_facets: dict[str, dict[int, int]] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,7 @@ def _query(
         page=page,
         per_page=per_page,
         facets=facets,
+        exact=params.exact,
     )
 
 
@@ -107,6 +109,7 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
         per_page=per_page,
         suggestion=result.suggestion,
         params=params,
+        corrected=result.corrected,
         raw_facets=result.facets,
     )
 

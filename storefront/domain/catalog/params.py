@@ -26,6 +26,7 @@ class CatalogParams:
     price_max: int | None = None
     sort: str = "relevance"
     page: int = 1
+    exact: bool = False  # "search exactly": never show the results of a corrected text instead
     ignored: list[str] = field(default_factory=list)  # names of parameters that were invalid
 
     @property
@@ -94,6 +95,7 @@ def parse_catalog_args(args: MultiDict[str, str], default_sort: str = "newest") 
         price_max=_price(args, "price_max", ignored),
         sort=sort,
         page=page,
+        exact=args.get("exact") == "1",
         ignored=ignored,
     )
     return params

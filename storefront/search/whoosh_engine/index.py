@@ -21,10 +21,18 @@ from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
 from storefront.search.query import ListingDocument, SearchQuery, SearchResult
-from storefront.search.whoosh_engine.matching import FACET_COLUMNS, Word, plan_query, search_segment
+from storefront.search.understanding import known_word
+from storefront.search.whoosh_engine.matching import (
+    FACET_COLUMNS,
+    PlanClause,
+    fuzzy_lookups,
+    minimum_clauses,
+    plan_query,
+    search_segment,
+)
 from storefront.search.whoosh_engine.pending import PendingQueue
 from storefront.search.whoosh_engine.schema import INDEX_NAME, build_schema, codec, document_fields
-from storefront.search.whoosh_engine.segments import LeafData, SegmentColumns
+from storefront.search.whoosh_engine.segments import LeafData, SegmentColumns, edit_distance
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +41,15 @@ DRAIN_CHECK_INTERVAL = 5.0  # seconds between looks at the pending queue from se
 # Edits allowed between a misspelt word and its correction: one for short words, whose
 # two-edit neighbours are other words altogether ("buoi" → "bup").
 SUGGEST_SHORT_WORD = 4
+# Fewer hits than this with the words as typed: description words (attributes) and the
+# words a short last word begins are searched too.
+FEW_RESULTS = 5
+# Fields whose words make a query word "known" (not corrected, not spelt fuzzily).
+KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
+# Fields searched for words spelt nearly like an unknown one, and how many such words count.
+FUZZY_FIELDS = ("name", "product", "place", "extra")
+FUZZY_TERMS = 8
+PREFIX_TERMS = 12  # words a last, unfinished word may be the beginning of
 
 Loader = Callable[[set[int]], dict[int, ListingDocument]]
 
@@ -61,8 +78,8 @@ class WhooshSearchIndex:
         self._columns: dict[str, SegmentColumns] = {}  # by segment id
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()
-        self._correctors: dict[str, Any] = {}  # Whoosh's Correctors, by field
         self._next_drain_check = 0.0
+        self._postings: list[dict] = []  # postings read by the current search, per segment
 
     def _open_or_create(self) -> index.FileIndex:
         """Open the index, creating it under the write lock when it does not exist yet.
@@ -243,7 +260,6 @@ class WhooshSearchIndex:
             leaves.append(LeafData(reader, columns))
         self._leaves, self._columns = leaves, kept
         self._cache.clear()
-        self._correctors.clear()
 
     def search(self, query: SearchQuery, today: date) -> SearchResult:
         """One page of public listings matching `query`, with facets and a suggestion."""
@@ -263,13 +279,54 @@ class WhooshSearchIndex:
             return _copy(result)
 
     def _search(self, query: SearchQuery, today: date) -> SearchResult:
-        plan = plan_query(query.text)
-        limit = query.page * query.per_page
+        """Every clause first; with too few hits, most clauses; then unknown words spelt
+        like indexed ones; and when still nothing matched, the did-you-mean text itself."""
+        plan = plan_query(query.text, self._is_known, self._is_place, self._prefixed)
         known = [False] * len(plan)
+        self._postings = [{} for _ in self._leaves]  # this search's postings, per segment
+        result = self._run(plan, query, today, known)
+        if plan and result.total < FEW_RESULTS:
+            # Description words and unfinished last words too.
+            result = self._run(plan, query, today, known, relaxed=True)
+        if plan and result.total == 0 and minimum_clauses(len(plan)) < len(plan):
+            result = self._run(plan, query, today, known, minimum_clauses(len(plan)), True)
+        if plan and result.total == 0:
+            fuzzy = self._fuzzy(plan, query.text)
+            if fuzzy:
+                result = self._run(plan, query, today, [False] * len(plan), relaxed=True)
+                if result.total == 0 and minimum_clauses(len(plan)) < len(plan):
+                    minimum = minimum_clauses(len(plan))
+                    result = self._run(plan, query, today, known, minimum, True)
+        suggestion = self._suggest(plan) if plan else None
+        if result.total == 0 and plan and not query.exact:
+            # The best suggestion: the unknown words corrected, or else known words that
+            # are one letter away from a word of listing names ("vai tieu" → "vai thieu").
+            for text in dict.fromkeys((suggestion, self._suggest(plan, known_too=True))):
+                if not text:
+                    continue
+                retry = self._search(replace(query, text=text, exact=True), today)
+                if retry.total:
+                    retry.corrected = retry.suggestion = text
+                    return retry
+        result.suggestion = suggestion if result.total == 0 or not all(known) else None
+        return result
+
+    def _run(
+        self,
+        plan: list[PlanClause],
+        query: SearchQuery,
+        today: date,
+        known: list[bool],
+        minimum: int | None = None,
+        relaxed: bool = False,
+    ) -> SearchResult:
+        limit = query.page * query.per_page
         total, tops = 0, []
         facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
-        for leaf in self._leaves:
-            hits = search_segment(leaf, plan, query, today, limit, known)
+        for leaf, postings in zip(self._leaves, self._postings, strict=True):
+            hits = search_segment(
+                leaf, plan, query, today, limit, known, minimum, relaxed, postings
+            )
             total += hits.total
             tops.append(hits.top)
             for facet, counts in hits.facets.items():
@@ -277,39 +334,118 @@ class WhooshSearchIndex:
         # Every key ends with the negated listing id, unique across segments.
         top = heapq.nsmallest(limit, chain.from_iterable(tops))
         start = (query.page - 1) * query.per_page
-        ids = [-key[-1] for key in top[start:]]
-        suggestion = self._suggest(plan, known) if plan and not all(known) else None
         return SearchResult(
-            ids=ids,
+            ids=[-key[-1] for key in top[start:]],
             total=total,
             facets={name: dict(counts) for name, counts in facets.items()},
-            suggestion=suggestion,
             page=query.page,
             per_page=query.per_page,
         )
 
-    def _suggest(self, plan: list[Word], known: list[bool]) -> str | None:
+    # the index's own words ----------------------------------------------------------------
+
+    def _is_known(self, folded: str) -> bool:
+        """True when some listing holds this folded word in any text field."""
+        return any(
+            leaf.has(fieldname, folded) for leaf in self._leaves for fieldname in KNOWN_FIELDS
+        )
+
+    def _is_place(self, key: str) -> bool:
+        """True when some listing comes from a place of this name ("ha_giang")."""
+        return any(leaf.has("place_phrase", key) for leaf in self._leaves)
+
+    def _neighbours(self, folded: str, maxdist: int, prefix: bool) -> set[str]:
+        """Indexed words within `maxdist` edits of a word (same first letter), and those it
+        begins when `prefix`."""
+        found: set[str] = set()
+        for leaf in self._leaves:
+            for fieldname in FUZZY_FIELDS:
+                if maxdist:
+                    found.update(leaf.near(fieldname, folded, maxdist))
+                if prefix:
+                    found.update(leaf.starting_with(fieldname, folded, PREFIX_TERMS))
+        found.discard(folded)
+        return found
+
+    def _prefixed(self, folded: str) -> list[str]:
+        """Name and product words a short last word may be the beginning of ("lon" → "long")."""
+        found: set[str] = set()
+        for leaf in self._leaves:
+            for fieldname in ("name", "product"):
+                found.update(leaf.starting_with(fieldname, folded, PREFIX_TERMS))
+        found.discard(folded)
+        return sorted(found)[:PREFIX_TERMS]
+
+    def _fuzzy(self, plan: list[PlanClause], text: str) -> bool:
+        """Let each unknown typed word also match indexed words spelt nearly like it (one
+        edit for words up to five letters, two beyond), and the last word of the query the
+        words it begins. Returns True when some word gained a spelling."""
+        changed = False
+        last = plan[-1].words[-1] if plan else None
+        for clause in plan:
+            for word in clause.words:
+                folded = word.term.folded
+                if self._is_known(folded) or known_word(folded) or not folded.isalpha():
+                    continue
+                maxdist = 0 if len(folded) < 3 else 1 if len(folded) <= 4 else 2
+                near = self._neighbours(folded, maxdist, word is last and len(folded) >= 2)
+                for other in sorted(near)[:FUZZY_TERMS]:
+                    word.lookups += fuzzy_lookups(other)
+                    changed = True
+        return changed
+
+    def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
         """The query with each unknown word replaced by the closest indexed word, if any.
 
-        Corrections come from the words of names, then origins, then product names, closest
-        first and then most frequent, and are written without diacritics.
+        A word is known when a listing holds it anywhere or the search vocabulary knows it
+        (English names, synonyms, places): those are never "corrected". Corrections come
+        from the words of names, then origins, then product names, closest first and then
+        most frequent, and are written without diacritics. `known_too`: known words of four
+        letters or more are replaced too, by the most frequent name word one edit away.
         """
         corrected, changed = [], False
-        for word, is_known in zip(plan, known, strict=True):
-            replacement = None if is_known else self._correct(word.term.folded)
-            corrected.append(replacement or word.term.surface)
-            changed |= replacement is not None
+        for clause in plan:
+            understood = clause.clause
+            if understood is not None and (
+                understood.place
+                or understood.english
+                or (understood.from_vocabulary and not known_too)
+            ):
+                corrected += [w.term.surface for w in clause.words]
+                continue
+            for word in clause.words:
+                folded = word.term.folded
+                is_known = self._is_known(folded) or known_word(folded)
+                if not is_known:
+                    replacement = self._correct(folded)
+                elif known_too and len(folded) >= 4 and folded.isalpha():
+                    replacement = self._correct(folded, ("name",), maxdist=1)
+                else:
+                    replacement = None
+                corrected.append(replacement or word.term.surface)
+                changed |= replacement is not None
         return " ".join(corrected) if changed else None
 
-    def _correct(self, folded: str) -> str | None:
-        maxdist = 1 if len(folded) <= SUGGEST_SHORT_WORD else 2
-        for fieldname in ("name", "place", "product"):
-            corrector = self._correctors.get(fieldname)
-            if corrector is None:
-                corrector = self._correctors[fieldname] = self._searcher.corrector(fieldname)
-            found = corrector.suggest(folded, limit=1, maxdist=maxdist, prefix=1)
+    def _correct(
+        self,
+        folded: str,
+        fieldnames: tuple[str, ...] = ("name", "place", "product"),
+        maxdist: int | None = None,
+    ) -> str | None:
+        """The indexed word closest to a word, from the first field that has one."""
+        if not folded.isalpha():
+            return None
+        if maxdist is None:
+            maxdist = 1 if len(folded) <= SUGGEST_SHORT_WORD else 2
+        for fieldname in fieldnames:
+            found: Counter[str] = Counter()
+            for leaf in self._leaves:
+                for word in leaf.near(fieldname, folded, maxdist):
+                    if word != folded:
+                        found[word] += leaf.reader.doc_frequency(fieldname, word)
             if found:
-                return found[0]
+                # Closest first, then most frequent, then alphabetical.
+                return min(found, key=lambda w: (edit_distance(folded, w, maxdist), -found[w], w))
         return None
 
     def doc_count(self) -> int:
@@ -344,4 +480,3 @@ def _copy(result: SearchResult) -> SearchResult:
     return replace(
         result, ids=list(result.ids), facets={k: dict(v) for k, v in result.facets.items()}
     )
-

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import compress, islice, pairwise
+from itertools import chain, compress, islice, pairwise
 from operator import neg
 
 from storefront.search.analysis import Term, pair_key, query_terms
 from storefront.search.query import SearchQuery
+from storefront.search.understanding import Clause, understand
 from storefront.search.whoosh_engine.segments import (
     TIEBREAK,
     Column,
@@ -23,8 +24,10 @@ from storefront.search.whoosh_engine.segments import (
 
 # How much a query word adds to a listing's score for each field it matches in.
 FOLDED_WEIGHTS = {"name": 10, "product": 6, "place": 4, "extra": 3}
-# The description matches a lone word, but several words only as adjacent pairs: its
-# syllables are too common to match scattered ("mi chu" is not "mĩ thuật ... chu đáo").
+# The description matches a lone word, but only as an attribute: a listing must match some
+# word of a several-word query outside its description ("bưởi ngọt": bưởi in the name, ngọt
+# in the description), or two query words side by side in it. Its syllables are too common
+# to match scattered ("mi chu" is not "mĩ thuật ... chu đáo").
 BODY_WEIGHT = 1
 # Two adjacent query words adjacent in one name or phrase outweigh the words found apart,
 # whatever fields those are: "bac giang" ranks the products of Bắc Giang above "Mật ong bạc
@@ -34,6 +37,20 @@ PAIR_WEIGHT = 20
 # (6+4+3+1, and 20 for each of the two pairs it may be in): "bưởi" ranks "Bưởi Diễn" above
 # "Buổi trải nghiệm".
 EXACT_WEIGHTS = {"name_exact": 60, "other_exact": 3}
+# A query word that is the name's first word (the product type's head noun: "Gạo ST25",
+# not "Bún gạo") or the pair that opens it.
+HEAD_WEIGHT = 15
+# A place name recognised whole ("hà giang") in a listing's origin: more than any text
+# match adds, so it works like a filter while the words still match elsewhere too.
+PLACE_WEIGHT = 1_000
+# With too few listings holding every clause, listings holding most of them follow, ranked
+# first by how many they hold.
+COVER_WEIGHT = 10_000
+# Words matched only through a spelling correction count for less than typed ones.
+FUZZY_SCALE = 2  # divides the weights
+# A last word this long may be unfinished ("thanh lon"): it also matches the words it begins.
+PREFIX_MIN, PREFIX_MAX = 2, 4
+PREFIX_FIELDS = ("name", "product")
 
 # Filter name → (SearchQuery attribute, record column).
 FILTER_COLUMNS = {
@@ -65,6 +82,11 @@ class Lookup:
     text: str
     weight: int
     matches: bool  # True: a hit here satisfies the word; False: it only adds to the score
+    strong: bool = True  # False: a description word, an attribute of a listing found otherwise
+    # True: only looked up once the plain words found too few (description words of a
+    # several-word query, the words a short last word begins): most queries never pay for
+    # these long posting lists.
+    relaxed: bool = False
 
 
 @dataclass
@@ -73,23 +95,102 @@ class Word:
     lookups: list[Lookup] = field(default_factory=list)
 
 
-def plan_query(text: str) -> list[Word]:
-    """For each query word, the lookups that match or score it."""
-    plan = []
-    for term in query_terms(text):
-        lookups = [Lookup(f, term.folded, w, True) for f, w in FOLDED_WEIGHTS.items()]
-        if term.has_marks:
-            lookups += [Lookup(f, term.exact, w, False) for f, w in EXACT_WEIGHTS.items()]
-        plan.append(Word(term, lookups))
-    if len(plan) == 1:
-        plan[0].lookups.append(Lookup("body", plan[0].term.folded, BODY_WEIGHT, True))
+@dataclass
+class PlanClause:
+    """A clause of the query (storefront.search.understanding.Clause) as lookups: it matches
+    a listing when every word of one of its alternatives does."""
+
+    alternatives: list[list[Word]]
+    clause: Clause | None = None
+
+    @property
+    def words(self) -> list[Word]:
+        """The words as typed (the first alternative)."""
+        return self.alternatives[0]
+
+
+def word_lookups(term: Term) -> list[Lookup]:
+    """The lookups of one word: its folded form in every text field, its exact form and
+    the name's head for the score, the description as an attribute."""
+    folded = term.folded
+    lookups = [Lookup(f, folded, w, True) for f, w in FOLDED_WEIGHTS.items()]
+    if term.has_marks:
+        lookups += [Lookup(f, term.exact, w, False) for f, w in EXACT_WEIGHTS.items()]
+    lookups.append(Lookup("head", folded, HEAD_WEIGHT, False))
+    lookups.append(Lookup("body", folded, BODY_WEIGHT, True, strong=False))
+    return lookups
+
+
+def fuzzy_lookups(folded: str) -> list[Lookup]:
+    """The lookups of a word spelt nearly like a query word: the fields that say what a
+    listing is, for half the weight."""
+    return [Lookup(f, folded, w // FUZZY_SCALE, True) for f, w in FOLDED_WEIGHTS.items()]
+
+
+def _phrase_words(words: list[Term]) -> list[Word]:
+    """Words of one phrasing, with the pairs of adjacent words (a pair in the description
+    satisfies both its words; in a name it only scores)."""
+    plan = [Word(t, word_lookups(t)) for t in words]
     for left, right in pairwise(plan):
-        pair = pair_key(left.term, right.term)
-        # A pair in the description satisfies both its words; in a name it only scores.
-        left.lookups.append(Lookup("body_pairs", pair, BODY_WEIGHT, True))
-        right.lookups.append(Lookup("body_pairs", pair, 0, True))
-        left.lookups.append(Lookup("pairs", pair, PAIR_WEIGHT, False))
+        _link(left, right)
     return plan
+
+
+def _link(left: Word, right: Word) -> None:
+    pair = pair_key(left.term, right.term)
+    left.lookups.append(Lookup("body_pairs", pair, BODY_WEIGHT, True))
+    right.lookups.append(Lookup("body_pairs", pair, 0, True))
+    left.lookups.append(Lookup("pairs", pair, PAIR_WEIGHT, False))
+    left.lookups.append(Lookup("head", pair, HEAD_WEIGHT, False))
+
+
+def plan_query(
+    text: str,
+    is_known: Callable[[str], bool] = lambda word: False,
+    is_place: Callable[[str], bool] = lambda key: False,
+    prefixed: Callable[[str], list[str]] | None = None,
+) -> list[PlanClause]:
+    """For each clause of the query, the lookups of each of its alternatives.
+
+    `prefixed` gives the indexed words a short last word may begin: a query typed half
+    way ("thanh lon") also matches them, for less."""
+    clauses = understand(query_terms(text), is_known, is_place)
+    plan = []
+    for clause in clauses:
+        alternatives = [_phrase_words(words) for words in clause.alternatives if words]
+        if clause.place is not None:
+            place = Word(
+                clause.typed[0], [Lookup("place_phrase", clause.place, PLACE_WEIGHT, True)]
+            )
+            alternatives.append([place])
+        plan.append(PlanClause(alternatives, clause))
+    if len(plan) > 1:  # description words wait for the relaxed stage (one word: at once)
+        for planned in plan:
+            for alternative in planned.alternatives:
+                for word in alternative:
+                    word.lookups = [
+                        replace(lookup, relaxed=True) if lookup.fieldname == "body" else lookup
+                        for lookup in word.lookups
+                    ]
+    # Adjacent typed words of neighbouring clauses are a pair too ("mật ong" "rừng").
+    for left, right in pairwise(plan):
+        _link(left.words[-1], right.words[0])
+    if prefixed is not None and len(plan) > 1:
+        last = plan[-1].words[-1]
+        if PREFIX_MIN <= len(last.term.folded) <= PREFIX_MAX and last.term.folded.isalpha():
+            for other in prefixed(last.term.folded):
+                last.lookups += [
+                    Lookup(f, other, FOLDED_WEIGHTS[f] // FUZZY_SCALE, True, relaxed=True)
+                    for f in PREFIX_FIELDS
+                ]
+    return plan
+
+
+def minimum_clauses(count: int) -> int:
+    """How many of `count` clauses a listing must hold when too few hold them all."""
+    if count < 3:
+        return count
+    return max(2, -(-count * 2 // 3))
 
 
 @dataclass(frozen=True)
@@ -107,8 +208,10 @@ class SortOrder:
 
 _NEWEST: tuple[Column, ...] = (("created", True),)
 SORT_ORDERS = {
-    # Best match; then shorter names, more stars, newer.
-    "relevance": SortOrder((), (("name_words", False), ("stars", True), *_NEWEST), True),
+    # Best match; then shorter names, more stars, in stock, newer.
+    "relevance": SortOrder(
+        (), (("name_words", False), ("stars", True), ("in_stock", True), *_NEWEST), True
+    ),
     "stars": SortOrder((("stars", True),), _NEWEST, True),
     "newest": SortOrder(_NEWEST, (), False),
     "price_asc": SortOrder((("price", False),), _NEWEST, False),
@@ -127,16 +230,21 @@ class SegmentHits:
 
 def search_segment(
     leaf: LeafData,
-    plan: list[Word],
+    plan: list[PlanClause],
     query: SearchQuery,
     today: date,
     limit: int,
     known: list[bool],
+    minimum: int | None = None,
+    relaxed: bool = False,
+    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
 ) -> SegmentHits:
-    """Count, facet and rank the hits of one segment; sets `known[i]` when word i occurs."""
+    """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
+
+    A listing must hold every clause, or `minimum` of them when given."""
     matched: AbstractSet[int]
     if plan:
-        matched, contributions = _match_words(leaf, plan, known)
+        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings)
     else:
         matched, contributions = leaf.live, []
     expired = leaf.columns.expired(today)
@@ -156,31 +264,76 @@ def search_segment(
 
 
 def _match_words(
-    leaf: LeafData, plan: list[Word], known: list[bool]
+    leaf: LeafData,
+    plan: list[PlanClause],
+    known: list[bool],
+    minimum: int | None = None,
+    relaxed: bool = False,
+    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
 ) -> tuple[set[int], list[tuple[Collection[int], int]]]:
-    """Documents holding every word (in any of its fields), and each lookup's postings with
-    its weight, for scoring."""
+    """Documents holding every clause (or `minimum` of them), and each lookup's postings
+    with its weight, for scoring.
+
+    With several clauses a listing must hold one of them outside its description."""
     contributions: list[tuple[Collection[int], int]] = []
-    per_word = []
-    postings: dict[tuple[str, str], AbstractSet[int]] = {}  # a pair serves two words
-    for position, word in enumerate(plan):
-        union: set[int] = set()
-        for lookup in word.lookups:
-            key = (lookup.fieldname, lookup.text)
-            docs = postings.get(key)
-            if docs is None:
-                docs = postings[key] = leaf.postings(*key)
-            if docs:
-                if lookup.weight:
-                    contributions.append((docs, lookup.weight))
-                if lookup.matches:
-                    union |= docs
-        known[position] = known[position] or bool(union)
-        per_word.append(union)
-    if not all(per_word):
-        return set(), []
-    per_word.sort(key=len)
-    return per_word[0].intersection(*per_word[1:]) - leaf.deleted, contributions
+    per_clause: list[set[int]] = []
+    strong: set[int] = set()
+    # Postings read once per search: a pair serves two words, and a later stage of the same
+    # search (relaxed, most clauses, fuzzy) asks for the same terms again.
+    if postings is None:
+        postings = {}
+    for position, clause in enumerate(plan):
+        clause_docs: set[int] = set()
+        for alternative in clause.alternatives:
+            word_docs: list[set[int]] = []
+            alternative_strong: set[int] = set()
+            for word in alternative:
+                union: set[int] = set()
+                for lookup in word.lookups:
+                    if lookup.relaxed and not relaxed:
+                        continue
+                    key = (lookup.fieldname, lookup.text)
+                    docs = postings.get(key)
+                    if docs is None:
+                        docs = postings[key] = leaf.postings(*key)
+                    if docs:
+                        if lookup.weight:
+                            contributions.append((docs, lookup.weight))
+                        if lookup.matches:
+                            union |= docs
+                            if lookup.strong:
+                                alternative_strong |= docs
+                word_docs.append(union)
+                if not union:
+                    break
+            if all(word_docs):
+                word_docs.sort(key=len)
+                both = word_docs[0].intersection(*word_docs[1:])
+                clause_docs |= both
+                strong |= both & alternative_strong
+        known[position] = known[position] or bool(clause_docs)
+        per_clause.append(clause_docs)
+    required = [
+        docs for docs, clause in zip(per_clause, plan, strict=True) if not _optional(clause)
+    ]
+    if required and len(required) < len(per_clause):
+        per_clause, plan = required, [c for c in plan if not _optional(c)]
+    if minimum is None or minimum >= len(plan):
+        if not all(per_clause):
+            return set(), []
+        per_clause.sort(key=len)
+        matched = per_clause[0].intersection(*per_clause[1:])
+    else:
+        cover = Counter(chain.from_iterable(per_clause))
+        matched = {doc for doc, count in cover.items() if count >= minimum}
+        contributions += [(docs, COVER_WEIGHT) for docs in per_clause if docs]
+    if len(plan) > 1:
+        matched &= strong
+    return matched - leaf.deleted, contributions
+
+
+def _optional(clause: PlanClause) -> bool:
+    return clause.clause is not None and clause.clause.optional
 
 
 def _filters(columns: SegmentColumns, query: SearchQuery) -> dict[str, set[int]]:
@@ -233,9 +386,7 @@ def _score(final: set[int], contributions: list[tuple[Collection[int], int]]) ->
     score = dict.fromkeys(final, 0)
     for posting, weight in contributions:
         scored = final.intersection(posting)
-        score.update(
-            zip(scored, map(weight.__add__, map(score.__getitem__, scored)), strict=True)
-        )
+        score.update(zip(scored, map(weight.__add__, map(score.__getitem__, scored)), strict=True))
     return score
 
 

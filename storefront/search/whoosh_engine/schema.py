@@ -9,18 +9,19 @@ from itertools import chain
 from whoosh import columns, fields
 from whoosh.codec.whoosh3 import W3Codec
 
-from storefront.search.analysis import Term, terms, word_pairs
+from storefront.search.analysis import Term, pair_key, terms, word_pairs
 from storefront.search.query import ListingDocument
 
 # Bump when the fields or their analysis change: a new version is a new, empty index
 # (`flask search reindex` fills it); the old files are left for an operator to delete.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 INDEX_NAME = f"listings_v{SCHEMA_VERSION}"
 
 # One fixed-width record per document: listing id, province code, commune code, cooperative
 # id, price, created (epoch seconds), certificate expiry (date ordinal), group, stars, and
-# the number of words in the name (shorter names rank first among equal matches).
-RECORD = struct.Struct("<qiiiqqiBBB")
+# the number of words in the name (shorter names rank first among equal matches), and
+# whether a package is in stock now (not only on pre-order).
+RECORD = struct.Struct("<qiiiqqiBBBB")
 RECORD_FIELDS = (
     "listing_id",
     "province",
@@ -32,6 +33,7 @@ RECORD_FIELDS = (
     "group",
     "stars",
     "name_words",
+    "in_stock",
 )
 
 # Search words for the six OCOP groups (Decision 148/QĐ-TTg), with common synonyms and the
@@ -70,6 +72,8 @@ def build_schema() -> fields.Schema:
         extra=terms_field(),  # cooperative name and OCOP group words
         other_exact=terms_field(),  # exact keys of product, place and extra words
         pairs=terms_field(),  # adjacent words within the name, product, a place, extra
+        head=terms_field(),  # the name's first word and first pair: its product type
+        place_phrase=terms_field(),  # each origin name whole ("ha_giang"), for place queries
         body=terms_field(),  # the opening words of the description
         body_pairs=terms_field(),  # adjacent words of that opening
         record=fields.COLUMN(columns.FixedBytesColumn(RECORD.size)),
@@ -82,6 +86,14 @@ def _folded(words: Iterable[Term]) -> str:
 
 def _exact(words: Iterable[Term]) -> str:
     return " ".join(t.exact for t in words if t.has_marks)
+
+
+def _head(name: list[Term]) -> str:
+    """The name's first word and first pair: "Gạo ST25 ..." → "gao gao_st25"."""
+    keys = [name[0].folded] if name else []
+    if len(name) > 1:
+        keys.append(pair_key(name[0], name[1]))
+    return " ".join(keys)
 
 
 def document_fields(doc: ListingDocument) -> dict[str, str | bytes]:
@@ -103,6 +115,8 @@ def document_fields(doc: ListingDocument) -> dict[str, str | bytes]:
         "extra": _folded(chain(cooperative, group)),
         "other_exact": _exact(chain(product, *places, cooperative, group)),
         "pairs": " ".join(chain.from_iterable(map(word_pairs, phrases))),
+        "head": _head(name),
+        "place_phrase": " ".join("_".join(t.folded for t in place) for place in places if place),
         "body": _folded(body),
         "body_pairs": " ".join(word_pairs(body)),
         "record": RECORD.pack(
@@ -116,6 +130,6 @@ def document_fields(doc: ListingDocument) -> dict[str, str | bytes]:
             doc.ocop_group,
             doc.stars,
             min(len(name), 255),
+            doc.stock > 0,
         ),
     }
-

@@ -20,6 +20,10 @@ Column = tuple[str, bool]  # (record field, negated): sort keys compare smallest
 TIEBREAK: Column = ("listing_id", True)  # ends every sort: unique across segments
 
 _EMPTY: frozenset[int] = frozenset()
+# Fields whose words are kept in memory per segment (LeafData.lexicon): the ones the query
+# understanding asks about word by word. Pairs and exact forms, many more, are asked of
+# Whoosh's term index instead.
+LEXICON_FIELDS = frozenset(("name", "product", "place", "extra", "body", "head", "place_phrase"))
 
 
 class SegmentColumns:
@@ -40,6 +44,7 @@ class SegmentColumns:
     group: tuple[int, ...]
     stars: tuple[int, ...]
     name_words: tuple[int, ...]
+    in_stock: tuple[int, ...]
 
     def __init__(self, reader) -> None:
         self.size = reader.doc_count_all()
@@ -54,6 +59,7 @@ class SegmentColumns:
         self._by_price: tuple[list[int], list[int]] | None = None
         self._presorted: dict[tuple, tuple[array, array]] = {}
         self._counts: dict[str, Counter] = {}
+        self.lexicons: dict[str, tuple[frozenset[str], list[str]]] = {}  # see LeafData.lexicon
 
     def counts(self, column: str) -> Counter:
         """How many documents of the segment (deleted ones too) hold each value of `column`;
@@ -118,6 +124,37 @@ class LeafData:
         self.columns = columns
         self.deleted = reader.deleted_docs_set if reader.has_deletions() else _EMPTY
 
+    def lexicon(self, fieldname: str) -> tuple[frozenset[str], list[str]]:
+        """The words of a field in this segment, as a set and sorted (read once per segment:
+        the query understanding asks for many words a query, most of them absent)."""
+        found = self.columns.lexicons.get(fieldname)
+        if found is None:
+            words = [w.decode("utf-8") for w in self.reader.lexicon(fieldname)]
+            found = self.columns.lexicons[fieldname] = (frozenset(words), sorted(words))
+        return found
+
+    def has(self, fieldname: str, text: str) -> bool:
+        return text in self.lexicon(fieldname)[0]
+
+    def starting_with(self, fieldname: str, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` words of the field beginning with `prefix`, in order."""
+        words = self.lexicon(fieldname)[1]
+        start = bisect_left(words, prefix)
+        return [w for w in words[start : start + limit] if w.startswith(prefix)]
+
+    def near(self, fieldname: str, word: str, maxdist: int) -> list[str]:
+        """Words of the field within `maxdist` edits of `word` (adjacent letters swapped
+        count as one edit), sharing its first letter."""
+        words = self.lexicon(fieldname)[1]
+        start = bisect_left(words, word[0])
+        stop = bisect_left(words, chr(ord(word[0]) + 1))
+        size = len(word)
+        return [
+            w
+            for w in words[start:stop]
+            if abs(len(w) - size) <= maxdist and edit_distance(word, w, maxdist) <= maxdist
+        ]
+
     @cached_property
     def live(self) -> frozenset[int]:
         """Every document not deleted (needed by searches without text only)."""
@@ -125,13 +162,34 @@ class LeafData:
 
     def postings(self, fieldname: str, text: str) -> frozenset[int] | set[int]:
         """Documents (deleted ones included) holding `text` in `fieldname`."""
-        reader = self.reader
-        if (fieldname, text) not in reader:
+        if fieldname in LEXICON_FIELDS:
+            if not self.has(fieldname, text):
+                return _EMPTY
+        elif (fieldname, text) not in self.reader:
             return _EMPTY
-        matcher = reader.postings(fieldname, text)
+        matcher = self.reader.postings(fieldname, text)
         if isinstance(matcher, FilterMatcher):  # deletions: subtracted by the caller, from a set
             matcher = matcher.child
         return all_ids(matcher)
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment) of two short words; any
+    value above `limit` is returned as limit + 1."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = ca != cb
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
 
 
 def all_ids(matcher) -> set[int]:
@@ -160,4 +218,3 @@ def column_values(columns: SegmentColumns, column: Column, docs: Iterable[int]) 
     """The key values of `column` for `docs`, negated when the column sorts descending."""
     values = map(getattr(columns, column[0]).__getitem__, docs)
     return map(neg, values) if column[1] else values
-

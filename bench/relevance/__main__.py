@@ -1,0 +1,3 @@
+from bench.relevance.runner import main
+
+main()

@@ -1,0 +1,200 @@
+"""What a shopper meant: keyboard leftovers, synonyms, English and place names in a query.
+
+Driven by the data files of storefront/search/data (see README "Search vocabulary"):
+
+* vocabulary.toml — English ↔ Vietnamese names of OCOP product types and attributes;
+* synonyms.toml   — regional words, spellings and abbreviations that mean the same;
+* places.toml     — place names the administrative data lacks (the January 2025 renames,
+                    old spellings, short forms).
+
+Plain functions, no engine types: `understand` turns query words into clauses, each a set
+of alternative phrasings; the engine matches a clause when any alternative matches, and
+asks `is_known` (its index) whether a word or place exists.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from storefront.search.analysis import Term, fold, term, terms
+
+DATA = Path(__file__).parent / "data"
+MAX_PHRASE = 4  # words in the longest phrase looked up
+
+# Telex: doubled vowels and dd for â ê ô đ, w for the horn and breve, a final letter for the
+# tone. VNI: digits. Both decode to the letters without marks, which is what the folded
+# index keys hold.
+_TELEX_TONE = re.compile(r"(?<=[aeiouy])([sfrxj])$|(?<=[aeiouy][a-z])([sfrxj])$")
+_TELEX_PAIRS = (
+    ("dd", "d"),
+    ("aa", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("uw", "u"),
+    ("ow", "o"),
+    ("aw", "a"),
+)
+_VNI = re.compile(r"[1-9]")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Phrase (folded words) → alternative Vietnamese phrases, and place aliases."""
+
+    phrases: dict[tuple[str, ...], tuple[str, ...]]
+    places: dict[tuple[str, ...], str]  # alias → place name as listings carry it
+    optional: frozenset[tuple[str, ...]]  # generic phrases a listing need not hold
+    english: frozenset[tuple[str, ...]]  # the English phrases of vocabulary.toml
+    words: frozenset[str]  # every folded word the files know
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The data files, read once per process."""
+    phrases: dict[tuple[str, ...], list[str]] = {}
+    words: set[str] = set()
+
+    def add(key: str, alternatives: list[str]) -> None:
+        folded = tuple(fold(key).split())
+        if not folded:
+            return
+        entry = phrases.setdefault(folded, [])
+        for alternative in alternatives:
+            if alternative not in entry and fold(alternative) != " ".join(folded):
+                entry.append(alternative)
+        words.update(folded)
+        for alternative in alternatives:
+            words.update(fold(alternative).split())
+
+    data = tomllib.loads((DATA / "vocabulary.toml").read_text(encoding="utf-8"))
+    english_keys = set()
+    for entry in data["terms"]:
+        for english in entry["en"]:
+            add(english, entry["vi"])
+            english_keys.add(tuple(fold(english).split()))
+    synonyms = tomllib.loads((DATA / "synonyms.toml").read_text(encoding="utf-8"))
+    for same in synonyms["same"]:
+        for member in same:
+            add(member, [other for other in same if other != member])
+    for key, meanings in synonyms.get("means", {}).items():
+        add(key, meanings)
+    aliases = tomllib.loads((DATA / "places.toml").read_text(encoding="utf-8"))["aliases"]
+    places = {tuple(fold(k).split()): v for k, v in aliases.items()}
+    for key, name in aliases.items():
+        words.update(fold(key).split())
+        words.update(fold(name).split())
+    optional = frozenset(tuple(fold(p).split()) for p in synonyms.get("optional", []))
+    for phrase in optional:
+        words.update(phrase)
+    phrase_map = {k: tuple(v) for k, v in phrases.items()}
+    return Vocabulary(phrase_map, places, optional, frozenset(english_keys), frozenset(words))
+
+
+def place_key(words: list[Term] | tuple[str, ...]) -> str:
+    """The index key of a whole place name: its folded words joined by "_"."""
+    return "_".join(w if isinstance(w, str) else w.folded for w in words)
+
+
+def decode_keys(word: str) -> str | None:
+    """The folded word a Telex or VNI leftover stands for ("maatj" → "mat", "mam81" → "mam"),
+    or None when the word holds no such keys."""
+    lowered = fold(word)
+    has_letters = any(c.isalpha() for c in lowered)
+    decoded = _VNI.sub("", lowered) if has_letters else lowered
+    if decoded == lowered:
+        for pair, letter in _TELEX_PAIRS:
+            decoded = decoded.replace(pair, letter)
+        decoded = _TELEX_TONE.sub("", decoded)
+        if decoded.startswith("w"):
+            decoded = "u" + decoded[1:]
+        decoded = decoded.replace("w", "")
+    if decoded == lowered or not decoded.isalpha():
+        return None
+    return decoded
+
+
+@dataclass
+class Clause:
+    """One thing the query asks for: the words typed, and other ways to say them.
+
+    `alternatives[0]` is what was typed (keyboard leftovers decoded); the others come from
+    the vocabulary. `place` is the index key of a place name the words spell, if any.
+    """
+
+    alternatives: list[list[Term]]
+    place: str | None = None
+    from_vocabulary: bool = False
+    optional: bool = False  # a generic word ("đặc sản", "tỉnh"): scores, never required
+    english: bool = False  # an English phrase of the vocabulary: never "corrected"
+    decoded: set[int] = field(default_factory=set)  # positions in alternatives[0] decoded
+
+    @property
+    def typed(self) -> list[Term]:
+        return self.alternatives[0]
+
+
+def _decoded_term(word: Term, is_known: Callable[[str], bool]) -> Term:
+    """The word, or the word its Telex/VNI leftovers spell when that one is known and the
+    word as typed is not (a real word is never changed)."""
+    if is_known(word.folded) or word.folded in vocabulary().words:
+        return word
+    decoded = decode_keys(word.surface)
+    if decoded and (is_known(decoded) or decoded in vocabulary().words):
+        return Term(surface=decoded, exact=decoded, folded=decoded)
+    return word
+
+
+def understand(
+    words: list[Term],
+    is_known: Callable[[str], bool],
+    is_place: Callable[[str], bool],
+) -> list[Clause]:
+    """Group query words into clauses: vocabulary phrases and place names (longest first)
+    become one clause with their alternatives; any other word is a clause of its own."""
+    vocab = vocabulary()
+    words = [_decoded_term(w, is_known) for w in words]
+    folded = [w.folded for w in words]
+    clauses: list[Clause] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            key = tuple(folded[i : i + size])
+            typed = words[i : i + size]
+            alias = vocab.places.get(key)
+            place = place_key(tuple(fold(alias).split())) if alias else None
+            if place is None and size > 1 and is_place(place_key(key)):
+                place = place_key(key)
+            if place is not None and not is_place(place):
+                place = None
+            alternatives = vocab.phrases.get(key)
+            if key in vocab.optional and place is None and alternatives is None:
+                clauses.append(Clause([typed], optional=True))
+                i += size
+                break
+            if place is None and alternatives is None:
+                continue
+            options = [typed]
+            for alternative in alternatives or ():
+                options.append(terms(alternative))
+            if alias and place is None:
+                options.append(terms(alias))
+            clauses.append(Clause(options, place=place, from_vocabulary=alternatives is not None))
+            i += size
+            break
+        else:
+            clauses.append(Clause([[words[i]]]))
+            i += 1
+    return clauses
+
+
+def known_word(word: str) -> bool:
+    """True when the vocabulary files know this folded word."""
+    return word in vocabulary().words
+
+
+__all__ = ["Clause", "decode_keys", "known_word", "place_key", "term", "understand", "vocabulary"]
