@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from storefront.core.db import Unit, aware, end_read, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
 from storefront.domain import notifications as notify
+from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
 from storefront.domain.payments import payos_gateway as gateway
 from storefront.extensions import db
@@ -259,6 +260,8 @@ def _payment_received(unit: Unit, payment: Payment, amount: int, reference: str)
     payment.failure_reason = ""
     order = payment.order
     order_id = order.id
+    receipt = f"payos:{payment.id}:{reference}"
+    ledger.record_money_received(order_id=order_id, amount=amount, key=receipt, method="payos")
     # Any other attempt still pending is closed: this one paid the order.
     for other in order.payments:
         if other.id != payment.id and other.provider == PROVIDER:
@@ -270,6 +273,7 @@ def _payment_received(unit: Unit, payment: Payment, amount: int, reference: str)
         unit.on_commit(notify.order_placed, order_id)
         return "paid"
     # payOS has no refunds: staff pay it back by bank transfer (`payments reconcile` lists it).
+    ledger.record_order_refund_owed(order_id, key=f"after:{receipt}", memo="paid after cancel")
     payment.failure_reason = f"{PAID_AFTER_CANCEL}: refund {amount} đồng by bank transfer"
     log.error("payOS payment %s: %s", payment.id, payment.failure_reason)
     return "paid_after_cancel"

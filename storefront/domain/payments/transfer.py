@@ -28,6 +28,7 @@ from storefront.core.sepay import BankTransfer
 from storefront.core.transfer_codes import candidate_codes, near_codes
 from storefront.domain import notifications as notify
 from storefront.domain.audit import record_decision
+from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.lifecycle import move_order, normalise_order_number
 from storefront.extensions import db
 from storefront.models import (
@@ -163,8 +164,26 @@ def process_notification(notification_id: int, *, now: datetime | None = None) -
         return _apply(unit, notification, order_ids[0], now=now, actor=None)
 
 
+def _receipt(notification: BankNotification) -> str:
+    """The ledger's key for the money of one bank notification (its provider's transaction)."""
+    return f"{notification.provider}:{notification.transaction_id}"
+
+
+def _received(notification: BankNotification, order_id: int | None, amount: int) -> None:
+    """The notification's money is in the market's bank: held for the order, or (order_id
+    None) unmatched until staff assign it or send it back. Posted once per notification."""
+    ledger.record_money_received(
+        order_id=order_id,
+        amount=amount,
+        key=_receipt(notification),
+        method="transfer",
+        memo=f"bank transfer {notification.transaction_id}",
+    )
+
+
 def _hold(notification: BankNotification, outcome: str, order_id: int | None = None) -> None:
-    """Into the unmatched-transfers queue, for staff."""
+    """Into the unmatched-transfers queue, for staff (its money unmatched in the ledger)."""
+    _received(notification, None, notification.amount)
     notification.status, notification.outcome = NotificationStatus.UNMATCHED, outcome
     notification.suggested_order_id = order_id
     log.warning(
@@ -330,6 +349,12 @@ def _apply(
         _hold(notification, "overpaid", order_id)
         return "overpaid"
     applied = min(amount, balance)
+    if actor is None:
+        _received(notification, order_id, applied)
+    else:  # the money was posted unmatched when it was held: now it is the order's
+        ledger.record_unmatched_assigned(
+            key=_receipt(notification), amount=applied, order_id=order_id, created_by_id=actor.id
+        )
     outcome = record_bank_transfer(unit, order, payment, applied)
     notification.order_id, notification.applied_amount = order_id, applied
     notification.outcome = outcome
@@ -339,6 +364,14 @@ def _apply(
         notification.status = NotificationStatus.ASSIGNED
         notification.resolved_at, notification.resolved_by_id = now, actor.id
         if amount > applied:
+            ledger.record_refund_owed(
+                key=f"overpaid:{_receipt(notification)}",
+                amount=amount - applied,
+                order_id=order_id,
+                source="unmatched",
+                memo="overpaid",
+                created_by_id=actor.id,
+            )
             _refund_task(notification, order_id, amount - applied, "overpaid")
     return outcome
 
@@ -353,6 +386,7 @@ def _after_expiry(
     order_id, amount = order.id, notification.amount
     notification.order_id = order_id
     if _reinstate(unit, order, payment, amount):
+        _received(notification, order_id, amount)
         notification.status, notification.outcome = NotificationStatus.APPLIED, "reinstated"
         notification.applied_amount = amount
         record_decision(
@@ -365,6 +399,14 @@ def _after_expiry(
         )
         return "reinstated"
     notification.status, notification.outcome = NotificationStatus.REFUND, "refund_after_expiry"
+    _received(notification, None, amount)
+    ledger.record_refund_owed(
+        key=f"after_expiry:{_receipt(notification)}",
+        amount=amount,
+        order_id=order_id,
+        source="unmatched",
+        memo="paid after the order expired",
+    )
     _refund_task(notification, order_id, amount, "after_expiry")
     unit.on_commit(notify.transfer_refund_due, order_id, amount)
     return "refund_after_expiry"
@@ -511,6 +553,14 @@ def refund_transfer(
         notification.status = NotificationStatus.REFUND
         notification.resolved_at, notification.resolved_by_id = now, actor.id
         notification.note = note
+        ledger.record_refund_owed(
+            key=f"marked:{_receipt(notification)}",
+            amount=notification.amount,
+            order_id=notification.order_id,
+            source="unmatched",
+            memo="marked for refund by staff",
+            created_by_id=actor.id,
+        )
         task = _refund_task(notification, notification.order_id, notification.amount, "staff", note)
         db.session.flush()
         record_decision(
@@ -549,6 +599,14 @@ def close_refund(refund_id: int, note: str, *, actor: User, now: datetime | None
             raise InvalidTransition(_("This refund has already been recorded."))
         task = open_refund(refund_id)
         db.session.refresh(task)
+        ledger.record_refund_sent(
+            key=f"refund_task:{task.id}",
+            amount=task.amount,
+            order_id=task.order_id,
+            occurred_at=now,
+            memo=note[:200],
+            created_by_id=actor.id,
+        )
         record_decision(
             actor=actor,
             action="refund.done",
