@@ -5,8 +5,8 @@ functions on a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL): pla
 delivery or card), pay by card (the webhook's function, Stripe faked at its HTTP client),
 ship, deliver, collect cash, cancel the order (buyer), cancel one part (cooperative), refund
 (the after-commit settlement, sometimes with Stripe failing once), make a payout batch, mark
-a payout paid, cancel a payout. "Partly pay" is a bank-transfer event: it is not on this
-branch (bank transfers are another branch's), so it is not drawn here.
+a payout paid, cancel a payout; bank transfers: place a transfer order, and a SePay
+notification arriving for one (partly pay, pay the balance, overpay) or matching no order.
 
 After the sequence, every refund still owed is sent, and then:
 - every ledger transaction sums to zero;
@@ -15,22 +15,25 @@ After the sequence, every refund still owed is sent, and then:
 - the money identity holds, with every figure on the left computed from the orders, Stripe's
   refunds and the payouts, not from the ledger:
 
-      money received (card payments paid + COD cash collected)
+      money received (card payments paid + COD cash collected + every incoming bank transfer)
     = Σ cooperative balances (owed to them now)
     + Σ COD cash the cooperatives collected and kept
     + Σ paid out to cooperatives
     + commission earned by the platform
     + refunds owed + refunds paid
     + buyer funds still held (paid, not yet delivered)
+    + unmatched transfers (waiting for staff)
 
   and each term matches its independent computation: commission = Σ over recognised
   shipments of Σ floor(line total × rate / 10 000); each cooperative's balance = Σ (gross −
   commission) of its recognised shipments − cash it kept − paid out; refunds paid = Σ the
-  refunds Stripe sent; refunds owed = 0 once all are sent.
+  refunds Stripe sent plus the refund tasks staff closed; unmatched = the transfers held in the
+  staff queue; buyer funds held = money applied to orders − sales recognised − refunds.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -40,6 +43,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from storefront.core.errors import DomainError
+from storefront.core.sepay import parse_notification
 from storefront.domain.ledger import payouts, postings
 from storefront.domain.ledger import queries as lq
 from storefront.domain.orders.cancellation import cancel_shipment
@@ -50,10 +54,13 @@ from storefront.domain.payments.card import (
     settle_cancelled_order,
     start_card_payment,
 )
+from storefront.domain.payments.transfer import receive_bank_notification
 from storefront.extensions import db
 from storefront.models import (
+    BankNotification,
     Cooperative,
     Listing,
+    NotificationStatus,
     OcopGroup,
     Order,
     OrderLine,
@@ -64,11 +71,14 @@ from storefront.models import (
     PaymentStatus,
     Payout,
     PayoutStatus,
+    RefundStatus,
+    RefundTask,
     Role,
     Shipment,
     ShipmentStatus,
 )
 from tests.fixtures.shop import CANCEL, SUCCESS, buy, event
+from tests.fixtures.transfer import notification, transfer_order
 
 GROUP_RATES = "4:800"  # handicrafts pay 8 %, the rest the default 5 %
 API_ERROR = (400, {"error": {"type": "api_error", "message": "try later"}})
@@ -85,9 +95,11 @@ steps = st.one_of(
     st.tuples(st.just("batch"), st.sampled_from([1, 50_000, 200_000])),
     st.tuples(st.just("mark_paid"), pick),
     st.tuples(st.just("cancel_payout"), pick),
+    # A bank transfer for one of the transfer orders: part of the balance, all of it, more.
+    st.tuples(st.just("transfer"), pick, st.sampled_from(["part", "balance", "over", "nocode"])),
     st.tuples(
         st.just("place"),
-        st.sampled_from(["cod", "card"]),
+        st.sampled_from(["cod", "card", "transfer"]),
         st.lists(
             st.tuples(st.integers(min_value=0, max_value=3), st.integers(1, 3)),
             min_size=1,
@@ -104,6 +116,7 @@ class World:
     packages: list = field(default_factory=list)  # (package id, cooperative index)
     orders: list[str] = field(default_factory=list)
     admin: object = None
+    transfers: int = 0  # bank notifications sent so far (their SePay ids)
 
 
 def build_world(make) -> World:
@@ -164,6 +177,9 @@ def run_step(world: World, step: tuple, stripe_fake) -> None:
     kind = step[0]
     if kind == "place":
         items = [(db.session.get(Package, world.packages[i][0]), q) for i, q in step[2]]
+        if step[1] == "transfer":
+            world.orders.append(transfer_order(*items).number)
+            return
         method = PaymentMethod.CARD if step[1] == "card" else PaymentMethod.COD
         number = buy(*items, payment_method=method).number
         world.orders.append(number)
@@ -215,6 +231,23 @@ def run_step(world: World, step: tuple, stripe_fake) -> None:
         order = _order(world, step[1])
         if order is not None:
             settle_cancelled_order(order.id)
+    elif kind == "transfer":
+        transfers = [o for o in _orders(world) if o.payment_method is PaymentMethod.TRANSFER]
+        if not transfers:
+            return
+        order = transfers[step[1] % len(transfers)]
+        payment = order.payments[-1]
+        balance = max(payment.amount - payment.amount_received, 0)
+        amount = {
+            "part": max(balance // 3, 1_000),
+            "balance": max(balance, 1_000),
+            "over": balance + 7_000,
+            "nocode": 12_345,
+        }[step[2]]
+        content = "chuyen tien" if step[2] == "nocode" else f"CK {order.payment_code} thanh toan"
+        world.transfers += 1
+        body = notification(content, amount, transaction_id=world.transfers)
+        receive_bank_notification(json.dumps(body), parse_notification(body))
     elif kind == "batch":
         payouts.create_payout_batch(actor=world.admin, threshold=step[1])
     elif kind in ("mark_paid", "cancel_payout"):
@@ -280,23 +313,45 @@ def check_the_books(world: World, stripe_fake) -> None:
         commission += c
         earned[shipment.cooperative_id] += gross - c
     cod_received = sum(cash_kept.values())
+    incoming = list(
+        db.session.scalars(select(BankNotification).where(BankNotification.transfer_type == "in"))
+    )
+    transfer_received = sum(n.amount for n in incoming)
+    unmatched = sum(n.amount for n in incoming if n.status is NotificationStatus.UNMATCHED)
+    transfer_applied = sum(
+        p.amount_received
+        for p in db.session.scalars(select(Payment).where(Payment.provider == "vietqr"))
+    )
+    tasks_closed = sum(
+        t.amount
+        for t in db.session.scalars(
+            select(RefundTask).where(RefundTask.status == RefundStatus.REFUNDED)
+        )
+    )
     paid_out: dict[int, int] = dict.fromkeys(earned, 0)
     for payout in db.session.scalars(select(Payout).where(Payout.status == PayoutStatus.PAID)):
         paid_out[payout.cooperative_id] += payout.amount
 
     summary = lq.platform_summary()
     balances = lq.cooperative_balances()
-    assert summary.money_received == card_received + cod_received
+    assert summary.money_received == card_received + cod_received + transfer_received
+    assert summary.unmatched == unmatched
     assert summary.commission_earned == commission
-    assert summary.refunds_paid == refunds_paid
-    assert summary.refunds_owed == 0  # every refund owed has been sent by now
+    assert summary.refunds_paid == refunds_paid + tasks_closed
+    assert summary.refunds_owed >= 0  # card refunds are all sent by now; transfers' may be owed
     assert summary.paid_out == sum(paid_out.values())
     assert summary.cod_cash_collected == cod_received
     for coop in earned:
         assert balances.get(coop, 0) == earned[coop] - cash_kept[coop] - paid_out[coop]
         assert paid_out[coop] <= earned[coop]  # never paid more than it earned
     # Held = paid, less what was delivered, less what went back.
-    assert summary.buyer_funds_held == card_received - recognised_prepaid - refunds_paid
+    refunds_of_orders = refunds_paid + tasks_closed + summary.refunds_owed
+    # The refunds of money that never reached an order (overpaid excess, a transfer marked
+    # for refund, a payment after expiry) come out of the unmatched transfers, not the orders.
+    from_unmatched = transfer_received - transfer_applied - unmatched
+    assert summary.buyer_funds_held == (
+        card_received + transfer_applied - recognised_prepaid - (refunds_of_orders - from_unmatched)
+    )
     assert summary.buyer_funds_held >= 0
     assert summary.money_received == (
         sum(balances.values())
@@ -316,6 +371,8 @@ def check_the_books(world: World, stripe_fake) -> None:
 
 
 RESET_TABLES = (
+    "refund_tasks",
+    "bank_notifications",
     "ledger_entries",
     "ledger_transactions",
     "payouts",
@@ -371,7 +428,9 @@ def fast_sqlite(db):
         db.engine.dispose()
 
 
-def test_the_ledger_adds_up_whatever_happens_to_the_orders(app, make, stripe_fake, fast_sqlite):
+def test_the_ledger_adds_up_whatever_happens_to_the_orders(
+    app, make, stripe_fake, sepay, fast_sqlite
+):
     app.config["LEDGER_COMMISSION_RATE_BPS_BY_GROUP"] = GROUP_RATES
     world = build_world(make)
 
@@ -391,6 +450,8 @@ def test_the_ledger_adds_up_whatever_happens_to_the_orders(app, make, stripe_fak
         run_step(world, ("place", "card", [(1, 1), (3, 3)]), stripe_fake)
         run_step(world, ("pay", 0), stripe_fake)
         run_step(world, ("place", "card", [(0, 3), (2, 1)]), stripe_fake)
+        run_step(world, ("place", "transfer", [(1, 2), (3, 1)]), stripe_fake)
+        run_step(world, ("transfer", 0, "part"), stripe_fake)
         for step in seq:
             try:
                 run_step(world, step, stripe_fake)
