@@ -14,7 +14,6 @@ from vietnam_qr_pay import QRPay
 from storefront.core import clock, vietqr
 from storefront.core.db import aware
 from storefront.core.errors import InvalidInput, NotFound, OutOfStock
-from storefront.domain import notifications
 from storefront.domain.orders import lifecycle, placement
 from storefront.domain.orders.lifecycle import cancel_order, expire_unpaid_orders, payment_state
 from storefront.domain.payments.vietqr import order_transfer_payload, transfer_status
@@ -295,9 +294,8 @@ def test_money_arriving_before_the_job_locks_the_row_keeps_the_order(app, db, ma
 def test_once_paid_the_confirmation_says_so_and_the_cooperatives_are_told(
     app, db, make, outbox
 ):
-    """What the bank-notification webhook triggers once it records the money: the same
-    `order_placed` notification, now the paid version for the buyer and each cooperative's
-    new shipment."""
+    """Once the bank notification records the money, the same `order_placed` notification
+    goes out again, now the paid version for the buyer and each cooperative's new shipment."""
     seller = make.user(email="htx2@example.vn")
     coop = make.cooperative(owner=seller)
     package = make.listing(coop=coop, packages=[{"price": 90_000, "stock": 3}]).packages[0]
@@ -307,7 +305,6 @@ def test_once_paid_the_confirmation_says_so_and_the_cooperatives_are_told(
         transfer_enabled=True,
     )
     record_transfer(order.number, order.total)
-    notifications.order_placed(order.id)
     [instructions, confirmation] = outbox.to("binh@example.vn")
     assert "chuyển khoản" in instructions["Subject"]
     body = confirmation.get_content()
