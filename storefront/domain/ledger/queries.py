@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from storefront.core import clock
 from storefront.core.db import aware
@@ -144,6 +144,18 @@ def cooperative_balances(cooperative_ids: Iterable[int] | None = None) -> dict[i
     return {int(coop): int(balance) for coop, balance in db.session.execute(stmt).all()}
 
 
+def _sum_when(condition: ColumnElement[bool], value: Any) -> ColumnElement[int]:
+    """SUM(value) over the rows meeting `condition`, 0 when there are none."""
+    return func.coalesce(func.sum(case((condition, value))), 0)
+
+
+# Cash a cooperative collected for a cash-on-delivery sale and kept.
+def _cod_cash_kept() -> ColumnElement[bool]:
+    return and_(
+        LedgerEntry.account == A.COOPERATIVE_CASH, LedgerTransaction.kind == LedgerKind.COD_SALE
+    )
+
+
 def cooperative_balance(cooperative_id: int) -> CooperativeBalance:
     """One cooperative's balance and its parts. Two queries."""
     kind = LedgerTransaction.kind
@@ -151,31 +163,11 @@ def cooperative_balance(cooperative_id: int) -> CooperativeBalance:
     payable = LedgerEntry.account == A.COOPERATIVE_PAYABLE
     row = db.session.execute(
         select(
-            func.coalesce(
-                func.sum(
-                    case((and_(payable, kind.in_([LedgerKind.SALE, LedgerKind.COD_SALE])), -amount))
-                ),
-                0,
-            ),
-            func.coalesce(func.sum(case((LedgerEntry.account == A.COMMISSION, -amount))), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                LedgerEntry.account == A.COOPERATIVE_CASH,
-                                kind == LedgerKind.COD_SALE,
-                            ),
-                            amount,
-                        )
-                    )
-                ),
-                0,
-            ),
-            func.coalesce(func.sum(case((and_(payable, kind == LedgerKind.PAYOUT), amount))), 0),
-            func.coalesce(
-                func.sum(case((LedgerEntry.account.in_(PER_COOPERATIVE_ACCOUNTS), -amount))), 0
-            ),
+            _sum_when(and_(payable, kind.in_([LedgerKind.SALE, LedgerKind.COD_SALE])), -amount),
+            _sum_when(LedgerEntry.account == A.COMMISSION, -amount),
+            _sum_when(_cod_cash_kept(), amount),
+            _sum_when(and_(payable, kind == LedgerKind.PAYOUT), amount),
+            _sum_when(LedgerEntry.account.in_(PER_COOPERATIVE_ACCOUNTS), -amount),
         )
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .where(LedgerEntry.cooperative_id == cooperative_id)
@@ -210,16 +202,11 @@ def _lines_query(cooperative_id: int) -> Any:
     amount = LedgerEntry.amount
     payable = LedgerEntry.account == A.COOPERATIVE_PAYABLE
     sale = kind.in_([LedgerKind.SALE, LedgerKind.COD_SALE])
-    gross = func.coalesce(
-        func.sum(case((and_(sale, or_(payable, LedgerEntry.account == A.COMMISSION)), -amount))),
-        0,
-    )
-    commission = func.coalesce(func.sum(case((LedgerEntry.account == A.COMMISSION, -amount))), 0)
-    cash = func.coalesce(func.sum(case((LedgerEntry.account == A.COOPERATIVE_CASH, amount))), 0)
-    payout = func.coalesce(func.sum(case((and_(payable, kind == LedgerKind.PAYOUT), amount))), 0)
-    change = func.coalesce(
-        func.sum(case((LedgerEntry.account.in_(PER_COOPERATIVE_ACCOUNTS), -amount))), 0
-    )
+    gross = _sum_when(and_(sale, or_(payable, LedgerEntry.account == A.COMMISSION)), -amount)
+    commission = _sum_when(LedgerEntry.account == A.COMMISSION, -amount)
+    cash = _sum_when(LedgerEntry.account == A.COOPERATIVE_CASH, amount)
+    payout = _sum_when(and_(payable, kind == LedgerKind.PAYOUT), amount)
+    change = _sum_when(LedgerEntry.account.in_(PER_COOPERATIVE_ACCOUNTS), -amount)
     return (
         select(
             LedgerTransaction.id,
@@ -451,23 +438,10 @@ def platform_summary() -> PlatformSummary:
     bank = LedgerEntry.account == A.BANK
     row = db.session.execute(
         select(
-            func.coalesce(func.sum(case((and_(bank, kind == LedgerKind.RECEIVED), amount))), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                LedgerEntry.account == A.COOPERATIVE_CASH,
-                                kind == LedgerKind.COD_SALE,
-                            ),
-                            amount,
-                        )
-                    )
-                ),
-                0,
-            ),
-            func.coalesce(func.sum(case((and_(bank, kind == LedgerKind.REFUND_SENT), -amount))), 0),
-            func.coalesce(func.sum(case((and_(bank, kind == LedgerKind.PAYOUT), -amount))), 0),
+            _sum_when(and_(bank, kind == LedgerKind.RECEIVED), amount),
+            _sum_when(_cod_cash_kept(), amount),
+            _sum_when(and_(bank, kind == LedgerKind.REFUND_SENT), -amount),
+            _sum_when(and_(bank, kind == LedgerKind.PAYOUT), -amount),
         ).join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
     ).one()
     received, cod, refunds_paid, paid_out = (int(v) for v in row)
