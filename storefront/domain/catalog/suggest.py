@@ -11,20 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 
 from storefront.domain.catalog.cards import public_cards
+from storefront.domain.catalog.version import current as current_version
 from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Era, Level
-from storefront.search import SearchQuery, search, words_starting
+from storefront.search import search, words_starting
 from storefront.search.analysis import fold
 from storefront.search.documents import short_name
+from storefront.search.suggestions import suggestion_ids
 from storefront.search.understanding import vocabulary
 
 MIN_LENGTH = 2  # characters typed before anything is suggested
 MAX_LENGTH = 60  # characters of the query looked at
 PRODUCTS, COOPERATIVES, PLACES = 5, 3, 3
-COMPLETIONS = 3  # completions of the last word tried when the text alone finds too few
+_COOPERATIVES_KEY = "suggest.cooperatives"
 
 
 @dataclass(frozen=True)
@@ -61,39 +64,39 @@ def suggest(text: str | None) -> Suggestions:
 
 def _matches(words: list[str], name: str) -> bool:
     """Every typed word is a word of `name` (folded), the last one perhaps only begun."""
-    have = fold(name).split()
+    return _holds(words, fold(name).split())
+
+
+def _holds(words: list[str], have: list[str]) -> bool:
     *whole, last = words
     return all(word in have for word in whole) and any(w.startswith(last) for w in have)
 
 
-def _product_ids(text: str) -> list[int]:
-    def run(query_text: str) -> list[int]:
-        query = SearchQuery(text=query_text, per_page=PRODUCTS * 2, facets=False, exact=True)
-        return search(query).ids
-
-    ids = run(text)
-    if len(ids) < PRODUCTS:
-        typed = text.split()
-        head, last = " ".join(typed[:-1]), fold(typed[-1])
-        for word in words_starting(last)[:COMPLETIONS]:
-            ids += [i for i in run(f"{head} {word}".strip()) if i not in ids]
-            if len(ids) >= PRODUCTS * 2:
-                break
-    return ids
-
-
 def _products(text: str) -> list[ProductSuggestion]:
-    cards = public_cards(_product_ids(text))[:PRODUCTS]
+    ids = suggestion_ids(text, PRODUCTS * 2, search, words_starting)
+    cards = public_cards(ids)[:PRODUCTS]
     return [ProductSuggestion(card.name, card.slug, card.stars) for card in cards]
 
 
-def _cooperatives(words: list[str]) -> list[tuple[str, str]]:
+def _approved_cooperatives() -> list[tuple[list[str], str, str]]:
+    """(folded words, name, slug) of every approved cooperative, kept per app while the
+    catalog version stands (a cooperative's approval or name moves it on)."""
+    key = current_version()
+    cached = current_app.extensions.get(_COOPERATIVES_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     rows = db.session.execute(
         select(Cooperative.legal_name, Cooperative.slug)
         .where(Cooperative.status == CooperativeStatus.APPROVED)
         .order_by(Cooperative.legal_name)
     ).all()
-    found = [(name, slug) for name, slug in rows if _matches(words, name)]
+    found = [(fold(name).split(), name, slug) for name, slug in rows]
+    current_app.extensions[_COOPERATIVES_KEY] = (key, found)  # one assignment: thread-safe
+    return found
+
+
+def _cooperatives(words: list[str]) -> list[tuple[str, str]]:
+    found = [(name, slug) for have, name, slug in _approved_cooperatives() if _holds(words, have)]
     return found[:COOPERATIVES]
 
 
@@ -113,7 +116,7 @@ def _places(words: list[str]) -> list[tuple[str, int]]:
             found[name] = provinces[name]
     # Aliases ("sài gòn", "daklak") name the province they stand for.
     for alias, place in vocabulary().places.items():
-        name = by_folded.get(fold(place))
-        if name and name not in found and _matches(words, " ".join(alias)):
-            found[name] = provinces[name]
+        province = by_folded.get(fold(place))
+        if province and province not in found and _matches(words, " ".join(alias)):
+            found[province] = provinces[province]
     return list(found.items())[:PLACES]

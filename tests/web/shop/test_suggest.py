@@ -77,6 +77,9 @@ def test_at_most_five_three_three(client, make):
 
 
 def test_hidden_listings_and_unapproved_cooperatives_are_never_suggested(client, shop, db):
+    # Asked once before: what was suggested then is not kept past the change.
+    assert "Vải thiều Lục Ngạn" in names(suggest(client, "vai thieu")["products"])
+    assert names(suggest(client, "htx gom")["cooperatives"]) == ["HTX Gốm Bát Tràng"]
     shop["vai"].status = ListingStatus.PAUSED
     shop["pottery"].status = CooperativeStatus.SUSPENDED
     db.session.commit()
@@ -92,6 +95,18 @@ def test_hidden_listing_is_not_suggested_even_when_the_index_lags(client, shop, 
     db.session.commit()
     assert shop["gom"].id in search.search(search.SearchQuery(text="gom men lam")).ids
     assert suggest(client, "gom men")["products"] == []
+
+
+def test_a_cooperative_approved_later_is_suggested(client, shop, make, db):
+    applied = make.cooperative(legal_name="HTX Gốm Chu Đậu", status=CooperativeStatus.APPLIED)
+    assert names(suggest(client, "htx gom")["cooperatives"]) == ["HTX Gốm Bát Tràng"]
+    applied.status = CooperativeStatus.APPROVED
+    db.session.commit()
+    assert names(suggest(client, "htx gom")["cooperatives"]) == [
+        "HTX Gốm Bát Tràng",
+        "HTX Gốm Chu Đậu",
+    ]
+    assert names(suggest(client, "chu dau")["cooperatives"]) == ["HTX Gốm Chu Đậu"]
 
 
 @pytest.mark.parametrize("q", ["", "v", " v ", "đ"])
