@@ -10,6 +10,7 @@ storefront/search/data/places.toml. Matching folds case and diacritics ("ha gi" 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import select
@@ -84,7 +85,7 @@ def _approved_cooperatives() -> list[tuple[list[str], str, str]]:
     key = current_version()
     cached = current_app.extensions.get(_COOPERATIVES_KEY)
     if cached is not None and cached[0] == key:
-        return cached[1]
+        return cast(list[tuple[list[str], str, str]], cached[1])
     rows = db.session.execute(
         select(Cooperative.legal_name, Cooperative.slug)
         .where(Cooperative.status == CooperativeStatus.APPROVED)
