@@ -6,7 +6,10 @@ Documents go through the same indexing path as `flask search reindex` (ListingDo
 WhooshSearchIndex.rebuild), with Vietnamese product names built from word lists, 60-word
 descriptions, and real current and pre-2025 unit names from vietnam-provinces. About 200
 queries — with and without diacritics, misspelt, with filters and sorts, facets always on —
-are timed cold (result cache off), then again with the cache on.
+are timed cold (result cache off), then again with the cache on. Then about 200
+suggestions as the header search box asks for them while a shopper types (a product kind
+or place cut after 2 or more characters, with or without diacritics), through
+storefront.search.suggestions (the index part of GET /search/suggest), cache off.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from storefront.search.documents import DESCRIPTION_WORDS, short_name
 from storefront.search.query import ListingDocument, SearchQuery
+from storefront.search.suggestions import suggestion_ids
 from storefront.search.whoosh_engine import WhooshSearchIndex
 
 TODAY = date(2026, 11, 25)
@@ -177,6 +181,32 @@ def make_queries(places: list[Place], provinces: list[int], n: int = 200, seed: 
     return queries
 
 
+def make_typed(places: list[Place], n: int = 200, seed: int = 13) -> list[str]:
+    """What the box holds while a shopper types: a kind, a kind and a place, or a place, cut
+    after a random number of characters (at least 2), half without diacritics."""
+    rng = random.Random(seed)
+    typed = []
+    for i in range(n):
+        kind, place = rng.choice(QUERY_KINDS), rng.choice(places).names[0]
+        text = [kind, f"{kind.split()[0]} {place}", place][i % 3]
+        if i % 2:
+            text = strip_marks(text)
+        typed.append(text[: rng.randint(2, len(text))].rstrip() or text[:2])
+    return typed
+
+
+def time_suggestions(index: WhooshSearchIndex, typed: list[str]) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per suggestion (the ids only: the app then loads five
+    cards, cached under the catalog version)."""
+    wall, cpu = [], []
+    for text in typed:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        suggestion_ids(text, 10, lambda q: index.search(q, TODAY), index.words_starting)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return wall, cpu
+
+
 def batches(documents: list[ListingDocument], size: int = 500) -> Iterator[list[ListingDocument]]:
     for start in range(0, len(documents), size):
         yield documents[start : start + size]
@@ -231,6 +261,9 @@ def run(size: int, places: list[Place], provinces: list[int], keep: bool) -> dic
         cached_index = WhooshSearchIndex(directory, cache_size=1024)
         time_queries(cached_index, queries)
         cached, _ = time_queries(cached_index, queries)
+        typed = make_typed(places)
+        time_suggestions(index, typed[:20])
+        suggest_ms, suggest_cpu = time_suggestions(index, typed)
         hits = [index.search(q, TODAY).total for q in queries]
         return {
             "size": size,
@@ -246,6 +279,9 @@ def run(size: int, places: list[Place], provinces: list[int], keep: bool) -> dic
             "cached_p95": percentile(cached, 95),
             "update_ms": statistics.median(update_ms),
             "median_hits": statistics.median(hits),
+            "suggest_p50": statistics.median(suggest_ms),
+            "suggest_p95": percentile(suggest_ms, 95),
+            "suggest_cpu_p95": percentile(suggest_cpu, 95),
         }
     finally:
         if keep:
@@ -265,10 +301,11 @@ def main(argv: list[str] | None = None) -> None:
     header = (
         f"{'listings':>9} {'build s':>8} {'cpu s':>6} {'disk MB':>8} {'open ms':>8} {'p50 ms':>7} "
         f"{'p95 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p95':>8} {'cached p95':>10} "
-        f"{'update ms':>9} {'hits p50':>8}"
+        f"{'update ms':>9} {'hits p50':>8} {'sugg p50':>8} {'sugg p95':>8} {'sugg cpu p95':>12}"
     )
     print("search over 200 queries, facets on, result cache off ('cached p95': on);")
-    print("ms of wall-clock time, and of this process's CPU time ('cpu')")
+    print("ms of wall-clock time, and of this process's CPU time ('cpu');")
+    print("'sugg': 200 suggestions for text being typed (prefixes), result cache off")
     print(header)
     for size in args.sizes:
         row = run(size, places, provinces, args.keep)
@@ -277,7 +314,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['disk_mb']:>8.1f} "
             f"{row['open_ms']:>8.0f} {row['p50']:>7.1f} {row['p95']:>7.1f} {row['max']:>7.1f} "
             f"{row['cpu_p50']:>8.1f} {row['cpu_p95']:>8.1f} "
-            f"{row['cached_p95']:>10.2f} {row['update_ms']:>9.1f} {row['median_hits']:>8.0f}",
+            f"{row['cached_p95']:>10.2f} {row['update_ms']:>9.1f} {row['median_hits']:>8.0f} "
+            f"{row['suggest_p50']:>8.1f} {row['suggest_p95']:>8.1f} "
+            f"{row['suggest_cpu_p95']:>12.1f}",
             flush=True,
         )
 

@@ -42,6 +42,7 @@ __all__ = [
     "reindex_all",
     "remove_listings",
     "search",
+    "words_starting",
 ]
 
 EXTENSION = "search"
@@ -130,3 +131,9 @@ def search(query: SearchQuery) -> SearchResult:
     index = engine()
     index.drain_if_due(_load_public)
     return index.search(query, clock.today())
+
+
+def words_starting(folded: str) -> list[str]:
+    """Indexed name and product words that begin with this folded word, other than the word
+    itself (at most a dozen, alphabetical): the suggestions complete a last, unfinished word."""
+    return engine().words_starting(folded)

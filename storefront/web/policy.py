@@ -106,6 +106,7 @@ POLICIES: dict[str, Entry] = {
     "catalog.products": ANYONE,
     "catalog.search": ANYONE,
     "catalog.count": ANYONE,  # the filter sheet's live result count (JSON)
+    "catalog.suggest": ANYONE,  # suggestions under the search box (JSON, public listings only)
     "catalog.product": ANYONE,  # public listings only; another is 404 (visibility rule)
     "catalog.cooperative": ANYONE,
     "catalog.origins": ANYONE,

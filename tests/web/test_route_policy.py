@@ -331,6 +331,7 @@ QUERIES = {
     "checkout.stripe_return": {"session_id": "cs_test_route_policy"},
     "seller.former": {"commune": "7582"},
     "main.communes": {"province": str(LUC_NGAN_PROVINCE)},
+    "catalog.suggest": {"q": "vai thieu"},
 }
 
 

@@ -367,6 +367,12 @@ class WhooshSearchIndex:
         found.discard(folded)
         return found
 
+    def words_starting(self, folded: str) -> list[str]:
+        """Public name of _prefixed, for the suggestions under the search box."""
+        with self._read_lock:
+            self._refresh()
+            return self._prefixed(folded)
+
     def _prefixed(self, folded: str) -> list[str]:
         """Name and product words a short last word may be the beginning of ("lon" → "long")."""
         found: set[str] = set()

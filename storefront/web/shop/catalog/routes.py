@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from storefront.domain.catalog.queries import (
     origin_tree,
     sitemap_entries,
 )
+from storefront.domain.catalog.suggest import suggest as suggestions_for
 from storefront.domain.catalog.version import current as current_version
 from storefront.web.catalog_cache import cached_fragment
 from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
@@ -47,6 +48,32 @@ def count():
         total=total,
         label=ngettext("Show %(num)d product", "Show %(num)d products", total),
     )
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """Suggestions under the header search box (static/js/suggest.js): at most five public
+    products, three approved cooperatives and three places for `?q=`, as JSON. The same for
+    everyone, so shared caches may keep it a minute; it sets no cookie."""
+    found = suggestions_for(request.args.get("q"))
+    response = jsonify(
+        products=[
+            {"name": p.name, "url": url_for("catalog.product", slug=p.slug), "stars": p.stars}
+            for p in found.products
+        ],
+        cooperatives=[
+            {"name": name, "url": url_for("catalog.cooperative", slug=slug)}
+            for name, slug in found.cooperatives
+        ],
+        places=[
+            {"name": name, "url": url_for("catalog.products", province=code)}
+            for name, code in found.places
+        ],
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
