@@ -128,7 +128,12 @@ def test_control_characters_are_refused_and_nothing_saved(client, auth):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("name_en", "a" * 201), ("summary_en", "b" * 301), ("name_en", "bad\x00"), ("summary_en", "\x1b")],
+    [
+        ("name_en", "a" * 201),
+        ("summary_en", "b" * 301),
+        ("name_en", "bad\x00"),
+        ("summary_en", "\x1b"),
+    ],
 )
 def test_the_domain_refuses_what_the_form_would(db, field, value):
     user, coop = seller()
