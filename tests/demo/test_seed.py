@@ -13,7 +13,6 @@ from storefront.core.text import slugify
 from storefront.demo import seed_demo
 from storefront.domain.catalog.visibility import hidden_reasons, public_listing_ids, public_listings
 from storefront.extensions import db as _db
-from storefront.search import SearchQuery, search
 from storefront.models import (
     AuditEvent,
     Certificate,
@@ -27,6 +26,7 @@ from storefront.models import (
     Package,
     User,
 )
+from storefront.search import SearchQuery, search
 from tests.fixtures.app import app_state
 
 GAC_VIET_CURRENT = 7798  # Phường Vân Hà (Bắc Ninh)
