@@ -323,6 +323,8 @@ class _Seeder:
             name=spec.name,
             slug=spec.slug,
             description=spec.description,
+            name_en=spec.name_en,
+            summary_en=spec.summary_en,
             status=spec.status,
             origin_commune=current,
             origin_legacy_commune=legacy,

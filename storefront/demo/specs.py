@@ -68,6 +68,8 @@ class ItemSpec:
     recorded: str | None = None  # the origin as written on an old record, if given
     keep_legacy: bool = False  # record the pre-2025 commune even for a recent certificate
     pictures: int = 1
+    name_en: str = ""  # optional English name and short description (the English UI's)
+    summary_en: str = ""
 
     @property
     def slug(self) -> str:

@@ -61,6 +61,11 @@ class Listing(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME))
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")  # safe Markdown subset
+    # Optional English name and short description, shown in the English UI and indexed.
+    name_en: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME), default="", server_default="")
+    summary_en: Mapped[str] = mapped_column(
+        String(limits.LISTING_SUMMARY_EN), default="", server_default=""
+    )
     status: Mapped[ListingStatus] = mapped_column(
         str_enum(ListingStatus, "listing_status"), default=ListingStatus.DRAFT
     )

@@ -12,6 +12,7 @@ COOPERATIVE_DESCRIPTION = 5000
 
 PRODUCT_NAME = 200  # a listing's name, the product a certificate names, an order line's
 LISTING_DESCRIPTION = 10_000
+LISTING_SUMMARY_EN = 300  # a listing's optional English short description
 ORIGIN_RECORDED = 255
 PACKAGE_LABEL = 80
 SKU = 60

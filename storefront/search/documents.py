@@ -137,6 +137,8 @@ def _load(
                 stock=prices.get(item.id, (0, 0))[1],
                 created_at=item.created_at,
                 expires_on=certificate.expires_on,
+                name_en=item.name_en or "",
+                summary_en=item.summary_en or "",
             )
         )
     return documents

@@ -137,3 +137,5 @@ class ListingDocument:
     created_at: datetime
     expires_on: date  # certificate expiry: hits are filtered on it at query time
     stock: int = 1  # packages in stock now (0: pre-order only); ranks equal matches
+    name_en: str = ""  # the seller's optional English name: found by English queries
+    summary_en: str = ""  # the optional English short description

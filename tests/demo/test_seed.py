@@ -26,6 +26,7 @@ from storefront.models import (
     Package,
     User,
 )
+from storefront.search import SearchQuery, search
 from tests.fixtures.app import app_state
 
 GAC_VIET_CURRENT = 7798  # Phường Vân Hà (Bắc Ninh)
@@ -150,3 +151,14 @@ def test_gac_viet_origin_keeps_the_commune_before_2025(db, seeded):
     assert district.parent.name == "Tỉnh Bắc Giang"
     assert listing.origin_recorded == "Xã Quảng Minh, huyện Việt Yên, tỉnh Bắc Giang"
     assert listing.certificate.stars == 3
+
+
+def test_some_demo_listings_have_an_english_name_that_english_search_finds(db, seeded):
+    lychee = _listing(db, "vai-thieu-luc-ngan")
+    assert lychee.name_en == "Luc Ngan lychee" and lychee.summary_en
+    assert _listing(db, "my-chu-xuan-truong").name_en == ""
+    named = db.session.scalars(select(Listing).where(Listing.name_en != "")).all()
+    assert len(named) >= 5
+    assert all(len(item.summary_en) <= 300 for item in named)
+    tea = _listing(db, "che-bup-tan-cuong")
+    assert tea.id in search(SearchQuery(text="green tea")).ids[:3]

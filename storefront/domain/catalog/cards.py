@@ -39,6 +39,8 @@ class ListingCard:
     province: str  # "Bắc Ninh"
     cooperative: str
     image: str | None  # stem of the cover photo
+    name_en: str = ""  # optional English name and short description (the English UI's)
+    summary_en: str = ""
 
 
 def card_from_listing(listing: Listing) -> ListingCard:
@@ -65,6 +67,8 @@ def card_from_listing(listing: Listing) -> ListingCard:
         province=commune.parent.short_name if commune.parent else "",
         cooperative=listing.cooperative.legal_name,
         image=listing.images[0].filename if listing.images else None,
+        name_en=listing.name_en,
+        summary_en=listing.summary_en,
     )
 
 

@@ -27,6 +27,7 @@ from storefront.core.errors import (
     StockChanged,
 )
 from storefront.core.files import Upload, check_image, decode_image
+from storefront.core.inputs import has_control_characters
 from storefront.core.media import (
     LARGEST,
     StoredImage,
@@ -87,6 +88,8 @@ class ListingInput:
     origin_recorded: str = ""
     certificate_id: int | None = None
     packages: list[PackageInput] = field(default_factory=list)
+    name_en: str = ""  # optional English name, shown in the English UI
+    summary_en: str = ""  # optional English short description
 
 
 # --- loaders: the cooperative's own rows or NotFound ---------------------------------------------
@@ -218,6 +221,23 @@ def _unique_slug(name: str, listing_id: int | None = None) -> str:
     return slug
 
 
+def _check_english(data: ListingInput) -> tuple[str, str]:
+    """The optional English name and short description: one line each (spaces collapsed),
+    no control characters, within their limits."""
+    name_en = " ".join((data.name_en or "").split())
+    summary_en = " ".join((data.summary_en or "").split())
+    if has_control_characters(name_en) or len(name_en) > limits.PRODUCT_NAME:
+        raise InvalidInput(
+            _("Enter the English name as plain text, at most 200 characters."), field="name_en"
+        )
+    if has_control_characters(summary_en) or len(summary_en) > limits.LISTING_SUMMARY_EN:
+        raise InvalidInput(
+            _("Enter the English short description as plain text, at most 300 characters."),
+            field="summary_en",
+        )
+    return name_en, summary_en
+
+
 def _check_details(data: ListingInput) -> tuple[str, str]:
     name = " ".join((data.name or "").split())
     if not name or len(name) > limits.PRODUCT_NAME:
@@ -322,6 +342,7 @@ def create_listing(cooperative_id: int, actor: User, data: ListingInput) -> List
     """A new listing, as a draft: nothing goes on sale until the seller publishes it."""
     require_member(actor, cooperative_id)
     name, description = _check_details(data)
+    name_en, summary_en = _check_english(data)
     try:
         with unit_of_work(writer=True):
             listing = Listing(
@@ -329,6 +350,8 @@ def create_listing(cooperative_id: int, actor: User, data: ListingInput) -> List
                 name=name,
                 slug=_unique_slug(name),
                 description=description,
+                name_en=name_en,
+                summary_en=summary_en,
                 ocop_group=data.ocop_group,
                 status=ListingStatus.DRAFT,
             )
@@ -355,6 +378,7 @@ def update_listing(
     """Save the seller's edits: details, origin, certificate and the whole set of packages."""
     require_member(actor, cooperative_id)
     name, description = _check_details(data)
+    name_en, summary_en = _check_english(data)
     try:
         with unit_of_work(writer=True):
             listing = get_listing(listing_id, cooperative_id, for_update=True)
@@ -365,6 +389,8 @@ def update_listing(
                 listing.slug = _unique_slug(name, listing.id)
             listing.name = name
             listing.description = description
+            listing.name_en = name_en
+            listing.summary_en = summary_en
             listing.ocop_group = data.ocop_group
             with db.session.no_autoflush:
                 _set_origin(listing, data)

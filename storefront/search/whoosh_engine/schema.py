@@ -67,15 +67,15 @@ def build_schema() -> fields.Schema:
         id=fields.ID(unique=True, stored=True),
         name=terms_field(),  # folded words of the listing name
         name_exact=terms_field(),  # exact keys of the name words that carry diacritics
-        product=terms_field(),  # certificate product name
+        product=terms_field(),  # certificate product name and the listing's English name
         place=terms_field(),  # origin: current and pre-2025 commune, district, province
         extra=terms_field(),  # cooperative name and OCOP group words
         other_exact=terms_field(),  # exact keys of product, place and extra words
         pairs=terms_field(),  # adjacent words within the name, product, a place, extra
         head=terms_field(),  # the name's first word and first pair: its product type
         place_phrase=terms_field(),  # each origin name whole ("ha_giang"), for place queries
-        body=terms_field(),  # the opening words of the description
-        body_pairs=terms_field(),  # adjacent words of that opening
+        body=terms_field(),  # the description's opening words and the English short description
+        body_pairs=terms_field(),  # adjacent words of each of those
         record=fields.COLUMN(columns.FixedBytesColumn(RECORD.size)),
     )
 
@@ -100,25 +100,30 @@ def document_fields(doc: ListingDocument) -> dict[str, str | bytes]:
     """The Whoosh fields of one listing."""
     name = terms(doc.name)
     product = terms(doc.product_name)
+    # The English name counts like the certified product name (below the Vietnamese name,
+    # above places and the cooperative), so "lychee" or "green tea" finds a listing whose
+    # English name says so even without the query-time vocabulary; the English short
+    # description counts like the description. Neither touches the head noun or name length.
+    english = terms(doc.name_en)
+    description, summary = terms(doc.description), terms(doc.summary_en)
     places = [terms(place) for place in doc.place_names]
     cooperative = terms(doc.cooperative_name)
     group = terms(GROUP_KEYWORDS.get(doc.ocop_group, ""))
-    body = terms(doc.description)
     # Pairs within one name or phrase only: "Lục Ngạn, Bắc Ninh" holds no "ngan_bac".
-    phrases = [name, product, *places, cooperative, group]
+    phrases = [name, product, english, *places, cooperative, group]
     return {
         "id": str(doc.listing_id),
         "name": _folded(name),
         "name_exact": _exact(name),
-        "product": _folded(product),
+        "product": _folded(chain(product, english)),
         "place": _folded(chain.from_iterable(places)),
         "extra": _folded(chain(cooperative, group)),
         "other_exact": _exact(chain(product, *places, cooperative, group)),
         "pairs": " ".join(chain.from_iterable(map(word_pairs, phrases))),
         "head": _head(name),
         "place_phrase": " ".join("_".join(t.folded for t in place) for place in places if place),
-        "body": _folded(body),
-        "body_pairs": " ".join(word_pairs(body)),
+        "body": _folded(chain(description, summary)),
+        "body_pairs": " ".join(word_pairs(description) + word_pairs(summary)),
         "record": RECORD.pack(
             doc.listing_id,
             doc.province_code,

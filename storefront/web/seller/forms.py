@@ -30,7 +30,7 @@ from wtforms.fields.choices import (  # type: ignore[attr-defined]  # new in WTF
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from storefront.core.formatting import OCOP_GROUP_LABELS
-from storefront.core.inputs import DB_INT_MAX, form_int, parse_int
+from storefront.core.inputs import DB_INT_MAX, form_int, has_control_characters, parse_int
 from storefront.domain.catalog.listings import ListingInput, PackageInput
 from storefront.domain.certificates.submissions import CertificateInput
 from storefront.domain.cooperatives.applications import CooperativeApplication
@@ -277,6 +277,16 @@ class PackageRowForm(Form):
         )
 
 
+def _one_line(value: str | None) -> str | None:
+    """Spaces collapsed, ends stripped (a pasted name often carries a line break)."""
+    return " ".join(value.split()) if value is not None else None
+
+
+def _plain_text(form, field) -> None:
+    if has_control_characters(field.data or ""):
+        raise ValidationError(_l("Remove the special characters from this field."))
+
+
 class ListingForm(PlaceMixin, FlaskForm):
     name = StringField(
         _l("Product name"),
@@ -294,6 +304,18 @@ class ListingForm(PlaceMixin, FlaskForm):
         _l("Description"),
         validators=[Optional(), Length(max=limits.LISTING_DESCRIPTION)],
         render_kw={"rows": 8},
+    )
+    name_en = StringField(
+        _l("English name (optional)"),
+        filters=[_one_line],
+        validators=[Optional(), _plain_text, Length(max=limits.PRODUCT_NAME)],
+        render_kw={"placeholder": "Luc Ngan lychee", "lang": "en"},
+    )
+    summary_en = TextAreaField(
+        _l("English short description (optional)"),
+        filters=[_one_line],
+        validators=[Optional(), _plain_text, Length(max=limits.LISTING_SUMMARY_EN)],
+        render_kw={"rows": 2, "lang": "en", "maxlength": limits.LISTING_SUMMARY_EN},
     )
     province = SelectField(_l("Province or city of origin"), coerce=form_int, validate_choice=False)
     commune = SelectField(
@@ -372,6 +394,8 @@ class ListingForm(PlaceMixin, FlaskForm):
         data = ListingInput(
             name=self.name.data or "",
             description=self.description.data or "",
+            name_en=self.name_en.data or "",
+            summary_en=self.summary_en.data or "",
             ocop_group=self.ocop_group.data or 0,
             origin_commune_code=self.commune.data or None,
             origin_legacy_commune_code=self.legacy_commune.data or None,

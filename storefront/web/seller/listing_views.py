@@ -77,6 +77,8 @@ def _listing_form(listing=None) -> ListingForm:
                 "name": listing.name,
                 "ocop_group": listing.ocop_group,
                 "description": listing.description,
+                "name_en": listing.name_en,
+                "summary_en": listing.summary_en,
                 "province": province_of_commune(listing.origin_commune.code),
                 "commune": listing.origin_commune.code,
                 "legacy_commune": listing.origin_legacy_commune.code

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storefront.core import clock
 from storefront.core.urls import external_url
 from storefront.models import Listing
+from storefront.web.shop.catalog.localized import in_english, listing_name
 
 
 def _availability(in_stock: bool, preorder: bool) -> str:
@@ -36,9 +37,10 @@ def product_jsonld(listing: Listing) -> dict:
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Product",
-        "name": listing.name,
+        "name": listing_name(listing),
         "url": url,
-        "description": " ".join(listing.description.split())[:500],
+        "description": (listing.summary_en if in_english() else "")
+        or " ".join(listing.description.split())[:500],
         "brand": {"@type": "Organization", "name": listing.cooperative.legal_name},
         "offers": {
             "@type": "AggregateOffer",

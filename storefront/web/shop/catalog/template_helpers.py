@@ -13,6 +13,7 @@ from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
 from storefront.web.catalog_cache import cached_fragment, render_card, store_fragment
 from storefront.web.shop.catalog import bp
+from storefront.web.shop.catalog.localized import in_english, listing_name
 from storefront.web.shop.catalog.seo import product_jsonld
 
 # The catalog's filter parameters (domain/catalog/params.py); "q" and "sort" are not filters.
@@ -40,6 +41,8 @@ def url_without_filters(endpoint: str) -> str:
 
 
 bp.add_app_template_filter(render_markdown, "markdown")
+bp.add_app_template_global(in_english, "in_english")
+bp.add_app_template_global(listing_name, "listing_name")
 bp.add_app_template_global(product_jsonld, "product_jsonld")
 bp.add_app_template_global(as_card, "as_card")
 bp.add_app_template_global(render_card, "render_card")
