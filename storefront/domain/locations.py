@@ -133,6 +133,7 @@ def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
             old_id = old_communes.get(old.code)
             if old_id is not None and (old_id, new_id) not in existing_pairs:
                 successions[(old_id, new_id)] = old.is_partly_merged
+    successions.update(_inferred_successions(legacy, communes, old_communes, existing_pairs))
     if successions:
         db.session.execute(
             insert(AdminUnitSuccession),
@@ -140,6 +141,65 @@ def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
         )
     added["successions"] = len(successions)
     return added
+
+
+# Pre-2025 communes the package's conversion table leaves out, checked against the
+# Standing Committee's 2025 resolutions: the district towns whose name the new commune took.
+KNOWN_SUCCESSIONS: dict[int, tuple[int, ...]] = {
+    4060: (4075,),  # Thị trấn Yên Châu (Sơn La) → Xã Yên Châu
+    3898: (3910,),  # Thị trấn Phù Yên (Sơn La) → Xã Phù Yên
+}
+
+
+def _inferred_successions(
+    legacy: Any,
+    communes: dict[int, int],
+    old_communes: dict[int, int],
+    existing_pairs: set[Any],
+) -> dict[tuple[int, int], bool]:
+    """Successions for the pre-2025 communes the conversion table leaves out (28 in 2026.9.0:
+    units merged into a neighbour shortly before 2025 under a code the table uses, and two
+    district towns). Listed ones from KNOWN_SUCCESSIONS; the others take the successors of
+    their nearest neighbours by code in the same pre-2025 district, marked partial."""
+    new_of_old: dict[int, set[int]] = {}
+    for old_id, new_id in db.session.execute(
+        select(AdminUnitSuccession.old_id, AdminUnitSuccession.new_id)
+    ).all():
+        new_of_old.setdefault(old_id, set()).add(new_id)
+    from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD
+
+    for new_code, entry in NEW_TO_OLD.items():
+        new_id = communes.get(new_code)
+        for old in entry.old_wards:
+            old_id = old_communes.get(old.code)
+            if new_id is not None and old_id is not None:
+                new_of_old.setdefault(old_id, set()).add(new_id)
+    by_district: dict[int, list[int]] = {}
+    for w in legacy.Ward.iter_all():
+        by_district.setdefault(int(w.district_code), []).append(int(w.code))
+    found: dict[tuple[int, int], bool] = {}
+    for codes in by_district.values():
+        codes.sort()
+        for i, code in enumerate(codes):
+            old_id = old_communes.get(code)
+            if old_id is None or old_id in new_of_old:
+                continue
+            if code in KNOWN_SUCCESSIONS:
+                new_ids = {communes[c] for c in KNOWN_SUCCESSIONS[code] if c in communes}
+                partial = False
+            else:
+                new_ids = set()
+                # The nearest neighbour on each side that has successors.
+                for side in (reversed(codes[:i]), codes[i + 1 :]):
+                    for n in side:
+                        if old_communes.get(n) in new_of_old:
+                            new_ids |= new_of_old[old_communes[n]]
+                            break
+                partial = True
+            for new_id in new_ids:
+                if (old_id, new_id) not in existing_pairs:
+                    found[(old_id, new_id)] = partial
+    return found
 
 
 def admin_units_loaded() -> bool:
