@@ -169,11 +169,11 @@ def _inferred_successions(
     from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD
 
     for new_code, entry in NEW_TO_OLD.items():
-        new_id = communes.get(new_code)
+        target = communes.get(new_code)
         for old in entry.old_wards:
-            old_id = old_communes.get(old.code)
-            if new_id is not None and old_id is not None:
-                new_of_old.setdefault(old_id, set()).add(new_id)
+            source = old_communes.get(old.code)
+            if target is not None and source is not None:
+                new_of_old.setdefault(source, set()).add(target)
     by_district: dict[int, list[int]] = {}
     for w in legacy.Ward.iter_all():
         by_district.setdefault(int(w.district_code), []).append(int(w.code))
@@ -181,8 +181,8 @@ def _inferred_successions(
     for codes in by_district.values():
         codes.sort()
         for i, code in enumerate(codes):
-            old_id = old_communes.get(code)
-            if old_id is None or old_id in new_of_old:
+            orphan = old_communes.get(code)
+            if orphan is None or orphan in new_of_old:
                 continue
             if code in KNOWN_SUCCESSIONS:
                 new_ids = {communes[c] for c in KNOWN_SUCCESSIONS[code] if c in communes}
@@ -197,8 +197,8 @@ def _inferred_successions(
                             break
                 partial = True
             for new_id in new_ids:
-                if (old_id, new_id) not in existing_pairs:
-                    found[(old_id, new_id)] = partial
+                if (orphan, new_id) not in existing_pairs:
+                    found[(orphan, new_id)] = partial
     return found
 
 
@@ -356,3 +356,24 @@ def origin_text(listing: Listing) -> str:
     if listing.origin_legacy_commune is not None:
         return f"{current} ({describe_unit(listing.origin_legacy_commune)})"
     return current
+
+
+def legacy_choices(commune_code: int | None) -> tuple[list[AdminUnit], list[AdminUnit]]:
+    """The pre-2025 communes a seller may name for today's commune `commune_code`: first the
+    ones it grew from, then the other communes of their pre-2025 provinces (an exception the
+    seller must confirm)."""
+    formed_from = former_communes(commune_code)
+    province_ids = {unit.province_id for unit in formed_from}
+    if not province_ids:
+        return formed_from, []
+    others = db.session.scalars(
+        select(AdminUnit)
+        .where(
+            AdminUnit.era == Era.LEGACY,
+            AdminUnit.level == Level.COMMUNE,
+            AdminUnit.province_id.in_(province_ids),
+            AdminUnit.id.not_in([unit.id for unit in formed_from]),
+        )
+        .order_by(AdminUnit.parent_id, AdminUnit.codename)
+    )
+    return formed_from, list(others)
