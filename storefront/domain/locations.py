@@ -133,6 +133,7 @@ def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
             old_id = old_communes.get(old.code)
             if old_id is not None and (old_id, new_id) not in existing_pairs:
                 successions[(old_id, new_id)] = old.is_partly_merged
+    successions.update(_inferred_successions(legacy, communes, old_communes, existing_pairs))
     if successions:
         db.session.execute(
             insert(AdminUnitSuccession),
@@ -140,6 +141,65 @@ def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
         )
     added["successions"] = len(successions)
     return added
+
+
+# Pre-2025 communes the package's conversion table leaves out, checked against the
+# Standing Committee's 2025 resolutions: the district towns whose name the new commune took.
+KNOWN_SUCCESSIONS: dict[int, tuple[int, ...]] = {
+    4060: (4075,),  # Thị trấn Yên Châu (Sơn La) → Xã Yên Châu
+    3898: (3910,),  # Thị trấn Phù Yên (Sơn La) → Xã Phù Yên
+}
+
+
+def _inferred_successions(
+    legacy: Any,
+    communes: dict[int, int],
+    old_communes: dict[int, int],
+    existing_pairs: set[Any],
+) -> dict[tuple[int, int], bool]:
+    """Successions for the pre-2025 communes the conversion table leaves out (28 in 2026.9.0:
+    units merged into a neighbour shortly before 2025 under a code the table uses, and two
+    district towns). Listed ones from KNOWN_SUCCESSIONS; the others take the successors of
+    their nearest neighbours by code in the same pre-2025 district, marked partial."""
+    new_of_old: dict[int, set[int]] = {}
+    for old_id, new_id in db.session.execute(
+        select(AdminUnitSuccession.old_id, AdminUnitSuccession.new_id)
+    ).all():
+        new_of_old.setdefault(old_id, set()).add(new_id)
+    from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD
+
+    for new_code, entry in NEW_TO_OLD.items():
+        target = communes.get(new_code)
+        for old in entry.old_wards:
+            source = old_communes.get(old.code)
+            if target is not None and source is not None:
+                new_of_old.setdefault(source, set()).add(target)
+    by_district: dict[int, list[int]] = {}
+    for w in legacy.Ward.iter_all():
+        by_district.setdefault(int(w.district_code), []).append(int(w.code))
+    found: dict[tuple[int, int], bool] = {}
+    for codes in by_district.values():
+        codes.sort()
+        for i, code in enumerate(codes):
+            orphan = old_communes.get(code)
+            if orphan is None or orphan in new_of_old:
+                continue
+            if code in KNOWN_SUCCESSIONS:
+                new_ids = {communes[c] for c in KNOWN_SUCCESSIONS[code] if c in communes}
+                partial = False
+            else:
+                new_ids = set()
+                # The nearest neighbour on each side that has successors.
+                for side in (reversed(codes[:i]), codes[i + 1 :]):
+                    for n in side:
+                        if old_communes.get(n) in new_of_old:
+                            new_ids |= new_of_old[old_communes[n]]
+                            break
+                partial = True
+            for new_id in new_ids:
+                if (orphan, new_id) not in existing_pairs:
+                    found[(orphan, new_id)] = partial
+    return found
 
 
 def admin_units_loaded() -> bool:
@@ -296,3 +356,24 @@ def origin_text(listing: Listing) -> str:
     if listing.origin_legacy_commune is not None:
         return f"{current} ({describe_unit(listing.origin_legacy_commune)})"
     return current
+
+
+def legacy_choices(commune_code: int | None) -> tuple[list[AdminUnit], list[AdminUnit]]:
+    """The pre-2025 communes a seller may name for today's commune `commune_code`: first the
+    ones it grew from, then the other communes of their pre-2025 provinces (an exception the
+    seller must confirm)."""
+    formed_from = former_communes(commune_code)
+    province_ids = {unit.province_id for unit in formed_from}
+    if not province_ids:
+        return formed_from, []
+    others = db.session.scalars(
+        select(AdminUnit)
+        .where(
+            AdminUnit.era == Era.LEGACY,
+            AdminUnit.level == Level.COMMUNE,
+            AdminUnit.province_id.in_(province_ids),
+            AdminUnit.id.not_in([unit.id for unit in formed_from]),
+        )
+        .order_by(AdminUnit.parent_id, AdminUnit.codename)
+    )
+    return formed_from, list(others)

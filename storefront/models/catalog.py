@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     DDL,
     BigInteger,
     CheckConstraint,
+    DateTime,
     ForeignKey,
     String,
     Text,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from storefront.models.certificates import Certificate
     from storefront.models.cooperatives import Cooperative
     from storefront.models.locations import AdminUnit
+    from storefront.models.users import User
 
 
 class OcopGroup(enum.IntEnum):
@@ -74,12 +77,20 @@ class Listing(TimestampMixin, Base):
     origin_commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
     origin_legacy_commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
     origin_recorded: Mapped[str] = mapped_column(String(limits.ORIGIN_RECORDED), default="")
+    # The seller confirmed a pre-2025 commune that is not one the current commune grew from
+    # (per the 2025 succession data): who and when, shown to PFA staff.
+    origin_legacy_exception: Mapped[bool] = mapped_column(default=False)
+    origin_legacy_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    origin_legacy_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="listings")
     certificate: Mapped[Certificate | None] = relationship(back_populates="listing")
     origin_commune: Mapped[AdminUnit] = relationship(foreign_keys=[origin_commune_id])
     origin_legacy_commune: Mapped[AdminUnit | None] = relationship(
         foreign_keys=[origin_legacy_commune_id]
+    )
+    origin_legacy_confirmed_by: Mapped[User | None] = relationship(
+        foreign_keys=[origin_legacy_confirmed_by_id]
     )
     packages: Mapped[list[Package]] = relationship(
         back_populates="listing", cascade="all, delete-orphan", order_by="Package.position"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from storefront.domain.locations import (
     current_commune,
     describe_unit,
+    former_communes,
     legacy_commune,
     load_admin_units,
     successors,
 )
-from storefront.models import AdminUnit, Era, Level
+from storefront.models import AdminUnit, AdminUnitSuccession, Era, Level
 
 
 def count(db, era, level):
@@ -53,3 +54,23 @@ def test_codes_are_unique_only_within_an_era(db):
     assert legacy_commune(7582).name == "Thị trấn Phì Điền"
     assert current_commune(7582).name == "Xã Lục Ngạn"
     assert [unit.name for unit in successors(legacy_commune(7582))] == ["Xã Lục Ngạn"]
+
+
+def test_every_pre_2025_commune_has_a_successor(db):
+    """The package's conversion table leaves 28 pre-2025 communes out; the loader fills them
+    in, so every pre-2025 commune can be recorded as an origin."""
+    orphans = db.session.scalars(
+        select(AdminUnit.name).where(
+            AdminUnit.era == Era.LEGACY,
+            AdminUnit.level == Level.COMMUNE,
+            ~exists().where(AdminUnitSuccession.old_id == AdminUnit.id),
+        )
+    ).all()
+    assert orphans == []
+
+
+def test_thi_tran_yen_chau_became_part_of_xa_yen_chau(db):
+    town = legacy_commune(4060)
+    assert town.name == "Thị trấn Yên Châu"
+    assert [u.name for u in successors(town)] == ["Xã Yên Châu"]
+    assert "Thị trấn Yên Châu" in [u.name for u in former_communes(4075)]

@@ -37,7 +37,12 @@ from storefront.core.media import (
 from storefront.core.text import slugify
 from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.domain.cooperatives.members import is_member
-from storefront.domain.locations import current_commune, describe_unit, legacy_commune
+from storefront.domain.locations import (
+    current_commune,
+    describe_unit,
+    former_communes,
+    legacy_commune,
+)
 from storefront.extensions import db
 from storefront.models import (
     AdminUnit,
@@ -52,6 +57,7 @@ from storefront.models import (
     Package,
     User,
     limits,
+    utcnow,
 )
 
 MAX_PHOTOS = limits.LISTING_PHOTOS
@@ -86,6 +92,8 @@ class ListingInput:
     origin_commune_code: int | None
     origin_legacy_commune_code: int | None = None
     origin_recorded: str = ""
+    # The seller confirms a pre-2025 commune the current one did not grow from.
+    origin_legacy_exception: bool = False
     certificate_id: int | None = None
     packages: list[PackageInput] = field(default_factory=list)
     name_en: str = ""  # optional English name, shown in the English UI
@@ -188,17 +196,42 @@ def _as_recorded(unit: AdminUnit) -> str:
     return describe_unit(unit)[: limits.ORIGIN_RECORDED]
 
 
-def _set_origin(listing: Listing, data: ListingInput) -> None:
+def _set_origin(listing: Listing, data: ListingInput, actor: User) -> None:
     commune = current_commune(data.origin_commune_code)
     if commune is None:
         raise InvalidInput(_("Choose the commune the product comes from."), field="origin_commune")
     legacy = None
+    exception = False
     if data.origin_legacy_commune_code:
         legacy = legacy_commune(data.origin_legacy_commune_code)
         if legacy is None:
             raise InvalidInput(
                 _("Choose a pre-2025 commune from the list."), field="origin_legacy_commune"
             )
+        formed_from = former_communes(commune.code)
+        if legacy.id not in {unit.id for unit in formed_from}:
+            if not data.origin_legacy_exception:
+                raise InvalidInput(
+                    _(
+                        "%(old)s is not one of the pre-2025 communes %(new)s grew from"
+                        " (%(names)s). Choose one of them, or tick the confirmation if the"
+                        " certificate really names it.",
+                        old=describe_unit(legacy),
+                        new=commune.name,
+                        names=", ".join(unit.name for unit in formed_from) or "—",
+                    ),
+                    field="origin_legacy_commune",
+                )
+            exception = True
+    if exception:
+        unchanged = listing.origin_legacy_exception and listing.origin_legacy_commune is legacy
+        if not unchanged:
+            listing.origin_legacy_confirmed_by_id = actor.id
+            listing.origin_legacy_confirmed_at = utcnow()
+    else:
+        listing.origin_legacy_confirmed_by_id = None
+        listing.origin_legacy_confirmed_at = None
+    listing.origin_legacy_exception = exception
     listing.origin_commune = commune
     listing.origin_legacy_commune = legacy
     recorded = " ".join((data.origin_recorded or "").split())
@@ -355,7 +388,7 @@ def create_listing(cooperative_id: int, actor: User, data: ListingInput) -> List
                 ocop_group=data.ocop_group,
                 status=ListingStatus.DRAFT,
             )
-            _set_origin(listing, data)
+            _set_origin(listing, data, actor)
             with db.session.no_autoflush:
                 _set_certificate(listing, cooperative_id, data.certificate_id)
                 _set_packages(listing, data.packages)
@@ -393,7 +426,7 @@ def update_listing(
             listing.summary_en = summary_en
             listing.ocop_group = data.ocop_group
             with db.session.no_autoflush:
-                _set_origin(listing, data)
+                _set_origin(listing, data, actor)
                 _set_certificate(listing, cooperative_id, data.certificate_id)
                 _set_packages(listing, data.packages)
     except IntegrityError:

@@ -107,6 +107,11 @@ def _whole(text: str | None) -> int | None:
     return parse_int(text)
 
 
+def legacy_label(unit) -> str:
+    """ "Xã Tân Hoa, Huyện Lục Ngạn": a pre-2025 commune with its district."""
+    return unit.name + (f", {unit.parent.name}" if unit.parent else "")
+
+
 def _choose(message):
     """A select's "—" (0) counts as nothing chosen."""
 
@@ -339,11 +344,20 @@ class ListingForm(PlaceMixin, FlaskForm):
     show_communes = SubmitField(_l("Show communes"))
     save = SubmitField(_l("Save"))
 
-    def set_legacy(self, communes) -> None:
-        self.legacy_commune.choices = [Choice(PLACEHOLDER, _l("— not recorded —"))] + [
-            Choice(unit.code, unit.name + (f", {unit.parent.name}" if unit.parent else ""))
-            for unit in communes
-        ]
+    legacy_exception = BooleanField(
+        _l("The pre-2025 commune is not among those that formed it — I confirm it is right")
+    )
+
+    def set_legacy(self, formed_from, others=()) -> None:
+        """The communes today's one grew from first, then the others (an exception)."""
+        self.legacy_commune.choices = (
+            [Choice(PLACEHOLDER, _l("— not recorded —"))]
+            + [Choice(unit.code, legacy_label(unit)) for unit in formed_from]
+            + [
+                Choice(unit.code, f"{legacy_label(unit)} · {_l('not among those that formed it')}")
+                for unit in others
+            ]
+        )
 
     def set_certificates(self, certificates) -> None:
         self.certificate.choices = [Choice(PLACEHOLDER, _l("— none yet —"))] + [
@@ -400,6 +414,7 @@ class ListingForm(PlaceMixin, FlaskForm):
             origin_commune_code=self.commune.data or None,
             origin_legacy_commune_code=self.legacy_commune.data or None,
             origin_recorded=self.origin_recorded.data or "",
+            origin_legacy_exception=bool(self.legacy_exception.data),
             certificate_id=self.certificate.data or None,
             packages=rows,
         )

@@ -38,7 +38,7 @@ from storefront.domain.catalog.listings import (
 )
 from storefront.domain.locations import (
     communes_of,
-    former_communes,
+    legacy_choices,
     province_of_commune,
     provinces,
 )
@@ -85,6 +85,7 @@ def _listing_form(listing=None) -> ListingForm:
                 if listing.origin_legacy_commune
                 else PLACEHOLDER,
                 "origin_recorded": listing.origin_recorded,
+                "legacy_exception": listing.origin_legacy_exception,
                 "certificate": listing.certificate_id or PLACEHOLDER,
                 "packages": [
                     {
@@ -116,7 +117,7 @@ def _listing_form(listing=None) -> ListingForm:
         for _row in range(BLANK_PACKAGE_ROWS):
             form.packages.append_entry()
     form.set_places(provinces(), communes_of(form.province.data))
-    form.set_legacy(former_communes(form.commune.data))
+    form.set_legacy(*legacy_choices(form.commune.data))
     form.set_certificates(
         certificate_choices(g.cooperative.id, listing.id if listing is not None else None)
     )

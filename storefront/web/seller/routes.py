@@ -4,12 +4,13 @@ Listings, certificates, stock and members have their own view modules, imported 
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.files import logo_url
 from storefront.core.inputs import parse_int
 from storefront.domain.certificates.labels import has_label
-from storefront.domain.locations import former_communes
+from storefront.domain.locations import legacy_choices
 from storefront.domain.workspace import dashboard as dashboard_figures
 from storefront.extensions import login_manager
 from storefront.web.seller import bp
@@ -20,7 +21,7 @@ from storefront.web.seller.context import (
     remember_choice,
     safe_next,
 )
-from storefront.web.seller.forms import Choice, ChooseCooperativeForm
+from storefront.web.seller.forms import Choice, ChooseCooperativeForm, legacy_label
 
 # Pages someone may open before logging in: the invitation link explains how to register.
 PUBLIC_ENDPOINTS = {"seller.invitation"}
@@ -81,16 +82,15 @@ def choose():
 
 @bp.get("/communes/former")
 def former():
-    """The pre-2025 communes that became today's commune `?commune=<code>` (JSON)."""
+    """The pre-2025 communes for today's commune `?commune=<code>` (JSON): the ones that
+    became it first, then the others of their provinces."""
     commune = parse_int(request.args.get("commune"))
+    formed_from, others = legacy_choices(commune)
+    # As the form lists them: the communes it grew from first, then the exceptions.
+    other = _("not among those that formed it")
     return jsonify(
-        communes=[
-            {
-                "code": unit.code,
-                "name": unit.name + (f", {unit.parent.name}" if unit.parent else ""),
-            }
-            for unit in former_communes(commune)
-        ]
+        communes=[{"code": u.code, "name": legacy_label(u)} for u in formed_from]
+        + [{"code": u.code, "name": f"{legacy_label(u)} · {other}"} for u in others]
     )
 
 

@@ -3,6 +3,7 @@ stock, and the Markdown description."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -167,9 +168,7 @@ def test_add_another_package_adds_a_row_without_saving(client, auth, db):
     assert state() == before
 
 
-def test_show_communes_fills_the_commune_list_of_the_chosen_province_without_js(
-    client, auth, db
-):
+def test_show_communes_fills_the_commune_list_of_the_chosen_province_without_js(client, auth, db):
     user, _coop = seller()
     auth.login(user)
     data = form_data(province="1", commune="0", show_communes="Show communes")  # Hà Nội
@@ -434,3 +433,68 @@ def test_a_hostile_description_is_saved_as_typed_but_rendered_safely(client, aut
         assert "<script>alert" not in body
         assert "onerror=" not in body and "onload=" not in body and "javascript:" not in body
         assert "<strong>to</strong>" in body
+
+
+HA_DONG_VAN_QUAN = 9542  # Phường Văn Quán, Quận Hà Đông, Hà Nội (pre-2025)
+
+
+def test_a_pre_2025_commune_the_current_one_did_not_grow_from_is_refused(client, auth, db):
+    user, _coop = seller()
+    auth.login(user)
+    response = client.post(
+        "/seller/listings/new", data=form_data(legacy_commune=str(HA_DONG_VAN_QUAN))
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Phường Văn Quán" in page and "is not one of the pre-2025 communes" in page
+    assert "Xã Tân Hoa" in page  # named among the communes Xã Lục Ngạn grew from
+    assert db.session.scalar(select(Listing)) is None
+
+
+def test_the_form_offers_the_communes_it_grew_from_first_then_the_exceptions(client, auth, db):
+    user, _coop = seller()
+    auth.login(user)
+    page = client.get("/seller/listings/new").get_data(as_text=True)
+    tan_hoa = page.index(f'value="{factories.TAN_HOA_LEGACY_COMMUNE}"')
+    other = page.index("not among those that formed it")
+    assert tan_hoa < other  # Xã Tân Hoa (grew into Lục Ngạn) before the province's others
+    assert "I confirm it is right" in page
+    json = client.get(f"/seller/communes/former?commune={factories.LUC_NGAN_COMMUNE}").get_json()
+    names = [c["name"] for c in json["communes"]]
+    first_other = next(i for i, n in enumerate(names) if "not among" in n)
+    assert all("not among" not in n for n in names[:first_other]) and first_other > 0
+
+
+def test_a_confirmed_exception_is_saved_and_shown_again(client, auth, db):
+    user, _coop = seller()
+    auth.login(user)
+    response = client.post(
+        "/seller/listings/new",
+        data=form_data(legacy_commune=str(HA_DONG_VAN_QUAN), legacy_exception="y"),
+    )
+    assert response.status_code == 302
+    listing = db.session.scalar(select(Listing))
+    assert listing.origin_legacy_commune.code == HA_DONG_VAN_QUAN
+    assert listing.origin_legacy_exception is True
+    assert listing.origin_legacy_confirmed_by_id == user.id
+    page = client.get(f"/seller/listings/{listing.id}/edit").get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*name="legacy_exception"[^>]*>', page)
+    assert checkbox is not None and "checked" in checkbox.group(0)
+
+
+def test_thi_tran_yen_chau_can_be_recorded_through_the_form(client, auth, db):
+    user, _coop = seller()
+    auth.login(user)
+    page = client.get(
+        "/seller/listings/new", query_string={"province": "14", "commune": "4075"}
+    ).get_data(as_text=True)
+    response = client.post(
+        "/seller/listings/new",
+        data=form_data(province="14", commune="4075", legacy_commune="4060"),
+    )
+    assert response.status_code == 302, page
+    listing = db.session.scalar(select(Listing))
+    assert listing.origin_legacy_commune.name == "Thị trấn Yên Châu"
+    assert listing.origin_commune.name == "Xã Yên Châu"
+    json = client.get("/seller/communes/former?commune=4075").get_json()
+    assert "Thị trấn Yên Châu, Huyện Yên Châu" in [c["name"] for c in json["communes"]]
