@@ -1,7 +1,7 @@
 """Listing origin: the seller's confirmed exception for a pre-2025 commune outside the succession
 
 Revision ID: b6d2e8f4a1c7
-Revises: f3a1c5d8e902
+Revises: b5e2d7a9c413
 Create Date: 2026-12-03 15:20:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b6d2e8f4a1c7"
-down_revision = "f3a1c5d8e902"
+down_revision = "b5e2d7a9c413"
 branch_labels = None
 depends_on = None
 
