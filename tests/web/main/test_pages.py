@@ -208,7 +208,7 @@ def test_layout_has_skip_link_search_and_navigation(client):
     assert '<main id="main"' in page
     search = re.search(
         r'<form class="site-search" role="search" action="/search" method="get"'
-        r' aria-label="Tìm kiếm sản phẩm OCOP">(.*?)</form>',
+        r' aria-label="Tìm kiếm sản phẩm OCOP"[^>]*>(.*?)</form>',
         page,
         re.S,
     )
