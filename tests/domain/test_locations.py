@@ -6,6 +6,7 @@ from sqlalchemy import delete, exists, func, insert, select, update
 
 from storefront.domain.locations import (
     KNOWN_SUCCESSIONS,
+    NARROWED_SUCCESSIONS,
     current_commune,
     describe_unit,
     former_communes,
@@ -109,6 +110,8 @@ def test_communes_merged_before_2025_map_to_the_commune_that_took_them_in(db):
         18448: ("Xã Bình Lộc", [("Xã Lộc Hà", False)]),
         # Phú Nhuận: the 2025 Phường 15 was split between two wards.
         27067: ("Phường 15", [("Phường Cầu Kiệu", True), ("Phường Phú Nhuận", True)]),
+        # Nam Đông (Huế): merged with Hương Giang into Xã Hương Xuân (2019).
+        20176: ("Xã Hương Hòa", [("Xã Nam Đông", False)]),
         27217: ("Phường 11", [("Phường Phú Thọ", False)]),
         27223: ("Phường 10", [("Phường Bình Thới", False)]),
     }
@@ -119,8 +122,10 @@ def test_communes_merged_before_2025_map_to_the_commune_that_took_them_in(db):
 
 
 def test_every_known_succession_is_loaded_as_listed(db):
-    for old_code, new_codes in KNOWN_SUCCESSIONS.items():
+    for old_code, new_codes in (KNOWN_SUCCESSIONS | NARROWED_SUCCESSIONS).items():
         assert sorted(u.code for u in successors(legacy_commune(old_code))) == sorted(new_codes)
+    # Narrowed ones are partial: Xã Tà Lai (Mộc Châu) went to one of two communes.
+    assert succession_rows(db, 4003) == [("Xã Tân Yên", True), ("Xã Đoàn Kết", True)]
 
 
 def test_loading_again_fixes_successions_an_earlier_load_inferred_differently(db):
