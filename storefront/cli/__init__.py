@@ -16,7 +16,12 @@ def locations_load() -> None:
 
     added = load_admin_units(progress=lambda step: click.echo(f"  loading {step} ..."))
     for kind, count in added.items():
-        click.echo(f"{kind}: {count} added")
+        # "successions removed" / "successions corrected": rows a re-load fixed.
+        click.echo(
+            f"{kind}: {count}"
+            if kind.endswith(("removed", "corrected"))
+            else f"{kind}: {count} added"
+        )
 
 
 @click.command("seed-demo")
