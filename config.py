@@ -134,6 +134,8 @@ class Config:
     # A running job holds its row this long; past it, a job whose worker died is run again.
     # Longer than any job (MAIL_TIMEOUT and the payment providers' timeouts).
     JOBS_LEASE_SECONDS = _env_int("JOBS_LEASE_SECONDS", 120)
+    # RQ stops a job that runs longer than this (keep it under JOBS_LEASE_SECONDS).
+    JOBS_TIMEOUT_SECONDS = _env_int("JOBS_TIMEOUT_SECONDS", 90)
     # `flask jobs relay`: seconds between passes when nothing was due.
     JOBS_RELAY_INTERVAL = float(os.environ.get("JOBS_RELAY_INTERVAL", "1"))
     # `flask jobs scheduler`: when the periodic jobs run (cron syntax, UTC; "" turns one off).

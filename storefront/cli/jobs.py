@@ -129,7 +129,7 @@ def worker_command(burst: bool, name: str) -> None:
     worker = SimpleWorker(
         [target],
         connection=target.connection,
-        name=name or f"{target.name}.{socket.gethostname()}.{os.getpid()}",
+        name=name or f"{target.name}-{socket.gethostname()}-{os.getpid()}",
     )
     worker.work(burst=burst, logging_level="INFO")
 
@@ -162,9 +162,7 @@ def status_command() -> None:
     counts = {
         "waiting": db.session.scalar(select(func.count()).where(waiting)),
         "done": db.session.scalar(select(func.count()).where(OutboxJob.done_at.is_not(None))),
-        "given up": db.session.scalar(
-            select(func.count()).where(OutboxJob.failed_at.is_not(None))
-        ),
+        "given up": db.session.scalar(select(func.count()).where(OutboxJob.failed_at.is_not(None))),
     }
     for label, count in counts.items():
         click.echo(f"{label}: {count}")

@@ -333,11 +333,22 @@ def _failed(job_id: int, claimed: _Claimed, error: Exception, config: Settings) 
             .execution_options(synchronize_session=False)
         )
     if given_up:
-        log.error("job %s (%s) given up after %s tries: %s", job_id, claimed.key,
-                  claimed.attempts, message)
+        log.error(
+            "job %s (%s) given up after %s tries: %s",
+            job_id,
+            claimed.key,
+            claimed.attempts,
+            message,
+        )
         return "failed"
-    log.warning("job %s (%s) failed (try %s), retried at %s: %s", job_id, claimed.key,
-                claimed.attempts, values["available_at"], message)
+    log.warning(
+        "job %s (%s) failed (try %s), retried at %s: %s",
+        job_id,
+        claimed.key,
+        claimed.attempts,
+        values["available_at"],
+        message,
+    )
     return "retry"
 
 

@@ -18,7 +18,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
-from storefront.domain.jobs.outbox import BACKEND_EXTENSION, run_job, settings, undispatch
+from storefront.domain.jobs.outbox import BACKEND_EXTENSION, run_job, undispatch
 from storefront.extensions import db
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,7 @@ def connection(app: Flask | None = None) -> Redis:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     redis: Redis | None = app.extensions.get("jobs_redis")
     if redis is None:
-        redis = Redis.from_url(
-            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2
-        )
+        redis = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
         app.extensions["jobs_redis"] = redis
     return redis
 
@@ -59,21 +57,23 @@ def push(app: Flask, ids: list[int]) -> None:
     """Put the jobs on the queue; if Redis cannot take them, the relay will (no error here:
     the change they follow is committed, and the rows are safe)."""
     target = queue(app)
-    lease = int(settings().lease)
+    # RQ stops a job running longer than this; the lease (JOBS_LEASE_SECONDS) must be longer,
+    # or a second worker could take a job the first is still running.
+    timeout = int(app.config.get("JOBS_TIMEOUT_SECONDS", 90))
     try:
         with target.connection.pipeline() as pipe:
             for job_id in ids:
                 target.enqueue_call(
                     perform,
                     args=(job_id,),
-                    job_id=f"{target.name}.{job_id}.{uuid.uuid4().hex[:8]}",
-                    timeout=lease,
+                    job_id=f"{target.name}-{job_id}-{uuid.uuid4().hex[:8]}",
+                    timeout=timeout,
                     result_ttl=0,
                     failure_ttl=24 * 3600,
                     pipeline=pipe,
                 )
             pipe.execute()
-    except RedisError as error:
+    except (RedisError, OSError) as error:
         log.warning("jobs %s not queued (%s): the relay will hand them over", ids, error)
         undispatch(ids)
 
