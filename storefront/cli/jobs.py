@@ -148,7 +148,7 @@ def scheduler_command() -> None:
                 target.name,
                 args=(name,),
                 cron=cron,
-                name=name,
+                name=f"{target.name}-{name}",  # its history in Redis, per shop
                 job_timeout=1800,
                 result_ttl=7 * 24 * 3600,
             )
