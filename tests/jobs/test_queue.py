@@ -26,10 +26,10 @@ from aiosmtpd.controller import Controller
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storefront.core.db import unit_of_work
-from storefront.domain.jobs import mail_later, relay_once
+from storefront.domain.jobs import later, mail_later, relay_once, task
 from storefront.domain.jobs import queue as job_queue
 from storefront.domain.jobs.outbox import now
 from storefront.models import OutboxJob
@@ -259,3 +259,23 @@ def test_a_worker_killed_mid_send_is_retried_and_the_mail_arrives_once(app, db, 
     assert jobs(db, [job_id]) == [(2, True, marker)]
     assert sink.received == [marker]  # once, under the Message-ID fixed when it was written
     assert relay_once() == 0
+
+
+@task("tests.jobs.queue.two_mails")
+def two_mails(to: str) -> None:
+    with unit_of_work() as unit:
+        for n in (1, 2):
+            mail_later(
+                unit, to, f"Thư {n}", "email_changed", "vi", name="Lan", new_email="moi@example.vn"
+            )
+
+
+def test_a_task_run_by_a_worker_queues_its_mails_which_arrive_once(app, db, queued):
+    name, sink = queued
+    sink.start()
+    with unit_of_work() as unit:
+        later(unit, two_mails, "lan@example.vn")
+    work_in_process(name)  # the task, then the two e-mails it queued
+    assert len(sink.received) == 2 and len(set(sink.received)) == 2
+    assert relay_once() == 0
+    assert db.session.scalar(select(func.count()).where(OutboxJob.done_at.is_(None))) == 0
