@@ -46,9 +46,7 @@ def describe_clause(clause: PlanClause) -> str:
         if others:
             label = "English →" if understood.english else "also"
             notes.append(f"{label} {', '.join(repr(o) for o in others)}")
-    fuzzy = sorted(
-        {lookup.text for word in clause.words for lookup in word.lookups if lookup.kind}
-    )
+    fuzzy = sorted({lookup.text for word in clause.words for lookup in word.lookups if lookup.kind})
     if fuzzy:
         notes.append(f"spelt like/begun: {', '.join(fuzzy)}")
     return f"{text}: {'; '.join(notes)}" if notes else f"{text}: as typed"

@@ -341,9 +341,7 @@ class WhooshSearchIndex:
                     return retry
                 if saved is not None:
                     self._trace = saved
-        unknown = [
-            k or _optional_clause(c) for k, c in zip(known, plan, strict=True)
-        ]
+        unknown = [k or _optional_clause(c) for k, c in zip(known, plan, strict=True)]
         result.suggestion = suggestion if result.total == 0 or not all(unknown) else None
         return result
 
@@ -359,8 +357,9 @@ class WhooshSearchIndex:
                 trace = self._trace
             finally:
                 self._trace = None
-            order = SORT_ORDERS["newest" if query.sort == "relevance" and not trace.plan
-                                else query.sort]
+            order = SORT_ORDERS[
+                "newest" if query.sort == "relevance" and not trace.plan else query.sort
+            ]
             hits = []
             for listing_id in result.ids:
                 hits.append(self._explain_hit(listing_id, trace, order))
@@ -378,9 +377,7 @@ class WhooshSearchIndex:
             key = next((k for k in top if -k[-1] == listing_id), None)
             if key is None:
                 continue
-            docnum = next(
-                d for d in leaf.live if leaf.columns.listing_id[d] == listing_id
-            )
+            docnum = next(d for d in leaf.live if leaf.columns.listing_id[d] == listing_id)
             scored = order.scored and bool(trace.plan)
             notes = trace.notes[position] if position < len(trace.notes) else []
             parts = [
@@ -390,9 +387,7 @@ class WhooshSearchIndex:
             ]
             parts.sort(key=lambda part: -part[1])
             ties = [(name, getattr(leaf.columns, name)[docnum]) for name, _ in order.rest]
-            return ExplainedHit(
-                listing_id, -key[len(order.lead)] if scored else None, parts, ties
-            )
+            return ExplainedHit(listing_id, -key[len(order.lead)] if scored else None, parts, ties)
         return ExplainedHit(listing_id, None)
 
     def _drop_unknown(self, plan: list[PlanClause], known: list[bool]) -> bool:
@@ -408,9 +403,7 @@ class WhooshSearchIndex:
                 self._fixable(word.term.folded) for word in clause.words
             ):
                 dead.append(understood)
-        held = [
-            k for k, c in zip(known, plan, strict=True) if k and not _optional_clause(c)
-        ]
+        held = [k for k, c in zip(known, plan, strict=True) if k and not _optional_clause(c)]
         if not dead or not held:
             return False
         for understood in dead:

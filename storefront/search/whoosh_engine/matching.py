@@ -188,7 +188,12 @@ def plan_query(
             for other in prefixed(last.term.folded):
                 last.lookups += [
                     Lookup(
-                        f, other, FOLDED_WEIGHTS[f] // FUZZY_SCALE, True, relaxed=True, kind="prefix"
+                        f,
+                        other,
+                        FOLDED_WEIGHTS[f] // FUZZY_SCALE,
+                        True,
+                        relaxed=True,
+                        kind="prefix",
                     )
                     for f in PREFIX_FIELDS
                 ]
@@ -278,9 +283,7 @@ def search_segment(
     receives what each score contribution is (see Note), for explaining a result's score."""
     matched: AbstractSet[int]
     if plan:
-        matched, contributions = _match_words(
-            leaf, plan, known, minimum, relaxed, postings, notes
-        )
+        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings, notes)
     else:
         matched, contributions = leaf.live, []
     expired = leaf.columns.expired(today)
@@ -339,8 +342,12 @@ def _match_words(
                             if notes is not None:
                                 notes.append(
                                     Note(
-                                        docs, lookup.weight, position, alt_position,
-                                        word_position, lookup,
+                                        docs,
+                                        lookup.weight,
+                                        position,
+                                        alt_position,
+                                        word_position,
+                                        lookup,
                                     )
                                 )
                         if lookup.matches:
