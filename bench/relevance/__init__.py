@@ -9,7 +9,8 @@ products.toml holds the products (none of them in the demo seed), queries.toml t
 each labelled with the products a shopper typing it wants; heldout.toml more queries of the
 same kinds (and long ones with shopping filler words), written before they were first run.
 The products go into a fresh index through the real indexing path (ListingDocument →
-WhooshSearchIndex.rebuild, as `flask search reindex` and bench/search_bench.py do) and every query runs through
+WhooshSearchIndex.rebuild, as `flask search reindex` and bench/search_bench.py do) and every
+query runs through
 WhooshSearchIndex.search, the function behind /search.
 
 Per kind and overall: recall@1 and recall@5 (the share of a query's products found in the
