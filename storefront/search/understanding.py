@@ -108,9 +108,14 @@ def vocabulary() -> Vocabulary:
 
 def is_filler(typed: list[Term]) -> bool:
     """True when these query words are a shopping filler phrase: compared by their exact
-    form when typed with marks ("bán" is filler, "bản" is not), folded when typed without."""
+    form when typed with marks ("bán" is filler, "bản" is not), folded when typed without.
+
+    A lone word typed without marks is filler only when the entry has none either ("mua",
+    "ship"): "ban", "dau" or "re" alone may as well be "bản", "dầu" or "rễ"."""
     entry = vocabulary().filler.get(tuple(w.folded for w in typed))
     if entry is None:
+        return False
+    if len(typed) == 1 and not typed[0].has_marks and entry[0].has_marks:
         return False
     return all(
         word.exact == known.exact if word.has_marks else True

@@ -56,13 +56,16 @@ def test_filler_words_are_dropped_and_rank_as_without_them(shop):
 
 
 def test_filler_is_fold_aware_and_never_breaks_a_product_word(shop):
-    words = terms("bán bánh bản ban")
-    assert is_filler(words[0:1]) and is_filler(words[3:4])  # "bán", and "ban" without marks
+    words = terms("bán bánh bản ban mua gia re")
+    assert is_filler(words[0:1]) and is_filler(words[4:5])  # "bán", "mua"
     assert not is_filler(words[1:2]) and not is_filler(words[2:3])  # "bánh", "bản"
+    assert not is_filler(words[3:4])  # "ban" alone may be "bản": kept
+    assert is_filler(words[5:7]) and is_filler(terms("mua ban"))  # phrases without marks
     assert ids("bán bánh chưng") == ids("bánh chưng") == [shop["banh_chung"]]
     assert set(ids("mua bánh")) == {shop["banh_chung"], shop["banh_da"]}
     assert ids("bản cát cát") == [shop["ban"]]
-    assert ids("ban cat cat") == [shop["ban"]]  # "ban" dropped, "cat cat" still finds it
+    assert ids("ban cat cat") == [shop["ban"]]
+    assert ids("mua ban banh chung gia re") == [shop["banh_chung"]]
     # Side by side with a query word, a filler word still counts as the pair a name holds.
     assert ids("mua vai") == [shop["mua_vai"], shop["vai"]]
     # A query of filler alone is searched as typed.
