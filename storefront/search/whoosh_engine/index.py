@@ -341,8 +341,10 @@ class WhooshSearchIndex:
                     return retry
                 if saved is not None:
                     self._trace = saved
-        unknown = [k or _optional_clause(c) for k, c in zip(known, plan, strict=True)]
-        result.suggestion = suggestion if result.total == 0 or not all(unknown) else None
+        # Filler, generic and dropped words need no listing of their own for the results to
+        # stand: only a required word no listing holds calls for the did-you-mean.
+        answered = [k or _optional_clause(c) for k, c in zip(known, plan, strict=True)]
+        result.suggestion = suggestion if result.total == 0 or not all(answered) else None
         return result
 
     def explain(self, query: SearchQuery, today: date) -> Explanation:
