@@ -76,6 +76,11 @@ def test_a_word_no_listing_holds_and_no_correction_fixes_does_not_sink_the_query
     assert ids("mật ong qwzxv") == [shop["mat_ong"]]
     assert ids("wxyzq nước mắm") == [shop["mam"]]
     assert ids("qwzxv") == []  # nothing else: nothing found, no other listing "corrected" in
+    # "chunx" is spelt nearly like "chung" (Bánh chưng), but no honey holds that either.
+    assert ids("mật ong chunx") == [shop["mat_ong"]]
+    explained = explain_search(SearchQuery(text="honey chunx"))
+    assert [hit.listing_id for hit in explained.hits] == [shop["mat_ong"]]
+    assert explained.stage == "fuzzy, but words no spelling found dropped"
 
 
 # --- fuzzy spellings ---------------------------------------------------------------------

@@ -315,16 +315,18 @@ class WhooshSearchIndex:
         minimum = minimum_clauses(required_count(plan))
         if plan and result.total == 0 and minimum < required_count(plan):
             result = self._run(plan, query, today, known, minimum, True, stage="most words")
+        unfixed: list[bool] | None = None  # clauses held through near spellings, if tried
         if plan and result.total == 0:
             fuzzy = self._fuzzy(plan, query.text)
             if fuzzy:
-                result = self._run(
-                    plan, query, today, [False] * len(plan), relaxed=True, stage="fuzzy"
-                )
+                spelt = [False] * len(plan)
+                result = self._run(plan, query, today, spelt, relaxed=True, stage="fuzzy")
                 if result.total == 0 and minimum < required_count(plan):
                     result = self._run(
                         plan, query, today, known, minimum, True, stage="fuzzy, most words"
                     )
+                if result.total == 0:
+                    unfixed = spelt
         suggestion = self._suggest(plan) if plan else None
         if result.total == 0 and plan and not query.exact:
             # The best suggestion: the unknown words corrected, or else known words that
@@ -341,6 +343,11 @@ class WhooshSearchIndex:
                     return retry
                 if saved is not None:
                     self._trace = saved
+        # Words whose near spellings (and the corrected text) found nothing with the rest
+        # are not fixed by them either: the rest is searched without them.
+        if result.total == 0 and unfixed and self._drop_unknown(plan, unfixed, corrections=False):
+            stage = "fuzzy, but words no spelling found dropped"
+            result = self._run(plan, query, today, unfixed, relaxed=True, stage=stage)
         # Filler, generic and dropped words need no listing of their own for the results to
         # stand: only a required word no listing holds calls for the did-you-mean.
         answered = [k or _optional_clause(c) for k, c in zip(known, plan, strict=True)]
@@ -392,20 +399,36 @@ class WhooshSearchIndex:
             return ExplainedHit(listing_id, -key[len(order.lead)] if scored else None, parts, ties)
         return ExplainedHit(listing_id, None)
 
-    def _drop_unknown(self, plan: list[PlanClause], known: list[bool]) -> bool:
+    def _drop_unknown(
+        self, plan: list[PlanClause], known: list[bool], corrections: bool = True
+    ) -> bool:
         """Mark dropped the required clauses no listing holds (in any field, description
         included) whose words no correction fixes, when some required clause is held.
-        Returns True when a clause was dropped."""
+        `corrections=False`: the near spellings were tried and found nothing with the rest
+        (`known` from that run): every clause of unknown words goes too, held through a
+        near spelling or not. Returns True when a clause was dropped."""
         dead = []
         for position, clause in enumerate(plan):
             understood = clause.clause
-            if known[position] or understood is None or _optional_clause(clause):
+            if understood is None or _optional_clause(clause) or understood.place is not None:
                 continue
-            if understood.place is None and not any(
-                self._fixable(word.term.folded) for word in clause.words
+            if corrections:
+                if known[position] or any(self._fixable(word.term.folded) for word in clause.words):
+                    continue
+            elif known[position] and (
+                understood.from_vocabulary
+                or any(
+                    self._is_known(word.term.folded) or known_word(word.term.folded)
+                    for word in clause.words
+                )
             ):
-                dead.append(understood)
-        held = [k for k, c in zip(known, plan, strict=True) if k and not _optional_clause(c)]
+                continue
+            dead.append(understood)
+        held = [
+            k
+            for k, c in zip(known, plan, strict=True)
+            if k and not _optional_clause(c) and all(c.clause is not d for d in dead)
+        ]
         if not dead or not held:
             return False
         for understood in dead:
