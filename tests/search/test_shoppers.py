@@ -4,6 +4,8 @@ can be taken apart (flask search explain, /search?explain=1 in development)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from storefront.search import SearchQuery, engine, search
@@ -161,8 +163,17 @@ def test_the_explain_flag_is_ignored_when_off(app, client, shop):
     assert not app.debug
     flagged = client.get("/search?q=bưởi&explain=1")
     assert flagged.status_code == 200
-    assert b"search-explain" not in flagged.data
-    assert "Bưởi Phúc Trạch" in flagged.get_data(as_text=True)
+    assert b"search-explain" not in flagged.data and "no-store" not in flagged.headers.get(
+        "Cache-Control", ""
+    )
+    body = flagged.get_data(as_text=True)
+    assert "Bưởi Phúc Trạch" in body
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)"', body).group(1)
+    assert "explain" not in canonical
+    # The page without the flag never picks it up from a cached copy.
+    assert "explain" not in re.search(
+        r'<link rel="canonical" href="([^"]+)"', client.get("/search?q=bưởi").get_data(as_text=True)
+    ).group(1)
 
 
 def test_the_explain_flag_shows_the_breakdown_in_development(app, client, shop):

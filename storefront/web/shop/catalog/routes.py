@@ -96,12 +96,7 @@ def _catalog_page(endpoint: str):
     fragment_key = (
         endpoint,
         str(get_locale()),
-        # "explain" is a development flag: ignored (no page of its own) when it is off.
-        tuple(
-            sorted(
-                (k, v) for k, v in request.args.items(multi=True) if k not in ("lang", "explain")
-            )
-        ),
+        tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")),
         clock.today(),
         current_version(),
     )
