@@ -31,6 +31,8 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(_INSTANCE / "search"))
+    # /search?explain=1 shows why each result ranks where it does (always on in debug).
+    SEARCH_EXPLAIN = _env_bool("SEARCH_EXPLAIN", False)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))
     # Certificate scans are private: kept outside UPLOAD_DIR (the public media root), so no
     # route or web server that serves UPLOAD_DIR can ever reach them.

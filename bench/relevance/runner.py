@@ -45,8 +45,13 @@ def load_products() -> list[dict]:
     return tomllib.loads((HERE / "products.toml").read_text())["product"]
 
 
-def load_queries() -> list[tuple[str, str, list[str]]]:
-    data = tomllib.loads((HERE / "queries.toml").read_text())
+SETS = {"tuned": "queries.toml", "heldout": "heldout.toml"}
+
+
+def load_queries(name: str = "tuned") -> list[tuple[str, str, list[str]]]:
+    """The labelled queries of one set: "tuned" (queries.toml, the engine was tuned on it)
+    or "heldout" (heldout.toml, written before it was run)."""
+    data = tomllib.loads((HERE / SETS[name]).read_text())
     return [(kind, text, ids) for kind, queries in data.items() for text, ids in queries.items()]
 
 
@@ -76,7 +81,7 @@ def documents(products: list[dict]) -> list[ListingDocument]:
     return docs
 
 
-def run(kinds: set[str] | None = None) -> list[Outcome]:
+def run(kinds: set[str] | None = None, query_set: str = "tuned") -> list[Outcome]:
     products = load_products()
     keys = {number: p["id"] for number, p in enumerate(products, start=1)}
     directory = Path(tempfile.mkdtemp(prefix="relevance-"))
@@ -84,7 +89,7 @@ def run(kinds: set[str] | None = None) -> list[Outcome]:
         index = WhooshSearchIndex(directory, cache_size=0)
         index.rebuild([documents(products)])
         outcomes = []
-        for kind, text, expected in load_queries():
+        for kind, text, expected in load_queries(query_set):
             if kinds and kind not in kinds:
                 continue
             result = index.search(SearchQuery(text=text, per_page=DEPTH), TODAY)
@@ -118,10 +123,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Relevance benchmark of the catalog search")
     parser.add_argument("--failures", action="store_true", help="list queries below recall@5 1")
     parser.add_argument("--kind", action="append", help="only this kind (repeatable)")
+    parser.add_argument(
+        "--set", choices=sorted(SETS), default="tuned", help="which queries (default: tuned)"
+    )
     args = parser.parse_args(argv)
-    outcomes = run(set(args.kind) if args.kind else None)
+    outcomes = run(set(args.kind) if args.kind else None, args.set)
     products = len(load_products())
-    print(f"{products} products, {len(outcomes)} queries")
+    print(f"{products} products, {len(outcomes)} queries ({args.set}: {SETS[args.set]})")
     print(f"{'kind':<15} {'queries':>7} {'R@1':>6} {'R@5':>6} {'MRR':>6} {'zero':>6}")
     for kind, row in summary(outcomes).items():
         print(

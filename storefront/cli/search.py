@@ -32,3 +32,26 @@ def status_command() -> None:
     click.echo(f"directory: {index.directory}")
     click.echo(f"listings:  {index.doc_count()}")
     click.echo(f"queued:    {len(index.pending.files())} update file(s)")
+
+
+@search_cli.command("explain")
+@click.argument("text")
+@click.option("--limit", default=5, show_default=True, help="How many results to explain.")
+def explain_command(text: str, limit: int) -> None:
+    """Search TEXT and show how it was understood and why each result ranks where it does:
+    the score and its parts (field, exact/folded/fuzzy/prefix, pair, head-noun and place
+    bonuses, cover), the tie-breakers and the matching pass that produced the results."""
+    from storefront.extensions import db
+    from storefront.models import Listing
+    from storefront.search import SearchQuery, explain
+
+    explanation = explain(SearchQuery(text=text, per_page=max(1, limit), facets=False))
+    for line in explanation.header():
+        click.echo(line)
+    ids = [hit.listing_id for hit in explanation.hits]
+    rows = db.session.execute(select(Listing.id, Listing.name).where(Listing.id.in_(ids)))
+    names = {listing_id: name for listing_id, name in rows}
+    for rank, hit in enumerate(explanation.hits, start=1):
+        click.echo(f"{rank}. #{hit.listing_id} {names.get(hit.listing_id, '?')}")
+        for line in hit.lines():
+            click.echo(f"   {line}")

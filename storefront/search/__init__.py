@@ -5,6 +5,7 @@
     remove_listings(ids)     take listings out of the index
     reindex_all(progress)    rebuild the index from every public listing
     search(SearchQuery)      one page of listing ids, the total, facets and a suggestion
+    explain(SearchQuery)     the same search with each result's score taken apart (development)
 
     catalog_changed(changes) re-index what a committed catalog change touched: create_app
                              subscribes it to storefront.domain.catalog.changes
@@ -26,16 +27,21 @@ from sqlalchemy.orm import Session
 from storefront.core import clock
 from storefront.extensions import db
 from storefront.search.documents import iter_public_documents, load_documents
+from storefront.search.explain import ExplainedHit, Explanation
 from storefront.search.query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
 from storefront.search.whoosh_engine import WhooshSearchIndex
 
 __all__ = [
     "PRICE_BUCKETS",
     "SORTS",
+    "ExplainedHit",
+    "Explanation",
     "ListingDocument",
     "SearchQuery",
     "SearchResult",
     "catalog_changed",
+    "explain",
+    "explain_enabled",
     "index_generation",
     "index_listings",
     "init_app",
@@ -131,6 +137,21 @@ def search(query: SearchQuery) -> SearchResult:
     index = engine()
     index.drain_if_due(_load_public)
     return index.search(query, clock.today())
+
+
+def explain(query: SearchQuery) -> Explanation:
+    """The search of `query` with how it was understood, which matching pass produced its
+    results and each result's score taken apart (never cached). For developers: the flag
+    of /search (see explain_enabled) and `flask search explain`."""
+    index = engine()
+    index.drain_if_due(_load_public)
+    return index.explain(query, clock.today())
+
+
+def explain_enabled() -> bool:
+    """True when /search may explain its ranking (`?explain=1`): in debug mode, or with
+    SEARCH_EXPLAIN set. Off in production."""
+    return bool(current_app.debug or current_app.config.get("SEARCH_EXPLAIN"))
 
 
 def words_starting(folded: str) -> list[str]:

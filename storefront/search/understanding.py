@@ -5,7 +5,9 @@ Driven by the data files of storefront/search/data (see README "Search vocabular
 * vocabulary.toml — English ↔ Vietnamese names of OCOP product types and attributes;
 * synonyms.toml   — regional words, spellings and abbreviations that mean the same;
 * places.toml     — place names the administrative data lacks (the January 2025 renames,
-                    old spellings, short forms).
+                    old spellings, short forms);
+* filler.toml     — shopping words wrapped around a query ("mua", "giá rẻ", "chính hãng",
+                    "buy", "cheap"): never required, never scored.
 
 Plain functions, no engine types: `understand` turns query words into clauses, each a set
 of alternative phrasings; the engine matches a clause when any alternative matches, and
@@ -29,7 +31,9 @@ MAX_PHRASE = 4  # words in the longest phrase looked up
 # Telex: doubled vowels and dd for â ê ô đ, w for the horn and breve, a final letter for the
 # tone. VNI: digits. Both decode to the letters without marks, which is what the folded
 # index keys hold.
-_TELEX_TONE = re.compile(r"(?<=[aeiouy])([sfrxj])$|(?<=[aeiouy][a-z])([sfrxj])$")
+# The tone key ends the word, after its vowel and at most two final consonants ("hungf",
+# "banhs"; Vietnamese finals are c ch m n ng nh p t).
+_TELEX_TONE = re.compile(r"([aeiouy](?:ch|ng|nh|[cmnpt])?)[sfrxj]$")
 _TELEX_PAIRS = (
     ("dd", "d"),
     ("aa", "a"),
@@ -51,6 +55,9 @@ class Vocabulary:
     optional: frozenset[tuple[str, ...]]  # generic phrases a listing need not hold
     english: frozenset[tuple[str, ...]]  # the English phrases of vocabulary.toml
     words: frozenset[str]  # every folded word the files know
+    # Shopping filler (filler.toml), by folded key: the phrase's words as Terms, to compare
+    # a word typed with marks by its exact form.
+    filler: dict[tuple[str, ...], tuple[Term, ...]] = field(default_factory=dict)
 
 
 @cache
@@ -92,7 +99,41 @@ def vocabulary() -> Vocabulary:
     for phrase in optional:
         words.update(phrase)
     phrase_map = {k: tuple(v) for k, v in phrases.items()}
-    return Vocabulary(phrase_map, places, optional, frozenset(english_keys), frozenset(words))
+    filler_words = tomllib.loads((DATA / "filler.toml").read_text(encoding="utf-8"))["words"]
+    filler = {tuple(t.folded for t in terms(p)): tuple(terms(p)) for p in filler_words}
+    return Vocabulary(
+        phrase_map, places, optional, frozenset(english_keys), frozenset(words), filler
+    )
+
+
+def is_filler(typed: list[Term]) -> bool:
+    """True when these query words are a shopping filler phrase: compared by their exact
+    form when typed with marks ("bán" is filler, "bản" is not), folded when typed without.
+
+    A lone word typed without marks is filler only when the entry has none either ("mua",
+    "ship"): "ban", "dau" or "re" alone may as well be "bản", "dầu" or "rễ"."""
+    entry = vocabulary().filler.get(tuple(w.folded for w in typed))
+    if entry is None:
+        return False
+    if len(typed) == 1 and not typed[0].has_marks and entry[0].has_marks:
+        return False
+    return all(
+        word.exact == known.exact if word.has_marks else True
+        for word, known in zip(typed, entry, strict=True)
+    )
+
+
+def english_singular(key: tuple[str, ...]) -> tuple[str, ...] | None:
+    """An English phrase's last word without its plural ending, when the vocabulary knows
+    that one ("grapes" → "grape", "chestnuts" → "chestnut", "peaches" → "peach")."""
+    last = key[-1]
+    vocab = vocabulary()
+    for cut in ("es", "s"):
+        if len(last) > len(cut) + 2 and last.endswith(cut):
+            singular = (*key[:-1], last[: -len(cut)])
+            if singular in vocab.english:
+                return singular
+    return None
 
 
 def place_key(words: list[Term] | tuple[str, ...]) -> str:
@@ -109,7 +150,7 @@ def decode_keys(word: str) -> str | None:
     if decoded == lowered:
         for pair, letter in _TELEX_PAIRS:
             decoded = decoded.replace(pair, letter)
-        decoded = _TELEX_TONE.sub("", decoded)
+        decoded = _TELEX_TONE.sub(r"\1", decoded)
         if decoded.startswith("w"):
             decoded = "u" + decoded[1:]
         decoded = decoded.replace("w", "")
@@ -132,6 +173,10 @@ class Clause:
     optional: bool = False  # a generic word ("đặc sản", "tỉnh"): scores, never required
     english: bool = False  # an English phrase of the vocabulary: never "corrected"
     decoded: set[int] = field(default_factory=set)  # positions in alternatives[0] decoded
+    filler: bool = False  # shopping filler (filler.toml): never required, never scored
+    # Set by the engine: a word no listing holds and no correction fixes, dropped from the
+    # required words so that it does not sink the others.
+    dropped: bool = False
 
     @property
     def typed(self) -> list[Term]:
@@ -157,6 +202,7 @@ def understand(
     """Group query words into clauses: vocabulary phrases and place names (longest first)
     become one clause with their alternatives; any other word is a clause of its own."""
     vocab = vocabulary()
+    typed_words = words
     words = [_decoded_term(w, is_known) for w in words]
     folded = [w.folded for w in words]
     clauses: list[Clause] = []
@@ -165,6 +211,11 @@ def understand(
         for size in range(min(MAX_PHRASE, len(words) - i), 0, -1):
             key = tuple(folded[i : i + size])
             typed = words[i : i + size]
+            decoded = {k for k in range(size) if typed[k] is not typed_words[i + k]}
+            if is_filler(typed_words[i : i + size]) and not (size > 1 and is_place(place_key(key))):
+                clauses.append(Clause([typed], optional=True, filler=True))
+                i += size
+                break
             alias = vocab.places.get(key)
             place = place_key(tuple(fold(alias).split())) if alias else None
             if place is None and size > 1 and is_place(place_key(key)):
@@ -172,6 +223,9 @@ def understand(
             if place is not None and not is_place(place):
                 place = None
             alternatives = vocab.phrases.get(key)
+            singular = english_singular(key) if alternatives is None else None
+            if singular is not None:
+                alternatives = vocab.phrases.get(singular)
             if key in vocab.optional and place is None and alternatives is None:
                 clauses.append(Clause([typed], optional=True))
                 i += size
@@ -183,12 +237,23 @@ def understand(
                 options.append(terms(alternative))
             if alias and place is None:
                 options.append(terms(alias))
-            clauses.append(Clause(options, place=place, from_vocabulary=alternatives is not None))
+            clauses.append(
+                Clause(
+                    options,
+                    place=place,
+                    from_vocabulary=alternatives is not None,
+                    english=(singular or key) in vocab.english,
+                    decoded=decoded,
+                )
+            )
             i += size
             break
         else:
-            clauses.append(Clause([[words[i]]]))
+            decoded = {0} if words[i] is not typed_words[i] else set()
+            clauses.append(Clause([[words[i]]], decoded=decoded))
             i += 1
+    if clauses and all(c.filler for c in clauses):  # nothing else: search them as typed
+        clauses = [Clause(c.alternatives) for c in clauses]
     return clauses
 
 
@@ -197,4 +262,14 @@ def known_word(word: str) -> bool:
     return word in vocabulary().words
 
 
-__all__ = ["Clause", "decode_keys", "known_word", "place_key", "term", "understand", "vocabulary"]
+__all__ = [
+    "Clause",
+    "decode_keys",
+    "english_singular",
+    "is_filler",
+    "known_word",
+    "place_key",
+    "term",
+    "understand",
+    "vocabulary",
+]

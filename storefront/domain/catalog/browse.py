@@ -13,7 +13,8 @@ from storefront.domain.catalog.cards import ListingCard, public_cards
 from storefront.domain.catalog.params import CatalogParams
 from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, Era, Level, Listing
-from storefront.search import SearchQuery, search
+from storefront.search import Explanation, SearchQuery, search
+from storefront.search import explain as explain_search
 
 MAX_COOPERATIVE_FACETS = 12
 
@@ -114,6 +115,12 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
     )
 
 
+def explain_page(params: CatalogParams, per_page: int) -> Explanation:
+    """Why the catalog page for `params` ranks its products as it does (development only:
+    see storefront.search.explain_enabled): the same search as browse, explained."""
+    return explain_search(_query(params, sort=params.sort, page=params.page, per_page=per_page))
+
+
 def count_matching(params: CatalogParams) -> int:
     """How many public listings the catalog page for `params` lists on all its pages (the
     filter sheet's "show 23 products"): the search index alone, no facets, no rows loaded."""
@@ -181,11 +188,15 @@ def related_cards(listing: Listing, limit: int = 4) -> list[ListingCard]:
     ids: list[int] = []
     for query in (
         SearchQuery(
-            cooperative_ids=[listing.cooperative_id], sort="newest", per_page=limit + 1,
+            cooperative_ids=[listing.cooperative_id],
+            sort="newest",
+            per_page=limit + 1,
             facets=False,
         ),
         SearchQuery(
-            commune_codes=[listing.origin_commune.code], sort="newest", per_page=limit + 1,
+            commune_codes=[listing.origin_commune.code],
+            sort="newest",
+            per_page=limit + 1,
             facets=False,
         ),
     ):

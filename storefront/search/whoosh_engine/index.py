@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain
 from pathlib import Path
@@ -20,14 +20,19 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
+from storefront.search.explain import ExplainedHit, Explanation
 from storefront.search.query import ListingDocument, SearchQuery, SearchResult
 from storefront.search.understanding import known_word
+from storefront.search.whoosh_engine.explaining import describe_clause, describe_note
 from storefront.search.whoosh_engine.matching import (
     FACET_COLUMNS,
+    SORT_ORDERS,
+    Note,
     PlanClause,
     fuzzy_lookups,
     minimum_clauses,
     plan_query,
+    required_count,
     search_segment,
 )
 from storefront.search.whoosh_engine.pending import PendingQueue
@@ -52,6 +57,18 @@ FUZZY_TERMS = 8
 PREFIX_TERMS = 12  # words a last, unfinished word may be the beginning of
 
 Loader = Callable[[set[int]], dict[int, ListingDocument]]
+
+
+@dataclass
+class _Trace:
+    """What the last run of a search explained (WhooshSearchIndex.explain) did: its stage,
+    plan, and per segment the notes of its score contributions and its top sort keys."""
+
+    stage: str = ""
+    plan: list[PlanClause] = field(default_factory=list)
+    notes: list[list[Note]] = field(default_factory=list)
+    tops: list[list[tuple]] = field(default_factory=list)
+    corrected: str | None = None
 
 
 class WhooshSearchIndex:
@@ -80,6 +97,7 @@ class WhooshSearchIndex:
         self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._next_drain_check = 0.0
         self._postings: list[dict] = []  # postings read by the current search, per segment
+        self._trace: _Trace | None = None  # set while a search is being explained
 
     def _open_or_create(self) -> index.FileIndex:
         """Open the index, creating it under the write lock when it does not exist yet.
@@ -280,23 +298,35 @@ class WhooshSearchIndex:
 
     def _search(self, query: SearchQuery, today: date) -> SearchResult:
         """Every clause first; with too few hits, most clauses; then unknown words spelt
-        like indexed ones; and when still nothing matched, the did-you-mean text itself."""
+        like indexed ones; and when still nothing matched, the did-you-mean text itself.
+
+        Words no listing holds and no correction fixes are dropped from the required ones
+        before most-clauses and fuzzy matching (shopping filler never was required)."""
         plan = plan_query(query.text, self._is_known, self._is_place, self._prefixed)
         known = [False] * len(plan)
         self._postings = [{} for _ in self._leaves]  # this search's postings, per segment
-        result = self._run(plan, query, today, known)
+        result = self._run(plan, query, today, known, stage="all words")
         if plan and result.total < FEW_RESULTS:
             # Description words and unfinished last words too.
-            result = self._run(plan, query, today, known, relaxed=True)
-        if plan and result.total == 0 and minimum_clauses(len(plan)) < len(plan):
-            result = self._run(plan, query, today, known, minimum_clauses(len(plan)), True)
+            result = self._run(plan, query, today, known, relaxed=True, stage="all words, relaxed")
+        if plan and result.total == 0 and self._drop_unknown(plan, known):
+            stage = "all words but those no listing holds"
+            result = self._run(plan, query, today, known, relaxed=True, stage=stage)
+        minimum = minimum_clauses(required_count(plan))
+        if plan and result.total == 0 and minimum < required_count(plan):
+            result = self._run(plan, query, today, known, minimum, True, stage="most words")
+        unfixed: list[bool] | None = None  # clauses held through near spellings, if tried
         if plan and result.total == 0:
             fuzzy = self._fuzzy(plan, query.text)
             if fuzzy:
-                result = self._run(plan, query, today, [False] * len(plan), relaxed=True)
-                if result.total == 0 and minimum_clauses(len(plan)) < len(plan):
-                    minimum = minimum_clauses(len(plan))
-                    result = self._run(plan, query, today, known, minimum, True)
+                spelt = [False] * len(plan)
+                result = self._run(plan, query, today, spelt, relaxed=True, stage="fuzzy")
+                if result.total == 0 and minimum < required_count(plan):
+                    result = self._run(
+                        plan, query, today, known, minimum, True, stage="fuzzy, most words"
+                    )
+                if result.total == 0:
+                    unfixed = spelt
         suggestion = self._suggest(plan) if plan else None
         if result.total == 0 and plan and not query.exact:
             # The best suggestion: the unknown words corrected, or else known words that
@@ -304,12 +334,112 @@ class WhooshSearchIndex:
             for text in dict.fromkeys((suggestion, self._suggest(plan, known_too=True))):
                 if not text:
                     continue
+                saved = replace(self._trace) if self._trace is not None else None
                 retry = self._search(replace(query, text=text, exact=True), today)
                 if retry.total:
                     retry.corrected = retry.suggestion = text
+                    if self._trace is not None:
+                        self._trace.corrected = text
                     return retry
-        result.suggestion = suggestion if result.total == 0 or not all(known) else None
+                if saved is not None:
+                    self._trace = saved
+        # Words whose near spellings (and the corrected text) found nothing with the rest
+        # are not fixed by them either: the rest is searched without them.
+        if result.total == 0 and unfixed and self._drop_unknown(plan, unfixed, corrections=False):
+            stage = "fuzzy, but words no spelling found dropped"
+            result = self._run(plan, query, today, unfixed, relaxed=True, stage=stage)
+        # Filler, generic and dropped words need no listing of their own for the results to
+        # stand: only a required word no listing holds calls for the did-you-mean.
+        answered = [k or _optional_clause(c) for k, c in zip(known, plan, strict=True)]
+        result.suggestion = suggestion if result.total == 0 or not all(answered) else None
         return result
+
+    def explain(self, query: SearchQuery, today: date) -> Explanation:
+        """The search of `query` run again with its score contributions noted (never from
+        or into the cache), and each result's score taken apart."""
+        query = query.normalized()
+        with self._read_lock:
+            self._refresh()
+            self._trace = _Trace()
+            try:
+                result = self._search(query, today)
+                trace = self._trace
+            finally:
+                self._trace = None
+            order = SORT_ORDERS[
+                "newest" if query.sort == "relevance" and not trace.plan else query.sort
+            ]
+            hits = []
+            for listing_id in result.ids:
+                hits.append(self._explain_hit(listing_id, trace, order))
+        return Explanation(
+            text=query.text,
+            stage=trace.stage if trace.plan else "",
+            corrected=trace.corrected,
+            understood=[describe_clause(clause) for clause in trace.plan],
+            total=result.total,
+            hits=hits,
+        )
+
+    def _explain_hit(self, listing_id: int, trace: _Trace, order) -> ExplainedHit:
+        for position, (leaf, top) in enumerate(zip(self._leaves, trace.tops, strict=False)):
+            key = next((k for k in top if -k[-1] == listing_id), None)
+            if key is None:
+                continue
+            docnum = next(d for d in leaf.live if leaf.columns.listing_id[d] == listing_id)
+            scored = order.scored and bool(trace.plan)
+            notes = trace.notes[position] if position < len(trace.notes) else []
+            parts = [
+                (describe_note(note, trace.plan), note.weight)
+                for note in notes
+                if docnum in note.docs
+            ]
+            parts.sort(key=lambda part: -part[1])
+            ties = [(name, getattr(leaf.columns, name)[docnum]) for name, _ in order.rest]
+            return ExplainedHit(listing_id, -key[len(order.lead)] if scored else None, parts, ties)
+        return ExplainedHit(listing_id, None)
+
+    def _drop_unknown(
+        self, plan: list[PlanClause], known: list[bool], corrections: bool = True
+    ) -> bool:
+        """Mark dropped the required clauses no listing holds (in any field, description
+        included) whose words no correction fixes, when some required clause is held.
+        `corrections=False`: the near spellings were tried and found nothing with the rest
+        (`known` from that run): every clause of unknown words goes too, held through a
+        near spelling or not. Returns True when a clause was dropped."""
+        dead = []
+        for position, clause in enumerate(plan):
+            understood = clause.clause
+            if understood is None or _optional_clause(clause) or understood.place is not None:
+                continue
+            if corrections:
+                if known[position] or any(self._fixable(word.term.folded) for word in clause.words):
+                    continue
+            elif known[position] and (
+                understood.from_vocabulary
+                or any(
+                    self._is_known(word.term.folded) or known_word(word.term.folded)
+                    for word in clause.words
+                )
+            ):
+                continue
+            dead.append(understood)
+        held = [
+            k
+            for k, c in zip(known, plan, strict=True)
+            if k and not _optional_clause(c) and all(c.clause is not d for d in dead)
+        ]
+        if not dead or not held:
+            return False
+        for understood in dead:
+            understood.dropped = True
+        return True
+
+    def _fixable(self, folded: str) -> bool:
+        """True when an unknown word has indexed words spelt nearly like it (see _fuzzy)."""
+        if self._is_known(folded) or not folded.isalpha():
+            return False
+        return bool(self._neighbours(folded, _fuzzy_distance(folded), False))
 
     def _run(
         self,
@@ -319,18 +449,27 @@ class WhooshSearchIndex:
         known: list[bool],
         minimum: int | None = None,
         relaxed: bool = False,
+        stage: str = "",
     ) -> SearchResult:
         limit = query.page * query.per_page
         total, tops = 0, []
         facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
+        trace = self._trace
+        if trace is not None:
+            trace.stage, trace.plan, trace.notes = stage, plan, []
         for leaf, postings in zip(self._leaves, self._postings, strict=True):
+            notes: list[Note] | None = None if trace is None else []
             hits = search_segment(
-                leaf, plan, query, today, limit, known, minimum, relaxed, postings
+                leaf, plan, query, today, limit, known, minimum, relaxed, postings, notes
             )
+            if trace is not None and notes is not None:
+                trace.notes.append(notes)
             total += hits.total
             tops.append(hits.top)
             for facet, counts in hits.facets.items():
                 facets.setdefault(facet, Counter()).update(counts)
+        if trace is not None:
+            trace.tops = tops
         # Every key ends with the negated listing id, unique across segments.
         top = heapq.nsmallest(limit, chain.from_iterable(tops))
         start = (query.page - 1) * query.per_page
@@ -384,21 +523,46 @@ class WhooshSearchIndex:
 
     def _fuzzy(self, plan: list[PlanClause], text: str) -> bool:
         """Let each unknown typed word also match indexed words spelt nearly like it (one
-        edit for words up to five letters, two beyond), and the last word of the query the
-        words it begins. Returns True when some word gained a spelling."""
+        edit for words up to four letters, two beyond; none for one or two letters), and the
+        last word of the query the words it begins. Returns True when some word gained a
+        spelling.
+
+        Closest first: words one edit away, when there are any, leave out those two away;
+        then the words more listings hold. Shopping filler is never spelt fuzzily."""
         changed = False
-        last = plan[-1].words[-1] if plan else None
-        for clause in plan:
+        content = [c for c in plan if not (c.clause is not None and c.clause.filler)]
+        last = content[-1].words[-1] if content else None
+        for clause in content:
             for word in clause.words:
                 folded = word.term.folded
                 if self._is_known(folded) or known_word(folded) or not folded.isalpha():
                     continue
-                maxdist = 0 if len(folded) < 3 else 1 if len(folded) <= 4 else 2
+                maxdist = _fuzzy_distance(folded)
                 near = self._neighbours(folded, maxdist, word is last and len(folded) >= 2)
-                for other in sorted(near)[:FUZZY_TERMS]:
+                for other in self._closest(folded, near, maxdist)[:FUZZY_TERMS]:
                     word.lookups += fuzzy_lookups(other)
                     changed = True
         return changed
+
+    def _closest(self, folded: str, candidates: set[str], maxdist: int) -> list[str]:
+        """Candidate spellings of a word, best first: by edit distance (only the nearest
+        distance found is kept; words the query word begins count as one edit), then by how
+        many listings hold them, then those sharing its first letter, then alphabetically."""
+        if not candidates:
+            return []
+        distance = {
+            w: 1 if w.startswith(folded) else edit_distance(folded, w, max(maxdist, 1))
+            for w in candidates
+        }
+        nearest = min(distance.values())
+        kept = [w for w in candidates if distance[w] == nearest]
+        frequency: Counter[str] = Counter()
+        for leaf in self._leaves:
+            for fieldname in FUZZY_FIELDS:
+                for w in kept:
+                    if leaf.has(fieldname, w):
+                        frequency[w] += leaf.reader.doc_frequency(fieldname, w)
+        return sorted(kept, key=lambda w: (-frequency[w], w[0] != folded[0], w))
 
     def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
         """The query with each unknown word replaced by the closest indexed word, if any.
@@ -414,6 +578,7 @@ class WhooshSearchIndex:
             understood = clause.clause
             if understood is not None and (
                 understood.place
+                or understood.filler
                 or understood.english
                 or (understood.from_vocabulary and not known_too)
             ):
@@ -471,6 +636,17 @@ class WhooshSearchIndex:
                 self._searcher.close()
             self._searcher, self._leaves, self._columns = None, [], {}
             self._cache.clear()
+
+
+def _fuzzy_distance(folded: str) -> int:
+    """Edits allowed between an unknown word and the indexed words it may stand for: none
+    for one or two letters, one up to four, two beyond ("banh da" never reaches "sanh")."""
+    return 0 if len(folded) < 3 else 1 if len(folded) <= 4 else 2
+
+
+def _optional_clause(clause: PlanClause) -> bool:
+    understood = clause.clause
+    return understood is not None and (understood.optional or understood.dropped)
 
 
 def _cancel(writer) -> None:

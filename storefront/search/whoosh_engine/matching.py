@@ -87,6 +87,7 @@ class Lookup:
     # several-word query, the words a short last word begins): most queries never pay for
     # these long posting lists.
     relaxed: bool = False
+    kind: str = ""  # "fuzzy" or "prefix": a word spelt nearly like, or begun by, the typed one
 
 
 @dataclass
@@ -124,7 +125,9 @@ def word_lookups(term: Term) -> list[Lookup]:
 def fuzzy_lookups(folded: str) -> list[Lookup]:
     """The lookups of a word spelt nearly like a query word: the fields that say what a
     listing is, for half the weight."""
-    return [Lookup(f, folded, w // FUZZY_SCALE, True) for f, w in FOLDED_WEIGHTS.items()]
+    return [
+        Lookup(f, folded, w // FUZZY_SCALE, True, kind="fuzzy") for f, w in FOLDED_WEIGHTS.items()
+    ]
 
 
 def _phrase_words(words: list[Term]) -> list[Word]:
@@ -157,6 +160,9 @@ def plan_query(
     clauses = understand(query_terms(text), is_known, is_place)
     plan = []
     for clause in clauses:
+        if clause.filler:  # no lookups of its own: only the pairs it makes with its neighbours
+            plan.append(PlanClause([[Word(t) for t in clause.typed]], clause))
+            continue
         alternatives = [_phrase_words(words) for words in clause.alternatives if words]
         if clause.place is not None:
             place = Word(
@@ -164,7 +170,8 @@ def plan_query(
             )
             alternatives.append([place])
         plan.append(PlanClause(alternatives, clause))
-    if len(plan) > 1:  # description words wait for the relaxed stage (one word: at once)
+    content = [planned for planned in plan if not _filler(planned)]
+    if len(content) > 1:  # description words wait for the relaxed stage (one word: at once)
         for planned in plan:
             for alternative in planned.alternatives:
                 for word in alternative:
@@ -175,15 +182,31 @@ def plan_query(
     # Adjacent typed words of neighbouring clauses are a pair too ("mật ong" "rừng").
     for left, right in pairwise(plan):
         _link(left.words[-1], right.words[0])
-    if prefixed is not None and len(plan) > 1:
-        last = plan[-1].words[-1]
+    if prefixed is not None and len(content) > 1:
+        last = content[-1].words[-1]
         if PREFIX_MIN <= len(last.term.folded) <= PREFIX_MAX and last.term.folded.isalpha():
             for other in prefixed(last.term.folded):
                 last.lookups += [
-                    Lookup(f, other, FOLDED_WEIGHTS[f] // FUZZY_SCALE, True, relaxed=True)
+                    Lookup(
+                        f,
+                        other,
+                        FOLDED_WEIGHTS[f] // FUZZY_SCALE,
+                        True,
+                        relaxed=True,
+                        kind="prefix",
+                    )
                     for f in PREFIX_FIELDS
                 ]
     return plan
+
+
+def _filler(clause: PlanClause) -> bool:
+    return clause.clause is not None and clause.clause.filler
+
+
+def required_count(plan: list[PlanClause]) -> int:
+    """How many clauses a listing must hold (filler, generic and dropped words aside)."""
+    return sum(not _optional(clause) for clause in plan) or len(plan)
 
 
 def minimum_clauses(count: int) -> int:
@@ -219,6 +242,20 @@ SORT_ORDERS = {
 }
 
 
+@dataclass(frozen=True)
+class Note:
+    """What one score contribution of _match_words is: the lookup of a word of a clause's
+    alternative (clause, alternative and word positions), or, without a lookup, the bonus
+    for holding clause `clause` when only most clauses are required ("cover")."""
+
+    docs: Collection[int]
+    weight: int
+    clause: int
+    alternative: int = 0
+    word: int = 0
+    lookup: Lookup | None = None
+
+
 @dataclass
 class SegmentHits:
     """What one segment contributes to a result."""
@@ -238,13 +275,15 @@ def search_segment(
     minimum: int | None = None,
     relaxed: bool = False,
     postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
+    notes: list[Note] | None = None,
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
 
-    A listing must hold every clause, or `minimum` of them when given."""
+    A listing must hold every clause, or `minimum` of them when given. `notes`, when given,
+    receives what each score contribution is (see Note), for explaining a result's score."""
     matched: AbstractSet[int]
     if plan:
-        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings)
+        matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings, notes)
     else:
         matched, contributions = leaf.live, []
     expired = leaf.columns.expired(today)
@@ -270,6 +309,7 @@ def _match_words(
     minimum: int | None = None,
     relaxed: bool = False,
     postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
+    notes: list[Note] | None = None,
 ) -> tuple[set[int], list[tuple[Collection[int], int]]]:
     """Documents holding every clause (or `minimum` of them), and each lookup's postings
     with its weight, for scoring.
@@ -284,10 +324,10 @@ def _match_words(
         postings = {}
     for position, clause in enumerate(plan):
         clause_docs: set[int] = set()
-        for alternative in clause.alternatives:
+        for alt_position, alternative in enumerate(clause.alternatives):
             word_docs: list[set[int]] = []
             alternative_strong: set[int] = set()
-            for word in alternative:
+            for word_position, word in enumerate(alternative):
                 union: set[int] = set()
                 for lookup in word.lookups:
                     if lookup.relaxed and not relaxed:
@@ -299,6 +339,17 @@ def _match_words(
                     if docs:
                         if lookup.weight:
                             contributions.append((docs, lookup.weight))
+                            if notes is not None:
+                                notes.append(
+                                    Note(
+                                        docs,
+                                        lookup.weight,
+                                        position,
+                                        alt_position,
+                                        word_position,
+                                        lookup,
+                                    )
+                                )
                         if lookup.matches:
                             union |= docs
                             if lookup.strong:
@@ -313,10 +364,12 @@ def _match_words(
                 strong |= both & alternative_strong
         known[position] = known[position] or bool(clause_docs)
         per_clause.append(clause_docs)
+    positions = list(range(len(plan)))
     required = [
         docs for docs, clause in zip(per_clause, plan, strict=True) if not _optional(clause)
     ]
     if required and len(required) < len(per_clause):
+        positions = [p for p, c in zip(positions, plan, strict=True) if not _optional(c)]
         per_clause, plan = required, [c for c in plan if not _optional(c)]
     if minimum is None or minimum >= len(plan):
         if not all(per_clause):
@@ -327,13 +380,19 @@ def _match_words(
         cover = Counter(chain.from_iterable(per_clause))
         matched = {doc for doc, count in cover.items() if count >= minimum}
         contributions += [(docs, COVER_WEIGHT) for docs in per_clause if docs]
+        if notes is not None:
+            notes += [
+                Note(docs, COVER_WEIGHT, p)
+                for p, docs in zip(positions, per_clause, strict=True)
+                if docs
+            ]
     if len(plan) > 1:
         matched &= strong
     return matched - leaf.deleted, contributions
 
 
 def _optional(clause: PlanClause) -> bool:
-    return clause.clause is not None and clause.clause.optional
+    return clause.clause is not None and (clause.clause.optional or clause.clause.dropped)
 
 
 def _filters(columns: SegmentColumns, query: SearchQuery) -> dict[str, set[int]]:

@@ -8,7 +8,13 @@ from flask_login import current_user
 
 from storefront.core import clock
 from storefront.core.urls import external_url
-from storefront.domain.catalog.browse import browse, count_matching, newest_cards, related_cards
+from storefront.domain.catalog.browse import (
+    browse,
+    count_matching,
+    explain_page,
+    newest_cards,
+    related_cards,
+)
 from storefront.domain.catalog.cooperative_page import cooperative_page
 from storefront.domain.catalog.params import parse_catalog_args
 from storefront.domain.catalog.queries import (
@@ -18,6 +24,7 @@ from storefront.domain.catalog.queries import (
 )
 from storefront.domain.catalog.suggest import suggest as suggestions_for
 from storefront.domain.catalog.version import current as current_version
+from storefront.search import explain_enabled
 from storefront.web.catalog_cache import cached_fragment
 from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
 from storefront.web.shop.catalog import bp
@@ -80,6 +87,8 @@ def suggest():
 
 def _catalog_page(endpoint: str):
     params = parse_catalog_args(request.args)
+    if request.args.get("explain") and explain_enabled():
+        return _explained_page(endpoint, params)
     # What the page shows follows from these alone. The catalog version stands for the
     # listings: each was checked against the database when the cached copy was made, and no
     # commit that could hide it or change its card has happened since (a commit that could
@@ -106,12 +115,33 @@ def _catalog_page(endpoint: str):
     return store_page(page_key, html)
 
 
+def _explained_page(endpoint: str, params):
+    """The catalog page with each card's score taken apart under it (?explain=1 in
+    development, see storefront.search.explain_enabled): never from or into a cache."""
+    per_page = current_app.config["CATALOG_PAGE_SIZE"]
+    explanation = explain_page(params, per_page)
+    response = current_app.make_response(
+        render_template(
+            "catalog/products.html",
+            params=params,
+            page=browse(params, per_page),
+            endpoint=endpoint,
+            fragment_key=None,
+            cached_body=None,
+            explanation=explanation,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/products/<slug>")
 def product(slug: str):
     # A public product page is the same for every anonymous visitor while the catalog version
     # stands (a preview is only ever shown to a logged-in owner or PFA staff).
-    page_key = anonymous_page_key(("product", slug, str(get_locale()), clock.today(),
-                                   current_version()))
+    page_key = anonymous_page_key(
+        ("product", slug, str(get_locale()), clock.today(), current_version())
+    )
     if (html := cached_page(page_key)) is not None:
         return html
     view = listing_for_view(slug, current_user)
@@ -127,8 +157,9 @@ def cooperative(slug: str):
     # Like a product page: the same for every anonymous visitor while the catalog version
     # stands (its logo, story, certificates and listings all move the version on); a
     # preview of a cooperative not yet approved is only ever shown to a logged-in member.
-    page_key = anonymous_page_key(("cooperative", slug, str(get_locale()), clock.today(),
-                                   current_version()))
+    page_key = anonymous_page_key(
+        ("cooperative", slug, str(get_locale()), clock.today(), current_version())
+    )
     if (html := cached_page(page_key)) is not None:
         return html
     view = cooperative_page(slug, current_user)
@@ -160,4 +191,3 @@ def robots():
         f"Sitemap: {external_url('catalog.sitemap')}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
-
