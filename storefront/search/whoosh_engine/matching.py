@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain, compress, islice, pairwise
 from operator import neg
+from typing import Any
 
 from storefront.search.analysis import Term, pair_key, query_terms
 from storefront.search.query import SearchQuery
@@ -237,7 +238,7 @@ def search_segment(
     known: list[bool],
     minimum: int | None = None,
     relaxed: bool = False,
-    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
+    postings: dict[tuple, Any] | None = None,
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
 
@@ -269,7 +270,7 @@ def _match_words(
     known: list[bool],
     minimum: int | None = None,
     relaxed: bool = False,
-    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
+    postings: dict[tuple, Any] | None = None,
 ) -> tuple[set[int], list[tuple[Collection[int], int]]]:
     """Documents holding every clause (or `minimum` of them), and each lookup's postings
     with its weight, for scoring.
@@ -278,17 +279,23 @@ def _match_words(
     contributions: list[tuple[Collection[int], int]] = []
     per_clause: list[set[int]] = []
     strong: set[int] = set()
+    # Only a query of several clauses needs to know which hits hold a word outside the
+    # description.
+    several = len(plan) > 1
     # Postings read once per search: a pair serves two words, and a later stage of the same
-    # search (relaxed, most clauses, fuzzy) asks for the same terms again.
+    # search (relaxed, most clauses, fuzzy) asks for the same terms again. Each word's union
+    # of postings is kept there too, under the keys it was made of: the later stages mostly
+    # ask for the same words again.
     if postings is None:
         postings = {}
     for position, clause in enumerate(plan):
         clause_docs: set[int] = set()
         for alternative in clause.alternatives:
             word_docs: list[set[int]] = []
-            alternative_strong: set[int] = set()
+            strong_parts: list[AbstractSet[int]] = []
             for word in alternative:
-                union: set[int] = set()
+                matching: list[tuple[str, str]] = []
+                weak: list[tuple[str, str]] = []
                 for lookup in word.lookups:
                     if lookup.relaxed and not relaxed:
                         continue
@@ -300,17 +307,19 @@ def _match_words(
                         if lookup.weight:
                             contributions.append((docs, lookup.weight))
                         if lookup.matches:
-                            union |= docs
-                            if lookup.strong:
-                                alternative_strong |= docs
+                            (matching if lookup.strong else weak).append(key)
+                union, word_strong = _word_union(postings, matching, weak)
                 word_docs.append(union)
+                strong_parts.append(word_strong)
                 if not union:
                     break
             if all(word_docs):
                 word_docs.sort(key=len)
                 both = word_docs[0].intersection(*word_docs[1:])
                 clause_docs |= both
-                strong |= both & alternative_strong
+                if several and both:
+                    for part in strong_parts:
+                        strong |= both.intersection(part)
         known[position] = known[position] or bool(clause_docs)
         per_clause.append(clause_docs)
     required = [
@@ -330,6 +339,21 @@ def _match_words(
     if len(plan) > 1:
         matched &= strong
     return matched - leaf.deleted, contributions
+
+
+def _word_union(
+    postings: dict[tuple, Any], matching: list[tuple[str, str]], weak: list[tuple[str, str]]
+) -> tuple[set[int], set[int]]:
+    """The documents a word matches (the union of the postings of `matching` and `weak`
+    keys) and those it matches outside the description (`matching` only), made once per
+    search and set of keys. The sets are shared: callers never change them."""
+    key = ("union", tuple(matching), tuple(weak))
+    found = postings.get(key)
+    if found is None:
+        word_strong = set().union(*(postings[k] for k in matching))
+        union = word_strong.union(*(postings[k] for k in weak)) if weak else word_strong
+        found = postings[key] = (union, word_strong)
+    return found
 
 
 def _optional(clause: PlanClause) -> bool:
@@ -373,12 +397,29 @@ def _count(columns: SegmentColumns, column: str, docs: Collection[int]) -> Count
     """How many of `docs` hold each value of `column`. When `docs` is most of the segment
     (the whole catalog, a broad filter), the segment's own counts, made once, less those of
     the few documents left out: a catalog page costs the same at 1k and 100k listings."""
+    everything = columns.counts(column)
+    most = 2 * len(docs) > columns.size
+    counted = columns.all_docs.difference(docs) if most else docs
+    small = columns.small(column)
+    if small is not None:
+        picked = bytes(map(small.__getitem__, counted))
+        if most:
+            found = ((value, total - picked.count(value)) for value, total in everything.items())
+        else:
+            found = ((value, picked.count(value)) for value in everything)
+        return Counter({value: count for value, count in found if count > 0})
     values = getattr(columns, column)
-    if 2 * len(docs) > columns.size:
-        counts = columns.counts(column).copy()
-        counts.subtract(map(values.__getitem__, columns.all_docs.difference(docs)))
-        return +counts  # drops the values no document of `docs` holds
-    return Counter(map(values.__getitem__, docs))
+    left_out = Counter(map(values.__getitem__, counted))
+    if not most:
+        return left_out
+    counts = everything.copy()
+    # Counted by C code, then subtracted value by value (not document by document).
+    for value, count in left_out.items():
+        if counts[value] == count:
+            del counts[value]  # no document of `docs` holds it
+        else:
+            counts[value] -= count
+    return counts
 
 
 def _score(final: set[int], contributions: list[tuple[Collection[int], int]]) -> dict[int, int]:
