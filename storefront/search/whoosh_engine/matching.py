@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from itertools import chain, compress, islice, pairwise
 from operator import neg
 from typing import Any
@@ -220,6 +221,11 @@ SORT_ORDERS = {
 }
 
 
+# A lookup's share of the score: its postings (or, for a lookup that only scores, its
+# (field, term) key, read when needed) and its weight.
+Contribution = tuple[AbstractSet[int] | tuple[str, str], int]
+
+
 @dataclass
 class SegmentHits:
     """What one segment contributes to a result."""
@@ -244,6 +250,8 @@ def search_segment(
 
     A listing must hold every clause, or `minimum` of them when given."""
     matched: AbstractSet[int]
+    if postings is None:
+        postings = {}
     if plan:
         matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings)
     else:
@@ -259,7 +267,9 @@ def search_segment(
         hits.facets = _count_facets(leaf.columns, query, matched, passes, final)
     if final and limit > 0:
         order = SORT_ORDERS["newest" if query.sort == "relevance" and not plan else query.sort]
-        score = _score(final, contributions) if plan and order.scored else None
+        score = None
+        if plan and order.scored:
+            score = _score(final, contributions, partial(_read, leaf, postings))
         hits.top = _top(leaf.columns, final, order, score, limit)
     return hits
 
@@ -271,12 +281,14 @@ def _match_words(
     minimum: int | None = None,
     relaxed: bool = False,
     postings: dict[tuple, Any] | None = None,
-) -> tuple[set[int], list[tuple[Collection[int], int]]]:
+) -> tuple[set[int], list[Contribution]]:
     """Documents holding every clause (or `minimum` of them), and each lookup's postings
-    with its weight, for scoring.
+    with its weight, for scoring: those of lookups that only score as their key, read if
+    the hits are ranked by score (never when a later stage replaces this one's hits or
+    the order is by price or date).
 
     With several clauses a listing must hold one of them outside its description."""
-    contributions: list[tuple[Collection[int], int]] = []
+    contributions: list[Contribution] = []
     per_clause: list[set[int]] = []
     strong: set[int] = set()
     # Only a query of several clauses needs to know which hits hold a word outside the
@@ -300,14 +312,15 @@ def _match_words(
                     if lookup.relaxed and not relaxed:
                         continue
                     key = (lookup.fieldname, lookup.text)
-                    docs = postings.get(key)
-                    if docs is None:
-                        docs = postings[key] = leaf.postings(*key)
+                    if not lookup.matches:
+                        if lookup.weight:
+                            contributions.append((key, lookup.weight))
+                        continue
+                    docs = _read(leaf, postings, key)
                     if docs:
                         if lookup.weight:
                             contributions.append((docs, lookup.weight))
-                        if lookup.matches:
-                            (matching if lookup.strong else weak).append(key)
+                        (matching if lookup.strong else weak).append(key)
                 union, word_strong = _word_union(postings, matching, weak)
                 word_docs.append(union)
                 strong_parts.append(word_strong)
@@ -333,12 +346,19 @@ def _match_words(
         per_clause.sort(key=len)
         matched = per_clause[0].intersection(*per_clause[1:])
     else:
-        cover = Counter(chain.from_iterable(per_clause))
-        matched = {doc for doc, count in cover.items() if count >= minimum}
+        matched = _covered(per_clause, minimum)
         contributions += [(docs, COVER_WEIGHT) for docs in per_clause if docs]
     if len(plan) > 1:
         matched &= strong
     return matched - leaf.deleted, contributions
+
+
+def _read(leaf: LeafData, postings: dict[tuple, Any], key: tuple[str, str]) -> AbstractSet[int]:
+    """The postings of a (field, term), read once per search and segment."""
+    docs = postings.get(key)
+    if docs is None:
+        docs = postings[key] = leaf.postings(*key)
+    return docs
 
 
 def _word_union(
@@ -354,6 +374,21 @@ def _word_union(
         union = word_strong.union(*(postings[k] for k in weak)) if weak else word_strong
         found = postings[key] = (union, word_strong)
     return found
+
+
+def _covered(sets: list[set[int]], minimum: int) -> set[int]:
+    """Documents in at least `minimum` of `sets`.
+
+    Such a document is in one of any len(sets) - minimum + 1 of them, so only the
+    documents of that many smallest sets are counted, set by set: a long query's common
+    words (large sets) are probed, never counted whole."""
+    ordered = sorted(sets, key=len)
+    spare = len(ordered) - max(minimum, 1) + 1
+    cover = Counter(chain.from_iterable(ordered[:spare]))
+    candidates = cover.keys()
+    for docs in ordered[spare:]:
+        cover.update(docs.intersection(candidates))
+    return {doc for doc, count in cover.items() if count >= minimum}
 
 
 def _optional(clause: PlanClause) -> bool:
@@ -422,11 +457,15 @@ def _count(columns: SegmentColumns, column: str, docs: Collection[int]) -> Count
     return counts
 
 
-def _score(final: set[int], contributions: list[tuple[Collection[int], int]]) -> dict[int, int]:
+def _score(
+    final: set[int],
+    contributions: list[Contribution],
+    read: Callable[[tuple[str, str]], AbstractSet[int]],
+) -> dict[int, int]:
     """Each hit's score: the weights of the lookups it was found by, summed."""
     score = dict.fromkeys(final, 0)
     for posting, weight in contributions:
-        scored = final.intersection(posting)
+        scored = final.intersection(read(posting) if isinstance(posting, tuple) else posting)
         score.update(zip(scored, map(weight.__add__, map(score.__getitem__, scored)), strict=True))
     return score
 

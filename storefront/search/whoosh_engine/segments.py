@@ -21,6 +21,7 @@ Column = tuple[str, bool]  # (record field, negated): sort keys compare smallest
 TIEBREAK: Column = ("listing_id", True)  # ends every sort: unique across segments
 
 _EMPTY: frozenset[int] = frozenset()
+NEAR_CACHE = 4096  # words whose near spellings a segment keeps (LeafData.near)
 SMALL_VALUES = 64  # distinct values of a column counted over bytes (SegmentColumns.small)
 # Fields whose words are kept in memory per segment (LeafData.lexicon): the ones the query
 # understanding asks about word by word. Pairs and exact forms, many more, are asked of
@@ -63,6 +64,7 @@ class SegmentColumns:
         self._counts: dict[str, Counter] = {}
         self._small: dict[str, bytes | None] = {}
         self.lexicons: dict[str, tuple[frozenset[str], list[str]]] = {}  # see LeafData.lexicon
+        self.near: dict[tuple[str, str, int], tuple[str, ...]] = {}  # see LeafData.near
 
     def counts(self, column: str) -> Counter:
         """How many documents of the segment (deleted ones too) hold each value of `column`;
@@ -204,18 +206,27 @@ class LeafData:
         start = bisect_left(words, prefix)
         return [w for w in words[start : start + limit] if w.startswith(prefix)]
 
-    def near(self, fieldname: str, word: str, maxdist: int) -> list[str]:
+    def near(self, fieldname: str, word: str, maxdist: int) -> tuple[str, ...]:
         """Words of the field within `maxdist` edits of `word` (adjacent letters swapped
-        count as one edit), sharing its first letter."""
-        words = self.lexicon(fieldname)[1]
-        start = bisect_left(words, word[0])
-        stop = bisect_left(words, chr(ord(word[0]) + 1))
-        size = len(word)
-        return [
-            w
-            for w in words[start:stop]
-            if abs(len(w) - size) <= maxdist and edit_distance(word, w, maxdist) <= maxdist
-        ]
+        count as one edit), sharing its first letter. Kept per segment (SegmentColumns.near):
+        a misspelt word is looked up by the fuzzy stage and the suggestion, search after
+        search, and each lookup runs an edit distance against every word of that letter."""
+        key = (fieldname, word, maxdist)
+        found = self.columns.near.get(key)
+        if found is None:
+            words = self.lexicon(fieldname)[1]
+            start = bisect_left(words, word[0])
+            stop = bisect_left(words, chr(ord(word[0]) + 1))
+            size = len(word)
+            found = tuple(
+                w
+                for w in words[start:stop]
+                if abs(len(w) - size) <= maxdist and edit_distance(word, w, maxdist) <= maxdist
+            )
+            if len(self.columns.near) >= NEAR_CACHE:
+                self.columns.near.clear()
+            self.columns.near[key] = found
+        return found
 
     @cached_property
     def live(self) -> frozenset[int]:
