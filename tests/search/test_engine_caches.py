@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from storefront.search.query import ListingDocument, SearchQuery
 from storefront.search.whoosh_engine import WhooshSearchIndex
+from storefront.search.whoosh_engine import matching as matching_module
 from storefront.search.whoosh_engine import segments as segments_module
 
 TODAY = date(2026, 11, 25)
@@ -99,4 +100,21 @@ def test_near_spellings_are_worked_out_once_per_segment(tmp_path, monkeypatch):
     monkeypatch.setattr(segments_module, "edit_distance", counted)
     assert _search(index, "mat onng") == first
     assert calls == []
+    index.close()
+
+
+def test_facets_are_counted_once_for_the_stage_that_gives_the_result(tmp_path, monkeypatch):
+    index = _index(tmp_path)
+    expected = _search(index, "mat onng")  # all words, relaxed, fuzzy: three stages
+    calls = []
+    original = matching_module._count_facets
+
+    def counted(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(matching_module, "_count_facets", counted)
+    assert _search(index, "mat onng") == expected
+    assert expected[2]["stars"] == {5: 1}
+    assert len(calls) == len(index._leaves) == 1
     index.close()

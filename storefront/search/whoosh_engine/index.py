@@ -93,6 +93,8 @@ class WhooshSearchIndex:
         self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._next_drain_check = 0.0
         self._postings: list[dict] = []  # postings read by the current search, per segment
+        # Facets still to count, per result of the current search's stages (see _run).
+        self._facet_work: dict[int, tuple[SearchResult, list[Callable[[], dict]]]] = {}
         self.postings_cache = PostingsCache(postings_cache)  # across searches, all segments
 
     def _open_or_create(self) -> index.FileIndex:
@@ -286,7 +288,15 @@ class WhooshSearchIndex:
             if cached is not None:
                 self._cache.move_to_end(key)
                 return _copy(cached)
-            result = self._search(query, today)
+            self._facet_work = {}
+            try:
+                result = self._search(query, today)
+                # Facets are counted once, for the stage whose hits are the result.
+                work = self._facet_work.get(id(result))
+                if work is not None:
+                    result.facets = _merge_facets(count() for count in work[1])
+            finally:
+                self._facet_work = {}
             if self._cache_size:
                 self._cache[key] = result
                 if len(self._cache) > self._cache_size:
@@ -336,26 +346,28 @@ class WhooshSearchIndex:
         relaxed: bool = False,
     ) -> SearchResult:
         limit = query.page * query.per_page
-        total, tops = 0, []
-        facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
+        total, tops, work = 0, [], []
         for leaf, postings in zip(self._leaves, self._postings, strict=True):
             hits = search_segment(
-                leaf, plan, query, today, limit, known, minimum, relaxed, postings
+                leaf, plan, query, today, limit, known, minimum, relaxed, postings, True
             )
             total += hits.total
             tops.append(hits.top)
-            for facet, counts in hits.facets.items():
-                facets.setdefault(facet, Counter()).update(counts)
+            if hits.count_facets is not None:
+                work.append(hits.count_facets)
         # Every key ends with the negated listing id, unique across segments.
         top = heapq.nsmallest(limit, chain.from_iterable(tops))
         start = (query.page - 1) * query.per_page
-        return SearchResult(
+        result = SearchResult(
             ids=[-key[-1] for key in top[start:]],
             total=total,
-            facets={name: dict(counts) for name, counts in facets.items()},
+            facets=_merge_facets(()),
             page=query.page,
             per_page=query.per_page,
         )
+        if work:  # counted by search() if this result is the one returned
+            self._facet_work[id(result)] = (result, work)
+        return result
 
     # the index's own words ----------------------------------------------------------------
 
@@ -495,6 +507,15 @@ def _cancel(writer) -> None:
         writer.cancel()
     except Exception:
         logger.exception("search: could not cancel the index writer")
+
+
+def _merge_facets(per_segment: Iterable[dict[str, Counter]]) -> dict[str, dict[int, int]]:
+    """The facet counts of every segment, added up (each facet present, maybe empty)."""
+    facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
+    for counted in per_segment:
+        for facet, counts in counted.items():
+            facets.setdefault(facet, Counter()).update(counts)
+    return {name: dict(counts) for name, counts in facets.items()}
 
 
 def _copy(result: SearchResult) -> SearchResult:

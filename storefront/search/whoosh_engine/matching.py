@@ -233,6 +233,7 @@ class SegmentHits:
     total: int = 0
     top: list[tuple] = field(default_factory=list)  # full sort keys, best first
     facets: dict[str, Counter] = field(default_factory=dict)
+    count_facets: Callable[[], dict[str, Counter]] | None = None  # see search_segment
 
 
 def search_segment(
@@ -245,10 +246,13 @@ def search_segment(
     minimum: int | None = None,
     relaxed: bool = False,
     postings: dict[tuple, Any] | None = None,
+    defer_facets: bool = False,
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
 
-    A listing must hold every clause, or `minimum` of them when given."""
+    A listing must hold every clause, or `minimum` of them when given. `defer_facets`: the
+    facets are left to count (`SegmentHits.count_facets`) for when this stage's hits turn
+    out to be the result, not replaced by a later stage's."""
     matched: AbstractSet[int]
     if postings is None:
         postings = {}
@@ -263,7 +267,9 @@ def search_segment(
     final = _intersect(matched, passes.values())
 
     hits = SegmentHits(total=len(final))
-    if query.facets:
+    if query.facets and defer_facets:
+        hits.count_facets = partial(_count_facets, leaf.columns, query, matched, passes, final)
+    elif query.facets:
         hits.facets = _count_facets(leaf.columns, query, matched, passes, final)
     if final and limit > 0:
         order = SORT_ORDERS["newest" if query.sort == "relevance" and not plan else query.sort]
@@ -329,7 +335,10 @@ def _match_words(
             if all(word_docs):
                 word_docs.sort(key=len)
                 both = word_docs[0].intersection(*word_docs[1:])
-                clause_docs |= both
+                if clause_docs:
+                    clause_docs |= both
+                else:
+                    clause_docs = both  # a new set: no copy of the first alternative's hits
                 if several and both:
                     for part in strong_parts:
                         strong |= both.intersection(part)
@@ -344,13 +353,17 @@ def _match_words(
         if not all(per_clause):
             return set(), []
         per_clause.sort(key=len)
-        matched = per_clause[0].intersection(*per_clause[1:])
+        matched = (
+            per_clause[0] if len(per_clause) == 1 else per_clause[0].intersection(*per_clause[1:])
+        )
     else:
         matched = _covered(per_clause, minimum)
         contributions += [(docs, COVER_WEIGHT) for docs in per_clause if docs]
     if len(plan) > 1:
         matched &= strong
-    return matched - leaf.deleted, contributions
+    if leaf.deleted:
+        matched -= leaf.deleted  # every set here is this search's own
+    return matched, contributions
 
 
 def _read(leaf: LeafData, postings: dict[tuple, Any], key: tuple[str, str]) -> AbstractSet[int]:
