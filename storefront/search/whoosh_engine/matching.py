@@ -408,7 +408,7 @@ def _optional(clause: PlanClause) -> bool:
     return clause.clause is not None and clause.clause.optional
 
 
-def _filters(columns: SegmentColumns, query: SearchQuery) -> dict[str, set[int]]:
+def _filters(columns: SegmentColumns, query: SearchQuery) -> dict[str, AbstractSet[int]]:
     """For each filter of the query, the documents that pass it."""
     passes = {}
     for name, (attribute, column) in FILTER_COLUMNS.items():
@@ -424,7 +424,7 @@ def _count_facets(
     columns: SegmentColumns,
     query: SearchQuery,
     matched: Collection[int],
-    passes: dict[str, set[int]],
+    passes: dict[str, AbstractSet[int]],
     final: set[int],
 ) -> dict[str, Counter]:
     """Facet counts: each over the text matches with every filter but its own applied."""
@@ -534,7 +534,5 @@ def _full_key(
 
 def _intersect(base: Collection[int], others: Iterable[Collection[int]]) -> set[int]:
     """base ∩ others, as a new set; starting from the smallest keeps every step cheap."""
-    ordered = sorted(others, key=len)
-    if not ordered:
-        return set(base)
-    return set(ordered[0]).intersection(base, *ordered[1:])
+    ordered = sorted((base, *others), key=len)
+    return set(ordered[0]).intersection(*ordered[1:])

@@ -22,6 +22,7 @@ TIEBREAK: Column = ("listing_id", True)  # ends every sort: unique across segmen
 
 _EMPTY: frozenset[int] = frozenset()
 NEAR_CACHE = 4096  # words whose near spellings a segment keeps (LeafData.near)
+PRICE_RANGES = 16  # price ranges whose documents a segment keeps (SegmentColumns.priced)
 SMALL_VALUES = 64  # distinct values of a column counted over bytes (SegmentColumns.small)
 # Fields whose words are kept in memory per segment (LeafData.lexicon): the ones the query
 # understanding asks about word by word. Pairs and exact forms, many more, are asked of
@@ -60,6 +61,7 @@ class SegmentColumns:
         self._expired: tuple[date, frozenset[int]] | None = None
         self._by_value: dict[str, dict[int, frozenset[int]]] = {}
         self._by_price: tuple[list[int], list[int]] | None = None
+        self._priced: dict[tuple[int | None, int | None], frozenset[int]] = {}
         self._presorted: dict[tuple, tuple[array, array]] = {}
         self._counts: dict[str, Counter] = {}
         self._small: dict[str, bytes | None] = {}
@@ -109,8 +111,8 @@ class SegmentColumns:
             self._expired = (today, frozenset(d for d, e in enumerate(self.expires) if e < day))
         return self._expired[1]
 
-    def with_values(self, column: str, values: Iterable[int]) -> set[int]:
-        """Documents whose `column` is one of `values`."""
+    def with_values(self, column: str, values: Iterable[int]) -> AbstractSet[int]:
+        """Documents whose `column` is one of `values` (shared: never change it)."""
         by_value = self._by_value.get(column)
         if by_value is None:
             groups: dict[int, list[int]] = {}
@@ -118,17 +120,25 @@ class SegmentColumns:
                 groups.setdefault(value, []).append(docnum)
             by_value = {value: frozenset(docs) for value, docs in groups.items()}
             self._by_value[column] = by_value
-        return set().union(*(by_value.get(v, _EMPTY) for v in values))
+        found = [by_value.get(v, _EMPTY) for v in values]
+        return found[0] if len(found) == 1 else frozenset().union(*found)
 
-    def priced(self, low: int | None, high: int | None) -> set[int]:
-        """Documents with low <= price <= high."""
+    def priced(self, low: int | None, high: int | None) -> AbstractSet[int]:
+        """Documents with low <= price <= high (shared: never change it). The last few
+        ranges asked for are kept: shoppers pick the price facet's few buckets."""
+        found = self._priced.get((low, high))
+        if found is not None:
+            return found
         if self._by_price is None:
             order = sorted(range(self.size), key=self.price.__getitem__)
             self._by_price = (order, [self.price[d] for d in order])
         order, prices = self._by_price
         start = 0 if low is None else bisect_left(prices, low)
         stop = len(prices) if high is None else bisect_right(prices, high)
-        return set(order[start:stop])
+        if len(self._priced) >= PRICE_RANGES:
+            self._priced.clear()
+        found = self._priced[(low, high)] = frozenset(order[start:stop])
+        return found
 
 
 class PostingsCache:
