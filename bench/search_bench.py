@@ -545,7 +545,9 @@ def report(row: dict) -> None:
     print(
         f"RSS {row['rss_before']:.0f} MB before opening the index, "
         f"{row['rss_after']:.0f} MB after the last suggestion "
-        f"(+{row['rss_after'] - row['rss_before']:.0f} MB; two index objects are open)"
+        f"(+{row['rss_after'] - row['rss_before']:.0f} MB; two index objects are open"
+        + ("" if row["build_s"] is None else "; understated: the build's freed memory is reused")
+        + ")"
     )
     lists, ids = row["postings_cache"]
     print(f"postings cache after the run: {lists:,} lists, {ids:,} document ids")
