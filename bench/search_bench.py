@@ -1,52 +1,128 @@
 """Search benchmark: synthetic catalogs of several sizes, built and queried in-process.
 
-    .venv/bin/python -m bench.search_bench --sizes 1000 20000 [100000]
+    .venv/bin/python -m bench.search_bench --sizes 1000 20000 [100000] [--index-dir DIR]
 
 Documents go through the same indexing path as `flask search reindex` (ListingDocument →
 WhooshSearchIndex.rebuild), with Vietnamese product names built from word lists, 60-word
-descriptions, and real current and pre-2025 unit names from vietnam-provinces. About 200
-queries — with and without diacritics, misspelt, with filters and sorts, facets always on —
-are timed cold (result cache off), then again with the cache on. Then about 200
-suggestions as the header search box asks for them while a shopper types (a product kind
-or place cut after 2 or more characters, with or without diacritics), through
+descriptions, and real current and pre-2025 unit names from vietnam-provinces.
+
+200 queries, facets always on, random sorts, pages 1–3, a filter on about a third, are
+timed cold (result cache off), then warm (cache on, second round). The mix, by i % 20:
+
+* 0–1, 16: a product kind as written ("Mật ong"); 2, 17: without diacritics ("mat ong");
+* 3: a kind's first word and an origin, often a pre-2025 one ("Gạo Gia Lâm");
+* 4, 18: kind and commune without diacritics; 19: a commune alone;
+* 5: generic words ("đặc sản", "quà biếu");
+* 6: a misspelt last word that only fuzzy matching finds ("ongg");
+* 7: no text, filters only (browsing); 8: kind or commune with a filter;
+* 9: a kind with a qualifier its names carry ("mật ong rừng", "gạo hữu cơ");
+* 10: product + attribute only the description holds ("mật ong thơm ngon", "chè đậm đà");
+* 11: several words with a letter swapped or dropped ("mat ogn", "vai thiu": fuzzy);
+* 12: a query nothing matches ("điện thoại samsung": every fallback, then did-you-mean);
+* 13: English ("honey", "fish sauce", "lychee", "green tea": the vocabulary);
+* 14: Telex/VNI leftovers ("maatj ong", "vaij thieeu");
+* 15: a long query: kind, qualifier and origin ("mat ong rung bac giang").
+
+Before timing, one search per sort (with and without text) and per kind of filter lets
+each segment work out what it keeps once made (each sort order, each filter value's
+documents, a price range): a worker has these after its first few searches. That warm-up is
+timed apart ("first use of each sort and filter"), not left to land on 1 query in 20.
+
+The fallback passes the mix triggers (all words → relaxed/most words → fuzzy → the
+suggestion searched instead) are counted in an extra, untimed round and printed.
+
+Then 200 suggestions as the header search box asks for them while a shopper types (a
+product kind or place cut after 2 or more characters, with or without diacritics), through
 storefront.search.suggestions (the index part of GET /search/suggest), cache off.
+
+Each timing is printed as p50/p95/p99 of wall-clock time and of this process's CPU time
+(time.process_time): on a shared machine other processes inflate the first, not the second.
+RSS is read before the index is opened and after the last suggestion.
+
+`--index-dir DIR` keeps each size's freshly built index in DIR/<size> and, on later runs,
+copies it instead of building (minutes at 100k; the build is then not timed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import shutil
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from storefront.search.documents import DESCRIPTION_WORDS, short_name
-from storefront.search.query import ListingDocument, SearchQuery
+from storefront.search.query import SORTS, ListingDocument, SearchQuery
 from storefront.search.suggestions import suggestion_ids
 from storefront.search.whoosh_engine import WhooshSearchIndex
+from storefront.search.whoosh_engine.index import POSTINGS_CACHE_IDS
 
 TODAY = date(2026, 11, 25)
 
 # (product kind, OCOP group)
 KINDS = [
-    ("Mật ong", 1), ("Vải thiều", 1), ("Gạo nếp cái hoa vàng", 1), ("Gạo tám thơm", 1),
-    ("Bánh đa", 1), ("Mỳ gạo", 1), ("Miến dong", 1), ("Nước mắm", 1), ("Tương bần", 1),
-    ("Gà đồi", 1), ("Bưởi", 1), ("Cam sành", 1), ("Nhãn lồng", 1), ("Nấm hương", 1),
-    ("Chè búp", 2), ("Trà hoa vàng", 2), ("Rượu làng Vân", 2), ("Rượu ngô", 2),
-    ("Cà phê", 2), ("Nước cốt gừng", 2), ("Tinh dầu sả", 3), ("Cao dược liệu", 3),
-    ("Trà túi lọc thảo dược", 3), ("Sâm", 3), ("Gốm men lam", 4), ("Mây tre đan", 4),
-    ("Lụa tơ tằm", 4), ("Thổ cẩm", 4), ("Nón lá", 4), ("Hương trầm", 4),
-    ("Lan hồ điệp", 5), ("Bonsai", 5), ("Cá cảnh", 5), ("Tour trải nghiệm làng nghề", 6),
-    ("Homestay sinh thái", 6), ("Buổi học làm bánh", 6),
+    ("Mật ong", 1),
+    ("Vải thiều", 1),
+    ("Gạo nếp cái hoa vàng", 1),
+    ("Gạo tám thơm", 1),
+    ("Bánh đa", 1),
+    ("Mỳ gạo", 1),
+    ("Miến dong", 1),
+    ("Nước mắm", 1),
+    ("Tương bần", 1),
+    ("Gà đồi", 1),
+    ("Bưởi", 1),
+    ("Cam sành", 1),
+    ("Nhãn lồng", 1),
+    ("Nấm hương", 1),
+    ("Chè búp", 2),
+    ("Trà hoa vàng", 2),
+    ("Rượu làng Vân", 2),
+    ("Rượu ngô", 2),
+    ("Cà phê", 2),
+    ("Nước cốt gừng", 2),
+    ("Tinh dầu sả", 3),
+    ("Cao dược liệu", 3),
+    ("Trà túi lọc thảo dược", 3),
+    ("Sâm", 3),
+    ("Gốm men lam", 4),
+    ("Mây tre đan", 4),
+    ("Lụa tơ tằm", 4),
+    ("Thổ cẩm", 4),
+    ("Nón lá", 4),
+    ("Hương trầm", 4),
+    ("Lan hồ điệp", 5),
+    ("Bonsai", 5),
+    ("Cá cảnh", 5),
+    ("Tour trải nghiệm làng nghề", 6),
+    ("Homestay sinh thái", 6),
+    ("Buổi học làm bánh", 6),
 ]
 QUALIFIERS = [
-    "", "", "", "rừng", "hữu cơ", "đặc sản", "thượng hạng", "truyền thống", "sấy khô",
-    "loại 1", "nguyên chất", "tự nhiên", "cao cấp", "quà biếu", "sạch", "xuất khẩu",
+    "",
+    "",
+    "",
+    "rừng",
+    "hữu cơ",
+    "đặc sản",
+    "thượng hạng",
+    "truyền thống",
+    "sấy khô",
+    "loại 1",
+    "nguyên chất",
+    "tự nhiên",
+    "cao cấp",
+    "quà biếu",
+    "sạch",
+    "xuất khẩu",
 ]
 VOCABULARY = (
     "sản phẩm được làm từ nguyên liệu tự nhiên của vùng đồi với quy trình truyền thống "
@@ -84,7 +160,7 @@ def load_places() -> list[Place]:
     for ward in vp.Ward.iter_all():
         names = [short_name(ward.name), short_name(provinces[int(ward.province_code)])]
         entry = NEW_TO_OLD.get(int(ward.code))
-        for old in (entry.old_wards[:1] if entry else ()):
+        for old in entry.old_wards[:1] if entry else ():
             names += [
                 short_name(old_wards.get(old.code, "")),
                 short_name(old_districts.get(old.district_code, "")),
@@ -140,23 +216,59 @@ def strip_marks(text: str) -> str:
     return fold(text)
 
 
+ATTRIBUTES = ["thơm ngon", "đậm đà", "an toàn", "dinh dưỡng", "tươi sáng", "nguồn gốc"]
+NOTHING = ["điện thoại samsung", "xe máy honda", "laptop gaming", "qzxw", "iphone 15 pro max"]
+ENGLISH = [
+    "honey",
+    "fish sauce",
+    "lychee",
+    "green tea",
+    "coffee",
+    "rice noodles",
+    "silk",
+    "pomelo",
+    "sticky rice",
+    "incense",
+    "dried lychee",
+    "orchid",
+]
+TELEX = ["maatj ong", "vaij thieeu", "nuwowcs mawms", "gaoj nees", "chef busp", "caf phee"]
+
+
+def misspell(text: str, rng: random.Random) -> str:
+    """The text with one letter of its longest word dropped or two swapped ("mat ogn")."""
+    words = text.split()
+    at = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[at]
+    if len(word) >= 3:
+        i = rng.randrange(1, len(word) - 1)
+        if rng.random() < 0.5:
+            word = word[:i] + word[i + 1 :]
+        else:
+            word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    words[at] = word
+    return " ".join(words)
+
+
 def make_queries(places: list[Place], provinces: list[int], n: int = 200, seed: int = 11):
-    """A mix: diacritics or not, place words, typos, filters, sorts, pages, empty text."""
+    """The mix of the module docstring."""
     rng = random.Random(seed)
     queries = []
     sorts = ["relevance"] * 5 + ["newest", "price_asc", "price_desc", "stars"]
     for i in range(n):
         kind = rng.choice(QUERY_KINDS)
         place = rng.choice(places)
-        shape = i % 10
-        if shape in (0, 1):
+        shape = i % 20
+        if shape in (0, 1, 16):
             text = kind
-        elif shape == 2:
+        elif shape in (2, 17):
             text = strip_marks(kind)
         elif shape == 3:
             text = f"{kind.split()[0]} {place.names[-1]}"
-        elif shape == 4:
+        elif shape in (4, 18):
             text = strip_marks(f"{kind} {place.names[0]}")
+        elif shape == 19:
+            text = place.names[0]
         elif shape == 5:
             text = rng.choice(["đặc sản", "dac san", "quà biếu", "chat luong", "hữu cơ"])
         elif shape == 6:
@@ -164,6 +276,20 @@ def make_queries(places: list[Place], provinces: list[int], n: int = 200, seed: 
             text = word + word[-1]  # a typo: "ongg"
         elif shape == 7:
             text = ""  # browsing with filters
+        elif shape == 9:
+            text = f"{' '.join(kind.split()[:2])} {rng.choice(QUALIFIERS[3:])}"
+        elif shape == 10:
+            text = f"{' '.join(kind.split()[:2])} {rng.choice(ATTRIBUTES)}"
+        elif shape == 11:
+            text = misspell(strip_marks(kind), rng)
+        elif shape == 12:
+            text = rng.choice(NOTHING)
+        elif shape == 13:
+            text = rng.choice(ENGLISH)
+        elif shape == 14:
+            text = rng.choice(TELEX)
+        elif shape == 15:
+            text = strip_marks(f"{kind} {rng.choice(QUALIFIERS[3:])} {place.names[0]}")
         else:
             text = rng.choice([kind, strip_marks(kind), place.names[0]])
         query = SearchQuery(text=text, sort=rng.choice(sorts), page=rng.choice((1, 1, 1, 2, 3)))
@@ -179,6 +305,76 @@ def make_queries(places: list[Place], provinces: list[int], n: int = 200, seed: 
                 query.price_min, query.price_max = 100_000, 500_000
         queries.append(query)
     return queries
+
+
+def warm_up(provinces: list[int]) -> list[SearchQuery]:
+    """One search per sort, with and without text, and per kind of filter."""
+    queries = [SearchQuery(text=text, sort=sort) for sort in SORTS for text in ("", "mật ong")]
+    queries += [
+        SearchQuery(groups=[1]),
+        SearchQuery(stars=[5]),
+        SearchQuery(province_codes=[provinces[0]]),
+        SearchQuery(price_min=100_000, price_max=500_000),
+    ]
+    return queries
+
+
+PASSES = ("all words", "relaxed", "most words", "fuzzy", "suggestion")
+
+
+def count_passes(index: WhooshSearchIndex, queries: list[SearchQuery]) -> Counter:
+    """How many queries reached each fallback pass of WhooshSearchIndex._search, and how
+    many found nothing at all. Untimed: the engine's methods are wrapped for this round."""
+    counts: Counter = Counter()
+    seen: set[str] = set()
+    depth = [0]
+    run, fuzzy, search = index._run, index._fuzzy, index._search
+
+    def counted_run(plan, query, today, known, minimum=None, relaxed=False):
+        if depth[0] == 1:
+            if minimum is not None:
+                seen.add("most words")
+            elif relaxed and "fuzzy" not in seen:
+                seen.add("relaxed")
+            else:
+                seen.add("all words")
+        return run(plan, query, today, known, minimum, relaxed)
+
+    def counted_fuzzy(plan, text):
+        changed = fuzzy(plan, text)
+        if changed and depth[0] == 1:
+            seen.add("fuzzy")
+        return changed
+
+    def counted_search(query, today):
+        depth[0] += 1
+        if depth[0] == 2:
+            seen.add("suggestion")
+        try:
+            return search(query, today)
+        finally:
+            depth[0] -= 1
+
+    index._run, index._fuzzy, index._search = counted_run, counted_fuzzy, counted_search
+    try:
+        for query in queries:
+            seen.clear()
+            result = index.search(query, TODAY)
+            counts.update(seen)
+            counts["no text"] += not query.text.strip()
+            counts["found nothing"] += result.total == 0
+    finally:
+        del index._run, index._fuzzy, index._search
+    return counts
+
+
+def rss_mb() -> float:
+    """This process's resident set size now (Linux), in MB."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
 def make_typed(places: list[Place], n: int = 200, seed: int = 13) -> list[str]:
@@ -231,23 +427,66 @@ def time_queries(
     return wall, cpu
 
 
-def run(size: int, places: list[Place], provinces: list[int], keep: bool) -> dict:
-    documents = make_documents(size, places)
-    directory = Path(tempfile.mkdtemp(prefix=f"search-bench-{size}-"))
-    try:
-        index = WhooshSearchIndex(directory, cache_size=0)
-        started, started_cpu = time.perf_counter(), time.process_time()
-        index.rebuild(batches(documents))
-        build_s = time.perf_counter() - started
-        build_cpu_s = time.process_time() - started_cpu
-        disk_mb = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 1e6
+def summary(wall: list[float], cpu: list[float]) -> dict[str, float]:
+    return {
+        f"{kind}{p}": percentile(values, p)
+        for kind, values in (("wall", wall), ("cpu", cpu))
+        for p in (50, 95, 99)
+    }
 
+
+def open_index(size: int, documents, index_dir: Path | None) -> tuple[Path, float | None, float]:
+    """A scratch folder holding an index of `documents`: built now (timed), or copied from
+    `index_dir` when that already holds one of this size (build time None). The run writes
+    to the scratch copy (its updates add segments), never to the kept index."""
+    kept = None if index_dir is None else index_dir / str(size)
+    if kept is not None and kept.exists():
+        existing = WhooshSearchIndex(kept, cache_size=0)
+        count = existing.doc_count()
+        existing.close()
+        if count == size:
+            scratch = Path(tempfile.mkdtemp(prefix=f"search-bench-{size}-"))
+            shutil.copytree(kept, scratch, dirs_exist_ok=True)
+            return scratch, None, 0.0
+        shutil.rmtree(kept)
+    directory = Path(tempfile.mkdtemp(prefix=f"search-bench-{size}-"))
+    index = WhooshSearchIndex(directory, cache_size=0)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    index.rebuild(batches(documents))
+    build_s = time.perf_counter() - started
+    build_cpu_s = time.process_time() - started_cpu
+    index.close()
+    if kept is not None:
+        shutil.copytree(directory, kept)
+    return directory, build_s, build_cpu_s
+
+
+def run(
+    size: int,
+    places: list[Place],
+    provinces: list[int],
+    index_dir: Path | None,
+    postings_cache: int = POSTINGS_CACHE_IDS,
+) -> dict:
+    documents = make_documents(size, places)
+    directory, build_s, build_cpu_s = open_index(size, documents, index_dir)
+    try:
+        disk_mb = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 1e6
+        rss_before = rss_mb()
+        index = WhooshSearchIndex(directory, cache_size=0, postings_cache=postings_cache)
         queries = make_queries(places, provinces)
         started = time.perf_counter()
         index.search(SearchQuery(text="mật ong"), TODAY)  # first search loads the segment data
         open_ms = (time.perf_counter() - started) * 1000
+        # What each segment works out once, on first use, and then keeps (each sort order,
+        # the documents of each filter value, a price range): a worker has it all after its
+        # first few searches, so it is timed apart, not left to land on 1 query in 20.
+        started_cpu = time.process_time()
+        for query in warm_up(provinces):
+            index.search(query, TODAY)
+        prepare_cpu_ms = (time.process_time() - started_cpu) * 1000
         time_queries(index, queries[:20])  # warm the OS page cache, not the result cache
-        cold, cold_cpu = time_queries(index, queries)
+        cold = time_queries(index, queries)
 
         by_id = {d.listing_id: d for d in documents}
         update_ms = []
@@ -257,68 +496,106 @@ def run(size: int, places: list[Place], provinces: list[int], keep: bool) -> dic
             update_ms.append((time.perf_counter() - started) * 1000)
         after_update = index.search(SearchQuery(text="mat ong"), TODAY)  # reopen after writes
         del after_update
+        cold_after_update = time_queries(index, queries)
 
-        cached_index = WhooshSearchIndex(directory, cache_size=1024)
+        cached_index = WhooshSearchIndex(directory, cache_size=1024, postings_cache=postings_cache)
         time_queries(cached_index, queries)
-        cached, _ = time_queries(cached_index, queries)
+        warm = time_queries(cached_index, queries)
         typed = make_typed(places)
         time_suggestions(index, typed[:20])
-        suggest_ms, suggest_cpu = time_suggestions(index, typed)
+        suggest = time_suggestions(index, typed)
+        rss_after = rss_mb()
         hits = [index.search(q, TODAY).total for q in queries]
+        passes = count_passes(index, queries)
         return {
             "size": size,
             "build_s": build_s,
             "build_cpu_s": build_cpu_s,
             "disk_mb": disk_mb,
             "open_ms": open_ms,
-            "p50": statistics.median(cold),
-            "p95": percentile(cold, 95),
-            "max": max(cold),
-            "cpu_p50": statistics.median(cold_cpu),
-            "cpu_p95": percentile(cold_cpu, 95),
-            "cached_p95": percentile(cached, 95),
+            "prepare_cpu_ms": prepare_cpu_ms,
+            "segments": len(index._leaves),
+            "cold": summary(*cold),
+            "cold_after_update": summary(*cold_after_update),
+            "warm": summary(*warm),
+            "suggest": summary(*suggest),
             "update_ms": statistics.median(update_ms),
             "median_hits": statistics.median(hits),
-            "suggest_p50": statistics.median(suggest_ms),
-            "suggest_p95": percentile(suggest_ms, 95),
-            "suggest_cpu_p95": percentile(suggest_cpu, 95),
+            "rss_before": rss_before,
+            "rss_after": rss_after,
+            "passes": passes,
+            "postings_cache": (len(index.postings_cache), index.postings_cache.size),
         }
     finally:
-        if keep:
-            print(f"  index kept in {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def report(row: dict) -> None:
+    build = (
+        "reused (not timed)"
+        if row["build_s"] is None
+        else f"{row['build_s']:.1f} s ({row['build_cpu_s']:.0f} s CPU)"
+    )
+    print(
+        f"\n{row['size']:,} listings: build {build}, {row['disk_mb']:.1f} MB on disk, "
+        f"first search {row['open_ms']:.0f} ms, first use of each sort and filter "
+        f"{row['prepare_cpu_ms']:.0f} ms CPU, update p50 {row['update_ms']:.1f} ms, "
+        f"median hits {row['median_hits']:.0f}, {row['segments']} segment(s)"
+    )
+    print(
+        f"RSS {row['rss_before']:.0f} MB before opening the index, "
+        f"{row['rss_after']:.0f} MB after the last suggestion "
+        f"(+{row['rss_after'] - row['rss_before']:.0f} MB; two index objects are open"
+        + ("" if row["build_s"] is None else "; understated: the build's freed memory is reused")
+        + ")"
+    )
+    lists, ids = row["postings_cache"]
+    print(f"postings cache after the run: {lists:,} lists, {ids:,} document ids")
+    print(
+        f"  {'ms':<30} {'wall p50':>8} {'p95':>7} {'p99':>7} {'cpu p50':>8} {'p95':>7} {'p99':>7}"
+    )
+    for label, key in (
+        ("search, result cache off", "cold"),
+        ("search, same, 10 updates later", "cold_after_update"),
+        ("search, result cache on", "warm"),
+        ("suggestions, result cache off", "suggest"),
+    ):
+        t = row[key]
+        print(
+            f"  {label:<30} {t['wall50']:>8.2f} {t['wall95']:>7.2f} {t['wall99']:>7.2f} "
+            f"{t['cpu50']:>8.2f} {t['cpu95']:>7.2f} {t['cpu99']:>7.2f}"
+        )
+    passes = row["passes"]
+    print(
+        "  queries reaching each pass: "
+        + ", ".join(f"{name} {passes[name]}" for name in (*PASSES, "no text", "found nothing")),
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
-    parser.add_argument("--keep", action="store_true", help="keep the index folders")
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        help="keep each size's index in DIR/<size> and reuse it when it holds that many",
+    )
+    parser.add_argument(
+        "--postings-cache",
+        type=int,
+        default=POSTINGS_CACHE_IDS,
+        help="document ids of posting lists kept across searches (0: none, every search "
+        f"reads the index files; default {POSTINGS_CACHE_IDS:,})",
+    )
     args = parser.parse_args(argv)
 
     places = load_places()
     provinces = sorted({p.province_code for p in places})
-    header = (
-        f"{'listings':>9} {'build s':>8} {'cpu s':>6} {'disk MB':>8} {'open ms':>8} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p95':>8} {'cached p95':>10} "
-        f"{'update ms':>9} {'hits p50':>8} {'sugg p50':>8} {'sugg p95':>8} {'sugg cpu p95':>12}"
-    )
-    print("search over 200 queries, facets on, result cache off ('cached p95': on);")
-    print("ms of wall-clock time, and of this process's CPU time ('cpu');")
-    print("'sugg': 200 suggestions for text being typed (prefixes), result cache off")
-    print(header)
+    print("200 searches (facets on) and 200 suggestions per size; ms of wall-clock time and")
+    print("of this process's CPU time (the honest figure on a shared machine)")
     for size in args.sizes:
-        row = run(size, places, provinces, args.keep)
-        print(
-            f"{row['size']:>9} {row['build_s']:>8.1f} {row['build_cpu_s']:>6.0f} "
-            f"{row['disk_mb']:>8.1f} "
-            f"{row['open_ms']:>8.0f} {row['p50']:>7.1f} {row['p95']:>7.1f} {row['max']:>7.1f} "
-            f"{row['cpu_p50']:>8.1f} {row['cpu_p95']:>8.1f} "
-            f"{row['cached_p95']:>10.2f} {row['update_ms']:>9.1f} {row['median_hits']:>8.0f} "
-            f"{row['suggest_p50']:>8.1f} {row['suggest_p95']:>8.1f} "
-            f"{row['suggest_cpu_p95']:>12.1f}",
-            flush=True,
-        )
+        report(run(size, places, provinces, args.index_dir, args.postings_cache))
 
 
 if __name__ == "__main__":

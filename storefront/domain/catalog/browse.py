@@ -150,7 +150,7 @@ def label_facets(
             key=lambda f: (-f.count, f.label),
         )
     coop_counts = dict(
-        sorted(facets.get("cooperative", {}).items(), key=lambda kv: -kv[1])[
+        sorted(facets.get("cooperative", {}).items(), key=lambda kv: (-kv[1], kv[0]))[
             :MAX_COOPERATIVE_FACETS
         ]
     )

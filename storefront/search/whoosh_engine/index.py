@@ -37,7 +37,12 @@ from storefront.search.whoosh_engine.matching import (
 )
 from storefront.search.whoosh_engine.pending import PendingQueue
 from storefront.search.whoosh_engine.schema import INDEX_NAME, build_schema, codec, document_fields
-from storefront.search.whoosh_engine.segments import LeafData, SegmentColumns, edit_distance
+from storefront.search.whoosh_engine.segments import (
+    LeafData,
+    PostingsCache,
+    SegmentColumns,
+    edit_distance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +60,9 @@ KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
 FUZZY_FIELDS = ("name", "product", "place", "extra")
 FUZZY_TERMS = 8
 PREFIX_TERMS = 12  # words a last, unfinished word may be the beginning of
+# Document ids of posting lists kept across searches (segments.PostingsCache), 4 bytes each:
+# 16 MB when full; the words shoppers type most stay in memory.
+POSTINGS_CACHE_IDS = 4_000_000
 
 Loader = Callable[[set[int]], dict[int, ListingDocument]]
 
@@ -79,7 +87,12 @@ class WhooshSearchIndex:
     """
 
     def __init__(
-        self, directory: str | os.PathLike, *, write_timeout: float = 2.0, cache_size: int = 256
+        self,
+        directory: str | os.PathLike,
+        *,
+        write_timeout: float = 2.0,
+        cache_size: int = 256,
+        postings_cache: int = POSTINGS_CACHE_IDS,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -98,6 +111,9 @@ class WhooshSearchIndex:
         self._next_drain_check = 0.0
         self._postings: list[dict] = []  # postings read by the current search, per segment
         self._trace: _Trace | None = None  # set while a search is being explained
+        # Facets still to count, per result of the current search's stages (see _run).
+        self._facet_work: dict[int, tuple[SearchResult, list[Callable[[], dict]]]] = {}
+        self.postings_cache = PostingsCache(postings_cache)  # across searches, all segments
 
     def _open_or_create(self) -> index.FileIndex:
         """Open the index, creating it under the write lock when it does not exist yet.
@@ -275,8 +291,9 @@ class WhooshSearchIndex:
             segment_id = reader.segment().segment_id()
             columns = self._columns.get(segment_id) or SegmentColumns(reader)
             kept[segment_id] = columns
-            leaves.append(LeafData(reader, columns))
+            leaves.append(LeafData(reader, columns, self.postings_cache))
         self._leaves, self._columns = leaves, kept
+        self.postings_cache.retain(kept.keys())
         self._cache.clear()
 
     def search(self, query: SearchQuery, today: date) -> SearchResult:
@@ -289,7 +306,15 @@ class WhooshSearchIndex:
             if cached is not None:
                 self._cache.move_to_end(key)
                 return _copy(cached)
-            result = self._search(query, today)
+            self._facet_work = {}
+            try:
+                result = self._search(query, today)
+                # Facets are counted once, for the stage whose hits are the result.
+                work = self._facet_work.get(id(result))
+                if work is not None:
+                    result.facets = _merge_facets(count() for count in work[1])
+            finally:
+                self._facet_work = {}
             if self._cache_size:
                 self._cache[key] = result
                 if len(self._cache) > self._cache_size:
@@ -452,34 +477,36 @@ class WhooshSearchIndex:
         stage: str = "",
     ) -> SearchResult:
         limit = query.page * query.per_page
-        total, tops = 0, []
-        facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
+        total, tops, work = 0, [], []
         trace = self._trace
         if trace is not None:
             trace.stage, trace.plan, trace.notes = stage, plan, []
         for leaf, postings in zip(self._leaves, self._postings, strict=True):
             notes: list[Note] | None = None if trace is None else []
             hits = search_segment(
-                leaf, plan, query, today, limit, known, minimum, relaxed, postings, notes
+                leaf, plan, query, today, limit, known, minimum, relaxed, postings, True, notes
             )
             if trace is not None and notes is not None:
                 trace.notes.append(notes)
             total += hits.total
             tops.append(hits.top)
-            for facet, counts in hits.facets.items():
-                facets.setdefault(facet, Counter()).update(counts)
+            if hits.count_facets is not None:
+                work.append(hits.count_facets)
         if trace is not None:
             trace.tops = tops
         # Every key ends with the negated listing id, unique across segments.
         top = heapq.nsmallest(limit, chain.from_iterable(tops))
         start = (query.page - 1) * query.per_page
-        return SearchResult(
+        result = SearchResult(
             ids=[-key[-1] for key in top[start:]],
             total=total,
-            facets={name: dict(counts) for name, counts in facets.items()},
+            facets=_merge_facets(()),
             page=query.page,
             per_page=query.per_page,
         )
+        if work:  # counted by search() if this result is the one returned
+            self._facet_work[id(result)] = (result, work)
+        return result
 
     # the index's own words ----------------------------------------------------------------
 
@@ -635,6 +662,7 @@ class WhooshSearchIndex:
             if self._searcher is not None and os.getpid() == self._pid:
                 self._searcher.close()
             self._searcher, self._leaves, self._columns = None, [], {}
+            self.postings_cache.retain(frozenset())
             self._cache.clear()
 
 
@@ -655,6 +683,15 @@ def _cancel(writer) -> None:
         writer.cancel()
     except Exception:
         logger.exception("search: could not cancel the index writer")
+
+
+def _merge_facets(per_segment: Iterable[dict[str, Counter]]) -> dict[str, dict[int, int]]:
+    """The facet counts of every segment, added up (each facet present, maybe empty)."""
+    facets: dict[str, Counter] = {facet: Counter() for facet in FACET_COLUMNS}
+    for counted in per_segment:
+        for facet, counts in counted.items():
+            facets.setdefault(facet, Counter()).update(counts)
+    return {name: dict(counts) for name, counts in facets.items()}
 
 
 def _copy(result: SearchResult) -> SearchResult:

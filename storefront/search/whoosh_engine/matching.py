@@ -8,8 +8,10 @@ from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from itertools import chain, compress, islice, pairwise
 from operator import neg
+from typing import Any
 
 from storefront.search.analysis import Term, pair_key, query_terms
 from storefront.search.query import SearchQuery
@@ -256,6 +258,11 @@ class Note:
     lookup: Lookup | None = None
 
 
+# A lookup's share of the score: its postings (or, for a lookup that only scores, its
+# (field, term) key, read when needed) and its weight.
+Contribution = tuple[AbstractSet[int] | tuple[str, str], int]
+
+
 @dataclass
 class SegmentHits:
     """What one segment contributes to a result."""
@@ -263,6 +270,7 @@ class SegmentHits:
     total: int = 0
     top: list[tuple] = field(default_factory=list)  # full sort keys, best first
     facets: dict[str, Counter] = field(default_factory=dict)
+    count_facets: Callable[[], dict[str, Counter]] | None = None  # see search_segment
 
 
 def search_segment(
@@ -274,14 +282,19 @@ def search_segment(
     known: list[bool],
     minimum: int | None = None,
     relaxed: bool = False,
-    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
+    postings: dict[tuple, Any] | None = None,
+    defer_facets: bool = False,
     notes: list[Note] | None = None,
 ) -> SegmentHits:
     """Count, facet and rank the hits of one segment; sets `known[i]` when clause i occurs.
 
-    A listing must hold every clause, or `minimum` of them when given. `notes`, when given,
-    receives what each score contribution is (see Note), for explaining a result's score."""
+    A listing must hold every clause, or `minimum` of them when given. `defer_facets`: the
+    facets are left to count (`SegmentHits.count_facets`) for when this stage's hits turn
+    out to be the result, not replaced by a later stage's. `notes`, when given, receives what
+    each score contribution is (see Note), for explaining a result's score."""
     matched: AbstractSet[int]
+    if postings is None:
+        postings = {}
     if plan:
         matched, contributions = _match_words(leaf, plan, known, minimum, relaxed, postings, notes)
     else:
@@ -293,11 +306,15 @@ def search_segment(
     final = _intersect(matched, passes.values())
 
     hits = SegmentHits(total=len(final))
-    if query.facets:
+    if query.facets and defer_facets:
+        hits.count_facets = partial(_count_facets, leaf.columns, query, matched, passes, final)
+    elif query.facets:
         hits.facets = _count_facets(leaf.columns, query, matched, passes, final)
     if final and limit > 0:
         order = SORT_ORDERS["newest" if query.sort == "relevance" and not plan else query.sort]
-        score = _score(final, contributions) if plan and order.scored else None
+        score = None
+        if plan and order.scored:
+            score = _score(final, contributions, partial(_read, leaf, postings))
         hits.top = _top(leaf.columns, final, order, score, limit)
     return hits
 
@@ -308,34 +325,45 @@ def _match_words(
     known: list[bool],
     minimum: int | None = None,
     relaxed: bool = False,
-    postings: dict[tuple[str, str], AbstractSet[int]] | None = None,
+    postings: dict[tuple, Any] | None = None,
     notes: list[Note] | None = None,
-) -> tuple[set[int], list[tuple[Collection[int], int]]]:
+) -> tuple[set[int], list[Contribution]]:
     """Documents holding every clause (or `minimum` of them), and each lookup's postings
-    with its weight, for scoring.
+    with its weight, for scoring: those of lookups that only score as their key, read if
+    the hits are ranked by score (never when a later stage replaces this one's hits or
+    the order is by price or date).
 
     With several clauses a listing must hold one of them outside its description."""
-    contributions: list[tuple[Collection[int], int]] = []
+    contributions: list[Contribution] = []
     per_clause: list[set[int]] = []
     strong: set[int] = set()
+    # Only a query of several clauses needs to know which hits hold a word outside the
+    # description.
+    several = len(plan) > 1
     # Postings read once per search: a pair serves two words, and a later stage of the same
-    # search (relaxed, most clauses, fuzzy) asks for the same terms again.
+    # search (relaxed, most clauses, fuzzy) asks for the same terms again. Each word's union
+    # of postings is kept there too, under the keys it was made of: the later stages mostly
+    # ask for the same words again.
     if postings is None:
         postings = {}
     for position, clause in enumerate(plan):
         clause_docs: set[int] = set()
         for alt_position, alternative in enumerate(clause.alternatives):
             word_docs: list[set[int]] = []
-            alternative_strong: set[int] = set()
+            strong_parts: list[AbstractSet[int]] = []
             for word_position, word in enumerate(alternative):
-                union: set[int] = set()
+                matching: list[tuple[str, str]] = []
+                weak: list[tuple[str, str]] = []
                 for lookup in word.lookups:
                     if lookup.relaxed and not relaxed:
                         continue
                     key = (lookup.fieldname, lookup.text)
-                    docs = postings.get(key)
-                    if docs is None:
-                        docs = postings[key] = leaf.postings(*key)
+                    if not lookup.matches and notes is None:
+                        # Only scores: read if the hits are ranked (explained: read now).
+                        if lookup.weight:
+                            contributions.append((key, lookup.weight))
+                        continue
+                    docs = _read(leaf, postings, key)
                     if docs:
                         if lookup.weight:
                             contributions.append((docs, lookup.weight))
@@ -351,17 +379,22 @@ def _match_words(
                                     )
                                 )
                         if lookup.matches:
-                            union |= docs
-                            if lookup.strong:
-                                alternative_strong |= docs
+                            (matching if lookup.strong else weak).append(key)
+                union, word_strong = _word_union(postings, matching, weak)
                 word_docs.append(union)
+                strong_parts.append(word_strong)
                 if not union:
                     break
             if all(word_docs):
                 word_docs.sort(key=len)
                 both = word_docs[0].intersection(*word_docs[1:])
-                clause_docs |= both
-                strong |= both & alternative_strong
+                if clause_docs:
+                    clause_docs |= both
+                else:
+                    clause_docs = both  # a new set: no copy of the first alternative's hits
+                if several and both:
+                    for part in strong_parts:
+                        strong |= both.intersection(part)
         known[position] = known[position] or bool(clause_docs)
         per_clause.append(clause_docs)
     positions = list(range(len(plan)))
@@ -375,10 +408,11 @@ def _match_words(
         if not all(per_clause):
             return set(), []
         per_clause.sort(key=len)
-        matched = per_clause[0].intersection(*per_clause[1:])
+        matched = (
+            per_clause[0] if len(per_clause) == 1 else per_clause[0].intersection(*per_clause[1:])
+        )
     else:
-        cover = Counter(chain.from_iterable(per_clause))
-        matched = {doc for doc, count in cover.items() if count >= minimum}
+        matched = _covered(per_clause, minimum)
         contributions += [(docs, COVER_WEIGHT) for docs in per_clause if docs]
         if notes is not None:
             notes += [
@@ -388,14 +422,54 @@ def _match_words(
             ]
     if len(plan) > 1:
         matched &= strong
-    return matched - leaf.deleted, contributions
+    if leaf.deleted:
+        matched -= leaf.deleted  # every set here is this search's own
+    return matched, contributions
+
+
+def _read(leaf: LeafData, postings: dict[tuple, Any], key: tuple[str, str]) -> AbstractSet[int]:
+    """The postings of a (field, term), read once per search and segment."""
+    docs = postings.get(key)
+    if docs is None:
+        docs = postings[key] = leaf.postings(*key)
+    return docs
+
+
+def _word_union(
+    postings: dict[tuple, Any], matching: list[tuple[str, str]], weak: list[tuple[str, str]]
+) -> tuple[set[int], set[int]]:
+    """The documents a word matches (the union of the postings of `matching` and `weak`
+    keys) and those it matches outside the description (`matching` only), made once per
+    search and set of keys. The sets are shared: callers never change them."""
+    key = ("union", tuple(matching), tuple(weak))
+    found = postings.get(key)
+    if found is None:
+        word_strong = set().union(*(postings[k] for k in matching))
+        union = word_strong.union(*(postings[k] for k in weak)) if weak else word_strong
+        found = postings[key] = (union, word_strong)
+    return found
+
+
+def _covered(sets: list[set[int]], minimum: int) -> set[int]:
+    """Documents in at least `minimum` of `sets`.
+
+    Such a document is in one of any len(sets) - minimum + 1 of them, so only the
+    documents of that many smallest sets are counted, set by set: a long query's common
+    words (large sets) are probed, never counted whole."""
+    ordered = sorted(sets, key=len)
+    spare = len(ordered) - max(minimum, 1) + 1
+    cover = Counter(chain.from_iterable(ordered[:spare]))
+    candidates = cover.keys()
+    for docs in ordered[spare:]:
+        cover.update(docs.intersection(candidates))
+    return {doc for doc, count in cover.items() if count >= minimum}
 
 
 def _optional(clause: PlanClause) -> bool:
     return clause.clause is not None and (clause.clause.optional or clause.clause.dropped)
 
 
-def _filters(columns: SegmentColumns, query: SearchQuery) -> dict[str, set[int]]:
+def _filters(columns: SegmentColumns, query: SearchQuery) -> dict[str, AbstractSet[int]]:
     """For each filter of the query, the documents that pass it."""
     passes = {}
     for name, (attribute, column) in FILTER_COLUMNS.items():
@@ -411,7 +485,7 @@ def _count_facets(
     columns: SegmentColumns,
     query: SearchQuery,
     matched: Collection[int],
-    passes: dict[str, set[int]],
+    passes: dict[str, AbstractSet[int]],
     final: set[int],
 ) -> dict[str, Counter]:
     """Facet counts: each over the text matches with every filter but its own applied."""
@@ -432,19 +506,40 @@ def _count(columns: SegmentColumns, column: str, docs: Collection[int]) -> Count
     """How many of `docs` hold each value of `column`. When `docs` is most of the segment
     (the whole catalog, a broad filter), the segment's own counts, made once, less those of
     the few documents left out: a catalog page costs the same at 1k and 100k listings."""
+    everything = columns.counts(column)
+    most = 2 * len(docs) > columns.size
+    counted = columns.all_docs.difference(docs) if most else docs
+    small = columns.small(column)
+    if small is not None:
+        picked = bytes(map(small.__getitem__, counted))
+        if most:
+            found = ((value, total - picked.count(value)) for value, total in everything.items())
+        else:
+            found = ((value, picked.count(value)) for value in everything)
+        return Counter({value: count for value, count in found if count > 0})
     values = getattr(columns, column)
-    if 2 * len(docs) > columns.size:
-        counts = columns.counts(column).copy()
-        counts.subtract(map(values.__getitem__, columns.all_docs.difference(docs)))
-        return +counts  # drops the values no document of `docs` holds
-    return Counter(map(values.__getitem__, docs))
+    left_out = Counter(map(values.__getitem__, counted))
+    if not most:
+        return left_out
+    counts = everything.copy()
+    # Counted by C code, then subtracted value by value (not document by document).
+    for value, count in left_out.items():
+        if counts[value] == count:
+            del counts[value]  # no document of `docs` holds it
+        else:
+            counts[value] -= count
+    return counts
 
 
-def _score(final: set[int], contributions: list[tuple[Collection[int], int]]) -> dict[int, int]:
+def _score(
+    final: set[int],
+    contributions: list[Contribution],
+    read: Callable[[tuple[str, str]], AbstractSet[int]],
+) -> dict[int, int]:
     """Each hit's score: the weights of the lookups it was found by, summed."""
     score = dict.fromkeys(final, 0)
     for posting, weight in contributions:
-        scored = final.intersection(posting)
+        scored = final.intersection(read(posting) if isinstance(posting, tuple) else posting)
         score.update(zip(scored, map(weight.__add__, map(score.__getitem__, scored)), strict=True))
     return score
 
@@ -500,7 +595,5 @@ def _full_key(
 
 def _intersect(base: Collection[int], others: Iterable[Collection[int]]) -> set[int]:
     """base ∩ others, as a new set; starting from the smallest keeps every step cheap."""
-    ordered = sorted(others, key=len)
-    if not ordered:
-        return set(base)
-    return set(ordered[0]).intersection(base, *ordered[1:])
+    ordered = sorted((base, *others), key=len)
+    return set(ordered[0]).intersection(*ordered[1:])
