@@ -12,6 +12,7 @@ from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
 from storefront.web.catalog_cache import cached_fragment, render_card, store_fragment
+from storefront.web.page_cache import form_token
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.localized import in_english, listing_name
 from storefront.web.shop.catalog.seo import product_jsonld
@@ -51,3 +52,4 @@ bp.add_app_template_global(store_fragment, "store_fragment")
 bp.add_app_template_global(url_without, "url_without")
 bp.add_app_template_global(url_without_filters, "url_without_filters")
 bp.add_app_template_global(logo_url, "logo_url")
+bp.add_app_template_global(form_token, "form_token")
