@@ -37,6 +37,8 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 EXTENSION = "shared_cache"
+ROOT = "release_root"  # app.extensions: the folder whose files make the release's fingerprint
+_RELEASES: dict[Path, str] = {}
 
 
 class SharedCache:
@@ -160,20 +162,35 @@ def build_id(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def release_id() -> str:
+    """This app's release: REDIS_CACHE_BUILD_ID, else build_id() of its files, computed once
+    per process (some 0.1 s) when first asked."""
+    configured = current_app.config.get("REDIS_CACHE_BUILD_ID")
+    if configured:
+        return configured
+    root: Path = current_app.extensions[ROOT]
+    if root not in _RELEASES:
+        _RELEASES[root] = build_id(root)
+    return _RELEASES[root]
+
+
 def shared_cache() -> SharedCache | None:
     """This app's shared store, or None without REDIS_URL."""
     return current_app.extensions.get(EXTENSION)
 
 
 def init_app(app: Flask, root: Path) -> None:
+    app.extensions[ROOT] = root
     url = app.config.get("REDIS_URL")
     if not url:
         app.extensions.pop(EXTENSION, None)
         return
+    with app.app_context():
+        release = release_id()
     app.extensions[EXTENSION] = SharedCache(
         url,
         prefix=app.config["REDIS_CACHE_PREFIX"],
-        build_id=app.config.get("REDIS_CACHE_BUILD_ID") or build_id(root),
+        build_id=release,
         ttl=app.config["REDIS_CACHE_TTL"],
         max_bytes=app.config["REDIS_CACHE_MAX_BYTES"],
         timeout=app.config["REDIS_CACHE_TIMEOUT"],

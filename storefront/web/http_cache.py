@@ -37,7 +37,7 @@ import hashlib
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
 
-from storefront.core.shared_cache import shared_cache
+from storefront.core.shared_cache import release_id
 from storefront.domain.catalog.cards import catalog_cache_key
 from storefront.web.context import COOKIE as CART_COOKIE
 
@@ -82,6 +82,8 @@ def is_public_request() -> bool:
             request.method in ("GET", "HEAD")
             and request.endpoint in CACHEABLE
             and config["HTTP_CACHE_MAX_AGE"] > 0
+            # development: an edited template shows at once, as web/page_cache.py does
+            and not current_app.jinja_env.auto_reload
             and not visitor_cookies()
             # choosing another language sets its cookie (web/i18n.py)
             and (lang not in config["LANGUAGES"] or lang == config["BABEL_DEFAULT_LOCALE"])
@@ -91,10 +93,9 @@ def is_public_request() -> bool:
 
 def etag() -> str:
     """This public page's entity tag: what the page depends on, hashed."""
-    shared = shared_cache()
     parts = (
         catalog_cache_key(),
-        shared.prefix if shared else "",
+        release_id(),  # a deploy changes the pages without moving the catalog version
         str(get_locale()),
         request.host,
         request.script_root,
