@@ -170,9 +170,13 @@ class Config:
     REDIS_CACHE_BUILD_ID = os.environ.get("REDIS_CACHE_BUILD_ID", "")
 
     # HTTP caching of anonymous catalog pages (storefront/web/http_cache.py): a shared cache
-    # (CDN, proxy) may keep them MAX_AGE seconds and serve them up to STALE_WHILE_REVALIDATE
-    # seconds longer while it asks again. 0 for MAX_AGE turns public caching off.
+    # (CDN, proxy) may keep them MAX_AGE seconds (s-maxage) and serve them up to
+    # STALE_WHILE_REVALIDATE seconds longer while it asks again; the visitor's browser keeps
+    # them BROWSER_MAX_AGE seconds (0: it revalidates each visit, a 304 when nothing changed,
+    # so a revoked certificate is gone from its screen at once). 0 for MAX_AGE turns public
+    # caching off.
     HTTP_CACHE_MAX_AGE = _env_int("HTTP_CACHE_MAX_AGE", 30)
+    HTTP_CACHE_BROWSER_MAX_AGE = _env_int("HTTP_CACHE_BROWSER_MAX_AGE", 0)
     HTTP_CACHE_STALE_WHILE_REVALIDATE = _env_int("HTTP_CACHE_STALE_WHILE_REVALIDATE", 60)
 
     # Stock hoarding: placing orders is rate-limited (every checkout POST but "Show the

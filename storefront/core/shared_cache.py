@@ -165,7 +165,7 @@ def build_id(root: Path) -> str:
 def release_id() -> str:
     """This app's release: REDIS_CACHE_BUILD_ID, else build_id() of its files, computed once
     per process (some 0.1 s) when first asked."""
-    configured = current_app.config.get("REDIS_CACHE_BUILD_ID")
+    configured = str(current_app.config.get("REDIS_CACHE_BUILD_ID") or "")
     if configured:
         return configured
     root: Path = current_app.extensions[ROOT]

@@ -16,6 +16,8 @@ catalog version and date too. Redis away: a miss, and the page is rendered.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
+from typing import cast
 
 from flask import Flask, current_app, get_template_attribute, request
 from flask_babel import get_locale
@@ -60,23 +62,36 @@ def _cache() -> CatalogMarkupCache:
 
 def render_card(card: ListingCard, heading: str = "h3") -> Markup:
     """The card's HTML in the reader's language, rendered once per catalog version."""
+    return render_cards([card], heading)[0]
+
+
+def render_cards(cards: Iterable[ListingCard], heading: str = "h3") -> list[Markup]:
+    """The cards' HTML, in order: from this process, else from the shared store (one round
+    trip for all the cards this process lacks), else rendered (and kept in both)."""
     cache = _cache()
-    key = (card, heading, str(get_locale()))
-    html = cache.rendered.get(key)
-    if html is None:
-        shared = shared_cache()
-        shared_key = (key, request.script_root)
-        stored = shared.get("card-html", shared_key) if shared else None
-        if stored is not None:
-            html = Markup(stored)
+    locale = str(get_locale())
+    keys = [(card, heading, locale) for card in cards]
+    found = [cache.rendered.get(key) for key in keys]
+    missing = [i for i, html in enumerate(found) if html is None]
+    if not missing:
+        return cast(list[Markup], found)
+    shared = shared_cache()
+    shared_keys = [(keys[i], request.script_root) for i in missing]
+    stored = shared.get_many("card-html", shared_keys) if shared else [None] * len(missing)
+    rendered: list[tuple[object, str]] = []
+    for i, shared_key, text in zip(missing, shared_keys, stored, strict=True):
+        if text is not None:
+            html = Markup(text)
         else:
-            html = compact_html(get_template_attribute("catalog/_card.html", "card")(card, heading))
-            if shared:
-                shared.set("card-html", shared_key, str(html))
-        cache.rendered[key] = html
-        while len(cache.rendered) > MAX_RENDERED:
-            cache.rendered.popitem(last=False)
-    return html
+            macro = get_template_attribute("catalog/_card.html", "card")
+            html = compact_html(macro(keys[i][0], heading))
+            rendered.append((shared_key, str(html)))
+        found[i] = cache.rendered[keys[i]] = html
+    if shared and rendered:
+        shared.set_many("card-html", rendered)
+    while len(cache.rendered) > MAX_RENDERED:
+        cache.rendered.popitem(last=False)
+    return cast(list[Markup], found)
 
 
 def cached_fragment(key: tuple, store: str = "fragments") -> Markup | None:

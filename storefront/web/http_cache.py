@@ -6,12 +6,15 @@ same for everyone: they depend only on the URL (the language too: `?lang=` is in
 without it the page is Vietnamese), the catalog version and the date in Vietnam. Such a
 response sets no cookie and says so:
 
-    Cache-Control: public, max-age=HTTP_CACHE_MAX_AGE,
+    Cache-Control: public, max-age=HTTP_CACHE_BROWSER_MAX_AGE (0), s-maxage=HTTP_CACHE_MAX_AGE,
                    stale-while-revalidate=HTTP_CACHE_STALE_WHILE_REVALIDATE
     ETag: "<hash of the catalog version, the date, the build, the language, the URL>"
     Vary: Cookie
 
-and a request whose If-None-Match holds that ETag gets 304 with no body, before any rendering
+A shared cache (CDN, proxy) keeps the page s-maxage seconds; the visitor's own browser asks
+again at each visit (max-age 0), so a change (a revoked certificate) is gone from their screen
+at once, and the question costs a 304: one query, no rendering. A request whose If-None-Match
+holds that ETag gets 304 with no body, before any rendering
 (the verify pages: after rendering, their ETag being a hash of the page; see VERSIONED).
 
 A visitor with one of the shop's cookies (a session: logged in, a flash, a CSRF token; a
@@ -118,7 +121,8 @@ def _answer_not_modified() -> Response | None:
 def _public_headers(response: Response, tag: str) -> None:
     config = current_app.config
     response.headers["Cache-Control"] = (
-        f"public, max-age={config['HTTP_CACHE_MAX_AGE']}, "
+        f"public, max-age={config['HTTP_CACHE_BROWSER_MAX_AGE']}, "
+        f"s-maxage={config['HTTP_CACHE_MAX_AGE']}, "
         f"stale-while-revalidate={config['HTTP_CACHE_STALE_WHILE_REVALIDATE']}"
     )
     response.set_etag(tag)

@@ -73,6 +73,7 @@ def own_keys(client: redis.Redis, store: SharedCache) -> list[bytes]:
 @pytest.fixture
 def shared(app):
     client = redis_or_skip(SHARED_REDIS)
+    forget_this_process(app)  # what earlier tests left in this worker's memory
     store = install(app, SHARED_REDIS)
     try:
         yield store, client
@@ -221,6 +222,7 @@ def own_redis(app):
         pytest.skip("redis-server is not installed")
     server = RedisServer(free_port())
     server.start()
+    forget_this_process(app)
     store = install(app, server.url)
     try:
         yield server, store
@@ -283,3 +285,27 @@ def test_after_a_failure_redis_is_left_alone_for_a_while(app, client, shop, shar
     forget_this_process(app)
     assert client.get("/products").status_code == 200
     assert store.failures == failures  # not asked again: no timeout on every request
+
+
+def test_the_first_page_after_a_change_takes_every_card_in_one_round_trip(
+    app, client, db, shop, shared, monkeypatch
+):
+    from storefront.domain.catalog.version import bump
+
+    store, _ = shared
+    client.get("/products")
+    bump(db.session)  # a change elsewhere in the catalog: every version-keyed entry is old
+    db.session.commit()
+    forget_this_process(app)
+    asked: list[tuple[str, int]] = []
+    get_many = store.get_many
+
+    def counting(namespace, keys):
+        asked.append((namespace, len(keys)))
+        return get_many(namespace, keys)
+
+    monkeypatch.setattr(store, "get_many", counting)
+    page = html(client.get("/products"))
+    assert "Vải thiều Lục Ngạn" in card_names(page)
+    # The rendered cards outlive the version (keyed by the card itself): one MGET for both.
+    assert [n for n in asked if n[0] == "card-html"] == [("card-html", 2)]
