@@ -184,6 +184,30 @@ class Config:
 
     CATALOG_PAGE_SIZE = _env_int("CATALOG_PAGE_SIZE", 24)
 
+    # Shared caches (storefront/core/shared_cache.py): with REDIS_URL set, rendered pages,
+    # fragments, cards and the page chrome are shared by every app server through Redis, in
+    # front of each process's own. Keys start with the prefix; each value lives at most the TTL
+    # (seconds) and none above MAX_BYTES is kept. A Redis that does not answer within TIMEOUT
+    # seconds is a miss, and is not asked again for RETRY_SECONDS. BUILD_ID: the release's
+    # name (e.g. its git commit); unset, a hash of the templates, translations and code.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    REDIS_CACHE_PREFIX = os.environ.get("REDIS_CACHE_PREFIX", "ocop:cache")
+    REDIS_CACHE_TTL = _env_int("REDIS_CACHE_TTL", 3600)
+    REDIS_CACHE_MAX_BYTES = _env_int("REDIS_CACHE_MAX_BYTES", 512 * 1024)
+    REDIS_CACHE_TIMEOUT = float(os.environ.get("REDIS_CACHE_TIMEOUT") or 0.25)
+    REDIS_CACHE_RETRY_SECONDS = float(os.environ.get("REDIS_CACHE_RETRY_SECONDS") or 5)
+    REDIS_CACHE_BUILD_ID = os.environ.get("REDIS_CACHE_BUILD_ID", "")
+
+    # HTTP caching of anonymous catalog pages (storefront/web/http_cache.py): a shared cache
+    # (CDN, proxy) may keep them MAX_AGE seconds (s-maxage) and serve them up to
+    # STALE_WHILE_REVALIDATE seconds longer while it asks again; the visitor's browser keeps
+    # them BROWSER_MAX_AGE seconds (0: it revalidates each visit, a 304 when nothing changed,
+    # so a revoked certificate is gone from its screen at once). 0 for MAX_AGE turns public
+    # caching off.
+    HTTP_CACHE_MAX_AGE = _env_int("HTTP_CACHE_MAX_AGE", 30)
+    HTTP_CACHE_BROWSER_MAX_AGE = _env_int("HTTP_CACHE_BROWSER_MAX_AGE", 0)
+    HTTP_CACHE_STALE_WHILE_REVALIDATE = _env_int("HTTP_CACHE_STALE_WHILE_REVALIDATE", 60)
+
     # Stock hoarding: placing orders is rate-limited (every checkout POST but "Show the
     # communes", per client IP and per normalised phone and e-mail, counted like the log-in
     # limits), and a cash-on-delivery order, which takes stock without paying, is capped.
@@ -220,6 +244,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    # The shared cache only where a test sets it (tests/web/test_redis_cache.py).
+    REDIS_URL = ""
     # The test client's own host, so pages and e-mails agree; tests of forged hosts send
     # another one.
     PUBLIC_BASE_URL = "http://localhost"

@@ -81,14 +81,16 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
     from storefront import search
-    from storefront.core import urls
+    from storefront.core import shared_cache, urls
     from storefront.domain.accounts import user_for_session
     from storefront.domain.catalog import cards, changes, version
     from storefront.domain.jobs import queue as jobs_queue
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
     from storefront.models import User
-    from storefront.web import i18n
+    from storefront.web import http_cache, i18n
 
+    # First: its after_request hook then runs last, after every hook that may set a cookie.
+    http_cache.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -102,6 +104,7 @@ def register_extensions(app: Flask) -> None:
     jobs_queue.init_app(app)
     changes.subscribe(search.catalog_changed)
     version.use_local_generation(search.index_generation)
+    shared_cache.init_app(app, BASE_DIR)  # Redis behind the in-process caches (REDIS_URL)
     cards.init_app(app)  # the cards cached under the catalog version
 
     _init_limiter(app, limiter)

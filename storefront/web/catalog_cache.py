@@ -5,17 +5,26 @@ The owner of these stores is CatalogMarkupCache, one per app (init_app). Like th
 themselves (domain/catalog/cards.py), everything here is keyed by the catalog version and the
 date in Vietnam (cards.catalog_cache_key): a commit that changes what the catalog shows moves
 the version on (domain/catalog/changes.py), and the whole store is dropped at once.
+
+With REDIS_URL set, this process's stores sit in front of the shared store in Redis
+(core/shared_cache.py): a miss here asks Redis before rendering, and what is rendered is kept
+in both. A rendered card is keyed by the card itself (every field it shows), the heading and
+the language, so it outlives catalog versions there; fragments and pages are keyed by the
+catalog version and date too. Redis away: a miss, and the page is rendered.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
+from typing import cast
 
-from flask import Flask, current_app, get_template_attribute
+from flask import Flask, current_app, get_template_attribute, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
 from storefront.core.markup import compact_html
+from storefront.core.shared_cache import shared_cache
 from storefront.domain.catalog.cards import ListingCard, catalog_cache_key
 
 EXTENSION = "catalog_markup"
@@ -53,32 +62,68 @@ def _cache() -> CatalogMarkupCache:
 
 def render_card(card: ListingCard, heading: str = "h3") -> Markup:
     """The card's HTML in the reader's language, rendered once per catalog version."""
+    return render_cards([card], heading)[0]
+
+
+def render_cards(cards: Iterable[ListingCard], heading: str = "h3") -> list[Markup]:
+    """The cards' HTML, in order: from this process, else from the shared store (one round
+    trip for all the cards this process lacks), else rendered (and kept in both)."""
     cache = _cache()
-    key = (card, heading, str(get_locale()))
-    html = cache.rendered.get(key)
-    if html is None:
-        html = compact_html(get_template_attribute("catalog/_card.html", "card")(card, heading))
-        cache.rendered[key] = html
-        while len(cache.rendered) > MAX_RENDERED:
-            cache.rendered.popitem(last=False)
-    return html
+    locale = str(get_locale())
+    keys = [(card, heading, locale) for card in cards]
+    found = [cache.rendered.get(key) for key in keys]
+    missing = [i for i, html in enumerate(found) if html is None]
+    if not missing:
+        return cast(list[Markup], found)
+    shared = shared_cache()
+    shared_keys = [(keys[i], request.script_root) for i in missing]
+    stored = shared.get_many("card-html", shared_keys) if shared else [None] * len(missing)
+    rendered: list[tuple[object, str]] = []
+    for i, shared_key, text in zip(missing, shared_keys, stored, strict=True):
+        if text is not None:
+            html = Markup(text)
+        else:
+            macro = get_template_attribute("catalog/_card.html", "card")
+            html = compact_html(macro(keys[i][0], heading))
+            rendered.append((shared_key, str(html)))
+        found[i] = cache.rendered[keys[i]] = html
+    if shared and rendered:
+        shared.set_many("card-html", rendered)
+    while len(cache.rendered) > MAX_RENDERED:
+        cache.rendered.popitem(last=False)
+    return cast(list[Markup], found)
 
 
 def cached_fragment(key: tuple, store: str = "fragments") -> Markup | None:
     """A rendered page fragment (or, with store="pages", a whole page) stored under `key`
     for this catalog version, if any."""
-    return getattr(_cache(), store).get(key)
+    cache = _cache()
+    entries = getattr(cache, store)
+    html = entries.get(key)
+    if html is None and (shared := shared_cache()) is not None:
+        stored = shared.get(store, (cache.key, key))
+        if stored is not None:
+            html = entries[key] = Markup(stored)
+            _bound(entries, store)
+    return html
 
 
 def store_fragment(key: tuple, html: str, store: str = "fragments") -> Markup:
     """Keep a rendered fragment (or whole page) for this catalog version; returns it, ready
     to output. The oldest entries go first beyond the store's bound."""
-    entries = getattr(_cache(), store)
+    cache = _cache()
+    entries = getattr(cache, store)
     html = compact_html(html)
     entries[key] = html
+    _bound(entries, store)
+    if (shared := shared_cache()) is not None:
+        shared.set(store, (cache.key, key), str(html))
+    return html
+
+
+def _bound(entries: OrderedDict, store: str) -> None:
     while len(entries) > _LIMITS[store]:
         entries.popitem(last=False)
-    return html
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,10 @@ In templates:
 
 A key of None renders the markup without caching. With template auto-reload (development)
 nothing is cached, so an edited template shows at once.
+
+With REDIS_URL set, a part missing here is looked up in the shared store
+(core/shared_cache.py, whose keys hold the build's fingerprint) before it is rendered, and a
+rendered part is kept there too; Redis away, it is rendered.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from storefront.core.markup import compact_html
+from storefront.core.shared_cache import shared_cache
 from storefront.web.context import cart_count
 from storefront.web.seller.context import memberships
 
 MAX_PARTS = 512
 EXTENSION = "page_chrome"
+
 
 def chrome_key(part: str) -> tuple[Any, ...] | None:
     """The cache key of a chrome part for this request, or None when it must be rendered."""
@@ -62,7 +68,14 @@ def cached_part(key: tuple[Any, ...] | None, caller: Callable[[], str]) -> Marku
     parts: OrderedDict = current_app.extensions[EXTENSION]
     html = parts.get(key)
     if html is None:
-        html = parts[key] = compact_html(caller())
+        shared = shared_cache()
+        stored = shared.get("chrome", key) if shared else None
+        if stored is not None:
+            html = parts[key] = Markup(stored)
+        else:
+            html = parts[key] = compact_html(caller())
+            if shared:
+                shared.set("chrome", key, str(html))
         while len(parts) > MAX_PARTS:
             parts.popitem(last=False)
     return html

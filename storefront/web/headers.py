@@ -5,6 +5,10 @@ The policy allows scripts, styles, images and fetches from the shop's own origin
 inline <script> (the product page's JSON-LD) must carry this response's nonce: templates write
 `nonce="{{ csp_nonce() }}"`. A whole page cached for anonymous visitors (web/page_cache.py)
 stores a placeholder where the nonce was and gets the new response's nonce on the way out.
+A page a CDN may cache (web/http_cache.py) is stored by it whole, the policy header with the
+body, so the nonce in its copy is the one its header allows; such a copy holds no visitor's
+data and is made anew (with a new nonce) at each catalog change, so a nonce known from it
+helps no injection: the injected text would have had to be in the page when it was rendered.
 
 Forms post to the shop only, and to Stripe Checkout and payOS: card and payOS payment answer
 our own POST with a 303 to checkout.stripe.com or pay.payos.vn, and Chromium checks
@@ -58,7 +62,10 @@ def content_security_policy(nonce: str) -> str:
 
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    # A 304 carries no policy: a cache refreshing its stored copy with the 304's headers keeps
+    # the policy whose nonce matches the stored body (web/http_cache.py).
+    if response.status_code != 304:
+        headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

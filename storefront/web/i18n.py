@@ -1,10 +1,20 @@
-"""Language choice: Vietnamese by default, English by `?lang=en`, remembered in the session."""
+"""Language choice: Vietnamese by default, English by `?lang=en`, remembered in a cookie.
+
+The cookie (LANGUAGE_COOKIE) is set only by an explicit `?lang=` that differs from what the
+visitor would get without it, never on a plain page view: a first visit sets no cookie, so
+anonymous pages stay cacheable by a CDN (web/http_cache.py). A visitor with the cookie gets
+private pages, like one with a cart.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
+
+from storefront.web.http_cache import LANGUAGE_COOKIE
+
+LANGUAGE_COOKIE_DAYS = 365
 
 
 def select_locale() -> str:
@@ -14,7 +24,9 @@ def select_locale() -> str:
     lang = request.args.get("lang")
     if lang is not None and lang in languages:
         return lang
-    if session.get("lang") in languages:
+    if request.cookies.get(LANGUAGE_COOKIE) in languages:
+        return request.cookies[LANGUAGE_COOKIE]
+    if session.get("lang") in languages:  # chosen before the cookie, in a session still open
         return session["lang"]
     if current_user and getattr(current_user, "is_authenticated", False):
         if current_user.locale in languages:
@@ -51,9 +63,32 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
 
-    @app.before_request
-    def remember_language() -> None:
+    @app.after_request
+    def remember_language(response: Response) -> Response:
         # Choosing a language is a preference, not a state change of the shop's data.
         lang = request.args.get("lang")
-        if lang in app.config["LANGUAGES"] and session.get("lang") != lang:
-            session["lang"] = lang
+        if lang is None or lang not in app.config["LANGUAGES"]:
+            return response
+        remembered = request.cookies.get(LANGUAGE_COOKIE)
+        if remembered == lang or (remembered is None and lang == _default_without_choice()):
+            return response
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            lang,
+            max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+        return response
+
+
+def _default_without_choice() -> str:
+    """The language this visitor gets with no `?lang=` and no cookie."""
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") in languages:
+        return session["lang"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.locale in languages:
+            return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

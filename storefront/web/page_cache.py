@@ -8,7 +8,9 @@ reads the catalog version from the database, so a commit on any server that chan
 page shows is seen at once.
 
 A page with a form holds the visitor's CSRF token: it is cached with a placeholder in its
-place, and the placeholder is filled with this visitor's own token on the way out.
+place, and the placeholder is filled with this visitor's own token on the way out. A public
+page (one a CDN may keep, web/http_cache.py) holds no token at all, so it writes no session;
+it is cached apart from the private copy.
 An inline script's CSP nonce (web/headers.py) is per response: it is cached as a placeholder
 too, and filled with this response's nonce.
 A logged-in page (e-mail in the header, a logout form) is never cached whole.
@@ -23,6 +25,7 @@ from flask_wtf.csrf import generate_csrf
 from storefront.web.catalog_cache import cached_fragment, store_fragment
 from storefront.web.context import cart_count
 from storefront.web.headers import NONCE_SLOT, csp_nonce
+from storefront.web.http_cache import is_public_request
 
 # Cannot come out of a template by accident: user text is escaped, and "<" would be "&lt;".
 CSRF_SLOT = "<csrf-token-slot>"
@@ -35,8 +38,22 @@ def anonymous_page_key(content_key: tuple) -> tuple | None:
         return None
     if current_user.is_authenticated or "_flashes" in session:
         return None
-    return ("page", request.host_url, request.path, request.query_string, cart_count(),
-            *content_key)
+    public = is_public_request()
+    return (
+        "page",
+        request.host_url,
+        request.path,
+        request.query_string,
+        0 if public else cart_count(),
+        *content_key,
+        public,
+    )
+
+
+def form_token() -> str:
+    """The CSRF token a page's form carries: this visitor's, or none on a public page (the
+    form then fetches one when used: static/js/buy.js, web/shop/cart/routes.py)."""
+    return "" if is_public_request() else generate_csrf()
 
 
 def cached_page(key: tuple | None) -> str | None:
@@ -55,7 +72,7 @@ def store_page(key: tuple | None, html: str) -> str:
     """Keep a rendered page under `key` (when there is one); returns the page to send."""
     if key is None:
         return html
-    token = generate_csrf() if "csrf_token" in html else None
+    token = generate_csrf() if "csrf_token" in html and not is_public_request() else None
     nonce = g.get("csp_nonce")  # only if the page used one; random, so found nowhere else
     if nonce:
         html = html.replace(nonce, NONCE_SLOT)

@@ -118,7 +118,8 @@ POLICIES: dict[str, Entry] = {
     "verify.qr_png": ANYONE,
     # Cart and checkout: guests too (the cart cookie)
     "cart.show": ANYONE,
-    "cart.add": ANYONE,
+    "cart.add": ANYONE,  # CSRF checked in the view (a public page's form): cart/routes.py
+    "cart.token": ANYONE,  # a CSRF token for a public page's purchase form (JSON, no-store)
     "cart.save": ANYONE,  # the visitor's own cart only: other ids in the form are ignored
     "cart.update": Policy(Access.OWNER, refusal=Refusal.CART),  # the visitor's own line
     "cart.remove": Policy(Access.OWNER, refusal=Refusal.CART),

@@ -9,16 +9,23 @@ A card is loaded with the visibility rule applied (so a stale search index can n
 hidden listing) and cached under the catalog version and the date in Vietnam: while neither
 moves, nothing that could hide the listing has happened, so a cached card is a public one.
 Ids that were not public are remembered as such under the same key.
+
+With REDIS_URL set, cards missing from this process are asked of the shared store
+(core/shared_cache.py) in one round trip before the database, under the same key; they are
+kept there as JSON of their plain fields (a hidden id as `null`), never pickled. Redis away:
+they are loaded from the database as without it.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from flask import Flask, current_app
 
 from storefront.core import clock
+from storefront.core.shared_cache import SharedCache, shared_cache
 from storefront.domain.catalog.queries import public_listings_by_ids
 from storefront.domain.catalog.version import current
 from storefront.models import Listing
@@ -115,6 +122,9 @@ def public_cards(ids: list[int]) -> list[ListingCard]:
         return []
     cache = _cache()
     missing = [i for i in ids if i not in cache.cards and i not in cache.hidden]
+    shared = shared_cache() if missing else None
+    if shared is not None:
+        missing = _from_shared(shared, cache, missing)
     if missing:
         loaded = {listing.id: listing for listing in public_listings_by_ids(missing)}
         for listing_id in missing:
@@ -122,11 +132,43 @@ def public_cards(ids: list[int]) -> list[ListingCard]:
                 cache.cards[listing_id] = card_from_listing(loaded[listing_id])
             else:
                 cache.hidden.add(listing_id)
-        while len(cache.cards) > MAX_CARDS:
-            cache.cards.popitem(last=False)
-        if len(cache.hidden) > MAX_CARDS:
-            cache.hidden.clear()
+        if shared is not None:
+            shared.set_many(
+                "card",
+                (
+                    ((cache.key, i), json.dumps(asdict(cache.cards[i]) if i in loaded else None))
+                    for i in missing
+                ),
+            )
+    while len(cache.cards) > MAX_CARDS:
+        cache.cards.popitem(last=False)
+    if len(cache.hidden) > MAX_CARDS:
+        cache.hidden.clear()
     return [cache.cards[i] for i in ids if i in cache.cards]
+
+
+def _from_shared(shared: SharedCache, cache: CardCache, ids: list[int]) -> list[int]:
+    """Take what the shared store has of `ids` into this process's cache; the ids still
+    missing. A stored value that is not a card's plain fields is a miss."""
+    still_missing = []
+    for listing_id, text in zip(
+        ids, shared.get_many("card", [(cache.key, i) for i in ids]), strict=True
+    ):
+        if text is not None:
+            try:
+                fields = json.loads(text)
+                if fields is None:
+                    cache.hidden.add(listing_id)
+                    continue
+                card = ListingCard(**fields)
+            except (ValueError, TypeError):
+                pass
+            else:
+                if card.listing_id == listing_id:
+                    cache.cards[listing_id] = card
+                    continue
+        still_missing.append(listing_id)
+    return still_missing
 
 
 def as_card(item: ListingCard | Listing) -> ListingCard:

@@ -149,6 +149,7 @@ def test_buy_now_that_fails_goes_back_to_the_product_not_the_checkout(client, db
 def test_buy_now_works_from_the_cached_page_with_the_visitors_own_token(
     client, db, listing, csrf_on
 ):
+    client.get("/cart/token")  # the visitor's session, as static/js/buy.js starts it
     client.get("/products/vai-thieu")  # cached now
     page = html(client.get("/products/vai-thieu"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -4,12 +4,15 @@ joins the customer's at login."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import (
+    abort,
     current_app,
     flash,
     g,
     has_request_context,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -17,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
+from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 from sqlalchemy import select
 
 from storefront.core.errors import DomainError, QuantitiesRefused
@@ -30,8 +34,9 @@ from storefront.domain.cart import (
     save_cart,
     set_line_quantity,
 )
-from storefront.extensions import db
-from storefront.models import Address
+from storefront.domain.catalog.visibility import public_listing_ids
+from storefront.extensions import csrf, db
+from storefront.models import Address, Package
 from storefront.web.context import (
     COOKIE,
     COOKIE_DAYS,
@@ -118,10 +123,85 @@ def _back_to_cart():
     return redirect(url_for("cart.show"), code=303)
 
 
+# --- adding from a page a CDN may cache ------------------------------------------------------
+# A public product page (web/http_cache.py) carries no CSRF token: it is the same for every
+# visitor and writes no session. The form gets one when it is used: static/js/buy.js fetches
+# /cart/token (which starts the visitor's session) and puts it in the form before it is sent.
+# Without JavaScript, or with a token that is not this visitor's (another visitor's, an
+# expired session's), the add is not done and not lost either: the answer is a page that asks
+# the visitor to confirm it, with a fresh token of their own. A request a browser marks as
+# cross-site (Origin not the shop's, Sec-Fetch-Site not same-origin) is refused outright.
+# So /cart/add is exempt from CSRFProtect's blanket check and makes its own; every other
+# POST keeps CSRFProtect's. See docs/security.md.
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def is_cross_site() -> bool:
+    """Whether the browser says this request comes from another site."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        ours = {_origin(request.host_url), _origin(current_app.config["PUBLIC_BASE_URL"])}
+        if origin.lower() not in ours:  # "null" (a sandboxed frame, a file) included
+            return True
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    return fetch_site is not None and fetch_site not in ("same-origin", "none")
+
+
+def has_valid_token() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
+@bp.get("/token")
+def token():
+    """A CSRF token for the visitor, for a form on a public page (static/js/buy.js). Only the
+    shop's own pages can read it: no CORS header, and JSON is no script (nosniff)."""
+    response = jsonify(token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _confirm_add(package_id: int | None):
+    """The add, to confirm with a fresh token: nothing was changed."""
+    product = None
+    package = db.session.get(Package, package_id) if package_id is not None else None
+    if package is not None and public_listing_ids([package.listing_id]):
+        product = f"{package.listing.name} ({package.label})"
+    form = request.form
+    response = current_app.make_response(
+        render_template(
+            "cart/confirm_add.html",
+            product=product,
+            package_id=package_id,
+            quantity=form.get("quantity", "1"),
+            next_url=safe_next(form.get("next"), url_for("cart.show")),
+            buy_now=bool(form.get("buy_now")),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf.exempt
 @bp.post("/add")
 def add():
-    # Only the package and how many: the price always comes from the database.
+    # CSRF: checked here, not by CSRFProtect (see above).
+    if is_cross_site():
+        abort(403)
     package_id = parse_int(request.form.get("package_id"))
+    if not has_valid_token():
+        return _confirm_add(package_id)
+    # Only the package and how many: the price always comes from the database.
     try:
         if package_id is None:
             raise DomainError(_("Please choose a package."))

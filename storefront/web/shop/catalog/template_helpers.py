@@ -11,7 +11,13 @@ from storefront.core.files import logo_url
 from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
-from storefront.web.catalog_cache import cached_fragment, render_card, store_fragment
+from storefront.web.catalog_cache import (
+    cached_fragment,
+    render_card,
+    render_cards,
+    store_fragment,
+)
+from storefront.web.page_cache import form_token
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.localized import in_english, listing_name
 from storefront.web.shop.catalog.seo import product_jsonld
@@ -46,8 +52,10 @@ bp.add_app_template_global(listing_name, "listing_name")
 bp.add_app_template_global(product_jsonld, "product_jsonld")
 bp.add_app_template_global(as_card, "as_card")
 bp.add_app_template_global(render_card, "render_card")
+bp.add_app_template_global(render_cards, "render_cards")
 bp.add_app_template_global(cached_fragment, "cached_fragment")
 bp.add_app_template_global(store_fragment, "store_fragment")
 bp.add_app_template_global(url_without, "url_without")
 bp.add_app_template_global(url_without_filters, "url_without_filters")
 bp.add_app_template_global(logo_url, "logo_url")
+bp.add_app_template_global(form_token, "form_token")
