@@ -22,6 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import vietnam_provinces as vp
+from vietnam_provinces import legacy
 
 from storefront.search.analysis import Term, fold, term, terms
 
@@ -58,6 +62,11 @@ class Vocabulary:
     # Shopping filler (filler.toml), by folded key: the phrase's words as Terms, to compare
     # a word typed with marks by its exact form.
     filler: dict[tuple[str, ...], tuple[Term, ...]] = field(default_factory=dict)
+    # The Vietnamese names of product types (vocabulary.toml's `vi`), folded: what a
+    # query's product word is ("tỏi", "chè", "mật ong").
+    products: frozenset[tuple[str, ...]] = frozenset()
+    # The keys of synonyms.toml (Vietnamese words), folded.
+    vietnamese: frozenset[tuple[str, ...]] = frozenset()
 
 
 @cache
@@ -80,16 +89,21 @@ def vocabulary() -> Vocabulary:
 
     data = tomllib.loads((DATA / "vocabulary.toml").read_text(encoding="utf-8"))
     english_keys = set()
+    products: set[tuple[str, ...]] = set()
     for entry in data["terms"]:
         for english in entry["en"]:
             add(english, entry["vi"])
             english_keys.add(tuple(fold(english).split()))
+        products.update(tuple(fold(vi).split()) for vi in entry["vi"])
     synonyms = tomllib.loads((DATA / "synonyms.toml").read_text(encoding="utf-8"))
+    vietnamese: set[tuple[str, ...]] = set()
     for same in synonyms["same"]:
         for member in same:
             add(member, [other for other in same if other != member])
+            vietnamese.add(tuple(fold(member).split()))
     for key, meanings in synonyms.get("means", {}).items():
         add(key, meanings)
+        vietnamese.add(tuple(fold(key).split()))
     aliases = tomllib.loads((DATA / "places.toml").read_text(encoding="utf-8"))["aliases"]
     places = {tuple(fold(k).split()): v for k, v in aliases.items()}
     for key, name in aliases.items():
@@ -102,8 +116,25 @@ def vocabulary() -> Vocabulary:
     filler_words = tomllib.loads((DATA / "filler.toml").read_text(encoding="utf-8"))["words"]
     filler = {tuple(t.folded for t in terms(p)): tuple(terms(p)) for p in filler_words}
     return Vocabulary(
-        phrase_map, places, optional, frozenset(english_keys), frozenset(words), filler
+        phrase_map,
+        places,
+        optional,
+        frozenset(english_keys),
+        frozenset(words),
+        filler,
+        frozenset(products),
+        frozenset(vietnamese),
     )
+
+
+def names_product(clause: Clause) -> bool:
+    """True when the clause, as typed, names a product type of the vocabulary, in
+    Vietnamese (with or without marks) or in English."""
+    typed = tuple(word.folded for word in clause.typed)
+    vocab = vocabulary()
+    if typed in vocab.filler:  # "ban": "bản" (a village) or "bán" (sell)? Not telling.
+        return False
+    return clause.english or typed in vocab.products
 
 
 def is_filler(typed: list[Term]) -> bool:
@@ -177,10 +208,51 @@ class Clause:
     # Set by the engine: a word no listing holds and no correction fixes, dropped from the
     # required words so that it does not sink the others.
     dropped: bool = False
+    # A place of Vietnam's administrative units (current or before 2025) that no listing
+    # comes from ("lý sơn", "thái nguyên"): asked with a product word, that product from
+    # elsewhere is what the shopper wants.
+    elsewhere: bool = False
 
     @property
     def typed(self) -> list[Term]:
         return self.alternatives[0]
+
+
+_UNIT_PREFIXES = (
+    "thanh pho",
+    "thi xa",
+    "thi tran",
+    "dac khu",
+    "tinh",
+    "huyen",
+    "quan",
+    "phuong",
+    "xa",
+)
+
+
+@cache
+def unit_names() -> frozenset[tuple[str, ...]]:
+    """Folded names of Vietnam's provinces, districts and communes, current and before
+    2025, without their "Tỉnh"/"Xã"/… prefix, of two words or more ("ly son", "mau son")."""
+    names: set[tuple[str, ...]] = set()
+    units: tuple[Any, ...] = (
+        *vp.Province.iter_all(),
+        *vp.Ward.iter_all(),
+        *legacy.Province.iter_all(),
+        *legacy.District.iter_all(),
+        *legacy.Ward.iter_all(),
+    )
+    for unit in units:
+        name = fold(str(unit.name))
+        for prefix in _UNIT_PREFIXES:
+            if name.startswith(prefix + " "):
+                name = name[len(prefix) + 1 :]
+                break
+        words = tuple(name.split())
+        if len(words) > 1 and not any(w.isdigit() for w in words):
+            names.add(words)
+    return frozenset(names)
 
 
 def _decoded_term(word: Term, is_known: Callable[[str], bool]) -> Term:
@@ -226,11 +298,19 @@ def understand(
             singular = english_singular(key) if alternatives is None else None
             if singular is not None:
                 alternatives = vocab.phrases.get(singular)
+            english_only = (singular or key) in vocab.english and key not in vocab.vietnamese
+            if english_only and any(w.has_marks for w in typed):
+                # Written with marks, it is Vietnamese: "mật" is honey, not a "mat".
+                alternatives = singular = None
             if key in vocab.optional and place is None and alternatives is None:
                 clauses.append(Clause([typed], optional=True))
                 i += size
                 break
             if place is None and alternatives is None:
+                if size > 1 and key in unit_names() and key not in vocab.products:
+                    clauses.append(Clause([typed], elsewhere=True, decoded=decoded))
+                    i += size
+                    break
                 continue
             options = [typed]
             for alternative in alternatives or ():
@@ -268,6 +348,7 @@ __all__ = [
     "english_singular",
     "is_filler",
     "known_word",
+    "names_product",
     "place_key",
     "term",
     "understand",

@@ -192,3 +192,31 @@ def test_the_explain_flag_shows_the_breakdown_in_development(app, client, shop):
         )
     finally:
         app.config["SEARCH_EXPLAIN"] = False
+
+
+# --- a product word with a place or detail no listing has ----------------------------------
+
+
+def test_a_product_word_with_a_place_no_listing_comes_from_shows_that_product(shop, make):
+    other_honey = _listing(make, "Mật ong bạc hà", description="Ong nuôi trên cao nguyên đá.")
+    # Lý Sơn, Thái Nguyên and Mẫu Sơn are places of Vietnam no listing comes from: honey
+    # from elsewhere is what the shopper wants, never nothing, and the page says what it
+    # shows. Lục Ngạn is a listing's place, but not a honey's.
+    for text in ("mật ong lý sơn", "mat ong thai nguyen", "honey mau son", "mật ong lục ngạn"):
+        result = search(SearchQuery(text=text))
+        assert set(result.ids) == {shop["mat_ong"], other_honey.id}, text
+    result = search(SearchQuery(text="bưởi lý sơn"))
+    assert result.ids == [shop["buoi"]] and result.corrected == "bưởi"
+    # Asked exactly, the words stand as typed.
+    assert search(SearchQuery(text="bưởi lý sơn", exact=True)).ids == []
+
+
+def test_a_vietnamese_word_with_marks_is_never_read_as_english(shop):
+    # "mat" is English for a sleeping mat (chiếu); "mật" is honey's first word.
+    assert ids("mật") == [shop["mat_ong"]]
+
+
+def test_a_place_phrase_that_is_also_a_product_stays_a_product(shop, make):
+    # "Thanh Long" is a commune's name too; as a product word it is never taken for a place.
+    dragon = _listing(make, "Thanh long ruột đỏ")
+    assert ids("thanh long")[0] == dragon.id

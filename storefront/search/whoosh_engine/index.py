@@ -22,7 +22,7 @@ from whoosh.util.filelock import try_for
 
 from storefront.search.explain import ExplainedHit, Explanation
 from storefront.search.query import ListingDocument, SearchQuery, SearchResult
-from storefront.search.understanding import known_word
+from storefront.search.understanding import known_word, names_product
 from storefront.search.whoosh_engine.explaining import describe_clause, describe_note
 from storefront.search.whoosh_engine.matching import (
     FACET_COLUMNS,
@@ -338,6 +338,7 @@ class WhooshSearchIndex:
             stage = "all words but those no listing holds"
             result = self._run(plan, query, today, known, relaxed=True, stage=stage)
         minimum = minimum_clauses(required_count(plan))
+        anchor = _anchor(plan, known)
         if plan and result.total == 0 and minimum < required_count(plan):
             result = self._run(plan, query, today, known, minimum, True, stage="most words")
         unfixed: list[bool] | None = None  # clauses held through near spellings, if tried
@@ -352,6 +353,21 @@ class WhooshSearchIndex:
                     )
                 if result.total == 0:
                     unfixed = spelt
+        # Still nothing: a product word and places no listing comes from ("chè thái
+        # nguyên", "tỏi lý sơn", "sâm ngọc linh"): that product from elsewhere, said as a
+        # correction ("Showing results for chè").
+        if plan and result.total == 0 and anchor is not None and not query.exact:
+            alone = [c for c in plan if c is anchor or _optional_clause(c)]
+            rest = [c for c in plan if c is not anchor and not _optional_clause(c)]
+            if rest and all(_is_place_clause(c) for c in rest):
+                stage = "the product word alone"
+                result = self._run(alone, query, today, [False] * len(alone), None, True, stage)
+                if result.total:
+                    result.corrected = " ".join(w.term.surface for w in anchor.words)
+                    if self._trace is not None:
+                        self._trace.corrected = result.corrected
+                    result.suggestion = result.corrected
+                    return result
         suggestion = self._suggest(plan) if plan else None
         if result.total == 0 and plan and not query.exact:
             # The best suggestion: the unknown words corrected, or else known words that
@@ -435,7 +451,7 @@ class WhooshSearchIndex:
         dead = []
         for position, clause in enumerate(plan):
             understood = clause.clause
-            if understood is None or _optional_clause(clause) or understood.place is not None:
+            if understood is None or _optional_clause(clause) or _is_place_clause(clause):
                 continue
             if corrections:
                 if known[position] or any(self._fixable(word.term.folded) for word in clause.words):
@@ -670,6 +686,36 @@ def _fuzzy_distance(folded: str) -> int:
     """Edits allowed between an unknown word and the indexed words it may stand for: none
     for one or two letters, one up to four, two beyond ("banh da" never reaches "sanh")."""
     return 0 if len(folded) < 3 else 1 if len(folded) <= 4 else 2
+
+
+def _anchor(plan: list[PlanClause], known: list[bool]) -> PlanClause | None:
+    """The query's product word: the required clause that names a product type of the
+    vocabulary (the longest such, then the first) and that some listing holds ("tỏi" in
+    "tỏi lý sơn", "mật ong" in "hà giang mật ong"). None for a query of one required clause,
+    or when no clause names a product type (a misspelt word is never the anchor)."""
+    required = [(c, k) for c, k in zip(plan, known, strict=True) if not _optional_clause(c)]
+    if len(required) < 2:
+        return None
+    named = [
+        clause
+        for clause, held in required
+        if held
+        and clause.clause is not None
+        and clause.clause.place is None
+        and names_product(clause.clause)
+    ]
+    if not named:
+        return None
+    # The longest name is the most telling ("thịt trâu gác bếp" over "bản"); then the first.
+    anchor = max(named, key=lambda clause: len(clause.words))
+    anchor.anchor = True
+    return anchor
+
+
+def _is_place_clause(clause: PlanClause) -> bool:
+    """A place name: one listings come from, or one of the administrative units none does."""
+    understood = clause.clause
+    return understood is not None and (understood.place is not None or understood.elsewhere)
 
 
 def _optional_clause(clause: PlanClause) -> bool:

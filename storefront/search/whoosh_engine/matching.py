@@ -105,6 +105,8 @@ class PlanClause:
 
     alternatives: list[list[Word]]
     clause: Clause | None = None
+    # The product word of the query (see index._anchor).
+    anchor: bool = False
 
     @property
     def words(self) -> list[Word]:
