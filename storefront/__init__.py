@@ -97,6 +97,7 @@ def register_extensions(app: Flask) -> None:
     # What a catalog change sets off (storefront/domain/catalog/changes.py): the version moves
     # on, then the index hears of it; the version includes this machine's index generation.
     changes.install()
+    changes.subscribe_before_commit(search.catalog_changing)
     changes.subscribe(search.catalog_changed)
     version.use_local_generation(search.index_generation)
     cards.init_app(app)  # the cards cached under the catalog version

@@ -25,10 +25,16 @@ def reindex_command() -> None:
 
 @search_cli.command("status")
 def status_command() -> None:
-    """Show where the index is, how many listings it holds and how many updates wait."""
+    """Show where the index is, how many listings it holds and how many updates wait
+    (Whoosh; the PostgreSQL backend queues nothing)."""
     from storefront.search import engine
+    from storefront.search.whoosh_engine import WhooshSearchIndex
 
     index = engine()
-    click.echo(f"directory: {index.directory}")
+    if isinstance(index, WhooshSearchIndex):
+        click.echo(f"directory: {index.directory}")
+    else:
+        click.echo("backend:   postgres (search_documents)")
     click.echo(f"listings:  {index.doc_count()}")
-    click.echo(f"queued:    {len(index.pending.files())} update file(s)")
+    if isinstance(index, WhooshSearchIndex):
+        click.echo(f"queued:    {len(index.pending.files())} update file(s)")

@@ -145,6 +145,12 @@ class WhooshSearchIndex:
         self.pending.done(claimed)
         return True
 
+    in_transaction = False  # the index is a folder: it hears of changes after their commit
+
+    def write_in_transaction(self, session: Any, listing_ids: set[int], load: Any) -> bool:
+        """Not possible for a folder beside the database: see storefront.search.catalog_changed."""
+        return False
+
     def remove(self, listing_ids: Iterable[int], timeout: float | None = None) -> bool:
         """Delete these listings from the index whatever the database says.
 
