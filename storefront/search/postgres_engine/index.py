@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from storefront.search.analysis import query_terms
-from storefront.search.postgres_engine.rows import CODES, document_row, row_words
+from storefront.search.postgres_engine.rows import CODES, WORD_CODES, document_row, row_words
 from storefront.search.postgres_engine.sql import (
     FACETS,
     clause_exists_statement,
@@ -189,7 +189,13 @@ class PostgresSearchIndex:
             _apply_word_delta(connection, words)
             connection.execute(_BUMP)
         with self._begin() as connection:
+            # Rows inserted in bulk wait in the GIN index's pending list, which every search
+            # would scan: merged into the index now, and the planner told about the new rows.
+            connection.execute(
+                text("SELECT gin_clean_pending_list('ix_search_documents_document')")
+            )
             connection.execute(text("ANALYZE search_documents"))
+            connection.execute(text("ANALYZE search_words"))
         return count
 
     def drain(self, load: Loader, timeout: float = 0.0) -> bool:
@@ -283,8 +289,11 @@ class _Search:
         for w in missing:
             self._fields[w] = set()
         rows = self.connection.execute(
-            text("SELECT word, field FROM search_words WHERE word = ANY(:words) AND listings > 0"),
-            {"words": missing},
+            text(
+                "SELECT word, field FROM search_words WHERE field = ANY(:fields) "
+                "AND word = ANY(:words) AND listings > 0"
+            ),
+            {"fields": sorted(WORD_CODES), "words": missing},
         )
         for word, code in rows:
             self._fields[word].add(code)
@@ -364,13 +373,19 @@ class _Search:
             result = self._run(plan, query, today, relaxed=True)
         if plan and result.total == 0 and minimum_clauses(len(plan)) < len(plan):
             result = self._run(plan, query, today, minimum_clauses(len(plan)), True)
-        known: bool | None = None  # does some listing hold every clause as typed?
+        # Which clauses some listing holds (Whoosh's `known`, what the passes looked up);
+        # read here only when the fuzzy spellings are about to join the plan.
+        known: list[bool] | None = None
         if plan and result.total == 0:
-            known = self._all_known(plan, relaxed)  # before fuzzy spellings join the plan
+            known = self._known(plan, relaxed)
             if self._fuzzy(plan):
                 result = self._run(plan, query, today, relaxed=True)
                 if result.total == 0 and minimum_clauses(len(plan)) < len(plan):
-                    result = self._run(plan, query, today, minimum_clauses(len(plan)), True)
+                    minimum = minimum_clauses(len(plan))
+                    result = self._run(plan, query, today, minimum, True)
+                    # Whoosh's last pass records its clauses with the fuzzy spellings too.
+                    after = self._known(plan, True)
+                    known = [a or b for a, b in zip(known, after, strict=True)]
         suggestion = self._suggest(plan) if plan else None
         if result.total == 0 and plan and not query.exact:
             for corrected in dict.fromkeys((suggestion, self._suggest(plan, known_too=True))):
@@ -383,22 +398,22 @@ class _Search:
                     return retry
         if suggestion and result.total:
             if known is None:
-                known = self._all_known(plan, relaxed)
-            if known:
+                known = self._known(plan, relaxed)
+            if all(known):
                 suggestion = None
         result.suggestion = suggestion
         return result
 
-    def _all_known(self, plan: list[PlanClause], relaxed: bool) -> bool:
-        """Does some listing hold each clause (Whoosh's `known`)?"""
+    def _known(self, plan: list[PlanClause], relaxed: bool) -> list[bool]:
+        """For each clause, does some listing hold it (whatever the filters and dates)?"""
+        known = []
         for clause in plan:
             statement = clause_exists_statement(clause, relaxed)
-            if (
-                statement is None
-                or not self.connection.execute(text(statement.sql), statement.params).scalar()
-            ):
-                return False
-        return True
+            known.append(
+                statement is not None
+                and bool(self.connection.execute(text(statement.sql), statement.params).scalar())
+            )
+        return known
 
     def _run(
         self,

@@ -35,6 +35,11 @@ CODES = {field: code for field, (code, _weight) in FIELDS.items()}
 WORD_FIELDS = ("name", "product", "place", "extra", "body", "place_phrase")
 WORD_CODES = frozenset(CODES[f] for f in WORD_FIELDS)
 SEPARATOR = "/"
+# A row's tsvector is stored uncompressed in the row (STORAGE PLAIN), which must fit in an
+# 8 kB page: past this estimate the last description keys are left out (a listing has about
+# 2.5 kB; only a very long English short description could get near).
+MAX_DOCUMENT_BYTES = 6000
+_ENTRY_BYTES = 8  # per lexeme: its entry, one position, alignment
 
 
 def key(fieldname: str, text: str) -> str:
@@ -51,11 +56,18 @@ def document_row(doc: ListingDocument) -> dict[str, Any]:
     """The search_documents row of a public listing."""
     fields = document_fields(doc)
     lexemes: dict[str, str] = {}
-    for fieldname, (code, weight) in FIELDS.items():
+    size = 0
+    for fieldname, (code, weight) in FIELDS.items():  # the description's fields come last
         value = fields[fieldname]
         assert isinstance(value, str)
         for term in value.split():
-            lexemes.setdefault(f"{code}{SEPARATOR}{term}", weight)
+            lexeme = f"{code}{SEPARATOR}{term}"
+            if lexeme in lexemes:
+                continue
+            size += len(lexeme.encode()) + _ENTRY_BYTES
+            if size > MAX_DOCUMENT_BYTES:
+                break
+            lexemes[lexeme] = weight
     return {
         "listing_id": doc.listing_id,
         # Every key at position 1: tsvector keeps weights on positions.
