@@ -36,4 +36,8 @@ def open_postgres_index(url: str = DEFAULT_URL) -> tuple[PostgresSearchIndex, En
             table.drop(conn, checkfirst=True)  # type: ignore[attr-defined]
         for table in TABLES:
             table.create(conn)  # type: ignore[attr-defined]
-    return PostgresSearchIndex(engine.connect, engine.begin, in_transaction=False), engine
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    index = PostgresSearchIndex(
+        engine.connect, engine.begin, autocommit.connect, in_transaction=False
+    )
+    return index, engine

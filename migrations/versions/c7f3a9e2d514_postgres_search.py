@@ -53,6 +53,24 @@ def upgrade():
         unique=False,
         postgresql_using="gin",
     )
+    op.create_index(
+        "ix_search_documents_columns",
+        "search_documents",
+        [
+            "expires_on",
+            "listing_id",
+            "ocop_group",
+            "stars",
+            "province_code",
+            "commune_code",
+            "cooperative_id",
+            "price",
+            "created_at",
+            "name_words",
+            "in_stock",
+        ],
+        unique=False,
+    )
     op.create_table(
         "search_words",
         sa.Column("field", sa.String(length=2), nullable=False),
@@ -80,6 +98,7 @@ def downgrade():
     op.drop_table("search_state")
     op.drop_index("ix_search_words_word_trgm", table_name="search_words")
     op.drop_table("search_words")
+    op.drop_index("ix_search_documents_columns", table_name="search_documents")
     op.drop_index("ix_search_documents_document", table_name="search_documents")
     op.drop_table("search_documents")
     # The extensions stay: other databases objects may use them, and dropping needs a superuser.

@@ -75,7 +75,9 @@ def init_app(app: Flask) -> None:
                 "SEARCH_BACKEND=postgres needs a PostgreSQL database (SQLALCHEMY_DATABASE_URI / "
                 "DATABASE_URL is not postgresql://...); use SEARCH_BACKEND=whoosh with SQLite"
             )
-        app.extensions[EXTENSION] = PostgresSearchIndex(_session_connection, _own_transaction)
+        app.extensions[EXTENSION] = PostgresSearchIndex(
+            _session_connection, _own_transaction, _autocommit
+        )
         return
     directory = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search")
     app.extensions[EXTENSION] = WhooshSearchIndex(
@@ -95,6 +97,12 @@ def _session_connection() -> Iterator[Connection]:
 def _own_transaction() -> Iterator[Connection]:
     with db.engine.begin() as connection:
         yield connection
+
+
+@contextmanager
+def _autocommit() -> Iterator[Connection]:
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def engine() -> SearchEngine:

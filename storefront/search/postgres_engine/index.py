@@ -95,14 +95,18 @@ class PostgresSearchIndex:
     """Public listings as rows of search_documents, searched with SQL.
 
     `connect()` gives a connection to read with (the app passes its request session's);
-    `begin()` one in a transaction of its own, for writes made outside a domain commit.
+    `begin()` one in a transaction of its own, for writes made outside a domain commit;
+    `autocommit()` one outside any transaction (VACUUM after a rebuild).
     """
 
     write_timeout = 0.0
 
-    def __init__(self, connect: Connect, begin: Connect, *, in_transaction: bool = True) -> None:
+    def __init__(
+        self, connect: Connect, begin: Connect, autocommit: Connect, *, in_transaction: bool = True
+    ) -> None:
         self._connect = connect
         self._begin = begin
+        self._autocommit = autocommit  # for VACUUM, which runs outside a transaction
         self.in_transaction = in_transaction  # write search rows inside catalog commits
 
     # writing -------------------------------------------------------------------------------
@@ -188,13 +192,14 @@ class PostgresSearchIndex:
                     progress(len(batch))
             _apply_word_delta(connection, words)
             connection.execute(_BUMP)
-        with self._begin() as connection:
-            # Rows inserted in bulk wait in the GIN index's pending list, which every search
-            # would scan: merged into the index now, and the planner told about the new rows.
+        # Rows inserted in bulk wait in the GIN index's pending list, which every search
+        # would scan: merged into the index now; VACUUM marks the pages all-visible (index-only
+        # scans of the columns index) and ANALYZE tells the planner about the new rows.
+        with self._autocommit() as connection:
             connection.execute(
                 text("SELECT gin_clean_pending_list('ix_search_documents_document')")
             )
-            connection.execute(text("ANALYZE search_documents"))
+            connection.execute(text("VACUUM ANALYZE search_documents"))
             connection.execute(text("ANALYZE search_words"))
         return count
 

@@ -220,11 +220,25 @@ def search_statement(
         facets = list(FACETS.items())
         if query.province_codes or query.commune_codes:
             facets.append(PLACE_FACET)
-        for name, column in facets:
-            source = f"m WHERE {passing(name)}" if name in passes else "f"
-            parts.append(
-                f"SELECT 'facet:{name}', {column}, count(*) FROM {source} GROUP BY {column}"
+        # Facets whose filter is not set count the final hits: one pass over them, one
+        # grouping set each. A facet whose filter is set counts the matches with every other
+        # filter (disjunctive), a query of its own.
+        plain = [(name, column) for name, column in facets if name not in passes]
+        if plain:
+            which = " ".join(
+                f"WHEN GROUPING({column}) = 0 THEN 'facet:{name}'" for name, column in plain
             )
+            value = f"COALESCE({', '.join(column for _, column in plain)})"
+            sets = ", ".join(f"({column})" for _, column in plain)
+            parts.append(
+                f"SELECT CASE {which} END, {value}, count(*) FROM f GROUP BY GROUPING SETS ({sets})"
+            )
+        for name, column in facets:
+            if name in passes:
+                parts.append(
+                    f"SELECT 'facet:{name}', {column}, count(*) FROM m WHERE {passing(name)} "
+                    f"GROUP BY {column}"
+                )
     sql = (
         f"WITH m AS MATERIALIZED (SELECT {columns} FROM search_documents "
         f"WHERE {' AND '.join(where)}), "
