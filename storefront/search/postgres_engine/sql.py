@@ -213,8 +213,9 @@ def search_statement(
     )
     parts = [
         "SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM f",
-        f"SELECT 'hit', listing_id, rank FROM (SELECT listing_id, row_number() OVER "
-        f"(ORDER BY {order}) AS rank FROM f ORDER BY {order} LIMIT {int(limit)}) AS top",
+        # The first `limit` by a bounded sort (top-N), then numbered in that same order.
+        f"SELECT 'hit', listing_id, row_number() OVER (ORDER BY {order}) FROM "
+        f"(SELECT * FROM f ORDER BY {order} LIMIT {int(limit)}) AS top",
     ]
     if query.facets:
         facets = list(FACETS.items())
