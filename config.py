@@ -30,7 +30,11 @@ class Config:
         "DATABASE_URL", f"sqlite:///{_INSTANCE / 'ocop.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(_INSTANCE / "search"))
+    # whoosh: an index folder per server (one machine). postgres: tables in the PostgreSQL
+    # database, written in the same transaction as each catalog change, shared by every
+    # server (needs the unaccent and pg_trgm extensions; refused at startup on SQLite).
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
+    SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(_INSTANCE / "search"))  # whoosh
     # /search?explain=1 shows why each result ranks where it does (always on in debug).
     SEARCH_EXPLAIN = _env_bool("SEARCH_EXPLAIN", False)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))

@@ -1,6 +1,7 @@
 """Search benchmark: synthetic catalogs of several sizes, built and queried in-process.
 
     .venv/bin/python -m bench.search_bench --sizes 1000 20000 [100000] [--index-dir DIR]
+    .venv/bin/python -m bench.search_bench --backend postgres [--database-url URL] --sizes ...
 
 Documents go through the same indexing path as `flask search reindex` (ListingDocument →
 WhooshSearchIndex.rebuild), with Vietnamese product names built from word lists, 60-word
@@ -59,7 +60,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text as sql_text
+
+from bench.postgres_index import DEFAULT_URL, TABLE_NAMES, open_postgres_index
 from storefront.search.documents import DESCRIPTION_WORDS, short_name
+from storefront.search.engine import SearchEngine
 from storefront.search.query import SORTS, ListingDocument, SearchQuery
 from storefront.search.suggestions import suggestion_ids
 from storefront.search.whoosh_engine import WhooshSearchIndex
@@ -391,7 +396,7 @@ def make_typed(places: list[Place], n: int = 200, seed: int = 13) -> list[str]:
     return typed
 
 
-def time_suggestions(index: WhooshSearchIndex, typed: list[str]) -> tuple[list[float], list[float]]:
+def time_suggestions(index: SearchEngine, typed: list[str]) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds per suggestion (the ids only: the app then loads five
     cards, cached under the catalog version)."""
     wall, cpu = [], []
@@ -414,7 +419,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def time_queries(
-    index: WhooshSearchIndex, queries: list[SearchQuery]
+    index: SearchEngine, queries: list[SearchQuery]
 ) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds per query (CPU time is what a busy machine can't
     inflate: other processes' load shows in the first, not the second)."""
@@ -573,6 +578,62 @@ def report(row: dict) -> None:
     )
 
 
+def run_postgres(size: int, places: list[Place], provinces: list[int], database_url: str) -> dict:
+    """The same measures on the PostgreSQL engine (the search tables alone in a database of
+    their own). The database does the work: wall-clock time is what counts here, CPU time is
+    this process's share (building the SQL, reading the rows). No result cache: 'cached p95'
+    repeats the cold p95."""
+    documents = make_documents(size, places)
+    index, engine = open_postgres_index(database_url)
+    try:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        index.rebuild(batches(documents))
+        build_s = time.perf_counter() - started
+        build_cpu_s = time.process_time() - started_cpu
+        with engine.connect() as conn:
+            sizes = [
+                conn.execute(sql_text(f"SELECT pg_total_relation_size('{name}')")).scalar_one()
+                for name in TABLE_NAMES
+            ]
+        disk_mb = sum(sizes) / 1e6
+        queries = make_queries(places, provinces)
+        started = time.perf_counter()
+        index.search(SearchQuery(text="mật ong"), TODAY)
+        open_ms = (time.perf_counter() - started) * 1000
+        time_queries(index, queries[:20])  # warm the database's buffers
+        cold, cold_cpu = time_queries(index, queries)
+        by_id = {d.listing_id: d for d in documents}
+        update_ms = []
+        for listing_id in random.Random(3).sample(sorted(by_id), 10):
+            started = time.perf_counter()
+            index.apply([listing_id], lambda ids: {i: by_id[i] for i in ids})
+            update_ms.append((time.perf_counter() - started) * 1000)
+        typed = make_typed(places)
+        time_suggestions(index, typed[:20])
+        suggest_ms, suggest_cpu = time_suggestions(index, typed)
+        hits = [index.search(q, TODAY).total for q in queries]
+        return {
+            "size": size,
+            "build_s": build_s,
+            "build_cpu_s": build_cpu_s,
+            "disk_mb": disk_mb,
+            "open_ms": open_ms,
+            "p50": statistics.median(cold),
+            "p95": percentile(cold, 95),
+            "max": max(cold),
+            "cpu_p50": statistics.median(cold_cpu),
+            "cpu_p95": percentile(cold_cpu, 95),
+            "cached_p95": percentile(cold, 95),
+            "update_ms": statistics.median(update_ms),
+            "median_hits": statistics.median(hits),
+            "suggest_p50": statistics.median(suggest_ms),
+            "suggest_p95": percentile(suggest_ms, 95),
+            "suggest_cpu_p95": percentile(suggest_cpu, 95),
+        }
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
@@ -588,14 +649,30 @@ def main(argv: list[str] | None = None) -> None:
         help="document ids of posting lists kept across searches (0: none, every search "
         f"reads the index files; default {POSTINGS_CACHE_IDS:,})",
     )
+    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help="PostgreSQL database for --backend postgres"
+    )
     args = parser.parse_args(argv)
+    print(f"backend: {args.backend}")
 
     places = load_places()
     provinces = sorted({p.province_code for p in places})
     print("200 searches (facets on) and 200 suggestions per size; ms of wall-clock time and")
     print("of this process's CPU time (the honest figure on a shared machine)")
     for size in args.sizes:
-        report(run(size, places, provinces, args.index_dir, args.postings_cache))
+        if args.backend == "postgres":
+            row = run_postgres(size, places, provinces, args.database_url)
+            print(
+                f"\n{row['size']:,} listings (postgres): rebuild {row['build_s']:.1f} s, "
+                f"{row['disk_mb']:.1f} MB; search wall p50 {row['p50']:.1f} ms, p95 "
+                f"{row['p95']:.1f} ms (this process's CPU p95 {row['cpu_p95']:.1f} ms); "
+                f"suggestions wall p95 {row['suggest_p95']:.1f} ms; update p50 "
+                f"{row['update_ms']:.1f} ms; median hits {row['median_hits']:.0f}",
+                flush=True,
+            )
+        else:
+            report(run(size, places, provinces, args.index_dir, args.postings_cache))
 
 
 if __name__ == "__main__":

@@ -102,6 +102,7 @@ def register_extensions(app: Flask) -> None:
     changes.install()
     # Jobs after a commit (storefront/domain/jobs): inline, or the Redis queue.
     jobs_queue.init_app(app)
+    changes.subscribe_before_commit(search.catalog_changing)
     changes.subscribe(search.catalog_changed)
     version.use_local_generation(search.index_generation)
     shared_cache.init_app(app, BASE_DIR)  # Redis behind the in-process caches (REDIS_URL)

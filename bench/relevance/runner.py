@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.postgres_index import DEFAULT_URL, open_postgres_index
 from bench.relevance.places import resolve
+from storefront.search.engine import SearchEngine
 from storefront.search.query import ListingDocument, SearchQuery
 from storefront.search.whoosh_engine import WhooshSearchIndex
 
@@ -81,12 +83,21 @@ def documents(products: list[dict]) -> list[ListingDocument]:
     return docs
 
 
-def run(kinds: set[str] | None = None, query_set: str = "tuned") -> list[Outcome]:
+def run(
+    kinds: set[str] | None = None,
+    query_set: str = "tuned",
+    backend: str = "whoosh",
+    database_url: str = DEFAULT_URL,
+) -> list[Outcome]:
     products = load_products()
     keys = {number: p["id"] for number, p in enumerate(products, start=1)}
     directory = Path(tempfile.mkdtemp(prefix="relevance-"))
     try:
-        index = WhooshSearchIndex(directory, cache_size=0)
+        index: SearchEngine
+        if backend == "postgres":
+            index, _engine = open_postgres_index(database_url)
+        else:
+            index = WhooshSearchIndex(directory, cache_size=0)
         index.rebuild([documents(products)])
         outcomes = []
         for kind, text, expected in load_queries(query_set):
@@ -126,10 +137,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--set", choices=sorted(SETS), default="tuned", help="which queries (default: tuned)"
     )
+    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help="PostgreSQL database for --backend postgres"
+    )
     args = parser.parse_args(argv)
-    outcomes = run(set(args.kind) if args.kind else None, args.set)
+    kinds = set(args.kind) if args.kind else None
+    outcomes = run(kinds, args.set, args.backend, args.database_url)
     products = len(load_products())
-    print(f"{products} products, {len(outcomes)} queries ({args.set}: {SETS[args.set]})")
+    print(
+        f"{args.backend}: {products} products, {len(outcomes)} queries "
+        f"({args.set}: {SETS[args.set]})"
+    )
     print(f"{'kind':<15} {'queries':>7} {'R@1':>6} {'R@5':>6} {'MRR':>6} {'zero':>6}")
     for kind, row in summary(outcomes).items():
         print(

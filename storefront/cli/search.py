@@ -25,13 +25,19 @@ def reindex_command() -> None:
 
 @search_cli.command("status")
 def status_command() -> None:
-    """Show where the index is, how many listings it holds and how many updates wait."""
+    """Show where the index is, how many listings it holds and how many updates wait
+    (Whoosh; the PostgreSQL backend queues nothing)."""
     from storefront.search import engine
+    from storefront.search.whoosh_engine import WhooshSearchIndex
 
     index = engine()
-    click.echo(f"directory: {index.directory}")
+    if isinstance(index, WhooshSearchIndex):
+        click.echo(f"directory: {index.directory}")
+    else:
+        click.echo("backend:   postgres (search_documents)")
     click.echo(f"listings:  {index.doc_count()}")
-    click.echo(f"queued:    {len(index.pending.files())} update file(s)")
+    if isinstance(index, WhooshSearchIndex):
+        click.echo(f"queued:    {len(index.pending.files())} update file(s)")
 
 
 @search_cli.command("explain")
@@ -45,7 +51,10 @@ def explain_command(text: str, limit: int) -> None:
     from storefront.models import Listing
     from storefront.search import SearchQuery, explain
 
-    explanation = explain(SearchQuery(text=text, per_page=max(1, limit), facets=False))
+    try:
+        explanation = explain(SearchQuery(text=text, per_page=max(1, limit), facets=False))
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
     for line in explanation.header():
         click.echo(line)
     ids = [hit.listing_id for hit in explanation.hits]

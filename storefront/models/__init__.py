@@ -54,6 +54,7 @@ from storefront.models.orders import (
     ShipmentStatus,
     WebhookEvent,
 )
+from storefront.models.search import SearchDocument, SearchState, SearchWord
 from storefront.models.transfers import (
     BankNotification,
     NotificationStatus,
@@ -111,6 +112,9 @@ __all__ = [
     "RefundStatus",
     "RefundTask",
     "Role",
+    "SearchDocument",
+    "SearchState",
+    "SearchWord",
     "Shipment",
     "ShipmentStatus",
     "User",

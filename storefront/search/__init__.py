@@ -1,4 +1,5 @@
-"""Catalog search behind a narrow interface; views never see the engine (Whoosh) underneath.
+"""Catalog search behind a narrow interface; views never see the engine underneath: Whoosh
+in a folder (SEARCH_BACKEND=whoosh, the default) or tables in PostgreSQL (=postgres).
 
     index_listings(ids)      bring listings in line with the database: public → (re)indexed,
                              anything else → removed
@@ -7,8 +8,11 @@
     search(SearchQuery)      one page of listing ids, the total, facets and a suggestion
     explain(SearchQuery)     the same search with each result's score taken apart (development)
 
-    catalog_changed(changes) re-index what a committed catalog change touched: create_app
-                             subscribes it to storefront.domain.catalog.changes
+    catalog_changing(session, changes)
+                             before a catalog commit, in its transaction: the PostgreSQL
+                             engine writes the rows of the listings it touched (Whoosh: nothing)
+    catalog_changed(changes) after the commit: Whoosh re-indexes what it touched (create_app
+                             subscribes both to storefront.domain.catalog.changes)
 
 Views still re-check the hits with storefront.domain.catalog.visibility.public_listing_ids: the
 index may lag a commit, never the rule.
@@ -18,16 +22,20 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from flask import Flask, current_app
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from storefront.core import clock
 from storefront.extensions import db
 from storefront.search.documents import iter_public_documents, load_documents
+from storefront.search.engine import SearchEngine
 from storefront.search.explain import ExplainedHit, Explanation
+from storefront.search.postgres_engine import PostgresSearchIndex
 from storefront.search.query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
 from storefront.search.whoosh_engine import WhooshSearchIndex
 
@@ -42,6 +50,7 @@ __all__ = [
     "catalog_changed",
     "explain",
     "explain_enabled",
+    "catalog_changing",
     "index_generation",
     "index_listings",
     "init_app",
@@ -56,8 +65,26 @@ EXTENSION = "search"
 logger = logging.getLogger(__name__)
 
 
+BACKENDS = ("whoosh", "postgres")
+
+
 def init_app(app: Flask) -> None:
-    """Open (or create) the index in SEARCH_INDEX_DIR."""
+    """Open the engine SEARCH_BACKEND names: the Whoosh index in SEARCH_INDEX_DIR (created if
+    missing), or the search tables of the PostgreSQL database."""
+    backend = app.config.get("SEARCH_BACKEND") or "whoosh"
+    if backend not in BACKENDS:
+        raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend == "postgres":
+        uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+        if not uri.startswith("postgresql"):
+            raise RuntimeError(
+                "SEARCH_BACKEND=postgres needs a PostgreSQL database (SQLALCHEMY_DATABASE_URI / "
+                "DATABASE_URL is not postgresql://...); use SEARCH_BACKEND=whoosh with SQLite"
+            )
+        app.extensions[EXTENSION] = PostgresSearchIndex(
+            _session_connection, _own_transaction, _autocommit
+        )
+        return
     directory = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search")
     app.extensions[EXTENSION] = WhooshSearchIndex(
         directory,
@@ -66,9 +93,31 @@ def init_app(app: Flask) -> None:
     )
 
 
-def engine() -> WhooshSearchIndex:
-    """The current app's index."""
+@contextmanager
+def _session_connection() -> Iterator[Connection]:
+    """The request's own connection (no second one from the pool for a search)."""
+    yield db.session.connection()
+
+
+@contextmanager
+def _own_transaction() -> Iterator[Connection]:
+    with db.engine.begin() as connection:
+        yield connection
+
+
+@contextmanager
+def _autocommit() -> Iterator[Connection]:
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def engine() -> SearchEngine:
+    """The current app's search engine."""
     return current_app.extensions[EXTENSION]
+
+
+def _load_in(session: Session, listing_ids: set[int]) -> dict[int, ListingDocument]:
+    return load_documents(session, listing_ids, clock.today())
 
 
 def _load_public(listing_ids: set[int]) -> dict[int, ListingDocument]:
@@ -108,13 +157,26 @@ def reindex_all(progress: Callable[[int], None] | None = None) -> int:
 
 
 def index_generation() -> int:
-    """The index's committed generation (a directory listing): it moves on with every write,
-    so it is part of the catalog version (storefront/domain/catalog/version.py)."""
+    """The index's committed generation (Whoosh: a directory listing; PostgreSQL: the row of
+    search_state): it moves on with every write, so it is part of the catalog version
+    (storefront/domain/catalog/version.py)."""
     return engine().generation()
 
 
 class CatalogChanges(Protocol):
-    def affected_listing_ids(self) -> set[int]: ...
+    def affected_listing_ids(self, session: Session | None = None) -> set[int]: ...
+
+
+def catalog_changing(session: Session, changes: CatalogChanges) -> None:
+    """Before a commit that changes the catalog, inside its transaction: an engine whose
+    index lives in the database (PostgreSQL) writes the listings it touched, so the index
+    commits, or rolls back, with the change. An error here fails the commit."""
+    if not current_app.config.get("SEARCH_AUTO_INDEX", True):
+        return
+    index = current_app.extensions.get(EXTENSION)
+    if index is None or not getattr(index, "in_transaction", False):
+        return
+    index.write_in_transaction(session, changes.affected_listing_ids(session), _load_in)
 
 
 def catalog_changed(changes: CatalogChanges) -> None:
@@ -123,7 +185,10 @@ def catalog_changed(changes: CatalogChanges) -> None:
     try:
         if not current_app.config.get("SEARCH_AUTO_INDEX", True):
             return
-        if EXTENSION not in current_app.extensions:  # an app built without search.init_app
+        index = current_app.extensions.get(EXTENSION)
+        if index is None:  # an app built without search.init_app
+            return
+        if getattr(index, "in_transaction", False):  # written before the commit already
             return
         index_listings(changes.affected_listing_ids())
     except Exception:
@@ -144,13 +209,17 @@ def explain(query: SearchQuery) -> Explanation:
     results and each result's score taken apart (never cached). For developers: the flag
     of /search (see explain_enabled) and `flask search explain`."""
     index = engine()
+    if not isinstance(index, WhooshSearchIndex):
+        raise RuntimeError("explaining a ranking needs SEARCH_BACKEND=whoosh")
     index.drain_if_due(_load_public)
     return index.explain(query, clock.today())
 
 
 def explain_enabled() -> bool:
     """True when /search may explain its ranking (`?explain=1`): in debug mode, or with
-    SEARCH_EXPLAIN set. Off in production."""
+    SEARCH_EXPLAIN set, on the Whoosh backend. Off in production."""
+    if not isinstance(engine(), WhooshSearchIndex):  # the Whoosh engine's tool only
+        return False
     return bool(current_app.debug or current_app.config.get("SEARCH_EXPLAIN"))
 
 

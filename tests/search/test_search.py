@@ -518,6 +518,7 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path):
     index.close()
 
 
+@pytest.mark.whoosh_only
 def test_an_update_that_cannot_take_the_lock_is_queued_then_applied(app, make):
     engine = search_module.engine()
     lock = engine._ix.lock("WRITELOCK")  # what another process's writer holds
@@ -535,6 +536,7 @@ def test_an_update_that_cannot_take_the_lock_is_queued_then_applied(app, make):
     assert engine.pending.files() == []
 
 
+@pytest.mark.whoosh_only
 def test_a_quiet_shop_applies_queued_updates_on_search(app, make):
     engine = search_module.engine()
     lock = engine._ix.lock("WRITELOCK")
@@ -549,6 +551,7 @@ def test_a_quiet_shop_applies_queued_updates_on_search(app, make):
     assert ids("che") == [listing.id]
 
 
+@pytest.mark.whoosh_only
 def test_a_change_written_by_another_process_is_seen(app, make):
     listing = _listing(make, "Chè búp")
     assert ids("che") == [listing.id]
@@ -559,6 +562,7 @@ def test_a_change_written_by_another_process_is_seen(app, make):
     other_worker.close()
 
 
+@pytest.mark.whoosh_only
 def test_the_searcher_is_reused_until_the_index_changes(make):
     engine = search_module.engine()
     ids("che")

@@ -80,6 +80,11 @@ def test_a_word_no_listing_holds_and_no_correction_fixes_does_not_sink_the_query
     assert ids("qwzxv") == []  # nothing else: nothing found, no other listing "corrected" in
     # "chunx" is spelt nearly like "chung" (Bánh chưng), but no honey holds that either.
     assert ids("mật ong chunx") == [shop["mat_ong"]]
+    assert ids("honey chunx") == [shop["mat_ong"]]
+
+
+@pytest.mark.whoosh_only("explaining a ranking is a tool of the Whoosh engine")
+def test_the_pass_that_dropped_an_unfixable_word_is_explained(shop):
     explained = explain_search(SearchQuery(text="honey chunx"))
     assert [hit.listing_id for hit in explained.hits] == [shop["mat_ong"]]
     assert explained.stage == "fuzzy, but words no spelling found dropped"
@@ -88,6 +93,13 @@ def test_a_word_no_listing_holds_and_no_correction_fixes_does_not_sink_the_query
 # --- fuzzy spellings ---------------------------------------------------------------------
 
 
+def test_a_misspelling_finds_what_its_closest_spelling_finds(make):
+    for name in ("Chanh leo", "Chanh không hạt", "Chăn bông", "Chạm gỗ", "Chè xanh"):
+        _listing(make, name)
+    assert ids("chanm leo")[0] == ids("chanh leo")[0]
+
+
+@pytest.mark.whoosh_only("the Whoosh engine's candidate lists")
 def test_fuzzy_candidates_come_closest_first_then_most_held(make):
     for name in ("Chanh leo", "Chanh không hạt", "Chăn bông", "Chạm gỗ", "Chè xanh"):
         _listing(make, name)
@@ -112,6 +124,7 @@ def test_short_and_right_words_are_never_spelt_into_others(shop):
 # --- explaining a result's score ---------------------------------------------------------
 
 
+@pytest.mark.whoosh_only("explaining a ranking is a tool of the Whoosh engine")
 def test_the_explanation_is_the_score_taken_apart(shop):
     explanation = explain_search(SearchQuery(text="bưởi ngọt"))
     assert [hit.listing_id for hit in explanation.hits] == ids("bưởi ngọt")
@@ -124,6 +137,7 @@ def test_the_explanation_is_the_score_taken_apart(shop):
     assert explanation.stage == "all words, relaxed"
 
 
+@pytest.mark.whoosh_only("explaining a ranking is a tool of the Whoosh engine")
 def test_the_explanation_tells_how_the_query_was_understood(shop):
     filler = explain_search(SearchQuery(text="mua bưởi chính hãng"))
     assert any("shopping filler" in line for line in filler.understood)
@@ -141,12 +155,14 @@ def test_the_explanation_tells_how_the_query_was_understood(shop):
     assert any("place bonus" in label for label, _ in place.hits[0].parts)
 
 
+@pytest.mark.whoosh_only("explaining a ranking is a tool of the Whoosh engine")
 def test_an_explained_search_is_not_cached_and_changes_nothing(shop):
     before = search(SearchQuery(text="bưởi"))
     explain_search(SearchQuery(text="bưởi"))
     assert search(SearchQuery(text="bưởi")) == before
 
 
+@pytest.mark.whoosh_only("explaining a ranking is a tool of the Whoosh engine")
 def test_the_explain_command(runner, shop):
     out = runner.invoke(args=["search", "explain", "mua bưởi ngọt", "--limit", "2"])
     assert out.exit_code == 0, out.output
@@ -176,6 +192,7 @@ def test_the_explain_flag_is_ignored_when_off(app, client, shop):
     ).group(1)
 
 
+@pytest.mark.whoosh_only("explaining a ranking is a tool of the Whoosh engine")
 def test_the_explain_flag_shows_the_breakdown_in_development(app, client, shop):
     app.config["SEARCH_EXPLAIN"] = True
     try:

@@ -12,7 +12,9 @@ What counts as a catalog change (after_flush and on_orm_execute below):
 What follows, from SQLAlchemy hooks on the Flask-SQLAlchemy session (installed by create_app):
 1. before the commit, in the same transaction: the catalog version moves on
    (domain/catalog/version.py), so cached pages, cards and fragments keyed by the old version
-   are never used again, on any server;
+   are never used again, on any server; then the before-commit subscribers hear of it with
+   the session (create_app subscribes storefront.search.catalog_changing: the PostgreSQL
+   search backend writes its rows there, committed or rolled back with the change);
 2. after the commit: every subscriber hears which listings changed. The search index is one
    (create_app subscribes storefront.search.catalog_changed): a revoked certificate, a
    suspended cooperative, a paused or sold-out listing leave the index right after their
@@ -79,14 +81,16 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids or self.pages)
 
-    def affected_listing_ids(self) -> set[int]:
-        """Every listing the committed changes touched (a certificate's or a cooperative's
-        listings read in a session of their own: the caller's has just committed)."""
-        return resolve(self)
+    def affected_listing_ids(self, session: Session | None = None) -> set[int]:
+        """Every listing the changes touched (a certificate's or a cooperative's listings
+        read on `session`, before the commit, or after it in a session of their own)."""
+        return resolve(self, session)
 
 
 Listener = Callable[[Changes], None]
 _listeners: list[Listener] = []
+BeforeCommitListener = Callable[[Session, Changes], None]
+_before_commit_listeners: list[BeforeCommitListener] = []
 
 
 def subscribe(listener: Listener) -> None:
@@ -94,6 +98,14 @@ def subscribe(listener: Listener) -> None:
     however many apps are created). A listener must not raise: the commit is done."""
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+def subscribe_before_commit(listener: BeforeCommitListener) -> None:
+    """Call `listener(session, changes)` before each commit that changes the catalog, inside
+    its transaction (after the version moved on). What it writes commits with the change; if
+    it raises, the commit fails."""
+    if listener not in _before_commit_listeners:
+        _before_commit_listeners.append(listener)
 
 
 # What of a package a shopper can see anywhere (catalog, product page, search, cart): every
@@ -205,6 +217,8 @@ def before_commit(session: Session) -> None:
         _resolve_packages_seen(session, changes)
     if changes:
         version.bump(session)
+        for listener in _before_commit_listeners:
+            listener(session, changes)
 
 
 def _note_packages_seen(state: ORMExecuteState) -> None:
@@ -260,27 +274,33 @@ def after_soft_rollback(session: Session, previous_transaction: SessionTransacti
         session.info.pop(_INFO_KEY, None)
 
 
-def resolve(changes: Changes) -> set[int]:
-    """The listing ids behind recorded changes, read in a session of their own."""
+def resolve(changes: Changes, session: Session | None = None) -> set[int]:
+    """The listing ids behind recorded changes, read on `session` (inside its transaction)
+    or, without one, in a session of their own."""
     ids = set(changes.listing_ids)
-    if changes.certificate_ids or changes.cooperative_ids:
-        with Session(bind=db.engine) as session:
-            if changes.certificate_ids:
-                ids.update(
-                    session.scalars(
-                        select(Listing.id).where(
-                            Listing.certificate_id.in_(changes.certificate_ids)
-                        )
-                    )
-                )
-            if changes.cooperative_ids:
-                ids.update(
-                    session.scalars(
-                        select(Listing.id).where(
-                            Listing.cooperative_id.in_(changes.cooperative_ids)
-                        )
-                    )
-                )
+    if not (changes.certificate_ids or changes.cooperative_ids):
+        return ids
+    if session is None:
+        with Session(bind=db.engine) as own:
+            return ids | _listings_of(own, changes)
+    return ids | _listings_of(session, changes)
+
+
+def _listings_of(session: Session, changes: Changes) -> set[int]:
+    """The listings of the changed certificates and cooperatives."""
+    ids: set[int] = set()
+    if changes.certificate_ids:
+        ids.update(
+            session.scalars(
+                select(Listing.id).where(Listing.certificate_id.in_(changes.certificate_ids))
+            )
+        )
+    if changes.cooperative_ids:
+        ids.update(
+            session.scalars(
+                select(Listing.id).where(Listing.cooperative_id.in_(changes.cooperative_ids))
+            )
+        )
     return ids
 
 

@@ -179,6 +179,12 @@ class WhooshSearchIndex:
         self.pending.done(claimed)
         return True
 
+    in_transaction = False  # the index is a folder: it hears of changes after their commit
+
+    def write_in_transaction(self, session: Any, listing_ids: set[int], load: Any) -> bool:
+        """Not possible for a folder beside the database: see storefront.search.catalog_changed."""
+        return False
+
     def remove(self, listing_ids: Iterable[int], timeout: float | None = None) -> bool:
         """Delete these listings from the index whatever the database says.
 
@@ -338,7 +344,7 @@ class WhooshSearchIndex:
             stage = "all words but those no listing holds"
             result = self._run(plan, query, today, known, relaxed=True, stage=stage)
         minimum = minimum_clauses(required_count(plan))
-        anchor = _anchor(plan, known)
+        anchor = anchor_clause(plan, known)
         if plan and result.total == 0 and minimum < required_count(plan):
             result = self._run(plan, query, today, known, minimum, True, stage="most words")
         unfixed: list[bool] | None = None  # clauses held through near spellings, if tried
@@ -357,9 +363,9 @@ class WhooshSearchIndex:
         # nguyên", "tỏi lý sơn", "sâm ngọc linh"): that product from elsewhere, said as a
         # correction ("Showing results for chè").
         if plan and result.total == 0 and anchor is not None and not query.exact:
-            alone = [c for c in plan if c is anchor or _optional_clause(c)]
-            rest = [c for c in plan if c is not anchor and not _optional_clause(c)]
-            if rest and all(_is_place_clause(c) for c in rest):
+            alone = [c for c in plan if c is anchor or optional_clause(c)]
+            rest = [c for c in plan if c is not anchor and not optional_clause(c)]
+            if rest and all(is_place_clause(c) for c in rest):
                 stage = "the product word alone"
                 result = self._run(alone, query, today, [False] * len(alone), None, True, stage)
                 if result.total:
@@ -391,7 +397,7 @@ class WhooshSearchIndex:
             result = self._run(plan, query, today, unfixed, relaxed=True, stage=stage)
         # Filler, generic and dropped words need no listing of their own for the results to
         # stand: only a required word no listing holds calls for the did-you-mean.
-        answered = [k or _optional_clause(c) for k, c in zip(known, plan, strict=True)]
+        answered = [k or optional_clause(c) for k, c in zip(known, plan, strict=True)]
         result.suggestion = suggestion if result.total == 0 or not all(answered) else None
         return result
 
@@ -451,7 +457,7 @@ class WhooshSearchIndex:
         dead = []
         for position, clause in enumerate(plan):
             understood = clause.clause
-            if understood is None or _optional_clause(clause) or _is_place_clause(clause):
+            if understood is None or optional_clause(clause) or is_place_clause(clause):
                 continue
             if corrections:
                 if known[position] or any(self._fixable(word.term.folded) for word in clause.words):
@@ -468,7 +474,7 @@ class WhooshSearchIndex:
         held = [
             k
             for k, c in zip(known, plan, strict=True)
-            if k and not _optional_clause(c) and all(c.clause is not d for d in dead)
+            if k and not optional_clause(c) and all(c.clause is not d for d in dead)
         ]
         if not dead or not held:
             return False
@@ -480,7 +486,7 @@ class WhooshSearchIndex:
         """True when an unknown word has indexed words spelt nearly like it (see _fuzzy)."""
         if self._is_known(folded) or not folded.isalpha():
             return False
-        return bool(self._neighbours(folded, _fuzzy_distance(folded), False))
+        return bool(self._neighbours(folded, fuzzy_distance(folded), False))
 
     def _run(
         self,
@@ -580,7 +586,7 @@ class WhooshSearchIndex:
                 folded = word.term.folded
                 if self._is_known(folded) or known_word(folded) or not folded.isalpha():
                     continue
-                maxdist = _fuzzy_distance(folded)
+                maxdist = fuzzy_distance(folded)
                 near = self._neighbours(folded, maxdist, word is last and len(folded) >= 2)
                 for other in self._closest(folded, near, maxdist)[:FUZZY_TERMS]:
                     word.lookups += fuzzy_lookups(other)
@@ -682,18 +688,18 @@ class WhooshSearchIndex:
             self._cache.clear()
 
 
-def _fuzzy_distance(folded: str) -> int:
+def fuzzy_distance(folded: str) -> int:
     """Edits allowed between an unknown word and the indexed words it may stand for: none
     for one or two letters, one up to four, two beyond ("banh da" never reaches "sanh")."""
     return 0 if len(folded) < 3 else 1 if len(folded) <= 4 else 2
 
 
-def _anchor(plan: list[PlanClause], known: list[bool]) -> PlanClause | None:
+def anchor_clause(plan: list[PlanClause], known: list[bool]) -> PlanClause | None:
     """The query's product word: the required clause that names a product type of the
     vocabulary (the longest such, then the first) and that some listing holds ("tỏi" in
     "tỏi lý sơn", "mật ong" in "hà giang mật ong"). None for a query of one required clause,
     or when no clause names a product type (a misspelt word is never the anchor)."""
-    required = [(c, k) for c, k in zip(plan, known, strict=True) if not _optional_clause(c)]
+    required = [(c, k) for c, k in zip(plan, known, strict=True) if not optional_clause(c)]
     if len(required) < 2:
         return None
     named = [
@@ -712,13 +718,13 @@ def _anchor(plan: list[PlanClause], known: list[bool]) -> PlanClause | None:
     return anchor
 
 
-def _is_place_clause(clause: PlanClause) -> bool:
+def is_place_clause(clause: PlanClause) -> bool:
     """A place name: one listings come from, or one of the administrative units none does."""
     understood = clause.clause
     return understood is not None and (understood.place is not None or understood.elsewhere)
 
 
-def _optional_clause(clause: PlanClause) -> bool:
+def optional_clause(clause: PlanClause) -> bool:
     understood = clause.clause
     return understood is not None and (understood.optional or understood.dropped)
 

@@ -14,6 +14,12 @@ from storefront.models import Listing, OcopGroup
 from tests.fixtures.app import count_queries
 from tests.fixtures.pages import card_names, html
 
+
+@pytest.fixture
+def app(search_app):
+    """These pages search: each test runs on each search backend (tests/fixtures/app.py)."""
+    return search_app
+
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
 

@@ -13,6 +13,12 @@ from tests.fixtures.pages import card_names, html
 
 
 @pytest.fixture
+def app(search_app):
+    """These pages search: each test runs on each search backend (tests/fixtures/app.py)."""
+    return search_app
+
+
+@pytest.fixture
 def listings(make):
     named = make.listing(
         name="Vải thiều Lục Ngạn",

@@ -3,7 +3,16 @@ so, with a link to search exactly."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fixtures.pages import card_names, html
+
+
+@pytest.fixture
+def app(search_app):
+    """These pages search: each test runs on each search backend (tests/fixtures/app.py)."""
+    return search_app
+
 
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
 

@@ -1,0 +1,126 @@
+"""Tables of the PostgreSQL search backend (SEARCH_BACKEND=postgres; storefront/search/
+postgres_engine). They exist on every database so that the schema is one, but only that
+backend writes them; the Whoosh backend keeps its index in a folder.
+
+- search_documents: one row per public listing, written in the same transaction as the
+  change that made it what it is (storefront/domain/catalog/changes.py). `document` is a
+  weighted tsvector of the listing's index keys, each key a field code and a term
+  ("n/gao": the folded word "gao" in the name), the same terms the Whoosh index holds; the
+  other columns are what searches filter, count and sort on.
+- search_words: the folded words of names, products, places, the cooperative and the
+  description with how many listings hold each: known words, words a last unfinished word
+  begins, and did-you-mean corrections (trigram similarity).
+- search_state: one row, the generation, moved on by every write (the catalog version's
+  index part).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storefront.extensions import Base
+
+# The contrib extensions the backend uses. The migration creates them on PostgreSQL (which
+# needs a superuser, or an administrator running these two statements first).
+EXTENSIONS = ("unaccent", "pg_trgm")
+
+
+class SearchDocument(Base):
+    """One public listing as the PostgreSQL search backend finds, filters and ranks it."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        Index("ix_search_documents_document", "document", postgresql_using="gin"),
+        # A search without text reads these columns only: an index-only scan of this narrow
+        # index instead of the wide rows (the tsvector is most of each).
+        Index(
+            "ix_search_documents_columns",
+            "expires_on",
+            "listing_id",
+            "ocop_group",
+            "stars",
+            "province_code",
+            "commune_code",
+            "cooperative_id",
+            "price",
+            "created_at",
+            "name_words",
+            "in_stock",
+        ),
+    )
+
+    listing_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+    ocop_group: Mapped[int] = mapped_column(SmallInteger)
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    province_code: Mapped[int] = mapped_column(Integer)
+    commune_code: Mapped[int] = mapped_column(Integer)
+    cooperative_id: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)  # lowest buyable package price, đồng
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_on: Mapped[date] = mapped_column(Date)  # certificate expiry, filtered on at query time
+    name_words: Mapped[int] = mapped_column(SmallInteger)
+    in_stock: Mapped[bool] = mapped_column(Boolean)
+
+
+class SearchWord(Base):
+    """A folded word of one field of the listings, and how many listings hold it."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index(
+            "ix_search_words_word_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ),
+    )
+
+    field: Mapped[str] = mapped_column(String(2), primary_key=True)
+    word: Mapped[str] = mapped_column(String(200), primary_key=True)
+    listings: Mapped[int] = mapped_column(Integer)
+
+
+class SearchState(Base):
+    """One row: the search generation, moved on by every write of the PostgreSQL backend."""
+
+    __tablename__ = "search_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+# The tsvector is read many times per row by a search (one @@ per scored key): kept inline and
+# uncompressed (STORAGE PLAIN), it is read in place instead of decompressed at every test,
+# seven times faster. rows.MAX_DOCUMENT_BYTES keeps a row well inside a page.
+event.listen(
+    SearchDocument.__table__,
+    "after_create",
+    DDL("ALTER TABLE search_documents ALTER COLUMN document SET STORAGE PLAIN").execute_if(
+        dialect="postgresql"
+    ),
+)
+# Tables made by create_all (tests, benchmarks) need the extensions first, as the migration
+# creates them.
+for _extension in EXTENSIONS:
+    event.listen(
+        SearchWord.__table__,
+        "before_create",
+        DDL(f"CREATE EXTENSION IF NOT EXISTS {_extension}").execute_if(dialect="postgresql"),
+    )

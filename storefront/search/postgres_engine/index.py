@@ -1,0 +1,610 @@
+"""The PostgreSQL engine object: writes search rows (in the caller's transaction or its
+own), answers searches with one statement per pass, and knows its words from search_words."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from datetime import date
+from itertools import pairwise
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from storefront.search.analysis import query_terms
+from storefront.search.postgres_engine.rows import CODES, WORD_CODES, document_row, row_words
+from storefront.search.postgres_engine.sql import (
+    FACETS,
+    clause_exists_statement,
+    search_statement,
+)
+from storefront.search.query import ListingDocument, SearchQuery, SearchResult
+from storefront.search.understanding import MAX_PHRASE, decode_keys, known_word, place_key
+from storefront.search.whoosh_engine.index import (
+    anchor_clause,
+    fuzzy_distance,
+    is_place_clause,
+    optional_clause,
+)
+from storefront.search.whoosh_engine.matching import (
+    PlanClause,
+    fuzzy_lookups,
+    minimum_clauses,
+    plan_query,
+    required_count,
+)
+from storefront.search.whoosh_engine.segments import edit_distance
+
+logger = logging.getLogger(__name__)
+
+# The same thresholds as the Whoosh engine (whoosh_engine/index.py).
+SUGGEST_SHORT_WORD = 4
+FEW_RESULTS = 5
+KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
+FUZZY_FIELDS = ("name", "product", "place", "extra")
+FUZZY_TERMS = 8
+PREFIX_TERMS = 12
+# Candidates read per word for a correction, most similar (trigrams) first; the edit
+# distance then decides among them.
+TRIGRAM_CANDIDATES = 300
+WRITE_BATCH = 1000  # rows per INSERT of a rebuild
+
+Loader = Callable[[set[int]], dict[int, ListingDocument]]
+SessionLoader = Callable[[Session, set[int]], dict[int, ListingDocument]]
+Connect = Callable[[], AbstractContextManager[Connection]]
+
+_COLUMNS = (
+    "listing_id",
+    "document",
+    "ocop_group",
+    "stars",
+    "province_code",
+    "commune_code",
+    "cooperative_id",
+    "price",
+    "created_at",
+    "expires_on",
+    "name_words",
+    "in_stock",
+)
+_VALUES = ", ".join("CAST(:document AS tsvector)" if c == "document" else f":{c}" for c in _COLUMNS)
+_UPSERT = text(
+    f"INSERT INTO search_documents ({', '.join(_COLUMNS)}) VALUES ({_VALUES}) "
+    "ON CONFLICT (listing_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "listing_id")
+)
+_OLD_WORDS = text(
+    "SELECT listing_id, tsvector_to_array(document) FROM search_documents "
+    "WHERE listing_id = ANY(:ids) FOR UPDATE"
+)
+_DELETE = text("DELETE FROM search_documents WHERE listing_id = ANY(:ids)")
+_ADD_WORDS = text(
+    "INSERT INTO search_words (field, word, listings) "
+    "SELECT * FROM unnest(CAST(:fields AS varchar[]), CAST(:words AS varchar[]), "
+    "CAST(:counts AS int[])) ORDER BY 1, 2 "
+    "ON CONFLICT (field, word) DO UPDATE SET listings = search_words.listings + excluded.listings"
+)
+_DROP_WORDS = text(
+    "DELETE FROM search_words WHERE (field, word) IN (SELECT * FROM unnest("
+    "CAST(:fields AS varchar[]), CAST(:words AS varchar[]))) AND listings <= 0"
+)
+_BUMP = text(
+    "INSERT INTO search_state (id, generation) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET generation = search_state.generation + 1"
+)
+_GENERATION = text("SELECT generation FROM search_state WHERE id = 1")
+
+
+class PostgresSearchIndex:
+    """Public listings as rows of search_documents, searched with SQL.
+
+    `connect()` gives a connection to read with (the app passes its request session's);
+    `begin()` one in a transaction of its own, for writes made outside a domain commit;
+    `autocommit()` one outside any transaction (VACUUM after a rebuild).
+    """
+
+    write_timeout = 0.0
+
+    def __init__(
+        self, connect: Connect, begin: Connect, autocommit: Connect, *, in_transaction: bool = True
+    ) -> None:
+        self._connect = connect
+        self._begin = begin
+        self._autocommit = autocommit  # for VACUUM, which runs outside a transaction
+        self.in_transaction = in_transaction  # write search rows inside catalog commits
+
+    # writing -------------------------------------------------------------------------------
+
+    def write(
+        self,
+        connection: Connection,
+        listing_ids: Iterable[int],
+        documents: dict[int, ListingDocument],
+    ) -> None:
+        """Make the rows of these listings what `documents` says (absent: not public), in
+        `connection`'s transaction."""
+        ids = sorted({int(i) for i in listing_ids})
+        if not ids:
+            return
+        delta: Counter[tuple[str, str]] = Counter()
+        for _listing_id, lexemes in connection.execute(_OLD_WORDS, {"ids": ids}):
+            delta.subtract(row_words(list(lexemes)))
+        gone = [i for i in ids if i not in documents]
+        if gone:
+            connection.execute(_DELETE, {"ids": gone})
+        rows = [document_row(documents[i]) for i in ids if i in documents]
+        if rows:
+            connection.execute(_UPSERT, rows)
+        for row in rows:
+            delta.update(row_words(row["document"]))
+        _apply_word_delta(connection, delta)
+        connection.execute(_BUMP)
+
+    def write_in_transaction(
+        self, session: Session, listing_ids: set[int], load: SessionLoader
+    ) -> bool:
+        """Write the rows of these listings inside `session`'s transaction, from what that
+        transaction itself sees (`load` reads the public ones on a session of its own bound
+        to the same connection, so the caller's session is left as it was)."""
+        if not self.in_transaction:
+            return False
+        connection = session.connection()
+        with Session(bind=connection) as reader:
+            documents = load(reader, listing_ids)
+        self.write(connection, listing_ids, documents)
+        return True
+
+    def apply(self, listing_ids: Iterable[int], load: Loader, timeout: float | None = None) -> bool:
+        ids = {int(i) for i in listing_ids}
+        if not ids:
+            return True
+        documents = load(ids)
+        with self._begin() as connection:
+            self.write(connection, ids, documents)
+        return True
+
+    def remove(self, listing_ids: Iterable[int], timeout: float | None = None) -> bool:
+        ids = {int(i) for i in listing_ids}
+        if ids:
+            with self._begin() as connection:
+                self.write(connection, ids, {})
+        return True
+
+    def rebuild(
+        self,
+        batches: Iterable[Sequence[ListingDocument]],
+        progress: Callable[[int], None] | None = None,
+        timeout: float = 60.0,
+    ) -> int:
+        """Replace every row in one transaction: readers see the old rows until it commits
+        (DELETE, not TRUNCATE, which would block them). A commit that changes a listing
+        meanwhile writes its row after the rebuild's (ON CONFLICT), so it is kept."""
+        count = 0
+        words: Counter[tuple[str, str]] = Counter()
+        with self._begin() as connection:
+            connection.execute(text("DELETE FROM search_documents"))
+            connection.execute(text("DELETE FROM search_words"))
+            for batch in batches:
+                rows = [document_row(d) for d in batch]
+                for start in range(0, len(rows), WRITE_BATCH):
+                    chunk = rows[start : start + WRITE_BATCH]
+                    _insert_rows(connection, chunk)
+                for row in rows:
+                    words.update(row_words(row["document"]))
+                count += len(batch)
+                if progress is not None:
+                    progress(len(batch))
+            _apply_word_delta(connection, words)
+            connection.execute(_BUMP)
+        # Rows inserted in bulk wait in the GIN index's pending list, which every search
+        # would scan: merged into the index now; VACUUM marks the pages all-visible (index-only
+        # scans of the columns index) and ANALYZE tells the planner about the new rows.
+        with self._autocommit() as connection:
+            connection.execute(
+                text("SELECT gin_clean_pending_list('ix_search_documents_document')")
+            )
+            connection.execute(text("VACUUM ANALYZE search_documents"))
+            connection.execute(text("ANALYZE search_words"))
+        return count
+
+    def drain(self, load: Loader, timeout: float = 0.0) -> bool:
+        return True  # nothing is ever queued: writes wait for row locks instead
+
+    def drain_if_due(self, load: Loader) -> None:
+        return None
+
+    # reading -------------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        with self._connect() as connection:
+            return int(connection.execute(_GENERATION).scalar() or 0)
+
+    def search(self, query: SearchQuery, today: date) -> SearchResult:
+        query = query.normalized()
+        with self._connect() as connection:
+            return _Search(connection).run(query, today)
+
+    def words_starting(self, folded: str) -> list[str]:
+        with self._connect() as connection:
+            return _Search(connection).prefixed(folded)
+
+    def doc_count(self) -> int:
+        with self._connect() as connection:
+            return int(
+                connection.execute(text("SELECT count(*) FROM search_documents")).scalar() or 0
+            )
+
+    def indexed_ids(self) -> set[int]:
+        with self._connect() as connection:
+            return set(
+                connection.execute(text("SELECT listing_id FROM search_documents")).scalars()
+            )
+
+    def close(self) -> None:
+        return None
+
+
+def _insert_rows(connection: Connection, rows: list[dict]) -> None:
+    """Many rows in one statement (unnest of one array per column)."""
+    arrays = {c: [row[c] for row in rows] for c in _COLUMNS}
+    connection.execute(
+        text(
+            f"INSERT INTO search_documents ({', '.join(_COLUMNS)}) "
+            "SELECT listing_id, CAST(document AS tsvector), ocop_group, stars, province_code, "
+            "commune_code, cooperative_id, price, created_at, expires_on, name_words, in_stock "
+            "FROM unnest(CAST(:listing_id AS int[]), CAST(:document AS text[]), "
+            "CAST(:ocop_group AS smallint[]), CAST(:stars AS smallint[]), "
+            "CAST(:province_code AS int[]), CAST(:commune_code AS int[]), "
+            "CAST(:cooperative_id AS int[]), CAST(:price AS bigint[]), "
+            "CAST(:created_at AS timestamptz[]), CAST(:expires_on AS date[]), "
+            "CAST(:name_words AS smallint[]), CAST(:in_stock AS boolean[])) AS r("
+            f"{', '.join(_COLUMNS)}) "
+            "ON CONFLICT (listing_id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "listing_id")
+        ),
+        arrays,
+    )
+
+
+def _apply_word_delta(connection: Connection, delta: Counter[tuple[str, str]]) -> None:
+    changed = sorted((k, n) for k, n in delta.items() if n)
+    if not changed:
+        return
+    fields = [f for (f, _w), _n in changed]
+    words = [w for (_f, w), _n in changed]
+    connection.execute(
+        _ADD_WORDS, {"fields": fields, "words": words, "counts": [n for _k, n in changed]}
+    )
+    dropped = [(f, w) for (f, w), n in changed if n < 0]
+    if dropped:
+        connection.execute(
+            _DROP_WORDS, {"fields": [f for f, _ in dropped], "words": [w for _, w in dropped]}
+        )
+
+
+class _Search:
+    """One search on one connection: its word look-ups remembered while it runs."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._fields: dict[str, set[str]] = {}  # word → field codes holding it
+
+    # words ---------------------------------------------------------------------------------
+
+    def _prefetch(self, words: Iterable[str]) -> None:
+        missing = sorted({w for w in words if w and w not in self._fields})
+        if not missing:
+            return
+        for w in missing:
+            self._fields[w] = set()
+        rows = self.connection.execute(
+            text(
+                "SELECT word, field FROM search_words WHERE field = ANY(:fields) "
+                "AND word = ANY(:words) AND listings > 0"
+            ),
+            {"fields": sorted(WORD_CODES), "words": missing},
+        )
+        for word, code in rows:
+            self._fields[word].add(code)
+
+    def _codes(self, word: str) -> set[str]:
+        if word not in self._fields:
+            self._prefetch([word])
+        return self._fields[word]
+
+    def is_known(self, folded: str) -> bool:
+        return bool(self._codes(folded) & {CODES[f] for f in KNOWN_FIELDS})
+
+    def is_place(self, key: str) -> bool:
+        return CODES["place_phrase"] in self._codes(key)
+
+    def _starting(self, folded: str, fieldnames: Sequence[str], limit: int) -> set[str]:
+        found: set[str] = set()
+        pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        for fieldname in fieldnames:
+            found.update(
+                self.connection.execute(
+                    text(
+                        "SELECT word FROM search_words WHERE field = :field AND word LIKE :pattern "
+                        'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit'
+                    ),
+                    {"field": CODES[fieldname], "pattern": pattern, "limit": limit},
+                ).scalars()
+            )
+        return found
+
+    def prefixed(self, folded: str) -> list[str]:
+        """Name and product words a short last word may be the beginning of."""
+        found = self._starting(folded, ("name", "product"), PREFIX_TERMS)
+        found.discard(folded)
+        return sorted(found)[:PREFIX_TERMS]
+
+    def near(self, folded: str, fieldnames: Sequence[str], maxdist: int) -> Counter[str]:
+        """Words of these fields within `maxdist` edits (same first letter), with how many
+        listings hold them: candidates by trigram similarity, then the edit distance."""
+        rows = self.connection.execute(
+            text(
+                "SELECT word, sum(listings) FROM search_words WHERE field = ANY(:fields) "
+                "AND left(word, 1) = :first AND length(word) BETWEEN :shortest AND :longest "
+                "AND listings > 0 GROUP BY word ORDER BY similarity(word, :word) DESC, word "
+                "LIMIT :limit"
+            ),
+            {
+                "fields": [CODES[f] for f in fieldnames],
+                "first": folded[0],
+                "shortest": len(folded) - maxdist,
+                "longest": len(folded) + maxdist,
+                "word": folded,
+                "limit": TRIGRAM_CANDIDATES,
+            },
+        )
+        return Counter(
+            {
+                word: int(listings)
+                for word, listings in rows
+                if word != folded and edit_distance(folded, word, maxdist) <= maxdist
+            }
+        )
+
+    # the search ----------------------------------------------------------------------------
+
+    def run(self, query: SearchQuery, today: date) -> SearchResult:
+        self._prefetch(_candidate_words(query.text))
+        return self._search(query, today)
+
+    def _search(self, query: SearchQuery, today: date) -> SearchResult:
+        """The passes of WhooshSearchIndex._search, in the same order and with the same
+        rules (see there); which clauses some listing holds is asked of the database
+        (`_known`) where Whoosh notes it while matching."""
+        plan = plan_query(query.text, self.is_known, self.is_place, self.prefixed)
+        result = self._run(plan, query, today)
+        relaxed = False
+        if plan and result.total < FEW_RESULTS:
+            relaxed = True
+            result = self._run(plan, query, today, relaxed=True)
+        known: list[bool] | None = None
+        if plan and result.total == 0:
+            known = self._known(plan, True)
+            if self._drop_unknown(plan, known):
+                result = self._run(plan, query, today, relaxed=True)
+        minimum = minimum_clauses(required_count(plan))
+        anchor = None
+        if plan and result.total == 0:
+            anchor = anchor_clause(plan, known or self._known(plan, True))
+        if plan and result.total == 0 and minimum < required_count(plan):
+            result = self._run(plan, query, today, minimum, True)
+        unfixed: list[bool] | None = None
+        if plan and result.total == 0 and self._fuzzy(plan):
+            result = self._run(plan, query, today, relaxed=True)
+            if result.total == 0 and minimum < required_count(plan):
+                result = self._run(plan, query, today, minimum, True)
+            if result.total == 0:
+                unfixed = self._known(plan, True)
+        if plan and result.total == 0 and anchor is not None and not query.exact:
+            alone = [c for c in plan if c is anchor or optional_clause(c)]
+            rest = [c for c in plan if c is not anchor and not optional_clause(c)]
+            if rest and all(is_place_clause(c) for c in rest):
+                result = self._run(alone, query, today, None, True)
+                if result.total:
+                    result.corrected = " ".join(w.term.surface for w in anchor.words)
+                    result.suggestion = result.corrected
+                    return result
+        suggestion = self._suggest(plan) if plan else None
+        if result.total == 0 and plan and not query.exact:
+            for corrected in dict.fromkeys((suggestion, self._suggest(plan, known_too=True))):
+                if not corrected:
+                    continue
+                self._prefetch(_candidate_words(corrected))
+                retry = self._search(replace(query, text=corrected, exact=True), today)
+                if retry.total:
+                    retry.corrected = retry.suggestion = corrected
+                    return retry
+        if result.total == 0 and unfixed and self._drop_unknown(plan, unfixed, corrections=False):
+            result = self._run(plan, query, today, relaxed=True)
+        if suggestion and result.total:
+            held = known if known is not None else self._known(plan, relaxed)
+            answered = [k or optional_clause(c) for k, c in zip(held, plan, strict=True)]
+            if all(answered):
+                suggestion = None
+        result.suggestion = suggestion
+        return result
+
+    def _drop_unknown(
+        self, plan: list[PlanClause], known: list[bool], corrections: bool = True
+    ) -> bool:
+        """WhooshSearchIndex._drop_unknown: required clauses no listing holds and no
+        correction fixes are dropped, when some required clause is held."""
+        dead = []
+        for position, clause in enumerate(plan):
+            understood = clause.clause
+            if understood is None or optional_clause(clause) or is_place_clause(clause):
+                continue
+            if corrections:
+                if known[position] or any(self._fixable(w.term.folded) for w in clause.words):
+                    continue
+            elif known[position] and (
+                understood.from_vocabulary
+                or any(
+                    self.is_known(w.term.folded) or known_word(w.term.folded) for w in clause.words
+                )
+            ):
+                continue
+            dead.append(understood)
+        held = [
+            k
+            for k, c in zip(known, plan, strict=True)
+            if k and not optional_clause(c) and all(c.clause is not d for d in dead)
+        ]
+        if not dead or not held:
+            return False
+        for understood in dead:
+            understood.dropped = True
+        return True
+
+    def _fixable(self, folded: str) -> bool:
+        if self.is_known(folded) or not folded.isalpha():
+            return False
+        maxdist = fuzzy_distance(folded)
+        return bool(maxdist and self.near(folded, FUZZY_FIELDS, maxdist))
+
+    def _known(self, plan: list[PlanClause], relaxed: bool) -> list[bool]:
+        """For each clause, does some listing hold it (whatever the filters and dates)?"""
+        known = []
+        for clause in plan:
+            statement = clause_exists_statement(clause, relaxed)
+            known.append(
+                statement is not None
+                and bool(self.connection.execute(text(statement.sql), statement.params).scalar())
+            )
+        return known
+
+    def _run(
+        self,
+        plan: list[PlanClause],
+        query: SearchQuery,
+        today: date,
+        minimum: int | None = None,
+        relaxed: bool = False,
+    ) -> SearchResult:
+        limit = query.page * query.per_page
+        facets: dict[str, dict[int, int]] = {facet: {} for facet in FACETS}
+        result = SearchResult(
+            ids=[], total=0, facets=facets, page=query.page, per_page=query.per_page
+        )
+        statement = search_statement(plan, query, today, limit, minimum, relaxed)
+        if statement is None:
+            return result
+        hits = []
+        for kind, value, n in self.connection.execute(text(statement.sql), statement.params):
+            if kind == "total":
+                result.total = int(n)
+            elif kind == "hit":
+                hits.append((int(n), int(value)))
+            else:
+                facets.setdefault(kind.removeprefix("facet:"), {})[int(value)] = int(n)
+        hits.sort()
+        start = (query.page - 1) * query.per_page
+        result.ids = [listing_id for _rank, listing_id in hits[start:]]
+        return result
+
+    def _fuzzy(self, plan: list[PlanClause]) -> bool:
+        """WhooshSearchIndex._fuzzy: unknown typed words also match indexed words spelt
+        nearly like them, closest first (then the most held), and the last word the words it
+        begins; shopping filler never."""
+        changed = False
+        content = [c for c in plan if not (c.clause is not None and c.clause.filler)]
+        last = content[-1].words[-1] if content else None
+        for clause in content:
+            for word in clause.words:
+                folded = word.term.folded
+                if self.is_known(folded) or known_word(folded) or not folded.isalpha():
+                    continue
+                maxdist = fuzzy_distance(folded)
+                near: Counter[str] = (
+                    self.near(folded, FUZZY_FIELDS, maxdist) if maxdist else Counter()
+                )
+                if word is last and len(folded) >= 2:
+                    for other in self._starting(folded, FUZZY_FIELDS, PREFIX_TERMS):
+                        near.setdefault(other, 0)
+                near.pop(folded, None)
+                for other in _closest(folded, near, maxdist)[:FUZZY_TERMS]:
+                    word.lookups += fuzzy_lookups(other)
+                    changed = True
+        return changed
+
+    def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
+        """WhooshSearchIndex._suggest: unknown words replaced by the closest indexed word."""
+        corrected, changed = [], False
+        for clause in plan:
+            understood = clause.clause
+            if understood is not None and (
+                understood.place
+                or understood.filler
+                or understood.english
+                or (understood.from_vocabulary and not known_too)
+            ):
+                corrected += [w.term.surface for w in clause.words]
+                continue
+            for word in clause.words:
+                folded = word.term.folded
+                is_known = self.is_known(folded) or known_word(folded)
+                if not is_known:
+                    replacement = self._correct(folded)
+                elif known_too and len(folded) >= 4 and folded.isalpha():
+                    replacement = self._correct(folded, ("name",), maxdist=1)
+                else:
+                    replacement = None
+                corrected.append(replacement or word.term.surface)
+                changed |= replacement is not None
+        return " ".join(corrected) if changed else None
+
+    def _correct(
+        self,
+        folded: str,
+        fieldnames: tuple[str, ...] = ("name", "place", "product"),
+        maxdist: int | None = None,
+    ) -> str | None:
+        if not folded.isalpha():
+            return None
+        if maxdist is None:
+            maxdist = 1 if len(folded) <= SUGGEST_SHORT_WORD else 2
+        for fieldname in fieldnames:
+            found = self.near(folded, (fieldname,), maxdist)
+            if found:
+                return min(found, key=lambda w: (edit_distance(folded, w, maxdist), -found[w], w))
+        return None
+
+
+def _closest(folded: str, candidates: Counter[str], maxdist: int) -> list[str]:
+    """WhooshSearchIndex._closest: by edit distance (only the nearest found; words the
+    query word begins count as one), then how many listings hold them, then those sharing
+    its first letter, then alphabetically."""
+    if not candidates:
+        return []
+    distance = {
+        w: 1 if w.startswith(folded) else edit_distance(folded, w, max(maxdist, 1))
+        for w in candidates
+    }
+    nearest = min(distance.values())
+    kept = [w for w in candidates if distance[w] == nearest]
+    return sorted(kept, key=lambda w: (-candidates[w], w[0] != folded[0], w))
+
+
+def _candidate_words(text_: str) -> Iterator[str]:
+    """Words and place keys the query understanding will ask about, to fetch in one query:
+    the folded words, their Telex/VNI decodings, and the keys of their runs."""
+    words = query_terms(text_)
+    folded = [w.folded for w in words]
+    yield from folded
+    for word in words:
+        decoded = decode_keys(word.surface)
+        if decoded:
+            yield decoded
+    for size in range(2, MAX_PHRASE + 1):
+        for start in range(len(folded) - size + 1):
+            yield place_key(tuple(folded[start : start + size]))
+    for left, right in pairwise(folded):
+        yield f"{left}_{right}"

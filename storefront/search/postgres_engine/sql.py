@@ -1,0 +1,262 @@
+"""A query plan (whoosh_engine.matching.plan_query) as SQL over search_documents.
+
+The same rules as matching.search_segment, in the database:
+
+* a word matches a listing when one of its matching lookups' keys is in the listing's
+  tsvector; an alternative when all its words do; a clause when one alternative does; the
+  query when every required clause does (or `minimum` of them, the cover pass);
+* with several clauses a listing must hold one of them outside its description (`strong`);
+* the score is the sum of the weights of every lookup whose key the listing holds (plus
+  COVER_WEIGHT per clause held in the cover pass), as Whoosh's contributions;
+* filters are columns; each facet is counted with every filter but its own (disjunctive);
+* the order is the same as SORT_ORDERS, ending with the listing id descending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from storefront.search.postgres_engine.rows import key, quote
+from storefront.search.query import PRICE_BUCKETS, SearchQuery
+from storefront.search.whoosh_engine.matching import COVER_WEIGHT, Lookup, PlanClause
+
+# Filter name → (SearchQuery attribute, column).
+FILTERS = {
+    "group": ("groups", "ocop_group"),
+    "stars": ("stars", "stars"),
+    "province": ("province_codes", "province_code"),
+    "commune": ("commune_codes", "commune_code"),
+    "cooperative": ("cooperative_ids", "cooperative_id"),
+}
+FACETS = {
+    "group": "ocop_group",
+    "stars": "stars",
+    "province": "province_code",
+    "cooperative": "cooperative_id",
+    "price": "price_bucket",
+}
+PLACE_FACET = ("commune", "commune_code")
+
+_NEWEST = "created_at DESC"
+# Sort → (columns before the score, columns after it, scored).
+ORDERS = {
+    "relevance": ((), ("name_words ASC", "stars DESC", "in_stock DESC", _NEWEST), True),
+    "stars": (("stars DESC",), (_NEWEST,), True),
+    "newest": ((_NEWEST,), (), False),
+    "price_asc": (("price ASC",), (_NEWEST,), False),
+    "price_desc": (("price DESC",), (_NEWEST,), False),
+}
+
+
+def _price_bucket() -> str:
+    cases = " ".join(
+        f"WHEN price < {high} THEN {index}"
+        for index, (_low, high) in enumerate(PRICE_BUCKETS)
+        if high is not None
+    )
+    return f"CASE {cases} ELSE {len(PRICE_BUCKETS) - 1} END"
+
+
+PRICE_BUCKET = _price_bucket()
+
+
+def _any(parts: Iterable[str]) -> str | None:
+    parts = list(dict.fromkeys(parts))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
+
+
+def _all(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
+
+
+def _lexeme(lookup: Lookup) -> str:
+    return quote(key(lookup.fieldname, lookup.text))
+
+
+@dataclass
+class Params:
+    """Bound parameters of one statement, named p0, p1, ..."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f":{name}"
+
+    def tsquery(self, text: str) -> str:
+        return f"CAST({self.add(text)} AS tsquery)"
+
+
+def clause_query(clause: PlanClause, relaxed: bool) -> tuple[str | None, str | None]:
+    """(tsquery of the clause, tsquery of the clause held outside the description), or None
+    when no listing can hold it."""
+    alternatives, strong = [], []
+    for alternative in clause.alternatives:
+        words, strong_keys = [], []
+        for word in alternative:
+            active = [lk for lk in word.lookups if lk.matches and (relaxed or not lk.relaxed)]
+            matching = _any(map(_lexeme, active))
+            if matching is None:
+                break
+            words.append(matching)
+            strong_keys += [_lexeme(lk) for lk in active if lk.strong]
+        else:
+            if not words:
+                continue
+            query = _all(words)
+            alternatives.append(query)
+            held = _any(strong_keys)
+            if held is not None:
+                strong.append(f"({query} & {held})")
+    return _any(alternatives), _any(strong)
+
+
+def _optional(clause: PlanClause) -> bool:
+    """Filler, generic and dropped words: never required (whoosh_engine.matching._optional)."""
+    return clause.clause is not None and (clause.clause.optional or clause.clause.dropped)
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: dict[str, Any]
+
+
+def search_statement(
+    plan: list[PlanClause],
+    query: SearchQuery,
+    today: date,
+    limit: int,
+    minimum: int | None = None,
+    relaxed: bool = False,
+) -> Statement | None:
+    """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
+    and ("facet:<name>", value, count). None when no listing can match."""
+    params = Params()
+    where = [f"expires_on >= {params.add(today)}"]
+    score_terms: list[str] = []
+    if plan:
+        per_clause = [clause_query(c, relaxed) for c in plan]
+        strong_parts = [s for _, s in per_clause if s is not None]
+        required = [(q, c) for (q, _), c in zip(per_clause, plan, strict=True) if not _optional(c)]
+        if required and len(required) < len(plan):
+            clauses = [q for q, _ in required]
+        else:
+            clauses = [q for q, _ in per_clause]
+        if minimum is None or minimum >= len(clauses):
+            if any(q is None for q in clauses):
+                return None
+            where.append(f"document @@ {params.tsquery(_all([q for q in clauses if q]))}")
+        else:
+            present = [q for q in clauses if q is not None]
+            if len(present) < minimum:
+                return None
+            where.append(f"document @@ {params.tsquery(_any(present) or '')}")
+            held = [f"(document @@ {params.tsquery(q)})::int" for q in present]
+            where.append(f"({' + '.join(held)}) >= {int(minimum)}")
+            score_terms += [
+                f"CASE WHEN document @@ {params.tsquery(q)} THEN {COVER_WEIGHT} ELSE 0 END"
+                for q in present
+            ]
+        if len(clauses) > 1:
+            strong = _any(strong_parts)
+            if strong is None:
+                return None
+            where.append(f"document @@ {params.tsquery(strong)}")
+        # Each lookup's weight, once per lookup as Whoosh adds them (a key looked up twice
+        # counts twice), summed per key.
+        weights: dict[str, int] = {}
+        for clause in plan:
+            for alternative in clause.alternatives:
+                for word in alternative:
+                    for lookup in word.lookups:
+                        if lookup.weight and (relaxed or not lookup.relaxed):
+                            lexeme = _lexeme(lookup)
+                            weights[lexeme] = weights.get(lexeme, 0) + lookup.weight
+        score_terms += [
+            f"CASE WHEN document @@ {params.tsquery(lexeme)} THEN {int(weight)} ELSE 0 END"
+            for lexeme, weight in weights.items()
+        ]
+
+    sort = "newest" if query.sort == "relevance" and not plan else query.sort
+    lead, rest, scored = ORDERS[sort]
+    scored = scored and bool(plan)
+    score = " + ".join(score_terms) if scored and score_terms else "0"
+
+    passes: dict[str, str] = {}
+    for name, (attribute, column) in FILTERS.items():
+        values = getattr(query, attribute)
+        if values:
+            passes[name] = f"{column} = ANY({params.add(list(values))})"
+    price = []
+    if query.price_min is not None:
+        price.append(f"price >= {params.add(query.price_min)}")
+    if query.price_max is not None:
+        price.append(f"price <= {params.add(query.price_max)}")
+    if price:
+        passes["price"] = " AND ".join(price)
+
+    def passing(skip: str | None = None) -> str:
+        kept = [condition for name, condition in passes.items() if name != skip]
+        return " AND ".join(kept) if kept else "TRUE"
+
+    order = ", ".join([*lead, *(["score DESC"] if scored else []), *rest, "listing_id DESC"])
+    columns = (
+        "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
+        f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock, "
+        f"{score if scored else '0'} AS score"
+    )
+    parts = [
+        "SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM f",
+        # The first `limit` by a bounded sort (top-N), then numbered in that same order.
+        f"SELECT 'hit', listing_id, row_number() OVER (ORDER BY {order}) FROM "
+        f"(SELECT * FROM f ORDER BY {order} LIMIT {int(limit)}) AS top",
+    ]
+    if query.facets:
+        facets = list(FACETS.items())
+        if query.province_codes or query.commune_codes:
+            facets.append(PLACE_FACET)
+        # Facets whose filter is not set count the final hits: one pass over them, one
+        # grouping set each. A facet whose filter is set counts the matches with every other
+        # filter (disjunctive), a query of its own.
+        plain = [(name, column) for name, column in facets if name not in passes]
+        if plain:
+            which = " ".join(
+                f"WHEN GROUPING({column}) = 0 THEN 'facet:{name}'" for name, column in plain
+            )
+            value = f"COALESCE({', '.join(column for _, column in plain)})"
+            sets = ", ".join(f"({column})" for _, column in plain)
+            parts.append(
+                f"SELECT CASE {which} END, {value}, count(*) FROM f GROUP BY GROUPING SETS ({sets})"
+            )
+        for name, column in facets:
+            if name in passes:
+                parts.append(
+                    f"SELECT 'facet:{name}', {column}, count(*) FROM m WHERE {passing(name)} "
+                    f"GROUP BY {column}"
+                )
+    sql = (
+        f"WITH m AS MATERIALIZED (SELECT {columns} FROM search_documents "
+        f"WHERE {' AND '.join(where)}), "
+        f"f AS (SELECT * FROM m WHERE {passing()}) "
+        + " UNION ALL ".join(f"({part})" for part in parts)
+    )
+    return Statement(sql, params.values)
+
+
+def clause_exists_statement(clause: PlanClause, relaxed: bool) -> Statement | None:
+    """Does any listing hold this clause (whatever the filters and dates)?"""
+    query, _ = clause_query(clause, relaxed)
+    if query is None:
+        return None
+    params = Params()
+    return Statement(
+        f"SELECT EXISTS (SELECT 1 FROM search_documents WHERE document @@ {params.tsquery(query)})",
+        params.values,
+    )
