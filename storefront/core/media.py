@@ -11,8 +11,8 @@ from pathlib import Path
 from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
-from storefront.core.files import REDUCING_GAP
 from storefront.core import storage as media_storage_module
+from storefront.core.files import REDUCING_GAP
 from storefront.core.storage import media_storage
 
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
