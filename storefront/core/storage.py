@@ -142,7 +142,7 @@ def make_storage(config: dict[str, Any] | Any) -> MediaStorage:
     if kind != "s3":
         raise RuntimeError(f"MEDIA_STORAGE must be 'local' or 's3', not {kind!r}")
     if boto3 is None:
-        raise RuntimeError("MEDIA_STORAGE=s3 needs boto3: pip install 'ocop-market[s3]' (the s3 extra)")
+        raise RuntimeError("MEDIA_STORAGE=s3 needs boto3: pip install 'ocop-market[s3]'")
     if not config.get("S3_BUCKET"):
         raise RuntimeError("MEDIA_STORAGE=s3 needs S3_BUCKET")
     client = boto3.client(
