@@ -42,6 +42,21 @@ class Config:
     # route or web server that serves UPLOAD_DIR can ever reach them.
     SCAN_DIR = os.environ.get("SCAN_DIR", str(_INSTANCE / "scans"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+    # Where listing photos and cooperative logos are kept (storefront/core/storage.py,
+    # docs/deployment.md "Photos"): "local" (UPLOAD_DIR, the default) or "s3" (any
+    # S3-compatible store: AWS, MinIO, Viettel, VNG; needs the `s3` extra, boto3). Certificate
+    # scans always stay in SCAN_DIR, whatever this says: they are never put in the bucket.
+    MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # unset: AWS
+    S3_REGION = os.environ.get("S3_REGION") or None
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None  # unset: boto3's own chain
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
+    # Keys are S3_PREFIX + "listings/…" or "logos/…" (e.g. "media/" to share a bucket).
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    # A public address of the bucket (or a CDN in front of it): pages link photos there.
+    # Unset, pages keep linking /media/…, which the app streams from the bucket.
+    S3_PUBLIC_BASE_URL = os.environ.get("S3_PUBLIC_BASE_URL", "")
 
     # Languages: Vietnamese is the shop's first language.
     LANGUAGES = ("vi", "en")
@@ -263,6 +278,9 @@ class TestingConfig(Config):
     # Jobs run inline after each commit, whatever the environment says (tests of the queue
     # turn it on with their own Redis database and queue name).
     JOBS_BACKEND = "inline"
+    # Photos on disk under the test's own folder, whatever the environment says (the tests
+    # of S3 storage set "s3" on their own app, against moto's in-process S3).
+    MEDIA_STORAGE = "local"
 
 
 class ProductionConfig(Config):

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
 from storefront.core.errors import InvalidUpload
+from storefront.core.storage import media_storage
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 # A decoded pixel takes up to 4 bytes: 25 megapixels is 100 MB of memory, the most one photo may
@@ -331,14 +332,20 @@ def scan_mimetype(filename: str) -> str:
 # --- cooperative logos: public, like listing photos ---------------------------------------------
 
 
+def logo_key(stem: str, size: str) -> str:
+    return f"logos/{stem}-{size}.webp"
+
+
 def logo_path(stem: str, size: str) -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / "logos" / f"{stem}-{size}.webp"
+    """Where the local storage (MEDIA_STORAGE=local) keeps that size."""
+    return Path(current_app.config["UPLOAD_DIR"]) / logo_key(stem, size)
 
 
 def logo_url(stem: str | None, size: str = "card") -> str:
     if not stem:
         return ""
-    return url_for("main.media", filename=f"logos/{stem}-{size}.webp")
+    key = logo_key(stem, size)
+    return media_storage().url(key) or url_for("main.media", filename=key)
 
 
 def store_logo(image: Image.Image) -> str:
@@ -348,15 +355,22 @@ def store_logo(image: Image.Image) -> str:
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     stem = secrets.token_hex(12)
-    logo_path(stem, "card").parent.mkdir(parents=True, exist_ok=True)
-    for size, longest in LOGO_SIZES.items():
-        variant = image.copy()
-        variant.thumbnail((longest, longest))
-        variant.save(logo_path(stem, size), "WEBP", quality=85)
+    storage = media_storage()
+    try:
+        for size, longest in LOGO_SIZES.items():
+            variant = image.copy()
+            variant.thumbnail((longest, longest))
+            out = BytesIO()
+            variant.save(out, "WEBP", quality=85)
+            storage.save(logo_key(stem, size), out.getvalue(), "image/webp")
+    except BaseException:
+        delete_logo(stem)  # no size left behind by a failure halfway
+        raise
     return stem
 
 
 def delete_logo(stem: str | None) -> None:
     if stem:
+        storage = media_storage()
         for size in LOGO_SIZES:
-            logo_path(stem, size).unlink(missing_ok=True)
+            storage.delete(logo_key(stem, size))

@@ -1,21 +1,25 @@
-"""Listing photos on disk: re-encoded, EXIF-free, under random names, in fixed sizes."""
+"""Listing photos: re-encoded, EXIF-free, under random names, in fixed sizes, kept in the
+media storage (core/storage.py: UPLOAD_DIR or an S3-compatible bucket)."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
+from storefront.core import storage as media_storage_module
 from storefront.core.files import REDUCING_GAP
+from storefront.core.storage import media_storage
 
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
 SIZES = {"thumb": 160, "card": 480, "gallery": 1200}
 LARGEST = max(SIZES.values())  # decode_image(upload, longest=LARGEST) decodes no larger
 CARD_ASPECT = (4, 3)
-FORMAT, EXTENSION = "WEBP", "webp"
+FORMAT, EXTENSION, CONTENT_TYPE = "WEBP", "webp", "image/webp"
 
 
 @dataclass(frozen=True)
@@ -29,12 +33,18 @@ def upload_root() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
 
+def listing_image_key(stem: str, size: str) -> str:
+    return f"listings/{stem}-{size}.{EXTENSION}"
+
+
 def listing_image_path(stem: str, size: str) -> Path:
-    return upload_root() / "listings" / f"{stem}-{size}.{EXTENSION}"
+    """Where the local storage (MEDIA_STORAGE=local) keeps that size."""
+    return upload_root() / listing_image_key(stem, size)
 
 
 def listing_image_url(stem: str, size: str = "card") -> str:
-    return url_for("main.media", filename=f"listings/{stem}-{size}.{EXTENSION}")
+    key = listing_image_key(stem, size)
+    return media_storage().url(key) or url_for("main.media", filename=key)
 
 
 def _within(size: tuple[int, int], longest: int) -> tuple[int, int]:
@@ -65,8 +75,7 @@ def store_listing_image(image: Image.Image) -> StoredImage:
     )
     del image
     stem = secrets.token_hex(12)
-    folder = upload_root() / "listings"
-    folder.mkdir(parents=True, exist_ok=True)
+    storage = media_storage()
     try:
         for size, longest in SIZES.items():
             if size == "card":
@@ -76,7 +85,9 @@ def store_listing_image(image: Image.Image) -> StoredImage:
                 variant = gallery
             else:
                 variant = gallery.resize(_within(gallery.size, longest), Image.Resampling.LANCZOS)
-            variant.save(listing_image_path(stem, size), FORMAT, quality=82, method=4)
+            out = BytesIO()
+            variant.save(out, FORMAT, quality=82, method=4)
+            storage.save(listing_image_key(stem, size), out.getvalue(), CONTENT_TYPE)
     except BaseException:
         delete_listing_image(stem)  # no size left behind by a failure halfway
         raise
@@ -84,9 +95,11 @@ def store_listing_image(image: Image.Image) -> StoredImage:
 
 
 def delete_listing_image(stem: str) -> None:
+    storage = media_storage()
     for size in SIZES:
-        listing_image_path(stem, size).unlink(missing_ok=True)
+        storage.delete(listing_image_key(stem, size))
 
 
 def init_app(app: Flask) -> None:
+    media_storage_module.init_app(app)
     app.add_template_global(listing_image_url)
