@@ -119,6 +119,33 @@ class Config:
     # Seconds; a stuck SMTP server must not hang a worker.
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
 
+    # Jobs after a commit (storefront/domain/jobs, docs/deployment.md "Jobs"): every e-mail and
+    # every slow or remote effect of a change is a row of the job outbox, written in the same
+    # transaction. "inline" (the default) runs them in this process right after the commit;
+    # "rq" hands them to `flask jobs worker` processes through Redis (REDIS_URL).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "inline")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "ocop")
+    # A failed job is tried again after JOBS_BACKOFF_SECONDS · 2^(tries - 1), at most
+    # JOBS_BACKOFF_MAX_SECONDS, until JOBS_MAX_ATTEMPTS tries (then it is given up and kept).
+    JOBS_MAX_ATTEMPTS = _env_int("JOBS_MAX_ATTEMPTS", 8)
+    JOBS_BACKOFF_SECONDS = _env_int("JOBS_BACKOFF_SECONDS", 30)
+    JOBS_BACKOFF_MAX_SECONDS = _env_int("JOBS_BACKOFF_MAX_SECONDS", 3600)
+    # A running job holds its row this long; past it, a job whose worker died is run again.
+    # Longer than any job (MAIL_TIMEOUT and the payment providers' timeouts).
+    JOBS_LEASE_SECONDS = _env_int("JOBS_LEASE_SECONDS", 120)
+    # RQ stops a job that runs longer than this (keep it under JOBS_LEASE_SECONDS).
+    JOBS_TIMEOUT_SECONDS = _env_int("JOBS_TIMEOUT_SECONDS", 90)
+    # `flask jobs relay`: seconds between passes when nothing was due.
+    JOBS_RELAY_INTERVAL = float(os.environ.get("JOBS_RELAY_INTERVAL", "1"))
+    # `flask jobs scheduler`: when the periodic jobs run (cron syntax, UTC; "" turns one off).
+    JOBS_SCHEDULE = {
+        "certificates-remind": os.environ.get("JOBS_CRON_REMIND", "7 * * * *"),
+        "orders-expire-unpaid": os.environ.get("JOBS_CRON_EXPIRE_UNPAID", "*/5 * * * *"),
+        "payments-reconcile": os.environ.get("JOBS_CRON_RECONCILE", "*/15 * * * *"),
+        "cart-purge-guest-carts": os.environ.get("JOBS_CRON_PURGE_CARTS", "30 20 * * *"),
+    }
+
     # Password reset links: signed, valid this many seconds and only until the password changes.
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
     # E-mail verification and e-mail change links: signed, valid this many seconds, used once.
@@ -201,6 +228,9 @@ class TestingConfig(Config):
     # Most tests place many orders with one phone; the tests of the caps turn them on.
     COD_MAX_UNITS_PER_PACKAGE = 0
     COD_MAX_OPEN_ORDERS_PER_PHONE = 0
+    # Jobs run inline after each commit, whatever the environment says (tests of the queue
+    # turn it on with their own Redis database and queue name).
+    JOBS_BACKEND = "inline"
 
 
 class ProductionConfig(Config):

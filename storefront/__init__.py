@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     from storefront.core import urls
     from storefront.domain.accounts import user_for_session
     from storefront.domain.catalog import cards, changes, version
+    from storefront.domain.jobs import queue as jobs_queue
     from storefront.extensions import babel, csrf, db, limiter, login_manager, migrate
     from storefront.models import User
     from storefront.web import i18n
@@ -97,6 +98,8 @@ def register_extensions(app: Flask) -> None:
     # What a catalog change sets off (storefront/domain/catalog/changes.py): the version moves
     # on, then the index hears of it; the version includes this machine's index generation.
     changes.install()
+    # Jobs after a commit (storefront/domain/jobs): inline, or the Redis queue.
+    jobs_queue.init_app(app)
     changes.subscribe(search.catalog_changed)
     version.use_local_generation(search.index_generation)
     cards.init_app(app)  # the cards cached under the catalog version

@@ -16,7 +16,12 @@ def locations_load() -> None:
 
     added = load_admin_units(progress=lambda step: click.echo(f"  loading {step} ..."))
     for kind, count in added.items():
-        click.echo(f"{kind}: {count} added")
+        # "successions removed" / "successions corrected": rows a re-load fixed.
+        click.echo(
+            f"{kind}: {count}"
+            if kind.endswith(("removed", "corrected"))
+            else f"{kind}: {count} added"
+        )
 
 
 @click.command("seed-demo")
@@ -34,6 +39,7 @@ def seed_demo_command() -> None:
 def register(app: Flask) -> None:
     from storefront.cli.cart import cart_cli
     from storefront.cli.certificates import certificates_cli
+    from storefront.cli.jobs import jobs_cli
     from storefront.cli.orders import orders_cli
     from storefront.cli.payments import payments_cli
     from storefront.cli.search import search_cli
@@ -46,4 +52,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(cart_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(seed_demo_command)

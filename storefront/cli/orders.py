@@ -18,9 +18,15 @@ def expire_unpaid_command() -> None:
     """Cancel and restock card and payOS orders whose payment page expired unpaid (payOS is
     asked first, so a paid order whose webhook was lost is not cancelled), and bank transfer
     orders whose hold ran out with nothing received (idempotent)."""
-    numbers = expire_unpaid_orders()
-    if payos_enabled():
-        numbers += expire_unpaid_payos_orders()
+    numbers = expire_unpaid()
     for number in numbers:
         click.echo(f"expired {number}")
     click.echo(f"{len(numbers)} unpaid order(s) cancelled")
+
+
+def expire_unpaid() -> list[str]:
+    """The command's work, also run by `flask jobs scheduler`: the orders cancelled."""
+    numbers = expire_unpaid_orders()
+    if payos_enabled():
+        numbers += expire_unpaid_payos_orders()
+    return numbers

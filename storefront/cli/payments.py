@@ -30,15 +30,11 @@ def reconcile_command(min_age: int) -> None:
     """Apply Stripe's and payOS's answers for stuck payments, retry refunds owed, close the
     payOS links of cancelled orders (idempotent); then list payOS money a person has to look
     at, and the bank transfers and payments that do not match (read only)."""
-    counts: Counter[str] = Counter()
-    if card_payments_enabled():
-        counts.update(reconcile_payments(min_age_minutes=min_age))
-    else:
+    if not card_payments_enabled():
         click.echo("Stripe is not configured (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET).")
-    if payos_enabled():
-        counts.update(reconcile_payos(min_age_minutes=min_age))
-    else:
+    if not payos_enabled():
         click.echo("payOS is not configured (PAYOS_CLIENT_ID, PAYOS_API_KEY, PAYOS_CHECKSUM_KEY).")
+    counts = reconcile(min_age)
     if not counts:
         click.echo("card and payOS payments: nothing to reconcile")
     for outcome, count in sorted(counts.items()):
@@ -56,3 +52,14 @@ def reconcile_command(min_age: int) -> None:
         click.echo(f"{title}: {len(rows)}")
         for m in rows:
             click.echo(f"  #{m.id} {m.amount} đồng  {m.detail}")
+
+
+def reconcile(min_age: int) -> Counter[str]:
+    """The command's work on stuck payments (Stripe, payOS, whichever is configured), also run
+    by `flask jobs scheduler`: how many payments came to each outcome."""
+    counts: Counter[str] = Counter()
+    if card_payments_enabled():
+        counts.update(reconcile_payments(min_age_minutes=min_age))
+    if payos_enabled():
+        counts.update(reconcile_payos(min_age_minutes=min_age))
+    return counts

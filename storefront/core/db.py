@@ -77,6 +77,8 @@ class Unit:
     session: Session
     _undo: list[Callable[[], Any]] = field(default_factory=list)
     _effects: list[Callable[[], Any]] = field(default_factory=list)
+    # What layers above keep per unit (the job outbox: the rows this unit wrote).
+    info: dict[str, Any] = field(default_factory=dict)
 
     def on_rollback(self, undo: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run `undo(*args, **kwargs)` if the unit fails: delete a file it wrote, since the

@@ -8,6 +8,7 @@ open while calling send_mail(): SMTP is a network call (see STYLE.md).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import smtplib
@@ -24,18 +25,33 @@ from jinja2 import TemplateNotFound
 
 
 def send_mail(
-    to: str, subject: object, template: str, locale: str, /, **context: object
+    to: str,
+    subject: object,
+    template: str,
+    locale: str,
+    /,
+    *,
+    message_id: str | None = None,
+    **context: object,
 ) -> EmailMessage:
     """Render mail/<template>.txt (and .html if present) in `locale` and send it to `to`.
 
     `subject` should be a lazy string (lazy_gettext) so that it is translated into the
     recipient's language here, not into the language of whoever triggered the mail.
+    `message_id`: the Message-ID to send under (the job outbox passes one made from its
+    idempotency key, so a retried message keeps it); a fresh one if None.
     """
     config = current_app.config
     via_smtp = bool(config.get("MAIL_SERVER"))
     # Files stay readable as UTF-8 text; SMTP gets 7-bit-safe quoted-printable.
     message = build_message(
-        to, subject, template, locale, context, cte="quoted-printable" if via_smtp else "8bit"
+        to,
+        subject,
+        template,
+        locale,
+        context,
+        cte="quoted-printable" if via_smtp else "8bit",
+        message_id=message_id,
     )
     if via_smtp:
         _send_smtp(message)
@@ -52,6 +68,7 @@ def build_message(
     context: dict[str, object],
     *,
     cte: str = "8bit",
+    message_id: str | None = None,
 ) -> EmailMessage:
     """The message as it will be sent, rendered under `locale`."""
     with force_locale(locale):
@@ -66,7 +83,7 @@ def build_message(
     message["To"] = to
     message["Subject"] = subject_text
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=_domain_of(sender))
+    message["Message-ID"] = message_id or make_msgid(domain=_domain_of(sender))
     # Tells auto-responders (holiday replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text, cte=cte)
@@ -83,6 +100,13 @@ def _render_optional(template_name: str, context: dict[str, object]) -> str | No
     except TemplateNotFound:
         return None
     return render_template(template, **context)
+
+
+def stable_msgid(key: str) -> str:
+    """A Message-ID made from `key` (the same key, the same Message-ID), at the sender's
+    domain: a message sent again after a crash is the same message to the receiving side."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@{_domain_of(current_app.config['MAIL_DEFAULT_SENDER'])}>"
 
 
 def _domain_of(address: str) -> str:

@@ -13,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, or_, select, update
 
 from storefront.core import mail
-from storefront.core.db import rows_matched
+from storefront.core.db import Unit, rows_matched
 from storefront.core.errors import AlreadyDecided, ConflictOfInterest, Forbidden, InvalidInput
+from storefront.domain.jobs import mail_later
 from storefront.extensions import db
 from storefront.models import (
     AuditEvent,
@@ -155,10 +156,18 @@ class Notice:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+def queue_notices(unit: Unit, notices: list[Notice]) -> None:
+    """Write the notices' e-mails into the job outbox of the decision's unit of work
+    (storefront/domain/jobs): sent once the decision is committed, retried until they are,
+    never sent if it rolls back."""
+    for notice in notices:
+        for to in notice.to:
+            mail_later(unit, to, notice.subject, notice.template, notice.locale, **notice.context)
+
+
 def send_notices(notices: list[Notice]) -> int:
-    """Send now; returns how many went out. Never inside a transaction: a decision registers
-    it on its unit of work (`unit.on_commit(send_notices, [notice])`), which runs it once
-    committed.
+    """Send now; returns how many went out. Never inside a transaction (decisions use
+    queue_notices: the outbox sends them once committed).
 
     A failed e-mail never undoes a decision: it is logged and the decision stands.
     """

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from storefront.core.db import unit_of_work
 from storefront.extensions import db
@@ -25,9 +25,7 @@ def _existing_ids(era: Era, level: Level) -> dict[int, int]:
 
 def _insert_missing(era: Era, level: Level, rows: list[dict[str, Any]]) -> int:
     existing = _existing_ids(era, level)
-    new_rows = [
-        {"era": era, "level": level, **row} for row in rows if row["code"] not in existing
-    ]
+    new_rows = [{"era": era, "level": level, **row} for row in rows if row["code"] not in existing]
     if new_rows:
         db.session.execute(insert(AdminUnit), new_rows)
     return len(new_rows)
@@ -36,7 +34,9 @@ def _insert_missing(era: Era, level: Level, rows: list[dict[str, Any]]) -> int:
 def load_admin_units(progress: Callable[[str], None] = lambda message: None) -> dict[str, int]:
     """Load current and pre-2025 units and the 2025 successions; idempotent, one commit.
 
-    Returns how many rows of each kind were added (all zero on a second run).
+    Returns how many rows of each kind were added, and how many successions of the communes
+    the conversion table leaves out were removed or corrected (rows an earlier release of
+    this module inferred differently); all zero on a second run.
     """
     with unit_of_work():
         return _load_admin_units(progress)
@@ -121,84 +121,180 @@ def _load_admin_units(progress: Callable[[str], None]) -> dict[str, int]:
     progress("2025 successions")
     communes = _existing_ids(Era.CURRENT, Level.COMMUNE)
     old_communes = _existing_ids(Era.LEGACY, Level.COMMUNE)
-    existing_pairs = set(
-        db.session.execute(select(AdminUnitSuccession.old_id, AdminUnitSuccession.new_id)).all()
-    )
-    successions = {}
+    wanted: dict[tuple[int, int], bool] = {}
     for new_code, entry in NEW_TO_OLD.items():
         new_id = communes.get(new_code)
         if new_id is None:
             continue
         for old in entry.old_wards:
             old_id = old_communes.get(old.code)
-            if old_id is not None and (old_id, new_id) not in existing_pairs:
-                successions[(old_id, new_id)] = old.is_partly_merged
-    successions.update(_inferred_successions(legacy, communes, old_communes, existing_pairs))
-    if successions:
-        db.session.execute(
-            insert(AdminUnitSuccession),
-            [{"old_id": o, "new_id": n, "partial": p} for (o, n), p in successions.items()],
-        )
-    added["successions"] = len(successions)
+            if old_id is not None:
+                wanted[(old_id, new_id)] = old.is_partly_merged
+    orphans = _orphan_successions(legacy, NEW_TO_OLD)
+    orphan_ids = {old_communes[code] for code in orphans if code in old_communes}
+    for code, (new_codes, partial) in orphans.items():
+        for new_code in new_codes:
+            if code in old_communes and new_code in communes:
+                wanted[(old_communes[code], communes[new_code])] = partial
+    added.update(_sync_successions(wanted, orphan_ids))
     return added
 
 
-# Pre-2025 communes the package's conversion table leaves out, checked against the
-# Standing Committee's 2025 resolutions: the district towns whose name the new commune took.
+def _sync_successions(wanted: dict[tuple[int, int], bool], orphan_ids: set[int]) -> dict[str, int]:
+    """Insert the successions missing; for the communes the table leaves out (whose rows a
+    release of this module may correct), delete the rows no longer wanted and fix `partial`.
+    Rows of communes the table covers are never deleted."""
+    existing = {
+        (old_id, new_id): partial
+        for old_id, new_id, partial in db.session.execute(
+            select(
+                AdminUnitSuccession.old_id,
+                AdminUnitSuccession.new_id,
+                AdminUnitSuccession.partial,
+            )
+        ).all()
+    }
+    missing = [pair for pair in wanted if pair not in existing]
+    if missing:
+        db.session.execute(
+            insert(AdminUnitSuccession),
+            [{"old_id": o, "new_id": n, "partial": wanted[(o, n)]} for o, n in missing],
+        )
+    stale = [pair for pair in existing if pair[0] in orphan_ids and pair not in wanted]
+    for old_id, new_id in stale:
+        db.session.execute(
+            delete(AdminUnitSuccession).where(
+                AdminUnitSuccession.old_id == old_id, AdminUnitSuccession.new_id == new_id
+            )
+        )
+    flipped = [
+        pair
+        for pair, partial in existing.items()
+        if pair[0] in orphan_ids and pair in wanted and wanted[pair] != partial
+    ]
+    for old_id, new_id in flipped:
+        db.session.execute(
+            update(AdminUnitSuccession)
+            .where(AdminUnitSuccession.old_id == old_id, AdminUnitSuccession.new_id == new_id)
+            .values(partial=wanted[(old_id, new_id)])
+        )
+    return {
+        "successions": len(missing),
+        "successions removed": len(stale),
+        "successions corrected": len(flipped),
+    }
+
+
+# Pre-2025 communes the package's conversion table (2026.9.0) leaves out, with the current
+# communes they became part of. Most were merged into a neighbour before 2025 (the Standing
+# Committee's 2019-2020 and 2023-2025 resolutions on commune rearrangement, "NQ ... /NQ-UBTVQH")
+# and the table lists that neighbour, or the unit the merger formed, instead. Several successors
+# mean the commune was split among them (marked partial, as the table does).
 KNOWN_SUCCESSIONS: dict[int, tuple[int, ...]] = {
-    4060: (4075,),  # Thị trấn Yên Châu (Sơn La) → Xã Yên Châu
-    3898: (3910,),  # Thị trấn Phù Yên (Sơn La) → Xã Phù Yên
+    # Sơn La, NQ 1280/NQ-UBTVQH15 (14/11/2024, in force 1/2/2025).
+    3751: (3721,),  # Xã Chiềng Ly (Thuận Châu): part into Thị trấn Thuận Châu (3721), the
+    # rest into the new Xã Phổng Ly (the table's 3748 "Phổng Lăng"); both → Xã Thuận Châu 3721.
+    3898: (3910,),  # Thị trấn Phù Yên: into the new Thị trấn Quang Huy (the table's 3910
+    # "Quang Huy") → Xã Phù Yên 3910.
+    3913: (3910,),  # Xã Huy Bắc (Phù Yên): part into Thị trấn Quang Huy, the rest into its
+    # neighbours Huy Hạ/Huy Thượng/Huy Tân/Huy Tường; all → Xã Phù Yên 3910.
+    4060: (4075,),  # Thị trấn Yên Châu → Xã Yên Châu 4075 (the new commune kept its name).
+    # Bắc Giang, Yên Dũng, 2019-2020 rearrangement (provincial council's plan, Báo Bắc Giang):
+    # "nhập xã Tân An với thị trấn Tân Dân để thành lập thị trấn Tân An; nhập xã Thắng Cương
+    # và xã Nham Sơn vào thị trấn Neo để thành lập thị trấn Nham Biền". The merged towns have
+    # the new codes 7682/7681, which the table maps to Phường Tân An 7682 / Phường Yên Dũng 7681.
+    7693: (7682,),  # Xã Tân An → Phường Tân An
+    7732: (7681,),  # Xã Nham Sơn → Phường Yên Dũng
+    7744: (7681,),  # Xã Thắng Cương → Phường Yên Dũng
+    # Thanh Hóa, Đông Sơn: after the rearrangement of 16/10/2019 (UBTVQH14) the district had
+    # 14 units, one Xã Đông Khê (the table's 16408, with Đông Anh's code) and no Đông Xuân (the
+    # old district seat, "nay là thị trấn Rừng Thông"). Every unit around the two (Rừng Thông,
+    # Đông Ninh, Đông Hòa, Đông Khê 16408, Đông Thịnh) → Phường Đông Sơn 16378 in the table.
+    16387: (16378,),  # Xã Đông Khê (the older code)
+    16411: (16378,),  # Xã Đông Xuân
+    # Hà Tĩnh, Lộc Hà (NQ 819/NQ-UBTVQH14, 2019): "thành lập xã Bình An trên cơ sở nhập ...
+    # xã An Lộc và ... xã Bình Lộc"; the table has Xã Bình An 18430 → Xã Lộc Hà 18568.
+    18448: (18568,),  # Xã Bình Lộc
+    # Quảng Nam, Nông Sơn: the name is kept by Xã Quế Phước 20669, formed from the Nông Sơn
+    # communes around it (Ninh Phước, Phước Ninh, Quế Lâm).
+    20674: (20669,),  # Xã Quế Phước
+    # Huế, Nam Đông (NQ 834/NQ-UBTVQH14, 2019): "sáp nhập 2 xã Hương Giang – Hương Hòa thành
+    # xã Hương Xuân"; the table has Xã Hương Xuân 20179 → Xã Nam Đông 20179.
+    20176: (20179,),  # Xã Hương Hòa
+    # Lâm Đồng, Đạ Huoai/Cát Tiên.
+    25102: (25105,),  # Xã Đạ M'ri: into Thị trấn Đạ M'ri by NQ 833/NQ-UBTVQH14 (2019);
+    # Thị trấn Đạ M'ri 25096 → Xã Đạ Huoai 2 25105 in the table.
+    25174: (25159,),  # Xã Mỹ Lâm: into Xã Nam Ninh (UBTVQH15 resolution of 2024 on Lâm Đồng,
+    # in force 1/12/2024, which also joined Cát Tiên and Đạ Tẻh to Đạ Huoai); Nam Ninh
+    # 25171 → Xã Cát Tiên 25159 in the table.
+    25177: (25159,),  # Xã Tư Nghĩa: into Xã Quảng Ngãi (same resolution); Quảng Ngãi 25189 →
+    # Xã Cát Tiên 25159.
+    25186: (25159,),  # Xã Phù Mỹ: into Thị trấn Đồng Nai, renamed Thị trấn Cát Tiên (Government
+    # resolution, 2020); Thị trấn Cát Tiên 25159 → Xã Cát Tiên 25159.
+    # Hồ Chí Minh City: NQ 1278/NQ-UBTVQH15 merged these wards on 1/1/2025 into units the
+    # table lists under codes the package's pre-2025 list lacks (one per merged unit, in the
+    # same district); the 2025 wards are NQ 1685/NQ-UBTVQH15's.
+    26935: (26929,),  # Bình Thạnh Phường 14 → unit 26929 → Phường Bình Thạnh (P.12, 14, 26)
+    26959: (26956,),  # Bình Thạnh Phường 19 → unit 26953 → Phường Thạnh Mỹ Tây (P.19, 22, 25)
+    27067: (27058, 27073),  # Phú Nhuận Phường 15 → unit 27076, split between Phường Cầu Kiệu
+    # and Phường Phú Nhuận.
+    27217: (27226,),  # Quận 11 Phường 11 → unit 27226 → Phường Phú Thọ (P.11, 15, part of 8)
+    27223: (27232,),  # Quận 11 Phường 10 → unit 27232 → Phường Bình Thới (P.3, 10, part of 8)
+    27361: (27367,),  # Quận 6 Phường 2 → unit 27367 → Phường Bình Tây (P.2, 9)
+    27379: (27373,),  # Quận 6 Phường 1 → unit 27373 → Phường Bình Tiên (P.1, 7, 8)
 }
+# Not established, but narrowed: Mộc Châu (Sơn La) became a town on 1/2/2025 (NQ
+# 1280/NQ-UBTVQH15) and Xã Tân Hợp, Xã Qui Hướng and Xã Tà Lai disappeared into its new units.
+# The statistics office's list of 1/3/2025 (as kept by github.com/daohoangson/dvhcvn) keeps,
+# among its communes, only Xã Tân Yên (Tân Lập's code 3997) and Xã Đoàn Kết (Nà Mường's code
+# 4000) as units that could have taken them in, and both became today's communes of those
+# codes (NQ 1681/NQ-UBTVQH15 left Tân Yên as it was and joined Đoàn Kết with Chiềng Chung).
+# Which of the two took which commune is not known here: both, marked partial. (Neighbours by
+# code would say Xã Chiềng Sơn, which took in only Xã Chiềng Xuân, and Phường Mộc Châu.)
+NARROWED_SUCCESSIONS: dict[int, tuple[int, ...]] = {
+    3988: (3997, 4000),  # Xã Tân Hợp
+    3991: (3997, 4000),  # Xã Qui Hướng
+    4003: (3997, 4000),  # Xã Tà Lai
+}
+# Inferred from neighbours: 1651 Xã Mỹ Hưng (Quảng Hòa, Cao Bằng) and 2482 Xã Phú Thịnh (Yên
+# Sơn, Tuyên Quang) were still communes on 1/3/2025 and are simply missing from the table; the
+# 2025 resolutions that placed them were not found.
 
 
-def _inferred_successions(
-    legacy: Any,
-    communes: dict[int, int],
-    old_communes: dict[int, int],
-    existing_pairs: set[Any],
-) -> dict[tuple[int, int], bool]:
-    """Successions for the pre-2025 communes the conversion table leaves out (28 in 2026.9.0:
-    units merged into a neighbour shortly before 2025 under a code the table uses, and two
-    district towns). Listed ones from KNOWN_SUCCESSIONS; the others take the successors of
-    their nearest neighbours by code in the same pre-2025 district, marked partial."""
+def _orphan_successions(legacy: Any, new_to_old: Any) -> dict[int, tuple[tuple[int, ...], bool]]:
+    """Current commune codes for each pre-2025 commune the conversion table leaves out (28 in
+    2026.9.0), with whether it is partial: from KNOWN_SUCCESSIONS, NARROWED_SUCCESSIONS
+    (partial), or else the successors of its nearest neighbours by code in the same pre-2025
+    district, marked partial. From the
+    package's data alone, so every load computes the same rows."""
     new_of_old: dict[int, set[int]] = {}
-    for old_id, new_id in db.session.execute(
-        select(AdminUnitSuccession.old_id, AdminUnitSuccession.new_id)
-    ).all():
-        new_of_old.setdefault(old_id, set()).add(new_id)
-    from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD
-
-    for new_code, entry in NEW_TO_OLD.items():
-        target = communes.get(new_code)
+    for new_code, entry in new_to_old.items():
         for old in entry.old_wards:
-            source = old_communes.get(old.code)
-            if target is not None and source is not None:
-                new_of_old.setdefault(source, set()).add(target)
+            new_of_old.setdefault(old.code, set()).add(new_code)
     by_district: dict[int, list[int]] = {}
     for w in legacy.Ward.iter_all():
         by_district.setdefault(int(w.district_code), []).append(int(w.code))
-    found: dict[tuple[int, int], bool] = {}
+    found: dict[int, tuple[tuple[int, ...], bool]] = {}
     for codes in by_district.values():
         codes.sort()
         for i, code in enumerate(codes):
-            orphan = old_communes.get(code)
-            if orphan is None or orphan in new_of_old:
+            if code in new_of_old:
                 continue
             if code in KNOWN_SUCCESSIONS:
-                new_ids = {communes[c] for c in KNOWN_SUCCESSIONS[code] if c in communes}
-                partial = False
-            else:
-                new_ids = set()
-                # The nearest neighbour on each side that has successors.
-                for side in (reversed(codes[:i]), codes[i + 1 :]):
-                    for n in side:
-                        if old_communes.get(n) in new_of_old:
-                            new_ids |= new_of_old[old_communes[n]]
-                            break
-                partial = True
-            for new_id in new_ids:
-                if (orphan, new_id) not in existing_pairs:
-                    found[(orphan, new_id)] = partial
+                known = KNOWN_SUCCESSIONS[code]
+                found[code] = (known, len(known) > 1)
+                continue
+            if code in NARROWED_SUCCESSIONS:
+                found[code] = (NARROWED_SUCCESSIONS[code], True)
+                continue
+            inferred: set[int] = set()
+            # The nearest neighbour on each side that has successors.
+            for side in (reversed(codes[:i]), codes[i + 1 :]):
+                for n in side:
+                    if n in new_of_old:
+                        inferred |= new_of_old[n]
+                        break
+            found[code] = (tuple(sorted(inferred)), True)
     return found
 
 

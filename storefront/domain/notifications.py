@@ -1,10 +1,11 @@
 """E-mails about orders: confirmation to the buyer, a new shipment to each cooperative, and
 every change of a shipment to the buyer.
 
-The domain function that makes the change registers these on its unit of work
-(`unit.on_commit(notify.order_placed, order.id)`), which runs them once committed. The data is
-read first, the transaction closed, and only then is anything sent (SMTP is a network call).
-A failure to send is logged and never undoes the change it reports."""
+The domain function that makes the change writes one of these as a job in its unit of work
+(`later(unit, notify.order_placed, order.id)`, storefront/domain/jobs): the job is committed
+with the change, and run once it is (inline, or by a worker). It reads the order then, and
+writes one e-mail job per message in its own unit of work; each e-mail is sent by its own job,
+retried until it goes out, once. A failure to send never undoes the change it reports."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from storefront.core.db import aware, end_read
-from storefront.core.mail import send_mail as deliver
+from storefront.core.db import aware, end_read, unit_of_work
 from storefront.core.urls import external_url
 from storefront.core.vietqr_account import collection_account
+from storefront.domain.jobs import mail_later, task
 from storefront.domain.order_links import order_link_token
 from storefront.extensions import db
 from storefront.models import (
@@ -47,20 +48,23 @@ class Mail:
 
 
 def send_mail(to: str, subject: str, template: str, locale: str, **context: Any) -> None:
-    """The one place order e-mails leave through: storefront.core.mail (SMTP, or the outbox),
-    which renders templates/mail/<template>.txt in `locale`."""
-    deliver(to, subject, template, locale, **context)
+    """The one place order e-mails leave through: an e-mail job (storefront.domain.jobs) in
+    the current unit of work, sent by storefront.core.mail (SMTP, or the outbox folder), which
+    renders templates/mail/<template>.txt in `locale`."""
+    with unit_of_work() as unit:
+        mail_later(unit, to, subject, template, locale, **context)
 
 
 def _deliver(mails: list[Mail]) -> None:
+    """Write the e-mails as jobs, all in one unit of work: the notification job that calls
+    this is done once they are written (a retried one writes none twice: their keys follow
+    from its own)."""
     end_read()
-    for mail in mails:
-        if not mail.to:  # a guest may order without an e-mail: the order link tells them
-            continue
-        try:
+    with unit_of_work():
+        for mail in mails:
+            if not mail.to:  # a guest may order without an e-mail: the order link tells them
+                continue
             send_mail(mail.to, mail.subject, mail.template, mail.locale, **mail.context)
-        except Exception:  # noqa: BLE001 - the order change stands; the mail is logged
-            log.exception("could not send %s to %s", mail.template, mail.to)
 
 
 def _order_context(order: Order) -> dict[str, Any]:
@@ -168,6 +172,7 @@ def _transfer_context(order: Order) -> dict[str, Any]:
     }
 
 
+@task("notify.order_placed")
 def order_placed(order_id: int) -> None:
     """The buyer's confirmation, and each cooperative's new shipment (cash on delivery at
     placement; a card or bank transfer order once its payment is confirmed).
@@ -221,6 +226,7 @@ def order_placed(order_id: int) -> None:
     _deliver(mails)
 
 
+@task("notify.order_cancelled")
 def order_cancelled(order_id: int, *, tell_cooperatives: bool = False) -> None:
     order = _load_order(order_id)
     if order is None:
@@ -240,6 +246,7 @@ def order_cancelled(order_id: int, *, tell_cooperatives: bool = False) -> None:
     _deliver(mails)
 
 
+@task("notify.shipment_changed")
 def shipment_changed(shipment_id: int) -> None:
     """Tell the buyer what became of one cooperative's shipment."""
     shipment = db.session.get(Shipment, shipment_id)
@@ -274,6 +281,7 @@ def shipment_changed(shipment_id: int) -> None:
     )
 
 
+@task("notify.shipment_cancelled")
 def shipment_cancelled(shipment_id: int, *, tell_cooperative: bool = False) -> None:
     """Tell the buyer that one cooperative's part of their order is cancelled, and why (and
     the cooperative too, when the Farmers' Association cancelled it)."""
@@ -329,6 +337,7 @@ def _transfer_payment_amounts(order: Order) -> tuple[int, int]:
     return payment.amount_received, max(payment.amount - payment.amount_received, 0)
 
 
+@task("notify.transfer_balance_due")
 def transfer_balance_due(order_id: int) -> None:
     """A bank transfer came short: the buyer is told what arrived and the balance to send."""
     order = _load_order(order_id)
@@ -346,6 +355,7 @@ def transfer_balance_due(order_id: int) -> None:
     _deliver([Mail(order.email, subject, "orders/transfer_balance_due", order.locale, context)])
 
 
+@task("notify.transfer_refund_due")
 def transfer_refund_due(order_id: int, amount: int) -> None:
     """A transfer arrived after the order was cancelled for want of payment and its stock
     is gone: the buyer is told the money will be sent back."""

@@ -27,6 +27,7 @@ from storefront.models.cooperatives import (
     InvitationStatus,
     MemberRole,
 )
+from storefront.models.jobs import OutboxJob
 from storefront.models.ledger import (
     LedgerAccount,
     LedgerEntry,
@@ -97,6 +98,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
+    "OutboxJob",
     "Package",
     "Payment",
     "PaymentMethod",

@@ -43,9 +43,9 @@ from storefront.domain.decisions import (
     already_decided,
     clean_reason,
     cooperative_recipients,
+    queue_notices,
     require_independent,
     require_staff,
-    send_notices,
 )
 from storefront.domain.status_labels import certificate_status_label
 from storefront.extensions import db
@@ -107,7 +107,7 @@ def verify_certificate(certificate_id: int, actor: User) -> Certificate:
         else:
             _guarded_change(cert.id, seen, status=CertificateStatus.VERIFIED, status_reason="")
             _record(actor, "certificate.verify", cert, seen, CertificateStatus.VERIFIED)
-            unit.on_commit(send_notices, [_decision_notice(cert, "verified", "")])
+            queue_notices(unit, [_decision_notice(cert, "verified", "")])
     return _reloaded(certificate_id)
 
 
@@ -127,7 +127,7 @@ def confirm_verification(certificate_id: int, actor: User) -> Certificate:
             actor, "certificate.verify", cert, seen, CertificateStatus.VERIFIED,
             data={"first_approval": first},
         )
-        unit.on_commit(send_notices, [_decision_notice(cert, "verified", "")])
+        queue_notices(unit, [_decision_notice(cert, "verified", "")])
     return _reloaded(certificate_id)
 
 
@@ -148,7 +148,7 @@ def reject_certificate(certificate_id: int, actor: User, reason: str) -> Certifi
             actor, "certificate.reject", cert, seen, CertificateStatus.REJECTED, reason=reason,
             data={"voided_first_approval": voided} if voided else None,
         )
-        unit.on_commit(send_notices, [_decision_notice(cert, "rejected", reason)])
+        queue_notices(unit, [_decision_notice(cert, "rejected", reason)])
     return _reloaded(certificate_id)
 
 
@@ -161,7 +161,7 @@ def revoke_certificate(certificate_id: int, actor: User, reason: str) -> Certifi
         seen = _expect(cert, actor, CertificateStatus.VERIFIED)
         _guarded_change(cert.id, seen, status=CertificateStatus.REVOKED, status_reason=reason)
         _record(actor, "certificate.revoke", cert, seen, CertificateStatus.REVOKED, reason=reason)
-        unit.on_commit(send_notices, [_decision_notice(cert, "revoked", reason)])
+        queue_notices(unit, [_decision_notice(cert, "revoked", reason)])
     return _reloaded(certificate_id)
 
 
@@ -212,7 +212,7 @@ def confirm_reinstatement(certificate_id: int, actor: User) -> Certificate:
             actor, "certificate.reinstate", cert, seen, CertificateStatus.VERIFIED, reason=reason,
             data={"first_approval": first},
         )
-        unit.on_commit(send_notices, [_decision_notice(cert, "reinstated", reason)])
+        queue_notices(unit, [_decision_notice(cert, "reinstated", reason)])
     return _reloaded(certificate_id)
 
 

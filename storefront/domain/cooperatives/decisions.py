@@ -19,9 +19,9 @@ from storefront.domain.decisions import (
     clean_reason,
     cooperative_recipients,
     guarded_status_change,
+    queue_notices,
     require_independent,
     require_staff,
-    send_notices,
 )
 from storefront.domain.status_labels import cooperative_status_label
 from storefront.extensions import db
@@ -119,7 +119,7 @@ def _decide(
             to_status=new.value,
             reason=reason,
         )
-        unit.on_commit(send_notices, [notice])
+        queue_notices(unit, [notice])
     return db.session.get_one(Cooperative, cooperative_id, populate_existing=True)
 
 

@@ -25,7 +25,7 @@ from storefront.core.errors import (
     StaffCannotJoin,
     TooManyInvitations,
 )
-from storefront.domain.decisions import Notice, send_notices
+from storefront.domain.decisions import Notice, queue_notices
 from storefront.extensions import db
 from storefront.models import (
     Cooperative,
@@ -307,7 +307,7 @@ def _invite(
             "role": role.value,
         },
     )
-    unit.on_commit(send_notices, [notice])
+    queue_notices(unit, [notice])
     return invitation
 
 

@@ -21,6 +21,7 @@ from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
 from storefront.domain.audit import record_decision
 from storefront.domain.decisions import REASON_MAX_LENGTH, require_staff
+from storefront.domain.jobs import later
 from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.fulfilment import shipment_for_member
 from storefront.domain.orders.lifecycle import (
@@ -208,7 +209,8 @@ def _cancel_part(
         reason=reason,
         data={"order": number, "by": cancelled_by, "refund_due": refund_due},
     )
-    unit.on_commit(
+    later(
+        unit,
         notify.shipment_cancelled,
         shipment.id,
         tell_cooperative=cancelled_by == CANCELLED_BY_STAFF,
@@ -262,5 +264,5 @@ def cancel_order_as_staff(
             reason=reason,
             data={"order": order_number, "cooperatives": cooperatives},
         )
-        unit.on_commit(notify.order_cancelled, order_id, tell_cooperatives=was_placed)
+        later(unit, notify.order_cancelled, order_id, tell_cooperatives=was_placed)
     return Cancelled(order_id, order_number, was_placed=was_placed, settle_payment=card)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import rows_matched, unit_of_work
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
+from storefront.domain.jobs import later
 from storefront.domain.ledger import postings as ledger
 from storefront.domain.status_labels import shipment_status_label
 from storefront.extensions import db
@@ -161,7 +162,7 @@ def advance_shipment(
                 ledger.recognise_shipment_sale(shipment.id, occurred_at=now, created_by_id=user_id)
         else:
             raise InvalidInput(_("Unknown action."))
-        unit.on_commit(notify.shipment_changed, shipment_id)
+        later(unit, notify.shipment_changed, shipment_id)
     return shipment
 
 

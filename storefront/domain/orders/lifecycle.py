@@ -18,6 +18,7 @@ from storefront.core.db import end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidPhone, InvalidTransition, NotFound
 from storefront.core.phones import normalize_vn_phone
 from storefront.domain import notifications as notify
+from storefront.domain.jobs import later
 from storefront.domain.ledger import postings as ledger
 from storefront.extensions import db
 from storefront.models import (
@@ -310,7 +311,7 @@ def cancel_order(
         ):
             raise InvalidTransition(_("This order changed meanwhile; please reload the page."))
         # Buyer (and the cooperatives, if they had been told to fulfil it) hear of it.
-        unit.on_commit(notify.order_cancelled, order_id, tell_cooperatives=was_placed)
+        later(unit, notify.order_cancelled, order_id, tell_cooperatives=was_placed)
     return Cancelled(order_id, order_number, was_placed=was_placed, settle_payment=card)
 
 
@@ -371,7 +372,7 @@ def expire_unpaid_orders(now: datetime | None = None) -> list[str]:
             )
             if done:
                 payment.status = PaymentStatus.EXPIRED
-                unit.on_commit(notify.order_cancelled, order_id)
+                later(unit, notify.order_cancelled, order_id)
         if done:
             expired.append(number)
     return expired

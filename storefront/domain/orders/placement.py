@@ -37,6 +37,7 @@ from storefront.domain.cart import (
     summarise,
 )
 from storefront.domain.catalog.visibility import public_listing_ids
+from storefront.domain.jobs import later
 from storefront.domain.locations import current_commune_by_id, describe_unit, origin_text
 from storefront.domain.orders.lifecycle import new_order_number
 from storefront.domain.shipping import ShippingRates
@@ -271,7 +272,7 @@ def place_order(
                     # bank transfer order sends the buyer the payment instructions (the
                     # cooperatives hear of it once it is paid); a card order is announced when
                     # Stripe's webhook says it is paid.
-                    unit.on_commit(notify.order_placed, order.id)
+                    later(unit, notify.order_placed, order.id)
             return order
         except IntegrityError as error:
             # Two placements drew the same payment code at the same moment (checked unused

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from storefront.core.db import Unit, aware, end_read, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
 from storefront.domain import notifications as notify
+from storefront.domain.jobs import later, task
 from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
 from storefront.domain.payments import stripe_gateway as gateway
@@ -272,12 +273,12 @@ def _mark_paid(unit: Unit, payment: Payment, obj: Mapping[str, Any]) -> Effect:
         order_id=order_id, amount=payment.amount, key=receipt, method="card"
     )
     if move_order(order, (OrderStatus.AWAITING_PAYMENT,), OrderStatus.PLACED):
-        unit.on_commit(notify.order_placed, order_id)
+        later(unit, notify.order_placed, order_id)
         return Effect("paid", order_id)
     # The order was cancelled (expired, or by the buyer) before the money arrived: the money
     # is recorded, and owed back (a failed refund is retried by the reconciliation).
     ledger.record_order_refund_owed(order_id, key=f"after:{receipt}", memo="paid after cancel")
-    unit.on_commit(settle_cancelled_order, order_id)
+    later(unit, settle_cancelled_order, order_id)
     return Effect("paid_after_cancel", order_id)
 
 
@@ -291,7 +292,7 @@ def _close_unpaid(
     payment.status = status
     payment.failure_reason = reason
     if cancel_and_restock(order, from_statuses=(OrderStatus.AWAITING_PAYMENT,), now=now):
-        unit.on_commit(notify.order_cancelled, order_id)
+        later(unit, notify.order_cancelled, order_id)
         return Effect("cancelled", order_id)
     return Effect("no_change", order_id)
 
@@ -399,6 +400,7 @@ def retry_unmatched_events(*, now: datetime | None = None) -> Counter[str]:
 # --- cancelled orders: refund, or close the checkout page ------------------------------------
 
 
+@task("payments.card.settle_cancelled_order")
 def settle_cancelled_order(order_id: int) -> str:
     """After a cancellation commits: refund what it owes, or close a still-open checkout page.
     Network calls outside any transaction; idempotent, so the reconciliation can simply call

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from storefront.core.db import Unit, aware, end_read, unit_of_work
 from storefront.core.errors import InvalidTransition, NotFound, PaymentProviderError
 from storefront.domain import notifications as notify
+from storefront.domain.jobs import later, task
 from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.lifecycle import cancel_and_restock, move_order
 from storefront.domain.payments import payos_gateway as gateway
@@ -268,9 +269,9 @@ def _payment_received(unit: Unit, payment: Payment, amount: int, reference: str)
             if other.status is PaymentStatus.PENDING:
                 other.status = PaymentStatus.FAILED
                 other.failure_reason = "another attempt paid the order"
-                unit.on_commit(_close_link_quietly, other.id)
+                later(unit, _close_link_quietly, other.id)
     if move_order(order, (OrderStatus.AWAITING_PAYMENT,), OrderStatus.PLACED):
-        unit.on_commit(notify.order_placed, order_id)
+        later(unit, notify.order_placed, order_id)
         return "paid"
     # payOS has no refunds: staff pay it back by bank transfer (`payments reconcile` lists it).
     ledger.record_order_refund_owed(order_id, key=f"after:{receipt}", memo="paid after cancel")
@@ -387,6 +388,7 @@ def apply_link(link: gateway.PaymentLink, *, now: datetime | None = None) -> str
 # --- cancelled orders: close the link ----------------------------------------------------------
 
 
+@task("payments.payos.close_link")
 def _close_link_quietly(payment_id: int) -> None:
     try:
         gateway.cancel_link(order_code(payment_id), "order paid by another attempt")
@@ -491,7 +493,7 @@ def expire_unpaid_payos_orders(now: datetime | None = None) -> list[str]:
             )
             if done:
                 payment.status = PaymentStatus.EXPIRED
-                unit.on_commit(notify.order_cancelled, order_id)
+                later(unit, notify.order_cancelled, order_id)
         if done:
             expired.append(number)
     return expired

@@ -28,6 +28,7 @@ from storefront.core.sepay import BankTransfer
 from storefront.core.transfer_codes import candidate_codes, near_codes
 from storefront.domain import notifications as notify
 from storefront.domain.audit import record_decision
+from storefront.domain.jobs import later
 from storefront.domain.ledger import postings as ledger
 from storefront.domain.orders.lifecycle import move_order, normalise_order_number
 from storefront.extensions import db
@@ -221,11 +222,11 @@ def record_bank_transfer(unit: Unit, order: Order, payment: Payment, amount: int
     order_id = order.id
     if payment.amount_received < payment.amount:
         payment.status = PaymentStatus.PARTLY_PAID
-        unit.on_commit(notify.transfer_balance_due, order_id)
+        later(unit, notify.transfer_balance_due, order_id)
         return "partly_paid"
     payment.status = PaymentStatus.PAID
     if move_order(order, (OrderStatus.AWAITING_PAYMENT,), OrderStatus.PLACED):
-        unit.on_commit(notify.order_placed, order_id)
+        later(unit, notify.order_placed, order_id)
         return "paid"
     raise InvalidTransition(_("This order changed meanwhile; please reload the page."))
 
@@ -290,7 +291,7 @@ def _reinstate(unit: Unit, order: Order, payment: Payment, amount: int) -> bool:
     )
     payment.amount_received += amount
     payment.status = PaymentStatus.PAID
-    unit.on_commit(notify.order_placed, order_id)
+    later(unit, notify.order_placed, order_id)
     return True
 
 
@@ -408,7 +409,7 @@ def _after_expiry(
         memo="paid after the order expired",
     )
     _refund_task(notification, order_id, amount, "after_expiry")
-    unit.on_commit(notify.transfer_refund_due, order_id, amount)
+    later(unit, notify.transfer_refund_due, order_id, amount)
     return "refund_after_expiry"
 
 
