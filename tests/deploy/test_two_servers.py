@@ -31,7 +31,6 @@ PASSWORD = "ocop-demo-2026"
 SELLER = "htx@demo.ocop.vn"
 PFA = "hoinongdan@demo.ocop.vn"
 WORKER = ["flask", "--app", "wsgi", "jobs", "worker"]
-SCHEDULE_OFF = {"JOBS_SCHEDULER": "off"}
 
 
 def _skip_reason() -> str | None:
@@ -115,7 +114,8 @@ def servers(tmp_path_factory):
         # production); everything else per server.
         "UPLOAD_DIR": str(root / "shared" / "uploads"),
         "SCAN_DIR": str(root / "shared" / "scans"),
-        **SCHEDULE_OFF,
+        "JOBS_BACKEND": "rq",
+        "JOBS_QUEUE": "two-servers-" + uuid.uuid4().hex[:8],
     }
     env_a = cluster.environment(**shared, INSTANCE_PATH=str(root / "a"))
     env_b = cluster.environment(**shared, INSTANCE_PATH=str(root / "b"))
