@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 5000
 
-.PHONY: install translations run test lint typecheck imports bench extract-messages clean worker relay scheduler
+.PHONY: install translations run run-prod test lint typecheck imports bench extract-messages clean worker relay scheduler
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is needed (see .python-version); found " + sys.version.split()[0])'
@@ -30,6 +30,11 @@ run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+# The production profile on this machine's PostgreSQL and Redis (docs/deployment.md): two
+# gunicorn workers, a job worker, the relay and the scheduler, with the demo catalog.
+run-prod: install
+	PORT=$(PORT) bash deploy/run-prod.sh
 
 # The job queue (JOBS_BACKEND=rq, REDIS_URL in .env; docs/deployment.md "Jobs"): workers run
 # the outbox's jobs, the relay hands them over, the scheduler starts the periodic ones (one).
