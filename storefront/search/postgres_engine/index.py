@@ -25,9 +25,11 @@ from storefront.search.query import ListingDocument, SearchQuery, SearchResult
 from storefront.search.understanding import MAX_PHRASE, decode_keys, known_word, place_key
 from storefront.search.whoosh_engine.index import (
     anchor_clause,
+    drop_unknown,
     fuzzy_distance,
     is_place_clause,
     optional_clause,
+    suggest_text,
 )
 from storefront.search.whoosh_engine.matching import (
     PlanClause,
@@ -435,34 +437,7 @@ class _Search:
     def _drop_unknown(
         self, plan: list[PlanClause], known: list[bool], corrections: bool = True
     ) -> bool:
-        """WhooshSearchIndex._drop_unknown: required clauses no listing holds and no
-        correction fixes are dropped, when some required clause is held."""
-        dead = []
-        for position, clause in enumerate(plan):
-            understood = clause.clause
-            if understood is None or optional_clause(clause) or is_place_clause(clause):
-                continue
-            if corrections:
-                if known[position] or any(self._fixable(w.term.folded) for w in clause.words):
-                    continue
-            elif known[position] and (
-                understood.from_vocabulary
-                or any(
-                    self.is_known(w.term.folded) or known_word(w.term.folded) for w in clause.words
-                )
-            ):
-                continue
-            dead.append(understood)
-        held = [
-            k
-            for k, c in zip(known, plan, strict=True)
-            if k and not optional_clause(c) and all(c.clause is not d for d in dead)
-        ]
-        if not dead or not held:
-            return False
-        for understood in dead:
-            understood.dropped = True
-        return True
+        return drop_unknown(plan, known, self.is_known, self._fixable, corrections)
 
     def _fixable(self, folded: str) -> bool:
         if self.is_known(folded) or not folded.isalpha():
@@ -536,30 +511,7 @@ class _Search:
         return changed
 
     def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
-        """WhooshSearchIndex._suggest: unknown words replaced by the closest indexed word."""
-        corrected, changed = [], False
-        for clause in plan:
-            understood = clause.clause
-            if understood is not None and (
-                understood.place
-                or understood.filler
-                or understood.english
-                or (understood.from_vocabulary and not known_too)
-            ):
-                corrected += [w.term.surface for w in clause.words]
-                continue
-            for word in clause.words:
-                folded = word.term.folded
-                is_known = self.is_known(folded) or known_word(folded)
-                if not is_known:
-                    replacement = self._correct(folded)
-                elif known_too and len(folded) >= 4 and folded.isalpha():
-                    replacement = self._correct(folded, ("name",), maxdist=1)
-                else:
-                    replacement = None
-                corrected.append(replacement or word.term.surface)
-                changed |= replacement is not None
-        return " ".join(corrected) if changed else None
+        return suggest_text(plan, self.is_known, self._correct, known_too)
 
     def _correct(
         self,

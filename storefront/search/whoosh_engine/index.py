@@ -449,38 +449,7 @@ class WhooshSearchIndex:
     def _drop_unknown(
         self, plan: list[PlanClause], known: list[bool], corrections: bool = True
     ) -> bool:
-        """Mark dropped the required clauses no listing holds (in any field, description
-        included) whose words no correction fixes, when some required clause is held.
-        `corrections=False`: the near spellings were tried and found nothing with the rest
-        (`known` from that run): every clause of unknown words goes too, held through a
-        near spelling or not. Returns True when a clause was dropped."""
-        dead = []
-        for position, clause in enumerate(plan):
-            understood = clause.clause
-            if understood is None or optional_clause(clause) or is_place_clause(clause):
-                continue
-            if corrections:
-                if known[position] or any(self._fixable(word.term.folded) for word in clause.words):
-                    continue
-            elif known[position] and (
-                understood.from_vocabulary
-                or any(
-                    self._is_known(word.term.folded) or known_word(word.term.folded)
-                    for word in clause.words
-                )
-            ):
-                continue
-            dead.append(understood)
-        held = [
-            k
-            for k, c in zip(known, plan, strict=True)
-            if k and not optional_clause(c) and all(c.clause is not d for d in dead)
-        ]
-        if not dead or not held:
-            return False
-        for understood in dead:
-            understood.dropped = True
-        return True
+        return drop_unknown(plan, known, self._is_known, self._fixable, corrections)
 
     def _fixable(self, folded: str) -> bool:
         """True when an unknown word has indexed words spelt nearly like it (see _fuzzy)."""
@@ -614,37 +583,10 @@ class WhooshSearchIndex:
         return sorted(kept, key=lambda w: (-frequency[w], w[0] != folded[0], w))
 
     def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
-        """The query with each unknown word replaced by the closest indexed word, if any.
-
-        A word is known when a listing holds it anywhere or the search vocabulary knows it
-        (English names, synonyms, places): those are never "corrected". Corrections come
-        from the words of names, then origins, then product names, closest first and then
-        most frequent, and are written without diacritics. `known_too`: known words of four
-        letters or more are replaced too, by the most frequent name word one edit away.
-        """
-        corrected, changed = [], False
-        for clause in plan:
-            understood = clause.clause
-            if understood is not None and (
-                understood.place
-                or understood.filler
-                or understood.english
-                or (understood.from_vocabulary and not known_too)
-            ):
-                corrected += [w.term.surface for w in clause.words]
-                continue
-            for word in clause.words:
-                folded = word.term.folded
-                is_known = self._is_known(folded) or known_word(folded)
-                if not is_known:
-                    replacement = self._correct(folded)
-                elif known_too and len(folded) >= 4 and folded.isalpha():
-                    replacement = self._correct(folded, ("name",), maxdist=1)
-                else:
-                    replacement = None
-                corrected.append(replacement or word.term.surface)
-                changed |= replacement is not None
-        return " ".join(corrected) if changed else None
+        """The did-you-mean (suggest_text): corrections come from the words of names, then
+        origins, then product names, closest first and then most frequent, written without
+        diacritics."""
+        return suggest_text(plan, self._is_known, self._correct, known_too)
 
     def _correct(
         self,
@@ -686,6 +628,82 @@ class WhooshSearchIndex:
             self._searcher, self._leaves, self._columns = None, [], {}
             self.postings_cache.retain(frozenset())
             self._cache.clear()
+
+
+def drop_unknown(
+    plan: list[PlanClause],
+    known: list[bool],
+    is_known: Callable[[str], bool],
+    fixable: Callable[[str], bool],
+    corrections: bool = True,
+) -> bool:
+    """Mark dropped the required clauses no listing holds (in any field, description
+    included) whose words no correction fixes (`fixable`), when some required clause is
+    held. `corrections=False`: the near spellings were tried and found nothing with the rest
+    (`known` from that run): every clause of unknown words goes too, held through a near
+    spelling or not. Returns True when a clause was dropped. Both engines' pass."""
+    dead = []
+    for position, clause in enumerate(plan):
+        understood = clause.clause
+        if understood is None or optional_clause(clause) or is_place_clause(clause):
+            continue
+        if corrections:
+            if known[position] or any(fixable(word.term.folded) for word in clause.words):
+                continue
+        elif known[position] and (
+            understood.from_vocabulary
+            or any(
+                is_known(word.term.folded) or known_word(word.term.folded) for word in clause.words
+            )
+        ):
+            continue
+        dead.append(understood)
+    held = [
+        k
+        for k, c in zip(known, plan, strict=True)
+        if k and not optional_clause(c) and all(c.clause is not d for d in dead)
+    ]
+    if not dead or not held:
+        return False
+    for understood in dead:
+        understood.dropped = True
+    return True
+
+
+def suggest_text(
+    plan: list[PlanClause],
+    is_known: Callable[[str], bool],
+    correct: Callable[..., str | None],
+    known_too: bool = False,
+) -> str | None:
+    """The query with each unknown word replaced by the closest indexed word (`correct`),
+    if any. Both engines' did-you-mean.
+
+    A word is known when a listing holds it anywhere or the search vocabulary knows it
+    (English names, synonyms, places): those are never "corrected". `known_too`: known
+    words of four letters or more are replaced too, by a name word one edit away."""
+    corrected, changed = [], False
+    for clause in plan:
+        understood = clause.clause
+        if understood is not None and (
+            understood.place
+            or understood.filler
+            or understood.english
+            or (understood.from_vocabulary and not known_too)
+        ):
+            corrected += [w.term.surface for w in clause.words]
+            continue
+        for word in clause.words:
+            folded = word.term.folded
+            if not (is_known(folded) or known_word(folded)):
+                replacement = correct(folded)
+            elif known_too and len(folded) >= 4 and folded.isalpha():
+                replacement = correct(folded, ("name",), maxdist=1)
+            else:
+                replacement = None
+            corrected.append(replacement or word.term.surface)
+            changed |= replacement is not None
+    return " ".join(corrected) if changed else None
 
 
 def fuzzy_distance(folded: str) -> int:
