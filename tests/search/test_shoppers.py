@@ -226,6 +226,12 @@ def test_a_product_word_with_a_place_no_listing_comes_from_shows_that_product(sh
     assert result.ids == [shop["buoi"]] and result.corrected == "bưởi"
     # Asked exactly, the words stand as typed.
     assert search(SearchQuery(text="bưởi lý sơn", exact=True)).ids == []
+    # A product word only some description holds makes no product of that kind: a sauce
+    # "ướp tỏi" is not garlic from elsewhere.
+    sauce = _listing(make, "Muối tôm", description="Muối tôm giã tay, ướp tỏi và ớt.")
+    result = search(SearchQuery(text="tỏi lý sơn"))
+    assert result.corrected != "tỏi"
+    assert sauce.id not in search(SearchQuery(text="mật ong lý sơn")).ids
 
 
 def test_a_vietnamese_word_with_marks_is_never_read_as_english(shop):

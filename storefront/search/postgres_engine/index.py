@@ -317,6 +317,10 @@ class _Search:
             self._prefetch([word])
         return self._fields[word]
 
+    def _in_names(self, folded: str) -> bool:
+        """True when some listing's name or product type holds this folded word."""
+        return bool(self._codes(folded) & {CODES["name"], CODES["product"]})
+
     def is_known(self, folded: str) -> bool:
         return bool(self._codes(folded) & {CODES[f] for f in KNOWN_FIELDS})
 
@@ -395,7 +399,7 @@ class _Search:
         minimum = minimum_clauses(required_count(plan))
         anchor = None
         if plan and result.total == 0:
-            anchor = anchor_clause(plan, known or self._known(plan, True))
+            anchor = anchor_clause(plan, known or self._known(plan, True), self._in_names)
         if plan and result.total == 0 and minimum < required_count(plan):
             result = self._run(plan, query, today, minimum, True)
         unfixed: list[bool] | None = None

@@ -344,7 +344,7 @@ class WhooshSearchIndex:
             stage = "all words but those no listing holds"
             result = self._run(plan, query, today, known, relaxed=True, stage=stage)
         minimum = minimum_clauses(required_count(plan))
-        anchor = anchor_clause(plan, known)
+        anchor = anchor_clause(plan, known, self._in_names)
         if plan and result.total == 0 and minimum < required_count(plan):
             result = self._run(plan, query, today, known, minimum, True, stage="most words")
         unfixed: list[bool] | None = None  # clauses held through near spellings, if tried
@@ -506,6 +506,10 @@ class WhooshSearchIndex:
         return any(
             leaf.has(fieldname, folded) for leaf in self._leaves for fieldname in KNOWN_FIELDS
         )
+
+    def _in_names(self, folded: str) -> bool:
+        """True when some listing's name or product type holds this folded word."""
+        return any(leaf.has(f, folded) for leaf in self._leaves for f in ("name", "product"))
 
     def _is_place(self, key: str) -> bool:
         """True when some listing comes from a place of this name ("ha_giang")."""
@@ -712,11 +716,15 @@ def fuzzy_distance(folded: str) -> int:
     return 0 if len(folded) < 3 else 1 if len(folded) <= 4 else 2
 
 
-def anchor_clause(plan: list[PlanClause], known: list[bool]) -> PlanClause | None:
+def anchor_clause(
+    plan: list[PlanClause], known: list[bool], in_names: Callable[[str], bool]
+) -> PlanClause | None:
     """The query's product word: the required clause that names a product type of the
-    vocabulary (the longest such, then the first) and that some listing holds ("tỏi" in
-    "tỏi lý sơn", "mật ong" in "hà giang mật ong"). None for a query of one required clause,
-    or when no clause names a product type (a misspelt word is never the anchor)."""
+    vocabulary (the longest such, then the first) and that some listing's name or product
+    holds (`in_names`, a folded word: "tỏi" in "tỏi lý sơn", "mật ong" in "hà giang mật
+    ong"; a word only some description holds makes no product of that kind). None for a
+    query of one required clause, or when no clause names a product type (a misspelt word
+    is never the anchor)."""
     required = [(c, k) for c, k in zip(plan, known, strict=True) if not optional_clause(c)]
     if len(required) < 2:
         return None
@@ -727,6 +735,7 @@ def anchor_clause(plan: list[PlanClause], known: list[bool]) -> PlanClause | Non
         and clause.clause is not None
         and clause.clause.place is None
         and names_product(clause.clause)
+        and any(all(in_names(w.term.folded) for w in alt) for alt in clause.alternatives)
     ]
     if not named:
         return None
