@@ -54,6 +54,15 @@ from storefront.models.orders import (
     ShipmentStatus,
     WebhookEvent,
 )
+from storefront.models.reviews import (
+    ListingStats,
+    ReportStatus,
+    Review,
+    ReviewPhoto,
+    ReviewReport,
+    ReviewStatus,
+    ReviewVote,
+)
 from storefront.models.search import SearchDocument, SearchState, SearchWord
 from storefront.models.transfers import (
     BankNotification,
@@ -73,8 +82,8 @@ __all__ = [
     "AuditEvent",
     "BankNotification",
     "Cart",
-    "CatalogState",
     "CartLine",
+    "CatalogState",
     "Certificate",
     "CertificateReminder",
     "CertificateStatus",
@@ -92,6 +101,7 @@ __all__ = [
     "Level",
     "Listing",
     "ListingImage",
+    "ListingStats",
     "ListingStatus",
     "MemberRole",
     "NotificationStatus",
@@ -111,6 +121,12 @@ __all__ = [
     "PendingApproval",
     "RefundStatus",
     "RefundTask",
+    "ReportStatus",
+    "Review",
+    "ReviewPhoto",
+    "ReviewReport",
+    "ReviewStatus",
+    "ReviewVote",
     "Role",
     "SearchDocument",
     "SearchState",

@@ -26,3 +26,8 @@ TRACKING_NUMBER = 80
 # Listing photos: each is decoded and resized in turn, so a request's cost grows with its count.
 LISTING_PHOTOS = 12  # photos of one listing
 PHOTOS_PER_UPLOAD = 6  # photos in one upload
+
+# Reviews: plain text, sanitised on the way in and escaped on the way out.
+REVIEW_BODY = 4000
+REVIEW_ANSWER = 2000
+REVIEW_PHOTOS = 5  # photos on one review

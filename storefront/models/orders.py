@@ -120,6 +120,8 @@ class Shipment(TimestampMixin, Base):
     packed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the review reminder (3 days after delivery) was queued; None: not yet.
+    review_reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cash_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
