@@ -79,6 +79,8 @@ def cooperative_reviews(
 
 def answer_review(review_id: int, cooperative_id: int, actor: User | None, text: str) -> Review:
     """The cooperative's one public answer (plain text, up to REVIEW_ANSWER characters)."""
+    # Whose review first: another cooperative's is 404 whatever the text.
+    cooperative_review(review_id, cooperative_id, actor)
     answer = plain_text(text)
     if not answer:
         raise InvalidInput(_("Write your answer first."), field="answer")

@@ -180,8 +180,13 @@ def report_queue(actor: User | None, *, hidden: bool = False, page: int = 1) -> 
 
 
 def _review(review_id: int) -> Review:
+    """The review, locked: an edit changing its stars meanwhile waits, so the rating taken
+    out of (or put back into) the summary is the one it has."""
     review = db.session.scalar(
-        select(Review).where(Review.id == review_id).execution_options(populate_existing=True)
+        select(Review)
+        .where(Review.id == review_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if review is None:
         raise NotFound(_("There is no such review."))

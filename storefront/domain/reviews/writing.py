@@ -240,7 +240,7 @@ def _rating(value: object) -> int:
     if rating is None and isinstance(value, str):
         rating = parse_int(value)
     if rating is None or not 1 <= rating <= 5:
-        raise InvalidInput(_("Choose from 1 to 5 stars."), field="rating")
+        raise InvalidInput(_("Choose a rating from 1 to 5."), field="rating")
     return rating
 
 
@@ -291,12 +291,12 @@ def save_review_by_link(token: str, data: ReviewInput) -> Review:
 def _save(line_id: int, data: ReviewInput, load: Callable[[], OrderLine]) -> Review:
     """Check everything, store the new photos, then write it all in one unit of work; a
     refusal anywhere changes nothing and leaves no file."""
+    line = load()  # whose line first: another's is 404 whatever the form holds
+    check_reviewable(line)
     rating = _rating(data.rating)
     body = _body(data.body)
     uploads = [upload for upload in data.photos if upload.filename]
     remove = set(data.remove_photos)
-    line = load()
-    check_reviewable(line)
     before = review_of_line(line.id)
     if before is not None:
         _check_editable(before)
