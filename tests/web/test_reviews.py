@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from flask import url_for
 
 from config import Config
 from storefront import create_app
+from storefront.core import clock
 from storefront.domain.reviews.links import review_link_token
 from storefront.domain.reviews.writing import ReviewInput, save_review
 from storefront.extensions import db as _db
@@ -212,3 +214,19 @@ def test_uploads_keep_the_listing_checks(client, auth, world):
     )
     assert response.status_code == 422 and "lớn hơn 5 MB" in html(response)
     assert review_count() == 0 and review_files() == set()
+
+
+def test_after_30_days_the_review_shows_and_cannot_be_changed(client, auth, world):
+    _, _, listing, buyer = world
+    bought = order_of(listing, buyer=buyer)
+    save_review(bought.line_id, buyer, ReviewInput(rating=3, body="Được"))
+    auth.login(buyer)
+    with clock.frozen(clock.now() + timedelta(days=31)):
+        page = html(client.get(review_path(bought.line_id)))
+        assert "không thể sửa nữa" in page and 'name="rating"' not in page
+        response = client.post(review_path(bought.line_id), data={"rating": "1"})
+        assert response.status_code == 409 and "không thể sửa nữa" in html(response)
+        order_page = html(client.get(f"/orders/{bought.order.number}"))
+        assert "data-review=" not in order_page
+    _db.session.expire_all()
+    assert _db.session.query(Review).one().rating == 3

@@ -78,6 +78,11 @@ class Draft:
     def editable_until(self) -> datetime | None:
         return edit_deadline(self.review) if self.review is not None else None
 
+    @property
+    def editable(self) -> bool:
+        """Whether the form may be sent: nothing written yet, or still in the edit window."""
+        return self.review is None or is_editable(self.review)
+
 
 @dataclass(frozen=True)
 class LineReview:

@@ -125,9 +125,14 @@ def _form(draft: Draft, action: str, errors: dict[str, str] | None = None, statu
     )
 
 
-def _field_errors(error: DomainError) -> dict[str, str]:
+def _refused_form(draft: Draft, action: str, error: DomainError):
+    """The form again with the refusal beside its field (422), or above the form with the
+    refusal's own status (an edit after its window: 409)."""
     field = error.details.get("field")
-    return {field if field in ("rating", "body", "photos") else "form": error.message}
+    field = "photos" if field == "file" else field  # core/files names its uploads "file"
+    if field in ("rating", "body", "photos"):
+        return _form(draft, action, {field: error.message}, 422)
+    return _form(draft, action, {"form": error.message}, error.status)
 
 
 @bp.route("/lines/<int:order_line_id>", methods=["GET", "POST"])
@@ -146,7 +151,7 @@ def write(order_line_id: int):
     except DomainError as error:
         if error.status == 404:
             abort(404)
-        return _form(draft, action, _field_errors(error), 422)
+        return _refused_form(draft, action, error)
     _thank(draft)
     return redirect(url_for("orders.detail", number=draft.line.order.number), code=303)
 
@@ -167,7 +172,7 @@ def guest(token: str):
     except DomainError as error:
         if error.status == 404:
             abort(404)
-        return _form(draft, action, _field_errors(error), 422)
+        return _refused_form(draft, action, error)
     _thank(draft)
     return redirect(action, code=303)
 
