@@ -75,7 +75,9 @@ def test_a_buyer_writes_a_review_with_photos_from_the_order_page(client, auth, w
     # Shown escaped when edited.
     form = html(client.get(review_path(bought.line_id)))
     assert "&lt;b&gt;Vải&lt;/b&gt; ngọt lịm" in form and "<b>Vải</b>" not in form
-    assert "/media/reviews/" in form
+    [photo_url] = re.findall(r'src="(/media/reviews/[^"]+-thumb\.webp)"', form)[:1]
+    served = client.get(photo_url)
+    assert served.status_code == 200 and served.mimetype == "image/webp"
 
 
 def test_bad_input_answers_422_beside_the_field_and_changes_nothing(client, auth, world):
