@@ -165,6 +165,7 @@ class Config:
         "orders-expire-unpaid": os.environ.get("JOBS_CRON_EXPIRE_UNPAID", "*/5 * * * *"),
         "payments-reconcile": os.environ.get("JOBS_CRON_RECONCILE", "*/15 * * * *"),
         "cart-purge-guest-carts": os.environ.get("JOBS_CRON_PURGE_CARTS", "30 20 * * *"),
+        "reviews-remind": os.environ.get("JOBS_CRON_REVIEW_REMIND", "37 * * * *"),
     }
 
     # Password reset links: signed, valid this many seconds and only until the password changes.
@@ -238,6 +239,15 @@ class Config:
     # any browser. The order lookup (number + phone) is limited like the log-in: per client IP
     # and per order number, so neither a number nor a phone can be guessed by trying.
     ORDER_LINK_MAX_AGE_DAYS = _env_int("ORDER_LINK_MAX_AGE_DAYS", 90)
+    # Reviews: the signed link of the review reminder (one per delivered line) opens the review
+    # form without logging in for this many days. Writing (or editing) a review is limited per
+    # buyer or IP, reports per visitor and per IP (moving window, like the other limits).
+    REVIEW_LINK_MAX_AGE_DAYS = _env_int("REVIEW_LINK_MAX_AGE_DAYS", 90)
+    REVIEW_WRITE_LIMIT = os.environ.get("REVIEW_WRITE_LIMIT", "10 per hour;30 per day")
+    REVIEW_REPORT_LIMIT_PER_VISITOR = os.environ.get(
+        "REVIEW_REPORT_LIMIT_PER_VISITOR", "10 per hour;30 per day"
+    )
+    REVIEW_REPORT_LIMIT_PER_IP = os.environ.get("REVIEW_REPORT_LIMIT_PER_IP", "30 per hour")
     ORDER_LOOKUP_LIMIT_PER_IP = os.environ.get("ORDER_LOOKUP_LIMIT_PER_IP", "20 per minute")
     ORDER_LOOKUP_LIMIT_PER_NUMBER = os.environ.get(
         "ORDER_LOOKUP_LIMIT_PER_NUMBER", "5 per minute;20 per hour"

@@ -148,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from storefront.web.account import bp as accounts_bp
     from storefront.web.main import bp as main_bp
     from storefront.web.pfa import bp as pfa_bp
+    from storefront.web.reviews import bp as reviews_bp
     from storefront.web.seller import bp as seller_bp
     from storefront.web.shop.cart import bp as cart_bp
     from storefront.web.shop.catalog import bp as catalog_bp
@@ -166,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(seller_bp, url_prefix="/seller")
     app.register_blueprint(pfa_bp, url_prefix="/pfa")
     app.register_blueprint(verify_bp, url_prefix="/verify")
+    app.register_blueprint(reviews_bp, url_prefix="/reviews")
 
 
 def register_errorhandlers(app: Flask) -> None:

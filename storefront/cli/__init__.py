@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
     from storefront.cli.jobs import jobs_cli
     from storefront.cli.orders import orders_cli
     from storefront.cli.payments import payments_cli
+    from storefront.cli.reviews import reviews_cli
     from storefront.cli.search import search_cli
     from storefront.cli.users import users_cli
 
@@ -52,5 +53,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(cart_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(reviews_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(seed_demo_command)

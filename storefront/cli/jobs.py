@@ -6,8 +6,8 @@
   many processes as needed;
 - `jobs scheduler`: the periodic jobs (JOBS_SCHEDULE) put on the queue by RQ's cron
   scheduler; run exactly one. The cron commands (`certificates remind`, `orders
-  expire-unpaid`, `payments reconcile`, `cart purge-guest-carts`) still work as before: both
-  call the same functions.
+  expire-unpaid`, `payments reconcile`, `cart purge-guest-carts`, `reviews remind`) still work
+  as before: both call the same functions.
 - `jobs status`: how many jobs wait, are done or were given up.
 """
 
@@ -35,6 +35,7 @@ from storefront.domain.cart import purge_guest_carts_older_than
 from storefront.domain.certificates.reminders import send_expiry_reminders
 from storefront.domain.jobs import queue as job_queue
 from storefront.domain.jobs import relay_once
+from storefront.domain.reviews.reminders import send_review_reminders
 from storefront.extensions import db
 from storefront.models import OutboxJob
 
@@ -60,6 +61,11 @@ def _purge_carts() -> object:
     return purge_guest_carts_older_than(timedelta(days=30))
 
 
+def _review_reminders() -> object:
+    run = send_review_reminders()
+    return {"claimed": run.claimed, "mailed": run.mailed}
+
+
 # The periodic jobs, by the names JOBS_SCHEDULE gives them a time: the same functions as the
 # cron commands, with the commands' defaults.
 PERIODIC: dict[str, Callable[[], object]] = {
@@ -67,6 +73,7 @@ PERIODIC: dict[str, Callable[[], object]] = {
     "orders-expire-unpaid": _expire_unpaid,
     "payments-reconcile": _reconcile,
     "cart-purge-guest-carts": _purge_carts,
+    "reviews-remind": _review_reminders,
 }
 
 

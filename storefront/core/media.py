@@ -1,9 +1,11 @@
-"""Listing photos: re-encoded, EXIF-free, under random names, in fixed sizes, kept in the
-media storage (core/storage.py: UPLOAD_DIR or an S3-compatible bucket)."""
+"""Listing photos and buyers' review photos: re-encoded, EXIF-free, under random names, in
+fixed sizes, kept in the media storage (core/storage.py: UPLOAD_DIR or an S3-compatible
+bucket), each kind under its own key prefix ("listings/", "reviews/")."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -47,6 +49,15 @@ def listing_image_url(stem: str, size: str = "card") -> str:
     return media_storage().url(key) or url_for("main.media", filename=key)
 
 
+def review_image_key(stem: str, size: str) -> str:
+    return f"reviews/{stem}-{size}.{EXTENSION}"
+
+
+def review_image_url(stem: str, size: str = "card") -> str:
+    key = review_image_key(stem, size)
+    return media_storage().url(key) or url_for("main.media", filename=key)
+
+
 def _within(size: tuple[int, int], longest: int) -> tuple[int, int]:
     width, height = size
     if max(width, height) <= longest:
@@ -56,6 +67,16 @@ def _within(size: tuple[int, int], longest: int) -> tuple[int, int]:
 
 
 def store_listing_image(image: Image.Image) -> StoredImage:
+    """A listing's photo: see _store_image."""
+    return _store_image(image, listing_image_key)
+
+
+def store_review_image(image: Image.Image) -> StoredImage:
+    """A buyer's review photo: the same sizes and checks as a listing's, under "reviews/"."""
+    return _store_image(image, review_image_key)
+
+
+def _store_image(image: Image.Image, key: Callable[[str, str], str]) -> StoredImage:
     """Write every size of an already-decoded image; returns the random stem and the size
     of its gallery picture (the largest kept).
 
@@ -87,19 +108,28 @@ def store_listing_image(image: Image.Image) -> StoredImage:
                 variant = gallery.resize(_within(gallery.size, longest), Image.Resampling.LANCZOS)
             out = BytesIO()
             variant.save(out, FORMAT, quality=82, method=4)
-            storage.save(listing_image_key(stem, size), out.getvalue(), CONTENT_TYPE)
+            storage.save(key(stem, size), out.getvalue(), CONTENT_TYPE)
     except BaseException:
-        delete_listing_image(stem)  # no size left behind by a failure halfway
+        _delete_image(stem, key)  # no size left behind by a failure halfway
         raise
     return StoredImage(stem=stem, width=gallery.width, height=gallery.height)
 
 
 def delete_listing_image(stem: str) -> None:
+    _delete_image(stem, listing_image_key)
+
+
+def delete_review_image(stem: str) -> None:
+    _delete_image(stem, review_image_key)
+
+
+def _delete_image(stem: str, key: Callable[[str, str], str]) -> None:
     storage = media_storage()
     for size in SIZES:
-        storage.delete(listing_image_key(stem, size))
+        storage.delete(key(stem, size))
 
 
 def init_app(app: Flask) -> None:
     media_storage_module.init_app(app)
     app.add_template_global(listing_image_url)
+    app.add_template_global(review_image_url)

@@ -1,4 +1,4 @@
-"""Vietnamese text helpers: folding diacritics and making ASCII URL slugs."""
+"""Vietnamese text helpers: folding diacritics, making ASCII URL slugs, plain text from people."""
 
 from __future__ import annotations
 
@@ -6,6 +6,16 @@ import re
 import unicodedata
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# What plain text from people never keeps: C0/C1 control characters (but the tab, which
+# becomes a space, and the line feed), and the invisible format characters that reorder or
+# hide text (bidi overrides and isolates, zero-width spaces, the BOM). The zero-width joiner
+# stays: emoji need it.
+_UNWANTED = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+_SPACES = re.compile(r"[^\S\n]+")  # any run of whitespace within a line
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def fold_diacritics(text: str) -> str:
@@ -25,3 +35,14 @@ def slugify(text: str, max_length: int | None = None) -> str:
     if max_length is not None:
         slug = slug[:max_length].rstrip("-")
     return slug
+
+
+def plain_text(text: str | None) -> str:
+    """Text as people wrote it, made safe to keep and show as plain text: NFC, line breaks as
+    "\\n", no control or invisible format characters, each run of spaces (tabs, no-break
+    spaces) one space, no spaces at the ends of lines, at most one blank line in a row, no
+    blank lines around. Markup is not touched: it is text, escaped where it is shown."""
+    text = unicodedata.normalize("NFC", text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNWANTED.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -1,7 +1,7 @@
-"""The audit trail: every decision on a cooperative or certificate, and every cancellation of
-an order or part of one by a cooperative or staff, and every staff decision on a bank
-transfer, is written here, in the same transaction as
-the decision itself."""
+"""The audit trail: every decision on a cooperative or certificate, every cancellation of an
+order or part of one by a cooperative or staff, every staff decision on a bank transfer, and
+every hiding of a buyer's review (or dismissal of its reports), is written here, in the same
+transaction as the decision itself."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from storefront.models import (
     Cooperative,
     Order,
     RefundTask,
+    Review,
     Shipment,
     User,
 )
@@ -24,7 +25,7 @@ def record_decision(
     *,
     actor: User | None,
     action: str,
-    subject: Certificate | Cooperative | Order | Shipment | BankNotification | RefundTask,
+    subject: Certificate | Cooperative | Order | Shipment | BankNotification | RefundTask | Review,
     from_status: str,
     to_status: str,
     reason: str = "",
@@ -43,6 +44,8 @@ def record_decision(
         subject_type, cooperative_id = "bank_transfer", None
     elif isinstance(subject, RefundTask):
         subject_type, cooperative_id = "refund_task", None
+    elif isinstance(subject, Review):
+        subject_type, cooperative_id = "review", subject.cooperative_id
     else:
         subject_type, cooperative_id = "order", None  # each cooperative's part: see `data`
     event = AuditEvent(

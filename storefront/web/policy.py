@@ -142,6 +142,12 @@ POLICIES: dict[str, Entry] = {
     "orders.vietqr_svg": Policy(Access.OWNER, hide=True),
     "orders.vietqr_png": Policy(Access.OWNER, hide=True),
     "orders.payment_status": Policy(Access.OWNER, hide=True),
+    # Reviews: a buyer's own delivered line (another's: 404); the reminder e-mail's signed link
+    # (that one line, REVIEW_LINK_MAX_AGE_DAYS); anyone's report (CSRF checked in the view, as
+    # add-to-cart: a public page's form)
+    "reviews.write": Policy(Access.CUSTOMER, hide=True),
+    "reviews.guest": Policy(Access.LINK),
+    "reviews.report": ANYONE,
     # Accounts
     "accounts.login": ANYONE,
     "accounts.register": ANYONE,
@@ -174,6 +180,7 @@ POLICIES: dict[str, Entry] = {
     "seller.members": Policy(Access.MEMBER),
     "seller.invite": Policy(Access.MEMBER),
     "seller.shipments": Policy(Access.MEMBER),
+    "seller.reviews": Policy(Access.MEMBER),  # the chosen cooperative's reviews
     "seller.profile": Policy(Access.MEMBER),  # POST: owners only (the domain's Forbidden)
     # ... its money: balance, entries, statements; the payout account (POST: owners only, 403)
     "seller.finance": Policy(Access.MEMBER),
@@ -200,6 +207,7 @@ POLICIES: dict[str, Entry] = {
     "seller.shipment": Policy(Access.MEMBER, hide=True),
     "seller.shipment_step": Policy(Access.MEMBER, hide=True),
     "seller.shipment_cancel": Policy(Access.MEMBER, hide=True),
+    "seller.answer_review": Policy(Access.MEMBER, hide=True),  # its own reviews only, once
     # PFA console
     "pfa.dashboard": Policy(Access.PFA),
     "pfa.certificates": Policy(Access.PFA),
@@ -226,6 +234,11 @@ POLICIES: dict[str, Entry] = {
     "pfa.order": Policy(Access.PFA),
     "pfa.cancel_order": Policy(Access.PFA),
     "pfa.cancel_order_part": Policy(Access.PFA),
+    # ... reported reviews: hide (reason, audited), dismiss the reports, show again
+    "pfa.review_reports": Policy(Access.PFA),
+    "pfa.hide_review": Policy(Access.PFA),
+    "pfa.dismiss_review_reports": Policy(Access.PFA),
+    "pfa.unhide_review": Policy(Access.PFA),
     # ... bank transfers that match no order, and refunds owed: admins only (else 403)
     "pfa.transfers": Policy(Access.ADMIN),
     "pfa.assign_transfer": Policy(Access.ADMIN),
@@ -353,7 +366,7 @@ AREAS = {
     "static": "site and files", "main": "site and files", "catalog": "catalog",
     "verify": "verification", "cart": "cart and checkout", "checkout": "cart and checkout",
     "payments": "payments", "orders": "orders", "accounts": "accounts",
-    "seller": "seller workspace", "pfa": "PFA console",
+    "seller": "seller workspace", "pfa": "PFA console", "reviews": "reviews",
 }
 
 

@@ -44,6 +44,8 @@ from storefront.domain.ledger.postings import Posting
 from storefront.domain.order_links import order_link_token
 from storefront.domain.orders.placement import place_order
 from storefront.domain.payments.transfer import receive_bank_notification, refund_transfer
+from storefront.domain.reviews.links import review_link_token
+from storefront.domain.reviews.writing import ReviewInput, save_review
 from storefront.extensions import db
 from storefront.models import (
     BankNotification,
@@ -55,6 +57,8 @@ from storefront.models import (
     Payment,
     PaymentMethod,
     Role,
+    ShipmentStatus,
+    utcnow,
 )
 from storefront.web import policy
 from storefront.web.policy import POLICIES, Access, Policy, Refusal, policy_for
@@ -229,6 +233,7 @@ def build_world(app) -> dict:
     [photo_file] = sorted(files_under(Path(app.config["UPLOAD_DIR"]) / "listings"))[:1]
     admin = factories.user(role=Role.ADMIN)
     batch = _payout_batch_for(coop_a, owner_a, admin)
+    review_line, review = _delivered_and_reviewed(order, coop_a, customer)
     ids.update(
         users={
             "customer": customer.email, "customer_2": customer_2.email,
@@ -263,6 +268,9 @@ def build_world(app) -> dict:
         refund_id=refund.id,  # an open refund task
         batch_id=batch.id,
         payout_id=batch.payouts[0].id,
+        order_line_id=review_line.id,  # customer 1's delivered line of A, reviewed
+        review_link_token=review_link_token(review_line),
+        review_id=review.id,
     )
     db.session.remove()
     return ids
@@ -285,6 +293,16 @@ def _payout_batch_for(coop, owner, admin):
     return payouts.create_payout_batch(actor=admin, threshold=0)
 
 
+def _delivered_and_reviewed(order, coop, customer):
+    """A's part of customer 1's order delivered, and customer 1's review of its line."""
+    shipment = next(s for s in order.shipments if s.cooperative_id == coop.id)
+    shipment.status = ShipmentStatus.DELIVERED
+    shipment.delivered_at = utcnow()
+    db.session.commit()
+    line = shipment.lines[0]
+    return line, save_review(line.id, customer, ReviewInput(rating=4, body="Ngon"))
+
+
 def _invitation_id(cooperative_id: int) -> int:
     return db.session.scalar(
         select(CooperativeInvitation.id).where(
@@ -305,6 +323,7 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
         "accounts.verify_email": {"token": ids["verification_token"]},
         "accounts.confirm_email": {"token": ids["email_change_token"]},
         "orders.link": {"token": ids["order_link_token"]},
+        "reviews.guest": {"token": ids["review_link_token"]},
         "seller.certificate_label": {"certificate_id": ids["verified_certificate_id"]},
         "seller.shipment_step": {"step": "pack"},
         "pfa.decide_cooperative": {"action": "suspend"},

@@ -24,10 +24,10 @@ def healthz():
 
 
 # The public folders of the media storage (UPLOAD_DIR or the bucket, core/storage.py): listing
-# photos and cooperative logos. Certificate scans are in neither (SCAN_DIR, core/files.py) and
-# are served only by the seller workspace and the PFA console to those allowed to see them,
-# never here.
-PUBLIC_MEDIA = frozenset({"listings", "logos"})
+# photos, cooperative logos and buyers' review photos. Certificate scans are in neither
+# (SCAN_DIR, core/files.py) and are served only by the seller workspace and the PFA console
+# to those allowed to see them, never here.
+PUBLIC_MEDIA = frozenset({"listings", "logos", "reviews"})
 # Names are ours (a random stem, a size, an extension): one plain ASCII name, never a path. The
 # check runs on the exact string that reaches the file system, so no spelling of "../" (encoded
 # once or twice, backslash, full-width, overlong UTF-8, NUL) gets through to be decoded later.
@@ -47,7 +47,7 @@ def media(filename: str):
             Path(current_app.config["UPLOAD_DIR"]) / folder, name, max_age=86400
         )
     # A bucket (MEDIA_STORAGE=s3) without S3_PUBLIC_BASE_URL: pages link here, and the object
-    # is streamed from the bucket. Only the two public folders' keys are ever asked for.
+    # is streamed from the bucket. Only the public folders' keys are ever asked for.
     stored = storage.open(f"{folder}/{name}")
     if stored is None:
         abort(404)

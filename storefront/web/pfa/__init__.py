@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("pfa", __name__)
 
-from storefront.web.pfa import finance, routes  # noqa: E402,F401
+from storefront.web.pfa import finance, reviews, routes  # noqa: E402,F401

@@ -103,6 +103,7 @@ from storefront.web.seller import (  # noqa: E402,F401
     finance_views,  # noqa: E402,F401  (the cooperative's money: /seller/finance)
     labels,  # noqa: E402,F401  (the certificate's print label, PFA issue)
     listing_views,
+    review_views,  # noqa: E402,F401  (buyers' reviews and the answers: /seller/reviews)
     shipments,  # noqa: E402,F401  (fulfilment: /seller/shipments)
     stock_views,
 )

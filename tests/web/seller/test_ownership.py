@@ -21,13 +21,17 @@ from storefront.core.files import Upload
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates.submissions import CertificateInput, submit_certificate
 from storefront.domain.cooperatives.members import invite_member
+from storefront.domain.reviews.links import review_link_token
+from storefront.domain.reviews.writing import ReviewInput, save_review_by_link
 from storefront.extensions import db
 from storefront.models import (
     Cooperative,
     CooperativeInvitation,
     CooperativeMember,
     MemberRole,
+    ShipmentStatus,
     User,
+    utcnow,
 )
 from tests.fixtures import factories
 from tests.fixtures.app import KEEP_TABLES, app_state, empty_tables
@@ -70,6 +74,7 @@ def _stock_cooperative(prefix: str, world: World) -> None:
         select(CooperativeInvitation).where(CooperativeInvitation.cooperative_id == coop.id)
     )
     order = buy((listing.packages[0], 1))
+    review = _delivered_and_reviewed(buy((listing.packages[0], 1)))
     ids = {
         "coop": coop.id,
         "owner": owner.id,
@@ -81,8 +86,17 @@ def _stock_cooperative(prefix: str, world: World) -> None:
         "staff": staff.id,
         "invitation": invitation.id,
         "shipment": order.shipments[0].id,
+        "review": review.id,
     }
     world.ids.update({f"{prefix}_{k}": v for k, v in ids.items()})
+
+
+def _delivered_and_reviewed(order):
+    """A guest's order delivered, and its buyer's review (through the reminder's link)."""
+    order.shipments[0].status = ShipmentStatus.DELIVERED
+    order.shipments[0].delivered_at = utcnow()
+    db.session.commit()
+    return save_review_by_link(review_link_token(order.lines[0]), ReviewInput(rating=3))
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +184,8 @@ ROUTES = [
           {"reason": "Hết hàng"}),
     Route("seller.stock", ("POST",), "/seller/stock",
           {"rows-0-package_id": "{b_package}", "rows-0-shown": "10", "rows-0-stock": "99"}),
+    Route("seller.answer_review", ("POST",), "/seller/reviews/{b_review}/answer",
+          {"answer": "Cảm ơn"}),
 ]
 
 # Mixed: A's own listing, with an id of B's inside it.
@@ -208,6 +224,7 @@ UNSCOPED = {
     "seller.former": "public reference data (pre-2025 communes)",
     "seller.invitation": "opened by token from an e-mail; see test_seller_cooperatives",
     "seller.shipments": "lists the chosen cooperative's shipments",
+    "seller.reviews": "lists the chosen cooperative's reviews (see web/test_reviews_moderation)",
     "seller.profile": "edits the chosen cooperative (owners only: see test_seller_profile)",
     "seller.finance": "the chosen cooperative's balance and entries (see seller/test_finance)",
     "seller.finance_statement": "the chosen cooperative's statement (see seller/test_finance)",

@@ -52,6 +52,8 @@ from storefront.domain.payments.vietqr import (
     order_transfer_payload,
     transfer_status,
 )
+from storefront.domain.reviews.links import review_link_token
+from storefront.domain.reviews.writing import line_reviews
 from storefront.domain.status_labels import payment_label, progress_label
 from storefront.extensions import limiter
 from storefront.models import Order, OrderStatus, PaymentMethod
@@ -221,6 +223,29 @@ def _can_pay(order: Order, payment: str) -> bool:
     return order.payment_method is PaymentMethod.CARD and card_payments_enabled()
 
 
+def _review_links(order: Order) -> dict[int, tuple[str, str]]:
+    """Per delivered line the buyer may review: ("write" or "edit", the form's address). The
+    account's own order: its review page; a guest's: the line's signed review link."""
+    states = line_reviews(order)
+    if not states:
+        return {}
+    own = current_user.is_authenticated and order.user_id == current_user.id
+    if not own and order.user_id is not None:
+        return {}  # an account's order seen by someone else: they review from that account
+    links = {}
+    for line in order.lines:
+        state = states.get(line.id)
+        if state is None or state.state == "done":
+            continue
+        url = (
+            url_for("reviews.write", order_line_id=line.id)
+            if own
+            else url_for("reviews.guest", token=review_link_token(line))
+        )
+        links[line.id] = (state.state, url)
+    return links
+
+
 def _order_page(order: Order, *, just_placed: bool = False):
     view = order_view(order)
     guest = order.user_id is None
@@ -240,6 +265,7 @@ def _order_page(order: Order, *, just_placed: bool = False):
         # A guest keeps the order by its link: shown to save (and copy), valid so many days.
         order_link=external_url("orders.link", token=order_link_token(order)) if guest else None,
         link_days=max_age_days(),
+        review_links=_review_links(order),
     )
 
 
