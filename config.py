@@ -41,6 +41,10 @@ class Config:
     # Certificate scans are private: kept outside UPLOAD_DIR (the public media root), so no
     # route or web server that serves UPLOAD_DIR can ever reach them.
     SCAN_DIR = os.environ.get("SCAN_DIR", str(_INSTANCE / "scans"))
+    # Listing photos' originals as uploaded, waiting for their processing job: private, so
+    # outside UPLOAD_DIR too (MEDIA_STORAGE=local; with s3, S3_PRIVATE_PREFIX below). Every
+    # server and worker must see the same folder (as UPLOAD_DIR).
+    PRIVATE_MEDIA_DIR = os.environ.get("PRIVATE_MEDIA_DIR", str(_INSTANCE / "private"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     # Where listing photos and cooperative logos are kept (storefront/core/storage.py,
     # docs/deployment.md "Photos"): "local" (UPLOAD_DIR, the default) or "s3" (any
@@ -57,6 +61,11 @@ class Config:
     # A public address of the bucket (or a CDN in front of it): pages link photos there.
     # Unset, pages keep linking /media/…, which the app streams from the bucket.
     S3_PUBLIC_BASE_URL = os.environ.get("S3_PUBLIC_BASE_URL", "")
+    # Originals waiting for processing: keys S3_PRIVATE_PREFIX + "originals/<stem>" in
+    # S3_PRIVATE_BUCKET (unset: S3_BUCKET). No public address; keep it out of any public read
+    # policy of the bucket.
+    S3_PRIVATE_BUCKET = os.environ.get("S3_PRIVATE_BUCKET", "")
+    S3_PRIVATE_PREFIX = os.environ.get("S3_PRIVATE_PREFIX", "private/")
 
     # Languages: Vietnamese is the shop's first language.
     LANGUAGES = ("vi", "en")

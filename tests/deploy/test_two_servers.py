@@ -114,6 +114,7 @@ def servers(tmp_path_factory):
         # production); everything else per server.
         "UPLOAD_DIR": str(root / "shared" / "uploads"),
         "SCAN_DIR": str(root / "shared" / "scans"),
+        "PRIVATE_MEDIA_DIR": str(root / "shared" / "private"),
         "JOBS_BACKEND": "rq",
         "JOBS_QUEUE": "two-servers-" + uuid.uuid4().hex[:8],
     }
