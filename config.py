@@ -30,6 +30,12 @@ class Config:
         "DATABASE_URL", f"sqlite:///{_INSTANCE / 'ocop.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A PostgreSQL read replica of DATABASE_URL (storefront/core/replica.py): searches and
+    # suggestions (SEARCH_BACKEND=postgres) and the PFA dashboard's statistics read there;
+    # everything else, and a signed-in user's requests for REPLICA_STICKY_SECONDS after their
+    # own write, read the primary. Unset: everything on the primary.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+    REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "5"))
     # whoosh: an index folder per server (one machine). postgres: tables in the PostgreSQL
     # database, written in the same transaction as each catalog change, shared by every
     # server (needs the unaccent and pg_trgm extensions; refused at startup on SQLite).
@@ -270,6 +276,8 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # No replica unless a test sets one (tests/test_read_replica.py).
+    DATABASE_REPLICA_URL = ""
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     # The shared cache only where a test sets it (tests/web/test_redis_cache.py).
