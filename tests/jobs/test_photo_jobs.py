@@ -339,3 +339,56 @@ def test_the_original_is_not_reachable_from_the_web(client, app, db, queued):
         response = client.get(path)
         assert response.status_code == 404, path
         assert b"SecretCam" not in response.data
+
+
+# --- on the Redis queue, run by an RQ worker ----------------------------------------------------
+
+
+@pytest.fixture
+def rq_backend(app):
+    """JOBS_BACKEND=rq on a queue of this test's own (Redis: TEST_REDIS_URL, else skipped)."""
+    import uuid
+
+    from storefront.domain.jobs import queue as job_queue
+    from tests.jobs.test_queue import REDIS_URL, redis_or_skip
+
+    redis = redis_or_skip()
+    name = f"test-photos-{uuid.uuid4().hex[:12]}"
+    settings = {"JOBS_BACKEND": "rq", "REDIS_URL": REDIS_URL, "JOBS_QUEUE": name}
+    saved = {key: app.config.get(key) for key in settings}
+    app.config.update(settings)
+    app.extensions.pop("jobs_redis", None)
+    job_queue.init_app(app)
+    try:
+        yield name
+    finally:
+        app.config.update(saved)
+        app.extensions.pop("jobs_redis", None)
+        job_queue.init_app(app)
+        for key in redis.scan_iter(f"*{name}*"):
+            redis.delete(key)
+        redis.srem("rq:queues", f"rq:queue:{name}")
+        for member in redis.smembers("rq:workers"):
+            if name.encode() in member:
+                redis.srem("rq:workers", member)
+        redis.close()
+
+
+def test_an_rq_worker_processes_the_photo(client, app, db, rq_backend):
+    from tests.jobs.test_queue import work_in_process
+
+    user, coop = seller()
+    listing = factories.listing(coop=coop)
+    [photo] = add_photos(listing.id, coop.id, user, [upload(jpeg_with_exif(), "camera.jpg")])
+    stem, photo_id, slug = photo.filename, photo.id, listing.slug
+    assert photo_row(db, photo_id).status is PhotoStatus.PROCESSING  # queued, not run
+    db.session.rollback()
+    assert stem not in client.get(f"/products/{slug}").get_data(as_text=True)
+
+    work_in_process(rq_backend)  # the worker ends with the session removed
+    assert photo_row(db, photo_id).status is PhotoStatus.READY
+    db.session.rollback()
+    assert files_under(folders(app)[0]) == size_files(stem)
+    assert files_under(folders(app)[1]) == set()
+    page = client.get(f"/products/{slug}").get_data(as_text=True)
+    assert f"listings/{stem}-gallery.webp" in page
