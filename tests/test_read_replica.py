@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -118,6 +118,21 @@ def test_searches_and_suggestions_read_the_replica(pg_app, client, lagging):
     assert OLD in client.get("/search?q=m%E1%BA%ADt+ong").get_data(as_text=True)
     suggest = client.get("/search/suggest?q=shan+tuy").get_data(as_text=True)
     assert "shan" not in suggest.lower()
+
+    # One replica connection per request, however many reads (generation, passes, facets).
+    checkouts: list[object] = []
+
+    def checkout(*args: object) -> None:
+        checkouts.append(args)
+
+    engine = replica.replica_engine()
+    event.listen(engine, "checkout", checkout)
+    try:
+        page = client.get("/products?q=m%E1%BA%ADt+ong&group=1").get_data(as_text=True)
+    finally:
+        event.remove(engine, "checkout", checkout)
+    assert OLD in page
+    assert len(checkouts) == 1
 
 
 def test_the_pfa_dashboard_reads_the_replica(pg_app, client, auth, lagging):

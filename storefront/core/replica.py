@@ -39,6 +39,7 @@ from storefront.extensions import db
 
 EXTENSION = "db_replica"
 _G_PRIMARY = "_reads_primary"
+_G_CONNECTION = "_replica_connection"
 
 _primary: ContextVar[bool] = ContextVar("reads_primary", default=False)
 
@@ -47,7 +48,12 @@ def init_app(app: Flask) -> None:
     """Make the replica's engine when DATABASE_REPLICA_URL is set (else none: all primary)."""
     old: Engine | None = app.extensions.pop(EXTENSION, None)
     if old is not None:
+        if has_app_context():
+            _close_connection()
         old.dispose()
+    if not app.extensions.get("db_replica_teardown"):
+        app.teardown_appcontext(_close_connection)
+        app.extensions["db_replica_teardown"] = True
     url = str(app.config.get("DATABASE_REPLICA_URL") or "")
     if not url:
         return
@@ -99,14 +105,27 @@ def use_replica() -> bool:
 
 @contextmanager
 def read_connection() -> Iterator[Connection]:
-    """A connection to read with: the replica's when `use_replica()`, else the request's own
-    session connection on the primary (no second connection from the pool)."""
+    """A connection to read with: the replica's when `use_replica()` (one per request or app
+    context, closed at its end: one checkout and ping, however many searches), else the
+    request's own session connection on the primary (no second connection from the pool)."""
     engine = replica_engine()
     if engine is None or not use_replica():
         yield db.session.connection()
         return
-    with engine.connect() as connection:
-        yield connection
+    connection: Connection | None = g.get(_G_CONNECTION)
+    if connection is None or connection.closed or connection.invalidated:
+        connection = engine.connect()
+        setattr(g, _G_CONNECTION, connection)
+    yield connection
+
+
+def _close_connection(error: BaseException | None = None) -> None:
+    connection: Connection | None = g.pop(_G_CONNECTION, None)
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - the replica went away: nothing to give back
+            connection.invalidate()
 
 
 @contextmanager
