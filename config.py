@@ -30,6 +30,12 @@ class Config:
         "DATABASE_URL", f"sqlite:///{_INSTANCE / 'ocop.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A PostgreSQL read replica of DATABASE_URL (storefront/core/replica.py): searches and
+    # suggestions (SEARCH_BACKEND=postgres) and the PFA dashboard's statistics read there;
+    # everything else, and a signed-in user's requests for REPLICA_STICKY_SECONDS after their
+    # own write, read the primary. Unset: everything on the primary.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+    REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "5"))
     # whoosh: an index folder per server (one machine). postgres: tables in the PostgreSQL
     # database, written in the same transaction as each catalog change, shared by every
     # server (needs the unaccent and pg_trgm extensions; refused at startup on SQLite).
@@ -41,6 +47,10 @@ class Config:
     # Certificate scans are private: kept outside UPLOAD_DIR (the public media root), so no
     # route or web server that serves UPLOAD_DIR can ever reach them.
     SCAN_DIR = os.environ.get("SCAN_DIR", str(_INSTANCE / "scans"))
+    # Listing photos' originals as uploaded, waiting for their processing job: private, so
+    # outside UPLOAD_DIR too (MEDIA_STORAGE=local; with s3, S3_PRIVATE_PREFIX below). Every
+    # server and worker must see the same folder (as UPLOAD_DIR).
+    PRIVATE_MEDIA_DIR = os.environ.get("PRIVATE_MEDIA_DIR", str(_INSTANCE / "private"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     # Where listing photos and cooperative logos are kept (storefront/core/storage.py,
     # docs/deployment.md "Photos"): "local" (UPLOAD_DIR, the default) or "s3" (any
@@ -57,6 +67,11 @@ class Config:
     # A public address of the bucket (or a CDN in front of it): pages link photos there.
     # Unset, pages keep linking /media/…, which the app streams from the bucket.
     S3_PUBLIC_BASE_URL = os.environ.get("S3_PUBLIC_BASE_URL", "")
+    # Originals waiting for processing: keys S3_PRIVATE_PREFIX + "originals/<stem>" in
+    # S3_PRIVATE_BUCKET (unset: S3_BUCKET). No public address; keep it out of any public read
+    # policy of the bucket.
+    S3_PRIVATE_BUCKET = os.environ.get("S3_PRIVATE_BUCKET", "")
+    S3_PRIVATE_PREFIX = os.environ.get("S3_PRIVATE_PREFIX", "private/")
 
     # Languages: Vietnamese is the shop's first language.
     LANGUAGES = ("vi", "en")
@@ -271,6 +286,8 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # No replica unless a test sets one (tests/test_read_replica.py).
+    DATABASE_REPLICA_URL = ""
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     # The shared cache only where a test sets it (tests/web/test_redis_cache.py).

@@ -54,9 +54,10 @@ def create_app(config: Any = None) -> Flask:
     register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    from storefront.web import guards, headers, policy
+    from storefront.web import guards, headers, policy, reads
 
     guards.init_app(app)
+    reads.init_app(app)  # the primary for writes and right after them (read replica only)
     policy.init_app(app)  # every route's declared access (web/policy.py), or no start
     headers.init_app(app)  # security headers on every response, the CSP nonce for templates
     register_commands(app)
@@ -81,7 +82,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
     from storefront import search
-    from storefront.core import shared_cache, urls
+    from storefront.core import replica, shared_cache, urls
     from storefront.domain.accounts import user_for_session
     from storefront.domain.catalog import cards, changes, version
     from storefront.domain.jobs import queue as jobs_queue
@@ -96,6 +97,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    replica.init_app(app)  # a read replica's engine (DATABASE_REPLICA_URL), before search
     search.init_app(app)
     # What a catalog change sets off (storefront/domain/catalog/changes.py): the version moves
     # on, then the index hears of it; the version includes this machine's index generation.

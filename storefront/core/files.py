@@ -225,6 +225,31 @@ def check_image(upload: Upload) -> None:
         raise _not_an_image(upload) from None
 
 
+def check_photo(upload: Upload) -> bytes:
+    """The photo's bytes once its type is known from its content, not its name: the checks of
+    check_image (size in bytes, the header's size and pixels, decompression bombs), then the
+    decoder's own check of the file's structure (verify(): chunk checksums, markers), all
+    without decoding a pixel. Refused with the same messages as decode_image. A file whose
+    pixels are broken still passes: decoding it (the photo's job) finds that."""
+    data = _read_at_most(upload, MAX_IMAGE_BYTES)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data), formats=IMAGE_FORMATS) as probe:
+                _check_size(upload, probe)
+                fmt = probe.format
+                probe.verify()
+    except InvalidUpload:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(upload) from None
+    except Exception:  # noqa: BLE001 - a parser can fail in many ways on hostile input
+        raise _not_an_image(upload) from None
+    if fmt not in IMAGE_FORMATS:
+        raise _not_an_image(upload)
+    return data
+
+
 def prepare_scan(upload: Upload) -> PreparedScan:
     """A certificate scan: a PDF (by its magic bytes, ≤ 10 MB) or a photo (the photo checks).
 

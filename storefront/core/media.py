@@ -1,6 +1,12 @@
 """Listing photos and buyers' review photos: re-encoded, EXIF-free, under random names, in
 fixed sizes, kept in the media storage (core/storage.py: UPLOAD_DIR or an S3-compatible
-bucket), each kind under its own key prefix ("listings/", "reviews/")."""
+bucket), each kind under its own key prefix ("listings/", "reviews/").
+
+Two ways in for a listing photo: `store_listing_image` writes every size of a decoded image at
+once (the demo, fixtures); an upload is kept as sent in the private storage
+(`store_listing_original`) and its sizes made later by its job (`process_listing_original`),
+under the same stem, so a retried job writes the same names again. Review photos are stored
+at once (`store_review_image`)."""
 
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
 from storefront.core import storage as media_storage_module
-from storefront.core.files import REDUCING_GAP
-from storefront.core.storage import media_storage
+from storefront.core.files import REDUCING_GAP, Upload, decode_image
+from storefront.core.storage import media_storage, private_storage
 
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
 SIZES = {"thumb": 160, "card": 480, "gallery": 1200}
@@ -42,6 +48,11 @@ def listing_image_key(stem: str, size: str) -> str:
 def listing_image_path(stem: str, size: str) -> Path:
     """Where the local storage (MEDIA_STORAGE=local) keeps that size."""
     return upload_root() / listing_image_key(stem, size)
+
+
+def listing_original_key(stem: str) -> str:
+    """The upload as sent, in the private storage until its sizes are made."""
+    return f"originals/{stem}"
 
 
 def listing_image_url(stem: str, size: str = "card") -> str:
@@ -85,6 +96,12 @@ def _store_image(image: Image.Image, key: Callable[[str, str], str]) -> StoredIm
     the database's write lock. The image is turned upright in place, then only the gallery
     size is made from it (never a full-size copy); the smaller sizes come from the gallery.
     """
+    return _write_sizes(image, secrets.token_hex(12), key)
+
+
+def _write_sizes(
+    image: Image.Image, stem: str, key: Callable[[str, str], str] = listing_image_key
+) -> StoredImage:
     ImageOps.exif_transpose(image, in_place=True)  # the camera's rotation, before EXIF is gone
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -95,7 +112,6 @@ def _store_image(image: Image.Image, key: Callable[[str, str], str]) -> StoredIm
         else image.resize(gallery_size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     )
     del image
-    stem = secrets.token_hex(12)
     storage = media_storage()
     try:
         for size, longest in SIZES.items():
@@ -113,6 +129,36 @@ def _store_image(image: Image.Image, key: Callable[[str, str], str]) -> StoredIm
         _delete_image(stem, key)  # no size left behind by a failure halfway
         raise
     return StoredImage(stem=stem, width=gallery.width, height=gallery.height)
+
+
+def store_listing_original(data: bytes) -> str:
+    """Keep an upload that passed the checks (core/files.check_photo) as sent, in the private
+    storage, under a new random stem; returns the stem. Nothing public refers to it."""
+    stem = secrets.token_hex(12)
+    private_storage().save(listing_original_key(stem), data, "application/octet-stream")
+    return stem
+
+
+def process_listing_original(stem: str) -> StoredImage | None:
+    """Make every size of the original kept under `stem`, under that same stem (a second run
+    writes the same names again); None when there is no original (already processed, or
+    deleted). InvalidUpload when its pixels do not decode. The original stays: the caller
+    deletes it once the photo is recorded ready."""
+    stored = private_storage().open(listing_original_key(stem))
+    if stored is None:
+        return None
+    image = decode_image(Upload(filename=stem, stream=BytesIO(stored.data)), longest=LARGEST)
+    return _write_sizes(image, stem)
+
+
+def delete_listing_original(stem: str) -> None:
+    private_storage().delete(listing_original_key(stem))
+
+
+def delete_listing_photo_files(stem: str) -> None:
+    """Every file of an uploaded photo: its sizes, and its original if still kept."""
+    delete_listing_image(stem)
+    delete_listing_original(stem)
 
 
 def delete_listing_image(stem: str) -> None:

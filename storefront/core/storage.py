@@ -5,6 +5,12 @@ Keys are relative names such as "listings/<stem>-card.webp" or "logos/<stem>-thu
 every write and delete of a photo or logo goes through `media_storage()`. Certificate scans
 never do: they are private and stay in SCAN_DIR (core/files.py), so no bucket, public URL or
 CDN can ever hold one (docs/deployment.md "Photos").
+
+`private_storage()` keeps what must not be public until it has been processed: a listing
+photo's original as uploaded (EXIF, GPS position and all) waits there for its job. Locally it
+is PRIVATE_MEDIA_DIR, outside UPLOAD_DIR; in a bucket, keys under S3_PRIVATE_PREFIX (in
+S3_PRIVATE_BUCKET, or S3_BUCKET), which has no public address and which no public read policy
+may cover. Nothing links or serves it: /media/ reads only the public storage.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ except ImportError:  # pragma: no cover - only local storage without it
 
 # Our names are random: an object never changes under its key, so caches may keep it long.
 CACHE_CONTROL = "public, max-age=86400"
+PRIVATE_CACHE_CONTROL = "private, no-store"
 EXTENSION_KEY = "storefront.media_storage"
+PRIVATE_EXTENSION_KEY = "storefront.private_media_storage"
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,19 @@ class LocalStorage:
 class S3Storage:
     """Objects in one bucket of an S3-compatible store, under `prefix`."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "", public_base_url: str = ""):
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "",
+        public_base_url: str = "",
+        cache_control: str = CACHE_CONTROL,
+    ):
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
         self.public_base_url = public_base_url.rstrip("/")
+        self.cache_control = cache_control
 
     def object_key(self, key: str) -> str:
         return self.prefix + _checked(key)
@@ -102,7 +118,7 @@ class S3Storage:
             Key=self.object_key(key),
             Body=data,
             ContentType=content_type,
-            CacheControl=CACHE_CONTROL,
+            CacheControl=self.cache_control,
         )
 
     def open(self, key: str) -> StoredObject | None:
@@ -135,28 +151,50 @@ def _content_type(key: str) -> str:
     }.get(key.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
-def make_storage(config: dict[str, Any] | Any) -> MediaStorage:
+def _s3_client(config: dict[str, Any] | Any) -> Any:
     kind = config.get("MEDIA_STORAGE", "local") or "local"
-    if kind == "local":
-        return LocalStorage(Path(config["UPLOAD_DIR"]))
     if kind != "s3":
         raise RuntimeError(f"MEDIA_STORAGE must be 'local' or 's3', not {kind!r}")
     if boto3 is None:
         raise RuntimeError("MEDIA_STORAGE=s3 needs boto3: pip install 'ocop-market[s3]'")
     if not config.get("S3_BUCKET"):
         raise RuntimeError("MEDIA_STORAGE=s3 needs S3_BUCKET")
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=config.get("S3_ENDPOINT_URL") or None,
         region_name=config.get("S3_REGION") or None,
         aws_access_key_id=config.get("S3_ACCESS_KEY_ID") or None,
         aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY") or None,
     )
+
+
+def make_storage(config: dict[str, Any] | Any) -> MediaStorage:
+    kind = config.get("MEDIA_STORAGE", "local") or "local"
+    if kind == "local":
+        return LocalStorage(Path(config["UPLOAD_DIR"]))
     return S3Storage(
-        client,
+        _s3_client(config),
         config["S3_BUCKET"],
         prefix=config.get("S3_PREFIX") or "",
         public_base_url=config.get("S3_PUBLIC_BASE_URL") or "",
+    )
+
+
+def make_private_storage(config: dict[str, Any] | Any) -> MediaStorage:
+    """Where originals wait for processing: never with a public address."""
+    kind = config.get("MEDIA_STORAGE", "local") or "local"
+    if kind == "local":
+        return LocalStorage(Path(config["PRIVATE_MEDIA_DIR"]))
+    prefix = config.get("S3_PRIVATE_PREFIX") or "private/"
+    bucket = config.get("S3_PRIVATE_BUCKET") or config["S3_BUCKET"]
+    if bucket == config["S3_BUCKET"] and prefix == (config.get("S3_PREFIX") or ""):
+        raise RuntimeError("S3_PRIVATE_PREFIX must differ from S3_PREFIX in the same bucket")
+    return S3Storage(
+        _s3_client(config),
+        bucket,
+        prefix=prefix,
+        public_base_url="",  # never a public address
+        cache_control=PRIVATE_CACHE_CONTROL,
     )
 
 
@@ -169,6 +207,17 @@ def media_storage() -> MediaStorage:
     storage: MediaStorage | None = app.extensions.get(EXTENSION_KEY)
     if storage is None:
         storage = app.extensions[EXTENSION_KEY] = make_storage(app.config)
+    return storage
+
+
+def private_storage() -> MediaStorage:
+    """This app's private storage (originals waiting for their job): see the module's doc."""
+    app = current_app
+    if (app.config.get("MEDIA_STORAGE") or "local") == "local":
+        return LocalStorage(Path(app.config["PRIVATE_MEDIA_DIR"]))
+    storage: MediaStorage | None = app.extensions.get(PRIVATE_EXTENSION_KEY)
+    if storage is None:
+        storage = app.extensions[PRIVATE_EXTENSION_KEY] = make_private_storage(app.config)
     return storage
 
 

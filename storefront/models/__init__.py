@@ -10,6 +10,7 @@ from storefront.models.catalog import (
     ListingStatus,
     OcopGroup,
     Package,
+    PhotoStatus,
 )
 from storefront.models.certificates import (
     Certificate,
@@ -103,6 +104,7 @@ __all__ = [
     "ListingImage",
     "ListingStats",
     "ListingStatus",
+    "PhotoStatus",
     "MemberRole",
     "NotificationStatus",
     "OcopGroup",

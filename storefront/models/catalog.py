@@ -48,6 +48,15 @@ class ListingStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
+class PhotoStatus(enum.StrEnum):
+    """A listing photo's sizes: being made by its job, made (shown to shoppers), or the job
+    found the file broken (shown only to the seller, to delete)."""
+
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
 class Listing(TimestampMixin, Base):
     __tablename__ = "listings"
     __table_args__ = (
@@ -98,6 +107,13 @@ class Listing(TimestampMixin, Base):
     images: Mapped[list[ListingImage]] = relationship(
         back_populates="listing", cascade="all, delete-orphan", order_by="ListingImage.position"
     )
+
+    @property
+    def ready_images(self) -> list[ListingImage]:
+        """The photos shoppers see, cover first: those whose sizes are made. A photo still
+        being processed (or that failed) is only in the seller's editor; the cover and
+        og:image are the first of these, never an unprocessed photo."""
+        return [image for image in self.images if image.status is PhotoStatus.READY]
 
     @property
     def group(self) -> OcopGroup:
@@ -161,6 +177,13 @@ class ListingImage(TimestampMixin, Base):
     height: Mapped[int] = mapped_column(default=0)
     alt: Mapped[str] = mapped_column(String(limits.PRODUCT_NAME), default="")
     position: Mapped[int] = mapped_column(default=0)
+    # Uploaded photos are processed by a job (domain/catalog/photos.py); rows from before
+    # that, and photos stored whole (demo, fixtures), are ready.
+    status: Mapped[PhotoStatus] = mapped_column(
+        str_enum(PhotoStatus, "photo_status"),
+        default=PhotoStatus.READY,
+        server_default=PhotoStatus.READY.value,
+    )
 
     listing: Mapped[Listing] = relationship(back_populates="images")
 

@@ -30,7 +30,7 @@ from flask import Flask, current_app
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from storefront.core import clock
+from storefront.core import clock, replica
 from storefront.extensions import db
 from storefront.search.documents import iter_public_documents, load_documents
 from storefront.search.engine import SearchEngine
@@ -81,9 +81,15 @@ def init_app(app: Flask) -> None:
                 "SEARCH_BACKEND=postgres needs a PostgreSQL database (SQLALCHEMY_DATABASE_URI / "
                 "DATABASE_URL is not postgresql://...); use SEARCH_BACKEND=whoosh with SQLite"
             )
-        app.extensions[EXTENSION] = PostgresSearchIndex(
-            _session_connection, _own_transaction, _autocommit
+        # Reads (searches, suggestions, the generation) on the read replica when there is one
+        # (DATABASE_REPLICA_URL, core/replica.py: the primary right after a write); writes
+        # always on the primary, in the listing's own transaction.
+        reads = (
+            replica.read_connection
+            if app.extensions.get(replica.EXTENSION) is not None
+            else _session_connection
         )
+        app.extensions[EXTENSION] = PostgresSearchIndex(reads, _own_transaction, _autocommit)
         return
     directory = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search")
     app.extensions[EXTENSION] = WhooshSearchIndex(

@@ -5,7 +5,8 @@ SEARCH_BACKEND=postgres) and one Redis (caches, rate limits, the job queue), and
 worker sends the e-mail through an SMTP sink. What a visitor does on one server shows on the
 other: a listing published through A is found on B within a second; a certificate revoked
 through B is gone from A's pages at once; log-in attempts count across both; an order's
-e-mail arrives exactly once.
+e-mail arrives exactly once; a photo uploaded through A is processed by the worker and shown
+on B.
 
 Runs on PostgreSQL (TEST_DATABASE_URL) with Redis at REDIS_URL_FOR_TESTS (default
 127.0.0.1:6379, database 5, emptied first); skips with the reason otherwise.
@@ -13,6 +14,7 @@ Runs on PostgreSQL (TEST_DATABASE_URL) with Redis at REDIS_URL_FOR_TESTS (defaul
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -114,6 +117,7 @@ def servers(tmp_path_factory):
         # production); everything else per server.
         "UPLOAD_DIR": str(root / "shared" / "uploads"),
         "SCAN_DIR": str(root / "shared" / "scans"),
+        "PRIVATE_MEDIA_DIR": str(root / "shared" / "private"),
         "JOBS_BACKEND": "rq",
         "JOBS_QUEUE": "two-servers-" + uuid.uuid4().hex[:8],
     }
@@ -291,3 +295,58 @@ def test_an_order_e_mail_is_sent_exactly_once(servers):
     assert cluster.wait_until(lambda: len(servers.sink.to(email)) >= 1, timeout=30, interval=0.2)
     time.sleep(3)  # a second copy, if one were coming, would have come by now
     assert len(servers.sink.to(email)) == 1
+
+
+def test_a_photo_uploaded_through_a_is_processed_by_the_worker_and_shown_on_b(servers):
+    """The upload keeps the original privately and queues its job; the worker makes the
+    sizes; B's product page shows it and serves it from the shared folder."""
+    listing_id, slug = servers.row(
+        """SELECT l.id, l.slug FROM listings l
+           JOIN cooperative_members m ON m.cooperative_id = l.cooperative_id
+           JOIN users u ON u.id = m.user_id
+           JOIN certificates c ON c.id = l.certificate_id
+           WHERE u.email = :email AND l.status = 'active' AND c.status = 'verified'
+             AND l.id <> :paused
+           ORDER BY l.id LIMIT 1""",
+        email=SELLER,
+        paused=servers.paused_listing_id,
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (900, 600), (30, 140, 70)).save(picture, "JPEG")
+    seller = cluster.Browser(servers.a)
+    try:
+        assert seller.log_in(SELLER, PASSWORD).status_code == 200
+        page = seller.get(f"/seller/listings/{listing_id}")
+        form = cluster.form_to(page.text, f"/listings/{listing_id}/photos", str(page.url))
+        uploaded = seller.client.post(
+            f"/seller/listings/{listing_id}/photos",
+            data=form.fields,
+            files={"photos": ("anh-moi.jpg", picture.getvalue(), "image/jpeg")},
+            headers={"Referer": str(page.url)},
+        )
+        assert uploaded.status_code == 200
+    finally:
+        seller.close()
+    stem = servers.scalar(
+        "SELECT filename FROM listing_images WHERE listing_id = :id ORDER BY id DESC LIMIT 1",
+        id=listing_id,
+    )
+    assert cluster.wait_until(
+        lambda: (
+            servers.scalar("SELECT status FROM listing_images WHERE filename = :s", s=stem)
+            == "ready"
+        ),
+        timeout=30,
+        interval=0.1,
+    ), "the worker did not process the photo"
+    visitor = cluster.Browser(servers.b)
+    try:
+        assert cluster.wait_until(
+            lambda: f"listings/{stem}-gallery.webp" in visitor.get(f"/products/{slug}").text,
+            timeout=2,
+        )
+        served = visitor.get(f"/media/listings/{stem}-card.webp")
+        assert served.status_code == 200 and served.content[:4] == b"RIFF"
+        assert visitor.get(f"/media/originals/{stem}").status_code == 404
+    finally:
+        visitor.close()

@@ -73,7 +73,7 @@ def card_from_listing(listing: Listing) -> ListingCard:
         commune=commune.name,
         province=commune.parent.short_name if commune.parent else "",
         cooperative=listing.cooperative.legal_name,
-        image=listing.images[0].filename if listing.images else None,
+        image=photos[0].filename if (photos := listing.ready_images) else None,
         name_en=listing.name_en,
         summary_en=listing.summary_en,
     )

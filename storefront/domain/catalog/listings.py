@@ -26,17 +26,18 @@ from storefront.core.errors import (
     NotFound,
     StockChanged,
 )
-from storefront.core.files import Upload, check_image, decode_image
+from storefront.core.files import Upload, check_image, check_photo
 from storefront.core.inputs import has_control_characters
 from storefront.core.media import (
-    LARGEST,
-    StoredImage,
-    delete_listing_image,
-    store_listing_image,
+    delete_listing_original,
+    delete_listing_photo_files,
+    store_listing_original,
 )
 from storefront.core.text import slugify
+from storefront.domain.catalog.photos import job_key, process_listing_photo
 from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.domain.cooperatives.members import is_member
+from storefront.domain.jobs import later_once
 from storefront.domain.locations import (
     current_commune,
     describe_unit,
@@ -55,6 +56,7 @@ from storefront.models import (
     ListingStatus,
     OcopGroup,
     Package,
+    PhotoStatus,
     User,
     limits,
     utcnow,
@@ -515,7 +517,7 @@ def delete_listing(listing_id: int, cooperative_id: int, actor: User) -> str:
         if listing.status is ListingStatus.DRAFT:
             for photo in listing.images:
                 # After the commit: a failed commit must not leave a row whose files are gone.
-                unit.on_commit(delete_listing_image, photo.filename)
+                unit.on_commit(delete_listing_photo_files, photo.filename)
             db.session.delete(listing)
             return "deleted"
         if listing.status is not ListingStatus.ARCHIVED:
@@ -532,12 +534,14 @@ def delete_listing(listing_id: int, cooperative_id: int, actor: User) -> str:
 def add_photos(
     listing_id: int, cooperative_id: int, actor: User, uploads: list[Upload]
 ) -> list[ListingImage]:
-    """Add photos, each checked by decoding it. One bad file refuses the whole batch and
+    """Add photos, each checked by its content. One bad file refuses the whole batch and
     nothing — no file, no row — is stored.
 
-    Every header is checked before any photo is decoded; the photos are then decoded small
-    and written one at a time, all before the unit of work opens: resizing never holds the
-    database's write lock, and the unit deletes the files if it fails."""
+    Every header is checked before any file is read whole; each file's structure is then
+    checked and the file kept as sent in the private storage, all before the unit of work
+    opens (the unit deletes them if it fails). The unit records each photo "processing" with
+    its job (domain/catalog/photos.py), which makes the sizes after the commit and shows the
+    photo: inline before this returns by default, or on a queue worker."""
     require_member(actor, cooperative_id)
     uploads = [u for u in uploads if u.filename]
     if not uploads:
@@ -551,32 +555,38 @@ def add_photos(
     for upload in uploads:
         check_image(upload)  # by the header only: a bomb in the batch costs nothing
 
-    saved: list[StoredImage] = []
+    stems: list[str] = []
     try:
-        for upload in uploads:  # one decoded photo in memory at a time
-            saved.append(store_listing_image(decode_image(upload, longest=LARGEST)))
+        for upload in uploads:
+            stems.append(store_listing_original(check_photo(upload)))
         with unit_of_work(writer=True) as unit:
-            for stored in saved:
-                unit.on_rollback(delete_listing_image, stored.stem)
+            for stem in stems:
+                unit.on_rollback(delete_listing_original, stem)
             listing = get_listing(listing_id, cooperative_id, for_update=True)
-            _check_room_for_photos(listing, len(saved))  # another upload may have come first
+            _check_room_for_photos(listing, len(stems))  # another upload may have come first
             position = max((p.position for p in listing.images), default=-1) + 1
             added = []
-            for stored in saved:
+            for stem in stems:
                 photo = ListingImage(
-                    filename=stored.stem,
-                    width=stored.width,
-                    height=stored.height,
+                    filename=stem,
+                    width=0,
+                    height=0,
                     alt=listing.name[: limits.PRODUCT_NAME],
                     position=position,
+                    status=PhotoStatus.PROCESSING,
                 )
                 position += 1
                 listing.images.append(photo)
                 added.append(photo)
+            unit.session.flush()
+            for photo in added:
+                later_once(
+                    unit, job_key(photo.filename), process_listing_photo, photo.id, photo.filename
+                )
     except BaseException:
         # A bad photo later in the batch, or a unit that failed (even to open): no file stays.
-        for stored in saved:
-            delete_listing_image(stored.stem)
+        for stem in stems:
+            delete_listing_original(stem)
         raise
     return added
 
@@ -630,7 +640,7 @@ def delete_photo(listing_id: int, photo_id: int, cooperative_id: int, actor: Use
         listing.images.remove(photo)
         _renumber(sorted(listing.images, key=lambda p: (p.position, p.id)))
         # After the commit: a failed commit must not leave a row whose files are gone.
-        unit.on_commit(delete_listing_image, photo.filename)
+        unit.on_commit(delete_listing_photo_files, photo.filename)
 
 
 # --- stock ----------------------------------------------------------------------------------------

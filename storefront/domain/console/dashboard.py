@@ -1,5 +1,9 @@
 """The OCOP programme's numbers for the PFA dashboard, aggregated in SQL (a handful of
-queries whatever the size of the catalog)."""
+queries whatever the size of the catalog).
+
+Read-only statistics: with a read replica (DATABASE_REPLICA_URL) they are read there
+(core/replica.read_session; the numbers may lag the primary by the replica's delay), unless
+the request reads the primary (right after the staff member's own write, see core/replica)."""
 
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from storefront.core import clock
+from storefront.core.replica import read_session
 from storefront.domain.catalog.visibility import public_listing_clause
 from storefront.domain.console.queues import place_commune, place_province, with_place
 from storefront.extensions import db
@@ -58,7 +63,7 @@ def _const(text: str) -> ColumnClause[Any]:
 
 
 def month_of_timestamp(column: ColumnExpressionArgument[datetime]) -> ColumnElement[str]:
-    """"YYYY-MM" of a stored UTC timestamp, in Vietnam time (UTC+7, no daylight saving)."""
+    """ "YYYY-MM" of a stored UTC timestamp, in Vietnam time (UTC+7, no daylight saving)."""
     if _dialect() == "postgresql":
         return func.to_char(func.timezone(_const(clock.zone().key), column), _const("YYYY-MM"))
     return func.strftime(_const("%Y-%m"), column, _const("+7 hours"))
@@ -121,18 +126,19 @@ class ProgrammeStats:
 def programme_stats(today: date | None = None) -> ProgrammeStats:
     today = today or clock.today()
     stats = ProgrammeStats(today=today)
-    _certified(stats)
-    _pipeline(stats)
-    _expiries(stats)
-    _listings(stats)
-    _sales(stats)
+    with read_session() as session:
+        _certified(session, stats)
+        _pipeline(session, stats)
+        _expiries(session, stats)
+        _listings(session, stats)
+        _sales(session, stats)
     return stats
 
 
-def _certified(stats: ProgrammeStats) -> None:
+def _certified(session: Session, stats: ProgrammeStats) -> None:
     """Valid certificates (verified, not expired) by place, OCOP group and stars: one GROUP BY,
     rolled up here."""
-    rows = db.session.execute(
+    rows = session.execute(
         with_place(
             select(
                 place_province.code,
@@ -186,13 +192,13 @@ PIPELINE_ACTIONS = {
 }
 
 
-def _pipeline(stats: ProgrammeStats) -> None:
+def _pipeline(session: Session, stats: ProgrammeStats) -> None:
     """Per month of the last twelve, from the audit trail: certificates submitted (and
     resubmitted), verified, rejected and revoked."""
     stats.past_months = month_keys(add_months(stats.today.replace(day=1), -(MONTHS - 1)))
     pipeline = {key: dict.fromkeys(stats.past_months, 0) for key in PIPELINE}
     month = month_of_timestamp(AuditEvent.at)
-    rows = db.session.execute(
+    rows = session.execute(
         select(month, AuditEvent.action, func.count())
         .where(AuditEvent.action.in_(PIPELINE_ACTIONS))
         .group_by(month, AuditEvent.action)
@@ -204,13 +210,13 @@ def _pipeline(stats: ProgrammeStats) -> None:
     stats.pipeline = {key: list(by_month.values()) for key, by_month in pipeline.items()}
 
 
-def _expiries(stats: ProgrammeStats) -> None:
+def _expiries(session: Session, stats: ProgrammeStats) -> None:
     """Verified certificates expiring in each of the next twelve months (this one first)."""
     stats.future_months = month_keys(stats.today)
     end = add_months(stats.today.replace(day=1), MONTHS)
     month = month_of_date(Certificate.expires_on)
     counts = dict(
-        db.session.execute(
+        session.execute(
             select(month, func.count())
             .where(
                 Certificate.status == CertificateStatus.VERIFIED,
@@ -223,7 +229,7 @@ def _expiries(stats: ProgrammeStats) -> None:
     stats.expiries = [counts.get(m, 0) for m in stats.future_months]
 
 
-def _listings(stats: ProgrammeStats) -> None:
+def _listings(session: Session, stats: ProgrammeStats) -> None:
     """Listings (not archived) that are live, and why the others are hidden (the first reason
     in the order a seller would fix them)."""
     coop_ok = exists().where(
@@ -245,16 +251,16 @@ def _listings(stats: ProgrammeStats) -> None:
     ).label("state")
     states = select(state).where(Listing.status != ListingStatus.ARCHIVED).subquery()
     counts: dict[str, int] = dict(
-        db.session.execute(select(states.c.state, func.count()).group_by(states.c.state)).all()
+        session.execute(select(states.c.state, func.count()).group_by(states.c.state)).all()
     )
     stats.listings = {key: counts.get(key, 0) for key in LISTING_STATES}
 
 
-def _sales(stats: ProgrammeStats) -> None:
+def _sales(session: Session, stats: ProgrammeStats) -> None:
     """Orders placed through the shop, by the province of the cooperative that sold."""
     commune = aliased(AdminUnit)
     province = aliased(AdminUnit)
-    rows = db.session.execute(
+    rows = session.execute(
         select(
             province.name,
             func.count(distinct(OrderLine.order_id)),

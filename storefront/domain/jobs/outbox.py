@@ -5,7 +5,8 @@ Writing (inside a unit of work, in the same transaction as the change):
 - `mail_later(unit, to, subject, template, locale, **context)`: one e-mail;
 - `later(unit, task_function, *args, **kwargs)`: a function registered with `@task(name)`
   (it reads what it needs after the commit, e.g. an order's e-mails); its JSON-able arguments
-  are stored.
+  are stored; `later_once(unit, key, task_function, ...)` the same under the caller's own
+  idempotency key (one job per key).
 A rolled-back unit leaves no job; a committed one always leaves its jobs.
 
 Running (`run_job`): a runner claims the row (attempts + 1, locked until now + the lease),
@@ -196,6 +197,19 @@ def later(
         raise ValueError(f"{function!r} is not a job task (@task)")
     payload = {"task": name, "args": dumps(list(args)), "kwargs": dumps(kwargs)}
     return _add(unit, CALL, payload, None)
+
+
+def later_once(
+    unit: Unit, key: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> OutboxJob | None:
+    """`later()` under the caller's idempotency key (e.g. "listing-photo:<stem>"): a second
+    job with the same key is not written (None), so the work is scheduled once whatever calls
+    it twice."""
+    name = getattr(function, _TASK_NAME, None)
+    if name is None or TASKS.get(name) is not function:
+        raise ValueError(f"{function!r} is not a job task (@task)")
+    payload = {"task": name, "args": dumps(list(args)), "kwargs": dumps(kwargs)}
+    return _add(unit, CALL, payload, key)
 
 
 def _dispatch_rows(rows: list[OutboxJob]) -> None:

@@ -18,6 +18,7 @@ from storefront.models import (
     ListingImage,
     Order,
     OrderStatus,
+    PhotoStatus,
     Shipment,
     ShipmentStatus,
 )
@@ -95,7 +96,10 @@ def line_photos(order: Order) -> dict[int, LinePhoto]:
     covers: dict[int, str] = {}
     for listing_id, filename in db.session.execute(
         select(ListingImage.listing_id, ListingImage.filename)
-        .where(ListingImage.listing_id.in_(listing_ids))
+        .where(
+            ListingImage.listing_id.in_(listing_ids),
+            ListingImage.status == PhotoStatus.READY,
+        )
         .order_by(ListingImage.listing_id, ListingImage.position, ListingImage.id)
     ):
         covers.setdefault(listing_id, filename)

@@ -15,10 +15,19 @@ from sqlalchemy import create_engine, text
 
 from storefront.core import storage as storage_module
 from storefront.core.files import Upload, delete_logo, logo_url, store_logo
-from storefront.core.media import SIZES, listing_image_url
-from storefront.core.storage import LocalStorage, S3Storage, make_storage, media_storage
+from storefront.core.media import SIZES, listing_image_url, listing_original_key
+from storefront.core.storage import (
+    LocalStorage,
+    S3Storage,
+    make_private_storage,
+    make_storage,
+    media_storage,
+    private_storage,
+)
 from storefront.domain.catalog import listings as listing_domain
 from storefront.domain.catalog.listings import add_photos
+from storefront.domain.jobs import run_job
+from storefront.domain.jobs.outbox import BACKEND_EXTENSION
 from storefront.extensions import db as _db
 from storefront.models import Certificate, ListingImage, ListingStatus
 from tests.fixtures import factories
@@ -48,6 +57,7 @@ def s3(app, monkeypatch):
         }.items():
             monkeypatch.setitem(app.config, key, value)
         monkeypatch.setitem(app.extensions, storage_module.EXTENSION_KEY, None)
+        monkeypatch.setitem(app.extensions, storage_module.PRIVATE_EXTENSION_KEY, None)
         yield client
 
 
@@ -156,12 +166,12 @@ def test_a_failed_unit_deletes_the_objects_it_wrote(app, db, s3, monkeypatch):
     refuses them, and the objects already written go."""
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    real = listing_domain.store_listing_image
+    real = listing_domain.store_listing_original
     written: list[str] = []
 
-    def store_then_archive(image):
-        stored = real(image)
-        written.append(stored.stem)
+    def store_then_archive(data):
+        stored = real(data)
+        written.append(stored)
         other = create_engine(_db.engine.url)
         with other.begin() as connection:
             connection.execute(
@@ -171,7 +181,7 @@ def test_a_failed_unit_deletes_the_objects_it_wrote(app, db, s3, monkeypatch):
         other.dispose()
         return stored
 
-    monkeypatch.setattr(listing_domain, "store_listing_image", store_then_archive)
+    monkeypatch.setattr(listing_domain, "store_listing_original", store_then_archive)
     with pytest.raises(Exception, match="archived|lưu trữ"):
         add_photos(listing.id, coop.id, user, [Upload("a.png", io.BytesIO(png_bytes()))])
     assert written  # it did reach the bucket first
@@ -223,3 +233,36 @@ def test_a_certificate_scan_never_goes_to_the_bucket(client, auth, app, db, s3, 
         assert client.get(f"/media/{folder}/{cert.scan_filename}").status_code == 404
     page = client.get(f"/seller/certificates/{cert.id}").get_data(as_text=True)
     assert CDN not in page
+
+
+def test_an_original_waits_under_the_private_prefix_with_no_address(app, db, s3, monkeypatch):
+    """Until its job has run, an upload is kept as sent (EXIF and all) under
+    S3_PRIVATE_PREFIX: never given a public address, even with S3_PUBLIC_BASE_URL set."""
+    monkeypatch.setitem(app.config, "S3_PUBLIC_BASE_URL", CDN)
+    queued: list[int] = []
+    monkeypatch.setitem(app.extensions, BACKEND_EXTENSION, queued.extend)
+    user, coop = seller()
+    listing = factories.listing(coop=coop)
+    [photo] = add_photos(listing.id, coop.id, user, [Upload("a.jpg", io.BytesIO(jpeg_with_exif()))])
+    stem = photo.filename
+    original = f"private/originals/{stem}"
+    assert keys(s3) == {original}
+    stored = s3.get_object(Bucket=BUCKET, Key=original)
+    assert stored["CacheControl"] == "private, no-store"
+    assert b"SecretCam" in stored["Body"].read()
+    assert private_storage().url(listing_original_key(stem)) is None
+
+    assert run_job(queued.pop()) == "done"
+    assert keys(s3) == photo_keys(stem)  # the sizes, public; the original gone
+
+
+def test_the_private_prefix_cannot_be_the_public_one(app):
+    settings = {"MEDIA_STORAGE": "s3", "S3_BUCKET": "b", "S3_REGION": "us-east-1"}
+    with pytest.raises(RuntimeError, match="S3_PRIVATE_PREFIX"):
+        make_private_storage({**settings, "S3_PREFIX": "shop/", "S3_PRIVATE_PREFIX": "shop/"})
+    storage = make_private_storage({**settings, "S3_PREFIX": "shop/"})
+    assert isinstance(storage, S3Storage)
+    assert storage.object_key("originals/x") == "private/originals/x"
+    assert storage.url("originals/x") is None
+    other = make_private_storage({**settings, "S3_PRIVATE_BUCKET": "vault"})
+    assert isinstance(other, S3Storage) and other.bucket == "vault"

@@ -1,5 +1,6 @@
 """Limits on photos: refused by the header's size, capped per upload and per listing, decoded
-no larger than the sizes kept, and never resized while the database's write lock is held."""
+no larger than the sizes kept, and never kept or resized while the database's write lock is
+held."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from storefront.core import files as core_files
 from storefront.core.errors import InvalidUpload
 from storefront.core.files import MAX_IMAGE_SIDE, Upload, check_image, decode_image
 from storefront.domain.catalog import listings as listing_domain
+from storefront.domain.catalog import photos as photo_jobs
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates import submissions
 from storefront.domain.certificates.submissions import submit_certificate
@@ -141,16 +143,17 @@ def test_a_listing_holds_at_most_its_limit_of_photos(app, db, english):
     assert files_under(Path(app.config["UPLOAD_DIR"])) == files_before
 
 
-def test_a_photo_that_fails_to_decode_after_others_were_written_leaves_no_file(app, db):
+def test_a_photo_that_fails_its_check_after_others_were_kept_leaves_no_file(app, db):
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    uploads = Path(app.config["UPLOAD_DIR"])
-    before = files_under(uploads)
-    # The second file's header is fine; its pixels are not.
-    batch = [upload(png_bytes(), "good.png"), upload(png_header_only(64, 48), "broken.png")]
-    with pytest.raises(InvalidUpload):
+    folders = [Path(app.config["UPLOAD_DIR"]), Path(app.config["PRIVATE_MEDIA_DIR"])]
+    before = [files_under(folder) for folder in folders]
+    # The second file's header is fine; its structure is not (cut short after the header).
+    batch = [upload(png_bytes(), "good.png"), upload(png_bytes()[:60], "broken.png")]
+    with pytest.raises(InvalidUpload) as caught:
         add_photos(listing.id, coop.id, user, batch)
-    assert files_under(uploads) == before
+    assert "broken.png" in caught.value.message
+    assert [files_under(folder) for folder in folders] == before  # the good original went too
     assert db.session.query(ListingImage).count() == 0
 
 
@@ -185,13 +188,17 @@ def spy(monkeypatch, module, name: str, app, seen: list[bool]):
     monkeypatch.setattr(module, name, watched)
 
 
-def test_photos_are_resized_and_written_before_the_write_lock(app, db, monkeypatch):
+def test_photos_are_kept_and_resized_outside_the_write_lock(app, db, monkeypatch):
+    """The request keeps the originals before its unit; the job resizes after the commit."""
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    seen: list[bool] = []
-    spy(monkeypatch, listing_domain, "store_listing_image", app, seen)
+    kept: list[bool] = []
+    resized: list[bool] = []
+    spy(monkeypatch, listing_domain, "store_listing_original", app, kept)
+    spy(monkeypatch, photo_jobs, "process_listing_original", app, resized)
     add_photos(listing.id, coop.id, user, [upload(png_bytes()), upload(png_bytes())])
-    assert seen == [True, True]
+    assert kept == [True, True]
+    assert resized == [True, True]
     assert db.session.query(ListingImage).count() == 2
 
 
@@ -230,10 +237,10 @@ def test_photos_written_before_a_unit_that_fails_are_deleted(app, db, monkeypatc
     refuses them, and the files already written go."""
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    real = listing_domain.store_listing_image
+    real = listing_domain.store_listing_original
 
-    def store_then_archive(image):
-        stored = real(image)
+    def store_then_archive(data):
+        stored = real(data)
         other = create_engine(_db.engine.url)
         with other.begin() as connection:
             connection.execute(
@@ -243,10 +250,10 @@ def test_photos_written_before_a_unit_that_fails_are_deleted(app, db, monkeypatc
         other.dispose()
         return stored
 
-    monkeypatch.setattr(listing_domain, "store_listing_image", store_then_archive)
-    uploads = Path(app.config["UPLOAD_DIR"])
-    before = files_under(uploads)
+    monkeypatch.setattr(listing_domain, "store_listing_original", store_then_archive)
+    folders = [Path(app.config["UPLOAD_DIR"]), Path(app.config["PRIVATE_MEDIA_DIR"])]
+    before = [files_under(folder) for folder in folders]
     with pytest.raises(Exception, match="archived|lưu trữ"):
         add_photos(listing.id, coop.id, user, [upload(png_bytes())])
-    assert files_under(uploads) == before
+    assert [files_under(folder) for folder in folders] == before
     assert db.session.query(ListingImage).count() == 0

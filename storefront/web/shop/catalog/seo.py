@@ -52,10 +52,10 @@ def product_jsonld(listing: Listing) -> dict:
             "offers": offers,
         },
     }
-    if listing.images:
+    if photos := listing.ready_images:
         data["image"] = [
             external_url("main.media", filename=f"listings/{image.filename}-gallery.webp")
-            for image in listing.images
+            for image in photos
         ]
     cert = listing.certificate
     if cert is not None and cert.is_valid(clock.today()):

@@ -1,0 +1,94 @@
+"""A listing photo's job: make its sizes from the original kept at upload, then show it.
+
+The upload (domain/catalog/listings.add_photos) checks the file, keeps it as sent in the
+private storage, and records the photo "processing" with this job in the same transaction
+(`later_once`, key "listing-photo:<stem>"). The job runs after the commit with no transaction
+open (inline before the response by default, or on a queue worker), and:
+
+- makes every size under the photo's own stem (a retry writes the same names again), then
+  marks it ready with a guarded UPDATE: the catalog change hooks move the catalog version on
+  and re-index the listing, so shoppers see it from that commit;
+- finds the pixels broken (the upload's checks read only the header and structure): marks it
+  failed, for the seller to delete and upload again;
+- finds the photo deleted meanwhile: deletes whatever files it wrote.
+
+The original goes once the photo is ready or failed. An error of the storage (the bucket
+down) fails the job, which the outbox retries with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from storefront.core.db import end_read, rows_matched, unit_of_work
+from storefront.core.errors import InvalidUpload
+from storefront.core.media import (
+    delete_listing_original,
+    delete_listing_photo_files,
+    process_listing_original,
+)
+from storefront.domain.jobs import task
+from storefront.extensions import db
+from storefront.models import ListingImage, PhotoStatus
+
+log = logging.getLogger(__name__)
+
+
+def job_key(stem: str) -> str:
+    """The idempotency key of the photo's job: one job per uploaded photo."""
+    return f"listing-photo:{stem}"
+
+
+@task("catalog.process_listing_photo")
+def process_listing_photo(photo_id: int, stem: str) -> str:
+    """Make the photo's sizes and mark it ready (or failed); returns what it found: "ready",
+    "failed", "gone" (deleted meanwhile) or "done" (already processed: a retry)."""
+    session = db.session()
+    status = session.scalar(
+        select(ListingImage.status).where(
+            ListingImage.id == photo_id, ListingImage.filename == stem
+        )
+    )
+    end_read(session)  # resizing holds no transaction open
+    if status is None:
+        delete_listing_photo_files(stem)  # anything a try before the delete wrote
+        return "gone"
+    if status is not PhotoStatus.PROCESSING:
+        delete_listing_original(stem)  # a try that crashed after recording it left this
+        return "done"
+    try:
+        stored = process_listing_original(stem)
+    except InvalidUpload:
+        log.warning("listing photo %s (%s): its pixels do not decode", photo_id, stem)
+        stored = None
+    values: dict[str, object]
+    if stored is None:
+        outcome, values = "failed", {"status": PhotoStatus.FAILED}
+    else:
+        outcome = "ready"
+        values = {"status": PhotoStatus.READY, "width": stored.width, "height": stored.height}
+    with unit_of_work() as unit:
+        # Guarded: a photo deleted (or recorded by another try) meanwhile is left alone.
+        result = unit.session.execute(
+            update(ListingImage)
+            .where(
+                ListingImage.id == photo_id,
+                ListingImage.filename == stem,
+                ListingImage.status == PhotoStatus.PROCESSING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        recorded = rows_matched(result) == 1
+    if not recorded:
+        still = session.scalar(select(ListingImage.id).where(ListingImage.id == photo_id))
+        end_read()
+        if still is None:
+            delete_listing_photo_files(stem)
+            return "gone"
+        delete_listing_original(stem)
+        return "done"
+    delete_listing_original(stem)
+    return outcome
