@@ -165,7 +165,12 @@ class Config:
         "orders-expire-unpaid": os.environ.get("JOBS_CRON_EXPIRE_UNPAID", "*/5 * * * *"),
         "payments-reconcile": os.environ.get("JOBS_CRON_RECONCILE", "*/15 * * * *"),
         "cart-purge-guest-carts": os.environ.get("JOBS_CRON_PURGE_CARTS", "30 20 * * *"),
+        "jobs-purge": os.environ.get("JOBS_CRON_PURGE_JOBS", "45 20 * * *"),
     }
+    # Outbox rows kept after they are done, and after they are given up (for staff, `flask
+    # jobs status`), in days; then "jobs-purge" (or `flask jobs purge` from cron) deletes them.
+    JOBS_KEEP_DONE_DAYS = _env_int("JOBS_KEEP_DONE_DAYS", 7)
+    JOBS_KEEP_FAILED_DAYS = _env_int("JOBS_KEEP_FAILED_DAYS", 30)
 
     # Password reset links: signed, valid this many seconds and only until the password changes.
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)

@@ -4,6 +4,13 @@ Domain code writes jobs in its unit of work with `mail_later(unit, ...)` or
 `later(unit, task, ...)`; see outbox.py for how they run, docs/deployment.md for the settings.
 """
 
-from storefront.domain.jobs.outbox import later, mail_later, relay_once, run_job, task
+from storefront.domain.jobs.outbox import (
+    later,
+    mail_later,
+    purge_finished,
+    relay_once,
+    run_job,
+    task,
+)
 
-__all__ = ["later", "mail_later", "relay_once", "run_job", "task"]
+__all__ = ["later", "mail_later", "purge_finished", "relay_once", "run_job", "task"]
