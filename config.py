@@ -30,6 +30,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{_INSTANCE / 'ocop.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A database server's pooled connection is pinged before use only when it sat idle this
+    # long (storefront/core/pool.py); 0: at every checkout (pool_pre_ping).
+    DATABASE_PING_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_IDLE_SECONDS") or 10)
     # whoosh: an index folder per server (one machine). postgres: tables in the PostgreSQL
     # database, written in the same transaction as each catalog change, shared by every
     # server (needs the unaccent and pg_trgm extensions; refused at startup on SQLite).
