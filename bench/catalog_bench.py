@@ -21,9 +21,12 @@ For each size it builds (once, cached in bench/results/ or in the schema) a cata
 synthetic listings across real communes, indexes it, starts gunicorn (sync workers) for the
 app and for bench/bare_app.py, drives each page with wrk (closed loop, loopback; apt-get
 install wrk) in slices alternating with the bare page, and prints req/s and p50/p95 latency
-beside the bare page's req/s from the same slices. The ratio is the figure; absolute numbers
-depend on the machine. Then, in-process, the first catalog and product page after a change
-shoppers can see (caches cold), with the SQL count and time of that first /products.
+beside the bare page's req/s from the same slices, and the CPU time per request of each
+side (the gunicorn workers' user + system time from /proc, and in production that of the
+PostgreSQL processes serving the benchmark's database): on a shared machine the CPU ratio
+moves less than req/s. The ratio is the figure; absolute numbers depend on the machine.
+Then, in-process, the first catalog and product page after a change shoppers can see
+(caches cold), with the SQL count and time of that first /products.
 """
 
 from __future__ import annotations
@@ -315,11 +318,44 @@ def public_slugs() -> list[str]:
     )
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _database_backends(database: str) -> list[int]:
+    """PostgreSQL server processes serving connections to `database` (on this machine)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                found.append(int(entry.name))
+    return found
+
+
+SERVERS: dict[int, Server] = {}
+
+
 class Server:
     """gunicorn with sync workers on a loopback port; stopped on exit."""
 
-    def __init__(self, target: str, port: int, workers: int, env: dict[str, str]):
+    def __init__(
+        self, target: str, port: int, workers: int, env: dict[str, str], database: str = ""
+    ):
         self.port = port
+        self.database = database  # PostgreSQL: its server processes count as the app's CPU
+        SERVERS[port] = self
         self.process = subprocess.Popen(
             [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
              target],
@@ -338,7 +374,19 @@ class Server:
         self.stop()
         raise RuntimeError(f"{target} did not start on port {port}")
 
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the workers (and the database processes serving them)."""
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+            pids = [int(p) for p in children.read_text().split()]
+        except OSError:
+            pids = []
+        if self.database:
+            pids += _database_backends(self.database)
+        return sum(_cpu_seconds(pid) for pid in pids)
+
     def stop(self) -> None:
+        SERVERS.pop(self.port, None)
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=20)
 
@@ -348,6 +396,8 @@ def drive(port: int, paths: list[str], seconds: int, concurrency: int) -> dict:
     `paths` in turn for `seconds`. Returns its totals and latency percentiles."""
     if WRK is None:
         raise SystemExit("the catalog benchmark drives load with wrk: apt-get install wrk")
+    server = SERVERS.get(port)
+    cpu_before = server.cpu_seconds() if server else 0.0
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
         listing.write("\n".join(paths) + "\n")
         listing.flush()
@@ -357,7 +407,9 @@ def drive(port: int, paths: list[str], seconds: int, concurrency: int) -> dict:
              "--", listing.name],
             capture_output=True, text=True, check=True,
         )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    run = json.loads(completed.stdout.strip().splitlines()[-1])
+    run["cpu_s"] = (server.cpu_seconds() - cpu_before) if server else 0.0
+    return run
 
 
 def interleaved(paths: list[str], seconds: float, rounds: int, concurrency: int):
@@ -438,6 +490,10 @@ def pooled(runs: list[dict]) -> dict:
         "p50": statistics.median(run["p50_us"] for run in runs) / 1000,
         "p95": statistics.median(run["p95_us"] for run in runs) / 1000,
         "errors": sum(run["errors"] for run in runs),
+        # CPU of the server's workers (and its database processes) per request: unlike req/s,
+        # barely moved by what else runs on the machine.
+        "cpu_ms": sum(run["cpu_s"] for run in runs) / max(1, sum(r["requests"] for r in runs))
+        * 1000,
     }
 
 
@@ -457,7 +513,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     print(f"gunicorn sync workers={args.workers}, clients={args.concurrency}, "
-          f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s")
+          f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s; "
+          "CPU = ms of CPU per request (the workers, and PostgreSQL's processes serving them), "
+          "CPU ratio = bare CPU ÷ page CPU")
     bare = Server("bench.bare_app:app", BARE_PORT, args.workers, {})
     try:
         for size in args.sizes:
@@ -486,14 +544,18 @@ def run_profile(profile: Profile, args: argparse.Namespace) -> None:
         "product page": [f"/products/{slug}" for slug in slugs[:200]],
         "search": [f"/search?q={quote_plus(q)}" for q in QUERIES],
     }
-    app = Server("wsgi:app", APP_PORT, args.workers, profile.environment())
+    database = "" if profile.name == "embedded" else str(make_url(profile.database).database)
+    app = Server("wsgi:app", APP_PORT, args.workers, profile.environment(), database)
     try:
         print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'bare r/s':>9} {'ratio':>6} {'errors':>6}")
+              f"{'bare r/s':>9} {'ratio':>6} {'CPU':>6} {'bare CPU':>8} {'CPU ratio':>9} "
+              f"{'errors':>6}")
         for name, paths in pages.items():
             row, bare_row = interleaved(paths, args.seconds, args.rounds, args.concurrency)
             print(f"{name:<20} {row['rps']:>8.0f} {row['p50']:>8.1f} {row['p95']:>8.1f} "
                   f"{bare_row['rps']:>9.0f} {row['rps'] / bare_row['rps']:>6.2f} "
+                  f"{row['cpu_ms']:>6.2f} {bare_row['cpu_ms']:>8.2f} "
+                  f"{bare_row['cpu_ms'] / max(row['cpu_ms'], 1e-9):>9.2f} "
                   f"{row['errors']:>6}", flush=True)
     finally:
         app.stop()
