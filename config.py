@@ -36,6 +36,9 @@ class Config:
     # own write, read the primary. Unset: everything on the primary.
     DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
     REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "5"))
+    # A database server's pooled connection is pinged before use only when it sat idle this
+    # long (storefront/core/pool.py); 0: at every checkout (pool_pre_ping).
+    DATABASE_PING_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_IDLE_SECONDS") or 10)
     # whoosh: an index folder per server (one machine). postgres: tables in the PostgreSQL
     # database, written in the same transaction as each catalog change, shared by every
     # server (needs the unaccent and pg_trgm extensions; refused at startup on SQLite).
@@ -181,7 +184,12 @@ class Config:
         "payments-reconcile": os.environ.get("JOBS_CRON_RECONCILE", "*/15 * * * *"),
         "cart-purge-guest-carts": os.environ.get("JOBS_CRON_PURGE_CARTS", "30 20 * * *"),
         "reviews-remind": os.environ.get("JOBS_CRON_REVIEW_REMIND", "37 * * * *"),
+        "jobs-purge": os.environ.get("JOBS_CRON_PURGE_JOBS", "45 20 * * *"),
     }
+    # Outbox rows kept after they are done, and after they are given up (for staff, `flask
+    # jobs status`), in days; then "jobs-purge" (or `flask jobs purge` from cron) deletes them.
+    JOBS_KEEP_DONE_DAYS = _env_int("JOBS_KEEP_DONE_DAYS", 7)
+    JOBS_KEEP_FAILED_DAYS = _env_int("JOBS_KEEP_FAILED_DAYS", 30)
 
     # Password reset links: signed, valid this many seconds and only until the password changes.
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)

@@ -49,13 +49,14 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 @limiter.request_filter
-def _view_has_no_limit() -> bool:
+def view_has_no_limit() -> bool:
     """Skip Flask-Limiter's per-request work for views that carry no @limiter.limit.
 
     The shop sets no default or application-wide limits, only per-view ones (log-in,
     password reset, ...), so every other page has nothing to check; the bookkeeping
     alone cost about 60 µs of a 250 µs bare page. If default, application or
-    blueprint-wide limits are ever configured, remove this filter.
+    blueprint-wide limits are ever configured, remove this filter (and the short cut
+    before Flask-Limiter's hook, storefront._skip_limiter_for_unlimited_views).
     """
     view = current_app.view_functions.get(request.endpoint or "")
     # Flask-Limiter marks the views it wraps; functools.wraps carries the mark outwards.

@@ -9,6 +9,8 @@
   expire-unpaid`, `payments reconcile`, `cart purge-guest-carts`, `reviews remind`) still work
   as before: both call the same functions.
 - `jobs status`: how many jobs wait, are done or were given up.
+- `jobs purge`: deletes done rows after JOBS_KEEP_DONE_DAYS and given-up rows after
+  JOBS_KEEP_FAILED_DAYS, in batches (the periodic job "jobs-purge" does the same).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from storefront.cli.orders import expire_unpaid
 from storefront.cli.payments import reconcile
 from storefront.domain.cart import purge_guest_carts_older_than
 from storefront.domain.certificates.reminders import send_expiry_reminders
+from storefront.domain.jobs import purge_finished, relay_once
 from storefront.domain.jobs import queue as job_queue
-from storefront.domain.jobs import relay_once
+from storefront.domain.jobs.outbox import PURGE_BATCH
 from storefront.domain.reviews.reminders import send_review_reminders
 from storefront.extensions import db
 from storefront.models import OutboxJob
@@ -66,6 +69,14 @@ def _review_reminders() -> object:
     return {"claimed": run.claimed, "mailed": run.mailed}
 
 
+def _purge_jobs() -> object:
+    config = current_app.config
+    return purge_finished(
+        timedelta(days=config["JOBS_KEEP_DONE_DAYS"]),
+        timedelta(days=config["JOBS_KEEP_FAILED_DAYS"]),
+    )
+
+
 # The periodic jobs, by the names JOBS_SCHEDULE gives them a time: the same functions as the
 # cron commands, with the commands' defaults.
 PERIODIC: dict[str, Callable[[], object]] = {
@@ -74,6 +85,7 @@ PERIODIC: dict[str, Callable[[], object]] = {
     "payments-reconcile": _reconcile,
     "cart-purge-guest-carts": _purge_carts,
     "reviews-remind": _review_reminders,
+    "jobs-purge": _purge_jobs,
 }
 
 
@@ -180,3 +192,25 @@ def status_command() -> None:
         .limit(20)
     ):
         click.echo(f"  #{job_id} {key}: {error}")
+
+
+@jobs_cli.command("purge")
+@click.option("--done-days", type=int, default=None, help="Default: JOBS_KEEP_DONE_DAYS.")
+@click.option("--failed-days", type=int, default=None, help="Default: JOBS_KEEP_FAILED_DAYS.")
+@click.option(
+    "--batch",
+    type=int,
+    default=PURGE_BATCH,
+    show_default=True,
+    help="Rows deleted per transaction.",
+)
+def purge_command(done_days: int | None, failed_days: int | None, batch: int) -> None:
+    """Delete jobs done more than --done-days ago and given up more than --failed-days ago
+    (waiting jobs stay); idempotent, for cron."""
+    config = current_app.config
+    done = config["JOBS_KEEP_DONE_DAYS"] if done_days is None else done_days
+    failed = config["JOBS_KEEP_FAILED_DAYS"] if failed_days is None else failed_days
+    if min(done, failed) < 1 or batch < 1:
+        raise click.BadParameter("days and batch must be at least 1")
+    deleted = purge_finished(timedelta(days=done), timedelta(days=failed), batch=batch)
+    click.echo(f"{deleted['done']} done and {deleted['given up']} given-up job(s) deleted")

@@ -27,11 +27,12 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.orm import Session
 
 from storefront.core import clock, replica
 from storefront.extensions import db
+from storefront.models import SearchState
 from storefront.search.documents import iter_public_documents, load_documents
 from storefront.search.engine import SearchEngine
 from storefront.search.explain import ExplainedHit, Explanation
@@ -51,6 +52,7 @@ __all__ = [
     "explain",
     "explain_enabled",
     "catalog_changing",
+    "generation_in_database",
     "index_generation",
     "index_listings",
     "init_app",
@@ -61,6 +63,10 @@ __all__ = [
 ]
 
 EXTENSION = "search"
+# PostgresSearchIndex.generation() as an expression: the one row of search_state.
+_GENERATION_SQL: ColumnElement[int] = (
+    select(SearchState.generation).where(SearchState.id == 1).scalar_subquery()
+)
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +166,12 @@ def reindex_all(progress: Callable[[int], None] | None = None) -> int:
     # Commits made while the rebuild held the lock were queued; apply them now.
     index.drain(_load_public, timeout=index.write_timeout)
     return count
+
+
+def generation_in_database() -> ColumnElement[int] | None:
+    """The index's generation as a SQL expression when the index is tables of the app's own
+    database (PostgreSQL), so the catalog version reads it in its own statement; else None."""
+    return _GENERATION_SQL if isinstance(engine(), PostgresSearchIndex) else None
 
 
 def index_generation() -> int:

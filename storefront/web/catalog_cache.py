@@ -1,10 +1,13 @@
-"""Rendered catalog markup kept in this process under the catalog version: product cards'
-HTML, page fragments and whole anonymous pages (web/page_cache.py).
+"""Rendered catalog markup kept in this process: product cards' HTML, and under the catalog
+version page fragments and whole anonymous pages (web/page_cache.py).
 
 The owner of these stores is CatalogMarkupCache, one per app (init_app). Like the cards
-themselves (domain/catalog/cards.py), everything here is keyed by the catalog version and the
-date in Vietnam (cards.catalog_cache_key): a commit that changes what the catalog shows moves
-the version on (domain/catalog/changes.py), and the whole store is dropped at once.
+themselves (domain/catalog/cards.py), fragments and pages are keyed by the catalog version and
+the date in Vietnam (cards.catalog_cache_key): a commit that changes what the catalog shows
+moves the version on (domain/catalog/changes.py), and those stores are dropped at once. A
+rendered card is keyed by the card snapshot itself (every field it shows), the heading and
+the language, so it outlives versions: after a change only the cards that changed are
+rendered again (the oldest go beyond MAX_RENDERED).
 
 With REDIS_URL set, this process's stores sit in front of the shared store in Redis
 (core/shared_cache.py): a miss here asks Redis before rendering, and what is rendered is kept
@@ -16,7 +19,7 @@ catalog version and date too. Redis away: a miss, and the page is rendered.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import cast
 
 from flask import Flask, current_app, get_template_attribute, request
@@ -35,7 +38,7 @@ MAX_FRAGMENTS = 2_000
 # strings can fill this, so it is kept small (some 20 MB a worker at most).
 MAX_PAGES = 500
 
-_LIMITS = {"fragments": MAX_FRAGMENTS, "pages": MAX_PAGES}
+_LIMITS = {"fragments": MAX_FRAGMENTS, "pages": MAX_PAGES, "encoded": MAX_PAGES}
 
 
 class CatalogMarkupCache:
@@ -46,13 +49,17 @@ class CatalogMarkupCache:
         self.rendered: OrderedDict[tuple, Markup] = OrderedDict()
         self.fragments: OrderedDict[tuple, Markup] = OrderedDict()
         self.pages: OrderedDict[tuple, Markup] = OrderedDict()
+        # Whole pages ready to send: UTF-8 bytes, cut where each response puts its own part.
+        self.encoded: OrderedDict[tuple, tuple[bytes, ...]] = OrderedDict()
 
     def at(self, key: object) -> CatalogMarkupCache:
         if key != self.key:
             self.key = key
-            self.rendered.clear()
+            # Rendered cards stay: each is keyed by the card itself (every field it shows),
+            # so a card the change did not touch is not rendered again (as in Redis).
             self.fragments.clear()
             self.pages.clear()
+            self.encoded.clear()
         return self
 
 
@@ -106,6 +113,25 @@ def cached_fragment(key: tuple, store: str = "fragments") -> Markup | None:
             html = entries[key] = Markup(stored)
             _bound(entries, store)
     return html
+
+
+def cached_page_parts(
+    key: tuple, split: Callable[[Markup], tuple[bytes, ...] | None]
+) -> tuple[bytes, ...] | None:
+    """A whole page stored under `key` (store="pages") as `split` cuts it into UTF-8 parts,
+    kept so in this process from the first hit on: a hit then costs no encoding and no
+    search through the page. None when there is no such page, or `split` declines it."""
+    cache = _cache()
+    parts = cache.encoded.get(key)
+    if parts is not None:
+        return parts
+    html = cached_fragment(key, store="pages")
+    if html is None or (parts := split(html)) is None:
+        return None
+    cache.encoded[key] = parts
+    cache.pages.pop(key, None)  # held once: as bytes from now on
+    _bound(cache.encoded, "encoded")
+    return parts
 
 
 def store_fragment(key: tuple, html: str, store: str = "fragments") -> Markup:

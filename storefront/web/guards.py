@@ -13,13 +13,21 @@ from flask_babel import gettext as _
 
 from storefront.core.inputs import has_control_characters
 
+# The bodies Werkzeug parses into request.form and request.files; any other body leaves both
+# empty, so a GET (no body) need not build them to find nothing.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
 
 def _texts():
     yield request.path
-    for multi in (request.args, request.form):
-        for key, values in multi.lists():
-            yield key
-            yield from values
+    for key, values in request.args.lists():
+        yield key
+        yield from values
+    if request.mimetype not in FORM_TYPES:
+        return
+    for key, values in request.form.lists():
+        yield key
+        yield from values
     for name, storage in request.files.items(multi=True):
         yield name
         yield storage.filename or ""

@@ -95,7 +95,14 @@ def is_public_request() -> bool:
 
 
 def etag() -> str:
-    """This public page's entity tag: what the page depends on, hashed."""
+    """This public page's entity tag: what the page depends on, hashed (once a request)."""
+    tag = g.get("etag")
+    if tag is None:
+        tag = g.etag = _etag()
+    return tag
+
+
+def _etag() -> str:
     parts = (
         catalog_cache_key(),
         release_id(),  # a deploy changes the pages without moving the catalog version
@@ -110,7 +117,7 @@ def etag() -> str:
 def _answer_not_modified() -> Response | None:
     if request.endpoint not in VERSIONED or not request.if_none_match or not is_public_request():
         return None
-    tag = g.etag = etag()
+    tag = etag()
     if not request.if_none_match.contains_weak(tag):
         return None
     response = Response(status=304)
@@ -126,20 +133,28 @@ def _public_headers(response: Response, tag: str) -> None:
         f"stale-while-revalidate={config['HTTP_CACHE_STALE_WHILE_REVALIDATE']}"
     )
     response.set_etag(tag)
-    response.vary.add("Cookie")
+    _vary_on_cookie(response)
+
+
+def _vary_on_cookie(response: Response) -> None:
+    if "Vary" in response.headers:
+        response.vary.add("Cookie")
+    else:  # the usual case, without parsing and writing back a header set
+        response.headers["Vary"] = "Cookie"
 
 
 def _cache_headers(response: Response) -> Response:
     if request.endpoint not in CACHEABLE or response.status_code == 304:
         return response
-    if response.cache_control.no_store:  # the view's own word (an explained search)
+    # the view's own word (an explained search); read without parsing the whole header
+    if "no-store" in response.headers.get("Cache-Control", ""):
         return response
     if is_public_request() and response.status_code == 200:
         if "Set-Cookie" in response.headers or session.modified:
             # Something wrote a cookie after all: this answer is this visitor's own.
             current_app.logger.warning("a public page set a cookie: %s", request.path)
         elif request.endpoint in VERSIONED:
-            _public_headers(response, g.get("etag") or etag())
+            _public_headers(response, etag())
             return response
         else:
             _public_headers(response, hashlib.sha256(response.get_data()).hexdigest()[:32])
@@ -149,7 +164,7 @@ def _cache_headers(response: Response) -> Response:
             return response
     if response.status_code < 400:
         response.headers["Cache-Control"] = PRIVATE
-        response.vary.add("Cookie")
+        _vary_on_cookie(response)
     return response
 
 

@@ -24,6 +24,8 @@ def select_locale() -> str:
     lang = request.args.get("lang")
     if lang is not None and lang in languages:
         return lang
+    if not request.cookies:  # no language cookie, session or login: nothing chosen
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.cookies.get(LANGUAGE_COOKIE) in languages:
         return request.cookies[LANGUAGE_COOKIE]
     if session.get("lang") in languages:  # chosen before the cookie, in a session still open

@@ -203,8 +203,8 @@ def test_whole_pages_are_kept_within_their_own_bound(client, shop, monkeypatch):
         client.get(f"/products?utm={n}")
     cache = client.application.extensions["catalog_markup"]
     assert len(cache.pages) == 3
-    # The newest three stay (key[3] is the query string).
-    assert {key[3] for key in cache.pages} == {b"utm=3", b"utm=4", b"utm=5"}
+    # The newest three stay (key[5] is the query string).
+    assert {key[5] for key in cache.pages} == {b"utm=3", b"utm=4", b"utm=5"}
 
 
 def test_with_template_auto_reload_pages_are_rendered_each_time(app, client, shop):

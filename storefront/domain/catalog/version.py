@@ -12,6 +12,9 @@ It has two parts:
 - this machine's search index generation, so that an index catching up (a queued update
   applied, a rebuild) shows at once even when the database did not move. The index tells
   it through use_local_generation() (wired in create_app), so this module needs no search.
+  An index kept in the same database (SEARCH_BACKEND=postgres) also hands over its
+  generation as a SQL expression, and both parts are read in one statement: one round trip
+  per request, the only query a cached page costs.
 
 The date in Vietnam is not part of it: certificates expire at midnight with no commit, so
 every cache key that depends on visibility also holds `clock.today()`.
@@ -24,10 +27,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from flask import g, has_app_context
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,13 +50,26 @@ def _no_index() -> int:
     return 0
 
 
+def _not_in_database() -> ColumnElement[int] | None:
+    return None
+
+
 _local_generation: Callable[[], int] = _no_index
+_generation_in_database: Callable[[], ColumnElement[int] | None] = _not_in_database
+# The version and the generation in one statement, built once per generation expression.
+_READ_BOTH: dict[int, Select[tuple[int, int]]] = {}
 
 
-def use_local_generation(generation: Callable[[], int]) -> None:
-    """Make `generation()` (this machine's search index generation) part of the version."""
-    global _local_generation
+def use_local_generation(
+    generation: Callable[[], int],
+    in_database: Callable[[], ColumnElement[int] | None] = _not_in_database,
+) -> None:
+    """Make `generation()` (this machine's search index generation) part of the version.
+    `in_database()`: the same generation as a scalar SQL expression when the index lives in
+    the app's database (None otherwise), read in the version's own statement."""
+    global _local_generation, _generation_in_database
     _local_generation = generation
+    _generation_in_database = in_database
 
 
 def current() -> tuple[int, int]:
@@ -61,10 +77,37 @@ def current() -> tuple[int, int]:
     until this process commits a catalog change."""
     version: tuple[int, int] | None = g.get(_G_KEY)
     if version is None:
-        stored = db.session.connection().execute(_READ).scalar()
-        version = (stored or 0, _local_generation())
+        version = _read()
         setattr(g, _G_KEY, version)
     return version
+
+
+def _read() -> tuple[int, int]:
+    expression = _generation_in_database()
+    statement: Select[Any] | None
+    if expression is None:
+        statement = _READ
+    elif (statement := _READ_BOTH.get(id(expression))) is None:
+        statement = _READ_BOTH[id(expression)] = select(_ROW.c.version, expression).where(
+            _ROW.c.id == 1
+        )
+    # (A request that has not used the session yet has none: asking would make one.)
+    if db.session.registry.has() and db.session().in_transaction():
+        # Read in the session's transaction: it sees its own uncommitted bump, so whatever
+        # is cached under the version it reads stands or falls with that transaction.
+        row = db.session.connection().execute(statement).first()
+    else:
+        # Nothing begun yet (a cached page will need nothing else): a connection from the
+        # pool and back, without the session's transaction; autocommit, so that a database
+        # server gets this one statement, not BEGIN, the statement and ROLLBACK.
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            row = connection.execute(statement).first()
+    if row is None:  # no catalog_state row yet (bump() creates it)
+        return (0, _local_generation())
+    if expression is None:
+        return (row[0] or 0, _local_generation())
+    return (row[0] or 0, row[1] or 0)
 
 
 def bump(session: Session) -> None:

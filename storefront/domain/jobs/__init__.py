@@ -8,9 +8,10 @@ from storefront.domain.jobs.outbox import (
     later,
     later_once,
     mail_later,
+    purge_finished,
     relay_once,
     run_job,
     task,
 )
 
-__all__ = ["later", "later_once", "mail_later", "relay_once", "run_job", "task"]
+__all__ = ["later", "later_once", "mail_later", "purge_finished", "relay_once", "run_job", "task"]

@@ -20,6 +20,14 @@ After the commit, the unit's jobs are handed to the backend (storefront.domain.j
 inline (the default: run right away, in this process, before the request returns) or the
 Redis queue (JOBS_BACKEND=rq: workers run them). `relay_once` hands over whatever is due
 and was never handed over, failed earlier, or was lost with a worker (lease run out).
+
+Purging (`purge_finished`, the periodic job "jobs-purge" and `flask jobs purge`): done rows
+are deleted JOBS_KEEP_DONE_DAYS (7) after they were done, given-up rows JOBS_KEEP_FAILED_DAYS
+(30) after they were given up (staff read them with `flask jobs status`), a batch of rows
+per short transaction, so a large backlog never holds the table's locks for long. A row's
+key guards against a second copy only while the row is kept: the keys the shop writes are
+fresh (uuid) or derived from a running job's own key, and a job is retried for hours at
+most (JOBS_MAX_ATTEMPTS with its backoff), well within the days the rows are kept.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storefront.core import mail
@@ -415,3 +423,52 @@ def undispatch(ids: list[int]) -> None:
             .values(dispatched_at=None)
             .execution_options(synchronize_session=False)
         )
+
+
+# --- purging ----------------------------------------------------------------------------
+
+PURGE_BATCH = 1000
+
+
+def purge_finished(
+    keep_done: timedelta,
+    keep_failed: timedelta,
+    *,
+    batch: int = PURGE_BATCH,
+    moment: datetime | None = None,
+) -> dict[str, int]:
+    """Delete the rows done more than `keep_done` ago and those given up more than
+    `keep_failed` ago, at most `batch` rows per transaction; returns how many of each.
+    Waiting rows are never touched. Idempotent: a second run finds nothing more."""
+    moment = moment or now()
+    finished = {
+        # done_at leads the ix_job_outbox_due index; given-up rows have done_at NULL, so
+        # both ranges are read from it.
+        "done": and_(OutboxJob.done_at.is_not(None), OutboxJob.done_at < moment - keep_done),
+        "given up": and_(
+            OutboxJob.done_at.is_(None),
+            OutboxJob.failed_at.is_not(None),
+            OutboxJob.failed_at < moment - keep_failed,
+        ),
+    }
+    deleted = {}
+    for label, condition in finished.items():
+        total = 0
+        while True:
+            with unit_of_work(writer=True) as unit:
+                ids = list(
+                    unit.session.scalars(
+                        select(OutboxJob.id).where(condition).order_by(OutboxJob.id).limit(batch)
+                    )
+                )
+                if ids:
+                    unit.session.execute(
+                        delete(OutboxJob)
+                        .where(OutboxJob.id.in_(ids))
+                        .execution_options(synchronize_session=False)
+                    )
+            total += len(ids)
+            if len(ids) < batch:
+                break
+        deleted[label] = total
+    return deleted

@@ -86,9 +86,8 @@ def suggest():
 
 
 def _catalog_page(endpoint: str):
-    params = parse_catalog_args(request.args)
     if request.args.get("explain") and explain_enabled():
-        return _explained_page(endpoint, params)
+        return _explained_page(endpoint, parse_catalog_args(request.args))
     # What the page shows follows from these alone. The catalog version stands for the
     # listings: each was checked against the database when the cached copy was made, and no
     # commit that could hide it or change its card has happened since (a commit that could
@@ -103,6 +102,8 @@ def _catalog_page(endpoint: str):
     page_key = anonymous_page_key(fragment_key)
     if (html := cached_page(page_key)) is not None:
         return html
+    # Parsed only now: a cached page was made from the same arguments.
+    params = parse_catalog_args(request.args)
     cached_body = cached_fragment(fragment_key)
     html = render_template(
         "catalog/products.html",
