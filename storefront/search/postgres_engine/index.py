@@ -297,11 +297,14 @@ class PostgresSearchIndex:
 
     def search(self, query: SearchQuery, today: date) -> SearchResult:
         query = query.normalized()
-        with self._connect() as connection, _planned_for_search(connection):
-            return _Search(connection).run(query, today)
+        with self._connect() as connection:
+            if not query.text.strip():  # the columns' btrees, whatever the planner's costs
+                return _Search(connection).run(query, today)
+            with _planned_for_search(connection):
+                return _Search(connection).run(query, today)
 
     def words_starting(self, folded: str) -> list[str]:
-        with self._connect() as connection, _planned_for_search(connection):
+        with self._connect() as connection:
             return _Search(connection).prefixed(folded)
 
     def doc_count(self) -> int:
@@ -399,6 +402,10 @@ class _Search:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._fields: dict[str, set[str]] = {}  # word → field codes holding it
+        # Statements already answered in this search: a pass whose statement is the same as
+        # an earlier one's (the relaxed pass of a plan with no relaxed lookup, the existence
+        # checks asked again) is not run twice.
+        self._answered: dict[str, object] = {}
 
     # words ---------------------------------------------------------------------------------
 
@@ -560,8 +567,11 @@ class _Search:
         if not plan:
             return []
         statement = clauses_exist_statement(plan, relaxed)
-        row = self.connection.execute(text(statement.sql), statement.params).one()
-        return [bool(held) for held in row]
+        key = _statement_key(statement.sql, statement.params)
+        if key not in self._answered:
+            row = self.connection.execute(text(statement.sql), statement.params).one()
+            self._answered[key] = [bool(held) for held in row]
+        return list(self._answered[key])  # type: ignore[call-overload]
 
     def _run(
         self,
@@ -579,8 +589,14 @@ class _Search:
         statement = search_statement(plan, query, today, limit, minimum, relaxed)
         if statement is None:
             return result
+        key = _statement_key(statement.sql, statement.params)
+        if key not in self._answered:
+            self._answered[key] = self.connection.execute(
+                text(statement.sql), statement.params
+            ).all()
+        rows: list = self._answered[key]  # type: ignore[assignment]
         hits = []
-        for kind, value, n in self.connection.execute(text(statement.sql), statement.params):
+        for kind, value, n in rows:
             if kind == "total":
                 result.total = int(n)
             elif kind == "hit":
@@ -635,6 +651,10 @@ class _Search:
             if found:
                 return min(found, key=lambda w: (edit_distance(folded, w, maxdist), -found[w], w))
         return None
+
+
+def _statement_key(sql: str, params: dict) -> str:
+    return f"{sql}\n{sorted((k, repr(v)) for k, v in params.items())}"
 
 
 def _closest(folded: str, candidates: Counter[str], maxdist: int) -> list[str]:
