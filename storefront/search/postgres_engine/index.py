@@ -133,7 +133,7 @@ _GENERATION = text("SELECT generation FROM search_state WHERE id = 1")
 # The planner prices a tsquery test at one operator whatever its size, so for a query of
 # many keys (a long query, a fuzzy pass: 50-100 keys) or an EXISTS it prefers reading every
 # wide row and testing it to reading the GIN index: 250 ms instead of 3 at 20k listings.
-# A search's own statements are planned with sequential scans off (SET LOCAL, put back after).
+# A search with text is planned with sequential scans off (SET LOCAL, put back after).
 _NO_SEQSCAN = text(
     "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
 )
@@ -229,7 +229,7 @@ class PostgresSearchIndex:
         """Replace every row in one transaction: the rows are copied into a fresh table with
         no index (COPY ... FREEZE: written once, already all-visible for index-only scans),
         its indexes built once at the end, and the fresh table put in the old one's place.
-        Row by row into the live indexes took three times as long.
+        Row by row into the live indexes took nearly four times as long at 100k listings.
 
         Readers see the old rows until it commits. Writers wait from the start (the old table
         is locked EXCLUSIVE, which readers pass): a commit that changes a listing meanwhile
