@@ -11,19 +11,28 @@ import os
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from storefront.models import SearchDocument, SearchState, SearchWord
+from storefront.models import SearchDocument, SearchFacet, SearchState, SearchWord
 from storefront.search.postgres_engine import PostgresSearchIndex
 
 DEFAULT_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ocop_search_bench"
 )
-TABLES = [SearchDocument.__table__, SearchWord.__table__, SearchState.__table__]
-TABLE_NAMES = ("search_documents", "search_words", "search_state")
+TABLES = [
+    SearchDocument.__table__,
+    SearchWord.__table__,
+    SearchFacet.__table__,
+    SearchState.__table__,
+]
+TABLE_NAMES = ("search_documents", "search_words", "search_facets", "search_state")
 
 
-def open_postgres_index(url: str = DEFAULT_URL) -> tuple[PostgresSearchIndex, Engine]:
-    """An empty PostgresSearchIndex on `url` (the database is created if missing)."""
-    parsed = make_url(url)
+def open_postgres_index(
+    url: str = DEFAULT_URL, keep: int | None = None
+) -> tuple[PostgresSearchIndex, Engine, bool]:
+    """A PostgresSearchIndex on `url` (the database is created if missing), emptied — unless
+    `keep` is given and its documents table already holds that many rows (then the third
+    value is True and the tables are left as they are)."""
+    parsed = make_url(url)  # (a kept database made before a table was added is rebuilt)
     server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         name = parsed.database
@@ -31,13 +40,21 @@ def open_postgres_index(url: str = DEFAULT_URL) -> tuple[PostgresSearchIndex, En
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
     engine = create_engine(parsed)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    index = PostgresSearchIndex(
+        engine.connect, engine.begin, autocommit.connect, in_transaction=False
+    )
+    if keep is not None:
+        with engine.connect() as conn:
+            exists = all(
+                conn.scalar(text(f"SELECT to_regclass('{name}') IS NOT NULL"))
+                for name in TABLE_NAMES
+            )
+        if exists and index.doc_count() == keep:
+            return index, engine, True
     with engine.begin() as conn:
         for table in reversed(TABLES):
             table.drop(conn, checkfirst=True)  # type: ignore[attr-defined]
         for table in TABLES:
             table.create(conn)  # type: ignore[attr-defined]
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    index = PostgresSearchIndex(
-        engine.connect, engine.begin, autocommit.connect, in_transaction=False
-    )
-    return index, engine
+    return index, engine, False

@@ -61,6 +61,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text as sql_text
+from sqlalchemy.engine import make_url
 
 from bench.postgres_index import DEFAULT_URL, TABLE_NAMES, open_postgres_index
 from storefront.search.documents import DESCRIPTION_WORDS, short_name
@@ -578,18 +579,35 @@ def report(row: dict) -> None:
     )
 
 
-def run_postgres(size: int, places: list[Place], provinces: list[int], database_url: str) -> dict:
+def run_postgres(
+    size: int,
+    places: list[Place],
+    provinces: list[int],
+    database_url: str,
+    keep: bool = False,
+    slowest: int = 0,
+) -> dict:
     """The same measures on the PostgreSQL engine (the search tables alone in a database of
     their own). The database does the work: wall-clock time is what counts here, CPU time is
     this process's share (building the SQL, reading the rows). No result cache: 'cached p95'
-    repeats the cold p95."""
+    repeats the cold p95.
+
+    `keep`: one database per size (the URL's name + "_<size>"), whose tables are reused when
+    they already hold that many listings (the rebuild is then not timed)."""
     documents = make_documents(size, places)
-    index, engine = open_postgres_index(database_url)
+    if keep:
+        url = make_url(database_url)
+        database_url = url.set(database=f"{url.database}_{size}").render_as_string(
+            hide_password=False
+        )
+    index, engine, kept = open_postgres_index(database_url, keep=size if keep else None)
     try:
-        started, started_cpu = time.perf_counter(), time.process_time()
-        index.rebuild(batches(documents))
-        build_s = time.perf_counter() - started
-        build_cpu_s = time.process_time() - started_cpu
+        build_s = build_cpu_s = None
+        if not kept:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            index.rebuild(batches(documents))
+            build_s = time.perf_counter() - started
+            build_cpu_s = time.process_time() - started_cpu
         with engine.connect() as conn:
             sizes = [
                 conn.execute(sql_text(f"SELECT pg_total_relation_size('{name}')")).scalar_one()
@@ -602,6 +620,15 @@ def run_postgres(size: int, places: list[Place], provinces: list[int], database_
         open_ms = (time.perf_counter() - started) * 1000
         time_queries(index, queries[:20])  # warm the database's buffers
         cold, cold_cpu = time_queries(index, queries)
+        if slowest:
+            order = sorted(range(len(queries)), key=lambda i: -cold[i])[:slowest]
+            for i in order:
+                q = queries[i]
+                print(
+                    f"  {cold[i]:7.1f} ms wall {cold_cpu[i]:5.1f} ms cpu  #{i} {q.text!r} "
+                    f"sort={q.sort} page={q.page} hits={index.search(q, TODAY).total}",
+                    flush=True,
+                )
         by_id = {d.listing_id: d for d in documents}
         update_ms = []
         for listing_id in random.Random(3).sample(sorted(by_id), 10):
@@ -653,6 +680,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--database-url", default=DEFAULT_URL, help="PostgreSQL database for --backend postgres"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="--backend postgres: one database per size, reused when it holds that many rows",
+    )
+    parser.add_argument(
+        "--slowest", type=int, default=0, help="print the N slowest searches of each size"
+    )
     args = parser.parse_args(argv)
     print(f"backend: {args.backend}")
 
@@ -662,11 +697,17 @@ def main(argv: list[str] | None = None) -> None:
     print("of this process's CPU time (the honest figure on a shared machine)")
     for size in args.sizes:
         if args.backend == "postgres":
-            row = run_postgres(size, places, provinces, args.database_url)
+            row = run_postgres(size, places, provinces, args.database_url, args.keep, args.slowest)
+            rebuild = (
+                "reused"
+                if row["build_s"] is None
+                else f"rebuild {row['build_s']:.1f} s ({row['build_cpu_s']:.1f} s CPU)"
+            )
             print(
-                f"\n{row['size']:,} listings (postgres): rebuild {row['build_s']:.1f} s, "
+                f"\n{row['size']:,} listings (postgres): {rebuild}, "
                 f"{row['disk_mb']:.1f} MB; search wall p50 {row['p50']:.1f} ms, p95 "
-                f"{row['p95']:.1f} ms (this process's CPU p95 {row['cpu_p95']:.1f} ms); "
+                f"{row['p95']:.1f} ms (this process's CPU p50 {row['cpu_p50']:.1f} ms, p95 "
+                f"{row['cpu_p95']:.1f} ms); "
                 f"suggestions wall p95 {row['suggest_p95']:.1f} ms; update p50 "
                 f"{row['update_ms']:.1f} ms; median hits {row['median_hits']:.0f}",
                 flush=True,

@@ -95,7 +95,7 @@ def run(
     try:
         index: SearchEngine
         if backend == "postgres":
-            index, _engine = open_postgres_index(database_url)
+            index, _engine, _kept = open_postgres_index(database_url)
         else:
             index = WhooshSearchIndex(directory, cache_size=0)
         index.rebuild([documents(products)])

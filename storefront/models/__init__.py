@@ -64,7 +64,7 @@ from storefront.models.reviews import (
     ReviewStatus,
     ReviewVote,
 )
-from storefront.models.search import SearchDocument, SearchState, SearchWord
+from storefront.models.search import SearchDocument, SearchFacet, SearchState, SearchWord
 from storefront.models.transfers import (
     BankNotification,
     NotificationStatus,
@@ -131,6 +131,7 @@ __all__ = [
     "ReviewVote",
     "Role",
     "SearchDocument",
+    "SearchFacet",
     "SearchState",
     "SearchWord",
     "Shipment",

@@ -10,8 +10,16 @@ backend writes them; the Whoosh backend keeps its index in a folder.
 - search_words: the folded words of names, products, places, the cooperative and the
   description with how many listings hold each: known words, words a last unfinished word
   begins, and did-you-mean corrections (trigram similarity).
+- search_facets: how many rows hold each value of each facet ("total": all rows), kept by
+  the same writes: the counts of the catalog without text or filters (plain /products) are
+  read from here, minus the few rows whose certificate has expired since they were written,
+  instead of counting every row.
 - search_state: one row, the generation, moved on by every write (the catalog version's
   index part).
+
+Both GIN indexes are built with fastupdate off: a write updates them at once instead of
+appending to a pending list that every search then reads through (a search_words look-up
+took 50 ms through 120 pending pages).
 """
 
 from __future__ import annotations
@@ -46,7 +54,12 @@ class SearchDocument(Base):
 
     __tablename__ = "search_documents"
     __table_args__ = (
-        Index("ix_search_documents_document", "document", postgresql_using="gin"),
+        Index(
+            "ix_search_documents_document",
+            "document",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
         # A search without text reads these columns only: an index-only scan of this narrow
         # index instead of the wide rows (the tsvector is most of each).
         Index(
@@ -62,6 +75,19 @@ class SearchDocument(Base):
             "created_at",
             "name_words",
             "in_stock",
+        ),
+        # The catalog without text, newest first or by price: the first rows of the order
+        # read in index order (an incremental sort settles ties) instead of sorting them all.
+        Index(
+            "ix_search_documents_created_at",
+            "created_at",
+            "listing_id",
+            postgresql_include=["expires_on"],
+        ),
+        Index(
+            "ix_search_documents_price",
+            "price",
+            postgresql_include=["expires_on", "created_at", "listing_id"],
         ),
     )
 
@@ -89,11 +115,22 @@ class SearchWord(Base):
             "word",
             postgresql_using="gin",
             postgresql_ops={"word": "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
         ),
     )
 
     field: Mapped[str] = mapped_column(String(2), primary_key=True)
     word: Mapped[str] = mapped_column(String(200), primary_key=True)
+    listings: Mapped[int] = mapped_column(Integer)
+
+
+class SearchFacet(Base):
+    """How many search_documents rows hold one value of one facet ("total", 0: all rows)."""
+
+    __tablename__ = "search_facets"
+
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     listings: Mapped[int] = mapped_column(Integer)
 
 

@@ -47,31 +47,46 @@ def key(fieldname: str, text: str) -> str:
     return f"{CODES[fieldname]}{SEPARATOR}{text}"
 
 
+_QUOTED = frozenset("\\'")  # characters quote() has to escape
+
+
 def quote(lexeme: str) -> str:
     """A lexeme quoted for tsvector and tsquery input."""
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def document_row(doc: ListingDocument) -> dict[str, Any]:
-    """The search_documents row of a public listing."""
+def document_row(
+    doc: ListingDocument, words: Counter[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The search_documents row of a public listing (and, into `words`, its row_words)."""
     fields = document_fields(doc)
     lexemes: dict[str, str] = {}
     size = 0
     for fieldname, (code, weight) in FIELDS.items():  # the description's fields come last
         value = fields[fieldname]
         assert isinstance(value, str)
+        prefix = code + SEPARATOR
         for term in value.split():
-            lexeme = f"{code}{SEPARATOR}{term}"
+            lexeme = prefix + term
             if lexeme in lexemes:
                 continue
             size += len(lexeme.encode()) + _ENTRY_BYTES
             if size > MAX_DOCUMENT_BYTES:
                 break
             lexemes[lexeme] = weight
+    if words is not None:
+        words.update(
+            (code, word)
+            for code, _, word in (lexeme.partition(SEPARATOR) for lexeme in lexemes)
+            if code in WORD_CODES
+        )
     return {
         "listing_id": doc.listing_id,
         # Every key at position 1: tsvector keeps weights on positions.
-        "document": " ".join(f"{quote(k)}:1{w}" for k, w in lexemes.items()),
+        "document": " ".join(
+            f"{quote(k) if '\\' in k or "'" in k else "'" + k + "'"}:1{w}"
+            for k, w in lexemes.items()
+        ),
         "ocop_group": doc.ocop_group,
         "stars": doc.stars,
         "province_code": doc.province_code,

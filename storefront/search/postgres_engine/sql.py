@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from storefront.search.postgres_engine.rows import key, quote
-from storefront.search.query import PRICE_BUCKETS, SearchQuery
+from storefront.search.query import PRICE_BUCKETS, SearchQuery, price_bucket
 from storefront.search.whoosh_engine.matching import COVER_WEIGHT, Lookup, PlanClause
 
 # Filter name → (SearchQuery attribute, column).
@@ -61,6 +61,31 @@ def _price_bucket() -> str:
 
 
 PRICE_BUCKET = _price_bucket()
+
+
+def _facet_expression(column: str) -> str:
+    return PRICE_BUCKET if column == "price_bucket" else column
+
+
+# The facets' values of a row, as SQL (in FACETS' order) and from a rows.document_row dict:
+# what search_facets counts.
+FACET_EXPRESSIONS = [_facet_expression(column) for column in FACETS.values()]
+FACET_COLUMNS = ", ".join(FACET_EXPRESSIONS)
+TOTAL = "total"  # search_facets' row counting every row (value 0)
+
+
+def row_facets(row: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(TOTAL, 0)] + [
+        (name, price_bucket(row["price"]) if column == "price_bucket" else int(row[column]))
+        for name, column in FACETS.items()
+    ]
+
+
+# What a search reads of each matching row: the filters', facets' and orders' columns.
+ROW_COLUMNS = (
+    "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
+    f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock"
+)
 
 
 def _any(parts: Iterable[str]) -> str | None:
@@ -139,7 +164,12 @@ def search_statement(
     """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
     and ("facet:<name>", value, count). None when no listing can match."""
     params = Params()
-    where = [f"expires_on >= {params.add(today)}"]
+    # With text the rows come from the GIN index: `expires_on + 0` keeps the planner from
+    # reading the date's index instead and testing the tsquery on every row (it prices a
+    # tsquery of a hundred keys as one operator).
+    where = [
+        f"expires_on + 0 >= {params.add(today)}" if plan else f"expires_on >= {params.add(today)}"
+    ]
     score_terms: list[str] = []
     if plan:
         per_clause = [clause_query(c, relaxed) for c in plan]
@@ -202,21 +232,23 @@ def search_statement(
     if price:
         passes["price"] = " AND ".join(price)
 
+    if not plan and (not passes or (len(passes) == 1 and next(iter(passes)) in FACETS)):
+        return _catalog_statement(query, today, limit, params, passes)
+
     def passing(skip: str | None = None) -> str:
         kept = [condition for name, condition in passes.items() if name != skip]
         return " AND ".join(kept) if kept else "TRUE"
 
     order = ", ".join([*lead, *(["score DESC"] if scored else []), *rest, "listing_id DESC"])
-    columns = (
-        "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
-        f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock, "
-        f"{score if scored else '0'} AS score"
-    )
+    columns = f"{ROW_COLUMNS}, {score if scored else '0'} AS score"
+    # Without filters the matches are the hits: read them as they are (a second CTE read
+    # three times would be another copy of every row).
+    f = "f" if passes else "m"
     parts = [
-        "SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM f",
+        f"SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM {f}",
         # The first `limit` by a bounded sort (top-N), then numbered in that same order.
         f"SELECT 'hit', listing_id, row_number() OVER (ORDER BY {order}) FROM "
-        f"(SELECT * FROM f ORDER BY {order} LIMIT {int(limit)}) AS top",
+        f"(SELECT * FROM {f} ORDER BY {order} LIMIT {int(limit)}) AS top",
     ]
     if query.facets:
         facets = list(FACETS.items())
@@ -233,7 +265,8 @@ def search_statement(
             value = f"COALESCE({', '.join(column for _, column in plain)})"
             sets = ", ".join(f"({column})" for _, column in plain)
             parts.append(
-                f"SELECT CASE {which} END, {value}, count(*) FROM f GROUP BY GROUPING SETS ({sets})"
+                f"SELECT CASE {which} END, {value}, count(*) FROM {f} "
+                f"GROUP BY GROUPING SETS ({sets})"
             )
         for name, column in facets:
             if name in passes:
@@ -243,20 +276,94 @@ def search_statement(
                 )
     sql = (
         f"WITH m AS MATERIALIZED (SELECT {columns} FROM search_documents "
-        f"WHERE {' AND '.join(where)}), "
-        f"f AS (SELECT * FROM m WHERE {passing()}) "
+        f"WHERE {' AND '.join(where)}) "
+        + (f", f AS (SELECT * FROM m WHERE {passing()}) " if passes else "")
         + " UNION ALL ".join(f"({part})" for part in parts)
     )
     return Statement(sql, params.values)
 
 
-def clause_exists_statement(clause: PlanClause, relaxed: bool) -> Statement | None:
-    """Does any listing hold this clause (whatever the filters and dates)?"""
-    query, _ = clause_query(clause, relaxed)
-    if query is None:
-        return None
-    params = Params()
-    return Statement(
-        f"SELECT EXISTS (SELECT 1 FROM search_documents WHERE document @@ {params.tsquery(query)})",
-        params.values,
+def _catalog_statement(
+    query: SearchQuery, today: date, limit: int, params: Params, passes: dict[str, str]
+) -> Statement:
+    """The catalog without text, with no filter or one of a facet (plain /products, one
+    group, one province...). Without a filter the total, the facets and the first hits need
+    no row: the counts are search_facets' less those of the rows whose certificate has
+    expired since they were written (few: read through the columns index, which starts with
+    expires_on), the hits are the first in the order's index. With one filter the rows are
+    those it passes, and its own facet (counted without it: disjunctive) is search_facets'."""
+    lead, rest, _scored = ORDERS["newest" if query.sort == "relevance" else query.sort]
+    order = ", ".join([*lead, *rest, "listing_id DESC"])
+    day = params.add(today)
+    filtered = next(iter(passes), None)
+    counted = [*FACETS] if filtered is None else [filtered]
+    if not query.facets:
+        counted = []
+    sets = [(name, _facet_expression(FACETS[name])) for name in counted]
+    which = " ".join(f"WHEN GROUPING({column}) = 0 THEN '{name}'" for name, column in sets)
+    grouping = [f"({column})" for _, column in sets] + ([] if filtered else ["()"])
+    value = ", ".join([*(column for _, column in sets), "0"])
+    kept = ", ".join(f"'{name}'" for name in [*counted, *([] if filtered else [TOTAL])])
+    ctes = (
+        []
+        if filtered and not counted
+        else [
+            f"e AS (SELECT CASE {which or 'WHEN FALSE THEN NULL'} ELSE '{TOTAL}' END AS facet, "
+            f"COALESCE({value}) AS value, count(*) AS n FROM search_documents "
+            f"WHERE expires_on < {day} GROUP BY GROUPING SETS ({', '.join(grouping)}))",
+            "c AS (SELECT s.facet, s.value, s.listings - COALESCE(e.n, 0) AS n "
+            f"FROM search_facets AS s LEFT JOIN e USING (facet, value) WHERE s.facet IN ({kept}))",
+        ]
     )
+    parts = [
+        f"SELECT 'facet:' || facet, value, n FROM c WHERE facet <> '{TOTAL}' AND n > 0"
+        for _ in ctes[:1]
+    ]
+    if filtered is None:
+        # The order's columns only (not the wide row): an index-only scan where one fits.
+        columns = ["listing_id", *(term.split()[0] for term in [*lead, *rest])]
+        rows = (
+            f"(SELECT {', '.join(dict.fromkeys(columns))} FROM search_documents "
+            f"WHERE expires_on >= {day} ORDER BY {order} LIMIT {int(limit)})"
+        )
+        parts.append(f"SELECT '{TOTAL}', 0, COALESCE(sum(n), 0) FROM c WHERE facet = '{TOTAL}'")
+    else:
+        ctes.append(
+            f"h AS MATERIALIZED (SELECT {ROW_COLUMNS} FROM search_documents "
+            f"WHERE expires_on >= {day} AND {passes[filtered]})"
+        )
+        rows = f"(SELECT * FROM h ORDER BY {order} LIMIT {int(limit)})"
+        parts.append(f"SELECT '{TOTAL}', 0, count(*) FROM h")
+        plain = [(name, column) for name, column in FACETS.items() if name != filtered]
+        if filtered == "province":
+            plain.append(PLACE_FACET)
+        if query.facets:
+            which = " ".join(
+                f"WHEN GROUPING({column}) = 0 THEN 'facet:{name}'" for name, column in plain
+            )
+            parts.append(
+                f"SELECT CASE {which} END, COALESCE({', '.join(c for _, c in plain)}), "
+                f"count(*) FROM h GROUP BY GROUPING SETS "
+                f"({', '.join(f'({column})' for _, column in plain)})"
+            )
+    parts.append(
+        f"SELECT 'hit', listing_id, row_number() OVER (ORDER BY {order}) FROM {rows} AS top"
+    )
+    sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(f"({part})" for part in parts)
+    return Statement(sql, params.values)
+
+
+def clauses_exist_statement(plan: list[PlanClause], relaxed: bool) -> Statement:
+    """One row: for each clause of the plan, does any listing hold it (whatever the filters
+    and dates)? One round trip for the whole plan."""
+    params = Params()
+    columns = []
+    for clause in plan:
+        query, _ = clause_query(clause, relaxed)
+        columns.append(
+            "FALSE"
+            if query is None
+            else "EXISTS (SELECT 1 FROM search_documents "
+            f"WHERE document @@ {params.tsquery(query)})"
+        )
+    return Statement(f"SELECT {', '.join(columns) or 'TRUE'}", params.values)
