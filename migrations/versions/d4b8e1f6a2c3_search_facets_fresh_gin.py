@@ -2,7 +2,7 @@
 pending list, indexes for the catalog without text in its orders
 
 Revision ID: d4b8e1f6a2c3
-Revises: 9912ccf326df
+Revises: b8e5d2a7c913
 Create Date: 2026-12-04 15:40:00
 
 On SQLite this creates the (unused) table and indexes only.
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d4b8e1f6a2c3"
-down_revision = "9912ccf326df"
+down_revision = "b8e5d2a7c913"
 branch_labels = None
 depends_on = None
 
