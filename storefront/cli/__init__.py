@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     from storefront.cli.orders import orders_cli
     from storefront.cli.payments import payments_cli
     from storefront.cli.search import search_cli
+    from storefront.cli.stats import stats_cli
     from storefront.cli.users import users_cli
 
     app.cli.add_command(locations_cli)
@@ -53,4 +54,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(orders_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(seed_demo_command)

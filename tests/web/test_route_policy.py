@@ -62,6 +62,7 @@ from tests.fixtures import factories
 from tests.fixtures.app import KEEP_TABLES, OwnContextClient, app_state, empty_tables
 from tests.fixtures.seller import LUC_NGAN_PROVINCE, files_under, member_of, png_bytes, seller
 from tests.fixtures.shop import VIETQR_ACCOUNT, WEBHOOK_SECRET, buy, details
+from tests.fixtures.reviews import add_review
 from tests.fixtures.transfer import SEPAY_KEY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
@@ -229,6 +230,7 @@ def build_world(app) -> dict:
     [photo_file] = sorted(files_under(Path(app.config["UPLOAD_DIR"]) / "listings"))[:1]
     admin = factories.user(role=Role.ADMIN)
     batch = _payout_batch_for(coop_a, owner_a, admin)
+    review = add_review(listing_a, 5, "Ngon", sync=True)  # a visible review of A's listing
     ids.update(
         users={
             "customer": customer.email, "customer_2": customer_2.email,
@@ -263,6 +265,7 @@ def build_world(app) -> dict:
         refund_id=refund.id,  # an open refund task
         batch_id=batch.id,
         payout_id=batch.payouts[0].id,
+        review_id=review.id,
     )
     db.session.remove()
     return ids

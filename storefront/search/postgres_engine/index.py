@@ -71,6 +71,10 @@ _COLUMNS = (
     "expires_on",
     "name_words",
     "in_stock",
+    "rating_band",
+    "rating_tenths",
+    "rating_count",
+    "sold",
 )
 _VALUES = ", ".join("CAST(:document AS tsvector)" if c == "document" else f":{c}" for c in _COLUMNS)
 _UPSERT = text(
@@ -256,13 +260,16 @@ def _insert_rows(connection: Connection, rows: list[dict]) -> None:
         text(
             f"INSERT INTO search_documents ({', '.join(_COLUMNS)}) "
             "SELECT listing_id, CAST(document AS tsvector), ocop_group, stars, province_code, "
-            "commune_code, cooperative_id, price, created_at, expires_on, name_words, in_stock "
+            "commune_code, cooperative_id, price, created_at, expires_on, name_words, in_stock, "
+            "rating_band, rating_tenths, rating_count, sold "
             "FROM unnest(CAST(:listing_id AS int[]), CAST(:document AS text[]), "
             "CAST(:ocop_group AS smallint[]), CAST(:stars AS smallint[]), "
             "CAST(:province_code AS int[]), CAST(:commune_code AS int[]), "
             "CAST(:cooperative_id AS int[]), CAST(:price AS bigint[]), "
             "CAST(:created_at AS timestamptz[]), CAST(:expires_on AS date[]), "
-            "CAST(:name_words AS smallint[]), CAST(:in_stock AS boolean[])) AS r("
+            "CAST(:name_words AS smallint[]), CAST(:in_stock AS boolean[]), "
+            "CAST(:rating_band AS smallint[]), CAST(:rating_tenths AS smallint[]), "
+            "CAST(:rating_count AS int[]), CAST(:sold AS int[])) AS r("
             f"{', '.join(_COLUMNS)}) "
             "ON CONFLICT (listing_id) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "listing_id")

@@ -30,6 +30,7 @@ FILTERS = {
     "province": ("province_codes", "province_code"),
     "commune": ("commune_codes", "commune_code"),
     "cooperative": ("cooperative_ids", "cooperative_id"),
+    "rating": ("rating_bands", "rating_band"),
 }
 FACETS = {
     "group": "ocop_group",
@@ -48,6 +49,8 @@ ORDERS = {
     "newest": ((_NEWEST,), (), False),
     "price_asc": (("price ASC",), (_NEWEST,), False),
     "price_desc": (("price DESC",), (_NEWEST,), False),
+    "rating": (("rating_tenths DESC", "rating_count DESC"), (_NEWEST,), True),
+    "best_selling": (("sold DESC",), (_NEWEST,), True),
 }
 
 
@@ -210,6 +213,7 @@ def search_statement(
     columns = (
         "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
         f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock, "
+        "rating_band, rating_tenths, rating_count, sold, "
         f"{score if scored else '0'} AS score"
     )
     parts = [
