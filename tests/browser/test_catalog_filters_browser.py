@@ -183,7 +183,7 @@ def test_the_sidebar_applies_a_ticked_box_at_once(page, catalog, artifacts_dir):
     page.wait_for_url(re.compile(r"group=4"))
     assert card_count(page) == 2
     assert page.get_by_label("Thủ công mỹ nghệ").is_checked()
-    page.get_by_label("4 sao").check()
+    page.get_by_label("4 sao OCOP").check()
     page.wait_for_url(re.compile(r"group=4.*stars=4|stars=4.*group=4"))
     assert card_count(page) == 2
     assert page.locator(".filter-chip").count() == 3  # two filters and "Xóa tất cả"
