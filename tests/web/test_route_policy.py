@@ -60,9 +60,9 @@ from storefront.web import policy
 from storefront.web.policy import POLICIES, Access, Policy, Refusal, policy_for
 from tests.fixtures import factories
 from tests.fixtures.app import KEEP_TABLES, OwnContextClient, app_state, empty_tables
+from tests.fixtures.reviews import add_review
 from tests.fixtures.seller import LUC_NGAN_PROVINCE, files_under, member_of, png_bytes, seller
 from tests.fixtures.shop import VIETQR_ACCOUNT, WEBHOOK_SECRET, buy, details
-from tests.fixtures.reviews import add_review
 from tests.fixtures.transfer import SEPAY_KEY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
