@@ -275,6 +275,8 @@ class Config:
     ORDER_LOOKUP_LIMIT_PER_NUMBER = os.environ.get(
         "ORDER_LOOKUP_LIMIT_PER_NUMBER", "5 per minute;20 per hour"
     )
+    # "Helpful" votes on reviews, per client IP (each visitor votes once per review anyway).
+    REVIEW_VOTE_RATE_LIMIT = os.environ.get("REVIEW_VOTE_RATE_LIMIT", "30 per hour;100 per day")
     # Units of one package in one cash-on-delivery order (0: no cap).
     COD_MAX_UNITS_PER_PACKAGE = _env_int("COD_MAX_UNITS_PER_PACKAGE", 10)
     # Cash-on-delivery orders one phone may have waiting for a cooperative to confirm them

@@ -99,7 +99,8 @@
       index = (next + total) % total;
       var source = images[index];
       zoom(false);
-      picture.src = source.currentSrc || source.src;
+      // A review's photos are thumbnails on the page: the lightbox shows their large size.
+      picture.src = source.getAttribute("data-full") || source.currentSrc || source.src;
       picture.alt = source.alt;
       picture.width = parseInt(source.getAttribute("width"), 10) || source.naturalWidth;
       picture.height = parseInt(source.getAttribute("height"), 10) || source.naturalHeight;
@@ -200,6 +201,22 @@
     };
   }
 
+  // --- a review's photos: links to the large photos; with this file, the same lightbox ------
+
+  function setUpReviewPhotos(root) {
+    var dialog = root.querySelector("[data-lightbox]");
+    var links = root.querySelectorAll(".review__photo");
+    var images = Array.prototype.slice.call(root.querySelectorAll(".review__photo-image"));
+    if (!dialog || typeof dialog.showModal !== "function" || !images.length) return;
+    var lightbox = setUpLightbox(dialog, images, function () {});
+    each(links, function (link, i) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        lightbox.open(i, link);
+      });
+    });
+  }
+
   // --- the purchase form: the chosen package's price, the − / + stepper -------------------
 
   function setUpBuyForm(form) {
@@ -251,4 +268,5 @@
 
   each(document.querySelectorAll("[data-gallery]"), setUpGallery);
   each(document.querySelectorAll("[data-buy-form]"), setUpBuyForm);
+  each(document.querySelectorAll("[data-review-photos]"), setUpReviewPhotos);
 })();

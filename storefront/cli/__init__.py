@@ -44,6 +44,7 @@ def register(app: Flask) -> None:
     from storefront.cli.payments import payments_cli
     from storefront.cli.reviews import reviews_cli
     from storefront.cli.search import search_cli
+    from storefront.cli.stats import stats_cli
     from storefront.cli.users import users_cli
 
     app.cli.add_command(locations_cli)
@@ -55,4 +56,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(payments_cli)
     app.cli.add_command(reviews_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(seed_demo_command)

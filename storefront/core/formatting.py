@@ -79,6 +79,53 @@ def format_number(value: int | None, locale: str | None = None) -> str:
     return format_decimal(value, locale=locale or str(get_locale() or "vi"))
 
 
+def shown_sold(count: int) -> int:
+    """A sold count as shops round it, as a number: 999 → 999; 1 234 → 1 200 ("1,2k");
+    15 678 → 15 000 ("15k"); 1 234 567 → 1 200 000 ("1,2tr"). Never rounded up: a shop
+    that has sold 1 199 has not sold 1,2k."""
+    if count < 1_000:
+        return max(count, 0)
+    if count < 10_000:
+        return count // 100 * 100
+    if count < 1_000_000:
+        return count // 1_000 * 1_000
+    return count // 100_000 * 100_000
+
+
+def rating_tenths(rating_sum: int, rating_count: int) -> int:
+    """An average rating as shown, in tenths (4,76 → 48); 0 without a rating. Rounded half
+    up in integers, so every engine and page agrees."""
+    if rating_count <= 0:
+        return 0
+    return (rating_sum * 20 + rating_count) // (rating_count * 2)
+
+
+def _tenths_text(tenths: int, locale: str) -> str:
+    whole, tenth = divmod(tenths, 10)
+    if not tenth:
+        return str(whole)
+    return f"{whole}{',' if locale == 'vi' else '.'}{tenth}"
+
+
+def format_sold(count: int, locale: str | None = None) -> str:
+    """The sold figure as Vietnamese shops write it: "999", "1,2k", "15k", "1,2tr" (vi);
+    "999", "1.2k", "15k", "1.2M" (en). Takes the count, rounds it with shown_sold."""
+    locale = locale or str(get_locale() or "vi")
+    shown = shown_sold(count)
+    if shown < 1_000:
+        return str(shown)
+    if shown < 1_000_000:
+        return _tenths_text(shown // 100, locale) + "k"
+    return _tenths_text(shown // 100_000, locale) + ("tr" if locale == "vi" else "M")
+
+
+def format_rating(tenths: int, locale: str | None = None) -> str:
+    """An average rating from its tenths, one decimal always: "4,8" (vi), "4.8" (en)."""
+    locale = locale or str(get_locale() or "vi")
+    whole, tenth = divmod(max(tenths, 0), 10)
+    return f"{whole}{',' if locale == 'vi' else '.'}{tenth}"
+
+
 def date_vn(value: date | None) -> str:
     """A date in the reader's language: 25/11/2026 (vi) or Nov 25, 2026 (en)."""
     if value is None:
@@ -111,7 +158,7 @@ def price_from(packages: Iterable[PackageLike]) -> PriceFrom | None:
 
 
 def availability(packages: Iterable[PackageLike]) -> str:
-    """"in_stock" if any package is in stock, else "preorder" if any takes pre-orders, else
+    """ "in_stock" if any package is in stock, else "preorder" if any takes pre-orders, else
     "sold_out"."""
     packages = list(packages)
     if any(p.stock > 0 for p in packages):
@@ -152,6 +199,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(stars_text, "stars")
+    app.add_template_filter(format_sold, "sold")
+    app.add_template_filter(format_rating, "rating")
     app.add_template_filter(date_vn, "date_vn")
     for helper in (
         ocop_group_label,

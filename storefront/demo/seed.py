@@ -22,6 +22,7 @@ from storefront.core.media import delete_listing_image, store_listing_image
 from storefront.core.text import slugify
 from storefront.demo import specs
 from storefront.demo.pictures import render_product_picture
+from storefront.demo.reviews import seed_reviews
 from storefront.demo.specs import DEMO_PASSWORD, ItemSpec
 from storefront.domain.locations import admin_units_loaded, load_admin_units
 from storefront.extensions import db
@@ -268,7 +269,10 @@ class _Seeder:
         submitter = next((m.user for m in coop.members if m.role is MemberRole.OWNER), None)
         submitted_on = min(issued_on + timedelta(days=3), self.today)
         self.audit(
-            submitter, "certificate.submit", cert, None,
+            submitter,
+            "certificate.submit",
+            cert,
+            None,
             datetime.combine(submitted_on, time(9), clock.zone()),
             after=CertificateStatus.SUBMITTED,
         )
@@ -386,6 +390,10 @@ class _Seeder:
             delete_listing_image(stem)
 
 
+def _customer_email() -> str:
+    return next(a.email for a in specs.accounts() if a.label == "customer")
+
+
 def seed_demo(progress: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
     """Create whatever of the demo catalog and accounts is missing, in one transaction.
 
@@ -408,6 +416,10 @@ def seed_demo(progress: Callable[[str], None] = lambda message: None) -> dict[st
         listings = seeder.listings(coops, pfa)
         progress("Product pictures ...")
         seeder.pictures(listings)
+        progress("Buyers' reviews and sales ...")
+        for kind, count in seed_reviews(users[_customer_email()], clock.now()).items():
+            if count:
+                seeder.count(kind, count)
 
     if seeder.created:
         progress("Created: " + ", ".join(f"{n} {kind}" for kind, n in seeder.created.items()))

@@ -1,5 +1,6 @@
 """What a cooperative's dashboard shows: listings live, paused and in draft, open shipments,
-this month's sales, certificates about to expire, and packages running low."""
+this month's sales, buyers' average rating and the share of reviews answered, certificates
+about to expire, and packages running low."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from storefront.core import clock
 from storefront.domain.catalog.listings import low_stock_packages, status_counts
+from storefront.domain.catalog.reviews import CooperativeRatings, cooperative_ratings
 from storefront.domain.certificates.submissions import expiring_certificates
 from storefront.extensions import db
 from storefront.models import (
@@ -35,6 +37,7 @@ class Dashboard:
     sales_this_month: int  # đồng
     expiring: list[Certificate]
     low_stock: list[Package]
+    ratings: CooperativeRatings  # its visible reviews: count, average, answered
 
 
 def month_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -98,4 +101,5 @@ def dashboard(cooperative_id: int, now: datetime | None = None) -> Dashboard:
         sales_this_month=sales_in(cooperative_id, start, end),
         expiring=expiring_certificates(cooperative_id, today),
         low_stock=low_stock_packages(cooperative_id),
+        ratings=cooperative_ratings(cooperative_id),
     )

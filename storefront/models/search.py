@@ -75,6 +75,10 @@ class SearchDocument(Base):
             "created_at",
             "name_words",
             "in_stock",
+            "rating_band",
+            "rating_tenths",
+            "rating_count",
+            "sold",
         ),
         # The catalog without text, newest first or by price: the first rows of the order
         # read in index order (an incremental sort settles ties) instead of sorting them all.
@@ -103,6 +107,11 @@ class SearchDocument(Base):
     expires_on: Mapped[date] = mapped_column(Date)  # certificate expiry, filtered on at query time
     name_words: Mapped[int] = mapped_column(SmallInteger)
     in_stock: Mapped[bool] = mapped_column(Boolean)
+    # Buyers' ratings and sales as shown (search/query.ListingDocument): filtered and sorted on.
+    rating_band: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    rating_tenths: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SearchWord(Base):

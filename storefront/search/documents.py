@@ -1,8 +1,8 @@
 """Public listings read from the database as ListingDocuments, in bulk.
 
 A batch costs three queries whatever its size: the listings with their cooperative,
-certificate and origin units (joined), their lowest buyable prices, and the pre-2025 district
-and province names of their current communes.
+certificate, origin units and stats (ratings, sold; joined), their lowest buyable prices, and
+the pre-2025 district and province names of their current communes.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from storefront.core.formatting import rating_tenths, shown_sold
 from storefront.domain.catalog.visibility import public_listing_clause
-from storefront.models import AdminUnit, AdminUnitSuccession, Listing, Package
+from storefront.models import AdminUnit, AdminUnitSuccession, Listing, ListingStats, Package
 from storefront.models.locations import UNIT_PREFIXES
 from storefront.search.query import ListingDocument
 
@@ -89,7 +90,8 @@ def _load(
 ) -> list[ListingDocument]:
     """Public listings matching `where`, by id, as documents (three queries)."""
     stmt = (
-        select(Listing)
+        select(Listing, ListingStats)
+        .outerjoin(ListingStats, ListingStats.listing_id == Listing.id)
         .where(where, public_listing_clause(today))
         .order_by(Listing.id)
         .options(
@@ -102,15 +104,18 @@ def _load(
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    listings = list(session.scalars(stmt).unique())
-    if not listings:
+    rows = list(session.execute(stmt).unique())
+    if not rows:
         return []
+    listings = [listing for listing, _stats in rows]
+    stats_of = {listing.id: stats for listing, stats in rows}
     prices = _lowest_prices(session, [item.id for item in listings])
     former = _former_names(session, sorted({item.origin_commune_id for item in listings}))
 
     documents = []
     for item in listings:
         commune, certificate = item.origin_commune, item.certificate
+        stats = stats_of[item.id]
         assert certificate is not None  # a public listing has its certificate
         province = commune.parent
         places = (
@@ -139,6 +144,9 @@ def _load(
                 expires_on=certificate.expires_on,
                 name_en=item.name_en or "",
                 summary_en=item.summary_en or "",
+                rating_tenths=rating_tenths(stats.rating_sum, stats.rating_count) if stats else 0,
+                rating_count=stats.rating_count if stats else 0,
+                sold=shown_sold(stats.sold_count) if stats else 0,
             )
         )
     return documents

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars")
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars", "rating", "best_selling")
+# Buyers' rating bands: an average shown as 4,0–4,9 is band 4, 5,0 band 5, none 0. "From 4
+# rated" is bands (4, 5): a filter of values like the others, in both engines.
+RATING_BANDS = range(0, 6)
 MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 200  # characters; longer input is cut, not rejected
 
@@ -49,7 +52,8 @@ class SearchQuery:
     cooperative_ids: Sequence[int] = ()
     price_min: int | None = None  # đồng, on the listing's lowest buyable package price
     price_max: int | None = None  # inclusive
-    sort: str = "relevance"  # relevance | newest | price_asc | price_desc | stars
+    rating_bands: Sequence[int] = ()  # buyers' average rating as shown, floored: 4 is 4,0–4,9
+    sort: str = "relevance"  # one of SORTS (rating: buyers' average; best_selling: sold)
     page: int = 1
     per_page: int = 24
     facets: bool = True  # False: ids only (related products), cheaper on a big catalog
@@ -66,6 +70,7 @@ class SearchQuery:
             cooperative_ids=_ints(self.cooperative_ids),
             price_min=None if self.price_min is None else max(0, int(self.price_min)),
             price_max=None if self.price_max is None else max(0, int(self.price_max)),
+            rating_bands=_ints(self.rating_bands),
             sort=self.sort if self.sort in SORTS else "relevance",
             page=max(1, int(self.page or 1)),
             per_page=min(MAX_PER_PAGE, max(1, int(self.per_page or 1))),
@@ -84,6 +89,7 @@ class SearchQuery:
             tuple(self.cooperative_ids),
             self.price_min,
             self.price_max,
+            tuple(self.rating_bands),
             self.sort,
             self.page,
             self.per_page,
@@ -139,3 +145,12 @@ class ListingDocument:
     stock: int = 1  # packages in stock now (0: pre-order only); ranks equal matches
     name_en: str = ""  # the seller's optional English name: found by English queries
     summary_en: str = ""  # the optional English short description
+    # Buyers' ratings and sales as a shopper sees them (ListingStats, rounded: a sale that
+    # does not change what is shown does not re-index the listing).
+    rating_tenths: int = 0  # the average as shown, in tenths (48: 4,8); 0 without ratings
+    rating_count: int = 0
+    sold: int = 0  # core.formatting.shown_sold of the sold count
+
+    @property
+    def rating_band(self) -> int:
+        return self.rating_tenths // 10

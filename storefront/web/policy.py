@@ -112,6 +112,9 @@ POLICIES: dict[str, Entry] = {
     "catalog.origins": ANYONE,
     "catalog.sitemap": ANYONE,
     "catalog.robots": ANYONE,
+    # A visitor's "helpful" vote on a visible review (POST, rate-limited per IP; CSRF checked in
+    # the view as for cart.add: a public page's form): catalog/routes.py
+    "catalog.review_helpful": ANYONE,
     "verify.index": ANYONE,
     "verify.certificate": ANYONE,
     "verify.qr_svg": ANYONE,

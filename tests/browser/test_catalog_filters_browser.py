@@ -93,7 +93,7 @@ def test_results_come_first_and_nothing_shifts_on_load(page, catalog, artifacts_
     page.goto(path)
     page.wait_for_load_state("load")
     assert page.evaluate(LAYOUT_SHIFT) < 0.05
-    assert page.get_by_role("group", name="Hạng sao").is_visible()  # the sidebar
+    assert page.get_by_role("group", name="Hạng sao OCOP").is_visible()  # the sidebar
     assert not page.locator(".catalog-bar__filters").is_visible()
     assert page.locator(".card").first.bounding_box()["y"] < 800
     page.screenshot(path=str(artifacts_dir / f"filters-{name}-1280.png"))
@@ -124,7 +124,7 @@ def test_the_phone_filter_sheet_counts_applies_and_chips_undo(page, catalog, art
     assert show.is_visible() and show.bounding_box()["y"] + show.bounding_box()["height"] <= 844
 
     # Each choice updates the count from the server, without leaving the page.
-    sheet.get_by_label("5 sao").check()
+    sheet.get_by_label("5 sao OCOP").check()
     expect(show).to_have_text("Xem 3 sản phẩm")
     sheet.get_by_label("Thủ công mỹ nghệ").check()
     expect(show).to_have_text("Xem 0 sản phẩm")
@@ -141,13 +141,13 @@ def test_the_phone_filter_sheet_counts_applies_and_chips_undo(page, catalog, art
     assert page.evaluate("document.activeElement.classList.contains('catalog-bar__filters')")
     assert card_count(page) == 8
     opener.click()
-    assert not sheet.get_by_label("5 sao").is_checked()
+    assert not sheet.get_by_label("5 sao OCOP").is_checked()
     assert show.inner_text() == "Xem 8 sản phẩm"
     page.mouse.click(195, 30)  # a tap on the dimmed page above the sheet closes it too
     assert not sheet.is_visible()
     opener.click()
 
-    sheet.get_by_label("5 sao").check()
+    sheet.get_by_label("5 sao OCOP").check()
     expect(show).to_have_text("Xem 3 sản phẩm")
     show.click()
     page.wait_for_url(re.compile(r"/products\?.*stars=5"))
@@ -183,7 +183,7 @@ def test_the_sidebar_applies_a_ticked_box_at_once(page, catalog, artifacts_dir):
     page.wait_for_url(re.compile(r"group=4"))
     assert card_count(page) == 2
     assert page.get_by_label("Thủ công mỹ nghệ").is_checked()
-    page.get_by_label("4 sao").check()
+    page.get_by_label("4 sao OCOP").check()
     page.wait_for_url(re.compile(r"group=4.*stars=4|stars=4.*group=4"))
     assert card_count(page) == 2
     assert page.locator(".filter-chip").count() == 3  # two filters and "Xóa tất cả"
@@ -201,12 +201,12 @@ def test_without_javascript_the_filters_are_a_form(_browser, live_server, catalo
     page = context.new_page()
     try:
         page.goto("/products")
-        stars = page.get_by_role("group", name="Hạng sao")
+        stars = page.get_by_role("group", name="Hạng sao OCOP")
         assert not stars.is_visible()  # folded by the stylesheet
         assert page.locator(".card").first.bounding_box()["y"] < 844
         page.get_by_role("link", name="Bộ lọc").click()
         assert stars.is_visible()
-        page.get_by_label("5 sao").check()
+        page.get_by_label("5 sao OCOP").check()
         page.get_by_role("button", name="Áp dụng bộ lọc").click()
         page.wait_for_url(re.compile(r"stars=5"))
         assert card_count(page) == 3

@@ -35,16 +35,16 @@ def test_catalog_on_a_phone_shows_results_first_and_filters_one_tap_away(
     first_card = page.locator(".card").first
     assert first_card.is_visible()
     assert first_card.bounding_box()["y"] < 844  # above the fold on a 390 × 844 phone
-    stars_filter = page.get_by_role("group", name="Hạng sao")
+    stars_filter = page.get_by_role("group", name="Hạng sao OCOP")
     assert not stars_filter.is_visible()
     page.locator(".catalog-bar__filters").click()  # opens the filter sheet
     assert stars_filter.is_visible()
-    page.get_by_label("4 sao").check()
+    page.get_by_label("4 sao OCOP").check()
     page.get_by_role("button", name=re.compile(r"^Xem \d+ sản phẩm$")).click()
     page.wait_for_url("**/products?*stars=4*")
     # With a filter chosen the bar says how many are on, and the filter is a removable chip.
     assert page.locator(".catalog-bar__filters").inner_text().strip() == "Bộ lọc (1)"
-    assert page.locator(".filter-chip", has_text="4 sao").is_visible()
+    assert page.locator(".filter-chip", has_text="4 sao OCOP").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(artifacts_dir / "catalog-filtered-390.png"), full_page=True)
 

@@ -162,3 +162,25 @@ def test_some_demo_listings_have_an_english_name_that_english_search_finds(db, s
     assert all(len(item.summary_en) <= 300 for item in named)
     tea = _listing(db, "che-bup-tan-cuong")
     assert tea.id in search(SearchQuery(text="green tea")).ids[:3]
+
+
+def test_some_demo_listings_have_reviews_and_sold_counts_that_agree_with_the_orders(
+    db, seeded, client
+):
+    from storefront.domain.catalog.stats import computed_stats
+    from storefront.models import ListingStats, Review
+
+    lychee = _listing(db, "vai-thieu-luc-ngan")
+    stats = db.session.get(ListingStats, lychee.id)
+    assert stats.sold_count == 1268 and stats.rating_count == 5
+    reviews = db.session.scalars(select(Review).where(Review.listing_id == lychee.id)).all()
+    assert any(r.answer for r in reviews) and any(not r.answer for r in reviews)
+    assert all(r.order_line.listing_id == lychee.id for r in reviews)
+    # The stats are those the rows give (as `flask stats rebuild` would compute them).
+    for listing_id, values in computed_stats().items():
+        row = db.session.get(ListingStats, listing_id)
+        assert {k: getattr(row, k) for k in values} == values
+    page = client.get("/products/vai-thieu-luc-ngan").get_data(as_text=True)
+    assert "Đã bán 1,2k" in page and "5 đánh giá" in page and "Trả lời của" in page
+    fish_sauce = client.get("/products?sort=best_selling").get_data(as_text=True)
+    assert "Đã bán 15k" in fish_sauce

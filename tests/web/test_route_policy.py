@@ -70,8 +70,10 @@ from tests.fixtures.transfer import SEPAY_KEY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 PDF = b"%PDF-1.4\n%%EOF\n"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                  r'name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 # --- the table covers the URL map ------------------------------------------------------------
@@ -91,15 +93,15 @@ def test_the_table_names_no_route_that_does_not_exist(app):
     assert stale == [], f"remove (or rename) these entries of POLICIES: {stale}"
     for endpoint, entry in POLICIES.items():
         if not isinstance(entry, Policy):
-            methods = set().union(
-                *(r.methods or set() for r in app.url_map.iter_rules(endpoint))
-            )
+            methods = set().union(*(r.methods or set() for r in app.url_map.iter_rules(endpoint)))
             assert set(entry) <= methods, (endpoint, set(entry) - methods)
 
 
 def _bare_app(tmp_path):
-    folders = {key: str(tmp_path / key) for key in ("SEARCH_INDEX_DIR", "UPLOAD_DIR",
-                                                     "SCAN_DIR", "MAIL_OUTBOX_DIR")}
+    folders = {
+        key: str(tmp_path / key)
+        for key in ("SEARCH_INDEX_DIR", "UPLOAD_DIR", "SCAN_DIR", "MAIL_OUTBOX_DIR")
+    }
     return create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", **folders})
 
 
@@ -183,21 +185,40 @@ def build_world(app) -> dict:
     scanned = submit_certificate(
         coop_a.id,
         owner_a,
-        CertificateInput(number="A-1/QĐ-UBND", stars=4, product_name="Sản phẩm A",
-                         issuing_authority="UBND tỉnh Bắc Giang", issued_on=shop_today()),
+        CertificateInput(
+            number="A-1/QĐ-UBND",
+            stars=4,
+            product_name="Sản phẩm A",
+            issuing_authority="UBND tỉnh Bắc Giang",
+            issued_on=shop_today(),
+        ),
         Upload("scan.pdf", io.BytesIO(PDF)),
     )
     staff_a = member_of(coop_a, MemberRole.STAFF)
     tokens: list[str] = []
-    invite_member(coop_a.id, owner_a, "moi.a@example.vn", MemberRole.STAFF,
-                  accept_url=lambda token: tokens.append(token) or token)
+    invite_member(
+        coop_a.id,
+        owner_a,
+        "moi.a@example.vn",
+        MemberRole.STAFF,
+        accept_url=lambda token: tokens.append(token) or token,
+    )
     newcomer = factories.user(name="Khách Mới", verified=False)
     change_tokens: list[str] = []
-    request_email_change(customer, factories.PASSWORD, "khach.moi@example.vn",
-                         confirm_url=lambda token: change_tokens.append(token) or token)
-    address = save_address(customer.id, recipient="Khách Một", phone="0912345678",
-                           street="1 Lê Lợi", commune_code=factories.LUC_NGAN_COMMUNE,
-                           is_default=True)
+    request_email_change(
+        customer,
+        factories.PASSWORD,
+        "khach.moi@example.vn",
+        confirm_url=lambda token: change_tokens.append(token) or token,
+    )
+    address = save_address(
+        customer.id,
+        recipient="Khách Một",
+        phone="0912345678",
+        street="1 Lê Lợi",
+        commune_code=factories.LUC_NGAN_COMMUNE,
+        is_default=True,
+    )
     mine = CartOwner(user_id=customer.id)
     add_to_cart(mine, listing_a.packages[0].id, 1)
     add_to_cart(mine, listing_b.packages[0].id, 1)
@@ -218,9 +239,16 @@ def build_world(app) -> dict:
     admin = factories.user(role=Role.ADMIN)
     held, refunded = (
         parse_notification(
-            {"id": i, "gateway": "Vietcombank", "transactionDate": "2026-12-03 14:02:37",
-             "accountNumber": "0123456789", "content": f"chuyen tien {i}", "transferType": "in",
-             "transferAmount": 5000, "referenceCode": f"FT{i}"}
+            {
+                "id": i,
+                "gateway": "Vietcombank",
+                "transactionDate": "2026-12-03 14:02:37",
+                "accountNumber": "0123456789",
+                "content": f"chuyen tien {i}",
+                "transferType": "in",
+                "transferAmount": 5000,
+                "referenceCode": f"FT{i}",
+            }
         )
         for i in (1, 2)
     )
@@ -236,8 +264,10 @@ def build_world(app) -> dict:
     review_line, review = _delivered_and_reviewed(order, coop_a, customer)
     ids.update(
         users={
-            "customer": customer.email, "customer_2": customer_2.email,
-            "member_a": owner_a.email, "member_b": owner_b.email,
+            "customer": customer.email,
+            "customer_2": customer_2.email,
+            "member_a": owner_a.email,
+            "member_b": owner_b.email,
             "pfa": factories.user(role=Role.PFA).email,
             "admin": admin.email,
         },
@@ -283,12 +313,15 @@ def _payout_batch_for(coop, owner, admin):
         postings.post_transaction(
             LedgerKind.CORRECTION,
             "route-policy:owed",
-            [Posting(LedgerAccount.BANK, 500_000),
-             Posting(LedgerAccount.COOPERATIVE_PAYABLE, -500_000, coop.id)],
+            [
+                Posting(LedgerAccount.BANK, 500_000),
+                Posting(LedgerAccount.COOPERATIVE_PAYABLE, -500_000, coop.id),
+            ],
             cooperative_id=coop.id,
         )
-    payouts.set_payout_account(coop.id, actor=owner, bank_bin="970436",
-                               account_number="0011002345678", holder_name="HTX A")
+    payouts.set_payout_account(
+        coop.id, actor=owner, bank_bin="970436", account_number="0011002345678", holder_name="HTX A"
+    )
     payouts.verify_payout_account(coop.id, actor=admin)
     return payouts.create_payout_batch(actor=admin, threshold=0)
 
@@ -352,8 +385,6 @@ QUERIES = {
     "main.communes": {"province": str(LUC_NGAN_PROVINCE)},
     "catalog.suggest": {"q": "vai thieu"},
 }
-
-
 
 
 def form_for(endpoint: str, ids: dict) -> dict:
@@ -464,14 +495,29 @@ def app(_app, tmp_path_factory):
     """One app state for the module, with CSRF on and card and payOS payments configured (the
     webhooks answer rather than reporting themselves switched off)."""
     with app_state(_app, tmp_path_factory.mktemp("route_policy")) as app:
-        saved = {k: app.config.get(k) for k in
-                 ("WTF_CSRF_ENABLED", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
-                  "SEPAY_WEBHOOK_API_KEY", *VIETQR_ACCOUNT,
-                  "PAYOS_CLIENT_ID", "PAYOS_API_KEY", "PAYOS_CHECKSUM_KEY")}
-        app.config.update(WTF_CSRF_ENABLED=True, STRIPE_SECRET_KEY="sk_test_route_policy",
-                          STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, SEPAY_WEBHOOK_API_KEY=SEPAY_KEY,
-                          **VIETQR_ACCOUNT, PAYOS_CLIENT_ID="route-policy",
-                          PAYOS_API_KEY="route-policy", PAYOS_CHECKSUM_KEY="route-policy")
+        saved = {
+            k: app.config.get(k)
+            for k in (
+                "WTF_CSRF_ENABLED",
+                "STRIPE_SECRET_KEY",
+                "STRIPE_WEBHOOK_SECRET",
+                "SEPAY_WEBHOOK_API_KEY",
+                *VIETQR_ACCOUNT,
+                "PAYOS_CLIENT_ID",
+                "PAYOS_API_KEY",
+                "PAYOS_CHECKSUM_KEY",
+            )
+        }
+        app.config.update(
+            WTF_CSRF_ENABLED=True,
+            STRIPE_SECRET_KEY="sk_test_route_policy",
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            SEPAY_WEBHOOK_API_KEY=SEPAY_KEY,
+            **VIETQR_ACCOUNT,
+            PAYOS_CLIENT_ID="route-policy",
+            PAYOS_API_KEY="route-policy",
+            PAYOS_CHECKSUM_KEY="route-policy",
+        )
         try:
             yield app
         finally:
@@ -504,9 +550,14 @@ class World:
             client = self.app.test_client()
             if caller.logged_in:
                 token = self._token(client, "/account/login")
-                response = client.post("/account/login", data={
-                    "email": self.ids["users"][caller.name], "password": factories.PASSWORD,
-                    "csrf_token": token})
+                response = client.post(
+                    "/account/login",
+                    data={
+                        "email": self.ids["users"][caller.name],
+                        "password": factories.PASSWORD,
+                        "csrf_token": token,
+                    },
+                )
                 assert response.status_code == 302, caller
             self.clients[caller.name] = (client, self._token(client, "/account/reset"))
         return self.clients[caller.name]
@@ -555,8 +606,10 @@ def test_every_role_against_every_route(app, world, caller):
         refused_posts += case.method != "GET" and expected(case, caller) != ALLOWED
     [logout] = [c for c in cases(app, world.ids) if c.endpoint == "accounts.logout"]
     tried += _try(app, world, caller, logout, failures)
-    print(f"{caller.name}: {tried} requests, {refused_posts} refused POSTs, "
-          f"{world.rebuilds} rebuilds so far")
+    print(
+        f"{caller.name}: {tried} requests, {refused_posts} refused POSTs, "
+        f"{world.rebuilds} rebuilds so far"
+    )
     assert tried > 80
     assert failures == [], "\n".join(failures)
 

@@ -94,6 +94,7 @@ def _query(
         cooperative_ids=params.cooperative_ids,
         price_min=params.price_min,
         price_max=params.price_max,
+        rating_bands=params.rating_bands,
         sort=sort,
         page=page,
         per_page=per_page,

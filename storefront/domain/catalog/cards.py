@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass
 from flask import Flask, current_app
 
 from storefront.core import clock
+from storefront.core.formatting import rating_tenths, shown_sold
 from storefront.core.shared_cache import SharedCache, shared_cache
 from storefront.domain.catalog.queries import public_listings_by_ids
 from storefront.domain.catalog.version import current
-from storefront.models import Listing
+from storefront.models import Listing, ListingStats
 
 MAX_CARDS = 20_000
 
@@ -48,10 +49,15 @@ class ListingCard:
     image: str | None  # stem of the cover photo
     name_en: str = ""  # optional English name and short description (the English UI's)
     summary_en: str = ""
+    # Buyers' ratings (an opinion, never shown like the OCOP stars) and "Đã bán N": only
+    # what a shopper sees, so a card changes exactly when changes.py says the catalog does.
+    rating_count: int = 0
+    rating_tenths: int = 0  # the average as shown, in tenths: 48 is "4,8"
+    sold: int = 0  # the sold count as shown (stats.shown_sold)
 
 
-def card_from_listing(listing: Listing) -> ListingCard:
-    """Snapshot a listing loaded with card_loader_options()."""
+def card_from_listing(listing: Listing, stats: ListingStats | None = None) -> ListingCard:
+    """Snapshot a listing loaded with card_loader_options() (and its stats row, if any)."""
     packages = listing.packages
     buyable = [p for p in packages if p.stock > 0 or p.preorder] or packages
     prices = {p.price for p in buyable}
@@ -76,6 +82,9 @@ def card_from_listing(listing: Listing) -> ListingCard:
         image=photos[0].filename if (photos := listing.ready_images) else None,
         name_en=listing.name_en,
         summary_en=listing.summary_en,
+        rating_count=stats.rating_count if stats else 0,
+        rating_tenths=rating_tenths(stats.rating_sum, stats.rating_count) if stats else 0,
+        sold=shown_sold(stats.sold_count) if stats else 0,
     )
 
 
@@ -126,10 +135,12 @@ def public_cards(ids: list[int]) -> list[ListingCard]:
     if shared is not None:
         missing = _from_shared(shared, cache, missing)
     if missing:
-        loaded = {listing.id: listing for listing in public_listings_by_ids(missing)}
+        loaded = {
+            listing.id: (listing, stats) for listing, stats in public_listings_by_ids(missing)
+        }
         for listing_id in missing:
             if listing_id in loaded:
-                cache.cards[listing_id] = card_from_listing(loaded[listing_id])
+                cache.cards[listing_id] = card_from_listing(*loaded[listing_id])
             else:
                 cache.hidden.add(listing_id)
         if shared is not None:

@@ -7,7 +7,15 @@ What counts as a catalog change (after_flush and on_orm_execute below):
   (CERTIFICATE_FIELDS, COOPERATIVE_FIELDS): editing a cooperative's phone number must not
   re-index its hundreds of listings;
 - what only a cooperative's page shows (COOPERATIVE_PAGE_FIELDS: its story and logo): the
-  version moves on, nothing is re-indexed.
+  version moves on, nothing is re-indexed;
+- a listing's stats (ListingStats), only when what a shopper sees of them changes: the
+  ratings, or the rounded sold figure (stats.shown_sold: "Đã bán 1,2k"), like a package's
+  shown stock, so a sale from 1 234 to 1 235 units keeps every cached page; the listing is
+  re-indexed (the catalog sorts and filters on them);
+- a review's shown fields (REVIEW_FIELDS: its text, rating, status, the cooperative's
+  answer) or photos: the version moves on (the product and cooperative pages show them),
+  nothing is re-indexed. A "helpful" vote is not one: its count on a cached page waits for
+  the next change (the voter's own page updates in place, static/js/reviews.js).
 
 What follows, from SQLAlchemy hooks on the Flask-SQLAlchemy session (installed by create_app):
 1. before the commit, in the same transaction: the catalog version moves on
@@ -44,8 +52,18 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 
 from storefront.core.db import begin_write
 from storefront.domain.catalog import version
+from storefront.domain.catalog.stats import RATING_COLUMNS, shown_sold
 from storefront.extensions import db
-from storefront.models import Certificate, Cooperative, Listing, ListingImage, Package
+from storefront.models import (
+    Certificate,
+    Cooperative,
+    Listing,
+    ListingImage,
+    ListingStats,
+    Package,
+    Review,
+    ReviewPhoto,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +76,19 @@ COOPERATIVE_FIELDS = ("status", "legal_name")
 # Shown on the cooperative's page but not indexed: a change moves the catalog version on (its
 # cached page) and re-indexes nothing.
 COOPERATIVE_PAGE_FIELDS = ("description", "logo", "commune_id")
+# What the product and cooperative pages show of a review (helpful_count is not: see above).
+REVIEW_FIELDS = (
+    "rating",
+    "body",
+    "author_name",
+    "package_label",
+    "status",
+    "photo_count",
+    "answer",
+    "answered_at",
+    "listing_id",
+    "edited_at",
+)
 
 
 @dataclass
@@ -74,6 +105,9 @@ class Changes:
     # units re-indexes nothing and keeps every cached page. (A change made on a loaded
     # object always counts: its old value may be stale by the time it is written.)
     packages_seen: dict[int, tuple[int, tuple[object, ...]]] = field(default_factory=dict)
+    # The same for listing stats a bulk UPDATE touched (a shipment's sold quantities):
+    # {listing id: what a shopper saw before}.
+    stats_seen: dict[int, tuple[object, ...]] = field(default_factory=dict)
     # Something only a cooperative's page shows changed (COOPERATIVE_PAGE_FIELDS): the
     # version moves on, no listing is touched.
     pages: bool = False
@@ -123,6 +157,37 @@ def _seen(values: RowMapping) -> tuple[Any, ...]:
     )
 
 
+# What a shopper sees of a listing's stats: the ratings and the rounded sold figure.
+_STATS_COLUMNS = (*RATING_COLUMNS, "sold_count")
+
+
+def _stats_seen(values: RowMapping) -> tuple[Any, ...]:
+    return tuple(
+        shown_sold(values[key] or 0) if key == "sold_count" else (values[key] or 0)
+        for key in _STATS_COLUMNS
+    )
+
+
+def _stats_changed(obj: ListingStats, new: bool) -> bool:
+    """Whether a flushed ListingStats shows differently: a new row of zeros does not; a
+    changed value whose old value was not loaded always does."""
+    if new:
+        return any(getattr(obj, key) for key in _STATS_COLUMNS)
+    state = inspect(obj)
+    for key in _STATS_COLUMNS:
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        if not history.deleted:
+            return True
+        before, after = history.deleted[0] or 0, (history.added or [0])[0] or 0
+        if key == "sold_count":
+            before, after = shown_sold(before), shown_sold(after)
+        if before != after:
+            return True
+    return False
+
+
 def _parameter_sets(state: ORMExecuteState) -> list[Mapping[str, Any]]:
     """The statement's parameters, as a list: several for a "bulk UPDATE by primary key"."""
     parameters = state.parameters
@@ -170,6 +235,14 @@ def after_flush(session: Session, flush_context: UOWTransaction) -> None:
                 changes.cooperative_ids |= _values(obj, "id")
             elif obj not in session.new and _changed(obj, COOPERATIVE_PAGE_FIELDS):
                 changes.pages = True
+        elif isinstance(obj, ListingStats):
+            if obj in session.deleted or _stats_changed(obj, obj in session.new):
+                changes.listing_ids |= _values(obj, "listing_id")
+        elif isinstance(obj, Review):
+            if obj in session.new or obj in session.deleted or _changed(obj, REVIEW_FIELDS):
+                changes.pages = True
+        elif isinstance(obj, ReviewPhoto):
+            changes.pages = True
 
 
 def on_orm_execute(state: ORMExecuteState) -> None:
@@ -190,10 +263,19 @@ def on_orm_execute(state: ORMExecuteState) -> None:
         column, target = Certificate.id, "certificate_ids"
     elif entity is Cooperative:
         column, target = Cooperative.id, "cooperative_ids"
+    elif entity is ListingStats:
+        column, target = ListingStats.listing_id, "listing_ids"
+    elif entity in (Review, ReviewPhoto):
+        if not (entity is Review and state.is_update and _only_votes(state)):
+            _changes(state.session).pages = True
+        return
     else:
         return
     if entity is Package and state.is_update:
         _note_packages_seen(state)
+        return
+    if entity is ListingStats and state.is_update:
+        _note_stats_seen(state)
         return
     affected = select(column)
     where = _where(state)
@@ -215,6 +297,7 @@ def before_commit(session: Session) -> None:
     changes = session.info.get(_INFO_KEY)
     if changes is not None:
         _resolve_packages_seen(session, changes)
+        _resolve_stats_seen(session, changes)
     if changes:
         version.bump(session)
         for listener in _before_commit_listeners:
@@ -234,6 +317,47 @@ def _note_packages_seen(state: ORMExecuteState) -> None:
     rows = state.session.execute(select(Package.id, *columns).where(where).with_for_update())
     for row in rows.mappings():
         seen.setdefault(row["id"], (row["listing_id"], _seen(row)))
+
+
+def _only_votes(state: ORMExecuteState) -> bool:
+    """Whether a bulk UPDATE of reviews sets only the helpful count (a vote)."""
+    values = getattr(state.statement, "_values", None) or {}
+    keys = {getattr(column, "key", column) for column in values}
+    return bool(keys) and keys <= {"helpful_count", "updated_at"}
+
+
+def _note_stats_seen(state: ORMExecuteState) -> None:
+    """Before a bulk UPDATE of listing stats: what a shopper sees of each row it is about to
+    touch (as _note_packages_seen, under the write lock)."""
+    where = _where(state)
+    if where is None:
+        keys = [row["listing_id"] for row in _parameter_sets(state) if row and "listing_id" in row]
+        where = ListingStats.listing_id.in_(keys)
+    begin_write(state.session)
+    columns = [ListingStats.__table__.c[key] for key in _STATS_COLUMNS]
+    seen = _changes(state.session).stats_seen
+    rows = state.session.execute(
+        select(ListingStats.listing_id, *columns).where(where).with_for_update()
+    )
+    for row in rows.mappings():
+        seen.setdefault(row["listing_id"], _stats_seen(row))
+
+
+def _resolve_stats_seen(session: Session, changes: Changes) -> None:
+    """Listings whose stats now show differently from before the transaction."""
+    if not changes.stats_seen:
+        return
+    columns = [ListingStats.__table__.c[key] for key in _STATS_COLUMNS]
+    rows = session.execute(
+        select(ListingStats.listing_id, *columns).where(
+            ListingStats.listing_id.in_(changes.stats_seen)
+        )
+    ).mappings()
+    now = {row["listing_id"]: _stats_seen(row) for row in rows}
+    for listing_id, before in changes.stats_seen.items():
+        if now.get(listing_id) != before:
+            changes.listing_ids.add(listing_id)
+    changes.stats_seen.clear()
 
 
 def _resolve_packages_seen(session: Session, changes: Changes) -> None:

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from storefront.core.inputs import parse_int
 
-SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars")
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars", "rating", "best_selling")
 MAX_PAGE = 1000
 MAX_PRICE = 1_000_000_000  # đồng
 MAX_QUERY_LENGTH = 200
@@ -24,6 +24,7 @@ class CatalogParams:
     cooperative_ids: list[int] = field(default_factory=list)
     price_min: int | None = None
     price_max: int | None = None
+    min_rating: int | None = None  # buyers' average rating as shown at least this (?rating=4)
     sort: str = "relevance"
     page: int = 1
     exact: bool = False  # "search exactly": never show the results of a corrected text instead
@@ -44,7 +45,13 @@ class CatalogParams:
             + len(self.cooperative_ids)
             + (self.price_min is not None)
             + (self.price_max is not None)
+            + (self.min_rating is not None)
         )
+
+    @property
+    def rating_bands(self) -> list[int]:
+        """The search's rating bands for min_rating: 4 is an average of 4,0 or more."""
+        return list(range(self.min_rating, 6)) if self.min_rating is not None else []
 
 
 def _ints(
@@ -93,6 +100,7 @@ def parse_catalog_args(args: MultiDict[str, str], default_sort: str = "newest") 
         cooperative_ids=_ints(args, "coop", None, ignored),
         price_min=_price(args, "price_min", ignored),
         price_max=_price(args, "price_max", ignored),
+        min_rating=next(iter(_ints(args, "rating", range(1, 6), ignored)), None),
         sort=sort,
         page=page,
         exact=args.get("exact") == "1",

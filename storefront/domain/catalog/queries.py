@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -13,7 +13,7 @@ from storefront.core.errors import NotFound
 from storefront.domain.catalog.visibility import public_listing_clause, public_listings
 from storefront.domain.cooperatives.members import can_preview
 from storefront.extensions import db
-from storefront.models import AdminUnit, Cooperative, Listing, User
+from storefront.models import AdminUnit, Cooperative, Listing, ListingStats, User
 
 if TYPE_CHECKING:
     pass
@@ -36,21 +36,32 @@ def detail_loader_options() -> tuple[LoaderOption, ...]:
         joinedload(Listing.cooperative),
         joinedload(Listing.certificate),
         joinedload(Listing.origin_commune),
-        joinedload(Listing.origin_legacy_commune),
+        # The pre-2025 commune's district and province, in the same query (the relationship's
+        # own join depth stops one short of the province from here).
+        joinedload(Listing.origin_legacy_commune)
+        .joinedload(AdminUnit.parent)
+        .joinedload(AdminUnit.parent),
         joinedload(Listing.packages),
         joinedload(Listing.images),
     )
 
 
-def public_listings_by_ids(ids: list[int]) -> list[Listing]:
-    """Load listings for cards in the order of `ids`, dropping any that are not public now.
+def public_listings_by_ids(ids: list[int]) -> list[tuple[Listing, ListingStats | None]]:
+    """Load listings for cards in the order of `ids`, with their stats (ratings, sold; joined
+    in the same query), dropping any that are not public now.
 
     Search results pass through here, so a stale index can never show a hidden listing.
     """
     if not ids:
         return []
-    stmt = public_listings().where(Listing.id.in_(ids)).options(*card_loader_options())
-    by_id = {listing.id: listing for listing in db.session.scalars(stmt).unique()}
+    stmt = (
+        public_listings()
+        .where(Listing.id.in_(ids))
+        .outerjoin(ListingStats, ListingStats.listing_id == Listing.id)
+        .add_columns(ListingStats)
+        .options(*card_loader_options())
+    )
+    by_id = {listing.id: (listing, stats) for listing, stats in db.session.execute(stmt).unique()}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -58,20 +69,32 @@ def public_listings_by_ids(ids: list[int]) -> list[Listing]:
 class ListingView:
     listing: Listing
     preview: bool  # not public: shown only to its cooperative and PFA staff, clearly marked
+    stats: ListingStats | None = None  # ratings and sold count (None: nothing yet)
 
 
 def listing_for_view(slug: str, viewer: User | None) -> ListingView:
     """The product page's listing: public, or a preview for those allowed; else NotFound."""
-    listing = db.session.scalars(
-        public_listings().where(Listing.slug == slug).options(*detail_loader_options())
-    ).unique().first()
-    if listing is not None:
-        return ListingView(listing, preview=False)
-    listing = db.session.scalars(
-        select(Listing).where(Listing.slug == slug).options(*detail_loader_options())
-    ).unique().first()
-    if listing is not None and can_preview(viewer, listing.cooperative_id):
-        return ListingView(listing, preview=True)
+
+    def load(stmt: Select[Any]) -> tuple[Listing, ListingStats | None] | None:
+        """The listing and its stats, in one query."""
+        return (
+            db.session.execute(
+                stmt.where(Listing.slug == slug)
+                .outerjoin(ListingStats, ListingStats.listing_id == Listing.id)
+                .add_columns(ListingStats)
+                .options(*detail_loader_options())
+            )
+            .unique()
+            .first()
+        )
+        return None if row is None else (row[0], row[1])
+
+    row = load(public_listings())
+    if row is not None:
+        return ListingView(row[0], preview=False, stats=row[1])
+    row = load(select(Listing))
+    if row is not None and can_preview(viewer, row[0].cooperative_id):
+        return ListingView(row[0], preview=True, stats=row[1])
     raise NotFound("listing")
 
 

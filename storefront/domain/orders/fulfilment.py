@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core.db import rows_matched, unit_of_work
 from storefront.core.errors import InvalidInput, InvalidTransition, NotFound
 from storefront.domain import notifications as notify
+from storefront.domain.catalog.stats import record_shipped
 from storefront.domain.jobs import later
 from storefront.domain.ledger import postings as ledger
 from storefront.domain.status_labels import shipment_status_label
@@ -156,6 +157,9 @@ def advance_shipment(
                 raise InvalidTransition(
                     _("This shipment is already %(status)s.", status=_status_label(shipment))
                 )
+            if step == "ship":
+                # "Đã bán N" counts shipped and delivered quantities, moved with the status.
+                record_shipped(shipment.id)
             if step == "deliver" and shipment.order.payment_method is not PaymentMethod.COD:
                 # Paid ahead: the sale is the cooperative's once delivered (COD: once the
                 # cash is collected, below).

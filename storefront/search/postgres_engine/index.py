@@ -83,6 +83,10 @@ _COLUMNS = (
     "expires_on",
     "name_words",
     "in_stock",
+    "rating_band",
+    "rating_tenths",
+    "rating_count",
+    "sold",
 )
 _VALUES = ", ".join("CAST(:document AS tsvector)" if c == "document" else f":{c}" for c in _COLUMNS)
 _UPSERT = text(

@@ -97,6 +97,10 @@ def document_row(
         "expires_on": doc.expires_on,
         "name_words": min(len(str(fields["name"]).split()), 255),
         "in_stock": doc.stock > 0,
+        "rating_band": doc.rating_band,
+        "rating_tenths": doc.rating_tenths,
+        "rating_count": doc.rating_count,
+        "sold": doc.sold,
     }
 
 

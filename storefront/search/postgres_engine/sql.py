@@ -30,6 +30,7 @@ FILTERS = {
     "province": ("province_codes", "province_code"),
     "commune": ("commune_codes", "commune_code"),
     "cooperative": ("cooperative_ids", "cooperative_id"),
+    "rating": ("rating_bands", "rating_band"),
 }
 FACETS = {
     "group": "ocop_group",
@@ -48,6 +49,8 @@ ORDERS = {
     "newest": ((_NEWEST,), (), False),
     "price_asc": (("price ASC",), (_NEWEST,), False),
     "price_desc": (("price DESC",), (_NEWEST,), False),
+    "rating": (("rating_tenths DESC", "rating_count DESC"), (_NEWEST,), True),
+    "best_selling": (("sold DESC",), (_NEWEST,), True),
 }
 
 
@@ -84,7 +87,8 @@ def row_facets(row: dict[str, Any]) -> list[tuple[str, int]]:
 # What a search reads of each matching row: the filters', facets' and orders' columns.
 ROW_COLUMNS = (
     "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
-    f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock"
+    f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock, "
+    "rating_band, rating_tenths, rating_count, sold"
 )
 
 

@@ -61,6 +61,7 @@ FILTER_COLUMNS = {
     "province": ("province_codes", "province"),
     "commune": ("commune_codes", "commune"),
     "cooperative": ("cooperative_ids", "cooperative"),
+    "rating": ("rating_bands", "rating_band"),
 }
 # Facet name → record column counted. A facet is counted without the filter of the same
 # name (disjunctive faceting).
@@ -240,6 +241,9 @@ SORT_ORDERS = {
         (), (("name_words", False), ("stars", True), ("in_stock", True), *_NEWEST), True
     ),
     "stars": SortOrder((("stars", True),), _NEWEST, True),
+    # Buyers' rating: the average as shown, then how many rated it (none last).
+    "rating": SortOrder((("rating", True), ("ratings", True)), _NEWEST, True),
+    "best_selling": SortOrder((("sold", True),), _NEWEST, True),
     "newest": SortOrder(_NEWEST, (), False),
     "price_asc": SortOrder((("price", False),), _NEWEST, False),
     "price_desc": SortOrder((("price", True),), _NEWEST, False),

@@ -14,14 +14,15 @@ from storefront.search.query import ListingDocument
 
 # Bump when the fields or their analysis change: a new version is a new, empty index
 # (`flask search reindex` fills it); the old files are left for an operator to delete.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 INDEX_NAME = f"listings_v{SCHEMA_VERSION}"
 
 # One fixed-width record per document: listing id, province code, commune code, cooperative
 # id, price, created (epoch seconds), certificate expiry (date ordinal), group, stars, and
-# the number of words in the name (shorter names rank first among equal matches), and
-# whether a package is in stock now (not only on pre-order).
-RECORD = struct.Struct("<qiiiqqiBBBB")
+# the number of words in the name (shorter names rank first among equal matches),
+# whether a package is in stock now (not only on pre-order), and buyers' ratings and sales
+# as shown (average in tenths, how many ratings, the rounded sold count).
+RECORD = struct.Struct("<qiiiqqiBBBBBii")
 RECORD_FIELDS = (
     "listing_id",
     "province",
@@ -34,6 +35,9 @@ RECORD_FIELDS = (
     "stars",
     "name_words",
     "in_stock",
+    "rating",
+    "ratings",
+    "sold",
 )
 
 # Search words for the six OCOP groups (Decision 148/QĐ-TTg), with common synonyms and the
@@ -136,5 +140,8 @@ def document_fields(doc: ListingDocument) -> dict[str, str | bytes]:
             doc.stars,
             min(len(name), 255),
             doc.stock > 0,
+            min(max(doc.rating_tenths, 0), 50),
+            doc.rating_count,
+            doc.sold,
         ),
     }

@@ -49,6 +49,9 @@ class SegmentColumns:
     stars: tuple[int, ...]
     name_words: tuple[int, ...]
     in_stock: tuple[int, ...]
+    rating: tuple[int, ...]  # buyers' average as shown, in tenths (0: none)
+    ratings: tuple[int, ...]  # how many ratings
+    sold: tuple[int, ...]  # the sold count as shown
 
     def __init__(self, reader) -> None:
         self.size = reader.doc_count_all()
@@ -57,6 +60,7 @@ class SegmentColumns:
         for name, column in zip(RECORD_FIELDS, values, strict=True):
             setattr(self, name, column)
         self.price_bucket = tuple(map(price_bucket, self.price))
+        self.rating_band = tuple(tenths // 10 for tenths in self.rating)
         self.all_docs = frozenset(range(self.size))
         self._expired: tuple[date, frozenset[int]] | None = None
         self._by_value: dict[str, dict[int, frozenset[int]]] = {}

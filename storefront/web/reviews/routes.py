@@ -51,8 +51,8 @@ from storefront.models.reviews import REVIEW_REASON
 from storefront.web.ratelimits import post_limit
 from storefront.web.redirects import safe_next
 from storefront.web.reviews import bp
-from storefront.web.reviews.visitor import visitor_key
 from storefront.web.shop.cart.routes import has_valid_token, is_cross_site
+from storefront.web.visitor import visitor_key
 
 
 def _writer_key() -> str:
@@ -62,7 +62,7 @@ def _writer_key() -> str:
 
 
 def _reporter_key() -> str:
-    return f"review-report:{visitor_key()}"
+    return f"review-report:{visitor_key() or ''}"
 
 
 def _writing_limited() -> str:
@@ -212,7 +212,7 @@ def report(review_id: int):
         return _confirm_report(review_id)
     back = safe_next(request.form.get("next"), url_for("catalog.home"))
     try:
-        report_review(review_id, visitor_key(), request.form.get("reason", ""))
+        report_review(review_id, visitor_key() or "", request.form.get("reason", ""))
     except DomainError as error:
         if error.status == 404:
             abort(404)

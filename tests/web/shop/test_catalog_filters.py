@@ -113,7 +113,7 @@ def test_each_active_filter_has_a_chip_linking_to_the_page_without_it(client, sh
 
     assert found["Thực phẩm"] == without("group", "1")
     assert found["Thủ công mỹ nghệ"] == without("group", "4")
-    assert found["4 sao"] == without("stars")
+    assert found["4 sao OCOP"] == without("stars")
     assert found["Thành phố Bắc Ninh"] == without("province")
     assert found["Xã Lục Ngạn"] == without("commune")
     assert found["HTX Vải thiều Hồng Xuân"] == without("coop", str(fruit))
@@ -137,7 +137,7 @@ def test_price_chips_for_one_bound(client, shop):
 
 def test_search_chips_keep_the_search_words(client, shop):
     found = chips(html(client.get("/search", query_string={"q": "gốm", "stars": "3"})))
-    assert found["3 sao"] == {"path": ["/search"], "q": ["gốm"]}
+    assert found["3 sao OCOP"] == {"path": ["/search"], "q": ["gốm"]}
     assert found["Xóa tất cả"] == {"path": ["/search"], "q": ["gốm"]}
 
 
@@ -164,7 +164,8 @@ def test_a_chosen_filter_that_matches_nothing_can_still_be_taken_off(client, sho
 def test_chips_are_translated(client, shop):
     client.get("/?lang=en")
     found = chips(html(client.get("/products?stars=4&price_max=100000")))
-    assert "4 stars" in found and "Price: up to 100,000\u00a0₫" in found and "Clear all" in found
+    assert "4-star OCOP" in found and "Clear all" in found
+    assert "Price: up to 100,000\u00a0₫" in found
 
 
 # --- the results bar and the form without JavaScript -----------------------------------------

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from storefront.core import clock
 from storefront.core.urls import external_url
@@ -22,12 +37,25 @@ from storefront.domain.catalog.queries import (
     origin_tree,
     sitemap_entries,
 )
+from storefront.domain.catalog.reviews import (
+    AlreadyVoted,
+    cooperative_ratings,
+    parse_review_args,
+    review_page,
+    vote_helpful,
+)
+from storefront.domain.catalog.stats import summary_of
 from storefront.domain.catalog.suggest import suggest as suggestions_for
 from storefront.domain.catalog.version import current as current_version
+from storefront.extensions import csrf
 from storefront.search import explain_enabled
 from storefront.web.catalog_cache import cached_fragment
 from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
+from storefront.web.ratelimits import post_limit
+from storefront.web.redirects import safe_next
+from storefront.web.shop.cart.routes import has_valid_token, is_cross_site
 from storefront.web.shop.catalog import bp
+from storefront.web.visitor import visitor_key
 
 
 @bp.get("/")
@@ -147,10 +175,80 @@ def product(slug: str):
         return html
     view = listing_for_view(slug, current_user)
     related = [] if view.preview else related_cards(view.listing)
+    # The query string is part of the page key: each sort and page of reviews is its own page.
+    sort, number = parse_review_args(request.args.get("reviews"), request.args.get("rpage"))
+    reviews = review_page(view.listing.id, summary_of(view.stats), sort, number)
     html = render_template(
-        "catalog/product.html", listing=view.listing, preview=view.preview, related=related
+        "catalog/product.html",
+        listing=view.listing,
+        preview=view.preview,
+        related=related,
+        reviews=reviews,
     )
     return html if view.preview else store_page(page_key, html)
+
+
+# --- "Hữu ích": a visitor's helpful vote on a review, from a page a CDN may cache --------------
+# As add-to-cart (web/shop/cart/routes.py): the public page carries no CSRF token;
+# static/js/reviews.js fetches one (/cart/token) when the visitor reaches for the button and
+# sends the vote with it (JSON answer, the count updated in place). Without JavaScript, or with
+# a token that is not this visitor's, nothing is counted and the answer is a page asking to
+# confirm, with a fresh token. A request a browser marks as cross-site is refused outright.
+
+
+def _votes_limited() -> str:
+    return _("Too many votes from your network. Please try again later.")
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_votes(error: RateLimitExceeded):
+    if _wants_json():
+        return jsonify(error="rate_limited", message=error.description), 429
+    return render_template("errors/error.html", status=429, message=error.description), 429
+
+
+@csrf.exempt
+@bp.post("/reviews/<int:review_id>/helpful")
+@post_limit("REVIEW_VOTE_RATE_LIMIT", get_remote_address, _votes_limited)
+def review_helpful(review_id: int):
+    # CSRF: checked here, not by CSRFProtect (see above).
+    if is_cross_site():
+        abort(403)
+    back = safe_next(request.form.get("next"), url_for("catalog.home"))
+    if not has_valid_token():
+        if _wants_json():
+            return jsonify(error="csrf", message=_("Please try again.")), 400
+        response = make_response(
+            render_template(
+                "catalog/confirm_vote.html",
+                review_id=review_id,
+                next_url=back,
+                token=generate_csrf(),
+            )
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    try:
+        count = vote_helpful(review_id, visitor_key() or "")
+    except AlreadyVoted as error:
+        if _wants_json():
+            return jsonify(error=error.code, message=error.message), error.status
+        flash(error.message, "info")
+        return redirect(f"{back}#review-{review_id}", code=303)
+    message = _("Thank you: your vote is counted.")
+    if _wants_json():
+        return jsonify(count=count, message=message, label=helpful_label(count))
+    flash(message, "info")
+    return redirect(f"{back}#review-{review_id}", code=303)
+
+
+def helpful_label(count: int) -> str:
+    """The helpful button's count, as the page shows it."""
+    return ngettext("%(num)d found this helpful", "%(num)d found this helpful", count)
 
 
 @bp.get("/cooperatives/<slug>")
@@ -164,7 +262,12 @@ def cooperative(slug: str):
     if (html := cached_page(page_key)) is not None:
         return html
     view = cooperative_page(slug, current_user)
-    html = render_template("catalog/cooperative.html", view=view, cooperative=view.cooperative)
+    html = render_template(
+        "catalog/cooperative.html",
+        view=view,
+        cooperative=view.cooperative,
+        ratings=cooperative_ratings(view.cooperative.id),
+    )
     return html if view.preview else store_page(page_key, html)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import request, url_for
 
 from storefront.core.files import logo_url
+from storefront.core.formatting import date_vn
 from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
@@ -20,10 +21,20 @@ from storefront.web.catalog_cache import (
 from storefront.web.page_cache import form_token
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.localized import in_english, listing_name
-from storefront.web.shop.catalog.seo import product_jsonld
+from storefront.web.shop.catalog.routes import helpful_label
+from storefront.web.shop.catalog.seo import product_jsonld, shop_date
 
 # The catalog's filter parameters (domain/catalog/params.py); "q" and "sort" are not filters.
-FILTER_NAMES = ("group", "stars", "province", "commune", "coop", "price_min", "price_max")
+FILTER_NAMES = (
+    "group",
+    "stars",
+    "province",
+    "commune",
+    "coop",
+    "price_min",
+    "price_max",
+    "rating",
+)
 
 
 def url_without(endpoint: str, names: str | Iterable[str], value: int | None = None) -> str:
@@ -59,3 +70,13 @@ bp.add_app_template_global(url_without, "url_without")
 bp.add_app_template_global(url_without_filters, "url_without_filters")
 bp.add_app_template_global(logo_url, "logo_url")
 bp.add_app_template_global(form_token, "form_token")
+bp.add_app_template_global(helpful_label, "helpful_label")
+
+
+def review_date(moment) -> str:
+    """A review's date in the shop's time zone, as the reader writes dates."""
+    return date_vn(shop_date(moment))
+
+
+bp.add_app_template_global(review_date, "review_date")
+bp.add_app_template_global(shop_date, "shop_date")
