@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from storefront.core.media import store_listing_image
+from storefront.core.media import store_review_image
 from storefront.extensions import db
 from storefront.models import Review, ReviewPhoto
 from tests.fixtures.review_rows import add_review
@@ -19,7 +19,7 @@ def reviewed(make):
     listing = make.listing(name="Mật ong hoa vải", slug="mat-ong", packages=[{"stock": 20}])
     review = add_review(listing, 5, "Mật thơm, sánh.", author="Vũ T. L.", helpful=2)
     for position in range(2):
-        stored = store_listing_image(Image.new("RGB", (800, 600), (40, 90 * position, 60)))
+        stored = store_review_image(Image.new("RGB", (800, 600), (40, 90 * position, 60)))
         db.session.add(
             ReviewPhoto(review_id=review.id, filename=stored.stem, width=stored.width,
                         height=stored.height, position=position)
