@@ -218,6 +218,10 @@ def test_the_seller_dashboard_shows_rating_and_answered_share(client, auth, revi
     tiles = page.split('class="seller-tiles"')[1].split("</ul>")[0]
     assert "4,3/5" in tiles and "3 đánh giá" in tiles
     assert "33%" in tiles and "Đánh giá đã trả lời" in tiles
+    # The answered share leads to the reviews awaiting an answer, marked as work to do.
+    assert re.search(
+        r'<a class="seller-tile seller-tile--todo" href="/seller/reviews\?show=awaiting">', tiles
+    )
 
 
 # --- buyers' ratings and OCOP stars never share a label or a look ------------------------------
