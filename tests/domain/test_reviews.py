@@ -6,15 +6,13 @@ same transaction. Each refusal changes nothing."""
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from storefront.core import clock
-from storefront.core.errors import DomainError, InvalidInput, InvalidUpload, NotFound
+from storefront.core.errors import InvalidInput, InvalidUpload, NotFound
 from storefront.core.files import Upload
 from storefront.core.text import plain_text
 from storefront.domain.reviews.links import review_link_token
@@ -34,6 +32,7 @@ from storefront.domain.reviews.writing import (
 )
 from storefront.extensions import db
 from storefront.models import MemberRole, Review, ReviewStatus, Shipment, ShipmentStatus
+from tests.fixtures.concurrency import race
 from tests.fixtures.reviews import (
     order_of,
     photo,
@@ -280,31 +279,6 @@ def test_photos_are_stored_under_their_own_prefix_and_removed_on_edit(world):
 # --- at once ----------------------------------------------------------------------------------
 
 
-def _race(app, calls) -> list:
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i: int) -> None:
-        with app.app_context(), force_locale("en"):
-            try:
-                barrier.wait(timeout=60)
-                calls[i]()
-                results[i] = "done"
-            except DomainError as error:
-                results[i] = type(error).__name__
-            except Exception as error:  # noqa: BLE001 - any other outcome fails the test
-                results[i] = repr(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 def test_two_first_reviews_of_one_line_at_once_make_one(app, world):
     _, _, listing, _ = world
     bought = order_of(listing)
@@ -315,7 +289,7 @@ def test_two_first_reviews_of_one_line_at_once_make_one(app, world):
     def write(rating: int):
         return lambda: save_review_by_link(token, ReviewInput(rating=rating))
 
-    results = _race(app, [write(5), write(1)])
+    results = race(app, [write(5), write(1)])
     assert sorted(results) == ["done", "done"] or sorted(results) == [
         "AlreadyReviewed",
         "done",

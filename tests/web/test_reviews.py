@@ -12,13 +12,12 @@ import pytest
 from flask import url_for
 
 from config import Config
-from storefront import create_app
 from storefront.core import clock
 from storefront.domain.reviews.links import review_link_token
 from storefront.domain.reviews.writing import ReviewInput, save_review
 from storefront.extensions import db as _db
-from storefront.extensions import limiter
 from storefront.models import Review, Shipment, ShipmentStatus
+from tests.fixtures.limits import rate_limited_app
 from tests.fixtures.pages import html
 from tests.fixtures.reviews import order_of, review_count, review_files, shop, stats_of
 from tests.fixtures.seller import file_field, png_bytes
@@ -169,24 +168,11 @@ def test_the_guest_order_page_links_to_the_signed_form(client, world):
 
 @pytest.fixture
 def limited(app):
-    built = create_app(
-        {
-            "CONFIG": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-            "MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "REVIEW_WRITE_LIMIT": Config.REVIEW_WRITE_LIMIT,
-        }
-    )
-    limiter.reset()
-    yield built
-    limiter.reset()
-    limiter.enabled = False  # the limiter is one object: leave it off for the other tests
-    with built.app_context():
-        _db.engine.dispose()
+    with rate_limited_app(
+        app,
+        REVIEW_WRITE_LIMIT=Config.REVIEW_WRITE_LIMIT,
+    ) as built:
+        yield built
 
 
 def test_writing_is_rate_limited(world, limited):

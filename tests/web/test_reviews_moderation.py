@@ -11,12 +11,11 @@ from flask import render_template_string
 from sqlalchemy import select
 
 from config import Config
-from storefront import create_app
 from storefront.domain.reviews.moderation import report_review, reporter_key
 from storefront.domain.reviews.writing import ReviewInput, save_review
 from storefront.extensions import db as _db
-from storefront.extensions import limiter
 from storefront.models import AuditEvent, ReportStatus, Review, ReviewReport, ReviewStatus, Role
+from tests.fixtures.limits import rate_limited_app
 from tests.fixtures.pages import html
 from tests.fixtures.reviews import order_of, report_count, shop, stats_of
 
@@ -131,25 +130,12 @@ def test_a_logged_in_visitor_reports_as_their_account(client, auth, reviewed, ma
 
 @pytest.fixture
 def limited(app):
-    built = create_app(
-        {
-            "CONFIG": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-            "MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "REVIEW_REPORT_LIMIT_PER_VISITOR": Config.REVIEW_REPORT_LIMIT_PER_VISITOR,
-            "REVIEW_REPORT_LIMIT_PER_IP": Config.REVIEW_REPORT_LIMIT_PER_IP,
-        }
-    )
-    limiter.reset()
-    yield built
-    limiter.reset()
-    limiter.enabled = False  # the limiter is one object: leave it off for the other tests
-    with built.app_context():
-        _db.engine.dispose()
+    with rate_limited_app(
+        app,
+        REVIEW_REPORT_LIMIT_PER_VISITOR=Config.REVIEW_REPORT_LIMIT_PER_VISITOR,
+        REVIEW_REPORT_LIMIT_PER_IP=Config.REVIEW_REPORT_LIMIT_PER_IP,
+    ) as built:
+        yield built
 
 
 def test_reports_are_rate_limited_per_visitor_and_per_ip(reviewed, limited):

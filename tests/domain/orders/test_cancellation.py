@@ -6,13 +6,11 @@ part refunded by a key of its own, never twice."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
-from storefront.core.errors import DomainError, Forbidden, InvalidInput, InvalidTransition, NotFound
+from storefront.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from storefront.domain.order_links import order_for_link
 from storefront.domain.orders.cancellation import (
     cancel_order_as_staff,
@@ -33,6 +31,7 @@ from storefront.models import (
     Shipment,
     ShipmentStatus,
 )
+from tests.fixtures.concurrency import race
 from tests.fixtures.pfa import audit_event_count
 from tests.fixtures.shop import CANCEL, SUCCESS, buy, event, reload, send_webhook
 
@@ -180,31 +179,6 @@ def test_the_buyer_cancelling_the_rest_gives_each_unit_back_once(app, db, two):
     assert shipment(two.b_id).cancelled_by == "buyer"
 
 
-def _race(app, calls) -> list:
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i: int) -> None:
-        with app.app_context(), force_locale("en"):
-            try:
-                barrier.wait(timeout=60)
-                calls[i]()
-                results[i] = "done"
-            except DomainError as error:
-                results[i] = type(error).__name__
-            except Exception as error:  # noqa: BLE001 - any other outcome fails the test
-                results[i] = repr(error)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 def test_simultaneous_cancellations_of_one_part_return_its_stock_once(app, db, two, staff):
     seller_id, staff_id = two.seller_a.id, staff.id
     db.session.remove()
@@ -217,7 +191,7 @@ def test_simultaneous_cancellations_of_one_part_return_its_stock_once(app, db, t
             two.a_id, "Người bán báo hết hàng", actor=_db.session.get(type(staff), staff_id)
         )
 
-    results = _race(app, [as_seller, as_staff, as_seller, as_staff])
+    results = race(app, [as_seller, as_staff, as_seller, as_staff])
     assert results.count("done") == 1, results
     assert set(results) - {"done"} == {"InvalidTransition"}, results
     assert stock(two.package_a) == 10 and stock(two.package_b) == 8
@@ -227,7 +201,7 @@ def test_simultaneous_cancellations_of_one_part_return_its_stock_once(app, db, t
 def test_a_cooperative_and_the_buyer_cancelling_at_once_return_stock_once(app, db, two):
     seller_id = two.seller_a.id
     db.session.remove()
-    results = _race(
+    results = race(
         app,
         [
             lambda: cancel_shipment(two.a_id, "Hết hàng", user_id=seller_id),

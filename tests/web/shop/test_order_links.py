@@ -14,13 +14,12 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from config import Config
-from storefront import create_app
 from storefront.core import clock
 from storefront.domain.order_links import SALT, _fingerprint, order_link_token
 from storefront.domain.orders.fulfilment import advance_shipment
 from storefront.extensions import db as _db
-from storefront.extensions import limiter
 from storefront.models import Order, OrderStatus, Package, Shipment, ShipmentStatus
+from tests.fixtures.limits import rate_limited_app
 from tests.fixtures.shop import buy, checkout_form, two_cooperative_order
 
 LINK = re.compile(r"https?://[^/\s]+(/orders/link/[A-Za-z0-9_.\-]+)")
@@ -326,25 +325,12 @@ def test_lookup_page_asks_for_the_phone_with_a_phone_keypad(client):
 
 @pytest.fixture
 def limited(app):
-    built = create_app(
-        {
-            "CONFIG": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-            "MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "ORDER_LOOKUP_LIMIT_PER_IP": Config.ORDER_LOOKUP_LIMIT_PER_IP,
-            "ORDER_LOOKUP_LIMIT_PER_NUMBER": Config.ORDER_LOOKUP_LIMIT_PER_NUMBER,
-        }
-    )
-    limiter.reset()
-    yield built
-    limiter.reset()
-    limiter.enabled = False  # the limiter is one object: leave it off for the other tests
-    with built.app_context():
-        _db.engine.dispose()
+    with rate_limited_app(
+        app,
+        ORDER_LOOKUP_LIMIT_PER_IP=Config.ORDER_LOOKUP_LIMIT_PER_IP,
+        ORDER_LOOKUP_LIMIT_PER_NUMBER=Config.ORDER_LOOKUP_LIMIT_PER_NUMBER,
+    ) as built:
+        yield built
 
 
 def test_guessing_the_phone_of_one_order_is_rate_limited(make, limited):

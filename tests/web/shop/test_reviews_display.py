@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from config import Config
-from storefront import create_app
 from storefront.extensions import db as _db
-from storefront.extensions import limiter
 from storefront.models import Review, ReviewStatus, ReviewVote
 from tests.fixtures.app import count_queries
+from tests.fixtures.limits import rate_limited_app
 from tests.fixtures.pages import html, without_csrf_token
 from tests.fixtures.review_rows import add_review, set_sold
 
@@ -363,20 +362,7 @@ def test_a_hidden_review_cannot_be_voted_on(client, db, reviewed):
 
 
 def test_votes_are_rate_limited(app, db, reviewed):
-    limited = create_app(
-        {
-            "CONFIG": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-            "MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "REVIEW_VOTE_RATE_LIMIT": "2 per hour",
-        }
-    )
-    limiter.reset()
-    try:
+    with rate_limited_app(app, REVIEW_VOTE_RATE_LIMIT="2 per hour") as limited:
         browser = limited.test_client()
         ids = [reviewed[k].id for k in ("first", "photos", "plain")]
         codes = [
@@ -389,10 +375,5 @@ def test_votes_are_rate_limited(app, db, reviewed):
         page = html(browser.post(f"/reviews/{ids[2]}/helpful"))
         assert "Bạn đã bình chọn quá nhiều lần" in page
         assert Config.REVIEW_VOTE_RATE_LIMIT  # a production default exists
-    finally:
-        limiter.reset()
-        limiter.enabled = False
-        with limited.app_context():
-            _db.engine.dispose()
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ReviewVote.id))) == 2
