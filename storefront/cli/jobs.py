@@ -138,6 +138,27 @@ def _require_queue() -> None:
         )
 
 
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker with its control channel (stop/kill commands) polled every second.
+
+    RQ listens on it with a 60 s wait; when the UNSUBSCRIBE reply arrives before that thread
+    waits again, redis-py's stop() waits the whole 60 s out, so a burst worker (or one told
+    to stop) could take a minute to exit after its last job."""
+
+    CONTROL_POLL_SECONDS = 1.0
+
+    def subscribe(self) -> None:
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        # (RQ declares the attribute as None; it holds the thread, as in RQ's own subscribe.)
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
+            sleep_time=self.CONTROL_POLL_SECONDS,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
+
+
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
 @click.option("--name", default="", help="The worker's name (default: host, pid).")
@@ -145,7 +166,7 @@ def worker_command(burst: bool, name: str) -> None:
     """Run queued jobs, one at a time (JOBS_BACKEND=rq)."""
     _require_queue()
     target = job_queue.queue()
-    worker = SimpleWorker(
+    worker = Worker(
         [target],
         connection=target.connection,
         name=name or f"{target.name}-{socket.gethostname()}-{os.getpid()}",

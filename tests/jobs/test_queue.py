@@ -25,9 +25,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import SimpleWorker
 from sqlalchemy import func, select, update
 
+from storefront.cli.jobs import Worker
 from storefront.core.db import unit_of_work
 from storefront.domain.jobs import later, mail_later, relay_once, task
 from storefront.domain.jobs import queue as job_queue
@@ -170,7 +170,7 @@ def jobs(db, ids: list[int]) -> list[tuple]:
 def work_in_process(name: str) -> None:
     """What one `flask jobs worker --burst` does, in this process (it holds the app context)."""
     target = job_queue.queue()
-    SimpleWorker([target], connection=target.connection, name=f"{name}-inproc").work(
+    Worker([target], connection=target.connection, name=f"{name}-inproc").work(
         burst=True, logging_level="WARNING"
     )
 
@@ -219,6 +219,7 @@ def worker_process(app, name: str, tmp_path: Path) -> subprocess.Popen:
         "MAIL_PORT": str(app.config["MAIL_PORT"]),
         "MAIL_USE_TLS": "0",
         "MAIL_TIMEOUT": "30",
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT dumps every thread's stack (see finished())
     }
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
@@ -227,6 +228,17 @@ def worker_process(app, name: str, tmp_path: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def finished(process: subprocess.Popen) -> str:
+    """The worker's output once it exited; if it has not within WAIT, its threads' stacks
+    (faulthandler, on SIGABRT) are in the output the failing assertion shows."""
+    try:
+        return process.communicate(timeout=WAIT)[0].decode()
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        output = process.communicate(timeout=WAIT)[0].decode()
+        raise AssertionError(f"the worker did not exit within {WAIT} s:\n{output}") from None
 
 
 def test_a_worker_killed_mid_send_is_retried_and_the_mail_arrives_once(app, db, queued, tmp_path):
@@ -253,7 +265,7 @@ def test_a_worker_killed_mid_send_is_retried_and_the_mail_arrives_once(app, db, 
         assert time.monotonic() < deadline, "the relay never handed the job over again"
         time.sleep(0.2)
     second = worker_process(app, name, tmp_path)
-    output = second.communicate(timeout=WAIT)[0].decode()
+    output = finished(second)
     assert second.returncode == 0, output
 
     assert jobs(db, [job_id]) == [(2, True, marker)]
