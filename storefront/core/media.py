@@ -165,8 +165,51 @@ def delete_listing_image(stem: str) -> None:
     _delete_image(stem, listing_image_key)
 
 
+def hidden_review_image_key(stem: str, size: str) -> str:
+    """Where a hidden review's photo is kept: the private storage, under no public address."""
+    return f"hidden-reviews/{stem}-{size}.{EXTENSION}"
+
+
+def withdraw_review_image(stem: str) -> None:
+    """Take a hidden review's photo off its public address: each size moved to the private
+    storage (a size already moved, or gone, is skipped: running again changes nothing)."""
+    _move_image(stem, media_storage(), review_image_key, private_storage(), hidden_review_image_key)
+
+
+def restore_review_image(stem: str) -> None:
+    """Put a photo withdrawn by withdraw_review_image back at its public address."""
+    _move_image(stem, private_storage(), hidden_review_image_key, media_storage(), review_image_key)
+
+
+def _move_image(
+    stem: str,
+    source: media_storage_module.MediaStorage,
+    source_key: Callable[[str, str], str],
+    target: media_storage_module.MediaStorage,
+    target_key: Callable[[str, str], str],
+) -> None:
+    for size in SIZES:
+        stored = source.open(source_key(stem, size))
+        if stored is None:
+            continue
+        target.save(target_key(stem, size), stored.data, stored.content_type)  # then, only
+        source.delete(source_key(stem, size))  # then: a failure between leaves a copy
+
+
+def open_review_image(stem: str, size: str) -> media_storage_module.StoredObject | None:
+    """A review photo's size wherever it is (public, or withdrawn): for staff pages."""
+    if size not in SIZES:
+        return None
+    return media_storage().open(review_image_key(stem, size)) or private_storage().open(
+        hidden_review_image_key(stem, size)
+    )
+
+
 def delete_review_image(stem: str) -> None:
     _delete_image(stem, review_image_key)
+    private = private_storage()
+    for size in SIZES:
+        private.delete(hidden_review_image_key(stem, size))
 
 
 def _delete_image(stem: str, key: Callable[[str, str], str]) -> None:

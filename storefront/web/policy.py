@@ -242,6 +242,7 @@ POLICIES: dict[str, Entry] = {
     "pfa.hide_review": Policy(Access.PFA),
     "pfa.dismiss_review_reports": Policy(Access.PFA),
     "pfa.unhide_review": Policy(Access.PFA),
+    "pfa.review_photo": Policy(Access.PFA),
     # ... bank transfers that match no order, and refunds owed: admins only (else 403)
     "pfa.transfers": Policy(Access.ADMIN),
     "pfa.assign_transfer": Policy(Access.ADMIN),

@@ -11,13 +11,19 @@ from flask import render_template_string
 from sqlalchemy import select
 
 from config import Config
-from storefront.domain.reviews.moderation import report_review, reporter_key
+from storefront.domain.reviews.moderation import (
+    hide_review,
+    report_review,
+    reporter_key,
+    sync_photo_visibility,
+    unhide_review,
+)
 from storefront.domain.reviews.writing import ReviewInput, save_review
 from storefront.extensions import db as _db
 from storefront.models import AuditEvent, ReportStatus, Review, ReviewReport, ReviewStatus, Role
 from tests.fixtures.limits import rate_limited_app
 from tests.fixtures.pages import html
-from tests.fixtures.reviews import order_of, report_count, shop, stats_of
+from tests.fixtures.reviews import order_of, photo, report_count, review_files, shop, stats_of
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -219,6 +225,32 @@ def test_staff_hide_a_reported_review_with_a_reason(client, auth, reviewed, make
     _db.session.expire_all()
     assert _db.session.get(Review, review.id).status is ReviewStatus.VISIBLE
     assert stats_of(listing.id)[:2] == (1, 2)
+
+
+def test_a_hidden_reviews_photos_leave_their_public_address_and_come_back(app, client, auth, make):
+    _, _, listing = shop(make)
+    buyer = make.user()
+    bought = order_of(listing, buyer=buyer)
+    review = save_review(bought.line_id, buyer, ReviewInput(rating=1, body="Ảnh", photos=[photo()]))
+    [stem] = [p.filename for p in review.photos]
+    public = f"/media/reviews/{stem}-thumb.webp"
+    assert client.get(public).status_code == 200
+    staff = make.user(role=Role.PFA)
+    hide_review(review.id, staff, "Ảnh có thông tin cá nhân")  # its job runs after the commit
+    assert client.get(public).status_code == 404
+    assert review_files() == set()  # nothing left under the public folder
+    auth.login(staff)
+    page = html(client.get("/pfa/reviews?show=hidden"))
+    [thumb] = re.findall(r'src="(/pfa/reviews/\d+/photos/\d+/thumb)"', page)
+    shown = client.get(thumb)
+    assert shown.status_code == 200 and shown.mimetype == "image/webp"
+    assert "private" in shown.headers["Cache-Control"]
+    assert sync_photo_visibility(review.id) == "hidden"  # again: changes nothing
+    assert client.get(public).status_code == 404 and client.get(thumb).status_code == 200
+    auth.logout()
+    assert client.get(thumb).status_code in (302, 303, 403, 404)  # staff only
+    unhide_review(review.id, staff)
+    assert client.get(public).status_code == 200
 
 
 def test_staff_dismiss_reports(client, auth, reviewed, make):

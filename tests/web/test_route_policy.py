@@ -22,12 +22,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
+from PIL import Image
 from sqlalchemy import select
 
 from storefront import create_app
 from storefront.core.clock import today as shop_today
 from storefront.core.db import unit_of_work
 from storefront.core.files import Upload
+from storefront.core.media import store_review_image
 from storefront.core.sepay import parse_notification
 from storefront.domain.accounts import (
     email_verification_token,
@@ -56,6 +58,7 @@ from storefront.models import (
     MemberRole,
     Payment,
     PaymentMethod,
+    ReviewPhoto,
     Role,
     ShipmentStatus,
     utcnow,
@@ -301,6 +304,7 @@ def build_world(app) -> dict:
         order_line_id=review_line.id,  # customer 1's delivered line of A, reviewed
         review_link_token=review_link_token(review_line),
         review_id=review.id,
+        review_photo_id=review.photos[0].id,
     )
     db.session.remove()
     return ids
@@ -333,7 +337,11 @@ def _delivered_and_reviewed(order, coop, customer):
     shipment.delivered_at = utcnow()
     db.session.commit()
     line = shipment.lines[0]
-    return line, save_review(line.id, customer, ReviewInput(rating=4, body="Ngon"))
+    review = save_review(line.id, customer, ReviewInput(rating=4, body="Ngon"))
+    stored = store_review_image(Image.new("RGB", (400, 300), (90, 120, 60)))
+    db.session.add(ReviewPhoto(review_id=review.id, filename=stored.stem))
+    db.session.commit()
+    return line, review
 
 
 def _invitation_id(cooperative_id: int) -> int:
@@ -357,6 +365,7 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
         "accounts.confirm_email": {"token": ids["email_change_token"]},
         "orders.link": {"token": ids["order_link_token"]},
         "reviews.guest": {"token": ids["review_link_token"]},
+        "pfa.review_photo": {"photo_id": ids["review_photo_id"], "size": "thumb"},
         "seller.certificate_label": {"certificate_id": ids["verified_certificate_id"]},
         "seller.shipment_step": {"step": "pack"},
         "pfa.decide_cooperative": {"action": "suspend"},

@@ -6,6 +6,10 @@ A reporter is a key, one report per key and review (a unique key): a logged-in v
 their session (reporter_key). Each decision is a guarded UPDATE on the review's status or the
 reports' (two staff deciding at once cannot both win), audited (domain/audit.py) and, when a
 review appears or disappears, moves the listing's rating summary in the same unit of work.
+
+A hidden review's photos leave their public address too (a job after the commit moves them
+to the private storage, `sync_photo_visibility`; showing the review again moves them back):
+staff still see them in the console (web/pfa/reviews.py serves them to staff only).
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.core import clock
-from storefront.core.db import rows_matched, unit_of_work
+from storefront.core.db import Unit, rows_matched, unit_of_work
 from storefront.core.errors import AlreadyDecided, InvalidInput, NotFound
+from storefront.core.media import restore_review_image, withdraw_review_image
 from storefront.core.text import plain_text
 from storefront.domain.audit import record_decision
 from storefront.domain.decisions import require_staff
+from storefront.domain.jobs import later, task
 from storefront.domain.reviews import stats
 from storefront.domain.reviews.rules import AlreadyReported
 from storefront.extensions import db
@@ -32,6 +38,7 @@ from storefront.models import (
     Listing,
     ReportStatus,
     Review,
+    ReviewPhoto,
     ReviewReport,
     ReviewStatus,
     User,
@@ -219,7 +226,7 @@ def hide_review(review_id: int, actor: User | None, reason: str) -> Review:
     require_staff(actor)
     assert actor is not None
     text = _reason(reason)
-    with unit_of_work(writer=True):
+    with unit_of_work(writer=True) as unit:
         review = _review(review_id)
         moved = _move(
             review,
@@ -235,6 +242,7 @@ def hide_review(review_id: int, actor: User | None, reason: str) -> Review:
             raise AlreadyDecided(_("This review is already hidden."))
         reports = _close_reports(review.id, ReportStatus.ACTIONED, actor)
         stats.count_rating(review.listing_id, review.rating, -1)
+        photos_follow(unit, review)
         record_decision(
             actor=actor,
             action="review.hide",
@@ -253,7 +261,7 @@ def unhide_review(review_id: int, actor: User | None, reason: str = "") -> Revie
     require_staff(actor)
     assert actor is not None
     text = _reason(reason, required=False)
-    with unit_of_work(writer=True):
+    with unit_of_work(writer=True) as unit:
         review = _review(review_id)
         moved = _move(
             review,
@@ -268,6 +276,7 @@ def unhide_review(review_id: int, actor: User | None, reason: str = "") -> Revie
         if not moved:
             raise AlreadyDecided(_("This review is already shown."))
         stats.count_rating(review.listing_id, review.rating, 1)
+        photos_follow(unit, review)
         record_decision(
             actor=actor,
             action="review.unhide",
@@ -279,6 +288,30 @@ def unhide_review(review_id: int, actor: User | None, reason: str = "") -> Revie
         )
     db.session.refresh(review)
     return review
+
+
+def photos_follow(unit: Unit, review: Review) -> None:
+    """After `unit` commits, move the review's photos to where its status says."""
+    if review.photo_count or review.photos:
+        later(unit, sync_photo_visibility, review.id)
+
+
+@task("reviews.sync_photo_visibility")
+def sync_photo_visibility(review_id: int) -> str:
+    """Photos of a hidden review off their public address, of a shown one back on it, as the
+    review's status is when the job runs (a hide then a quick unhide end shown whatever order
+    their jobs run in); running again changes nothing."""
+    status = db.session.scalar(select(Review.status).where(Review.id == review_id))
+    stems = db.session.scalars(
+        select(ReviewPhoto.filename).where(ReviewPhoto.review_id == review_id)
+    ).all()
+    db.session.rollback()  # moving files holds no transaction open
+    if status is None:
+        return "gone"
+    move = withdraw_review_image if status is ReviewStatus.HIDDEN else restore_review_image
+    for stem in stems:
+        move(stem)
+    return status.value
 
 
 def dismiss_reports(review_id: int, actor: User | None) -> int:
@@ -299,3 +332,17 @@ def dismiss_reports(review_id: int, actor: User | None) -> int:
             data={"reports": closed},
         )
     return closed
+
+
+def photo_for_staff(review_id: int, photo_id: int, actor: User | None) -> str:
+    """The stem of a review's photo, for the console (hidden reviews' photos have no public
+    address); NotFound for a photo of another review."""
+    require_staff(actor)
+    stem = db.session.scalar(
+        select(ReviewPhoto.filename).where(
+            ReviewPhoto.id == photo_id, ReviewPhoto.review_id == review_id
+        )
+    )
+    if stem is None:
+        raise NotFound(_("Photo not found."))
+    return stem

@@ -32,6 +32,7 @@ from storefront.core.media import LARGEST, StoredImage, delete_review_image, sto
 from storefront.core.text import plain_text
 from storefront.domain.reviews import stats
 from storefront.domain.reviews.links import line_for_link
+from storefront.domain.reviews.moderation import photos_follow
 from storefront.domain.reviews.rules import (
     EDIT_DAYS,
     AlreadyReviewed,
@@ -354,6 +355,8 @@ def _save(line_id: int, data: ReviewInput, load: Callable[[], OrderLine]) -> Rev
                 position += 1
             review.photo_count = len(review.photos)
             db.session.flush()
+            if saved and review.status is ReviewStatus.HIDDEN:
+                photos_follow(unit, review)  # new photos of a hidden review stay off public
     except IntegrityError:  # two first reviews of one line at once: the unique key
         for stored in saved:
             delete_review_image(stored.stem)

@@ -5,12 +5,13 @@ require_staff); every decision is audited by the domain."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.core.errors import DomainError
 from storefront.core.inputs import parse_int
+from storefront.core.media import open_review_image
 from storefront.domain.reviews import moderation
 from storefront.web.pfa import bp
 
@@ -63,3 +64,20 @@ def unhide_review(review_id: int):
         lambda: moderation.unhide_review(review_id, _me(), request.form.get("reason", "")),
         _("The review is shown again."),
     )
+
+
+@bp.get("/reviews/<int:review_id>/photos/<int:photo_id>/<size>")
+def review_photo(review_id: int, photo_id: int, size: str):
+    """A review's photo for staff, wherever it is kept: a hidden review's photos are off their
+    public address (domain/reviews/moderation.sync_photo_visibility)."""
+    try:
+        stem = moderation.photo_for_staff(review_id, photo_id, _me())
+    except DomainError:
+        abort(404)
+    stored = open_review_image(stem, size)
+    if stored is None:
+        abort(404)
+    response = Response(stored.data, mimetype=stored.content_type)
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
