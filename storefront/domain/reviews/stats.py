@@ -13,29 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from storefront.domain.catalog.stats import ensure_rows
 from storefront.extensions import db
 from storefront.models import ListingStats, utcnow
 
 RATING_COLUMNS = {n: getattr(ListingStats, f"rating_{n}") for n in range(1, 6)}
 
 
-def _ensure_row(listing_id: int) -> None:
-    """INSERT the listing's row unless it exists (two first reviews at once: one row)."""
-    dialect = db.session.connection().dialect.name
-    stmt: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ListingStats).values(listing_id=listing_id)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ListingStats).values(listing_id=listing_id)
-    else:  # pragma: no cover - the shop runs on these two
-        raise RuntimeError(f"unsupported database {dialect}")
-    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["listing_id"]))
-
-
 def _update(listing_id: int, values: dict[Any, Any]) -> None:
-    _ensure_row(listing_id)
+    ensure_rows([listing_id])  # two first reviews at once: one row
     db.session.execute(
         update(ListingStats)
         .where(ListingStats.listing_id == listing_id)
