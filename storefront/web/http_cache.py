@@ -36,9 +36,11 @@ sends), so a cache refreshing its stored copy keeps the stored header that match
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
+from flask_wtf.csrf import ValidationError, validate_csrf
 
 from storefront.core.shared_cache import release_id
 from storefront.domain.catalog.cards import catalog_cache_key
@@ -173,3 +175,34 @@ def init_app(app: Flask) -> None:
     so this one sees every cookie the others set."""
     app.before_request(_answer_not_modified)
     app.after_request(_cache_headers)
+
+
+# --- forms on cacheable pages ------------------------------------------------------------------
+# Their pages carry no CSRF token (no session): add-to-cart, the "helpful" vote and the report
+# of a review fetch one from /cart/token when used, and their views check for themselves.
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def is_cross_site() -> bool:
+    """Whether the browser says this request comes from another site."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        ours = {_origin(request.host_url), _origin(current_app.config["PUBLIC_BASE_URL"])}
+        if origin.lower() not in ours:  # "null" (a sandboxed frame, a file) included
+            return True
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    return fetch_site is not None and fetch_site not in ("same-origin", "none")
+
+
+def has_valid_token() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True

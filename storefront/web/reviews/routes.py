@@ -48,10 +48,10 @@ from storefront.domain.reviews.writing import (
 from storefront.extensions import csrf, limiter
 from storefront.models import limits
 from storefront.models.reviews import REVIEW_REASON
+from storefront.web.http_cache import has_valid_token, is_cross_site
 from storefront.web.ratelimits import post_limit
 from storefront.web.redirects import safe_next
 from storefront.web.reviews import bp
-from storefront.web.shop.cart.routes import has_valid_token, is_cross_site
 from storefront.web.visitor import visitor_key
 
 

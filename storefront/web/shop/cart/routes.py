@@ -4,7 +4,6 @@ joins the customer's at login."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -20,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
-from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from storefront.core.errors import DomainError, QuantitiesRefused
@@ -45,6 +44,7 @@ from storefront.web.context import (
     cart_serializer,
     guest_token,
 )
+from storefront.web.http_cache import has_valid_token, is_cross_site
 from storefront.web.redirects import safe_next
 from storefront.web.shop.cart import bp
 
@@ -133,32 +133,6 @@ def _back_to_cart():
 # cross-site (Origin not the shop's, Sec-Fetch-Site not same-origin) is refused outright.
 # So /cart/add is exempt from CSRFProtect's blanket check and makes its own; every other
 # POST keeps CSRFProtect's. See docs/security.md.
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def is_cross_site() -> bool:
-    """Whether the browser says this request comes from another site."""
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        ours = {_origin(request.host_url), _origin(current_app.config["PUBLIC_BASE_URL"])}
-        if origin.lower() not in ours:  # "null" (a sandboxed frame, a file) included
-            return True
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    return fetch_site is not None and fetch_site not in ("same-origin", "none")
-
-
-def has_valid_token() -> bool:
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return True
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        return False
-    return True
 
 
 @bp.get("/token")

@@ -50,10 +50,10 @@ from storefront.domain.catalog.version import current as current_version
 from storefront.extensions import csrf
 from storefront.search import explain_enabled
 from storefront.web.catalog_cache import cached_fragment
+from storefront.web.http_cache import has_valid_token, is_cross_site
 from storefront.web.page_cache import anonymous_page_key, cached_page, store_page
 from storefront.web.ratelimits import post_limit
 from storefront.web.redirects import safe_next
-from storefront.web.shop.cart.routes import has_valid_token, is_cross_site
 from storefront.web.shop.catalog import bp
 from storefront.web.visitor import visitor_key
 
