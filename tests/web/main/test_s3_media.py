@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from storefront.core import storage as storage_module
 from storefront.core.files import Upload, delete_logo, logo_url, store_logo
-from storefront.core.media import SIZES, listing_image_url, listing_original_key
+from storefront.core.media import SIZES, listing_image_url, original_key
 from storefront.core.storage import (
     LocalStorage,
     S3Storage,
@@ -166,7 +166,7 @@ def test_a_failed_unit_deletes_the_objects_it_wrote(app, db, s3, monkeypatch):
     refuses them, and the objects already written go."""
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    real = listing_domain.store_listing_original
+    real = listing_domain.store_original
     written: list[str] = []
 
     def store_then_archive(data):
@@ -181,7 +181,7 @@ def test_a_failed_unit_deletes_the_objects_it_wrote(app, db, s3, monkeypatch):
         other.dispose()
         return stored
 
-    monkeypatch.setattr(listing_domain, "store_listing_original", store_then_archive)
+    monkeypatch.setattr(listing_domain, "store_original", store_then_archive)
     with pytest.raises(Exception, match="archived|lưu trữ"):
         add_photos(listing.id, coop.id, user, [Upload("a.png", io.BytesIO(png_bytes()))])
     assert written  # it did reach the bucket first
@@ -250,7 +250,7 @@ def test_an_original_waits_under_the_private_prefix_with_no_address(app, db, s3,
     stored = s3.get_object(Bucket=BUCKET, Key=original)
     assert stored["CacheControl"] == "private, no-store"
     assert b"SecretCam" in stored["Body"].read()
-    assert private_storage().url(listing_original_key(stem)) is None
+    assert private_storage().url(original_key(stem)) is None
 
     assert run_job(queued.pop()) == "done"
     assert keys(s3) == photo_keys(stem)  # the sizes, public; the original gone
