@@ -374,12 +374,20 @@ def logo_url(stem: str | None, size: str = "card") -> str:
 
 
 def store_logo(image: Image.Image) -> str:
-    """Write every size of a decoded logo, re-encoded (no EXIF), keeping its proportions.
-    Called before the unit of work that records it: resizing must not hold the write lock."""
+    """Write every size of a decoded logo under a new random stem (write_logo); returns it.
+    An uploaded logo goes through its job instead (domain/cooperatives/logo.py)."""
+    stem = secrets.token_hex(12)
+    write_logo(image, stem)
+    return stem
+
+
+def write_logo(image: Image.Image, stem: str) -> None:
+    """Write every size of a decoded logo under `stem`, re-encoded (no EXIF), keeping its
+    proportions (a second run writes the same names again). Never inside a unit of work:
+    resizing must not hold the write lock."""
     image = ImageOps.exif_transpose(image)
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    stem = secrets.token_hex(12)
     storage = media_storage()
     try:
         for size, longest in LOGO_SIZES.items():
@@ -391,7 +399,6 @@ def store_logo(image: Image.Image) -> str:
     except BaseException:
         delete_logo(stem)  # no size left behind by a failure halfway
         raise
-    return stem
 
 
 def delete_logo(stem: str | None) -> None:

@@ -2,11 +2,11 @@
 fixed sizes, kept in the media storage (core/storage.py: UPLOAD_DIR or an S3-compatible
 bucket), each kind under its own key prefix ("listings/", "reviews/").
 
-Two ways in for a listing photo: `store_listing_image` writes every size of a decoded image at
-once (the demo, fixtures); an upload is kept as sent in the private storage
-(`store_listing_original`) and its sizes made later by its job (`process_listing_original`),
-under the same stem, so a retried job writes the same names again. Review photos are stored
-at once (`store_review_image`)."""
+Two ways in for a listing or review photo: `store_listing_image` / `store_review_image` write
+every size of a decoded image at once (the demo, fixtures); an upload is kept as sent in the
+private storage (`store_original`, the same for listing photos, review photos and logos) and
+its sizes made later by its job (`process_listing_original`, `process_review_original`,
+`process_logo_original`), under the same stem, so a retried job writes the same names again."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from flask import Flask, current_app, url_for
 from PIL import Image, ImageOps
 
 from storefront.core import storage as media_storage_module
-from storefront.core.files import REDUCING_GAP, Upload, decode_image
+from storefront.core.files import LOGO_LARGEST, REDUCING_GAP, Upload, decode_image, write_logo
 from storefront.core.storage import media_storage, private_storage
 
 # name → longest side in pixels. Cards are 4:3 crops; the gallery keeps the aspect ratio.
@@ -50,8 +50,9 @@ def listing_image_path(stem: str, size: str) -> Path:
     return upload_root() / listing_image_key(stem, size)
 
 
-def listing_original_key(stem: str) -> str:
-    """The upload as sent, in the private storage until its sizes are made."""
+def original_key(stem: str) -> str:
+    """The upload as sent (a listing or review photo, a logo), in the private storage until
+    its sizes are made."""
     return f"originals/{stem}"
 
 
@@ -100,7 +101,10 @@ def _store_image(image: Image.Image, key: Callable[[str, str], str]) -> StoredIm
 
 
 def _write_sizes(
-    image: Image.Image, stem: str, key: Callable[[str, str], str] = listing_image_key
+    image: Image.Image,
+    stem: str,
+    key: Callable[[str, str], str] = listing_image_key,
+    storage: media_storage_module.MediaStorage | None = None,
 ) -> StoredImage:
     ImageOps.exif_transpose(image, in_place=True)  # the camera's rotation, before EXIF is gone
     if image.mode not in ("RGB", "RGBA"):
@@ -112,7 +116,7 @@ def _write_sizes(
         else image.resize(gallery_size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     )
     del image
-    storage = media_storage()
+    storage = storage or media_storage()
     try:
         for size, longest in SIZES.items():
             if size == "card":
@@ -126,16 +130,17 @@ def _write_sizes(
             variant.save(out, FORMAT, quality=82, method=4)
             storage.save(key(stem, size), out.getvalue(), CONTENT_TYPE)
     except BaseException:
-        _delete_image(stem, key)  # no size left behind by a failure halfway
+        _delete_image(stem, key, storage)  # no size left behind by a failure halfway
         raise
     return StoredImage(stem=stem, width=gallery.width, height=gallery.height)
 
 
-def store_listing_original(data: bytes) -> str:
+def store_original(data: bytes) -> str:
     """Keep an upload that passed the checks (core/files.check_photo) as sent, in the private
-    storage, under a new random stem; returns the stem. Nothing public refers to it."""
+    storage, under a new random stem; returns the stem. Nothing public refers to it. The same
+    for a listing photo, a review photo and a logo: the job says what becomes of it."""
     stem = secrets.token_hex(12)
-    private_storage().save(listing_original_key(stem), data, "application/octet-stream")
+    private_storage().save(original_key(stem), data, "application/octet-stream")
     return stem
 
 
@@ -144,21 +149,47 @@ def process_listing_original(stem: str) -> StoredImage | None:
     writes the same names again); None when there is no original (already processed, or
     deleted). InvalidUpload when its pixels do not decode. The original stays: the caller
     deletes it once the photo is recorded ready."""
-    stored = private_storage().open(listing_original_key(stem))
+    image = _decode_original(stem, LARGEST)
+    return None if image is None else _write_sizes(image, stem)
+
+
+def process_review_original(stem: str, *, hidden: bool) -> StoredImage | None:
+    """As process_listing_original, for a review photo: its sizes at its public address, or
+    (`hidden`: its review is hidden) where withdraw_review_image keeps them, in the private
+    storage."""
+    image = _decode_original(stem, LARGEST)
+    if image is None:
+        return None
+    if hidden:
+        return _write_sizes(image, stem, hidden_review_image_key, private_storage())
+    return _write_sizes(image, stem, review_image_key)
+
+
+def process_logo_original(stem: str) -> bool:
+    """As process_listing_original, for a logo (core/files.write_logo): False when there is
+    no original."""
+    image = _decode_original(stem, LOGO_LARGEST)
+    if image is None:
+        return False
+    write_logo(image, stem)
+    return True
+
+
+def _decode_original(stem: str, longest: int) -> Image.Image | None:
+    stored = private_storage().open(original_key(stem))
     if stored is None:
         return None
-    image = decode_image(Upload(filename=stem, stream=BytesIO(stored.data)), longest=LARGEST)
-    return _write_sizes(image, stem)
+    return decode_image(Upload(filename=stem, stream=BytesIO(stored.data)), longest=longest)
 
 
-def delete_listing_original(stem: str) -> None:
-    private_storage().delete(listing_original_key(stem))
+def delete_original(stem: str) -> None:
+    private_storage().delete(original_key(stem))
 
 
 def delete_listing_photo_files(stem: str) -> None:
     """Every file of an uploaded photo: its sizes, and its original if still kept."""
     delete_listing_image(stem)
-    delete_listing_original(stem)
+    delete_original(stem)
 
 
 def delete_listing_image(stem: str) -> None:
@@ -212,8 +243,12 @@ def delete_review_image(stem: str) -> None:
         private.delete(hidden_review_image_key(stem, size))
 
 
-def _delete_image(stem: str, key: Callable[[str, str], str]) -> None:
-    storage = media_storage()
+def _delete_image(
+    stem: str,
+    key: Callable[[str, str], str],
+    storage: media_storage_module.MediaStorage | None = None,
+) -> None:
+    storage = storage or media_storage()
     for size in SIZES:
         storage.delete(key(stem, size))
 

@@ -49,8 +49,9 @@ class ListingStatus(enum.StrEnum):
 
 
 class PhotoStatus(enum.StrEnum):
-    """A listing photo's sizes: being made by its job, made (shown to shoppers), or the job
-    found the file broken (shown only to the seller, to delete)."""
+    """An uploaded photo's sizes (a listing's, a review's, a cooperative's new logo): being
+    made by its job, made (shown to shoppers), or never to be made: the job found the file
+    broken, or gave up after its retries (shown only to its owner, to remove and upload again)."""
 
     PROCESSING = "processing"
     READY = "ready"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.extensions import Base
 from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum
+from storefront.models.catalog import PhotoStatus
 
 if TYPE_CHECKING:
     from storefront.models.catalog import Listing
@@ -46,7 +47,13 @@ class Cooperative(TimestampMixin, Base):
     phone: Mapped[str] = mapped_column(String(limits.PHONE), default="")
     email: Mapped[str] = mapped_column(String(limits.EMAIL), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    logo: Mapped[str | None] = mapped_column(String(120))
+    logo: Mapped[str | None] = mapped_column(String(120))  # the public logo's stem
+    # A new logo waiting for its job (domain/cooperatives/logo.py): "processing", or "failed"
+    # for an owner to remove or replace; the public logo stays until it is ready.
+    pending_logo: Mapped[str | None] = mapped_column(String(120))
+    pending_logo_status: Mapped[PhotoStatus | None] = mapped_column(
+        str_enum(PhotoStatus, "photo_status")
+    )
     status: Mapped[CooperativeStatus] = mapped_column(
         str_enum(CooperativeStatus, "cooperative_status"),
         default=CooperativeStatus.APPLIED,

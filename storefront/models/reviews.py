@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.extensions import Base
 from storefront.models import limits
 from storefront.models.base import TimestampMixin, str_enum, utcnow
+from storefront.models.catalog import PhotoStatus
 
 if TYPE_CHECKING:
     from storefront.models.orders import OrderLine
@@ -65,9 +66,7 @@ class Review(TimestampMixin, Base):
     order_line_id: Mapped[int] = mapped_column(
         ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True
     )
-    listing_id: Mapped[int | None] = mapped_column(
-        ForeignKey("listings.id", ondelete="SET NULL")
-    )
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(  # None: a guest, through the signed link
         ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -96,12 +95,18 @@ class Review(TimestampMixin, Base):
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewPhoto.position"
     )
 
+    @property
+    def ready_photos(self) -> list[ReviewPhoto]:
+        """The photos anyone but their author may see: those whose job has made their sizes."""
+        return [photo for photo in self.photos if photo.status is PhotoStatus.READY]
+
     def __repr__(self) -> str:
         return f"<Review {self.id} line={self.order_line_id} {self.rating}/5>"
 
 
 class ReviewPhoto(Base):
-    """A buyer's photo, stored under a random name like a listing's (sizes are derived)."""
+    """A buyer's photo, stored under a random name like a listing's (sizes are derived), and
+    processed by a job like a listing's (domain/reviews/photos.py): only "ready" ones are shown."""
 
     __tablename__ = "review_photos"
 
@@ -112,6 +117,12 @@ class ReviewPhoto(Base):
     height: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Rows from before the jobs, and photos stored whole (fixtures), are ready.
+    status: Mapped[PhotoStatus] = mapped_column(
+        str_enum(PhotoStatus, "photo_status"),
+        default=PhotoStatus.READY,
+        server_default=PhotoStatus.READY.value,
+    )
 
     review: Mapped[Review] = relationship(back_populates="photos")
 

@@ -185,6 +185,8 @@ POLICIES: dict[str, Entry] = {
     "seller.shipments": Policy(Access.MEMBER),
     "seller.reviews": Policy(Access.MEMBER),  # the chosen cooperative's reviews
     "seller.profile": Policy(Access.MEMBER),  # POST: owners only (the domain's Forbidden)
+    # the chosen cooperative's own pending logo (another's: 404); owners only (403)
+    "seller.discard_logo": Policy(Access.MEMBER, hide=True),
     # ... its money: balance, entries, statements; the payout account (POST: owners only, 403)
     "seller.finance": Policy(Access.MEMBER),
     "seller.finance_statement": Policy(Access.MEMBER),

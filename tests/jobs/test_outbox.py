@@ -205,6 +205,60 @@ def test_a_retried_task_writes_its_emails_once(db, outbox):
     assert [m["Subject"] for m in mails(outbox)] == ["Thư 1", "Thư 2"]  # none twice
 
 
+given_up: list[tuple] = []
+
+
+def note_give_up(order_id: int, *, reason: str) -> None:
+    given_up.append((order_id, reason))
+    if reason == "hook breaks":
+        raise RuntimeError("the hook itself failed")
+
+
+@task("tests.jobs.always_fails", on_give_up=note_give_up)
+def always_fails(order_id: int, *, reason: str) -> None:
+    raise ConnectionError(f"remote down ({order_id})")
+
+
+def test_a_given_up_task_calls_its_give_up_hook_once_with_its_arguments(
+    app, db, caplog, monkeypatch
+):
+    from storefront.domain.jobs import outbox
+
+    # Alembic's logging set-up (tests/test_migrations.py, same process) disables old loggers.
+    monkeypatch.setattr(outbox.log, "disabled", False)
+    app.config["JOBS_MAX_ATTEMPTS"] = 3
+    given_up.clear()
+    try:
+        with unit_of_work() as unit:
+            row = later(unit, always_fails, 42, reason="storage down")
+            unit.session.flush()
+            job_id = row.id
+        outcomes = [job(db, job_id).attempts]  # the inline try
+        for _ in range(2):
+            assert given_up == []  # not on a try that will be retried
+            time_passes(db, job_id)
+            outcomes.append(run_job(job_id))
+        assert outcomes == [1, "retry", "failed"]
+        assert given_up == [(42, "storage down")]
+        assert job(db, job_id).failed_at is not None
+        time_passes(db, job_id)
+        assert run_job(job_id) == "skipped" and given_up == [(42, "storage down")]
+
+        # A hook that raises is logged; the job stays given up, nothing is left open.
+        with unit_of_work() as unit:
+            row = later(unit, always_fails, 7, reason="hook breaks")
+            unit.session.flush()
+            job_id = row.id
+        for _ in range(2):
+            time_passes(db, job_id)
+            run_job(job_id)
+        assert given_up[-1] == (7, "hook breaks")
+        assert job(db, job_id).failed_at is not None
+        assert "its give-up hook failed" in caplog.text
+    finally:
+        app.config["JOBS_MAX_ATTEMPTS"] = 8
+
+
 def test_only_registered_tasks_can_be_scheduled(db):
     with pytest.raises(ValueError), unit_of_work() as unit:
         later(unit, print, "x")

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from storefront.core import media as core_media
 from storefront.core.files import Upload
-from storefront.core.media import SIZES, listing_original_key, process_listing_original
+from storefront.core.media import SIZES, original_key, process_listing_original
 from storefront.core.storage import private_storage
 from storefront.domain.catalog.listings import add_photos, set_cover_photo
 from storefront.domain.catalog.photos import job_key, process_listing_photo
@@ -104,9 +104,9 @@ def test_a_queued_photo_is_not_shown_until_its_job_has_run(client, auth, app, db
 
     # The original waits in the private folder; nothing of it is public.
     public, private = folders(app)
-    assert files_under(private) == {listing_original_key(stem)}
+    assert files_under(private) == {original_key(stem)}
     assert files_under(public) == set()
-    assert b"SecretCam" in (private / listing_original_key(stem)).read_bytes()  # as sent
+    assert b"SecretCam" in (private / original_key(stem)).read_bytes()  # as sent
 
     # Shoppers see no photo: no gallery, no cover, no og:image, no card image.
     page = client.get(f"/products/{listing.slug}").get_data(as_text=True)
@@ -287,6 +287,90 @@ def test_a_photo_whose_pixels_are_broken_is_marked_failed_for_the_seller(client,
     assert files_under(private) == set()
 
 
+@pytest.fixture
+def two_attempts(app):
+    app.config["JOBS_MAX_ATTEMPTS"] = 2
+    yield
+    app.config["JOBS_MAX_ATTEMPTS"] = 8
+
+
+def run_until_given_up(db, job_id: int) -> list[str]:
+    """Run the job again each time its backoff would have run out, until it is given up."""
+    outcomes: list[str] = []
+    while not outcomes or outcomes[-1] == "retry":
+        db.session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == job_id)
+            .values(available_at=now().replace(year=2000))
+        )
+        db.session.commit()
+        outcomes.append(run_job(job_id))
+    return outcomes
+
+
+def test_a_photo_whose_job_gives_up_is_failed_for_the_seller_never_shown(
+    client, auth, app, db, two_attempts, monkeypatch
+):
+    """Processing raises on every try (inline after the upload, then the relay's retry): once
+    the job is given up the photo is failed, the seller is told and can delete it, shoppers
+    never see it, and no file of it is left."""
+    from storefront.domain.catalog import photos as photo_jobs
+
+    user, coop = seller()
+    listing = factories.listing(coop=coop)
+
+    def broken(stem):
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(photo_jobs, "process_listing_original", broken)
+    auth.login(user)
+    response = client.post(
+        f"/seller/listings/{listing.id}/photos",
+        data={"photos": [file_field(png_bytes(), "p.png")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    [photo] = db.session.scalars(select(ListingImage)).all()
+    stem, photo_id = photo.filename, photo.id
+    assert photo.status is PhotoStatus.PROCESSING  # the inline try failed: retried later
+    assert run_until_given_up(db, job_of(db, stem).id) == ["failed"]
+    job = job_of(db, stem)
+    assert job.failed_at is not None and "the disk is full" in job.last_error
+    assert photo_row(db, photo_id).status is PhotoStatus.FAILED
+    public, private = folders(app)
+    assert files_under(public) == set() and files_under(private) == set()
+
+    editor = client.get(f"/seller/listings/{listing.id}").get_data(as_text=True)
+    assert "Không xử lý được ảnh này, vui lòng xóa ảnh và tải lên ảnh khác" in editor
+    assert "Đang xử lý" not in editor
+    assert f"/seller/listings/{listing.id}/photos/{photo_id}/delete" in editor
+    page = client.get(f"/products/{listing.slug}").get_data(as_text=True)
+    assert stem not in page and "og:image" not in page
+    assert stem not in client.get("/products").get_data(as_text=True)
+
+    # Another cooperative cannot delete it (404); its own seller can.
+    other, _ = seller()
+    auth.login(other)
+    response = client.post(f"/seller/listings/{listing.id}/photos/{photo_id}/delete")
+    assert response.status_code == 404 and photo_row(db, photo_id) is not None
+    auth.login(user)
+    response = client.post(f"/seller/listings/{listing.id}/photos/{photo_id}/delete")
+    assert response.status_code == 302 and photo_row(db, photo_id) is None
+
+
+def test_a_give_up_after_the_photo_was_processed_changes_nothing(app, db, queued):
+    from storefront.domain.catalog.photos import photo_given_up
+
+    user, coop = seller()
+    listing = factories.listing(coop=coop)
+    [photo] = add_photos(listing.id, coop.id, user, [upload(png_bytes())])
+    stem, photo_id = photo.filename, photo.id
+    assert run_job(queued.pop()) == "done"
+    photo_given_up(photo_id, stem)  # e.g. a late hook of an older try: the photo is ready
+    assert photo_row(db, photo_id).status is PhotoStatus.READY
+    assert files_under(folders(app)[0]) == size_files(stem)
+
+
 def test_deleting_a_photo_before_its_job_ran_removes_every_file(client, auth, app, db, queued):
     user, coop = seller()
     listing = factories.listing(coop=coop)
@@ -327,7 +411,7 @@ def test_the_original_is_not_reachable_from_the_web(client, app, db, queued):
     stem = photo.filename
     public, private = folders(app)
     assert not private.is_relative_to(public) and not public.is_relative_to(private)
-    assert private_storage().url(listing_original_key(stem)) is None
+    assert private_storage().url(original_key(stem)) is None
     for path in (
         f"/media/originals/{stem}",
         f"/media/listings/{stem}",

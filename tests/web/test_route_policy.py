@@ -58,6 +58,7 @@ from storefront.models import (
     MemberRole,
     Payment,
     PaymentMethod,
+    PhotoStatus,
     ReviewPhoto,
     Role,
     ShipmentStatus,
@@ -185,6 +186,9 @@ def build_world(app) -> dict:
     [photo] = add_photos(
         listing_a.id, coop_a.id, owner_a, [Upload("p.png", io.BytesIO(png_bytes()))]
     )
+    # A new logo of A's that its job could not make: the owner may remove it.
+    coop_a.pending_logo, coop_a.pending_logo_status = "f0" * 12, PhotoStatus.FAILED
+    db.session.commit()
     scanned = submit_certificate(
         coop_a.id,
         owner_a,
@@ -287,6 +291,7 @@ def build_world(app) -> dict:
         email_change_token=change_tokens[0],
         listing_id=listing_a.id,
         photo_id=photo.id,
+        logo_stem="f0" * 12,
         certificate_id=scanned.id,
         verified_certificate_id=listing_a.certificate_id,
         verified_number=listing_a.certificate.number,
@@ -366,6 +371,7 @@ def path_values(endpoint: str, arguments, ids: dict) -> dict:
         "orders.link": {"token": ids["order_link_token"]},
         "reviews.guest": {"token": ids["review_link_token"]},
         "pfa.review_photo": {"photo_id": ids["review_photo_id"], "size": "thumb"},
+        "seller.discard_logo": {"stem": ids["logo_stem"]},
         "seller.certificate_label": {"certificate_id": ids["verified_certificate_id"]},
         "seller.shipment_step": {"step": "pack"},
         "pfa.decide_cooperative": {"action": "suspend"},

@@ -29,9 +29,9 @@ from storefront.core.errors import (
 from storefront.core.files import Upload, check_image, check_photo
 from storefront.core.inputs import has_control_characters
 from storefront.core.media import (
-    delete_listing_original,
     delete_listing_photo_files,
-    store_listing_original,
+    delete_original,
+    store_original,
 )
 from storefront.core.text import slugify
 from storefront.domain.catalog.photos import job_key, process_listing_photo
@@ -558,10 +558,10 @@ def add_photos(
     stems: list[str] = []
     try:
         for upload in uploads:
-            stems.append(store_listing_original(check_photo(upload)))
+            stems.append(store_original(check_photo(upload)))
         with unit_of_work(writer=True) as unit:
             for stem in stems:
-                unit.on_rollback(delete_listing_original, stem)
+                unit.on_rollback(delete_original, stem)
             listing = get_listing(listing_id, cooperative_id, for_update=True)
             _check_room_for_photos(listing, len(stems))  # another upload may have come first
             position = max((p.position for p in listing.images), default=-1) + 1
@@ -586,7 +586,7 @@ def add_photos(
     except BaseException:
         # A bad photo later in the batch, or a unit that failed (even to open): no file stays.
         for stem in stems:
-            delete_listing_original(stem)
+            delete_original(stem)
         raise
     return added
 

@@ -13,7 +13,9 @@ open (inline before the response by default, or on a queue worker), and:
 - finds the photo deleted meanwhile: deletes whatever files it wrote.
 
 The original goes once the photo is ready or failed. An error of the storage (the bucket
-down) fails the job, which the outbox retries with backoff.
+down) fails the job, which the outbox retries with backoff; once it gives up (JOBS_MAX_ATTEMPTS
+tries), its hook `photo_given_up` marks the photo failed too, so it is never left
+"processing": the seller sees it failed, shoppers never see it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from sqlalchemy import select, update
 from storefront.core.db import end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidUpload
 from storefront.core.media import (
-    delete_listing_original,
     delete_listing_photo_files,
+    delete_original,
     process_listing_original,
 )
 from storefront.domain.jobs import task
@@ -41,7 +43,26 @@ def job_key(stem: str) -> str:
     return f"listing-photo:{stem}"
 
 
-@task("catalog.process_listing_photo")
+def photo_given_up(photo_id: int, stem: str) -> None:
+    """The photo's job was given up: the photo, if still processing, is marked failed and its
+    files go (any size a try wrote, and the original)."""
+    with unit_of_work() as unit:
+        result = unit.session.execute(
+            update(ListingImage)
+            .where(
+                ListingImage.id == photo_id,
+                ListingImage.filename == stem,
+                ListingImage.status == PhotoStatus.PROCESSING,
+            )
+            .values(status=PhotoStatus.FAILED)
+            .execution_options(synchronize_session=False)
+        )
+        marked = rows_matched(result) == 1
+    if marked:
+        delete_listing_photo_files(stem)
+
+
+@task("catalog.process_listing_photo", on_give_up=photo_given_up)
 def process_listing_photo(photo_id: int, stem: str) -> str:
     """Make the photo's sizes and mark it ready (or failed); returns what it found: "ready",
     "failed", "gone" (deleted meanwhile) or "done" (already processed: a retry)."""
@@ -56,7 +77,7 @@ def process_listing_photo(photo_id: int, stem: str) -> str:
         delete_listing_photo_files(stem)  # anything a try before the delete wrote
         return "gone"
     if status is not PhotoStatus.PROCESSING:
-        delete_listing_original(stem)  # a try that crashed after recording it left this
+        delete_original(stem)  # a try that crashed after recording it left this
         return "done"
     try:
         stored = process_listing_original(stem)
@@ -88,7 +109,7 @@ def process_listing_photo(photo_id: int, stem: str) -> str:
         if still is None:
             delete_listing_photo_files(stem)
             return "gone"
-        delete_listing_original(stem)
+        delete_original(stem)
         return "done"
-    delete_listing_original(stem)
+    delete_original(stem)
     return outcome

@@ -14,16 +14,12 @@ from storefront.core.errors import (
     InvalidInput,
     InvalidPhone,
 )
-from storefront.core.files import (
-    LOGO_LARGEST,
-    Upload,
-    decode_image,
-    delete_logo,
-    store_logo,
-)
+from storefront.core.files import Upload
+from storefront.core.media import delete_original
 from storefront.core.phones import normalize_vn_phone
 from storefront.core.text import slugify
 from storefront.domain.audit import record_decision
+from storefront.domain.cooperatives import logo as logos
 from storefront.domain.cooperatives.members import normal_email, require_may_join
 from storefront.domain.locations import current_commune
 from storefront.extensions import db
@@ -38,6 +34,7 @@ from storefront.models import (
 )
 
 # --- applying, approving ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CooperativeApplication:
@@ -95,17 +92,15 @@ def apply_for_cooperative(
     email = normal_email(application.email)
     description = (application.description or "").strip()
     if len(description) > limits.COOPERATIVE_DESCRIPTION:
-        raise InvalidInput(_("The description is too long (at most 5,000 characters)."),
-                           field="description")
-    # Decoded (small) and written before the unit opens: a bad logo leaves no cooperative
-    # behind, and resizing never holds the database's write lock.
-    logo_stem = (
-        store_logo(decode_image(logo, longest=LOGO_LARGEST)) if logo is not None else None
-    )
+        raise InvalidInput(
+            _("The description is too long (at most 5,000 characters)."), field="description"
+        )
+    # Checked and kept before the unit opens: a bad logo leaves no cooperative behind; its
+    # job (cooperatives/logo.py) makes its sizes after the commit.
+    logo_stem = logos.keep_upload(logo) if logo is not None else None
 
     try:
         with unit_of_work(writer=True) as unit:
-            unit.on_rollback(delete_logo, logo_stem)
             taken = db.session.scalar(
                 select(exists().where(func.upper(Cooperative.registration_number) == number))
             )
@@ -125,9 +120,9 @@ def apply_for_cooperative(
             )
             coop.members.append(CooperativeMember(user_id=actor.id, role=MemberRole.OWNER))
             db.session.add(coop)
-            if logo_stem is not None:
-                coop.logo = logo_stem
             db.session.flush()
+            if logo_stem is not None:
+                logos.schedule(unit, coop, logo_stem)
             record_decision(
                 actor=actor,
                 action="cooperative.apply",
@@ -136,9 +131,12 @@ def apply_for_cooperative(
                 to_status=CooperativeStatus.APPLIED.value,
             )
     except IntegrityError:
-        raise _registration_taken() from None  # the unit deleted the logo
+        if logo_stem is not None:
+            delete_original(logo_stem)
+        raise _registration_taken() from None
     except BaseException:
-        delete_logo(logo_stem)  # also when the unit failed to open
+        if logo_stem is not None:
+            delete_original(logo_stem)  # also when the unit failed to open
         raise
     return coop
 

@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from storefront.core.db import unit_of_work
 from storefront.core.errors import InvalidInput, InvalidPhone, NotFound
-from storefront.core.files import LOGO_LARGEST, Upload, decode_image, delete_logo, store_logo
+from storefront.core.files import Upload, delete_logo
+from storefront.core.media import delete_original
 from storefront.core.phones import normalize_vn_phone
 from storefront.domain.audit import record_decision
+from storefront.domain.cooperatives import logo as logos
 from storefront.domain.cooperatives.members import normal_email, require_owner
 from storefront.extensions import db
 from storefront.models import Cooperative, User, limits
@@ -69,18 +71,18 @@ def update_profile(
     remove_logo: bool = False,
 ) -> Cooperative:
     """Save the cooperative's story, phone, e-mail, address and logo, as one of its owners
-    (Forbidden for anyone else). A new logo passes the same checks as a listing photo
-    (decoded, at most 5 MB and 25 megapixels, JPEG/PNG/WebP) and is re-encoded to WebP; the
-    old one's files go once the change is committed. The change is in the audit trail, and
-    the cooperative's public page shows it at once (catalog version: catalog/changes.py)."""
+    (Forbidden for anyone else). A new logo passes the same checks as a listing photo (at
+    most 5 MB and 25 megapixels, JPEG/PNG/WebP, checked here: a bad file changes nothing) and
+    is re-encoded to WebP by its job (cooperatives/logo.py), which then makes it the logo and
+    deletes the old one's files; until then the old logo stays. The change is in the audit
+    trail, and the cooperative's public page shows it at once (catalog version:
+    catalog/changes.py)."""
     require_owner(actor, cooperative_id)
     values = _clean(change)
-    # Decoded and written before the unit opens, as when applying: resizing never holds the
-    # write lock, and a bad file changes nothing.
-    new_logo = store_logo(decode_image(logo, longest=LOGO_LARGEST)) if logo is not None else None
+    # Checked and kept before the unit opens, as when applying: a bad file changes nothing.
+    new_logo = logos.keep_upload(logo) if logo is not None else None
     try:
         with unit_of_work(writer=True) as unit:
-            unit.on_rollback(delete_logo, new_logo)
             coop = db.session.scalar(
                 select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
             )
@@ -89,11 +91,13 @@ def update_profile(
             changed = [name for name in EDITABLE_FIELDS if getattr(coop, name) != values[name]]
             for name in changed:
                 setattr(coop, name, values[name])
-            old_logo = coop.logo
-            if new_logo is not None or (remove_logo and old_logo):
-                coop.logo = new_logo
+            if new_logo is not None:
+                logos.schedule(unit, coop, new_logo)
                 changed.append("logo")
-                unit.on_commit(delete_logo, old_logo)
+            elif remove_logo and coop.logo:
+                unit.on_commit(delete_logo, coop.logo)
+                coop.logo = None
+                changed.append("logo")
             if changed:
                 record_decision(
                     actor=actor,
@@ -104,6 +108,7 @@ def update_profile(
                     data={"fields": changed},
                 )
     except BaseException:
-        delete_logo(new_logo)  # also when the unit failed to open
+        if new_logo is not None:
+            delete_original(new_logo)  # also when the unit failed to open
         raise
     return coop

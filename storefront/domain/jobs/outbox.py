@@ -13,8 +13,10 @@ Running (`run_job`): a runner claims the row (attempts + 1, locked until now + t
 closes the transaction, does the work with no transaction open, then marks it done. A failure
 puts it back with `available_at` = now + backoff (JOBS_BACKOFF_SECONDS · 2^(attempts-1), at most
 JOBS_BACKOFF_MAX_SECONDS), until JOBS_MAX_ATTEMPTS, when it is given up (`failed_at`, the last
-error kept). A row already done, given up, or claimed by a runner whose lease has not run out
-is skipped: a job delivered twice by the queue runs once.
+error kept) and its task's give-up hook, if it has one (`@task(name, on_give_up=...)`), is
+called with the job's arguments: e.g. a photo's job marks the photo failed for its owner.
+A row already done, given up, or claimed by a runner whose lease has not run out is skipped:
+a job delivered twice by the queue runs once.
 
 After the commit, the unit's jobs are handed to the backend (storefront.domain.jobs.queue):
 inline (the default: run right away, in this process, before the request returns) or the
@@ -62,18 +64,29 @@ R = TypeVar("R")
 
 # Tasks by name: what a "call" job may run. Registered where each function is defined.
 TASKS: dict[str, Callable[..., Any]] = {}
+# What to do when a task's job is given up, by task name (`task(..., on_give_up=...)`).
+GIVE_UP_HOOKS: dict[str, Callable[..., Any]] = {}
 _TASK_NAME = "__job_task__"
 _UNIT_ROWS = "job_outbox_rows"
 
 
-def task(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def task(
+    name: str, *, on_give_up: Callable[..., Any] | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Register a function that `later()` may schedule, under a stable name (stored in rows:
-    keep it when the function moves)."""
+    keep it when the function moves).
+
+    `on_give_up(*args, **kwargs)` is called with the job's own arguments once its job is given
+    up (JOBS_MAX_ATTEMPTS failed tries), after the row is marked so, with no transaction open:
+    what the task leaves half done for a person to see (a photo "processing" forever) is put
+    right there. It runs once per given-up job; if it raises, the error is logged."""
 
     def register(function: Callable[P, R]) -> Callable[P, R]:
         if TASKS.get(name, function) is not function:
             raise RuntimeError(f"two job tasks named {name!r}")
         TASKS[name] = function
+        if on_give_up is not None:
+            GIVE_UP_HOOKS[name] = on_give_up
         setattr(function, _TASK_NAME, name)
         return function
 
@@ -362,6 +375,7 @@ def _failed(job_id: int, claimed: _Claimed, error: Exception, config: Settings) 
             claimed.attempts,
             message,
         )
+        _give_up(job_id, claimed)
         return "failed"
     log.warning(
         "job %s (%s) failed (try %s), retried at %s: %s",
@@ -372,6 +386,23 @@ def _failed(job_id: int, claimed: _Claimed, error: Exception, config: Settings) 
         message,
     )
     return "retry"
+
+
+def _give_up(job_id: int, claimed: _Claimed) -> None:
+    """Call the given-up job's task hook (task(..., on_give_up=...)), if it has one."""
+    payload = claimed.payload
+    hook = GIVE_UP_HOOKS.get(payload.get("task", "")) if claimed.kind == CALL else None
+    if hook is None:
+        return
+    try:
+        hook(*loads(payload.get("args") or []), **loads(payload.get("kwargs") or {}))
+    except Exception:  # noqa: BLE001 - the job is given up already; a person reads the log
+        log.exception("job %s (%s): its give-up hook failed", job_id, claimed.key)
+        db.session.rollback()
+        return
+    session: Session = db.session()
+    if session.in_transaction():
+        end_read(session)
 
 
 # --- relaying ---------------------------------------------------------------------------

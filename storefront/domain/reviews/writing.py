@@ -8,8 +8,10 @@ the buyer was e-mailed (links.py) — and nobody who works for the cooperative t
 review per line (a unique key), editable for EDIT_DAYS after it was written.
 
 Text is kept as plain text (core/text.plain_text), never rendered as markup; photos pass the
-listing photos' checks and are stored under "reviews/" (core/media.py). The listing's rating
-summary moves in the same unit of work (stats.py).
+listing photos' checks in the request, are kept as sent in the private storage and recorded
+"processing" with their job (photos.py), which makes their sizes under "reviews/"
+(core/media.py) after the commit; only then does anyone but the buyer see them. The listing's
+rating summary moves in the same unit of work (stats.py).
 """
 
 from __future__ import annotations
@@ -26,13 +28,18 @@ from sqlalchemy.orm import joinedload, selectinload
 from storefront.core import clock
 from storefront.core.db import aware, end_read, unit_of_work
 from storefront.core.errors import InvalidInput, InvalidUpload, NotFound
-from storefront.core.files import Upload, check_image, decode_image
+from storefront.core.files import Upload, check_image, check_photo
 from storefront.core.inputs import parse_int
-from storefront.core.media import LARGEST, StoredImage, delete_review_image, store_review_image
+from storefront.core.media import delete_original, store_original
 from storefront.core.text import plain_text
+from storefront.domain.jobs import later_once
 from storefront.domain.reviews import stats
 from storefront.domain.reviews.links import line_for_link
-from storefront.domain.reviews.moderation import photos_follow
+from storefront.domain.reviews.photos import (
+    delete_photo_files,
+    job_key,
+    process_review_photo,
+)
 from storefront.domain.reviews.rules import (
     EDIT_DAYS,
     AlreadyReviewed,
@@ -46,6 +53,7 @@ from storefront.models import (
     Order,
     OrderLine,
     OrderStatus,
+    PhotoStatus,
     Review,
     ReviewPhoto,
     ReviewStatus,
@@ -295,8 +303,8 @@ def save_review_by_link(token: str, data: ReviewInput) -> Review:
 
 
 def _save(line_id: int, data: ReviewInput, load: Callable[[], OrderLine]) -> Review:
-    """Check everything, store the new photos, then write it all in one unit of work; a
-    refusal anywhere changes nothing and leaves no file."""
+    """Check everything, keep the new photos' originals, then write it all in one unit of
+    work, with each new photo's job; a refusal anywhere changes nothing and leaves no file."""
     line = load()  # whose line first: another's is 404 whatever the form holds
     check_reviewable(line)
     rating = _rating(data.rating)
@@ -313,13 +321,13 @@ def _save(line_id: int, data: ReviewInput, load: Callable[[], OrderLine]) -> Rev
         check_image(upload)  # by the header only: a bomb in the batch costs nothing
     end_read()
 
-    saved: list[StoredImage] = []
+    saved: list[str] = []
     try:
-        for upload in uploads:  # decoded and resized with no transaction open
-            saved.append(store_review_image(decode_image(upload, longest=LARGEST)))
+        for upload in uploads:  # checked and kept with no transaction open; resized by the job
+            saved.append(store_original(check_photo(upload)))
         with unit_of_work(writer=True) as unit:
-            for stored in saved:
-                unit.on_rollback(delete_review_image, stored.stem)
+            for stem in saved:
+                unit.on_rollback(delete_original, stem)
             line = load()
             check_reviewable(line)
             review = review_of_line(line.id, for_update=True)
@@ -339,31 +347,37 @@ def _save(line_id: int, data: ReviewInput, load: Callable[[], OrderLine]) -> Rev
                     if photo.id in remove:
                         review.photos.remove(photo)
                         # After the commit: a failed commit must not leave a row without files.
-                        unit.on_commit(delete_review_image, photo.filename)
+                        unit.on_commit(delete_photo_files, photo.filename)
             if len(review.photos) + len(saved) > limits.REVIEW_PHOTOS:
                 raise _too_many_photos()
             position = max((photo.position for photo in review.photos), default=-1) + 1
-            for stored in saved:
-                review.photos.append(
-                    ReviewPhoto(
-                        filename=stored.stem,
-                        width=stored.width,
-                        height=stored.height,
-                        position=position,
-                    )
+            added = []
+            for stem in saved:
+                photo = ReviewPhoto(
+                    filename=stem,
+                    width=0,
+                    height=0,
+                    position=position,
+                    status=PhotoStatus.PROCESSING,
                 )
+                review.photos.append(photo)
+                added.append(photo)
                 position += 1
-            review.photo_count = len(review.photos)
+            # What shoppers see: the ready photos (a new one counts once its job made it).
+            review.photo_count = len(review.ready_photos)
             db.session.flush()
-            if saved and review.status is ReviewStatus.HIDDEN:
-                photos_follow(unit, review)  # new photos of a hidden review stay off public
+            for photo in added:
+                # The job writes a hidden review's photo where moderation keeps them.
+                later_once(
+                    unit, job_key(photo.filename), process_review_photo, photo.id, photo.filename
+                )
     except IntegrityError:  # two first reviews of one line at once: the unique key
-        for stored in saved:
-            delete_review_image(stored.stem)
+        for stem in saved:
+            delete_original(stem)
         raise AlreadyReviewed(_("This product already has your review.")) from None
     except BaseException:
-        for stored in saved:  # a bad photo later in the batch, or a refused unit
-            delete_review_image(stored.stem)
+        for stem in saved:  # a bad photo later in the batch, or a refused unit
+            delete_original(stem)
         raise
     return review
 

@@ -18,6 +18,7 @@ from storefront.core.errors import (
 from storefront.core.files import MAX_IMAGE_BYTES
 from storefront.core.urls import external_url
 from storefront.domain.cooperatives.applications import apply_for_cooperative
+from storefront.domain.cooperatives.logo import discard_pending_logo
 from storefront.domain.cooperatives.members import (
     accept_invitation,
     decline_invitation,
@@ -124,6 +125,16 @@ def profile():
         is_owner=g.member_role is MemberRole.OWNER,
         max_mb=MAX_IMAGE_BYTES // (1024 * 1024),
     ), (400 if form.errors else 200)
+
+
+@bp.post("/profile/logo/<stem>/discard")
+@cooperative_required
+def discard_logo(stem: str):
+    """Remove the new logo that could not be processed (or is still waiting): owners only,
+    this cooperative's own pending logo only (404 otherwise)."""
+    discard_pending_logo(g.cooperative.id, current_user, stem)
+    flash_done(_("The new logo was removed. Your current logo stays."))
+    return redirect(url_for("seller.profile"))
 
 
 @bp.get("/members")

@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 from PIL import Image
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from storefront.core import storage as storage_module
 from storefront.core.files import Upload, delete_logo, logo_url, store_logo
-from storefront.core.media import SIZES, listing_image_url, listing_original_key
+from storefront.core.media import SIZES, listing_image_url, original_key
 from storefront.core.storage import (
     LocalStorage,
     S3Storage,
@@ -166,7 +166,7 @@ def test_a_failed_unit_deletes_the_objects_it_wrote(app, db, s3, monkeypatch):
     refuses them, and the objects already written go."""
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    real = listing_domain.store_listing_original
+    real = listing_domain.store_original
     written: list[str] = []
 
     def store_then_archive(data):
@@ -181,7 +181,7 @@ def test_a_failed_unit_deletes_the_objects_it_wrote(app, db, s3, monkeypatch):
         other.dispose()
         return stored
 
-    monkeypatch.setattr(listing_domain, "store_listing_original", store_then_archive)
+    monkeypatch.setattr(listing_domain, "store_original", store_then_archive)
     with pytest.raises(Exception, match="archived|lưu trữ"):
         add_photos(listing.id, coop.id, user, [Upload("a.png", io.BytesIO(png_bytes()))])
     assert written  # it did reach the bucket first
@@ -250,7 +250,7 @@ def test_an_original_waits_under_the_private_prefix_with_no_address(app, db, s3,
     stored = s3.get_object(Bucket=BUCKET, Key=original)
     assert stored["CacheControl"] == "private, no-store"
     assert b"SecretCam" in stored["Body"].read()
-    assert private_storage().url(listing_original_key(stem)) is None
+    assert private_storage().url(original_key(stem)) is None
 
     assert run_job(queued.pop()) == "done"
     assert keys(s3) == photo_keys(stem)  # the sizes, public; the original gone
@@ -266,3 +266,46 @@ def test_the_private_prefix_cannot_be_the_public_one(app):
     assert storage.url("originals/x") is None
     other = make_private_storage({**settings, "S3_PRIVATE_BUCKET": "vault"})
     assert isinstance(other, S3Storage) and other.bucket == "vault"
+
+
+def test_a_logo_and_a_review_photo_wait_privately_and_are_made_in_the_bucket(
+    app, db, s3, monkeypatch, make
+):
+    """Logos and review photos take the listing photos' path: the original under the private
+    prefix until the job; then the sizes, public (a hidden review's: private)."""
+    from storefront.domain.cooperatives.profile import ProfileChange, update_profile
+    from storefront.domain.reviews.moderation import hide_review
+    from storefront.domain.reviews.writing import ReviewInput, save_review
+    from storefront.models import ReviewPhoto, Role
+    from tests.fixtures.reviews import order_of, shop
+
+    queued: list[int] = []
+    user, coop = seller()
+    monkeypatch.setitem(app.extensions, BACKEND_EXTENSION, queued.extend)
+    change = ProfileChange(description="", phone="0912345678", email="a@example.vn", address="x")
+    update_profile(coop.id, user, change, logo=Upload("l.jpg", io.BytesIO(jpeg_with_exif())))
+    stem = db.session.get(type(coop), coop.id).pending_logo
+    assert keys(s3) == {f"private/originals/{stem}"}
+    assert run_job(queued.pop()) == "done"
+    assert keys(s3) == {f"{PREFIX}logos/{stem}-{size}.webp" for size in ("thumb", "card")}
+
+    _, _, listing = shop(make)
+    buyer = make.user(name="Nguyễn Thị Lan")
+    bought = order_of(listing, buyer=buyer)
+    queued.clear()
+    review = save_review(
+        bought.line_id,
+        buyer,
+        ReviewInput(rating=5, photos=[Upload("r.jpg", io.BytesIO(jpeg_with_exif()))]),
+    )
+    review_id = review.id
+    photo = db.session.scalars(select(ReviewPhoto).where(ReviewPhoto.review_id == review_id)).one()
+    photo_stem, photo_job = photo.filename, queued.pop()
+    before = keys(s3)
+    assert f"private/originals/{photo_stem}" in before
+    hide_review(review_id, make.user(role=Role.PFA), "Không phù hợp")
+    for job_id in [*queued, photo_job]:
+        run_job(job_id)
+    hidden = {f"private/hidden-reviews/{photo_stem}-{size}.webp" for size in SIZES}
+    assert keys(s3) - before == hidden
+    assert not any(key.startswith(f"{PREFIX}reviews/") for key in keys(s3))

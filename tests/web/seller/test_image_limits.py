@@ -21,7 +21,7 @@ from storefront.domain.catalog import photos as photo_jobs
 from storefront.domain.catalog.listings import add_photos
 from storefront.domain.certificates import submissions
 from storefront.domain.certificates.submissions import submit_certificate
-from storefront.domain.cooperatives import applications
+from storefront.domain.cooperatives import logo as logo_jobs
 from storefront.domain.cooperatives.applications import (
     CooperativeApplication,
     apply_for_cooperative,
@@ -194,7 +194,7 @@ def test_photos_are_kept_and_resized_outside_the_write_lock(app, db, monkeypatch
     listing = factories.listing(coop=coop)
     kept: list[bool] = []
     resized: list[bool] = []
-    spy(monkeypatch, listing_domain, "store_listing_original", app, kept)
+    spy(monkeypatch, listing_domain, "store_original", app, kept)
     spy(monkeypatch, photo_jobs, "process_listing_original", app, resized)
     add_photos(listing.id, coop.id, user, [upload(png_bytes()), upload(png_bytes())])
     assert kept == [True, True]
@@ -202,10 +202,14 @@ def test_photos_are_kept_and_resized_outside_the_write_lock(app, db, monkeypatch
     assert db.session.query(ListingImage).count() == 2
 
 
-def test_a_logo_is_resized_and_written_before_the_write_lock(app, db, monkeypatch):
+def test_a_logo_is_kept_and_resized_outside_the_write_lock(app, db, monkeypatch):
+    """As a photo: the request keeps the original before its unit; the job resizes it after
+    the commit."""
     user = factories.user()
-    seen: list[bool] = []
-    spy(monkeypatch, applications, "store_logo", app, seen)
+    kept: list[bool] = []
+    resized: list[bool] = []
+    spy(monkeypatch, logo_jobs, "store_original", app, kept)
+    spy(monkeypatch, logo_jobs, "process_logo_original", app, resized)
     coop = apply_for_cooperative(
         user,
         CooperativeApplication(
@@ -218,7 +222,8 @@ def test_a_logo_is_resized_and_written_before_the_write_lock(app, db, monkeypatc
         ),
         logo=upload(png_bytes((800, 600)), "logo.png"),
     )
-    assert seen == [True]
+    assert kept == [True] and resized == [True]
+    db.session.refresh(coop)
     assert coop.logo and core_files.logo_path(coop.logo, "card").exists()
 
 
@@ -237,7 +242,7 @@ def test_photos_written_before_a_unit_that_fails_are_deleted(app, db, monkeypatc
     refuses them, and the files already written go."""
     user, coop = seller()
     listing = factories.listing(coop=coop)
-    real = listing_domain.store_listing_original
+    real = listing_domain.store_original
 
     def store_then_archive(data):
         stored = real(data)
@@ -250,7 +255,7 @@ def test_photos_written_before_a_unit_that_fails_are_deleted(app, db, monkeypatc
         other.dispose()
         return stored
 
-    monkeypatch.setattr(listing_domain, "store_listing_original", store_then_archive)
+    monkeypatch.setattr(listing_domain, "store_original", store_then_archive)
     folders = [Path(app.config["UPLOAD_DIR"]), Path(app.config["PRIVATE_MEDIA_DIR"])]
     before = [files_under(folder) for folder in folders]
     with pytest.raises(Exception, match="archived|lưu trữ"):

@@ -29,6 +29,7 @@ from storefront.models import (
     CooperativeInvitation,
     CooperativeMember,
     MemberRole,
+    PhotoStatus,
     ShipmentStatus,
     User,
     utcnow,
@@ -56,6 +57,9 @@ def _stock_cooperative(prefix: str, world: World) -> None:
     owner, coop = seller(legal_name=f"HTX {prefix.upper()}")
     listing = factories.listing(coop=coop, name=f"Sản phẩm {prefix}")
     [photo] = add_photos(listing.id, coop.id, owner, [Upload("p.png", io.BytesIO(png_bytes()))])
+    # A new logo its job could not make, waiting for an owner to remove it.
+    coop.pending_logo, coop.pending_logo_status = f"{prefix}0" * 12, PhotoStatus.FAILED
+    db.session.commit()
     cert = submit_certificate(
         coop.id,
         owner,
@@ -87,6 +91,7 @@ def _stock_cooperative(prefix: str, world: World) -> None:
         "invitation": invitation.id,
         "shipment": order.shipments[0].id,
         "review": review.id,
+        "logo": f"{prefix}0" * 12,
     }
     world.ids.update({f"{prefix}_{k}": v for k, v in ids.items()})
 
@@ -186,6 +191,7 @@ ROUTES = [
           {"rows-0-package_id": "{b_package}", "rows-0-shown": "10", "rows-0-stock": "99"}),
     Route("seller.answer_review", ("POST",), "/seller/reviews/{b_review}/answer",
           {"answer": "Cảm ơn"}),
+    Route("seller.discard_logo", ("POST",), "/seller/profile/logo/{b_logo}/discard"),
 ]
 
 # Mixed: A's own listing, with an id of B's inside it.
