@@ -8,7 +8,13 @@ cooperative change, and every such commit moves the catalog version on
 A card is loaded with the visibility rule applied (so a stale search index can never show a
 hidden listing) and cached under the catalog version and the date in Vietnam: while neither
 moves, nothing that could hide the listing has happened, so a cached card is a public one.
-Ids that were not public are remembered as such under the same key.
+Ids that were not public are remembered as such under the same key. When the version moves
+on, the version's change log (catalog_changes, written in the transaction that moved it:
+version.changed_listings) says which listings the commits since changed: their cards (and
+hidden ids) are dropped, the others kept, so the first page after a change reloads only
+what changed. A change hiding a listing is logged like any other (a revoked certificate
+logs its listings), so its card is gone on every process from the version that hid it; when
+the log cannot say (another day, a gap), every card is dropped.
 
 With REDIS_URL set, cards missing from this process are asked of the shared store
 (core/shared_cache.py) in one round trip before the database, under the same key; they are
@@ -28,7 +34,7 @@ from storefront.core import clock
 from storefront.core.formatting import rating_tenths, shown_sold
 from storefront.core.shared_cache import SharedCache, shared_cache
 from storefront.domain.catalog.queries import public_listings_by_ids
-from storefront.domain.catalog.version import current
+from storefront.domain.catalog.version import changed_listings, current
 from storefront.models import Listing, ListingStats
 
 MAX_CARDS = 20_000
@@ -102,10 +108,28 @@ class CardCache:
 
     def at(self, key: object) -> CardCache:
         if key != self.key:
+            changed = _changed_between(self.key, key) if self.cards or self.hidden else None
+            if changed is None:
+                self.cards.clear()
+                self.hidden.clear()
+            else:
+                # Only the listings the commits since logged can show differently (or have
+                # been hidden, or made public): every other card still stands.
+                for listing_id in changed:
+                    self.cards.pop(listing_id, None)
+                    self.hidden.discard(listing_id)
             self.key = key
-            self.cards.clear()
-            self.hidden.clear()
         return self
+
+
+def _changed_between(old: object, new: object) -> set[int] | None:
+    """The listings whose cards may differ under cache key `new` from under `old`: the
+    version's change log between the two (an index generation alone changes no card); None
+    for every card (no old key, another day, a log that cannot say)."""
+    if not (isinstance(old, tuple) and isinstance(new, tuple)) or old[1:] != new[1:]:
+        return None
+    (old_version, _old_generation), (new_version, _new_generation) = old[0], new[0]
+    return changed_listings(old_version, new_version)
 
 
 def catalog_cache_key() -> tuple[object, ...]:
