@@ -112,7 +112,11 @@ def cut_cooperative_facet(
     keeps every value. Both engines answer with this, so they give the same facets."""
     if not top or len(counts) <= top:
         return counts
-    kept = dict(heapq.nsmallest(top, counts.items(), key=lambda item: (-item[1], item[0])))
+    # The count of the top-th, then the few values reaching it in order (a heap of plain
+    # ints and a small sort: a key function over 12,500 values cost ten times more).
+    least = heapq.nlargest(top, counts.values())[-1]
+    reaching = sorted((-count, value) for value, count in counts.items() if count >= least)
+    kept = {value: -negative for negative, value in reaching[:top]}
     kept.update((value, counts[value]) for value in chosen if value in counts)
     return kept
 
