@@ -25,6 +25,7 @@ def upgrade():
         "catalog_changes",
         sa.Column("version", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("listing_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("nonce", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("version", "listing_id", name=op.f("pk_catalog_changes")),
     )
     op.create_index(

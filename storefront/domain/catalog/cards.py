@@ -10,11 +10,12 @@ hidden listing) and cached under the catalog version and the date in Vietnam: wh
 moves, nothing that could hide the listing has happened, so a cached card is a public one.
 Ids that were not public are remembered as such under the same key. When the version moves
 on, the version's change log (catalog_changes, written in the transaction that moved it:
-version.changed_listings) says which listings the commits since changed: their cards (and
+version.changes_between) says which listings the commits since changed: their cards (and
 hidden ids) are dropped, the others kept, so the first page after a change reloads only
 what changed. A change hiding a listing is logged like any other (a revoked certificate
 logs its listings), so its card is gone on every process from the version that hid it; when
-the log cannot say (another day, a gap), every card is dropped.
+the log cannot say (another day, a gap, a version whose nonce is not the one this process
+saw: the database emptied or restored, or not read yet), every card is dropped.
 
 With REDIS_URL set, cards missing from this process are asked of the shared store
 (core/shared_cache.py) in one round trip before the database, under the same key; they are
@@ -34,7 +35,7 @@ from storefront.core import clock
 from storefront.core.formatting import rating_tenths, shown_sold
 from storefront.core.shared_cache import SharedCache, shared_cache
 from storefront.domain.catalog.queries import public_listings_by_ids
-from storefront.domain.catalog.version import changed_listings, current
+from storefront.domain.catalog.version import changes_between, current
 from storefront.models import Listing, ListingStats
 
 MAX_CARDS = 20_000
@@ -105,10 +106,17 @@ class CardCache:
         self.key: object = None
         self.cards: OrderedDict[int, ListingCard] = OrderedDict()
         self.hidden: set[int] = set()  # asked for (a stale index hit) and not public
+        # The nonce of the key's version in the change log, once read (None: unknown, and
+        # the next version drops every card).
+        self.nonce: int | None = None
 
     def at(self, key: object) -> CardCache:
         if key != self.key:
-            changed = _changed_between(self.key, key) if self.cards or self.hidden else None
+            changed, self.nonce = (
+                _changed_between(self.key, key, self.nonce)
+                if self.cards or self.hidden
+                else (None, None)
+            )
             if changed is None:
                 self.cards.clear()
                 self.hidden.clear()
@@ -122,14 +130,19 @@ class CardCache:
         return self
 
 
-def _changed_between(old: object, new: object) -> set[int] | None:
-    """The listings whose cards may differ under cache key `new` from under `old`: the
-    version's change log between the two (an index generation alone changes no card); None
-    for every card (no old key, another day, a log that cannot say)."""
+def _changed_between(
+    old: object, new: object, nonce: int | None
+) -> tuple[set[int] | None, int | None]:
+    """The listings whose cards may differ under cache key `new` from under `old` (whose
+    version's nonce is `nonce`): the version's change log between the two (an index
+    generation alone changes no card); None for every card (no old key, another day, a log
+    that cannot say). With the new version's nonce."""
     if not (isinstance(old, tuple) and isinstance(new, tuple)) or old[1:] != new[1:]:
-        return None
+        return None, None
     (old_version, _old_generation), (new_version, _new_generation) = old[0], new[0]
-    return changed_listings(old_version, new_version)
+    if old_version == new_version:
+        return set(), nonce
+    return changes_between(old_version, new_version, nonce)
 
 
 def catalog_cache_key() -> tuple[object, ...]:

@@ -26,6 +26,7 @@ change call bump() in the same transaction, or run `flask search reindex`.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -47,8 +48,8 @@ _READ = select(_ROW.c.version).where(_ROW.c.id == 1)
 _BUMP = (
     update(_ROW).where(_ROW.c.id == 1).values(version=_ROW.c.version + 1).returning(_ROW.c.version)
 )
-_CHANGED = select(_LOG.c.version, _LOG.c.listing_id).where(
-    _LOG.c.version > bindparam("since"), _LOG.c.version <= bindparam("until")
+_CHANGED = select(_LOG.c.version, _LOG.c.listing_id, _LOG.c.nonce).where(
+    _LOG.c.version >= bindparam("since"), _LOG.c.version <= bindparam("until")
 )
 NO_LISTING = 0  # the log's row for a version that changed no listing (a review)
 # The log keeps the last KEPT_VERSIONS versions (pruned every PRUNE_EVERY); a process more
@@ -141,29 +142,39 @@ def bump(session: Session, listing_ids: Iterable[int] | None = None) -> None:
     if listing_ids is None or moved is None:
         return
     ids = sorted({int(i) for i in listing_ids}) or [NO_LISTING]
-    connection.execute(insert(_LOG), [{"version": moved, "listing_id": i} for i in ids])
+    nonce = secrets.randbits(62)  # this version's, whatever its number (see changes_between)
+    connection.execute(
+        insert(_LOG), [{"version": moved, "listing_id": i, "nonce": nonce} for i in ids]
+    )
     if moved % PRUNE_EVERY == 0:
         connection.execute(delete(_LOG).where(_LOG.c.version <= moved - KEPT_VERSIONS))
 
 
-def changed_listings(since: int, until: int) -> set[int] | None:
+def changes_between(
+    since: int, until: int, since_nonce: int | None
+) -> tuple[set[int] | None, int | None]:
     """The listings changed by the commits that moved the version from `since` to `until`
     (from the log, read in the request's session), or None when the log cannot say: a
-    version without rows (bumped without a list, or pruned), a version that went back, or
-    too many versions to read."""
-    if until == since:
-        return set()
+    version without rows (bumped without a list, or pruned), a version that went back, too
+    many versions to read, or a `since` that is not the one the caller saw — its rows'
+    nonce is not `since_nonce` (None: unknown), as after the database was emptied or
+    restored and its versions counted up again. With them, `until`'s nonce (None when it
+    has no rows), for the next call."""
     if until < since or until - since > MAX_SPAN:
-        return None
-    versions: set[int] = set()
+        return None, None
+    nonces: dict[int, int] = {}
     ids: set[int] = set()
-    for version, listing_id in db.session.execute(_CHANGED, {"since": since, "until": until}):
-        versions.add(version)
-        ids.add(listing_id)
-    if len(versions) != until - since:
-        return None
+    for version, listing_id, nonce in db.session.execute(
+        _CHANGED, {"since": since, "until": until}
+    ):
+        nonces[version] = nonce
+        if version > since:
+            ids.add(listing_id)
+    known = since_nonce is not None and nonces.get(since) == since_nonce
+    if not known or len(nonces) - (since in nonces) != until - since:
+        return None, nonces.get(until)
     ids.discard(NO_LISTING)
-    return ids
+    return ids, nonces.get(until)
 
 
 def forget() -> None:

@@ -5,16 +5,16 @@ hidden on one process is never shown from another process's cards."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 
 from storefront.domain.catalog import version
 from storefront.domain.catalog.cards import CardCache, public_cards
 from storefront.models import (
     CatalogChange,
+    CatalogState,
     Certificate,
     CertificateStatus,
     CooperativeStatus,
-    Listing,
 )
 from tests.fixtures.app import count_queries
 from tests.fixtures.catalog import stored_version
@@ -38,20 +38,38 @@ def other_process(app):
     return cards_of
 
 
+def settle(db, shop, other_process, *ids: int) -> None:
+    """A version move the other process reads the log for, with its cards of `ids`: it then
+    knows the nonce of the version it holds (a process knows none before its first)."""
+    other_process(*ids)
+    shop["coop"].description = f"Câu chuyện {stored_version(db)}"  # no card changes
+    db.session.commit()
+    other_process(*ids)
+
+
 def test_a_change_logs_its_listings_under_the_new_version(db, shop):
     shop["vai"].packages[0].price = 160_000
     db.session.commit()
+    now = stored_version(db)
     logged = db.session.execute(
-        select(CatalogChange.listing_id).where(CatalogChange.version == stored_version(db))
+        select(CatalogChange.listing_id).where(CatalogChange.version == now)
     ).scalars()
     assert set(logged) == {shop["vai"].id}
+    first = db.session.scalar(select(CatalogChange.nonce).where(CatalogChange.version == now))
     shop["coop"].description = "Câu chuyện mới"  # the cooperative's page only: no listing
     db.session.commit()
-    assert version.changed_listings(stored_version(db) - 2, stored_version(db)) == {shop["vai"].id}
+    changed, nonce = version.changes_between(now - 1, now + 1, None)
+    assert changed is None  # the version seen before is not known: every card goes
+    assert version.changes_between(now, now + 1, first) == (set(), nonce)
+    shop["vai"].name = "Vải thiều Lục Ngạn loại 1"
+    db.session.commit()
+    assert version.changes_between(now, now + 2, first)[0] == {shop["vai"].id}
+    assert version.changes_between(now, now + 2, first + 1)[0] is None  # another `now`
 
 
 def test_only_the_changed_cards_are_loaded_again(db, shop, other_process):
     vai, gom = shop["vai"].id, shop["gom"].id
+    settle(db, shop, other_process, vai, gom)
     before = other_process(vai, gom)
     shop["vai"].packages[0].price = 160_000
     db.session.commit()
@@ -83,6 +101,7 @@ def test_only_the_changed_cards_are_loaded_again(db, shop, other_process):
 )
 def test_a_hidden_listing_leaves_another_process_s_cards_at_once(db, shop, other_process, hide):
     vai, gom = shop["vai"].id, shop["gom"].id
+    settle(db, shop, other_process, vai, gom)
     assert set(other_process(vai, gom)) == {vai, gom}
     hide(shop, db)
     db.session.commit()
@@ -92,6 +111,7 @@ def test_a_hidden_listing_leaves_another_process_s_cards_at_once(db, shop, other
 
 def test_a_listing_made_public_again_comes_back(db, shop, other_process):
     vai, gom = shop["vai"].id, shop["gom"].id
+    settle(db, shop, other_process, vai, gom)
     shop["vai"].certificate.status = CertificateStatus.REVOKED
     db.session.commit()
     assert set(other_process(vai, gom)) == {gom}
@@ -102,7 +122,7 @@ def test_a_listing_made_public_again_comes_back(db, shop, other_process):
 
 def test_a_change_the_log_does_not_name_drops_every_card(db, shop, other_process):
     vai, gom = shop["vai"].id, shop["gom"].id
-    other_process(vai, gom)
+    settle(db, shop, other_process, vai, gom)
     # Raw SQL bypasses the hooks: the caller bumps the version, with no list of listings.
     db.session.execute(
         text("UPDATE listings SET name = 'Gốm Bát Tràng mới' WHERE id = :id"), {"id": gom}
@@ -114,6 +134,7 @@ def test_a_change_the_log_does_not_name_drops_every_card(db, shop, other_process
 
 def test_a_process_too_far_behind_drops_every_card(db, shop, other_process, monkeypatch):
     vai, gom = shop["vai"].id, shop["gom"].id
+    settle(db, shop, other_process, vai, gom)
     first = other_process(vai, gom)
     monkeypatch.setattr(version, "MAX_SPAN", 1)
     for price in (160_000, 170_000):
@@ -133,6 +154,23 @@ def test_the_log_keeps_only_recent_versions(db, shop, monkeypatch):
     now = stored_version(db)
     kept = set(db.session.execute(select(CatalogChange.version)).scalars())
     assert kept == {now - 1, now}
-    assert version.changed_listings(now - 3, now) is None  # pruned: the log cannot say
-    assert version.changed_listings(now - 1, now) == {shop["vai"].id}
-    assert db.session.get(Listing, shop["vai"].id) is not None
+    nonce = db.session.scalar(select(CatalogChange.nonce).where(CatalogChange.version == now - 1))
+    assert version.changes_between(now - 3, now, nonce)[0] is None  # pruned: cannot say
+    assert version.changes_between(now - 1, now, nonce)[0] == {shop["vai"].id}
+
+
+def test_a_version_counted_again_after_a_restore_drops_every_card(db, shop, other_process):
+    vai, gom = shop["vai"].id, shop["gom"].id
+    settle(db, shop, other_process, vai, gom)
+    seen = stored_version(db)
+    # An older backup restored: the version and the log go back (and the data with them),
+    # then count up past the version the other process holds, with other changes.
+    db.session.execute(delete(CatalogChange).where(CatalogChange.version > seen - 2))
+    db.session.execute(update(CatalogState).values(version=seen - 2))
+    db.session.execute(text("UPDATE listings SET name = 'Gốm cũ' WHERE id = :id"), {"id": gom})
+    db.session.commit()
+    for price in (160_000, 170_000, 180_000):
+        shop["vai"].packages[0].price = price
+        db.session.commit()
+    assert stored_version(db) == seen + 1
+    assert other_process(vai, gom)[gom].name == "Gốm cũ"
