@@ -16,6 +16,10 @@ It has two parts:
   generation as a SQL expression, and both parts are read in one statement: one round trip
   per request, the only query a cached page costs.
 
+Each bump also logs, in the same transaction, which listings the commit changed
+(catalog_changes, with a random nonce per version): a process that sees the version move on
+drops only those listings' cards (changes_between, domain/catalog/cards.py), not every card.
+
 The date in Vietnam is not part of it: certificates expire at midnight with no commit, so
 every cache key that depends on visibility also holds `clock.today()`.
 
