@@ -4,6 +4,7 @@ from storefront.models.audit import AuditEvent
 from storefront.models.base import utcnow
 from storefront.models.cart import Cart, CartLine
 from storefront.models.catalog import (
+    CatalogChange,
     CatalogState,
     Listing,
     ListingImage,
@@ -84,6 +85,7 @@ __all__ = [
     "BankNotification",
     "Cart",
     "CartLine",
+    "CatalogChange",
     "CatalogState",
     "Certificate",
     "CertificateReminder",

@@ -203,6 +203,22 @@ class CatalogState(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+class CatalogChange(Base):
+    """Which listings the commit that moved the catalog version to `version` changed, written
+    in that same transaction (domain/catalog/version.py): one row per listing, or one with
+    listing 0 for a change of no listing (a review, a cooperative's story). Another process
+    seeing the version move on drops the cards of these listings only, not every card; a
+    version without rows (a bump with no list, a pruned one) drops them all. Every row of a
+    version holds the same random `nonce`: a process checks that the version it last saw is
+    still that one (not a number counted again after the database was emptied or restored)."""
+
+    __tablename__ = "catalog_changes"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    listing_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+
+
 # Tables made by create_all (tests, benchmarks) get their one row, as the migration gives it.
 event.listen(
     CatalogState.__table__,

@@ -13,7 +13,8 @@ backend writes them; the Whoosh backend keeps its index in a folder.
 - search_facets: how many rows hold each value of each facet ("total": all rows), kept by
   the same writes: the counts of the catalog without text or filters (plain /products) are
   read from here, minus the few rows whose certificate has expired since they were written,
-  instead of counting every row.
+  instead of counting every row; its (facet, listings DESC, value) index gives a facet's most
+  frequent values first (the cooperatives a catalog page shows).
 - search_state: one row, the generation, moved on by every write (the catalog version's
   index part).
 
@@ -93,6 +94,10 @@ class SearchDocument(Base):
             "price",
             postgresql_include=["expires_on", "created_at", "listing_id"],
         ),
+        # One cooperative's or one commune's listings (the product page's related products):
+        # their few rows, not a pass over every row's columns.
+        Index("ix_search_documents_cooperative_id", "cooperative_id"),
+        Index("ix_search_documents_commune_code", "commune_code"),
     )
 
     listing_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -141,6 +146,16 @@ class SearchFacet(Base):
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     listings: Mapped[int] = mapped_column(Integer)
+
+
+# A facet's most frequent values first: the dozen cooperatives a catalog page shows are the
+# first entries, not a read of one row per cooperative.
+Index(
+    "ix_search_facets_facet_listings",
+    SearchFacet.facet,
+    SearchFacet.listings.desc(),
+    SearchFacet.value,
+)
 
 
 class SearchState(Base):

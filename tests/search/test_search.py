@@ -59,13 +59,9 @@ def catalog(make):
         description="Quả vải thiều chín đỏ, đặc sản của vùng đồi.",
     )
     mi = _listing(make, "Mỳ Chũ", commune=CHU, description="Mỳ gạo truyền thống.")
-    gom = _listing(
-        make, "Gốm Bát Tràng men lam", commune=BAT_TRANG, group=OcopGroup.HANDICRAFTS
-    )
+    gom = _listing(make, "Gốm Bát Tràng men lam", commune=BAT_TRANG, group=OcopGroup.HANDICRAFTS)
     buoi = _listing(make, "Bưởi Diễn", commune=PHU_DIEN)
-    tour = _listing(
-        make, "Buổi trải nghiệm làng gốm", commune=BAT_TRANG, group=OcopGroup.TOURISM
-    )
+    tour = _listing(make, "Buổi trải nghiệm làng gốm", commune=BAT_TRANG, group=OcopGroup.TOURISM)
     return {"vai": vai.id, "mi": mi.id, "gom": gom.id, "buoi": buoi.id, "tour": tour.id}
 
 
@@ -201,27 +197,64 @@ def test_catalog_wide_facets_count_only_what_is_listed(assortment, db):
     assert search(SearchQuery(groups=[2])).facets["group"] == {1: 3, 2: 2}
 
 
+def test_the_cooperative_facet_cut_to_the_most_frequent_and_the_chosen(make, db):
+    # Listings per cooperative: 4, 3, 3, 1, 2; the first one's certificates expire first.
+    today = shop_today()
+    coops = [make.cooperative() for _ in range(5)]
+    for coop, n in zip(coops, (4, 3, 3, 1, 2), strict=True):
+        expires_on = today + timedelta(days=5 if coop is coops[0] else 60)
+        for j in range(n):
+            cert = make.certificate(coop, expires_on=expires_on)
+            make.listing(coop=coop, cert=cert, name=f"Mật ong rừng {j}")
+    a, b, c, d, e = (coop.id for coop in coops)
+    engine = search_module.engine()
+
+    def cut(day=today, **query) -> dict[int, int]:
+        return engine.search(SearchQuery(top_cooperatives=2, **query), day).facets["cooperative"]
+
+    assert search(SearchQuery()).facets["cooperative"] == {a: 4, b: 3, c: 3, d: 1, e: 2}
+    assert cut() == {a: 4, b: 3}  # of the two with 3, the lower id
+    # The chosen ones stay, counted without their own filter (disjunctive), wherever they are.
+    assert cut(cooperative_ids=[d]) == {a: 4, b: 3, d: 1}
+    assert cut(cooperative_ids=[a, e]) == {a: 4, b: 3, e: 2}
+    # The same cut with another filter, or with text.
+    assert cut(groups=[1]) == {a: 4, b: 3}
+    assert cut(text="mat ong") == {a: 4, b: 3}
+    # Certificates that passed their date since they were indexed leave the counts first.
+    later = today + timedelta(days=10)
+    assert cut(later) == {b: 3, c: 3}
+    assert cut(later, cooperative_ids=[a]) == {b: 3, c: 3}  # nothing of it is listed now
+    assert cut(later, cooperative_ids=[e]) == {b: 3, c: 3, e: 2}
+    assert cut(later, cooperative_ids=[e], text="mat ong") == {b: 3, c: 3, e: 2}
+
+
 def test_filters(assortment):
     made, coop_a, coop_b = assortment
     assert set(ids("mat ong", groups=[2])) == {made["Rượu mật ong"], made["Trà mật ong"]}
     assert set(ids("mat ong", groups=[2, 3])) == {
-        made["Rượu mật ong"], made["Trà mật ong"], made["Mật ong gừng"]
+        made["Rượu mật ong"],
+        made["Trà mật ong"],
+        made["Mật ong gừng"],
     }
     assert set(ids("mat ong", stars=[5])) == {made["Mật ong rừng"], made["Trà mật ong"]}
     assert set(ids("mat ong", province_codes=[HA_NOI])) == {
-        made["Rượu mật ong"], made["Mật ong gừng"], made["Trà mật ong"]
+        made["Rượu mật ong"],
+        made["Mật ong gừng"],
+        made["Trà mật ong"],
     }
     assert set(ids("mat ong", commune_codes=[CHU])) == {made["Mật ong rừng"]}
     assert set(ids("", cooperative_ids=[coop_a])) == {
-        made["Mật ong nhãn"], made["Mật ong bạc hà"], made["Mật ong rừng"]
+        made["Mật ong nhãn"],
+        made["Mật ong bạc hà"],
+        made["Mật ong rừng"],
     }
     # Price is the lowest package price; both bounds are inclusive.
     assert set(ids("mat ong", price_min=120_000, price_max=250_000)) == {
-        made["Mật ong bạc hà"], made["Mật ong rừng"], made["Trà mật ong"]
+        made["Mật ong bạc hà"],
+        made["Mật ong rừng"],
+        made["Trà mật ong"],
     }
-    assert ids("mat ong", groups=[2], stars=[4], cooperative_ids=[coop_b]) == [
-        made["Rượu mật ong"]
-    ]
+    assert ids("mat ong", groups=[2], stars=[4], cooperative_ids=[coop_b]) == [made["Rượu mật ong"]]
 
 
 def test_facets_count_each_dimension_with_the_other_filters_applied(assortment):

@@ -99,6 +99,8 @@ def _query(
         page=page,
         per_page=per_page,
         facets=facets,
+        # The cooperative facet shows a dozen of thousands: the index reads no more.
+        top_cooperatives=MAX_COOPERATIVE_FACETS,
         exact=params.exact,
     )
 
@@ -151,8 +153,8 @@ def label_facets(
             _facet(facets["commune"], params.commune_codes, lambda c: communes.get(c, "?")),
             key=lambda f: (-f.count, f.label),
         )
-    # The most frequent few of thousands of cooperatives: a bounded heap, not a full sort
-    # (at 100k listings that sort was most of the labelling of a page's facets).
+    # The most frequent few of the cooperatives (the search already cut the facet to them,
+    # SearchQuery.top_cooperatives, and the chosen ones): a bounded heap, not a full sort.
     coop_counts = {
         coop_id: -negative
         for negative, coop_id in heapq.nsmallest(
@@ -182,7 +184,7 @@ def label_facets(
 
 def newest_cards(limit: int) -> tuple[list[ListingCard], int]:
     """The newest public listings' cards and how many public listings there are."""
-    result = search(SearchQuery(sort="newest", per_page=limit))
+    result = search(SearchQuery(sort="newest", per_page=limit, facets=False))
     return public_cards(result.ids), result.total
 
 

@@ -8,7 +8,14 @@ cooperative change, and every such commit moves the catalog version on
 A card is loaded with the visibility rule applied (so a stale search index can never show a
 hidden listing) and cached under the catalog version and the date in Vietnam: while neither
 moves, nothing that could hide the listing has happened, so a cached card is a public one.
-Ids that were not public are remembered as such under the same key.
+Ids that were not public are remembered as such under the same key. When the version moves
+on, the version's change log (catalog_changes, written in the transaction that moved it:
+version.changes_between) says which listings the commits since changed: their cards (and
+hidden ids) are dropped, the others kept, so the first page after a change reloads only
+what changed. A change hiding a listing is logged like any other (a revoked certificate
+logs its listings), so its card is gone on every process from the version that hid it; when
+the log cannot say (another day, a gap, a version whose nonce is not the one this process
+saw: the database emptied or restored, or not read yet), every card is dropped.
 
 With REDIS_URL set, cards missing from this process are asked of the shared store
 (core/shared_cache.py) in one round trip before the database, under the same key; they are
@@ -28,7 +35,7 @@ from storefront.core import clock
 from storefront.core.formatting import rating_tenths, shown_sold
 from storefront.core.shared_cache import SharedCache, shared_cache
 from storefront.domain.catalog.queries import public_listings_by_ids
-from storefront.domain.catalog.version import current
+from storefront.domain.catalog.version import changes_between, current
 from storefront.models import Listing, ListingStats
 
 MAX_CARDS = 20_000
@@ -99,13 +106,43 @@ class CardCache:
         self.key: object = None
         self.cards: OrderedDict[int, ListingCard] = OrderedDict()
         self.hidden: set[int] = set()  # asked for (a stale index hit) and not public
+        # The nonce of the key's version in the change log, once read (None: unknown, and
+        # the next version drops every card).
+        self.nonce: int | None = None
 
     def at(self, key: object) -> CardCache:
         if key != self.key:
+            changed, self.nonce = (
+                _changed_between(self.key, key, self.nonce)
+                if self.cards or self.hidden
+                else (None, None)
+            )
+            if changed is None:
+                self.cards.clear()
+                self.hidden.clear()
+            else:
+                # Only the listings the commits since logged can show differently (or have
+                # been hidden, or made public): every other card still stands.
+                for listing_id in changed:
+                    self.cards.pop(listing_id, None)
+                    self.hidden.discard(listing_id)
             self.key = key
-            self.cards.clear()
-            self.hidden.clear()
         return self
+
+
+def _changed_between(
+    old: object, new: object, nonce: int | None
+) -> tuple[set[int] | None, int | None]:
+    """The listings whose cards may differ under cache key `new` from under `old` (whose
+    version's nonce is `nonce`): the version's change log between the two (an index
+    generation alone changes no card); None for every card (no old key, another day, a log
+    that cannot say). With the new version's nonce."""
+    if not (isinstance(old, tuple) and isinstance(new, tuple)) or old[1:] != new[1:]:
+        return None, None
+    (old_version, _old_generation), (new_version, _new_generation) = old[0], new[0]
+    if old_version == new_version:
+        return set(), nonce
+    return changes_between(old_version, new_version, nonce)
 
 
 def catalog_cache_key() -> tuple[object, ...]:

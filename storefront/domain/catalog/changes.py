@@ -19,10 +19,12 @@ What counts as a catalog change (after_flush and on_orm_execute below):
 
 What follows, from SQLAlchemy hooks on the Flask-SQLAlchemy session (installed by create_app):
 1. before the commit, in the same transaction: the catalog version moves on
-   (domain/catalog/version.py), so cached pages, cards and fragments keyed by the old version
-   are never used again, on any server; then the before-commit subscribers hear of it with
-   the session (create_app subscribes storefront.search.catalog_changing: the PostgreSQL
-   search backend writes its rows there, committed or rolled back with the change);
+   (domain/catalog/version.py), so cached pages and fragments keyed by the old version are
+   never used again, on any server, and the listings it touched are logged under the new
+   version, so each server drops their cards (and only theirs); then the before-commit
+   subscribers hear of it with the session (create_app subscribes
+   storefront.search.catalog_changing: the PostgreSQL search backend writes its rows there,
+   committed or rolled back with the change);
 2. after the commit: every subscriber hears which listings changed. The search index is one
    (create_app subscribes storefront.search.catalog_changed): a revoked certificate, a
    suspended cooperative, a paused or sold-out listing leave the index right after their
@@ -111,14 +113,27 @@ class Changes:
     # Something only a cooperative's page shows changed (COOPERATIVE_PAGE_FIELDS): the
     # version moves on, no listing is touched.
     pages: bool = False
+    # affected_listing_ids' answer, and what it was resolved from: read once per commit
+    # (the version's change log, then the search index, ask the same).
+    _resolved: tuple[tuple[frozenset[int], ...], set[int]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __bool__(self) -> bool:
         return bool(self.listing_ids or self.certificate_ids or self.cooperative_ids or self.pages)
 
     def affected_listing_ids(self, session: Session | None = None) -> set[int]:
         """Every listing the changes touched (a certificate's or a cooperative's listings
-        read on `session`, before the commit, or after it in a session of their own)."""
-        return resolve(self, session)
+        read on `session`, before the commit, or after it in a session of their own; once,
+        unless more changes were recorded since)."""
+        recorded = (
+            frozenset(self.listing_ids),
+            frozenset(self.certificate_ids),
+            frozenset(self.cooperative_ids),
+        )
+        if self._resolved is None or self._resolved[0] != recorded:
+            self._resolved = (recorded, resolve(self, session))
+        return set(self._resolved[1])
 
 
 Listener = Callable[[Changes], None]
@@ -292,14 +307,17 @@ def on_orm_execute(state: ORMExecuteState) -> None:
 
 def before_commit(session: Session) -> None:
     """Move the catalog version on in the same transaction as a catalog change, so cached
-    pages, cards and fragments keyed by the old version are never used again."""
+    pages and fragments keyed by the old version are never used again, and log the listings
+    it touched, whose cards every process drops."""
     session.flush()  # the commit's last flush, done first so that its changes are recorded
     changes = session.info.get(_INFO_KEY)
     if changes is not None:
         _resolve_packages_seen(session, changes)
         _resolve_stats_seen(session, changes)
     if changes:
-        version.bump(session)
+        # The version's change log lists the listings, so other processes drop only their
+        # cards (domain/catalog/cards.py).
+        version.bump(session, changes.affected_listing_ids(session))
         for listener in _before_commit_listeners:
             listener(session, changes)
 

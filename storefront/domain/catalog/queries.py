@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
 
 def card_loader_options() -> tuple[LoaderOption, ...]:
-    """Eager loads for a product card: a fixed number of queries whatever the page size."""
+    """Eager loads for a product card: two queries whatever the page size (the packages,
+    a few a listing, joined in the listings' own; the photos after them)."""
     return (
         joinedload(Listing.cooperative).load_only(Cooperative.legal_name, Cooperative.slug),
         joinedload(Listing.certificate),
         joinedload(Listing.origin_commune),
-        selectinload(Listing.packages),
+        joinedload(Listing.packages),
         selectinload(Listing.images),
     )
 

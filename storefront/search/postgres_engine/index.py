@@ -28,7 +28,12 @@ from storefront.search.postgres_engine.sql import (
     row_facets,
     search_statement,
 )
-from storefront.search.query import ListingDocument, SearchQuery, SearchResult
+from storefront.search.query import (
+    ListingDocument,
+    SearchQuery,
+    SearchResult,
+    cut_cooperative_facet,
+)
 from storefront.search.understanding import MAX_PHRASE, decode_keys, known_word, place_key
 from storefront.search.whoosh_engine.index import (
     anchor_clause,
@@ -303,9 +308,15 @@ class PostgresSearchIndex:
         query = query.normalized()
         with self._connect() as connection:
             if not query.text.strip():  # the columns' btrees, whatever the planner's costs
-                return _Search(connection).run(query, today)
-            with _planned_for_search(connection):
-                return _Search(connection).run(query, today)
+                result = _Search(connection).run(query, today)
+            else:
+                with _planned_for_search(connection):
+                    result = _Search(connection).run(query, today)
+        if "cooperative" in result.facets:  # (the catalog's statement reads no more already)
+            result.facets["cooperative"] = cut_cooperative_facet(
+                result.facets["cooperative"], query.top_cooperatives, query.cooperative_ids
+            )
+        return result
 
     def words_starting(self, folded: str) -> list[str]:
         with self._connect() as connection:

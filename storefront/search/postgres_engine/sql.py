@@ -236,7 +236,7 @@ def search_statement(
     if price:
         passes["price"] = " AND ".join(price)
 
-    if not plan and (not passes or (len(passes) == 1 and next(iter(passes)) in FACETS)):
+    if not plan and (not passes or (len(passes) == 1 and _catalog_filter(passes, query))):
         return _catalog_statement(query, today, limit, params, passes)
 
     def passing(skip: str | None = None) -> str:
@@ -287,15 +287,24 @@ def search_statement(
     return Statement(sql, params.values)
 
 
+def _catalog_filter(passes: dict[str, str], query: SearchQuery) -> bool:
+    """Whether the one filter of a search without text is _catalog_statement's: a facet's,
+    or any without facets (the product page's related products: one cooperative, one
+    commune, each read through its own index)."""
+    return next(iter(passes)) in FACETS or not query.facets
+
+
 def _catalog_statement(
     query: SearchQuery, today: date, limit: int, params: Params, passes: dict[str, str]
 ) -> Statement:
     """The catalog without text, with no filter or one of a facet (plain /products, one
-    group, one province...). Without a filter the total, the facets and the first hits need
-    no row: the counts are search_facets' less those of the rows whose certificate has
-    expired since they were written (few: read through the columns index, which starts with
-    expires_on), the hits are the first in the order's index. With one filter the rows are
-    those it passes, and its own facet (counted without it: disjunctive) is search_facets'."""
+    group, one province...), or one filter without facets (_catalog_filter). Without a
+    filter the total, the facets and the first hits need no row: the counts are
+    search_facets' less those of the rows whose certificate has expired since they were
+    written (few: read through the columns index, which starts with expires_on), the hits
+    are the first in the order's index; of the cooperatives only the first few in frequency
+    order when the query says so (_top_cooperatives). With one filter the rows are those it
+    passes, and its own facet (counted without it: disjunctive) is search_facets'."""
     lead, rest, _scored = ORDERS["newest" if query.sort == "relevance" else query.sort]
     order = ", ".join([*lead, *rest, "listing_id DESC"])
     day = params.add(today)
@@ -307,7 +316,11 @@ def _catalog_statement(
     which = " ".join(f"WHEN GROUPING({column}) = 0 THEN '{name}'" for name, column in sets)
     grouping = [f"({column})" for _, column in sets] + ([] if filtered else ["()"])
     value = ", ".join([*(column for _, column in sets), "0"])
-    kept = ", ".join(f"'{name}'" for name in [*counted, *([] if filtered else [TOTAL])])
+    # The cooperative facet has a value per cooperative (thousands): with top_cooperatives
+    # only the few a page shows are read (_top_cooperatives), the other facets all.
+    cut = bool(query.top_cooperatives) and "cooperative" in counted
+    whole = [name for name in counted if not (cut and name == "cooperative")]
+    kept = ", ".join(f"'{name}'" for name in [*whole, *([] if filtered else [TOTAL])])
     ctes = (
         []
         if filtered and not counted
@@ -315,14 +328,20 @@ def _catalog_statement(
             f"e AS (SELECT CASE {which or 'WHEN FALSE THEN NULL'} ELSE '{TOTAL}' END AS facet, "
             f"COALESCE({value}) AS value, count(*) AS n FROM search_documents "
             f"WHERE expires_on < {day} GROUP BY GROUPING SETS ({', '.join(grouping)}))",
-            "c AS (SELECT s.facet, s.value, s.listings - COALESCE(e.n, 0) AS n "
-            f"FROM search_facets AS s LEFT JOIN e USING (facet, value) WHERE s.facet IN ({kept}))",
         ]
     )
-    parts = [
-        f"SELECT 'facet:' || facet, value, n FROM c WHERE facet <> '{TOTAL}' AND n > 0"
-        for _ in ctes[:1]
-    ]
+    parts = []
+    if kept:
+        ctes.append(
+            "c AS (SELECT s.facet, s.value, s.listings - COALESCE(e.n, 0) AS n "
+            f"FROM search_facets AS s LEFT JOIN e USING (facet, value) WHERE s.facet IN ({kept}))"
+        )
+        if whole:
+            parts.append(
+                f"SELECT 'facet:' || facet, value, n FROM c WHERE facet <> '{TOTAL}' AND n > 0"
+            )
+    if cut:
+        parts += _top_cooperatives(query, params)
     if filtered is None:
         # The order's columns only (not the wide row): an index-only scan where one fits.
         columns = ["listing_id", *(term.split()[0] for term in [*lead, *rest])]
@@ -355,6 +374,34 @@ def _catalog_statement(
     )
     sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(f"({part})" for part in parts)
     return Statement(sql, params.values)
+
+
+def _top_cooperatives(query: SearchQuery, params: Params) -> list[str]:
+    """Rows of the cooperative facet without its own filter (from search_facets, less the
+    expired rows counted in `e`): its query.top_cooperatives most frequent values, then the
+    lowest ids (search.query.cut_cooperative_facet's order), and the chosen ones. The first in
+    (facet, listings DESC, value) order, skipping the cooperatives with expired rows, whose
+    counts are taken apart: a dozen index entries, not one row per cooperative."""
+    top = int(query.top_cooperatives)
+    parts = [
+        "SELECT 'facet:cooperative', value, n FROM ("
+        "(SELECT s.value, s.listings AS n FROM search_facets AS s "
+        "WHERE s.facet = 'cooperative' AND s.value NOT IN "
+        "(SELECT value FROM e WHERE facet = 'cooperative') "
+        f"ORDER BY s.listings DESC, s.value LIMIT {top}) "
+        "UNION ALL (SELECT s.value, s.listings - e.n FROM e "
+        "JOIN search_facets AS s USING (facet, value) WHERE e.facet = 'cooperative')"
+        f") AS candidates WHERE n > 0 ORDER BY n DESC, value LIMIT {top}"
+    ]
+    if query.cooperative_ids:
+        chosen = params.add(list(query.cooperative_ids))
+        parts.append(
+            "SELECT 'facet:cooperative', s.value, s.listings - COALESCE(e.n, 0) "
+            "FROM search_facets AS s LEFT JOIN e USING (facet, value) "
+            f"WHERE s.facet = 'cooperative' AND s.value = ANY({chosen}) "
+            "AND s.listings - COALESCE(e.n, 0) > 0"
+        )
+    return parts
 
 
 def clauses_exist_statement(plan: list[PlanClause], relaxed: bool) -> Statement:

@@ -21,7 +21,12 @@ from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
 from storefront.search.explain import ExplainedHit, Explanation
-from storefront.search.query import ListingDocument, SearchQuery, SearchResult
+from storefront.search.query import (
+    ListingDocument,
+    SearchQuery,
+    SearchResult,
+    cut_cooperative_facet,
+)
 from storefront.search.understanding import known_word, names_product
 from storefront.search.whoosh_engine.explaining import describe_clause, describe_note
 from storefront.search.whoosh_engine.matching import (
@@ -319,6 +324,11 @@ class WhooshSearchIndex:
                 work = self._facet_work.get(id(result))
                 if work is not None:
                     result.facets = _merge_facets(count() for count in work[1])
+                    result.facets["cooperative"] = cut_cooperative_facet(
+                        result.facets["cooperative"],
+                        query.top_cooperatives,
+                        query.cooperative_ids,
+                    )
             finally:
                 self._facet_work = {}
             if self._cache_size:
