@@ -3,7 +3,7 @@ so a process drops only their cards), search_facets in frequency order, and the 
 of one cooperative or commune
 
 Revision ID: a7c3e9f1b2d4
-Revises: 5b7e1d3c9a24
+Revises: c4f1a9d2e7b6
 Create Date: 2026-12-04 18:30:00
 
 The log starts empty: the first version move after the upgrade finds no rows for the
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a7c3e9f1b2d4"
-down_revision = "5b7e1d3c9a24"
+down_revision = "c4f1a9d2e7b6"
 branch_labels = None
 depends_on = None
 
