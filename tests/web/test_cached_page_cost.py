@@ -5,12 +5,13 @@ session, no cookie, and still every security header with a nonce of its own."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from storefront.domain.catalog import version
-from storefront.models import Package
+from storefront.models import Listing, Package
 from tests.fixtures.app import count_queries
 from tests.fixtures.pages import html
 
@@ -74,3 +75,80 @@ def test_the_version_read_inside_a_transaction_sees_its_own_change(app, db, shop
     db.session.rollback()
     version.forget()
     assert version.current() == before  # rolled back: nothing moved
+
+
+# --- the connection held for the version (domain/catalog/version.py) --------------------------
+
+
+@contextmanager
+def pool_checkouts(engine):
+    """The connections taken from `engine`'s pool inside the block."""
+    taken: list[object] = []
+
+    def checkout(dbapi_connection, record, proxy):
+        taken.append(dbapi_connection)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        yield taken
+    finally:
+        event.remove(engine, "checkout", checkout)
+
+
+def read_outside_a_transaction(db) -> tuple[int, int]:
+    db.session.remove()  # as a request that has used no session yet
+    version.forget()
+    return version.current()
+
+
+def test_a_cached_page_takes_no_connection_from_the_pool(client, db, shop):
+    client.get("/products")
+    client.get("/products")
+    with pool_checkouts(db.engine) as taken, count_queries(db.engine) as statements:
+        assert client.get("/products").status_code == 200
+    assert taken == [] and len(statements) == 1  # the version, on the held connection
+
+
+def test_a_commit_on_another_connection_is_seen_at_once(client, db, shop):
+    """Another server's commit (a connection of its own) shows on the next request."""
+    client.get("/products/vai-thieu-luc-ngan")
+    before = read_outside_a_transaction(db)
+    with db.engine.begin() as other:
+        other.execute(
+            update(Listing).where(Listing.slug == "vai-thieu-luc-ngan").values(name="Vải mới")
+        )
+        other.execute(version._BUMP)  # what changes.py adds to such a commit
+    assert read_outside_a_transaction(db)[0] == before[0] + 1
+    assert "Vải mới" in html(client.get("/products/vai-thieu-luc-ngan"))
+
+
+def test_a_held_connection_that_fails_gives_way_to_the_pool(client, db, shop, caplog):
+    first = html(client.get("/products"))
+    read_outside_a_transaction(db)
+    version._HELD._connection.dbapi_connection.close()  # the server went away under it
+    with pool_checkouts(db.engine) as taken:
+        again = client.get("/products")
+    assert again.status_code == 200 and html(again) == first  # an answer, not an error
+    assert len(taken) == 1 and "reading through the pool" in caplog.text
+    client.get("/products")  # opens a new one
+    with pool_checkouts(db.engine) as taken:
+        assert client.get("/products").status_code == 200
+    assert taken == []
+
+
+def test_a_thread_finding_the_held_connection_busy_reads_through_the_pool(db, shop):
+    expected = read_outside_a_transaction(db)
+    with version._HELD._lock, pool_checkouts(db.engine) as taken:
+        assert read_outside_a_transaction(db) == expected
+    assert len(taken) == 1
+
+
+def test_a_forked_process_opens_its_own_and_leaves_the_parents_alone(db, shop):
+    expected = read_outside_a_transaction(db)
+    parent = version._HELD._connection
+    version._HELD._pid = -1  # as the child of a fork sees it: another process id
+    assert read_outside_a_transaction(db) == expected
+    assert version._HELD._connection is not parent
+    cursor = parent.dbapi_connection.cursor()  # not closed: it is still the parent's
+    cursor.execute("SELECT 1")
+    assert cursor.fetchall() == [(1,)]
