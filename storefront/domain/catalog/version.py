@@ -199,7 +199,9 @@ class _HeldConnection:
         self._connection = self._cursor = self._engine = None
         if connection is not None:
             try:
-                connection.close()
+                # The driver's connection itself: the pool's close would reset (roll back)
+                # a connection that is no longer its own.
+                connection.dbapi_connection.close()
             except Exception:
                 logger.debug("closing the held connection failed", exc_info=True)
 
