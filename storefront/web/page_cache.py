@@ -218,16 +218,19 @@ class ReadyAnswers:
         if key is None:
             return self.wsgi_app(environ, start_response)
         answer = self.answers.get(key)
-        if answer is not None:
+        if answer is None:
+            return self._kept(key, environ, start_response)
+        # The request's application context, as Flask would push it: when the app answers
+        # after all (a new version), it reads the version from there instead of again.
+        with self.app.app_context():
             try:
-                with self.app.app_context():
-                    current = catalog_cache_key()
+                current = catalog_cache_key()
             except Exception:  # the database away: the app answers (its error page)
                 logger.warning("reading the catalog version failed", exc_info=True)
-            else:
-                if current == answer.catalog_key:
-                    return answer.send(start_response)
-        return self._kept(key, environ, start_response)
+                current = None
+            if current == answer.catalog_key:
+                return answer.send(start_response)
+            return self._kept(key, environ, start_response)
 
     def _kept(
         self, key: tuple[str, ...], environ: dict[str, Any], start_response: Callable[..., Any]

@@ -218,8 +218,11 @@ def test_a_change_committed_elsewhere_is_answered_at_once(client, db, shop, app_
             update(Listing).where(Listing.slug == "vai-thieu-luc-ngan").values(name="Vải mới")
         )
         other.execute(version._BUMP)
-    assert "Vải mới" in html(client.get(path))
+    with count_queries(db.engine) as statements:
+        assert "Vải mới" in html(client.get(path))
     assert len(app_entered) == 3
+    # The version read before the app was entered is the one the app goes on with.
+    assert sum("catalog_state" in statement for statement in statements) == 1
 
 
 def test_a_new_day_goes_to_the_app(client, db, shop, app_entered):
