@@ -49,6 +49,10 @@ def create_app(config: Any = None) -> Flask:
     ping_after_idle = _ping_after_idle(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from storefront.web import page_cache
+
+    # Before any middleware wraps the app (ProxyFix, in register_extensions).
+    page_cache.init_app(app)
     register_extensions(app)
     if ping_after_idle:
         from storefront.core.pool import ping_when_idle

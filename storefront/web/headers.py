@@ -36,11 +36,16 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
+def new_nonce() -> str:
+    """A fresh script nonce (always 22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
 def csp_nonce() -> str:
     """This response's script nonce, made on first use."""
     nonce = g.get("csp_nonce")
     if nonce is None:
-        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+        nonce = g.csp_nonce = new_nonce()
     return nonce
 
 

@@ -4,6 +4,8 @@ slower benchmark)."""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from storefront.search.query import ListingDocument, SearchQuery
@@ -117,4 +119,48 @@ def test_facets_are_counted_once_for_the_stage_that_gives_the_result(tmp_path, m
     assert _search(index, "mat onng") == expected
     assert expected[2]["stars"] == {5: 1}
     assert len(calls) == len(index._leaves) == 1
+    index.close()
+
+
+def _age_directory(index: WhooshSearchIndex, seconds: int = 60) -> None:
+    """The index directory last changed `seconds` ago (its time trusted from then on)."""
+    stamp = index.directory.stat().st_mtime - seconds
+    os.utime(index.directory, (stamp, stamp))
+
+
+def test_the_generation_is_listed_again_only_when_the_directory_changes(tmp_path, monkeypatch):
+    index = _index(tmp_path)
+    _age_directory(index)
+    listings: list[int] = []
+    latest = index._ix.latest_generation
+
+    def counted() -> int:
+        listings.append(1)
+        return latest()
+
+    monkeypatch.setattr(index._ix, "latest_generation", counted)
+    first = index.generation()
+    assert [index.generation() for _ in range(3)] == [first] * 3
+    assert len(listings) == 1  # the directory's time stood: no second listing
+    # Another process commits to the same directory: its new table of contents shows at once.
+    other = WhooshSearchIndex(tmp_path)
+    other.remove([1])
+    other.close()
+    assert index.generation() > first
+    assert len(listings) == 2
+    index.close()
+
+
+def test_a_recent_directory_time_is_not_trusted(tmp_path, monkeypatch):
+    """A change in the same clock tick as the last could leave the directory's time as it
+    was: the listing is remembered only once that time is a while old."""
+    index = _index(tmp_path)
+    stamp = time.time()
+    os.utime(index.directory, (stamp, stamp))  # changed just now
+    listings: list[int] = []
+    latest = index._ix.latest_generation
+    monkeypatch.setattr(index._ix, "latest_generation", lambda: listings.append(1) or latest())
+    index.generation()
+    index.generation()
+    assert len(listings) == 2
     index.close()

@@ -25,6 +25,7 @@ import redis
 from storefront.core.shared_cache import EXTENSION, SharedCache, build_id, shared_cache
 from storefront.domain.catalog.cards import CardCache, public_cards
 from storefront.web.catalog_cache import CatalogMarkupCache
+from storefront.web.page_cache import READY_ANSWERS
 from tests.fixtures.app import count_queries
 from tests.fixtures.pages import card_names, html
 
@@ -64,6 +65,7 @@ def forget_this_process(app) -> None:
     app.extensions["catalog_markup"] = CatalogMarkupCache()
     app.extensions["listing_cards"] = CardCache()
     app.extensions["page_chrome"] = OrderedDict()
+    app.extensions[READY_ANSWERS].forget()
 
 
 def own_keys(client: redis.Redis, store: SharedCache) -> list[bytes]:

@@ -20,6 +20,13 @@ Each bump also logs, in the same transaction, which listings the commit changed
 (catalog_changes, with a random nonce per version): a process that sees the version move on
 drops only those listings' cards (changes_between, domain/catalog/cards.py), not every card.
 
+Outside a transaction (a cached page, the usual case) the version is read on a connection
+this process keeps for it alone (_HeldConnection): in autocommit, so each read is a
+transaction of its own and sees every commit made before it, on any server; through the
+driver, without the pool's checkout and SQLAlchemy's execution (what made most of a cached
+page's database cost). A process has one; a thread that finds it busy, or a read that fails
+on it (the server restarted), uses a pooled connection as before.
+
 The date in Vietnam is not part of it: certificates expire at midnight with no commit, so
 every cache key that depends on visibility also holds `clock.today()`.
 
@@ -30,12 +37,25 @@ change call bump() in the same transaction, or run `flask search reindex`.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,6 +133,8 @@ def _read() -> tuple[int, int]:
         # Read in the session's transaction: it sees its own uncommitted bump, so whatever
         # is cached under the version it reads stands or falls with that transaction.
         row = db.session.connection().execute(statement).first()
+    elif (held := _HELD.read(db.engine, statement)) is not None:
+        row = held[0] if held else None
     else:
         # Nothing begun yet (a cached page will need nothing else): a connection from the
         # pool and back, without the session's transaction; autocommit, so that a database
@@ -125,6 +147,93 @@ def _read() -> tuple[int, int]:
     if expression is None:
         return (row[0] or 0, _local_generation())
     return (row[0] or 0, row[1] or 0)
+
+
+def _execute(cursor: Any, sql: str) -> list[Any]:
+    """One statement on a driver's cursor, its rows all read (SQLite keeps a read
+    transaction open on a statement not read to its end)."""
+    cursor.execute(sql)
+    rows: list[Any] = cursor.fetchall()
+    return rows
+
+
+class _HeldConnection:
+    """The connection this process keeps for reading the version outside a transaction.
+
+    Taken from the engine's pool once and detached from it (the pool never hands it out, nor
+    resets it), in autocommit; the statement is compiled once to plain SQL (its only
+    parameters are constants), and the driver prepares it after a few runs (psycopg). One
+    per process, locked: a thread finding it in use goes to the pool instead. After a fork
+    the child opens its own: the parent's is left alone (closing it in the child would end
+    the parent's session on their shared socket). An engine other than the one it was
+    opened on (another app, in tests) replaces it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._engine: Engine | None = None
+        self._connection: Any = None
+        self._cursor: Any = None
+        self._sql: dict[int, str] = {}
+        self._inherited: list[Any] = []  # a parent's, kept from garbage collection
+
+    def read(self, engine: Engine, statement: Select[Any]) -> list[Any] | None:
+        """The statement's rows, or None when the held connection cannot be used now (busy,
+        or failing): the caller reads through the pool then."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._pid != os.getpid() or self._engine is not engine:
+                self._open(engine)
+            sql = self._sql.get(id(statement))
+            if sql is None:
+                compiled = statement.compile(
+                    dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+                )
+                sql = self._sql[id(statement)] = str(compiled)
+            return _execute(self._cursor, sql)
+        except Exception:
+            logger.warning(
+                "the held connection failed to read the catalog version; reading through the pool",
+                exc_info=True,
+            )
+            self._discard()
+            return None
+        finally:
+            self._lock.release()
+
+    def _open(self, engine: Engine) -> None:
+        if self._pid != os.getpid():
+            if self._connection is not None:
+                self._inherited.append(self._connection)
+            self._connection = None
+        self._discard()
+        connection = engine.raw_connection()
+        connection.detach()  # ours alone from now on: its autocommit never goes back to the pool
+        try:
+            driver_connection = cast(DBAPIConnection, connection.dbapi_connection)
+            engine.dialect.set_isolation_level(driver_connection, "AUTOCOMMIT")
+            self._cursor = connection.cursor()
+        except Exception:
+            connection.close()
+            raise
+        self._connection, self._engine, self._pid = connection, engine, os.getpid()
+        self._sql.clear()
+
+    def _discard(self) -> None:
+        connection = self._connection
+        self._connection = self._cursor = self._engine = None
+        if connection is not None:
+            try:
+                # The driver's connection itself: the pool's close would reset (roll back)
+                # a connection that is no longer its own.
+                connection.dbapi_connection.close()
+            except Exception:
+                logger.debug("closing the held connection failed", exc_info=True)
+
+
+_HELD = _HeldConnection()
 
 
 def bump(session: Session, listing_ids: Iterable[int] | None = None) -> None:

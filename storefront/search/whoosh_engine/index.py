@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 WRITE_DELAY = 0.05  # seconds between attempts to take the write lock
 DRAIN_CHECK_INTERVAL = 5.0  # seconds between looks at the pending queue from searches
+# A directory time this old is trusted to move on at the next change (generation()).
+_SETTLED_NS = 1_000_000_000
 # Edits allowed between a misspelt word and its correction: one for short words, whose
 # two-edit neighbours are other words altogether ("buoi" → "bup").
 SUGGEST_SHORT_WORD = 4
@@ -109,6 +111,7 @@ class WhooshSearchIndex:
         self._pid = os.getpid()
         self._searcher: Any = None  # Whoosh's Searcher (untyped), once opened
         self._generation = -1
+        self._known_generation: tuple[int, int] | None = None  # (directory time, generation)
         self._leaves: list[LeafData] = []
         self._columns: dict[str, SegmentColumns] = {}  # by segment id
         self._cache_size = cache_size
@@ -271,8 +274,25 @@ class WhooshSearchIndex:
     # reading -------------------------------------------------------------------------------
 
     def generation(self) -> int:
-        """The latest committed generation of the index (a directory listing, no file reads)."""
-        return self._ix.latest_generation()
+        """The latest committed generation of the index (a directory listing, no file reads).
+
+        Read at every request as part of the catalog version, so the listing is skipped while
+        the directory's modification time stands: a commit (this process's or another's)
+        writes a new table of contents there, which moves it on. Only a listing made a while
+        after that time is remembered: file times come from a coarse clock, and a commit in
+        the same tick as the last one could leave the time as it was.
+        """
+        try:
+            stamp = os.stat(self.directory).st_mtime_ns
+        except OSError:
+            return self._ix.latest_generation()
+        known = self._known_generation
+        if known is not None and known[0] == stamp:
+            return known[1]
+        generation = self._ix.latest_generation()
+        if time.time_ns() - stamp > _SETTLED_NS:
+            self._known_generation = (stamp, generation)
+        return generation
 
     def _refresh(self) -> None:
         """Reopen the searcher when the index changed since it was opened (or after a fork).
