@@ -417,6 +417,7 @@ class _Search:
         # an earlier one's (the relaxed pass of a plan with no relaxed lookup, the existence
         # checks asked again) is not run twice.
         self._answered: dict[str, object] = {}
+        self._started: dict[tuple[str, tuple[str, ...], int], set[str]] = {}
 
     # words ---------------------------------------------------------------------------------
 
@@ -474,19 +475,28 @@ class _Search:
         )
 
     def _starting(self, folded: str, fieldnames: Sequence[str], limit: int) -> set[str]:
-        found: set[str] = set()
-        pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        for fieldname in fieldnames:
-            found.update(
-                self.connection.execute(
-                    text(
-                        "SELECT word FROM search_words WHERE field = :field AND word LIKE :pattern "
-                        'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit'
-                    ),
-                    {"field": CODES[fieldname], "pattern": pattern, "limit": limit},
-                ).scalars()
+        """Up to `limit` words of each of these fields that begin with `folded`: one
+        statement for all the fields, asked once per search."""
+        asked = (folded, tuple(fieldnames), limit)
+        if asked not in self._started:
+            pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            parts = [
+                f"(SELECT word FROM search_words WHERE field = :field{i} AND word LIKE :pattern "
+                'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit)'
+                for i in range(len(fieldnames))
+            ]
+            values = {f"field{i}": CODES[name] for i, name in enumerate(fieldnames)}
+            self._started[asked] = (
+                set(
+                    self.connection.execute(
+                        text(" UNION ALL ".join(parts)),
+                        {**values, "pattern": pattern, "limit": limit},
+                    ).scalars()
+                )
+                if parts
+                else set()
             )
-        return found
+        return set(self._started[asked])
 
     def prefixed(self, folded: str) -> list[str]:
         """Name and product words a short last word may be the beginning of."""
