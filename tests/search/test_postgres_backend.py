@@ -5,6 +5,8 @@ run on each backend."""
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import pytest
 from sqlalchemy import text
 
@@ -12,6 +14,8 @@ from storefront import create_app
 from storefront import search as search_module
 from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus
 from storefront.search import SearchQuery, search
+from storefront.search.postgres_engine.sql import MAX_COVER_SUBSETS, at_least
+from storefront.search.whoosh_engine.matching import minimum_clauses
 
 
 def ids(text_: str = "") -> list[int]:
@@ -95,3 +99,52 @@ def test_the_words_table_follows_the_listings(postgres, make, db):
     db.session.commit()
     assert "thieu" not in search_module.words_starting("thi")
     assert search(SearchQuery(text="nhan lonf")).ids == [listing.id]
+
+
+@pytest.mark.parametrize("count", range(3, 9))
+def test_the_cover_match_holds_every_listing_with_enough_clauses(postgres, db, count):
+    # The cover pass's tsquery (sql.at_least), tried in PostgreSQL on a row holding each
+    # subset of the clauses: true whenever enough are held; exactly then while the subsets
+    # are few enough to be written out (past that the row's count of clauses decides).
+    clauses = [f"'n/w{i}'" for i in range(count)]
+    minimum = minimum_clauses(count)
+    query, exact = at_least(clauses, minimum)
+    assert exact == (len(list(combinations(clauses, count - minimum + 1))) <= MAX_COVER_SUBSETS)
+    for size in range(count + 1):
+        for held in combinations(range(count), size):
+            document = " ".join(f"n/w{i}" for i in held) or "n/none"
+            matched = db.session.scalar(
+                text("SELECT CAST(:d AS tsvector) @@ CAST(:q AS tsquery)"),
+                {"d": document, "q": query},
+            )
+            if size >= minimum:
+                assert matched, (held, query)
+            elif exact:
+                assert not matched, (held, query)
+
+
+def test_keys_no_listing_holds_are_left_out_of_the_statements(postgres, make, queries):
+    listing = make.listing(name="Chè búp Tân Cương")
+    with queries() as statements:
+        assert ids("che") == [listing.id]
+    assert len([s for s in statements if s.startswith("WITH m AS")]) == 1
+    # A word no listing holds in any field: no pass can match it, so none is sent (the
+    # fallbacks and the did-you-mean find nothing to try either).
+    with queries() as statements:
+        assert search(SearchQuery(text="qwzx")).total == 0
+    assert not [s for s in statements if s.startswith("WITH m AS")]
+
+
+def test_which_clauses_some_listing_holds_is_read_from_the_words_table(postgres, make, queries):
+    # The fallbacks ask which clauses some listing holds. A one-word clause whose word
+    # search_words has ("che") is held, one none of whose keys is held ("qwzx" alone) is
+    # not: neither is asked. Only what that table cannot tell is: "qwzx" after "che" may
+    # be held as the pair "che qwzx" in a description.
+    listing = make.listing(name="Chè búp Tân Cương")
+    with queries() as statements:
+        assert ids("qwzx") == []
+    assert not [s for s in statements if s.startswith(("SELECT EXISTS", "SELECT FALSE"))]
+    with queries() as statements:
+        assert ids("che qwzx") == [listing.id]
+    asked = [s for s in statements if s.startswith("SELECT EXISTS")]
+    assert len(asked) == 1 and asked[0].count("EXISTS") == 1

@@ -18,12 +18,19 @@ from sqlalchemy.schema import CreateIndex
 
 from storefront.models.search import SearchDocument
 from storefront.search.analysis import query_terms
-from storefront.search.postgres_engine.rows import CODES, WORD_CODES, document_row, row_words
+from storefront.search.postgres_engine.rows import (
+    CODES,
+    WORD_CODES,
+    document_row,
+    key,
+    row_words,
+)
 from storefront.search.postgres_engine.sql import (
     FACET_COLUMNS,
     FACET_EXPRESSIONS,
     FACETS,
     TOTAL,
+    clause_query,
     clauses_exist_statement,
     row_facets,
     search_statement,
@@ -421,6 +428,7 @@ class _Search:
         # an earlier one's (the relaxed pass of a plan with no relaxed lookup, the existence
         # checks asked again) is not run twice.
         self._answered: dict[str, object] = {}
+        self._started: dict[tuple[str, tuple[str, ...], int], set[str]] = {}
 
     # words ---------------------------------------------------------------------------------
 
@@ -455,20 +463,51 @@ class _Search:
     def is_place(self, key: str) -> bool:
         return CODES["place_phrase"] in self._codes(key)
 
+    def _absent(self, plan: list[PlanClause]) -> frozenset[str]:
+        """The plan's keys ("n/incense") that no listing holds, as search_words says for
+        its fields (the other fields' keys are taken as held): left out of the statements'
+        match and score, so a row is not tested for them, and a clause whose keys are all
+        absent needs no statement to know it matches nothing. (The rows and the words are
+        written in the same transaction.)"""
+        lookups = [
+            lookup
+            for clause in plan
+            for alternative in clause.alternatives
+            for word in alternative
+            for lookup in word.lookups
+            if CODES[lookup.fieldname] in WORD_CODES
+        ]
+        self._prefetch(lookup.text for lookup in lookups)
+        return frozenset(
+            key(lookup.fieldname, lookup.text)
+            for lookup in lookups
+            if lookup.text in self._fields
+            and CODES[lookup.fieldname] not in self._fields[lookup.text]
+        )
+
     def _starting(self, folded: str, fieldnames: Sequence[str], limit: int) -> set[str]:
-        found: set[str] = set()
-        pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        for fieldname in fieldnames:
-            found.update(
-                self.connection.execute(
-                    text(
-                        "SELECT word FROM search_words WHERE field = :field AND word LIKE :pattern "
-                        'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit'
-                    ),
-                    {"field": CODES[fieldname], "pattern": pattern, "limit": limit},
-                ).scalars()
+        """Up to `limit` words of each of these fields that begin with `folded`: one
+        statement for all the fields, asked once per search."""
+        asked = (folded, tuple(fieldnames), limit)
+        if asked not in self._started:
+            pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            parts = [
+                f"(SELECT word FROM search_words WHERE field = :field{i} AND word LIKE :pattern "
+                'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit)'
+                for i in range(len(fieldnames))
+            ]
+            values = {f"field{i}": CODES[name] for i, name in enumerate(fieldnames)}
+            self._started[asked] = (
+                set(
+                    self.connection.execute(
+                        text(" UNION ALL ".join(parts)),
+                        {**values, "pattern": pattern, "limit": limit},
+                    ).scalars()
+                )
+                if parts
+                else set()
             )
-        return found
+        return set(self._started[asked])
 
     def prefixed(self, folded: str) -> list[str]:
         """Name and product words a short last word may be the beginning of."""
@@ -581,12 +620,45 @@ class _Search:
         """For each clause, does some listing hold it (whatever the filters and dates)?"""
         if not plan:
             return []
-        statement = clauses_exist_statement(plan, relaxed)
+        absent = self._absent(plan)
+        # Answered without the database where search_words tells (held), or where no key of
+        # the clause is held (not held); the others are asked in one statement.
+        known: list[bool | None] = [
+            True
+            if self._held_by_a_word(clause, relaxed, absent)
+            else False
+            if clause_query(clause, relaxed, absent)[0] is None
+            else None
+            for clause in plan
+        ]
+        asked = [clause for clause, held in zip(plan, known, strict=True) if held is None]
+        if not asked:
+            return [bool(held) for held in known]
+        statement = clauses_exist_statement(asked, relaxed, absent)
         key = _statement_key(statement.sql, statement.params)
         if key not in self._answered:
             row = self.connection.execute(text(statement.sql), statement.params).one()
             self._answered[key] = [bool(held) for held in row]
-        return list(self._answered[key])  # type: ignore[call-overload]
+        answers = iter(self._answered[key])  # type: ignore[call-overload]
+        return [next(answers) if held is None else held for held in known]
+
+    def _held_by_a_word(self, clause: PlanClause, relaxed: bool, absent: frozenset[str]) -> bool:
+        """True when search_words shows some listing holds the clause: one of its
+        alternatives is a single word, one of whose matching keys is a search_words field's
+        and held. (An EXISTS over the GIN index builds the whole bitmap of a common word to
+        find one row: 25-90 ms at 100k listings.)"""
+        return any(
+            len(alternative) == 1
+            and any(
+                lookup.matches
+                and (relaxed or not lookup.relaxed)
+                and CODES[lookup.fieldname] in WORD_CODES
+                and key(lookup.fieldname, lookup.text) not in absent
+                and CODES[lookup.fieldname] in self._fields.get(lookup.text, ())
+                for lookup in alternative[0].lookups
+            )
+            for alternative in clause.alternatives
+        )
 
     def _run(
         self,
@@ -601,7 +673,9 @@ class _Search:
         result = SearchResult(
             ids=[], total=0, facets=facets, page=query.page, per_page=query.per_page
         )
-        statement = search_statement(plan, query, today, limit, minimum, relaxed)
+        statement = search_statement(
+            plan, query, today, limit, minimum, relaxed, self._absent(plan)
+        )
         if statement is None:
             return result
         key = _statement_key(statement.sql, statement.params)

@@ -15,8 +15,10 @@ The same rules as matching.search_segment, in the database:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import combinations
 from typing import Any
 
 from storefront.search.postgres_engine.rows import key, quote
@@ -107,6 +109,38 @@ def _lexeme(lookup: Lookup) -> str:
     return quote(key(lookup.fieldname, lookup.text))
 
 
+def _active(lookup: Lookup, relaxed: bool, absent: AbstractSet[str]) -> bool:
+    """Whether a pass looks this lookup up: not a relaxed one in a plain pass, nor a key no
+    listing holds (`absent`: known from search_words, see index._Search._absent)."""
+    return (relaxed or not lookup.relaxed) and key(lookup.fieldname, lookup.text) not in absent
+
+
+# The cover pass's match as one tsquery over the GIN index is exact up to this many
+# subsets of clauses (5 clauses, 4 needed: 10); past it, a looser one (a large query costs
+# the GIN index more than the rows it spares: measured at 6 clauses).
+MAX_COVER_SUBSETS = 10
+
+
+def at_least(queries: list[str], minimum: int) -> tuple[str, bool]:
+    """A tsquery true where at least `minimum` of these tsqueries are, and whether it is
+    exact. With at most len - minimum of them missing, a listing holds one of every
+    len - minimum + 1 of them: the AND of their ORs over every such subset is exact, so the
+    GIN index gives the hits alone instead of every row holding any clause (each of which
+    was then read and tested clause by clause: 300-490 ms at 100k listings). Past
+    MAX_COVER_SUBSETS subsets, disjoint groups of that size only (looser: the count of
+    clauses on the row decides)."""
+    spare = len(queries) - max(minimum, 1) + 1
+    if spare >= len(queries):
+        return _any(queries) or "", True
+    subsets = [list(s) for s in combinations(queries, spare)]
+    exact = len(subsets) <= MAX_COVER_SUBSETS
+    if not exact:
+        subsets = [queries[start : start + spare] for start in range(0, len(queries), spare)]
+        if len(subsets[-1]) < spare:  # too few to be sure one is held: join the one before
+            subsets[-2:] = [subsets[-2] + subsets[-1]]
+    return _all([_any(subset) or "" for subset in subsets]), exact
+
+
 @dataclass
 class Params:
     """Bound parameters of one statement, named p0, p1, ..."""
@@ -122,14 +156,16 @@ class Params:
         return f"CAST({self.add(text)} AS tsquery)"
 
 
-def clause_query(clause: PlanClause, relaxed: bool) -> tuple[str | None, str | None]:
+def clause_query(
+    clause: PlanClause, relaxed: bool, absent: AbstractSet[str] = frozenset()
+) -> tuple[str | None, str | None]:
     """(tsquery of the clause, tsquery of the clause held outside the description), or None
     when no listing can hold it."""
     alternatives, strong = [], []
     for alternative in clause.alternatives:
         words, strong_keys = [], []
         for word in alternative:
-            active = [lk for lk in word.lookups if lk.matches and (relaxed or not lk.relaxed)]
+            active = [lk for lk in word.lookups if lk.matches and _active(lk, relaxed, absent)]
             matching = _any(map(_lexeme, active))
             if matching is None:
                 break
@@ -144,6 +180,42 @@ def clause_query(clause: PlanClause, relaxed: bool) -> tuple[str | None, str | N
             if held is not None:
                 strong.append(f"({query} & {held})")
     return _any(alternatives), _any(strong)
+
+
+def _score_terms(
+    plan: list[PlanClause], params: Params, relaxed: bool, absent: AbstractSet[str]
+) -> list[str]:
+    """Each lookup's weight, once per lookup as Whoosh adds them (a key looked up twice
+    counts twice), summed per key and tested on the row once per key. The keys of one
+    looked-up text ("huong" in every field) are tested only when the row holds one of them:
+    the words of a broad query's alternatives ("incense", "huong", "nhang") and a fuzzy
+    pass's spellings are held by few of its rows, so most rows pay one test per text
+    instead of one per key."""
+    weights: dict[str, int] = {}
+    texts: dict[str, list[str]] = {}  # looked-up text → its keys, first lookup first
+    for clause in plan:
+        for alternative in clause.alternatives:
+            for word in alternative:
+                for lookup in word.lookups:
+                    if lookup.weight and _active(lookup, relaxed, absent):
+                        lexeme = _lexeme(lookup)
+                        if lexeme not in weights:
+                            texts.setdefault(lookup.text, []).append(lexeme)
+                        weights[lexeme] = weights.get(lexeme, 0) + lookup.weight
+    terms = []
+    for lexemes in texts.values():
+        cases = " + ".join(
+            f"CASE WHEN document @@ {params.tsquery(lexeme)} THEN {int(weights[lexeme])} ELSE 0 END"
+            for lexeme in lexemes
+        )
+        if len(lexemes) == 1:
+            terms.append(cases)
+        else:
+            terms.append(
+                f"CASE WHEN document @@ {params.tsquery(_any(lexemes) or '')} THEN {cases} "
+                "ELSE 0 END"
+            )
+    return terms
 
 
 def _optional(clause: PlanClause) -> bool:
@@ -164,9 +236,11 @@ def search_statement(
     limit: int,
     minimum: int | None = None,
     relaxed: bool = False,
+    absent: AbstractSet[str] = frozenset(),
 ) -> Statement | None:
     """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
-    and ("facet:<name>", value, count). None when no listing can match."""
+    and ("facet:<name>", value, count). None when no listing can match. `absent`: keys
+    ("n/gao") no listing holds, left out of the match and the score."""
     params = Params()
     # With text the rows come from the GIN index: `expires_on + 0` keeps the planner from
     # reading the date's index instead and testing the tsquery on every row (it prices a
@@ -176,7 +250,7 @@ def search_statement(
     ]
     score_terms: list[str] = []
     if plan:
-        per_clause = [clause_query(c, relaxed) for c in plan]
+        per_clause = [clause_query(c, relaxed, absent) for c in plan]
         strong_parts = [s for _, s in per_clause if s is not None]
         required = [(q, c) for (q, _), c in zip(per_clause, plan, strict=True) if not _optional(c)]
         if required and len(required) < len(plan):
@@ -191,9 +265,11 @@ def search_statement(
             present = [q for q in clauses if q is not None]
             if len(present) < minimum:
                 return None
-            where.append(f"document @@ {params.tsquery(_any(present) or '')}")
-            held = [f"(document @@ {params.tsquery(q)})::int" for q in present]
-            where.append(f"({' + '.join(held)}) >= {int(minimum)}")
+            covering, exact = at_least(present, minimum)
+            where.append(f"document @@ {params.tsquery(covering)}")
+            if not exact:
+                held = [f"(document @@ {params.tsquery(q)})::int" for q in present]
+                where.append(f"({' + '.join(held)}) >= {int(minimum)}")
             score_terms += [
                 f"CASE WHEN document @@ {params.tsquery(q)} THEN {COVER_WEIGHT} ELSE 0 END"
                 for q in present
@@ -203,20 +279,7 @@ def search_statement(
             if strong is None:
                 return None
             where.append(f"document @@ {params.tsquery(strong)}")
-        # Each lookup's weight, once per lookup as Whoosh adds them (a key looked up twice
-        # counts twice), summed per key.
-        weights: dict[str, int] = {}
-        for clause in plan:
-            for alternative in clause.alternatives:
-                for word in alternative:
-                    for lookup in word.lookups:
-                        if lookup.weight and (relaxed or not lookup.relaxed):
-                            lexeme = _lexeme(lookup)
-                            weights[lexeme] = weights.get(lexeme, 0) + lookup.weight
-        score_terms += [
-            f"CASE WHEN document @@ {params.tsquery(lexeme)} THEN {int(weight)} ELSE 0 END"
-            for lexeme, weight in weights.items()
-        ]
+        score_terms += _score_terms(plan, params, relaxed, absent)
 
     sort = "newest" if query.sort == "relevance" and not plan else query.sort
     lead, rest, scored = ORDERS[sort]
@@ -244,6 +307,10 @@ def search_statement(
         return " AND ".join(kept) if kept else "TRUE"
 
     order = ", ".join([*lead, *(["score DESC"] if scored else []), *rest, "listing_id DESC"])
+    if scored and passes:
+        # Only the hits are ranked: a match the filters leave out is counted in the facets
+        # of those filters, never scored (a broad word in one group: 5 rows in 6 untested).
+        score = f"CASE WHEN {passing()} THEN {score} ELSE 0 END"
     columns = f"{ROW_COLUMNS}, {score if scored else '0'} AS score"
     # Without filters the matches are the hits: read them as they are (a second CTE read
     # three times would be another copy of every row).
@@ -404,13 +471,15 @@ def _top_cooperatives(query: SearchQuery, params: Params) -> list[str]:
     return parts
 
 
-def clauses_exist_statement(plan: list[PlanClause], relaxed: bool) -> Statement:
+def clauses_exist_statement(
+    plan: list[PlanClause], relaxed: bool, absent: AbstractSet[str] = frozenset()
+) -> Statement:
     """One row: for each clause of the plan, does any listing hold it (whatever the filters
     and dates)? One round trip for the whole plan."""
     params = Params()
     columns = []
     for clause in plan:
-        query, _ = clause_query(clause, relaxed)
+        query, _ = clause_query(clause, relaxed, absent)
         columns.append(
             "FALSE"
             if query is None
