@@ -219,13 +219,7 @@ def always_fails(order_id: int, *, reason: str) -> None:
     raise ConnectionError(f"remote down ({order_id})")
 
 
-def test_a_given_up_task_calls_its_give_up_hook_once_with_its_arguments(
-    app, db, caplog, monkeypatch
-):
-    from storefront.domain.jobs import outbox
-
-    # Alembic's logging set-up (tests/test_migrations.py, same process) disables old loggers.
-    monkeypatch.setattr(outbox.log, "disabled", False)
+def test_a_given_up_task_calls_its_give_up_hook_once_with_its_arguments(app, db, caplog):
     app.config["JOBS_MAX_ATTEMPTS"] = 3
     given_up.clear()
     try:
