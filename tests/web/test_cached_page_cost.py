@@ -156,6 +156,20 @@ def test_a_forked_process_opens_its_own_and_leaves_the_parents_alone(db, shop):
     cursor = parent.dbapi_connection.cursor()  # not closed: it is still the parent's
     cursor.execute("SELECT 1")
     assert cursor.fetchall() == [(1,)]
+    # This test's "parent" is this very process: close it, as the parent would at its exit.
+    version._HELD._inherited.remove(parent)
+    parent.dbapi_connection.close()
+
+
+def test_disposing_the_engine_closes_the_held_connection(db, shop):
+    read_outside_a_transaction(db)
+    held = version._HELD._connection
+    db.engine.dispose()  # (a database is then dropped or copied as a template)
+    assert version._HELD._connection is None
+    with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+        held.dbapi_connection.cursor().execute("SELECT 1")
+    read_outside_a_transaction(db)  # opened again at the next read
+    assert version._HELD._connection is not None
 
 
 # --- ready answers (web/page_cache.py: ReadyAnswers) ------------------------------------------

@@ -51,6 +51,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    event,
     insert,
     select,
     update,
@@ -220,6 +221,15 @@ class _HeldConnection:
             raise
         self._connection, self._engine, self._pid = connection, engine, os.getpid()
         self._sql.clear()
+        if not event.contains(engine, "engine_disposed", self._disposed):
+            event.listen(engine, "engine_disposed", self._disposed)
+
+    def _disposed(self, engine: Engine) -> None:
+        """The engine's pool was closed (engine.dispose()): this connection goes with it, as
+        the pool's do (a database may then be dropped or copied as a template)."""
+        with self._lock:
+            if self._engine is engine and self._pid == os.getpid():
+                self._discard()
 
     def _discard(self) -> None:
         connection = self._connection
