@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from storefront.core.db import end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidUpload
@@ -33,7 +34,7 @@ from storefront.core.media import (
 )
 from storefront.domain.jobs import task
 from storefront.extensions import db
-from storefront.models import ListingImage, PhotoStatus
+from storefront.models import ListingImage, PhotoStatus, ReviewPhoto
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +44,33 @@ def job_key(stem: str) -> str:
     return f"listing-photo:{stem}"
 
 
+FAILED: dict[str, object] = {"status": PhotoStatus.FAILED}
+
+
+def record_processed(
+    session: Session,
+    model: type[ListingImage] | type[ReviewPhoto],
+    photo_id: int,
+    stem: str,
+    values: dict[str, object],
+) -> bool:
+    """Set `values` on an uploaded photo's row (a listing's or a review's) if it still holds
+    the upload `stem` and is still processing; whether it did. Guarded: a photo deleted,
+    replaced or recorded by another try meanwhile is left alone."""
+    result = session.execute(
+        update(model)
+        .where(model.id == photo_id, model.filename == stem, model.status == PhotoStatus.PROCESSING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_matched(result) == 1
+
+
 def photo_given_up(photo_id: int, stem: str) -> None:
     """The photo's job was given up: the photo, if still processing, is marked failed and its
     files go (any size a try wrote, and the original)."""
     with unit_of_work() as unit:
-        result = unit.session.execute(
-            update(ListingImage)
-            .where(
-                ListingImage.id == photo_id,
-                ListingImage.filename == stem,
-                ListingImage.status == PhotoStatus.PROCESSING,
-            )
-            .values(status=PhotoStatus.FAILED)
-            .execution_options(synchronize_session=False)
-        )
-        marked = rows_matched(result) == 1
+        marked = record_processed(unit.session, ListingImage, photo_id, stem, FAILED)
     if marked:
         delete_listing_photo_files(stem)
 
@@ -91,18 +104,7 @@ def process_listing_photo(photo_id: int, stem: str) -> str:
         outcome = "ready"
         values = {"status": PhotoStatus.READY, "width": stored.width, "height": stored.height}
     with unit_of_work() as unit:
-        # Guarded: a photo deleted (or recorded by another try) meanwhile is left alone.
-        result = unit.session.execute(
-            update(ListingImage)
-            .where(
-                ListingImage.id == photo_id,
-                ListingImage.filename == stem,
-                ListingImage.status == PhotoStatus.PROCESSING,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        recorded = rows_matched(result) == 1
+        recorded = record_processed(unit.session, ListingImage, photo_id, stem, values)
     if not recorded:
         still = session.scalar(select(ListingImage.id).where(ListingImage.id == photo_id))
         end_read()

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from storefront.core.db import end_read, rows_matched, unit_of_work
+from storefront.core.db import end_read, unit_of_work
 from storefront.core.errors import InvalidUpload
 from storefront.core.media import (
     delete_original,
@@ -33,6 +33,7 @@ from storefront.core.media import (
     restore_review_image,
     withdraw_review_image,
 )
+from storefront.domain.catalog.photos import FAILED, record_processed
 from storefront.domain.jobs import task
 from storefront.extensions import db
 from storefront.models import PhotoStatus, Review, ReviewPhoto, ReviewStatus
@@ -68,17 +69,7 @@ def _review_status(review_id: int) -> ReviewStatus | None:
 
 def _record(photo_id: int, stem: str, values: dict[str, object]) -> bool:
     with unit_of_work() as unit:
-        result = unit.session.execute(
-            update(ReviewPhoto)
-            .where(
-                ReviewPhoto.id == photo_id,
-                ReviewPhoto.filename == stem,
-                ReviewPhoto.status == PhotoStatus.PROCESSING,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        recorded = rows_matched(result) == 1
+        recorded = record_processed(unit.session, ReviewPhoto, photo_id, stem, values)
         if recorded and values.get("status") is PhotoStatus.READY:
             review_id = unit.session.scalar(
                 select(ReviewPhoto.review_id).where(ReviewPhoto.id == photo_id)
@@ -96,7 +87,7 @@ def _record(photo_id: int, stem: str, values: dict[str, object]) -> bool:
 def photo_given_up(photo_id: int, stem: str) -> None:
     """The photo's job was given up: the photo, if still processing, is marked failed and its
     files go (any size a try wrote, and the original)."""
-    if _record(photo_id, stem, {"status": PhotoStatus.FAILED}):
+    if _record(photo_id, stem, FAILED):
         delete_photo_files(stem)
 
 
