@@ -19,6 +19,7 @@ import logging
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from storefront.core.db import Unit, end_read, unit_of_work
 from storefront.core.errors import InvalidUpload, NotFound
@@ -96,18 +97,24 @@ def _state(cooperative_id: int, stem: str) -> str:
     return "gone"
 
 
+def _pending(session: Session, cooperative_id: int, stem: str) -> Cooperative | None:
+    """The cooperative, locked, if `stem` is still its pending logo being processed (not
+    replaced, removed or recorded by another try meanwhile)."""
+    return session.scalar(
+        select(Cooperative)
+        .where(
+            Cooperative.id == cooperative_id,
+            Cooperative.pending_logo == stem,
+            Cooperative.pending_logo_status == PhotoStatus.PROCESSING,
+        )
+        .with_for_update()
+    )
+
+
 def _mark_failed(cooperative_id: int, stem: str) -> bool:
     """The pending logo `stem`, still processing, marked failed; whether it was."""
     with unit_of_work() as unit:
-        coop = unit.session.scalar(
-            select(Cooperative)
-            .where(
-                Cooperative.id == cooperative_id,
-                Cooperative.pending_logo == stem,
-                Cooperative.pending_logo_status == PhotoStatus.PROCESSING,
-            )
-            .with_for_update()
-        )
+        coop = _pending(unit.session, cooperative_id, stem)
         if coop is None:
             return False
         coop.pending_logo_status = PhotoStatus.FAILED
@@ -146,15 +153,7 @@ def process_logo(cooperative_id: int, stem: str) -> str:
         with unit_of_work() as unit:
             # Guarded: a logo replaced or removed meanwhile is left alone. Through the ORM, so
             # the catalog hooks see only the page's field change (catalog/changes.py).
-            coop = unit.session.scalar(
-                select(Cooperative)
-                .where(
-                    Cooperative.id == cooperative_id,
-                    Cooperative.pending_logo == stem,
-                    Cooperative.pending_logo_status == PhotoStatus.PROCESSING,
-                )
-                .with_for_update()
-            )
+            coop = _pending(unit.session, cooperative_id, stem)
             if coop is not None:
                 old = coop.logo
                 coop.logo, coop.pending_logo, coop.pending_logo_status = stem, None, None
