@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from storefront import create_app
 from storefront import search as search_module
-from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus
+from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus, OcopGroup
 from storefront.search import SearchQuery, search
 from storefront.search.postgres_engine.sql import MAX_COVER_SUBSETS, at_least
 from storefront.search.whoosh_engine.matching import minimum_clauses
@@ -148,3 +148,34 @@ def test_which_clauses_some_listing_holds_is_read_from_the_words_table(postgres,
         assert ids("che qwzx") == [listing.id]
     asked = [s for s in statements if s.startswith("SELECT EXISTS")]
     assert len(asked) == 1 and asked[0].count("EXISTS") == 1
+
+
+def test_the_statements_send_only_the_cooperatives_the_facet_keeps(postgres, make, db, monkeypatch):
+    # The database cuts the cooperative facet itself (a broad word holds thousands): with the
+    # app's cut turned off, the rows it sends are already the top ones and the chosen ones.
+    from storefront.search import postgres_engine
+
+    monkeypatch.setattr(postgres_engine.index, "cut_cooperative_facet", lambda counts, *a: counts)
+    coops = [make.cooperative() for _ in range(5)]
+    for coop, n in zip(coops, (4, 3, 3, 1, 2), strict=True):
+        for j in range(n):
+            make.listing(coop=coop, name=f"Mật ong rừng {j}", group=OcopGroup(1 + j % 2))
+    a, b, c, d, e = (coop.id for coop in coops)
+
+    def sent(**query) -> dict[int, int]:
+        return search(SearchQuery(top_cooperatives=2, **query)).facets["cooperative"]
+
+    assert sent(text="mat ong") == {a: 4, b: 3}  # of the two with 3, the lower id
+    assert sent(text="mat ong", cooperative_ids=[d]) == {a: 4, b: 3, d: 1}  # its own filter
+    assert sent(text="mat ong", stars=[3, 4, 5], cooperative_ids=[e]) == {a: 4, b: 3, e: 2}
+    assert sent(text="mat ong", groups=[1]) == {a: 2, b: 2}  # with another filter
+    assert sent(groups=[1]) == {a: 2, b: 2}  # no text, one filter
+    assert sent(groups=[2], price_min=0) == {a: 2, b: 1}  # no text, two filters
+    # Without a cut every cooperative is sent, as before.
+    assert search(SearchQuery(text="mat ong")).facets["cooperative"] == {
+        a: 4,
+        b: 3,
+        c: 3,
+        d: 1,
+        e: 2,
+    }
