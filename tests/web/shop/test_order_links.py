@@ -385,7 +385,14 @@ def test_shipment_status_stays_on_the_page_for_each_state(client, make):
 def test_the_list_names_each_orders_products_and_status(client, auth, make, queries):
     lan = make.user()
     auth.login(lan)
-    packages = [make.listing(name=f"Mật ong {n}").packages[0] for n in range(3)]
+    # An order's lines follow its shipments, cooperatives by name: named here so that their
+    # order is the listings' (the factory's "HTX Thử nghiệm 10" sorts before "… 9").
+    packages = [
+        make.listing(
+            name=f"Mật ong {n}", coop=make.cooperative(legal_name=f"HTX Mật ong {n}")
+        ).packages[0]
+        for n in range(3)
+    ]
     for package in packages:
         client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
     client.post("/checkout/", data=checkout_form(email=lan.email))
