@@ -64,6 +64,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
 
@@ -444,6 +445,26 @@ def bench_data_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def timed_statements(engine) -> Iterator[list[tuple[float, str]]]:
+    """(milliseconds, SQL) of each statement `engine` runs inside the block."""
+    timed: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        timed.append(((time.perf_counter() - conn.info["bench_started"]) * 1000, statement))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield timed
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
 def time_queries(
     index: SearchEngine, queries: list[SearchQuery]
 ) -> tuple[list[float], list[float]]:
@@ -650,11 +671,26 @@ def run_postgres(
             order = sorted(range(len(queries)), key=lambda i: -cold[i])[:slowest]
             for i in order:
                 q = queries[i]
+                with timed_statements(engine) as statements:
+                    hits = index.search(q, TODAY).total
+                filters = {
+                    name: value
+                    for name, value in (
+                        ("groups", q.groups),
+                        ("stars", q.stars),
+                        ("provinces", q.province_codes),
+                        ("price", (q.price_min, q.price_max)),
+                    )
+                    if value and value != (None, None)
+                }
                 print(
                     f"  {cold[i]:7.1f} ms wall {cold_cpu[i]:5.1f} ms cpu  #{i} {q.text!r} "
-                    f"sort={q.sort} page={q.page} hits={index.search(q, TODAY).total}",
+                    f"sort={q.sort} page={q.page} {filters or ''} hits={hits} "
+                    f"statements={len(statements)}",
                     flush=True,
                 )
+                for ms, sql in sorted(statements, reverse=True)[:2]:  # (run again: warm)
+                    print(f"      {ms:7.1f} ms  {' '.join(sql.split())[:90]}")
         by_id = {d.listing_id: d for d in documents}
         update_ms = []
         for listing_id in random.Random(3).sample(sorted(by_id), 10):
