@@ -710,6 +710,8 @@ def run_postgres(
             "p50": statistics.median(cold),
             "p95": percentile(cold, 95),
             "max": max(cold),
+            # p95 is the 11th slowest of 200: how many exceed the goal shows the way to it.
+            "over_30": sum(ms > 30 for ms in cold),
             "cpu_p50": statistics.median(cold_cpu),
             "cpu_p95": percentile(cold_cpu, 95),
             "cached_p95": percentile(cold, 95),
@@ -768,7 +770,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"\n{row['size']:,} listings (postgres): {rebuild}, "
                 f"{row['disk_mb']:.1f} MB; search wall p50 {row['p50']:.1f} ms, p95 "
-                f"{row['p95']:.1f} ms (this process's CPU p50 {row['cpu_p50']:.1f} ms, p95 "
+                f"{row['p95']:.1f} ms, {row['over_30']} of 200 over 30 ms (this process's CPU p50 "
+                f"{row['cpu_p50']:.1f} ms, p95 "
                 f"{row['cpu_p95']:.1f} ms); "
                 f"suggestions wall p95 {row['suggest_p95']:.1f} ms; update p50 "
                 f"{row['update_ms']:.1f} ms; median hits {row['median_hits']:.0f}",
