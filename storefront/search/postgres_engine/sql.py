@@ -438,20 +438,23 @@ def _catalog_statement(
             )
     if cut:
         parts += _top_cooperatives(query, params)
+    # The first hits: the order's columns only (not the wide row), read from the table
+    # itself, where the planner can walk the order's index and stop at the page (a filter
+    # passed by a third of the rows: a hundred index entries, not a sort of every row it
+    # passes: 20-30 % of the one-filter statement at 100k listings).
+    columns = ["listing_id", *(term.split()[0] for term in [*lead, *rest])]
+    passed = "" if filtered is None else f" AND {passes[filtered]}"
+    rows = (
+        f"(SELECT {', '.join(dict.fromkeys(columns))} FROM search_documents "
+        f"WHERE expires_on >= {day}{passed} ORDER BY {order} LIMIT {int(limit)})"
+    )
     if filtered is None:
-        # The order's columns only (not the wide row): an index-only scan where one fits.
-        columns = ["listing_id", *(term.split()[0] for term in [*lead, *rest])]
-        rows = (
-            f"(SELECT {', '.join(dict.fromkeys(columns))} FROM search_documents "
-            f"WHERE expires_on >= {day} ORDER BY {order} LIMIT {int(limit)})"
-        )
         parts.append(f"SELECT '{TOTAL}', 0, COALESCE(sum(n), 0) FROM c WHERE facet = '{TOTAL}'")
     else:
         ctes.append(
             f"h AS MATERIALIZED (SELECT {ROW_COLUMNS} FROM search_documents "
             f"WHERE expires_on >= {day} AND {passes[filtered]})"
         )
-        rows = f"(SELECT * FROM h ORDER BY {order} LIMIT {int(limit)})"
         parts.append(f"SELECT '{TOTAL}', 0, count(*) FROM h")
         plain = [(name, column) for name, column in FACETS.items() if name != filtered]
         if filtered == "province":
