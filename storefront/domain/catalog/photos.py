@@ -21,6 +21,7 @@ tries), its hook `photo_given_up` marks the photo failed too, so it is never lef
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from storefront.core.db import end_read, rows_matched, unit_of_work
 from storefront.core.errors import InvalidUpload
 from storefront.core.media import (
+    StoredImage,
     delete_listing_photo_files,
     delete_original,
     process_listing_original,
@@ -97,19 +99,37 @@ def process_listing_photo(photo_id: int, stem: str) -> str:
     except InvalidUpload:
         log.warning("listing photo %s (%s): its pixels do not decode", photo_id, stem)
         stored = None
+    return record_outcome(ListingImage, photo_id, stem, stored, _record, delete_listing_photo_files)
+
+
+def _record(photo_id: int, stem: str, values: dict[str, object]) -> bool:
+    with unit_of_work() as unit:
+        return record_processed(unit.session, ListingImage, photo_id, stem, values)
+
+
+def record_outcome(
+    model: type[ListingImage] | type[ReviewPhoto],
+    photo_id: int,
+    stem: str,
+    stored: StoredImage | None,
+    record: Callable[[int, str, dict[str, object]], bool],
+    delete_files: Callable[[str], None],
+) -> str:
+    """The end of a photo's job, a listing's or a review's: `record` it ready with the size
+    `stored` (or failed without one) and let the original go; "ready" or "failed". If
+    `record` found it no longer processing (deleted, or recorded by another try meanwhile):
+    "gone", with every file `delete_files` knows of, or "done"."""
     values: dict[str, object]
     if stored is None:
-        outcome, values = "failed", {"status": PhotoStatus.FAILED}
+        outcome, values = "failed", FAILED
     else:
         outcome = "ready"
         values = {"status": PhotoStatus.READY, "width": stored.width, "height": stored.height}
-    with unit_of_work() as unit:
-        recorded = record_processed(unit.session, ListingImage, photo_id, stem, values)
-    if not recorded:
-        still = session.scalar(select(ListingImage.id).where(ListingImage.id == photo_id))
+    if not record(photo_id, stem, values):
+        still = db.session.scalar(select(model.id).where(model.id == photo_id))
         end_read()
         if still is None:
-            delete_listing_photo_files(stem)
+            delete_files(stem)
             return "gone"
         delete_original(stem)
         return "done"

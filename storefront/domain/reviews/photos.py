@@ -33,7 +33,7 @@ from storefront.core.media import (
     restore_review_image,
     withdraw_review_image,
 )
-from storefront.domain.catalog.photos import FAILED, record_processed
+from storefront.domain.catalog.photos import FAILED, record_outcome, record_processed
 from storefront.domain.jobs import task
 from storefront.extensions import db
 from storefront.models import PhotoStatus, Review, ReviewPhoto, ReviewStatus
@@ -113,21 +113,9 @@ def process_review_photo(photo_id: int, stem: str) -> str:
     except InvalidUpload:
         log.warning("review photo %s (%s): its pixels do not decode", photo_id, stem)
         stored = None
-    values: dict[str, object]
-    if stored is None:
-        outcome, values = "failed", {"status": PhotoStatus.FAILED}
-    else:
-        outcome = "ready"
-        values = {"status": PhotoStatus.READY, "width": stored.width, "height": stored.height}
-    if not _record(photo_id, stem, values):
-        still = db.session.scalar(select(ReviewPhoto.id).where(ReviewPhoto.id == photo_id))
-        end_read()
-        if still is None:
-            delete_photo_files(stem)
-            return "gone"
-        delete_original(stem)
-        return "done"
-    delete_original(stem)
+    outcome = record_outcome(ReviewPhoto, photo_id, stem, stored, _record, delete_photo_files)
+    if outcome in ("gone", "done"):
+        return outcome
     if outcome == "failed":
         delete_review_image(stem)
         return outcome
