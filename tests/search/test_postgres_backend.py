@@ -123,6 +123,32 @@ def test_the_cover_match_holds_every_listing_with_enough_clauses(postgres, db, c
                 assert not matched, (held, query)
 
 
+@pytest.mark.parametrize("count", range(3, 9))
+def test_the_cover_match_past_the_written_out_subsets_keeps_to_the_rarest_clauses(
+    postgres, db, count
+):
+    # Given how many listings each clause may match, the looser cover tsquery is made of the
+    # rarest clauses only (a common word's clause would let in a third of the catalog), and
+    # is still true on every row holding enough clauses.
+    clauses = [f"'n/w{i}'" for i in range(count)]
+    sizes = [(count - i) * 1000 for i in range(count)]  # the last clauses are the rarest
+    minimum = minimum_clauses(count)
+    query, exact = at_least(clauses, minimum, sizes)
+    assert exact == (len(list(combinations(clauses, count - minimum + 1))) <= MAX_COVER_SUBSETS)
+    if not exact:
+        used = {i for i in range(count) if f"'n/w{i}'" in query}
+        assert used == set(range(count - len(used), count)), query
+        assert len(used) < count
+    for size in range(minimum, count + 1):
+        for held in combinations(range(count), size):
+            document = " ".join(f"n/w{i}" for i in held)
+            matched = db.session.scalar(
+                text("SELECT CAST(:d AS tsvector) @@ CAST(:q AS tsquery)"),
+                {"d": document, "q": query},
+            )
+            assert matched, (held, query)
+
+
 def test_keys_no_listing_holds_are_left_out_of_the_statements(postgres, make, queries):
     listing = make.listing(name="Chè búp Tân Cương")
     with queries() as statements:

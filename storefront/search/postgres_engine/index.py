@@ -20,6 +20,7 @@ from storefront.models.search import SearchDocument
 from storefront.search.analysis import query_terms
 from storefront.search.postgres_engine.rows import (
     CODES,
+    SEPARATOR,
     WORD_CODES,
     document_row,
     key,
@@ -424,6 +425,7 @@ class _Search:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._fields: dict[str, set[str]] = {}  # word → field codes holding it
+        self._listings: dict[str, int] = {}  # key ("n/gao") → how many listings hold it
         # Statements already answered in this search: a pass whose statement is the same as
         # an earlier one's (the relaxed pass of a plan with no relaxed lookup, the existence
         # checks asked again) is not run twice.
@@ -440,13 +442,14 @@ class _Search:
             self._fields[w] = set()
         rows = self.connection.execute(
             text(
-                "SELECT word, field FROM search_words WHERE field = ANY(:fields) "
+                "SELECT word, field, listings FROM search_words WHERE field = ANY(:fields) "
                 "AND word = ANY(:words) AND listings > 0"
             ),
             {"fields": sorted(WORD_CODES), "words": missing},
         )
-        for word, code in rows:
+        for word, code, listings in rows:
             self._fields[word].add(code)
+            self._listings[f"{code}{SEPARATOR}{word}"] = int(listings)
 
     def _codes(self, word: str) -> set[str]:
         if word not in self._fields:
@@ -674,7 +677,7 @@ class _Search:
             ids=[], total=0, facets=facets, page=query.page, per_page=query.per_page
         )
         statement = search_statement(
-            plan, query, today, limit, minimum, relaxed, self._absent(plan)
+            plan, query, today, limit, minimum, relaxed, self._absent(plan), self._listings
         )
         if statement is None:
             return result

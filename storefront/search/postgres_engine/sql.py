@@ -14,11 +14,12 @@ The same rules as matching.search_segment, in the database:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
+from math import comb
 from typing import Any
 
 from storefront.search.postgres_engine.rows import key, quote
@@ -116,29 +117,35 @@ def _active(lookup: Lookup, relaxed: bool, absent: AbstractSet[str]) -> bool:
 
 
 # The cover pass's match as one tsquery over the GIN index is exact up to this many
-# subsets of clauses (5 clauses, 4 needed: 10); past it, a looser one (a large query costs
-# the GIN index more than the rows it spares: measured at 6 clauses).
+# subsets of clauses (5 clauses, 4 needed: 10); past it, a looser one over the rarest
+# clauses (a large query costs the GIN index more than the rows it spares: measured at 6
+# clauses).
 MAX_COVER_SUBSETS = 10
 
 
-def at_least(queries: list[str], minimum: int) -> tuple[str, bool]:
+def at_least(
+    queries: list[str], minimum: int, sizes: list[int] | None = None
+) -> tuple[str, bool]:
     """A tsquery true where at least `minimum` of these tsqueries are, and whether it is
     exact. With at most len - minimum of them missing, a listing holds one of every
-    len - minimum + 1 of them: the AND of their ORs over every such subset is exact, so the
-    GIN index gives the hits alone instead of every row holding any clause (each of which
-    was then read and tested clause by clause: 300-490 ms at 100k listings). Past
-    MAX_COVER_SUBSETS subsets, disjoint groups of that size only (looser: the count of
-    clauses on the row decides)."""
+    len - minimum + 1 of them (`spare`): the AND of their ORs over every such subset is
+    exact, so the GIN index gives the hits alone instead of every row holding any clause
+    (each of which was then read and tested clause by clause: 300-490 ms at 100k listings).
+    Past MAX_COVER_SUBSETS subsets, the subsets of the rarest few only (by `sizes`, how many
+    listings each may match: by the query's order without): still true wherever enough are
+    held, and the rarest clauses keep out most rows, where a common word's would let in a
+    third of the catalog for the row's count of clauses to decide (a long query's cover
+    pass read 13,000 rows for 286 hits at 100k listings)."""
     spare = len(queries) - max(minimum, 1) + 1
     if spare >= len(queries):
         return _any(queries) or "", True
-    subsets = [list(s) for s in combinations(queries, spare)]
-    exact = len(subsets) <= MAX_COVER_SUBSETS
-    if not exact:
-        subsets = [queries[start : start + spare] for start in range(0, len(queries), spare)]
-        if len(subsets[-1]) < spare:  # too few to be sure one is held: join the one before
-            subsets[-2:] = [subsets[-2] + subsets[-1]]
-    return _all([_any(subset) or "" for subset in subsets]), exact
+    rarest = sorted(range(len(queries)), key=lambda i: sizes[i]) if sizes else range(len(queries))
+    kept = len(queries)
+    while kept > spare and comb(kept, spare) > MAX_COVER_SUBSETS:
+        kept -= 1
+    chosen = sorted(list(rarest)[:kept])
+    subsets = [[queries[i] for i in subset] for subset in combinations(chosen, spare)]
+    return _all([_any(subset) or "" for subset in subsets]), kept == len(queries)
 
 
 @dataclass
@@ -218,6 +225,21 @@ def _score_terms(
     return terms
 
 
+def _size(
+    clause: PlanClause, relaxed: bool, absent: AbstractSet[str], listings: Mapping[str, int]
+) -> int:
+    """How many listings a clause may match, at most: the listings holding each of its keys
+    that search_words counts, summed (the other fields' keys, pairs and exact spellings, are
+    held by fewer listings than the words they are made of)."""
+    return sum(
+        listings.get(key(lookup.fieldname, lookup.text), 0)
+        for alternative in clause.alternatives
+        for word in alternative
+        for lookup in word.lookups
+        if lookup.matches and _active(lookup, relaxed, absent)
+    )
+
+
 def _optional(clause: PlanClause) -> bool:
     """Filler, generic and dropped words: never required (whoosh_engine.matching._optional)."""
     return clause.clause is not None and (clause.clause.optional or clause.clause.dropped)
@@ -237,10 +259,12 @@ def search_statement(
     minimum: int | None = None,
     relaxed: bool = False,
     absent: AbstractSet[str] = frozenset(),
+    listings: Mapping[str, int] | None = None,
 ) -> Statement | None:
     """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
     and ("facet:<name>", value, count). None when no listing can match. `absent`: keys
-    ("n/gao") no listing holds, left out of the match and the score."""
+    ("n/gao") no listing holds, left out of the match and the score; `listings`: how many
+    listings hold some keys (those of search_words' fields), to find the rarest clauses."""
     params = Params()
     # With text the rows come from the GIN index: `expires_on + 0` keeps the planner from
     # reading the date's index instead and testing the tsquery on every row (it prices a
@@ -255,8 +279,10 @@ def search_statement(
         required = [(q, c) for (q, _), c in zip(per_clause, plan, strict=True) if not _optional(c)]
         if required and len(required) < len(plan):
             clauses = [q for q, _ in required]
+            counted = [c for _, c in required]
         else:
             clauses = [q for q, _ in per_clause]
+            counted = plan
         if minimum is None or minimum >= len(clauses):
             if any(q is None for q in clauses):
                 return None
@@ -265,7 +291,12 @@ def search_statement(
             present = [q for q in clauses if q is not None]
             if len(present) < minimum:
                 return None
-            covering, exact = at_least(present, minimum)
+            sizes = [
+                _size(c, relaxed, absent, listings or {})
+                for q, c in zip(clauses, counted, strict=True)
+                if q is not None
+            ]
+            covering, exact = at_least(present, minimum, sizes)
             where.append(f"document @@ {params.tsquery(covering)}")
             if not exact:
                 held = [f"(document @@ {params.tsquery(q)})::int" for q in present]
