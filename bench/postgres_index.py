@@ -11,7 +11,13 @@ import os
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from storefront.models import SearchDocument, SearchFacet, SearchState, SearchWord
+from storefront.models import (
+    SearchDocument,
+    SearchFacet,
+    SearchFacetPair,
+    SearchState,
+    SearchWord,
+)
 from storefront.search.postgres_engine import PostgresSearchIndex
 
 DEFAULT_URL = os.environ.get(
@@ -21,9 +27,16 @@ TABLES = [
     SearchDocument.__table__,
     SearchWord.__table__,
     SearchFacet.__table__,
+    SearchFacetPair.__table__,
     SearchState.__table__,
 ]
-TABLE_NAMES = ("search_documents", "search_words", "search_facets", "search_state")
+TABLE_NAMES = (
+    "search_documents",
+    "search_words",
+    "search_facets",
+    "search_facet_pairs",
+    "search_state",
+)
 
 
 def open_postgres_index(

@@ -65,7 +65,13 @@ from storefront.models.reviews import (
     ReviewStatus,
     ReviewVote,
 )
-from storefront.models.search import SearchDocument, SearchFacet, SearchState, SearchWord
+from storefront.models.search import (
+    SearchDocument,
+    SearchFacet,
+    SearchFacetPair,
+    SearchState,
+    SearchWord,
+)
 from storefront.models.transfers import (
     BankNotification,
     NotificationStatus,
@@ -134,6 +140,7 @@ __all__ = [
     "Role",
     "SearchDocument",
     "SearchFacet",
+    "SearchFacetPair",
     "SearchState",
     "SearchWord",
     "Shipment",

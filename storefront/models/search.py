@@ -15,6 +15,12 @@ backend writes them; the Whoosh backend keeps its index in a folder.
   read from here, minus the few rows whose certificate has expired since they were written,
   instead of counting every row; its (facet, listings DESC, value) index gives a facet's most
   frequent values first (the cooperatives a catalog page shows).
+- search_facet_pairs: the same counts within each value of the facets a catalog page is
+  browsed by (a group, a star rating, a province, a price range): how many rows of group 1
+  hold each star rating, each province, each cooperative... The catalog without text but
+  with one of those filters reads its facets here (less the expired rows, and for a price
+  range the rows of the buckets it covers only in part) instead of counting the third of the
+  catalog a group holds.
 - search_state: one row, the generation, moved on by every write (the catalog version's
   index part).
 
@@ -145,6 +151,19 @@ class SearchFacet(Base):
 
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    listings: Mapped[int] = mapped_column(Integer)
+
+
+class SearchFacetPair(Base):
+    """How many search_documents rows with one value of a facet (`facet`, `value`: group 1)
+    hold one value of another (`other`, `other_value`: province 24)."""
+
+    __tablename__ = "search_facet_pairs"
+
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    other: Mapped[str] = mapped_column(String(16), primary_key=True)
+    other_value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     listings: Mapped[int] = mapped_column(Integer)
 
 

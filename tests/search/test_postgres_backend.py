@@ -5,15 +5,26 @@ run on each backend."""
 
 from __future__ import annotations
 
-from itertools import combinations
+from datetime import timedelta
+from itertools import combinations, product
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from storefront import create_app
 from storefront import search as search_module
-from storefront.models import CertificateStatus, CooperativeStatus, ListingStatus, OcopGroup
+from storefront.core.clock import today as shop_today
+from storefront.models import (
+    AdminUnit,
+    CertificateStatus,
+    CooperativeStatus,
+    Era,
+    Level,
+    ListingStatus,
+    OcopGroup,
+)
 from storefront.search import SearchQuery, search
+from storefront.search.postgres_engine import sql
 from storefront.search.postgres_engine.sql import MAX_COVER_SUBSETS, at_least
 from storefront.search.whoosh_engine.matching import minimum_clauses
 
@@ -205,3 +216,105 @@ def test_the_statements_send_only_the_cooperatives_the_facet_keeps(postgres, mak
         d: 1,
         e: 2,
     }
+
+
+def _communes_of_two_provinces(db) -> list[AdminUnit]:
+    communes = db.session.scalars(
+        select(AdminUnit)
+        .where(AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.COMMUNE)
+        .order_by(AdminUnit.code)
+    ).all()
+    first = communes[0]
+    other = next(c for c in communes if c.province_id != first.province_id)
+    return [first, other]
+
+
+def _browsing_catalog(make, db):
+    """Listings over two groups, three star ratings, two provinces, three cooperatives and
+    prices on and off the price buckets' bounds; one certificate expires tomorrow."""
+    today = shop_today()
+    coops = [make.cooperative() for _ in range(3)]
+    places = _communes_of_two_provinces(db)
+    prices = [50_000, 100_000, 150_000, 199_000, 200_000, 350_000, 500_000, 800_000, 120_000]
+    for i, price in enumerate(prices):
+        coop = coops[i % 3]
+        cert = make.certificate(
+            coop, stars=3 + i % 3, expires_on=today + timedelta(days=1 if i == 4 else 300)
+        )
+        make.listing(
+            coop=coop,
+            cert=cert,
+            group=OcopGroup(1 + i % 2),
+            packages=[{"price": price}],
+            origin_commune=places[(i // 2) % 2],
+        )
+    return today, [c.province_id for c in places]
+
+
+def _province_codes(db, ids) -> list[int]:
+    return list(db.session.scalars(select(AdminUnit.code).where(AdminUnit.id.in_(ids))))
+
+
+def test_the_catalog_browsed_by_one_facet_counts_it_from_the_pairs(
+    postgres, make, db, monkeypatch, queries
+):
+    # The catalog without text but with a group, star ratings, provinces or a price range
+    # holding whole price buckets counts its total and facets from search_facet_pairs (less
+    # the expired rows; a price range's part buckets from the rows): the same result as
+    # counting the rows it passes, one expired listing and bucket bounds included.
+    today, provinces = _browsing_catalog(make, db)
+    cooperative = db.session.scalar(text("SELECT min(cooperative_id) FROM search_documents"))
+    engine = search_module.engine()
+    after = today + timedelta(days=2)  # the certificate of one listing has expired
+    cases = [
+        ({"groups": [1]}, True),
+        ({"groups": [1, 2]}, True),
+        ({"stars": [4]}, True),
+        ({"stars": [3, 5]}, True),
+        ({"province_codes": _province_codes(db, provinces[:1])}, True),
+        ({"price_min": 100_000, "price_max": 500_000}, True),  # buckets 1, 2 and 500.000
+        ({"price_min": 120_000, "price_max": 600_000}, True),  # bucket 2 and both edges
+        ({"price_min": 200_000}, True),
+        ({"price_max": 150_000}, True),  # bucket 0 and 100.000-150.000
+        ({"price_min": 120_000, "price_max": 180_000}, False),  # no bucket whole: the rows
+        ({"cooperative_ids": [cooperative]}, False),  # a filter of its own: its rows
+        ({"rating_bands": [0]}, False),
+    ]
+    for (filters, paired), facets in product(cases, (True, False)):
+        for top in (0, 2):
+            query = SearchQuery(facets=facets, top_cooperatives=top, **filters)
+            with queries() as statements:
+                got = engine.search(query, after)
+            pairs_read = any("search_facet_pairs" in s for s in statements)
+            assert pairs_read == (paired and facets), filters
+            with monkeypatch.context() as m:
+                m.setattr(sql, "_paired", lambda *a: None)
+                counted = engine.search(query, after)
+            assert got.total == counted.total > 0, filters
+            assert got.ids == counted.ids, filters
+            assert got.facets == counted.facets, filters
+
+
+def test_the_pairs_follow_every_write(postgres, make, db):
+    # Kept by the writes themselves: after listings are added, changed, taken out and put
+    # back, search_facet_pairs holds what counting every row gives.
+    _browsing_catalog(make, db)
+    listing = make.listing(group=OcopGroup(3), packages=[{"price": 90_000}])
+    listing.packages[0].price = 700_000
+    db.session.commit()
+    listing.ocop_group = 4
+    db.session.commit()
+    paused = make.listing(group=OcopGroup(3))
+    paused.status = ListingStatus.PAUSED
+    db.session.commit()
+
+    def rows(statement: str) -> set[tuple]:
+        return {tuple(row) for row in db.session.execute(text(statement))}
+
+    def kept() -> set[tuple]:
+        return rows("SELECT facet, value, other, other_value, listings FROM search_facet_pairs")
+
+    assert kept() == rows(sql.PAIR_COUNTS)
+    assert ("group", 4, "price", 3, 1) in kept()
+    search_module.reindex_all()
+    assert kept() == rows(sql.PAIR_COUNTS)

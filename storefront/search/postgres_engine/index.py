@@ -27,13 +27,17 @@ from storefront.search.postgres_engine.rows import (
     row_words,
 )
 from storefront.search.postgres_engine.sql import (
+    COUNT_PAIRS,
     FACET_COLUMNS,
     FACET_EXPRESSIONS,
     FACETS,
+    PLACE_FACET,
     TOTAL,
     clause_query,
     clauses_exist_statement,
+    row_facet_values,
     row_facets,
+    row_pairs,
     search_statement,
 )
 from storefront.search.query import (
@@ -108,8 +112,8 @@ _UPSERT = text(
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "listing_id")
 )
 _OLD_ROWS = text(
-    f"SELECT listing_id, tsvector_to_array(document), {FACET_COLUMNS} FROM search_documents "
-    "WHERE listing_id = ANY(:ids) FOR UPDATE"
+    f"SELECT listing_id, tsvector_to_array(document), {FACET_COLUMNS}, {PLACE_FACET[1]} "
+    "FROM search_documents WHERE listing_id = ANY(:ids) FOR UPDATE"
 )
 _DELETE = text("DELETE FROM search_documents WHERE listing_id = ANY(:ids)")
 _ADD_WORDS = text(
@@ -131,6 +135,19 @@ _ADD_FACETS = text(
 _DROP_FACETS = text(
     "DELETE FROM search_facets WHERE (facet, value) IN (SELECT * FROM unnest("
     f"CAST(:facets AS varchar[]), CAST(:values AS int[]))) AND listings <= 0 AND facet <> '{TOTAL}'"
+)
+_ADD_PAIRS = text(
+    "INSERT INTO search_facet_pairs (facet, value, other, other_value, listings) "
+    "SELECT * FROM unnest(CAST(:facets AS varchar[]), CAST(:values AS int[]), "
+    "CAST(:others AS varchar[]), CAST(:other_values AS int[]), CAST(:counts AS int[])) "
+    "ORDER BY 1, 2, 3, 4 "
+    "ON CONFLICT (facet, value, other, other_value) "
+    "DO UPDATE SET listings = search_facet_pairs.listings + excluded.listings"
+)
+_DROP_PAIRS = text(
+    "DELETE FROM search_facet_pairs WHERE (facet, value, other, other_value) IN (SELECT * FROM "
+    "unnest(CAST(:facets AS varchar[]), CAST(:values AS int[]), CAST(:others AS varchar[]), "
+    "CAST(:other_values AS int[]))) AND listings <= 0"
 )
 _COUNT_FACETS = text(
     "INSERT INTO search_facets (facet, value, listings) "
@@ -190,9 +207,13 @@ class PostgresSearchIndex:
             return
         delta: Counter[tuple[str, str]] = Counter()
         counts: Counter[tuple[str, int]] = Counter()
-        for _listing_id, lexemes, *values in connection.execute(_OLD_ROWS, {"ids": ids}):
+        pairs: Counter[tuple[str, int, str, int]] = Counter()
+        for _listing_id, lexemes, *values, commune in connection.execute(_OLD_ROWS, {"ids": ids}):
             delta.subtract(row_words(list(lexemes)))
             counts.subtract([(TOTAL, 0), *zip(FACETS, values, strict=True)])
+            pairs.subtract(
+                row_pairs(dict(zip(FACETS, values, strict=True)) | {PLACE_FACET[0]: commune})
+            )
         gone = [i for i in ids if i not in documents]
         if gone:
             connection.execute(_DELETE, {"ids": gone})
@@ -203,8 +224,10 @@ class PostgresSearchIndex:
         delta.update(added)
         for row in rows:
             counts.update(row_facets(row))
+            pairs.update(row_pairs(row_facet_values(row)))
         _apply_word_delta(connection, delta)
         _apply_facet_delta(connection, counts)
+        _apply_pair_delta(connection, pairs)
         connection.execute(_BUMP)
 
     def write_in_transaction(
@@ -292,12 +315,15 @@ class PostgresSearchIndex:
             _apply_word_delta(connection, words)
             connection.execute(text("DELETE FROM search_facets"))
             connection.execute(_COUNT_FACETS)
+            connection.execute(text("DELETE FROM search_facet_pairs"))
+            connection.execute(text(COUNT_PAIRS))
             connection.execute(_BUMP)
         with self._autocommit() as connection:
             # (VACUUM skips the pages COPY FREEZE wrote all-visible; after a copy into the old
             # table it marks them, for the index-only scans of the columns indexes.)
             connection.execute(text(f"VACUUM ANALYZE {_DOCUMENTS.name}"))
-            connection.execute(text("ANALYZE search_words"))
+            for table in ("search_words", "search_facets", "search_facet_pairs"):
+                connection.execute(text(f"ANALYZE {table}"))
         return count
 
     def drain(self, load: Loader, timeout: float = 0.0) -> bool:
@@ -401,6 +427,24 @@ def _apply_facet_delta(connection: Connection, delta: Counter[tuple[str, int]]) 
         connection.execute(
             _DROP_FACETS, {"facets": [f for f, _ in dropped], "values": [v for _, v in dropped]}
         )
+
+
+def _apply_pair_delta(connection: Connection, delta: Counter[tuple[str, int, str, int]]) -> None:
+    changed = sorted((k, n) for k, n in delta.items() if n)
+    if not changed:
+        return
+    columns = list(zip(*(k for k, _n in changed), strict=True))
+    keys = dict(
+        zip(("facets", "values", "others", "other_values"), map(list, columns), strict=True)
+    )
+    connection.execute(_ADD_PAIRS, {**keys, "counts": [n for _k, n in changed]})
+    dropped = [k for k, n in changed if n < 0]
+    if dropped:
+        columns = list(zip(*dropped, strict=True))
+        keys = dict(
+            zip(("facets", "values", "others", "other_values"), map(list, columns), strict=True)
+        )
+        connection.execute(_DROP_PAIRS, keys)
 
 
 def _apply_word_delta(connection: Connection, delta: Counter[tuple[str, str]]) -> None:
