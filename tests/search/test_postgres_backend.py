@@ -318,3 +318,19 @@ def test_the_pairs_follow_every_write(postgres, make, db):
     assert ("group", 4, "price", 3, 1) in kept()
     search_module.reindex_all()
     assert kept() == rows(sql.PAIR_COUNTS)
+
+
+def test_a_rebuild_writes_the_rows_in_the_order_of_their_folded_names(postgres, make, db):
+    # A product kind's listings share pages after a rebuild (a search for it reads fewer).
+    names = ["Vải thiều Lục Ngạn", "Bưởi Diễn", "Mật ong rừng", "Bưởi da xanh", "Ấm chén"]
+    listings = {name: make.listing(name=name) for name in names}
+    search_module.reindex_all()
+    stored = db.session.scalars(text("SELECT listing_id FROM search_documents ORDER BY ctid"))
+    by_id = {listing.id: name for name, listing in listings.items()}
+    assert [by_id[i] for i in stored] == [
+        "Ấm chén",
+        "Bưởi da xanh",
+        "Bưởi Diễn",
+        "Mật ong rừng",
+        "Vải thiều Lục Ngạn",
+    ]

@@ -82,6 +82,8 @@ def document_row(
         )
     return {
         "listing_id": doc.listing_id,
+        # Where a rebuild puts the row: by its folded name, a product kind's rows together.
+        "locality": fields["name"],
         # Every key at position 1: tsvector keeps weights on positions.
         "document": " ".join(
             f"{quote(k) if '\\' in k or "'" in k else "'" + k + "'"}:1{w}"
