@@ -334,3 +334,25 @@ def test_a_rebuild_writes_the_rows_in_the_order_of_their_folded_names(postgres, 
         "Mật ong rừng",
         "Vải thiều Lục Ngạn",
     ]
+
+
+def test_a_misspelt_query_looks_each_word_up_once(postgres, make, monkeypatch):
+    # The fixable check, the fuzzy pass and each did-you-mean ask for the words spelt
+    # nearly like a word no listing holds: the same look-up is sent once per search.
+    from storefront.search.postgres_engine.index import _Search
+
+    make.listing(name="Mật ong rừng Lục Ngạn")
+    make.listing(name="Gạo nếp cái hoa vàng")
+    looked: list[tuple] = []
+    look = _Search._look_near
+
+    def counted(self, folded, fieldnames, maxdist):
+        looked.append((folded, tuple(fieldnames), maxdist))
+        return look(self, folded, fieldnames, maxdist)
+
+    monkeypatch.setattr(_Search, "_look_near", counted)
+    for text_ in ("laptop gaming", "mat ongg", "gao nepp caii"):
+        looked.clear()
+        found = search(SearchQuery(text=text_))
+        assert looked and len(looked) == len(set(looked)), (text_, looked)
+        assert (text_ == "laptop gaming") == (found.total == 0)

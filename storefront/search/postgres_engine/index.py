@@ -489,6 +489,7 @@ class _Search:
         # checks asked again) is not run twice.
         self._answered: dict[str, object] = {}
         self._started: dict[tuple[str, tuple[str, ...], int], set[str]] = {}
+        self._near: dict[tuple[str, tuple[str, ...], int], Counter[str]] = {}
 
     # words ---------------------------------------------------------------------------------
 
@@ -578,7 +579,15 @@ class _Search:
 
     def near(self, folded: str, fieldnames: Sequence[str], maxdist: int) -> Counter[str]:
         """Words of these fields within `maxdist` edits (same first letter), with how many
-        listings hold them: candidates by trigram similarity, then the edit distance."""
+        listings hold them: candidates by trigram similarity, then the edit distance. Asked
+        once per search (a word no listing holds is looked up by the fixable check, the
+        fuzzy pass and each did-you-mean: 2-4 ms each, ten times for "laptop gaming")."""
+        asked = (folded, tuple(fieldnames), maxdist)
+        if asked not in self._near:
+            self._near[asked] = self._look_near(folded, fieldnames, maxdist)
+        return Counter(self._near[asked])
+
+    def _look_near(self, folded: str, fieldnames: Sequence[str], maxdist: int) -> Counter[str]:
         rows = self.connection.execute(
             text(
                 "SELECT word, sum(listings) FROM search_words WHERE field = ANY(:fields) "
