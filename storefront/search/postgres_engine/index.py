@@ -10,8 +10,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
+from typing import Any
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
@@ -20,8 +21,8 @@ from storefront.models.search import SearchDocument
 from storefront.search.analysis import query_terms
 from storefront.search.postgres_engine.rows import (
     CODES,
-    SEPARATOR,
     WORD_CODES,
+    code_key,
     document_row,
     key,
     row_words,
@@ -225,9 +226,9 @@ class PostgresSearchIndex:
         for row in rows:
             counts.update(row_facets(row))
             pairs.update(row_pairs(row_facet_values(row)))
-        _apply_word_delta(connection, delta)
-        _apply_facet_delta(connection, counts)
-        _apply_pair_delta(connection, pairs)
+        _apply_delta(connection, delta, _WORD_KEYS, _ADD_WORDS, _DROP_WORDS)
+        _apply_delta(connection, counts, _FACET_KEYS, _ADD_FACETS, _DROP_FACETS)
+        _apply_delta(connection, pairs, _PAIR_KEYS, _ADD_PAIRS, _DROP_PAIRS)
         connection.execute(_BUMP)
 
     def write_in_transaction(
@@ -326,7 +327,7 @@ class PostgresSearchIndex:
                 _copy_in(connection, _DOCUMENTS, fresh)
             connection.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
             connection.execute(text("DELETE FROM search_words"))
-            _apply_word_delta(connection, words)
+            _apply_delta(connection, words, _WORD_KEYS, _ADD_WORDS, _DROP_WORDS)
             connection.execute(text("DELETE FROM search_facets"))
             connection.execute(_COUNT_FACETS)
             connection.execute(text("DELETE FROM search_facet_pairs"))
@@ -427,54 +428,35 @@ def _copy_in(connection: Connection, table: Table, fresh: str) -> None:
     connection.execute(text(f"DROP TABLE {fresh}"))
 
 
-def _apply_facet_delta(connection: Connection, delta: Counter[tuple[str, int]]) -> None:
+# (The key columns a counts table's delta statements take, in the delta's key order.)
+_WORD_KEYS = ("fields", "words")
+_FACET_KEYS = ("facets", "values")
+_PAIR_KEYS = ("facets", "values", "others", "other_values")
+
+
+def _apply_delta(
+    connection: Connection,
+    delta: Counter[Any],
+    names: tuple[str, ...],
+    add: TextClause,
+    drop: TextClause,
+) -> None:
+    """Add `delta` to a counts table (search_words, search_facets, search_facet_pairs) in
+    key order (concurrent writers lock its rows in the same order), then delete the rows it
+    took to zero. `names` are the statements' array parameters, one per part of a key."""
     changed = sorted((k, n) for k, n in delta.items() if n)
     if not changed:
         return
-    facets = [f for (f, _v), _n in changed]
-    values = [v for (_f, v), _n in changed]
+
+    def arrays(keys: list[tuple]) -> dict[str, list]:
+        return dict(zip(names, map(list, zip(*keys, strict=True)), strict=True))
+
     connection.execute(
-        _ADD_FACETS, {"facets": facets, "values": values, "counts": [n for _k, n in changed]}
+        add, {**arrays([k for k, _n in changed]), "counts": [n for _k, n in changed]}
     )
-    dropped = [(f, v) for (f, v), n in changed if n < 0]
-    if dropped:
-        connection.execute(
-            _DROP_FACETS, {"facets": [f for f, _ in dropped], "values": [v for _, v in dropped]}
-        )
-
-
-def _apply_pair_delta(connection: Connection, delta: Counter[tuple[str, int, str, int]]) -> None:
-    changed = sorted((k, n) for k, n in delta.items() if n)
-    if not changed:
-        return
-    columns = list(zip(*(k for k, _n in changed), strict=True))
-    keys = dict(
-        zip(("facets", "values", "others", "other_values"), map(list, columns), strict=True)
-    )
-    connection.execute(_ADD_PAIRS, {**keys, "counts": [n for _k, n in changed]})
     dropped = [k for k, n in changed if n < 0]
     if dropped:
-        columns = list(zip(*dropped, strict=True))
-        keys = dict(
-            zip(("facets", "values", "others", "other_values"), map(list, columns), strict=True)
-        )
-        connection.execute(_DROP_PAIRS, keys)
-
-
-def _apply_word_delta(connection: Connection, delta: Counter[tuple[str, str]]) -> None:
-    changed = sorted((k, n) for k, n in delta.items() if n)
-    if not changed:
-        return
-    fields = [f for (f, _w), _n in changed]
-    words = [w for (_f, w), _n in changed]
-    connection.execute(
-        _ADD_WORDS, {"fields": fields, "words": words, "counts": [n for _k, n in changed]}
-    )
-    dropped = [(f, w) for (f, w), n in changed if n < 0]
-    if dropped:
-        connection.execute(
-            _DROP_WORDS, {"fields": [f for f, _ in dropped], "words": [w for _, w in dropped]}
-        )
+        connection.execute(drop, arrays(dropped))
 
 
 class _Search:
@@ -508,7 +490,7 @@ class _Search:
         )
         for word, code, listings in rows:
             self._fields[word].add(code)
-            self._listings[f"{code}{SEPARATOR}{word}"] = int(listings)
+            self._listings[code_key(code, word)] = int(listings)
 
     def _codes(self, word: str) -> set[str]:
         if word not in self._fields:

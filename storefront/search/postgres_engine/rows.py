@@ -44,7 +44,12 @@ _ENTRY_BYTES = 8  # per lexeme: its entry, one position, alignment
 
 def key(fieldname: str, text: str) -> str:
     """The tsvector lexeme of a term of a field: "n/gao"."""
-    return f"{CODES[fieldname]}{SEPARATOR}{text}"
+    return code_key(CODES[fieldname], text)
+
+
+def code_key(code: str, text: str) -> str:
+    """The tsvector lexeme of a term of the field with this code (search_words' `field`)."""
+    return f"{code}{SEPARATOR}{text}"
 
 
 _QUOTED = frozenset("\\'")  # characters quote() has to escape
