@@ -38,6 +38,12 @@ def bank_says(live_server: str, content: str, amount: int) -> dict:
         return json.loads(response.read())
 
 
+def _drawn(image) -> bool:
+    """Whether the image loads and decodes: `decode()` waits for the fetch (a src the page's
+    script has just swapped may still be loading) and rejects if the image is broken."""
+    return image.evaluate("img => img.decode().then(() => img.naturalWidth > 0)")
+
+
 def _no_sideways_scroll(page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -82,7 +88,7 @@ def test_a_guest_pays_by_vietqr_and_the_page_turns_paid(
     assert heading.inner_text().strip() == "Đã nhận đơn hàng: mời bạn chuyển khoản"
     qr = page.locator("img[data-transfer-qr]")
     qr.wait_for()
-    assert qr.is_visible() and qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert qr.is_visible() and _drawn(qr)
     assert qr.bounding_box()["width"] >= 200  # big enough to scan from another screen
     assert page.locator(".transfer__code").inner_text().strip() == code
     assert page.locator(".transfer__account").inner_text().strip() == "0011001234567"
@@ -149,5 +155,5 @@ def test_the_transfer_panel_on_a_desktop_and_the_balance_after_a_short_transfer(
     assert wide.locator("[data-transfer-amount]").inner_text().startswith(balance)
     new_src = wide.locator("img[data-transfer-qr]").get_attribute("src")
     assert new_src != src and new_src.endswith(f"due={total - 50_000}")
-    assert wide.locator("img[data-transfer-qr]").evaluate("img => img.naturalWidth > 0")
+    assert _drawn(wide.locator("img[data-transfer-qr]"))
     context.close()
