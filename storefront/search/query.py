@@ -62,6 +62,9 @@ class SearchQuery:
     # lowest ids) and the chosen ones (cooperative_ids), not thousands; 0: every value.
     top_cooperatives: int = 0
     exact: bool = False  # True: never run a corrected query instead of the text typed
+    # False: the caller shows no count (suggestions), so `total` may stop at this page's
+    # last hit (SearchResult.total says exactly what it then is).
+    count: bool = True
 
     def normalized(self) -> SearchQuery:
         """A copy with clamped paging, a known sort, sorted filter tuples and trimmed text."""
@@ -81,6 +84,7 @@ class SearchQuery:
             facets=bool(self.facets),
             top_cooperatives=max(0, int(self.top_cooperatives or 0)),
             exact=bool(self.exact),
+            count=bool(self.count),
         )
 
     def cache_key(self) -> tuple:
@@ -101,7 +105,19 @@ class SearchQuery:
             self.facets,
             self.top_cooperatives,
             self.exact,
+            self.count,
         )
+
+
+# Fewer hits than this with the words as typed: description words (attributes) and the
+# words a short last word begins are searched too (both engines).
+FEW_RESULTS = 5
+
+
+def counted_at_least(query: SearchQuery) -> int:
+    """How far a search with SearchQuery.count False still counts: to the page's last hit,
+    and past FEW_RESULTS (whether a search relaxes depends on it)."""
+    return max(query.page * query.per_page, FEW_RESULTS)
 
 
 def cut_cooperative_facet(
@@ -133,7 +149,10 @@ class SearchResult:
     """
 
     ids: list[int]  # listing ids of this page, in order
-    total: int  # matching listings on all pages
+    # Matching listings on all pages. With SearchQuery.count False an engine may stop
+    # counting at counted_at_least(query): `total` is then at most the true count and at
+    # least the smaller of it and that.
+    total: int
     facets: dict[str, dict[int, int]] = field(default_factory=dict)
     suggestion: str | None = None  # "did you mean" text when a query word is unknown
     # When nothing matched the text typed, the corrected text whose results these are

@@ -5,6 +5,7 @@ run on each backend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from itertools import combinations, product
 
@@ -26,6 +27,7 @@ from storefront.models import (
 from storefront.search import SearchQuery, search
 from storefront.search.postgres_engine import sql
 from storefront.search.postgres_engine.sql import MAX_COVER_SUBSETS, at_least
+from storefront.search.query import counted_at_least
 from storefront.search.whoosh_engine.matching import minimum_clauses
 
 
@@ -356,3 +358,40 @@ def test_a_misspelt_query_looks_each_word_up_once(postgres, make, monkeypatch):
         found = search(SearchQuery(text=text_))
         assert looked and len(looked) == len(set(looked)), (text_, looked)
         assert (text_ == "laptop gaming") == (found.total == 0)
+
+
+def test_an_uncounted_search_stops_at_the_best_rows_of_its_name_keys(postgres, make):
+    # "sen" opening seven names (head 15 + name 10) outscores any row without it in its
+    # name (product 6 + place 4 + cooperative 3 + description 1 at most): the best five of
+    # those seven are the best of all ten matches, and the search reads no further.
+    for n in range(1, 8):
+        make.listing(name=f"Sen sấy giòn gói {n}")
+    for n in range(3):
+        make.listing(name=f"Bánh dẻo {n}", description="Nhân hạt sen.")
+    query = SearchQuery(text="sen", per_page=3, facets=False, exact=True)
+    counted = search(query)
+    uncounted = search(replace(query, count=False))
+    assert counted.total == 10
+    assert uncounted.total == counted_at_least(query) == 5
+    assert uncounted.ids == counted.ids
+
+
+def test_an_uncounted_search_reads_every_match_when_the_name_keys_may_be_outscored(
+    postgres, make
+):
+    # Five names hold "sen" (10 each, not at their head); a row without it in its name may
+    # score up to 14, and this one scores 10 (product, cooperative, description) with the
+    # shorter name: it comes first, so the five cannot be taken as the best.
+    coop = make.cooperative(legal_name="HTX Sen Hồng")
+    seeds = make.listing(
+        name="Bánh khảo",
+        coop=coop,
+        cert=make.certificate(coop, product_name="Bánh khảo hạt sen"),
+        description="Nhân hạt sen.",
+    )
+    for n in range(1, 6):
+        make.listing(name=f"Trà ướp sen loại {n}")
+    query = SearchQuery(text="sen", per_page=3, facets=False, exact=True, count=False)
+    result = search(query)
+    assert result.total == 6 and result.ids[0] == seeds.id
+    assert result.ids == search(replace(query, count=True)).ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +29,7 @@ from storefront.search import (
     remove_listings,
     search,
 )
+from storefront.search.query import counted_at_least
 from storefront.search.whoosh_engine import WhooshSearchIndex
 
 # Current communes (vietnam-provinces 2026.9.0) and the pre-2025 commune of Lục Ngạn.
@@ -294,6 +296,26 @@ def test_pagination_keeps_the_total(assortment):
     assert pages[0].pages == 2
     assert len(set(pages[0].ids + pages[1].ids)) == 6
     assert pages[0].ids + pages[1].ids == search(SearchQuery(text="mật ong", per_page=6)).ids
+
+
+def test_an_uncounted_search_gives_the_counted_hits_and_counts_at_least_that_far(make):
+    """SearchQuery.count False (the suggestions box): the same hits in the same order, and a
+    total that may stop at counted_at_least but never below what there is up to there."""
+    coop = make.cooperative(legal_name="HTX Sen Hồng")
+    seeds_cert = make.certificate(coop, product_name="Bánh khảo hạt sen")
+    for n in range(1, 6):
+        _listing(make, f"Trà ướp sen loại {n}")
+    _listing(make, "Bánh khảo", coop=coop, cert=seeds_cert, description="Nhân hạt sen.")
+    for n in range(1, 7):
+        _listing(make, f"Sen sấy giòn gói {n}")
+    for text in ("sen", "sen say", "tra sen", "khao", "hat sen", "banh"):
+        for page, per_page in ((1, 3), (2, 3), (1, 10), (3, 4)):
+            query = SearchQuery(text=text, page=page, per_page=per_page, facets=False, exact=True)
+            counted = search(query)
+            uncounted = search(replace(query, count=False))
+            assert uncounted.ids == counted.ids, (text, page, per_page)
+            least = min(counted.total, counted_at_least(query))
+            assert least <= uncounted.total <= counted.total, (text, page, per_page)
 
 
 def test_did_you_mean_for_a_misspelt_word(catalog):

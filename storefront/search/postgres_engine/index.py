@@ -42,6 +42,7 @@ from storefront.search.postgres_engine.sql import (
     search_statement,
 )
 from storefront.search.query import (
+    FEW_RESULTS,
     ListingDocument,
     SearchQuery,
     SearchResult,
@@ -69,7 +70,6 @@ logger = logging.getLogger(__name__)
 
 # The same thresholds as the Whoosh engine (whoosh_engine/index.py).
 SUGGEST_SHORT_WORD = 4
-FEW_RESULTS = 5
 KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
 FUZZY_FIELDS = ("name", "product", "place", "extra")
 FUZZY_TERMS = 8

@@ -23,7 +23,7 @@ from math import comb
 from typing import Any
 
 from storefront.search.postgres_engine.rows import key, quote
-from storefront.search.query import PRICE_BUCKETS, SearchQuery, price_bucket
+from storefront.search.query import PRICE_BUCKETS, SearchQuery, counted_at_least, price_bucket
 from storefront.search.whoosh_engine.matching import COVER_WEIGHT, Lookup, PlanClause
 
 # Filter name → (SearchQuery attribute, column).
@@ -224,17 +224,14 @@ def clause_query(
     return _any(alternatives), _any(strong)
 
 
-def _score_terms(
-    plan: list[PlanClause], params: Params, relaxed: bool, absent: AbstractSet[str]
-) -> list[str]:
-    """Each lookup's weight, once per lookup as Whoosh adds them (a key looked up twice
-    counts twice), summed per key and tested on the row once per key. The keys of one
-    looked-up text ("huong" in every field) are tested only when the row holds one of them:
-    the words of a broad query's alternatives ("incense", "huong", "nhang") and a fuzzy
-    pass's spellings are held by few of its rows, so most rows pay one test per text
-    instead of one per key."""
+def _weights(
+    plan: list[PlanClause], relaxed: bool, absent: AbstractSet[str]
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Each scored key's weight, once per lookup as Whoosh adds them (a key looked up twice
+    counts twice), and the keys of each looked-up text ("huong" in every field), first lookup
+    first."""
     weights: dict[str, int] = {}
-    texts: dict[str, list[str]] = {}  # looked-up text → its keys, first lookup first
+    texts: dict[str, list[str]] = {}
     for clause in plan:
         for alternative in clause.alternatives:
             for word in alternative:
@@ -244,6 +241,14 @@ def _score_terms(
                         if lexeme not in weights:
                             texts.setdefault(lookup.text, []).append(lexeme)
                         weights[lexeme] = weights.get(lexeme, 0) + lookup.weight
+    return weights, texts
+
+
+def _score_terms(weights: dict[str, int], texts: dict[str, list[str]], params: Params) -> list[str]:
+    """The score as SQL terms, summed per key and tested on the row once per key. The keys of
+    one looked-up text are tested only when the row holds one of them: the words of a broad
+    query's alternatives ("incense", "huong", "nhang") and a fuzzy pass's spellings are held
+    by few of its rows, so most rows pay one test per text instead of one per key."""
     terms = []
     for lexemes in texts.values():
         cases = " + ".join(
@@ -258,6 +263,22 @@ def _score_terms(
                 "ELSE 0 END"
             )
     return terms
+
+
+# Keys weighing this much or more (a name's word, its head, an exact spelling, a pair, a
+# place) make the first tier of an uncounted search (SearchQuery.count False): see _tier.
+TIER_WEIGHT = 10
+
+
+def _tier(weights: dict[str, int]) -> tuple[str, int] | None:
+    """(tsquery of the heavy keys, the most a row holding none of them can score), or None
+    when no key is heavy. A row outside the tier scores at most the sum of the light keys'
+    weights: when the tier's best rows all score more, they are the best of every match."""
+    heavy = [lexeme for lexeme, weight in weights.items() if weight >= TIER_WEIGHT]
+    if not heavy:
+        return None
+    light = sum(weight for weight in weights.values() if weight < TIER_WEIGHT)
+    return _any(heavy) or "", light
 
 
 def _size(
@@ -308,6 +329,8 @@ def search_statement(
         f"expires_on + 0 >= {params.add(today)}" if plan else f"expires_on >= {params.add(today)}"
     ]
     score_terms: list[str] = []
+    weights: dict[str, int] = {}
+    covering = False  # the cover pass: `minimum` of the clauses
     if plan:
         per_clause = [clause_query(c, relaxed, absent) for c in plan]
         strong_parts = [s for _, s in per_clause if s is not None]
@@ -331,8 +354,9 @@ def search_statement(
                 for q, c in zip(clauses, counted, strict=True)
                 if q is not None
             ]
-            covering, exact = at_least(present, minimum, sizes)
-            where.append(f"document @@ {params.tsquery(covering)}")
+            covering = True
+            cover, exact = at_least(present, minimum, sizes)
+            where.append(f"document @@ {params.tsquery(cover)}")
             if not exact:
                 held = [f"(document @@ {params.tsquery(q)})::int" for q in present]
                 where.append(f"({' + '.join(held)}) >= {int(minimum)}")
@@ -345,7 +369,8 @@ def search_statement(
             if strong is None:
                 return None
             where.append(f"document @@ {params.tsquery(strong)}")
-        score_terms += _score_terms(plan, params, relaxed, absent)
+        weights, texts = _weights(plan, relaxed, absent)
+        score_terms += _score_terms(weights, texts, params)
 
     sort = "newest" if query.sort == "relevance" and not plan else query.sort
     lead, rest, scored = ORDERS[sort]
@@ -416,9 +441,27 @@ def search_statement(
                     f"SELECT 'facet:{name}', {column}, count(*) FROM m WHERE {passing(name)} "
                     f"GROUP BY {column}"
                 )
+    matches = f"SELECT {columns} FROM search_documents WHERE {' AND '.join(where)}"
+    tier = None
+    if scored and sort == "relevance" and not (passes or covering or query.facets or query.count):
+        tier = _tier(weights)
+    if tier is None:
+        head = f"WITH m AS MATERIALIZED ({matches}) "
+    else:
+        # Uncounted: the best rows holding a heavy key first; when they are enough and all
+        # outscore any row holding none, they are the matches (the search's total stops at
+        # them); else every match, as counted ("an": 2,600 rows of the name's key instead
+        # of the 80,000 holding it in any field).
+        heavy, light = tier
+        enough = counted_at_least(query)
+        ok = f"(SELECT count(*) = {int(enough)} AND min(score) > {int(light)} FROM t)"
+        head = (
+            f"WITH t AS MATERIALIZED ({matches} AND document @@ {params.tsquery(heavy)} "
+            f"ORDER BY {order} LIMIT {int(enough)}), "
+            f"m AS MATERIALIZED ((SELECT * FROM t WHERE {ok}) UNION ALL ({matches} AND NOT {ok})) "
+        )
     sql = (
-        f"WITH m AS MATERIALIZED (SELECT {columns} FROM search_documents "
-        f"WHERE {' AND '.join(where)}) "
+        head
         + (f", f AS (SELECT * FROM m WHERE {passing()}) " if passes else "")
         + " UNION ALL ".join(f"({part})" for part in parts)
     )

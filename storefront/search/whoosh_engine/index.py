@@ -22,6 +22,7 @@ from whoosh.util.filelock import try_for
 
 from storefront.search.explain import ExplainedHit, Explanation
 from storefront.search.query import (
+    FEW_RESULTS,
     ListingDocument,
     SearchQuery,
     SearchResult,
@@ -58,9 +59,6 @@ _SETTLED_NS = 1_000_000_000
 # Edits allowed between a misspelt word and its correction: one for short words, whose
 # two-edit neighbours are other words altogether ("buoi" → "bup").
 SUGGEST_SHORT_WORD = 4
-# Fewer hits than this with the words as typed: description words (attributes) and the
-# words a short last word begins are searched too.
-FEW_RESULTS = 5
 # Fields whose words make a query word "known" (not corrected, not spelt fuzzily).
 KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
 # Fields searched for words spelt nearly like an unknown one, and how many such words count.
