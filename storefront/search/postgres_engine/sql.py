@@ -450,8 +450,8 @@ def search_statement(
     else:
         # Uncounted: the best rows holding a heavy key first; when they are enough and all
         # outscore any row holding none, they are the matches (the search's total stops at
-        # them); else every match, as counted ("an": 2,600 rows of the name's key instead
-        # of the 80,000 holding it in any field).
+        # them); else every match, as counted ("an" at 100k listings: the 2,600 rows holding
+        # it in a name instead of the tens of thousands holding it anywhere).
         heavy, light = tier
         enough = counted_at_least(query)
         ok = f"(SELECT count(*) = {int(enough)} AND min(score) > {int(light)} FROM t)"
