@@ -62,8 +62,8 @@ class SearchQuery:
     # lowest ids) and the chosen ones (cooperative_ids), not thousands; 0: every value.
     top_cooperatives: int = 0
     exact: bool = False  # True: never run a corrected query instead of the text typed
-    # False: the caller shows no count (suggestions), so `total` may stop at this page's
-    # last hit (SearchResult.total says exactly what it then is).
+    # False: the caller shows no count (suggestions), so `total` may stop at
+    # counted_at_least(self) (SearchResult.total says exactly what it then is).
     count: bool = True
 
     def normalized(self) -> SearchQuery:
