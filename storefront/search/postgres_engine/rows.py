@@ -65,35 +65,49 @@ def document_row(
 ) -> dict[str, Any]:
     """The search_documents row of a public listing (and, into `words`, its row_words)."""
     fields = document_fields(doc)
-    lexemes: dict[str, str] = {}
+    parts: list[str] = []  # the tsvector's text, a field at a time
+    found: list[tuple[str, str]] = []  # (code, word) of the search_words fields
     size = 0
     for fieldname, (code, weight) in FIELDS.items():  # the description's fields come last
         value = fields[fieldname]
         assert isinstance(value, str)
         prefix = code + SEPARATOR
-        for term in value.split():
-            lexeme = prefix + term
-            if lexeme in lexemes:
-                continue
-            size += len(lexeme.encode()) + _ENTRY_BYTES
-            if size > MAX_DOCUMENT_BYTES:
+        # Each field has its own prefix, so a key repeats only within its field.
+        unique = list(dict.fromkeys(value.split()))
+        if not unique:
+            continue
+        joined = " ".join(unique)
+        added = (len(prefix) + _ENTRY_BYTES) * len(unique) + len(joined.encode()) - len(unique) + 1
+        if size + added > MAX_DOCUMENT_BYTES:  # the keys that still fit, then no more
+            kept = []
+            for term in unique:
+                size += len(prefix) + len(term.encode()) + _ENTRY_BYTES
+                if size > MAX_DOCUMENT_BYTES:
+                    break
+                kept.append(term)
+            unique, size = kept, MAX_DOCUMENT_BYTES + 1
+            if not unique:
                 break
-            lexemes[lexeme] = weight
+            joined = " ".join(unique)
+        else:
+            size += added
+        if code in WORD_CODES:
+            found.extend((code, term) for term in unique)
+        # Every key at position 1: tsvector keeps weights on positions.
+        if "'" in joined or "\\" in joined:
+            parts.extend(f"{quote(prefix + term)}:1{weight}" for term in unique)
+        else:
+            between = f"':1{weight} '{prefix}"
+            parts.append(f"'{prefix}{between.join(unique)}':1{weight}")
+        if size > MAX_DOCUMENT_BYTES:
+            break
     if words is not None:
-        words.update(
-            (code, word)
-            for code, _, word in (lexeme.partition(SEPARATOR) for lexeme in lexemes)
-            if code in WORD_CODES
-        )
+        words.update(found)
     return {
         "listing_id": doc.listing_id,
         # Where a rebuild puts the row: by its folded name, a product kind's rows together.
         "locality": fields["name"],
-        # Every key at position 1: tsvector keeps weights on positions.
-        "document": " ".join(
-            f"{quote(k) if '\\' in k or "'" in k else "'" + k + "'"}:1{w}"
-            for k, w in lexemes.items()
-        ),
+        "document": " ".join(parts),
         "ocop_group": doc.ocop_group,
         "stars": doc.stars,
         "province_code": doc.province_code,
