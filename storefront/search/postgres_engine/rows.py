@@ -11,6 +11,7 @@ summed in SQL (postgres_engine.sql).
 from __future__ import annotations
 
 from collections import Counter
+from itertools import repeat
 from typing import Any
 
 from storefront.search.query import ListingDocument
@@ -92,7 +93,7 @@ def document_row(
         else:
             size += added
         if code in WORD_CODES:
-            found.extend((code, term) for term in unique)
+            found.extend(zip(repeat(code), unique))
         # Every key at position 1: tsvector keeps weights on positions.
         if "'" in joined or "\\" in joined:
             parts.extend(f"{quote(prefix + term)}:1{weight}" for term in unique)

@@ -85,11 +85,11 @@ def build_schema() -> fields.Schema:
 
 
 def _folded(words: Iterable[Term]) -> str:
-    return " ".join(t.folded for t in words)
+    return " ".join([t.folded for t in words])
 
 
 def _exact(words: Iterable[Term]) -> str:
-    return " ".join(t.exact for t in words if t.has_marks)
+    return " ".join([t.exact for t in words if t.exact != t.folded])  # (has_marks)
 
 
 def _head(name: list[Term]) -> str:
