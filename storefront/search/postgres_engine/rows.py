@@ -78,6 +78,8 @@ def document_row(
         if not unique:
             continue
         joined = " ".join(unique)
+        # Each key's bytes (prefix, word, entry) summed: the words are the joined text less
+        # its spaces.
         added = (len(prefix) + _ENTRY_BYTES) * len(unique) + len(joined.encode()) - len(unique) + 1
         if size + added > MAX_DOCUMENT_BYTES:  # the keys that still fit, then no more
             kept = []
