@@ -348,7 +348,7 @@ def count_passes(index: WhooshSearchIndex, queries: list[SearchQuery]) -> Counte
     depth = [0]
     run, fuzzy, search = index._run, index._fuzzy, index._search
 
-    def counted_run(plan, query, today, known, minimum=None, relaxed=False):
+    def counted_run(plan, query, today, known, minimum=None, relaxed=False, stage=""):
         if depth[0] == 1:
             if minimum is not None:
                 seen.add("most words")
@@ -356,7 +356,7 @@ def count_passes(index: WhooshSearchIndex, queries: list[SearchQuery]) -> Counte
                 seen.add("relaxed")
             else:
                 seen.add("all words")
-        return run(plan, query, today, known, minimum, relaxed)
+        return run(plan, query, today, known, minimum, relaxed, stage=stage)
 
     def counted_fuzzy(plan, text):
         changed = fuzzy(plan, text)
