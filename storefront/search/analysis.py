@@ -126,8 +126,8 @@ def pair_key(left: Term, right: Term) -> str:
 def word_pairs(words: list[Term]) -> list[str]:
     """Keys of adjacent words, function words skipped as a query skips them, so that
     "mật ong và gừng" holds the pair "ong_gung" a query "mật ong và gừng" looks for."""
-    content = [w.folded for w in words if w.exact not in _QUERY_STOPWORDS]  # (is_stopword)
-    return [f"{a}_{b}" for a, b in pairwise(content)]  # (pair_key)
+    content = [w for w in words if not is_stopword(w)]
+    return [pair_key(a, b) for a, b in pairwise(content)]
 
 
 def query_terms(text: str) -> list[Term]:

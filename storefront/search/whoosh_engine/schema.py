@@ -89,7 +89,7 @@ def _folded(words: Iterable[Term]) -> str:
 
 
 def _exact(words: Iterable[Term]) -> str:
-    return " ".join([t.exact for t in words if t.exact != t.folded])  # (has_marks)
+    return " ".join([t.exact for t in words if t.has_marks])
 
 
 def _head(name: list[Term]) -> str:
