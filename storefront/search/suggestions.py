@@ -23,9 +23,7 @@ def suggestion_ids(
     for a few more than it shows)."""
 
     def run(query_text: str) -> list[int]:
-        query = SearchQuery(
-            text=query_text, per_page=limit, facets=False, exact=True, count=False
-        )
+        query = SearchQuery(text=query_text, per_page=limit, facets=False, exact=True, count=False)
         return search(query).ids
 
     ids = run(text)

@@ -68,7 +68,7 @@ def document_row(
     fields = document_fields(doc)
     parts: list[str] = []  # the tsvector's text, a field at a time
     found: list[tuple[str, str]] = []  # (code, word) of the search_words fields
-    size = 0
+    size, full = 0, False
     for fieldname, (code, weight) in FIELDS.items():  # the description's fields come last
         value = fields[fieldname]
         assert isinstance(value, str)
@@ -88,7 +88,7 @@ def document_row(
                 if size > MAX_DOCUMENT_BYTES:
                     break
                 kept.append(term)
-            unique, size = kept, MAX_DOCUMENT_BYTES + 1
+            unique, full = kept, True
             if not unique:
                 break
             joined = " ".join(unique)
@@ -102,7 +102,7 @@ def document_row(
         else:
             between = f"':1{weight} '{prefix}"
             parts.append(f"'{prefix}{between.join(unique)}':1{weight}")
-        if size > MAX_DOCUMENT_BYTES:
+        if full:
             break
     if words is not None:
         words.update(found)
