@@ -121,6 +121,24 @@ def test_short_and_right_words_are_never_spelt_into_others(shop):
     assert search(SearchQuery(text="hồng")).suggestion is None  # a right word stays
 
 
+def test_description_words_alone_find_a_listing_only_side_by_side(make):
+    # Description words are attributes of a listing found otherwise: a listing holding each
+    # word of "bưởi ngọt" only apart in its description is not found, one holding "bưởi" in
+    # its name and "ngọt" in its description is, and so is one whose description holds both
+    # side by side (a pair).
+    buoi = _listing(
+        make, "Bưởi Phúc Trạch", commune=PHUC_TRACH, description="Múi hồng, vị ngọt thanh."
+    )
+    apart = _listing(make, "Cam Vinh", description="Không phải bưởi: cam này có vị ngọt.")
+    paired = _listing(make, "Quà Tết", description="Hộp bưởi ngọt và cam.")
+    found = ids("bưởi ngọt")
+    assert set(found) == {buoi.id, paired.id} and apart.id not in found
+    # "cam" in apart's name, "ngọt" in its description; paired holds both only apart in its
+    # description ("ngọt và cam": the pair it holds is ngọt-cam, not cam-ngọt).
+    assert ids("cam ngọt") == [apart.id]
+    assert ids("múi hồng") == [buoi.id]
+
+
 # --- explaining a result's score ---------------------------------------------------------
 
 
