@@ -257,7 +257,7 @@ def cart_summary(
     Without a destination the shipping estimate assumes another province (the dearer zone).
     """
     lines = load_lines(owner)
-    public_ids = public_listing_ids({line.package.listing_id for line in lines}, today)
+    public_ids = public_listing_ids({line.package.listing_id for line in lines}, today, stock=False)
     return summarise(
         lines,
         public_ids,
@@ -276,7 +276,7 @@ def _describe(package: Package) -> str:
 def _check_buyable(package: Package, wanted: int, today: date | None) -> None:
     if not package.available:
         raise OutOfStock(_("%(product)s is sold out.", product=_describe(package)))
-    if package.listing_id not in public_listing_ids([package.listing_id], today):
+    if package.listing_id not in public_listing_ids([package.listing_id], today, stock=False):
         raise NotPublic(_("%(product)s is not on sale any more.", product=package.listing.name))
     if not package.preorder and wanted > package.stock:
         raise OutOfStock(

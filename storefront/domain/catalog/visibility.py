@@ -34,16 +34,17 @@ from storefront.models import (
 
 
 def public_listing_clause(
-    today: date | BindParameter[date] | None = None,
+    today: date | BindParameter[date] | None = None, *, stock: bool = True
 ) -> ColumnElement[bool]:
     """A WHERE clause true exactly for public listings.
 
     Public while: the cooperative is approved, the certificate is verified and not expired
     (expiry is derived from the date), the listing is active, and at least one package is in
-    stock or on pre-order.
+    stock or on pre-order. `stock=False` leaves out the last condition (see
+    public_listing_ids).
     """
     today = today if today is not None else clock.today()
-    return and_(
+    conditions = [
         Listing.status == ListingStatus.ACTIVE,
         exists().where(
             Cooperative.id == Listing.cooperative_id,
@@ -55,11 +56,15 @@ def public_listing_clause(
             Certificate.status == CertificateStatus.VERIFIED,
             Certificate.expires_on >= today,
         ),
-        exists().where(
-            Package.listing_id == Listing.id,
-            or_(Package.stock > 0, Package.preorder.is_(True)),
-        ),
-    )
+    ]
+    if stock:
+        conditions.append(
+            exists().where(
+                Package.listing_id == Listing.id,
+                or_(Package.stock > 0, Package.preorder.is_(True)),
+            )
+        )
+    return and_(*conditions)
 
 
 def public_listings(today: date | None = None) -> Select[Listing]:
@@ -67,23 +72,32 @@ def public_listings(today: date | None = None) -> Select[Listing]:
     return select(Listing).where(public_listing_clause(today))
 
 
-@lru_cache(maxsize=1)
-def _public_ids_statement() -> Select[int]:
+@lru_cache(maxsize=2)
+def _public_ids_statement(stock: bool) -> Select[int]:
     # Built once with bound parameters: SQLAlchemy then reuses its compiled form instead of
     # re-deriving a cache key for a fresh statement tree on every call.
     return select(Listing.id).where(
         Listing.id.in_(bindparam("ids", expanding=True)),
-        public_listing_clause(bindparam("today", type_=Date)),
+        public_listing_clause(bindparam("today", type_=Date), stock=stock),
     )
 
 
-def public_listing_ids(ids: Iterable[int], today: date | None = None) -> set[int]:
-    """Those of `ids` that are public now (one query), e.g. to re-check a cart."""
+def public_listing_ids(
+    ids: Iterable[int], today: date | None = None, *, stock: bool = True
+) -> set[int]:
+    """Those of `ids` that are public now (one query), e.g. to re-check a cart.
+
+    `stock=False` is for cart lines, whose own package's stock the caller checks: a line's
+    package in stock (or on pre-order) already makes its listing meet the stock condition.
+    Reading the stock a second time here could disagree with the first read: under READ
+    COMMITTED the last unit can sell between the two statements, and a sold-out line would
+    be called "not on sale any more".
+    """
     ids = list(ids)
     if not ids:
         return set()
     rows = db.session.scalars(
-        _public_ids_statement(), {"ids": ids, "today": today or clock.today()}
+        _public_ids_statement(stock), {"ids": ids, "today": today or clock.today()}
     )
     return set(rows)
 

@@ -150,19 +150,20 @@ def _refuse(summary: CartSummary) -> None:
 def open_cod_orders(phone: str) -> int:
     """Cash-on-delivery orders of this (normalised) phone still waiting for a cooperative to
     confirm them: placed, and some part still new (not packed, shipped or cancelled)."""
-    waiting = exists().where(
-        Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.NEW
-    )
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(
-            Order.phone == phone,
-            Order.payment_method == PaymentMethod.COD,
-            Order.status == OrderStatus.PLACED,
-            waiting,
+    waiting = exists().where(Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.NEW)
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(
+                Order.phone == phone,
+                Order.payment_method == PaymentMethod.COD,
+                Order.status == OrderStatus.PLACED,
+                waiting,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _check_cash_on_delivery(details: CheckoutDetails, lines: list[CartLine]) -> None:
@@ -277,9 +278,11 @@ def place_order(
         except IntegrityError as error:
             # Two placements drew the same payment code at the same moment (checked unused
             # above, but neither had committed): everything rolled back, so draw again.
-            if details.payment_method is not PaymentMethod.TRANSFER or attempt == (
-                PAYMENT_CODE_ATTEMPTS
-            ) or "payment_code" not in str(error.orig):
+            if (
+                details.payment_method is not PaymentMethod.TRANSFER
+                or attempt == (PAYMENT_CODE_ATTEMPTS)
+                or "payment_code" not in str(error.orig)
+            ):
                 raise
     raise AssertionError("unreachable")
 
@@ -310,7 +313,9 @@ def _place(
     lines = load_lines(owner, order_by_package=True)
     if not lines:
         raise InvalidInput(_("Your cart is empty."))
-    public_ids = public_listing_ids({line.package.listing_id for line in lines}, today)
+    # The lines' own stock is checked below (line_problem, then the guarded UPDATE): the
+    # visibility re-check leaves it out so that both cannot disagree (public_listing_ids).
+    public_ids = public_listing_ids({line.package.listing_id for line in lines}, today, stock=False)
     summary = summarise(
         lines,
         public_ids,
