@@ -60,6 +60,7 @@ imports: $(STAMP)
 # ruff (style, bugs, import order) and import-linter (the direction of imports).
 lint: $(STAMP)
 	$(BIN)/ruff check storefront tests bench config.py wsgi.py migrations
+	$(BIN)/ruff format --check storefront tests bench config.py wsgi.py migrations
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

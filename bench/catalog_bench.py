@@ -92,9 +92,11 @@ class Profile:
         # The size's own schema first; the extensions (unaccent, pg_trgm) live in public.
         url = make_url(self.database_url)
         options = quote(f"-csearch_path={self.schema},public")
-        return url.render_as_string(hide_password=False) + (
-            "&" if url.query else "?"
-        ) + f"options={options}"
+        return (
+            url.render_as_string(hide_password=False)
+            + ("&" if url.query else "?")
+            + f"options={options}"
+        )
 
     def config(self) -> dict[str, object]:
         """Settings for an app in this process (create_app's overrides)."""
@@ -190,9 +192,7 @@ def build_catalog(profile: Profile) -> list[str]:
                 print(f"  {reindex_all()} re-indexed in {time.perf_counter() - started:.1f} s")
             return public_slugs()
         if existing:
-            raise SystemExit(
-                f"{profile.database} holds {existing} listings; delete it to rebuild"
-            )
+            raise SystemExit(f"{profile.database} holds {existing} listings; delete it to rebuild")
         load_admin_units()
         communes = dict(
             db.session.execute(
@@ -359,8 +359,16 @@ class Server:
         self.database = database  # PostgreSQL: its server processes count as the app's CPU
         SERVERS[port] = self
         self.process = subprocess.Popen(
-            [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-             target],
+            [
+                GUNICORN,
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                target,
+            ],
             cwd=ROOT,
             env={**os.environ, **env},
         )
@@ -404,10 +412,22 @@ def drive(port: int, paths: list[str], seconds: int, concurrency: int) -> dict:
         listing.write("\n".join(paths) + "\n")
         listing.flush()
         completed = subprocess.run(
-            [WRK, "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
-             "-s", str(ROOT / "bench" / "wrk_paths.lua"), f"http://127.0.0.1:{port}",
-             "--", listing.name],
-            capture_output=True, text=True, check=True,
+            [
+                WRK,
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(ROOT / "bench" / "wrk_paths.lua"),
+                f"http://127.0.0.1:{port}",
+                "--",
+                listing.name,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
     run = json.loads(completed.stdout.strip().splitlines()[-1])
     run["cpu_s"] = (server.cpu_seconds() - cpu_before) if server else 0.0
@@ -502,7 +522,8 @@ def pooled(runs: list[dict]) -> dict:
         "errors": sum(run["errors"] for run in runs),
         # CPU of the server's workers (and its database processes) per request: unlike req/s,
         # barely moved by what else runs on the machine.
-        "cpu_ms": sum(run["cpu_s"] for run in runs) / max(1, sum(r["requests"] for r in runs))
+        "cpu_ms": sum(run["cpu_s"] for run in runs)
+        / max(1, sum(r["requests"] for r in runs))
         * 1000,
     }
 
@@ -515,17 +536,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--profiles", nargs="+", choices=("embedded", "production"),
+        "--profiles",
+        nargs="+",
+        choices=("embedded", "production"),
         default=["embedded", "production"],
     )
     parser.add_argument("--database-url", default=DATABASE_URL, help="production profile")
     parser.add_argument("--redis-url", default=REDIS_URL, help="production profile")
     args = parser.parse_args(argv)
 
-    print(f"gunicorn sync workers={args.workers}, clients={args.concurrency}, "
-          f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s; "
-          "CPU = ms of CPU per request (the workers, and PostgreSQL's processes serving them), "
-          "CPU ratio = bare CPU ÷ page CPU")
+    print(
+        f"gunicorn sync workers={args.workers}, clients={args.concurrency}, "
+        f"{args.seconds:.0f} s per page; ratio = req/s ÷ bare 24-card page req/s; "
+        "CPU = ms of CPU per request (the workers, and PostgreSQL's processes serving them), "
+        "CPU ratio = bare CPU ÷ page CPU"
+    )
     bare = Server("bench.bare_app:app", BARE_PORT, args.workers, {})
     try:
         for size in args.sizes:
@@ -535,8 +560,18 @@ def main(argv: list[str] | None = None) -> None:
         bare.stop()
 
 
-QUERIES = ["mật ong", "vai thieu", "chè", "gom", "dac san", "lụa tơ tằm", "bắc giang",
-           "gạo tám thơm", "nuoc mam", "tra hoa vang"]
+QUERIES = [
+    "mật ong",
+    "vai thieu",
+    "chè",
+    "gom",
+    "dac san",
+    "lụa tơ tằm",
+    "bắc giang",
+    "gạo tám thơm",
+    "nuoc mam",
+    "tra hoa vang",
+]
 
 
 def run_profile(profile: Profile, args: argparse.Namespace) -> None:
@@ -557,23 +592,31 @@ def run_profile(profile: Profile, args: argparse.Namespace) -> None:
     database = "" if profile.name == "embedded" else str(make_url(profile.database).database)
     app = Server("wsgi:app", APP_PORT, args.workers, profile.environment(), database)
     try:
-        print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'bare r/s':>9} {'ratio':>6} {'CPU':>6} {'bare CPU':>8} {'CPU ratio':>9} "
-              f"{'errors':>6}")
+        print(
+            f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'bare r/s':>9} {'ratio':>6} {'CPU':>6} {'bare CPU':>8} {'CPU ratio':>9} "
+            f"{'errors':>6}"
+        )
         for name, paths in pages.items():
             row, bare_row = interleaved(paths, args.seconds, args.rounds, args.concurrency)
-            print(f"{name:<20} {row['rps']:>8.0f} {row['p50']:>8.1f} {row['p95']:>8.1f} "
-                  f"{bare_row['rps']:>9.0f} {row['rps'] / bare_row['rps']:>6.2f} "
-                  f"{row['cpu_ms']:>6.2f} {bare_row['cpu_ms']:>8.2f} "
-                  f"{bare_row['cpu_ms'] / max(row['cpu_ms'], 1e-9):>9.2f} "
-                  f"{row['errors']:>6}", flush=True)
+            print(
+                f"{name:<20} {row['rps']:>8.0f} {row['p50']:>8.1f} {row['p95']:>8.1f} "
+                f"{bare_row['rps']:>9.0f} {row['rps'] / bare_row['rps']:>6.2f} "
+                f"{row['cpu_ms']:>6.2f} {bare_row['cpu_ms']:>8.2f} "
+                f"{bare_row['cpu_ms'] / max(row['cpu_ms'], 1e-9):>9.2f} "
+                f"{row['errors']:>6}",
+                flush=True,
+            )
     finally:
         app.stop()
     cold = cold_costs(profile, slugs)
-    print("right after a visible catalog change (caches cold, in-process): "
-          f"/products {cold['/products']:.1f} ms "
-          f"({cold['/products SQL statements']:.0f} SQL statements), "
-          f"product page {cold['product page']:.1f} ms", flush=True)
+    print(
+        "right after a visible catalog change (caches cold, in-process): "
+        f"/products {cold['/products']:.1f} ms "
+        f"({cold['/products SQL statements']:.0f} SQL statements), "
+        f"product page {cold['product page']:.1f} ms",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

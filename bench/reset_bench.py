@@ -60,9 +60,11 @@ def main(argv: list[str]) -> None:
                     times[kind].append(elapsed)
         known = statistics.median(times["known"]) * 1000
         unknown = statistics.median(times["unknown"]) * 1000
-        print(f"reset requests, {args.rounds} of each (median): "
-              f"known {known:.2f} ms, unknown {unknown:.2f} ms, "
-              f"ratio known/unknown {known / unknown:.2f}")
+        print(
+            f"reset requests, {args.rounds} of each (median): "
+            f"known {known:.2f} ms, unknown {unknown:.2f} ms, "
+            f"ratio known/unknown {known / unknown:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -145,9 +145,7 @@ def build_payload(bank_bin: str, account_number: str, amount: int, payment_code:
     return payload(TransferRequest(bank_bin, account_number, amount, payment_code))
 
 
-def new_payment_code(
-    is_taken: Callable[[str], bool] | None = None, *, attempts: int = 10
-) -> str:
+def new_payment_code(is_taken: Callable[[str], bool] | None = None, *, attempts: int = 10) -> str:
     """A short code for the transfer's content, e.g. "OCOP7K2Q9M": the prefix lets the
     bank-notification matcher find it in a mangled transfer description. `is_taken` asks the
     caller's store whether a code is in use (a unique constraint must still back it)."""
@@ -168,8 +166,15 @@ def qr_code(data: str) -> segno.QRCode:
 def render_svg(data: str, *, scale: int = 4, title: str | None = None) -> bytes:
     buffer = io.BytesIO()
     qr_code(data).save(
-        buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True,
-        title=title, svgclass="qr", lineclass=None,
+        buffer,
+        kind="svg",
+        scale=scale,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        title=title,
+        svgclass="qr",
+        lineclass=None,
     )
     return buffer.getvalue()
 

@@ -372,8 +372,12 @@ def request_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
 def _stand_in(email: str) -> User:
     """An account that is never stored, for the reset work done for an unknown address."""
     return User(
-        id=0, email=User.normalize_email(email), name="", locale="vi",
-        password_hash=_dummy_hash(), session_version=0,
+        id=0,
+        email=User.normalize_email(email),
+        name="",
+        locale="vi",
+        password_hash=_dummy_hash(),
+        session_version=0,
     )
 
 

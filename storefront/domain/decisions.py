@@ -186,9 +186,7 @@ def cooperative_recipients(cooperative: Cooperative) -> tuple[str, ...]:
     """The cooperative's contact address and its active owners' addresses, each once."""
     addresses = [cooperative.email] if cooperative.email else []
     addresses += [
-        m.user.email
-        for m in cooperative.members
-        if m.role is MemberRole.OWNER and m.user.active
+        m.user.email for m in cooperative.members if m.role is MemberRole.OWNER and m.user.active
     ]
     seen: dict[str, str] = {}
     for address in addresses:

@@ -47,9 +47,7 @@ class _ClockSigner(TimestampSigner):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=SALT, signer=_ClockSigner
-    )
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT, signer=_ClockSigner)
 
 
 def max_age_days() -> int:
@@ -74,10 +72,7 @@ def order_for_link(token: str) -> Order:
         data: Any = _serializer().loads(token, max_age=max_age_days() * SECONDS_PER_DAY)
     except SignatureExpired:
         raise InvalidOrderLink(
-            _(
-                "This order link has expired. Find your order with its number and your phone"
-                " number."
-            )
+            _("This order link has expired. Find your order with its number and your phone number.")
         ) from None
     except BadSignature:
         raise InvalidOrderLink(_("This order link is not valid.")) from None

@@ -30,8 +30,18 @@ PAYOS_CHECKOUT = "https://pay.payos.vn"  # payOS answers checkoutUrl on this ori
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
-        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
-        "magnetometer", "microphone", "midi", "payment", "usb", "interest-cohort",
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "interest-cohort",
     )
 )
 

@@ -369,10 +369,18 @@ def enforce():
 
 
 AREAS = {
-    "static": "site and files", "main": "site and files", "catalog": "catalog",
-    "verify": "verification", "cart": "cart and checkout", "checkout": "cart and checkout",
-    "payments": "payments", "orders": "orders", "accounts": "accounts",
-    "seller": "seller workspace", "pfa": "PFA console", "reviews": "reviews",
+    "static": "site and files",
+    "main": "site and files",
+    "catalog": "catalog",
+    "verify": "verification",
+    "cart": "cart and checkout",
+    "checkout": "cart and checkout",
+    "payments": "payments",
+    "orders": "orders",
+    "accounts": "accounts",
+    "seller": "seller workspace",
+    "pfa": "PFA console",
+    "reviews": "reviews",
 }
 
 

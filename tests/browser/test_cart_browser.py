@@ -21,8 +21,9 @@ def saved(package_id: int) -> int | None:
 def fill(page, *packages) -> None:
     """Put one of each package in this browser's cart (its cookie) through the add route."""
     for package in packages:
-        response = page.request.post("/cart/add", form={"package_id": str(package.id),
-                                                       "quantity": "1"})
+        response = page.request.post(
+            "/cart/add", form={"package_id": str(package.id), "quantity": "1"}
+        )
         assert response.ok
 
 
@@ -113,8 +114,11 @@ def test_cart_on_a_phone_saves_the_stepper_and_keeps_checkout_in_view(
     page.wait_for_url("**/checkout/")
     assert saved(lychee.id) == 2 and saved(honey.id) == 3
 
-    desktop = _browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800},
-                                   storage_state=page.context.storage_state())
+    desktop = _browser.new_context(
+        base_url=live_server,
+        viewport={"width": 1280, "height": 800},
+        storage_state=page.context.storage_state(),
+    )
     wide = desktop.new_page()
     wide.goto("/cart/")
     assert wide.locator(".cart-bar").is_hidden()
@@ -131,8 +135,7 @@ def test_cart_on_a_phone_saves_the_stepper_and_keeps_checkout_in_view(
 @pytest.mark.browser
 def test_cart_without_javascript_is_a_plain_form(_browser, live_server, make, artifacts_dir):
     lychee, honey = two_cooperatives(make)
-    context = _browser.new_context(base_url=live_server, viewport=PHONE,
-                                   java_script_enabled=False)
+    context = _browser.new_context(base_url=live_server, viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     fill(page, lychee, honey)
     page.goto("/cart/")

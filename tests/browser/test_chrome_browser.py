@@ -36,7 +36,8 @@ def no_sideways_scroll(page) -> bool:
 def test_home_shows_products_with_prices_on_the_first_phone_screen(page, catalog, artifacts_dir):
     page.goto("/")
     on_first_screen = [
-        box for box in boxes(page, ".cards .card__price")
+        box
+        for box in boxes(page, ".cards .card__price")
         if box and box["y"] + box["height"] <= PHONE_HEIGHT
     ]
     assert len(on_first_screen) >= 2, on_first_screen

@@ -18,18 +18,26 @@ def _no_sideways_scroll(page, width: int) -> None:
 @pytest.mark.browser
 def test_order_pages_on_a_phone_and_a_desktop(page, _browser, live_server, make, artifacts_dir):
     lan, son = make.user(email="lan@htx.vn"), make.user(email="son@htx.vn")
-    coop_a = make.cooperative(legal_name="Hợp tác xã Sản xuất và Kinh doanh Vải thiều Phúc Hòa",
-                              owner=lan)
+    coop_a = make.cooperative(
+        legal_name="Hợp tác xã Sản xuất và Kinh doanh Vải thiều Phúc Hòa", owner=lan
+    )
     coop_b = make.cooperative(legal_name="HTX Mật ong Sơn Động", owner=son)
-    lychee = make.listing(coop=coop_a, name="Vải thiều Lục Ngạn loại đặc biệt",
-                          packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 9}])
-    honey = make.listing(coop=coop_b, name="Mật ong rừng",
-                         packages=[{"label": "Chai 500 ml", "price": 220_000, "stock": 9}])
+    lychee = make.listing(
+        coop=coop_a,
+        name="Vải thiều Lục Ngạn loại đặc biệt",
+        packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 9}],
+    )
+    honey = make.listing(
+        coop=coop_b,
+        name="Mật ong rừng",
+        packages=[{"label": "Chai 500 ml", "price": 220_000, "stock": 9}],
+    )
     order = buy((lychee.packages[0], 2), (honey.packages[0], 1))
     shipment = next(s.id for s in order.shipments if s.cooperative_id == coop_a.id)
     advance_shipment(shipment, "pack", user_id=lan.id)
-    advance_shipment(shipment, "ship", user_id=lan.id, carrier="Viettel Post",
-                     tracking_number="VTP123456789")
+    advance_shipment(
+        shipment, "ship", user_id=lan.id, carrier="Viettel Post", tracking_number="VTP123456789"
+    )
     link = f"/orders/link/{order_link_token(order)}"
 
     # A fresh browser (no session) opens the link from the e-mail.

@@ -56,8 +56,12 @@ def test_staff_verify_then_revoke_a_certificate(page, app, live_server, artifact
         legal_name="HTX Vải thiều Tân Hoa", email="htx.tanhoa@example.vn", owner=seller
     )
     cert = factories.certificate(
-        coop, status=CertificateStatus.SUBMITTED, number=NUMBER, stars=4,
-        product_name="Vải thiều Lục Ngạn", scan_filename=_scan(app),
+        coop,
+        status=CertificateStatus.SUBMITTED,
+        number=NUMBER,
+        stars=4,
+        product_name="Vải thiều Lục Ngạn",
+        scan_filename=_scan(app),
     )
     listing = factories.listing(coop=coop, cert=cert, name="Vải thiều Lục Ngạn sấy khô hộp 1 kg")
     staff = factories.user(role=Role.PFA, name="Nguyễn Thị Hoa", email="hoa@hoinongdan.vn")
@@ -172,14 +176,23 @@ def _demo_sales(db) -> None:
         package = listing.packages[0]
         quantity = 1 + i % 4
         order = Order(
-            number=f"DEMO{i:04d}", email="khach@example.vn", phone="0900000000",
-            recipient="Khách", street="1 Phố Huế", address_text="1 Phố Huế, Hà Nội",
-            payment_method=PaymentMethod.COD, status=OrderStatus.PLACED,
-            subtotal=package.price * quantity, total=package.price * quantity,
+            number=f"DEMO{i:04d}",
+            email="khach@example.vn",
+            phone="0900000000",
+            recipient="Khách",
+            street="1 Phố Huế",
+            address_text="1 Phố Huế, Hà Nội",
+            payment_method=PaymentMethod.COD,
+            status=OrderStatus.PLACED,
+            subtotal=package.price * quantity,
+            total=package.price * quantity,
         )
-        shipment = Shipment(order=order, cooperative_id=listing.cooperative_id,
-                            cooperative_name=listing.cooperative.legal_name,
-                            subtotal=package.price * quantity)
+        shipment = Shipment(
+            order=order,
+            cooperative_id=listing.cooperative_id,
+            cooperative_name=listing.cooperative.legal_name,
+            subtotal=package.price * quantity,
+        )
         order.lines.append(
             OrderLine(
                 shipment=shipment,
@@ -223,7 +236,10 @@ def test_programme_dashboard_with_demo_data(page, app, db, artifacts_dir):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/pfa/programme?lang=vi")
     shoot(page, artifacts_dir, "pfa-programme-vi-1280.png")
-    for path, name in (("/pfa/", "pfa-home"), ("/pfa/expiries", "pfa-expiries"),
-                       ("/pfa/certificates?status=verified", "pfa-certificates")):
+    for path, name in (
+        ("/pfa/", "pfa-home"),
+        ("/pfa/expiries", "pfa-expiries"),
+        ("/pfa/certificates?status=verified", "pfa-certificates"),
+    ):
         page.goto(path)
         shoot(page, artifacts_dir, f"{name}-1280.png")

@@ -50,12 +50,14 @@ def test_every_console_page_fits_a_phone(page, app, db, artifacts_dir):
     report = seed_demo()
     _demo_sales(db)
     submitted = db.session.scalar(
-        select(Certificate.id).where(Certificate.status == CertificateStatus.SUBMITTED)
-        .order_by(Certificate.stars.desc(), Certificate.id).limit(1)
+        select(Certificate.id)
+        .where(Certificate.status == CertificateStatus.SUBMITTED)
+        .order_by(Certificate.stars.desc(), Certificate.id)
+        .limit(1)
     )
     coop = db.session.scalar(
         select(Cooperative.id).where(Cooperative.status == CooperativeStatus.APPLIED).limit(1)
-        ) or db.session.scalar(select(Cooperative.id).limit(1))
+    ) or db.session.scalar(select(Cooperative.id).limit(1))
     order = db.session.scalar(select(Order.number).limit(1))
     assert submitted and coop and order
 

@@ -136,8 +136,10 @@ def test_on_a_phone_the_lightbox_opens_moves_by_keyboard_closes_with_esc(page, l
     assert not dialog.evaluate("d => d.open")
     assert page.evaluate("document.activeElement === document.querySelector('.gallery__zoom')")
     # The gallery shows the photo the lightbox was on.
-    wait_until(page, "document.querySelectorAll('.gallery__thumb')[2]"
-                     ".getAttribute('aria-current') === 'true'")
+    wait_until(
+        page,
+        "document.querySelectorAll('.gallery__thumb')[2].getAttribute('aria-current') === 'true'",
+    )
     assert page.url.endswith("/products/vai-thieu")
 
     # A tap on the photo opens it too.
@@ -190,8 +192,11 @@ def test_on_a_desktop_both_buttons_are_in_the_first_viewport(
         # A thumbnail shows its photo in place: no navigation, no jump of the page.
         page.locator(".gallery__thumb").nth(1).click()
         track = page.locator(".gallery__track")
-        wait_until(page, "(t => Math.abs(t.scrollLeft - t.clientWidth) < 2)"
-                         "(document.querySelector('.gallery__track'))")
+        wait_until(
+            page,
+            "(t => Math.abs(t.scrollLeft - t.clientWidth) < 2)"
+            "(document.querySelector('.gallery__track'))",
+        )
         page.wait_for_timeout(100)  # the scroll events of the glide are handled
         assert page.url.endswith("/products/vai-thieu")
         assert page.evaluate("scrollY") == 0

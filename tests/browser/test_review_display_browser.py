@@ -21,8 +21,13 @@ def reviewed(make):
     for position in range(2):
         stored = store_review_image(Image.new("RGB", (800, 600), (40, 90 * position, 60)))
         db.session.add(
-            ReviewPhoto(review_id=review.id, filename=stored.stem, width=stored.width,
-                        height=stored.height, position=position)
+            ReviewPhoto(
+                review_id=review.id,
+                filename=stored.stem,
+                width=stored.width,
+                height=stored.height,
+                position=position,
+            )
         )
     db.session.get(Review, review.id).photo_count = 2
     db.session.commit()

@@ -28,8 +28,9 @@ DESKTOP = {"width": 1280, "height": 800}
 def _picture(color, text: str, size=(1200, 900)) -> Upload:
     image = Image.new("RGB", size, color)
     draw = ImageDraw.Draw(image)
-    draw.ellipse((size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4),
-                 fill=(250, 240, 220))
+    draw.ellipse(
+        (size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4), fill=(250, 240, 220)
+    )
     draw.text((40, 40), text, fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
@@ -48,44 +49,81 @@ def _cooperative_with_data() -> dict:
         address="Thôn Hồng Xuân, xã Lục Ngạn",
     )
     update_profile(
-        coop.id, owner,
+        coop.id,
+        owner,
         ProfileChange(
-            description=("46 hộ thành viên trồng vải thiều theo quy trình **VietGAP** trên các "
-                         "sườn đồi Lục Ngạn.\n\n- Vải tươi mùa hè\n- Vải sấy quanh năm"),
-            phone=coop.phone, email=coop.email, address=coop.address),
+            description=(
+                "46 hộ thành viên trồng vải thiều theo quy trình **VietGAP** trên các "
+                "sườn đồi Lục Ngạn.\n\n- Vải tươi mùa hè\n- Vải sấy quanh năm"
+            ),
+            phone=coop.phone,
+            email=coop.email,
+            address=coop.address,
+        ),
         logo=_picture((47, 106, 49), "logo", (400, 400)),
     )
-    vai_cert = factories.certificate(coop, stars=4, number="1021/QĐ-UBND",
-                                     product_name="Vải thiều Lục Ngạn Hồng Xuân")
+    vai_cert = factories.certificate(
+        coop, stars=4, number="1021/QĐ-UBND", product_name="Vải thiều Lục Ngạn Hồng Xuân"
+    )
     vai = factories.listing(
-        coop=coop, cert=vai_cert, name="Vải thiều Lục Ngạn", slug="vai-thieu-luc-ngan",
-        packages=[{"label": "Hộp 2 kg", "price": 130_000, "stock": 37},
-                  {"label": "Thùng 5 kg", "price": 290_000, "stock": 0, "preorder": True,
-                   "sku": "VTLN-THUNG5KG-2026"}],
+        coop=coop,
+        cert=vai_cert,
+        name="Vải thiều Lục Ngạn",
+        slug="vai-thieu-luc-ngan",
+        packages=[
+            {"label": "Hộp 2 kg", "price": 130_000, "stock": 37},
+            {
+                "label": "Thùng 5 kg",
+                "price": 290_000,
+                "stock": 0,
+                "preorder": True,
+                "sku": "VTLN-THUNG5KG-2026",
+            },
+        ],
         description="Quả **chín đỏ**, cùi dày, hạt nhỏ.",
     )
-    add_photos(vai.id, coop.id, owner, [_picture((170, 30, 50), "vai"),
-                                       _picture((120, 20, 40), "vai-2")])
+    add_photos(
+        vai.id, coop.id, owner, [_picture((170, 30, 50), "vai"), _picture((120, 20, 40), "vai-2")]
+    )
     say = factories.listing(
-        coop=coop, name="Vải thiều sấy khô Lục Ngạn",
+        coop=coop,
+        name="Vải thiều sấy khô Lục Ngạn",
         cert=factories.certificate(coop, stars=3, product_name="Vải thiều sấy khô Lục Ngạn"),
         packages=[{"label": "Túi 500 g", "price": 95_000, "stock": 3}],
     )
     add_photos(say.id, coop.id, owner, [_picture((150, 80, 30), "say")])
     factories.listing(
-        coop=coop, name="Mật ong hoa vải Lục Ngạn", status=ListingStatus.DRAFT,
-        cert=factories.certificate(coop, stars=3, status=CertificateStatus.SUBMITTED,
-                                   product_name="Mật ong hoa vải Lục Ngạn"),
+        coop=coop,
+        name="Mật ong hoa vải Lục Ngạn",
+        status=ListingStatus.DRAFT,
+        cert=factories.certificate(
+            coop,
+            stars=3,
+            status=CertificateStatus.SUBMITTED,
+            product_name="Mật ong hoa vải Lục Ngạn",
+        ),
     )
-    factories.certificate(coop, stars=3, status=CertificateStatus.REJECTED,
-                          product_name="Trà hoa vải", status_reason="Số quyết định không khớp")
+    factories.certificate(
+        coop,
+        stars=3,
+        status=CertificateStatus.REJECTED,
+        product_name="Trà hoa vải",
+        status_reason="Số quyết định không khớp",
+    )
     member_of(coop, MemberRole.STAFF, factories.user(email="ke.toan@htx-hongxuan.vn"))
     invite_member(coop.id, owner, "thu.kho@example.vn", MemberRole.STAFF, accept_url=str)
-    order = buy((vai.packages[0], 2), (say.packages[0], 1),
-                recipient="Nguyễn Thị Lan Phương",
-                street="Số 12 ngõ 34 đường Trần Phú, tổ dân phố 5")
-    return {"owner": owner.email, "vai": vai.id, "vai_cert": vai_cert.id,
-            "shipment": order.shipments[0].id}
+    order = buy(
+        (vai.packages[0], 2),
+        (say.packages[0], 1),
+        recipient="Nguyễn Thị Lan Phương",
+        street="Số 12 ngõ 34 đường Trần Phú, tổ dân phố 5",
+    )
+    return {
+        "owner": owner.email,
+        "vai": vai.id,
+        "vai_cert": vai_cert.id,
+        "shipment": order.shipments[0].id,
+    }
 
 
 def _login(page, email: str) -> None:

@@ -26,9 +26,7 @@ def test_home_page_renders_in_chromium(page, make, artifacts_dir):
 
 
 @pytest.mark.browser
-def test_catalog_on_a_phone_shows_results_first_and_filters_one_tap_away(
-    page, make, artifacts_dir
-):
+def test_catalog_on_a_phone_shows_results_first_and_filters_one_tap_away(page, make, artifacts_dir):
     for n in range(3):
         make.listing(name=f"Mật ong bạc hà {n}", packages=[{"price": 120_000 + n, "stock": 5}])
     page.goto("/products")

@@ -28,8 +28,16 @@ def test_a_port_and_a_path_prefix_are_kept(app, monkeypatch):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "ocop.example.vn", "ftp://ocop.example.vn", "https://", "https://a:b@ocop.example.vn",
-     "https://ocop.example.vn/?x=1", "https://ocop.example.vn/#top", "https://ocop.example.vn:x"],
+    [
+        "",
+        "ocop.example.vn",
+        "ftp://ocop.example.vn",
+        "https://",
+        "https://a:b@ocop.example.vn",
+        "https://ocop.example.vn/?x=1",
+        "https://ocop.example.vn/#top",
+        "https://ocop.example.vn:x",
+    ],
 )
 def test_an_address_links_cannot_be_built_from_is_refused(value):
     with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):

@@ -53,7 +53,10 @@ def test_every_field_decodes_with_an_independent_parser(bank_bin, account, amoun
     assert qr.crc == content[-4:] == content[-4:].upper()
     # ...and the parser's own builder writes the very same bytes.
     theirs = QRPay.init_viet_qr(
-        bank_bin=bank_bin, bank_number=account, amount=str(amount), purpose=code,
+        bank_bin=bank_bin,
+        bank_number=account,
+        amount=str(amount),
+        purpose=code,
         service=VietQRService.BY_ACCOUNT_NUMBER,
     ).build()
     assert content == theirs
@@ -62,10 +65,21 @@ def test_every_field_decodes_with_an_independent_parser(bank_bin, account, amoun
 def test_a_known_payload_byte_for_byte():
     content = vietqr.build_payload(VCB, "0011001234567", 150_000, "OCOP7K2Q9M")
     assert content == (
-        "000201" "010212"
-        "3857" "0010A000000727" "0127" "0006970436" "01130011001234567" "0208QRIBFTTA"
-        "5303704" "5406150000" "5802VN" "6214" "0810OCOP7K2Q9M"
-        "6304" "BD9E"
+        "000201"
+        "010212"
+        "3857"
+        "0010A000000727"
+        "0127"
+        "0006970436"
+        "01130011001234567"
+        "0208QRIBFTTA"
+        "5303704"
+        "5406150000"
+        "5802VN"
+        "6214"
+        "0810OCOP7K2Q9M"
+        "6304"
+        "BD9E"
     )
     assert parsed(content).crc == "BD9E"  # the independent parser agrees
 
@@ -79,10 +93,18 @@ def test_the_parser_libraries_published_vector_is_reproduced():
     )
     f = vietqr.field
     body = (
-        f("00", "01") + f("01", "12")
-        + f("38", f("00", "A000000727") + f("01", f("00", "970416") + f("01", "257678859"))
-            + f("02", "QRIBFTTA"))
-        + f("53", "704") + f("54", "1000") + f("58", "VN") + f("62", f("08", "Chuyen tien"))
+        f("00", "01")
+        + f("01", "12")
+        + f(
+            "38",
+            f("00", "A000000727")
+            + f("01", f("00", "970416") + f("01", "257678859"))
+            + f("02", "QRIBFTTA"),
+        )
+        + f("53", "704")
+        + f("54", "1000")
+        + f("58", "VN")
+        + f("62", f("08", "Chuyen tien"))
     )
     assert vietqr.with_crc(body) == vector
 
@@ -100,8 +122,12 @@ def test_a_changed_character_fails_the_crc():
 
 # --- bad input: a typed error, nothing built ------------------------------------------------------
 
-GOOD = {"bank_bin": VCB, "account_number": "0011001234567", "amount": 150_000,
-        "payment_code": "OCOP7K2Q9M"}
+GOOD = {
+    "bank_bin": VCB,
+    "account_number": "0011001234567",
+    "amount": 150_000,
+    "payment_code": "OCOP7K2Q9M",
+}
 
 
 @pytest.mark.parametrize(
@@ -185,8 +211,11 @@ def modules_of_png(png: bytes, *, scale: int, border: int) -> list[list[bool]]:
     size = image.width // scale - 2 * border
     assert image.width == image.height == (size + 2 * border) * scale
     return [
-        [image.getpixel(((border + x) * scale + scale // 2, (border + y) * scale + scale // 2))
-         < 128 for x in range(size)]
+        [
+            image.getpixel(((border + x) * scale + scale // 2, (border + y) * scale + scale // 2))
+            < 128
+            for x in range(size)
+        ]
         for y in range(size)
     ]
 
@@ -215,6 +244,15 @@ def test_the_svg_is_the_qr_of_the_exact_payload():
     assert (root.get("width"), root.get("height")) == (str(side), str(side))
     assert root.find("{http://www.w3.org/2000/svg}title").text == "OCOP7K2Q9M"
     buffer = io.BytesIO()
-    symbol.save(buffer, kind="svg", scale=4, border=4, xmldecl=False, svgns=True,
-                title="OCOP7K2Q9M", svgclass="qr", lineclass=None)
+    symbol.save(
+        buffer,
+        kind="svg",
+        scale=4,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        title="OCOP7K2Q9M",
+        svgclass="qr",
+        lineclass=None,
+    )
     assert svg == buffer.getvalue()

@@ -68,12 +68,22 @@ def test_no_mail_is_sent_while_a_transaction_is_open(make, db, monkeypatch):
     )
     services.confirm_email_change(token)
     services.sign_up(
-        "someone@example.vn", PASSWORD, "A", locale="vi",
-        verify_url=lambda t: t, login_url="/l", reset_url="/r",
+        "someone@example.vn",
+        PASSWORD,
+        "A",
+        locale="vi",
+        verify_url=lambda t: t,
+        login_url="/l",
+        reset_url="/r",
     )
     services.sign_up(
-        "new@example.vn", PASSWORD, "A", locale="vi",
-        verify_url=lambda t: t, login_url="/l", reset_url="/r",
+        "new@example.vn",
+        PASSWORD,
+        "A",
+        locale="vi",
+        verify_url=lambda t: t,
+        login_url="/l",
+        reset_url="/r",
     )
     # reset, change requested (new + old), change done, sign-up new, sign-up known
     assert seen == [False] * 6

@@ -39,8 +39,6 @@ pytestmark = pytest.mark.usefixtures("english")
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
-
-
 def test_the_self_certification_attack_is_refused(db, outbox):
     insider = factories.user(role=Role.PFA, email="insider@hoinongdan.vn")
     colleague = factories.user(role=Role.PFA, email="colleague@hoinongdan.vn")

@@ -51,9 +51,31 @@ NOT_WALKED = {
 }
 
 FIXED = [
-    str(2**63), str(10**20), str(DB_INT_MAX + 1), str(DB_INT_MAX), "-1", "-2147483649", "0",
-    "\x00", "a\x00b", "\x1b[31m", "\x7f", "²", "٣", "１２", "1e3", "0x10", "NaN", "", " ",
-    "\u202e", "\ufeff1", "'; --", "<script>", "x" * 5000, "9" * 400,
+    str(2**63),
+    str(10**20),
+    str(DB_INT_MAX + 1),
+    str(DB_INT_MAX),
+    "-1",
+    "-2147483649",
+    "0",
+    "\x00",
+    "a\x00b",
+    "\x1b[31m",
+    "\x7f",
+    "²",
+    "٣",
+    "１２",
+    "1e3",
+    "0x10",
+    "NaN",
+    "",
+    " ",
+    "\u202e",
+    "\ufeff1",
+    "'; --",
+    "<script>",
+    "x" * 5000,
+    "9" * 400,
 ]
 RAW = ["%zz", "%", "%FF%FE", "%C0%80", "%C0%AF", "%E2%80%AE", "%00", "a%2", "%%31"]
 
@@ -66,7 +88,8 @@ def hostile_values():
         st.integers(min_value=-(2**70), max_value=2**70).map(str),
         st.text(
             alphabet=st.characters(categories=["Nd", "No", "Cc", "Cf", "Zs"]),
-            min_size=1, max_size=8,
+            min_size=1,
+            max_size=8,
         ),
         st.integers(min_value=256, max_value=20_000).map(lambda n: "ệ" * n),
     )
@@ -141,18 +164,28 @@ def row_counts() -> tuple[int, ...]:
     """Rows in every table but the reference data, in one query."""
     db.session.rollback()
     tables = [t for t in db.metadata.sorted_tables if t.name not in KEEP_TABLES]
-    return tuple(db.session.execute(
-        select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
-    ).one())
+    return tuple(
+        db.session.execute(
+            select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
+        ).one()
+    )
 
 
 def body_of(baseline: list[tuple[str, str]], field: str, how: str, value: str) -> tuple[str, str]:
     """(form body, extra query string) with `field` changed as told, the rest as the baseline."""
     if field.startswith("?"):
         name = field[1:]
-        query = (f"{quote(name)}={value}" if how == "raw"
-                 else urlencode([(name, "/"), (name, value)] if how == "repeat"
-                                else [] if how == "drop" else [(name, value)]))
+        query = (
+            f"{quote(name)}={value}"
+            if how == "raw"
+            else urlencode(
+                [(name, "/"), (name, value)]
+                if how == "repeat"
+                else []
+                if how == "drop"
+                else [(name, value)]
+            )
+        )
         return urlencode(baseline), query
     kept = [(n, v) for n, v in baseline if n != field]
     old = [(n, v) for n, v in baseline if n == field]
@@ -179,8 +212,14 @@ def owner_role(rule) -> str:
         return "seller"
     if path.startswith("/pfa/"):
         return "pfa"
-    if endpoint in ("accounts.login", "accounts.register", "accounts.reset_request",
-                    "accounts.reset_password", "orders.lookup", "payments.stripe_webhook"):
+    if endpoint in (
+        "accounts.login",
+        "accounts.register",
+        "accounts.reset_request",
+        "accounts.reset_password",
+        "orders.lookup",
+        "payments.stripe_webhook",
+    ):
         return "anonymous"
     return "customer"
 
@@ -190,8 +229,11 @@ def world(client, auth, make):
     """A cooperative with a public listing, a photo, a pending application and certificate,
     an invitation, a customer with an address, an order and a cart; PFA staff."""
     owner, coop = seller()
-    listing = factories.listing(coop=coop, slug="vai-thieu",
-                                packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 5000}])
+    listing = factories.listing(
+        coop=coop,
+        slug="vai-thieu",
+        packages=[{"label": "Hộp 1 kg", "price": 150_000, "stock": 5000}],
+    )
     factories.cooperative(status=CooperativeStatus.APPLIED, owner=factories.user())
     factories.certificate(coop, status=CertificateStatus.SUBMITTED)
     customer = factories.user()
@@ -199,18 +241,26 @@ def world(client, auth, make):
     package = listing.packages[0]
 
     auth.login(owner)
-    response = client.post(f"/seller/listings/{listing.id}/photos",
-                           data={"photos": [file_field(png_bytes())]},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/seller/listings/{listing.id}/photos",
+        data={"photos": [file_field(png_bytes())]},
+        content_type="multipart/form-data",
+    )
     assert response.status_code in (200, 302)
     client.post("/seller/members/invite", data={"email": "moi@example.vn", "role": "staff"})
     client.post("/account/logout")
 
     auth.login(customer)
-    client.post("/account/addresses/new", data={
-        "recipient": "Lan", "phone": "0912345678", "street": "1 Lê Lợi",
-        "province": str(factories.commune().province.code),
-        "commune": str(factories.commune().code)})
+    client.post(
+        "/account/addresses/new",
+        data={
+            "recipient": "Lan",
+            "phone": "0912345678",
+            "street": "1 Lê Lợi",
+            "province": str(factories.commune().province.code),
+            "commune": str(factories.commune().code),
+        },
+    )
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
     assert client.post("/checkout/", data=checkout_form(email=customer.email)).status_code == 303
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
@@ -221,8 +271,12 @@ def world(client, auth, make):
 def page_urls(app, world) -> list[str]:
     orders = db.session.scalars(select(Order.number)).all()
     return [fill(rule, None, "") for rule in get_rules(app) if rule.endpoint != "static"] + [
-        "/products/vai-thieu", "/cart/", "/checkout/", "/pfa/cooperatives/2",
-        "/pfa/certificates/2", "/seller/certificates/2/edit",
+        "/products/vai-thieu",
+        "/cart/",
+        "/checkout/",
+        "/pfa/cooperatives/2",
+        "/pfa/certificates/2",
+        "/seller/certificates/2/edit",
         *[f"/orders/{number}" for number in orders],
         f"/account/reset/{password_reset_token(world['customer'])}",
     ]
@@ -253,8 +307,9 @@ def post(client, url: str, body: str, query: str) -> int:
     if query:
         url += ("&" if "?" in url else "?") + query
     try:
-        response = client.post(url, data=body.encode(),
-                               content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            url, data=body.encode(), content_type="application/x-www-form-urlencoded"
+        )
         response.get_data()
         return response.status_code
     except Exception:  # noqa: BLE001 - the testing app propagates exceptions: a 500
@@ -266,9 +321,14 @@ def walk_route(client, url: str, baseline, fields: list[str], failures: list, pr
 
     examples = min(EXAMPLES_PER_FIELD * len(fields), MAX_EXAMPLES_PER_ROUTE)
 
-    @settings(max_examples=examples, deadline=None, derandomize=True,
-              database=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(field=st.sampled_from(fields), mutation=hostile_values())
     def one(field, mutation):
         nonlocal tried
@@ -298,18 +358,27 @@ def test_one_hostile_field_at_a_time_never_gives_a_5xx(
         parser = Forms()
         parser.feed(page)
         token = dict(parser.forms[-1][1])["csrf_token"]
-        response = client.post("/account/login", data={
-            "email": world[role].email, "password": factories.PASSWORD, "csrf_token": token})
+        response = client.post(
+            "/account/login",
+            data={"email": world[role].email, "password": factories.PASSWORD, "csrf_token": token},
+        )
         assert response.status_code == 302
     forms = collect_forms(app, client, world)
     session_token = next(
-        (dict(fields)["csrf_token"] for _, fields in forms.values()
-         if "csrf_token" in dict(fields)), None)
+        (
+            dict(fields)["csrf_token"]
+            for _, fields in forms.values()
+            if "csrf_token" in dict(fields)
+        ),
+        None,
+    )
     assert session_token
 
-    rules = [rule for rule in sorted(app.url_map.iter_rules(), key=walk_order)
-             if "POST" in rule.methods and rule.endpoint not in NOT_WALKED
-             and owner_role(rule) == role]
+    rules = [
+        rule
+        for rule in sorted(app.url_map.iter_rules(), key=walk_order)
+        if "POST" in rule.methods and rule.endpoint not in NOT_WALKED and owner_role(rule) == role
+    ]
     package_id = world["listing"].packages[0].id
     assert rules
     failures: list = []
@@ -324,14 +393,17 @@ def test_one_hostile_field_at_a_time_never_gives_a_5xx(
             url, baseline = fill(rule, None, ""), [("csrf_token", session_token)]
         names = [name for name, _ in baseline if name != "csrf_token"]
         fields = list(dict.fromkeys(names or FALLBACK_FIELDS)) + QUERY_FIELDS
+
         def prepare(endpoint=rule.endpoint):
             # Checkout from the same cart each time (a placed order empties it, a refused one
             # leaves it): one unit, the baseline's expected subtotal.
             if endpoint == "checkout.submit":
                 db.session.execute(delete(CartLine))
                 db.session.commit()
-                client.post("/cart/add", data={"package_id": package_id, "quantity": 1,
-                                               "csrf_token": session_token})
+                client.post(
+                    "/cart/add",
+                    data={"package_id": package_id, "quantity": 1, "csrf_token": session_token},
+                )
 
         tried += walk_route(client, url, baseline, fields, failures, prepare)
     assert failures == [], "\n".join(map(str, failures))

@@ -32,10 +32,34 @@ HOSTILE = [
     "x" * 3000,
 ]
 QUERY_PARAMETERS = [
-    "page", "price_min", "price_max", "stars", "group", "province", "commune", "coop",
-    "quantity", "package_id", "q", "sort", "status", "actor", "cooperative", "action",
-    "from", "to", "listing", "archived", "show", "session_id", "placed", "lang", "next",
-    "sheet", "download", "payos",
+    "page",
+    "price_min",
+    "price_max",
+    "stars",
+    "group",
+    "province",
+    "commune",
+    "coop",
+    "quantity",
+    "package_id",
+    "q",
+    "sort",
+    "status",
+    "actor",
+    "cooperative",
+    "action",
+    "from",
+    "to",
+    "listing",
+    "archived",
+    "show",
+    "session_id",
+    "placed",
+    "lang",
+    "next",
+    "sheet",
+    "download",
+    "payos",
 ]
 ROLES = ["anonymous", "customer", "seller", "pfa"]
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
@@ -168,9 +192,21 @@ def test_audit_csv_with_hostile_filters_is_whole_or_refused(client, auth, make):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("12", 12), (" 12 ", 12), ("0", 0), (str(DB_INT_MAX), DB_INT_MAX),
-        (str(DB_INT_MAX + 1), None), ("²", None), ("٣", None), ("１２", None), ("-1", None),
-        ("+1", None), ("1.0", None), ("", None), (None, None), ("9" * 5000, None), (7, 7),
+        ("12", 12),
+        (" 12 ", 12),
+        ("0", 0),
+        (str(DB_INT_MAX), DB_INT_MAX),
+        (str(DB_INT_MAX + 1), None),
+        ("²", None),
+        ("٣", None),
+        ("１２", None),
+        ("-1", None),
+        ("+1", None),
+        ("1.0", None),
+        ("", None),
+        (None, None),
+        ("9" * 5000, None),
+        (7, 7),
         (True, None),
     ],
 )
@@ -185,8 +221,14 @@ def test_select_fields_coerce_only_ascii_digits_in_range(client, auth, value):
     auth.login(factories.user())
     response = client.post(
         "/account/addresses/new",
-        data={"recipient": "An", "phone": "0912345678", "street": "1 Lê Lợi",
-              "province": value, "commune": value, "show_communes": "1"},
+        data={
+            "recipient": "An",
+            "phone": "0912345678",
+            "street": "1 Lê Lợi",
+            "province": value,
+            "commune": value,
+            "show_communes": "1",
+        },
     )
     assert response.status_code in (200, 400)
 
@@ -205,8 +247,19 @@ def form_field_names() -> list[str]:
 
     for module in pkgutil.walk_packages(storefront.web.__path__, "storefront.web."):
         importlib.import_module(module.name)
-    names = {"package_id", "quantity", "reason", "direction", "listing", "listing_id",
-             "carrier", "tracking_number", "email", "number", "next"}
+    names = {
+        "package_id",
+        "quantity",
+        "reason",
+        "direction",
+        "listing",
+        "listing_id",
+        "carrier",
+        "tracking_number",
+        "email",
+        "number",
+        "next",
+    }
 
     def fields_of(form_class, prefix=""):
         for name in dir(form_class):
@@ -273,8 +326,9 @@ def test_malformed_percent_encoding_and_repeated_parameters(app, as_role, role):
                 failures.append((path, raw[:40], status))
         for name in rule.arguments:
             for segment in ("%FF", "%C0%AF", "%zz", "%E2%80%AE"):
-                url = _ARGUMENT.sub(lambda m, n=name, s=segment: s if m.group(3) == n else "1",
-                                    rule.rule)
+                url = _ARGUMENT.sub(
+                    lambda m, n=name, s=segment: s if m.group(3) == n else "1", rule.rule
+                )
                 status = status_of(client, url)
                 if status >= 500:
                     failures.append((url, status))

@@ -153,8 +153,11 @@ def test_a_waiting_message_is_shown_not_swallowed_by_the_cache(client, shop):
     client.get("/products/vai-thieu-luc-ngan")
     response = client.post(
         "/cart/add",
-        data={"package_id": shop["vai"].packages[0].id, "quantity": "0",
-              "next": "/products/vai-thieu-luc-ngan"},
+        data={
+            "package_id": shop["vai"].packages[0].id,
+            "quantity": "0",
+            "next": "/products/vai-thieu-luc-ngan",
+        },
     )
     assert response.status_code == 303
     page = html(client.get("/products/vai-thieu-luc-ngan"))

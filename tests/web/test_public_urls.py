@@ -29,9 +29,7 @@ def public_base_url(app, monkeypatch):
 def text_of(message) -> str:
     """Every text part of a message (plain and HTML), decoded."""
     return "\n".join(
-        part.get_content()
-        for part in message.walk()
-        if part.get_content_maintype() == "text"
+        part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
     )
 
 
@@ -88,7 +86,8 @@ def test_an_invitation_links_to_the_public_address(client, auth, outbox):
     owner, _ = seller()
     log_in_at_the_forged_host(client, auth, owner)
     response = client.post(
-        "/seller/members/invite", data={"email": "moi@example.vn", "role": "staff"},
+        "/seller/members/invite",
+        data={"email": "moi@example.vn", "role": "staff"},
         headers=FORGED,
     )
     assert response.status_code == 302
@@ -122,8 +121,10 @@ def test_the_printed_label_points_to_the_public_address(client, auth, make, vali
     )
     assert f"{PUBLIC}/verify/{NUMBER}" in html  # the address printed for people
     qr = segno.make(VERIFY_URL, error="m", micro=False)
-    assert qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr",
-                         lineclass=None) in html
+    assert (
+        qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr", lineclass=None)
+        in html
+    )
     assert "evil.example" not in html
 
 
@@ -143,8 +144,9 @@ def test_a_certificate_decision_mail_links_to_the_public_address(client, auth, m
     coop = make.cooperative(email="htx@example.vn")
     cert = make.certificate(coop, number=NUMBER, status=CertificateStatus.SUBMITTED)
     log_in_at_the_forged_host(client, auth, make.user(role=Role.PFA))
-    response = client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"},
-                           headers=FORGED)
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"}, headers=FORGED
+    )
     assert response.status_code == 303
     [message] = outbox.to("htx@example.vn")
     assert_public_links_only(message, "/verify/")
@@ -153,9 +155,7 @@ def test_a_certificate_decision_mail_links_to_the_public_address(client, auth, m
 def test_stripe_sends_the_buyer_back_to_the_public_address(client, make, stripe_fake):
     package = make.listing().packages[0]
     client.post("/cart/add", data={"package_id": package.id, "quantity": 1}, headers=FORGED)
-    response = client.post(
-        "/checkout/", data=checkout_form(payment_method="card"), headers=FORGED
-    )
+    response = client.post("/checkout/", data=checkout_form(payment_method="card"), headers=FORGED)
     assert response.status_code == 303
     [session] = stripe_fake.calls("POST", "/v1/checkout/sessions")
     assert session.params["success_url"] == (

@@ -191,8 +191,9 @@ def test_error_pages_carry_the_headers(app, client, auth, world, stripe_fake):
         405: client.get("/cart/add"),
         "json 404": client.get("/no/such", headers={"Accept": "application/json"}),
         "redirect": client.post("/account/logout"),
-        "webhook": client.post("/webhooks/stripe", data=b"{}",
-                               headers={"Content-Type": "application/json"}),
+        "webhook": client.post(
+            "/webhooks/stripe", data=b"{}", headers={"Content-Type": "application/json"}
+        ),
         "signed webhook": send_webhook(client, event("checkout.session.completed", {})),
     }
     assert answers[400].status_code == 400

@@ -124,7 +124,11 @@ def confirm_verification(certificate_id: int, actor: User) -> Certificate:
             cert.id, seen, status=CertificateStatus.VERIFIED, status_reason="", **_NO_FIRST_APPROVAL
         )
         _record(
-            actor, "certificate.verify", cert, seen, CertificateStatus.VERIFIED,
+            actor,
+            "certificate.verify",
+            cert,
+            seen,
+            CertificateStatus.VERIFIED,
             data={"first_approval": first},
         )
         queue_notices(unit, [_decision_notice(cert, "verified", "")])
@@ -141,11 +145,19 @@ def reject_certificate(certificate_id: int, actor: User, reason: str) -> Certifi
         seen = _expect(cert, actor, CertificateStatus.SUBMITTED)
         voided = _approval_record(cert) if cert.pending_approval is not None else None
         _guarded_change(
-            cert.id, seen, status=CertificateStatus.REJECTED, status_reason=reason,
+            cert.id,
+            seen,
+            status=CertificateStatus.REJECTED,
+            status_reason=reason,
             **_NO_FIRST_APPROVAL,
         )
         _record(
-            actor, "certificate.reject", cert, seen, CertificateStatus.REJECTED, reason=reason,
+            actor,
+            "certificate.reject",
+            cert,
+            seen,
+            CertificateStatus.REJECTED,
+            reason=reason,
             data={"voided_first_approval": voided} if voided else None,
         )
         queue_notices(unit, [_decision_notice(cert, "rejected", reason)])
@@ -205,11 +217,19 @@ def confirm_reinstatement(certificate_id: int, actor: User) -> Certificate:
         _refuse_if_expired(cert)
         reason = cert.first_approval_reason
         _guarded_change(
-            cert.id, seen, status=CertificateStatus.VERIFIED, status_reason=reason,
+            cert.id,
+            seen,
+            status=CertificateStatus.VERIFIED,
+            status_reason=reason,
             **_NO_FIRST_APPROVAL,
         )
         _record(
-            actor, "certificate.reinstate", cert, seen, CertificateStatus.VERIFIED, reason=reason,
+            actor,
+            "certificate.reinstate",
+            cert,
+            seen,
+            CertificateStatus.VERIFIED,
+            reason=reason,
             data={"first_approval": first},
         )
         queue_notices(unit, [_decision_notice(cert, "reinstated", reason)])
@@ -408,8 +428,9 @@ def _expect(cert: Certificate, actor: User, status: CertificateStatus) -> _Seen:
     require_independent(actor, cert.cooperative_id)
     if cert.status is not status:
         raise already_decided(cert.status, certificate_status_label)
-    return _Seen(cert.status, cert.pending_approval, cert.first_approved_by_id,
-                 cert.first_approved_at)
+    return _Seen(
+        cert.status, cert.pending_approval, cert.first_approved_by_id, cert.first_approved_at
+    )
 
 
 def _give_first_approval(
@@ -493,12 +514,16 @@ def _refuse_if_expired(cert: Certificate) -> None:
         return
     if cert.status is CertificateStatus.REVOKED:
         raise CertificateExpired(
-            _l("This certificate has expired and cannot be reinstated: the cooperative submits "
-               "the renewed one.")
+            _l(
+                "This certificate has expired and cannot be reinstated: the cooperative submits "
+                "the renewed one."
+            )
         )
     raise CertificateExpired(
-        _l("This certificate has already expired: reject it, or ask the cooperative "
-           "for the renewed one.")
+        _l(
+            "This certificate has already expired: reject it, or ask the cooperative "
+            "for the renewed one."
+        )
     )
 
 

@@ -45,8 +45,10 @@ def certificate_for_label(certificate_id: int, viewer: User | None) -> Certifica
         raise NotFound(_l("There is no such certificate."))
     if cert.status is not CertificateStatus.VERIFIED:
         raise CertificateNotVerified(
-            _l("The label becomes available once the Farmers' Association has verified the "
-               "certificate.")
+            _l(
+                "The label becomes available once the Farmers' Association has verified the "
+                "certificate."
+            )
         )
     if cert.is_expired(clock.today()):
         raise CertificateExpired(

@@ -68,13 +68,17 @@ def due_reminders(today: date) -> list[tuple[Certificate, int]]:
         .order_by(Certificate.expires_on, Certificate.id)
     ).unique()
     certs = list(rows)
-    claimed = set(
-        db.session.execute(
-            select(CertificateReminder.certificate_id, CertificateReminder.days_before).where(
-                CertificateReminder.certificate_id.in_([c.id for c in certs])
-            )
-        ).all()
-    ) if certs else set()
+    claimed = (
+        set(
+            db.session.execute(
+                select(CertificateReminder.certificate_id, CertificateReminder.days_before).where(
+                    CertificateReminder.certificate_id.in_([c.id for c in certs])
+                )
+            ).all()
+        )
+        if certs
+        else set()
+    )
     due = []
     for cert in certs:
         days_left = (cert.expires_on - today).days
@@ -155,8 +159,11 @@ def _reminder_notice(cert: Certificate, days: int, today: date) -> Notice:
     return Notice(
         to=cooperative_recipients(coop),
         locale=coop.locale or "vi",
-        subject=_l("Your OCOP certificate %(number)s expires in %(days)d days",
-                   number=cert.number, days=(cert.expires_on - today).days),
+        subject=_l(
+            "Your OCOP certificate %(number)s expires in %(days)d days",
+            number=cert.number,
+            days=(cert.expires_on - today).days,
+        ),
         template="pfa_certificate_expiry",
         context={
             "cooperative_name": coop.legal_name,

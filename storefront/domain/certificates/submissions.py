@@ -154,9 +154,7 @@ def submit_certificate(
     require_member(actor, cooperative_id)
     today = today or clock.today()
     if scan is None or not scan.filename:
-        raise InvalidUpload(
-            _("Attach the scan of the certificate (PDF or photo)."), field="scan"
-        )
+        raise InvalidUpload(_("Attach the scan of the certificate (PDF or photo)."), field="scan")
     values = _clean(data, today, None)
     # Checked, re-encoded and written before the unit opens: image work never holds the
     # database's write lock; the unit deletes the file if it fails.

@@ -141,8 +141,14 @@ class CertificateFilters:
     q: str = ""
 
     def as_args(self) -> dict[str, Any]:
-        args = {"status": self.status.value, "province": self.province, "commune": self.commune,
-                "group": self.group, "stars": self.stars, "q": self.q or None}
+        args = {
+            "status": self.status.value,
+            "province": self.province,
+            "commune": self.commune,
+            "group": self.group,
+            "stars": self.stars,
+            "q": self.q or None,
+        }
         return {k: v for k, v in args.items() if v is not None}
 
 

@@ -562,9 +562,7 @@ def _record_refund(payment_id: int, refund_id: str | None, amount: int) -> bool:
 # --- reconciliation --------------------------------------------------------------------------
 
 
-def reconcile_payments(
-    *, now: datetime | None = None, min_age_minutes: int = 10
-) -> Counter[str]:
+def reconcile_payments(*, now: datetime | None = None, min_age_minutes: int = 10) -> Counter[str]:
     """Ask Stripe about card payments stuck pending (a webhook lost or not yet configured)
     and retry refunds owed. Each answer is applied in its own transaction, with the same
     forward-only rules as the webhook; running it twice changes nothing more."""

@@ -145,8 +145,7 @@ def column_chart(
             Column(label, sublabels[i], round(x, 1), round(bar_width, 1), totals[i], segments)
         )
     grid = [
-        GridLine(round(plot_bottom - plot_height * v / top, 1), v)
-        for v in range(0, top + 1, step)
+        GridLine(round(plot_bottom - plot_height * v / top, 1), v) for v in range(0, top + 1, step)
     ]
     return ColumnChart(
         width, height, plot_left, plot_top, plot_bottom, columns, grid, [n for n, _ in series]

@@ -115,8 +115,7 @@ def _decide(call, success_message, back: str, then: str | None = None):
             raise
         flash(str(error.message), "error")
     else:
-        flash(success_message(result) if callable(success_message) else success_message,
-              "success")
+        flash(success_message(result) if callable(success_message) else success_message, "success")
         if then:
             return redirect(then, code=303)
     return redirect(back, code=303)
@@ -229,8 +228,10 @@ def certificate_scan(certificate_id: int):
 def _verified_message(cert) -> str:
     if cert.status is CertificateStatus.VERIFIED:
         return _("Certificate verified. Its product can now go on sale.")
-    return _("First approval recorded. A second, different staff member must confirm it before "
-             "the certificate is verified.")
+    return _(
+        "First approval recorded. A second, different staff member must confirm it before "
+        "the certificate is verified."
+    )
 
 
 @bp.post("/certificates/<int:certificate_id>/verify")
@@ -303,8 +304,10 @@ def confirm_reinstatement(certificate_id: int):
     back = url_for("pfa.certificate", certificate_id=certificate_id)
     return _decide(
         lambda: certificate_decisions.confirm_reinstatement(certificate_id, current_user),
-        _("Certificate reinstated. Its product is on sale again if nothing else hides it; the "
-          "cooperative has been told."),
+        _(
+            "Certificate reinstated. Its product is on sale again if nothing else hides it; the "
+            "cooperative has been told."
+        ),
         back,
     )
 
@@ -484,14 +487,25 @@ def assign_transfer(notification_id: int):
     try:
         if request.form.get("confirmed") != "1":
             preview = bank_transfers.preview_assignment(notification_id, number)
-            return render_template("pfa/transfer_confirm.html", step="assign", preview=preview,
-                                   notification=preview.notification, number=number)
+            return render_template(
+                "pfa/transfer_confirm.html",
+                step="assign",
+                preview=preview,
+                notification=preview.notification,
+                number=number,
+            )
         applied = bank_transfers.assign_transfer(notification_id, number, actor=current_user)
     except DomainError as error:
         return _refused(error)
     if applied.refund:
-        flash(_("Transfer applied to the order; %(excess)s over its balance is kept as a refund"
-                " task.", excess=format_vnd(applied.refund)), "success")
+        flash(
+            _(
+                "Transfer applied to the order; %(excess)s over its balance is kept as a refund"
+                " task.",
+                excess=format_vnd(applied.refund),
+            ),
+            "success",
+        )
     else:
         flash(_("Transfer applied to the order."), "success")
     return redirect(url_for("pfa.transfers"), code=303)
@@ -506,8 +520,9 @@ def refund_transfer(notification_id: int):
             if not note.strip():
                 flash(_("Write a note: why is this transfer refunded, and to whom?"), "error")
                 return redirect(url_for("pfa.transfers"), code=303)
-            return render_template("pfa/transfer_confirm.html", step="refund",
-                                   notification=notification, note=note)
+            return render_template(
+                "pfa/transfer_confirm.html", step="refund", notification=notification, note=note
+            )
         bank_transfers.refund_transfer(notification_id, note, actor=current_user)
     except DomainError as error:
         return _refused(error)
@@ -524,8 +539,13 @@ def close_refund(refund_id: int):
             if not note.strip():
                 flash(_("Write a note: how was the money sent back (bank reference)?"), "error")
                 return redirect(url_for("pfa.transfers"), code=303)
-            return render_template("pfa/transfer_confirm.html", step="close", task=task,
-                                   notification=task.notification, note=note)
+            return render_template(
+                "pfa/transfer_confirm.html",
+                step="close",
+                task=task,
+                notification=task.notification,
+                note=note,
+            )
         bank_transfers.close_refund(refund_id, note, actor=current_user)
     except DomainError as error:
         return _refused(error)
@@ -557,8 +577,18 @@ def audit_csv():
     filters = _audit_filters()
 
     def rows():
-        yield ["time", "staff", "staff_email", "action", "subject_type", "subject",
-               "cooperative", "from_status", "to_status", "reason"]
+        yield [
+            "time",
+            "staff",
+            "staff_email",
+            "action",
+            "subject_type",
+            "subject",
+            "cooperative",
+            "from_status",
+            "to_status",
+            "reason",
+        ]
         for row in services.iter_audit_log(filters):
             event = row.event
             yield [
@@ -625,12 +655,12 @@ def programme():
     }
     listing_labels = _listing_state_labels()
     charts = {
-        "provinces": hbar_chart(
-            [(p.name, p.count) for p in stats.by_province], text=format_number
-        ),
+        "provinces": hbar_chart([(p.name, p.count) for p in stats.by_province], text=format_number),
         "groups": hbar_chart(
-            [(str(ocop_group_label(g)) if g else _("Not on sale yet"), n)
-             for g, n in stats.by_group.items()],
+            [
+                (str(ocop_group_label(g)) if g else _("Not on sale yet"), n)
+                for g, n in stats.by_group.items()
+            ],
             text=format_number,
         ),
         "stars": hbar_chart(
@@ -679,8 +709,12 @@ def programme_csv():
         for commune, province, n in stats.by_commune:
             yield ["certified_by_commune", f"{commune}, {province}", "certificates", n]
         for group, n in stats.by_group.items():
-            yield ["certified_by_group", str(ocop_group_label(group)) if group else "",
-                   f"group {group}" if group else "no listing", n]
+            yield [
+                "certified_by_group",
+                str(ocop_group_label(group)) if group else "",
+                f"group {group}" if group else "no listing",
+                n,
+            ]
         for stars, n in stats.by_stars.items():
             yield ["certified_by_stars", stars, "certificates", n]
         for key in programme_dashboard.PIPELINE:

@@ -68,8 +68,16 @@ def parse_whole_number(text: str, *, money: bool = False) -> int:
 class WholeNumberField(StringField):
     """A whole number typed the way people write it; `.number` holds the parsed value."""
 
-    def __init__(self, label=None, validators=None, *, minimum: int = 0, money: bool = False,
-                 message=None, **kwargs):
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        minimum: int = 0,
+        money: bool = False,
+        message=None,
+        **kwargs,
+    ):
         kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
         super().__init__(label, validators, **kwargs)
         self.minimum = minimum
@@ -496,7 +504,6 @@ class StockForm(FlaskForm):
             if package_id is not None and shown is not None:
                 result[package_id] = (shown, row.stock.number)
         return result
-
 
 
 # --- finance: the payout bank account -------------------------------------------------------------

@@ -27,6 +27,11 @@ def certificate_label(certificate_id: int):
     )
     sheet = request.args.get("sheet") == "1"  # an A4 sheet of 12 instead of one label
     return render_template(
-        "labels/certificate.html", cert=cert, url=url, display_url=unquote(url), qr_svg=svg,
-        count=12 if sheet else 1, sheet=sheet,
+        "labels/certificate.html",
+        cert=cert,
+        url=url,
+        display_url=unquote(url),
+        qr_svg=svg,
+        count=12 if sheet else 1,
+        sheet=sheet,
     )

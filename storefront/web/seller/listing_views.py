@@ -273,9 +273,7 @@ def upload_photos(listing_id: int):
     get_listing(listing_id, g.cooperative.id)  # 404 first: never say more about another's id
     form = PhotoForm()
     try:
-        added = add_photos(
-            listing_id, g.cooperative.id, current_user, uploads_of(form.photos.data)
-        )
+        added = add_photos(listing_id, g.cooperative.id, current_user, uploads_of(form.photos.data))
     except (InvalidInput, InvalidTransition) as error:
         # Nothing was stored; say why beside the upload field.
         return _listing_page(get_listing(listing_id, g.cooperative.id), error.message, 400)

@@ -58,7 +58,11 @@ def test_an_edit_never_overwrites_a_concurrent_order_s_stock_decrement(app, db):
 
     # Stock left as shown: the edit saves, and the order's decrement stands.
     unchanged = PackageInput(
-        id=package.id, label="Hộp 1 kg (mới)", weight_grams=1000, price=150_000, stock=10,
+        id=package.id,
+        label="Hộp 1 kg (mới)",
+        weight_grams=1000,
+        price=150_000,
+        stock=10,
         shown_stock=10,
     )
     update_listing(listing.id, coop.id, user, listing_input(packages=[unchanged]))
@@ -68,7 +72,11 @@ def test_an_edit_never_overwrites_a_concurrent_order_s_stock_decrement(app, db):
 
     # Stock changed from a stale figure: refused, nothing changes.
     stale = PackageInput(
-        id=package.id, label="Hộp 1 kg (sửa)", weight_grams=1000, price=150_000, stock=50,
+        id=package.id,
+        label="Hộp 1 kg (sửa)",
+        weight_grams=1000,
+        price=150_000,
+        stock=50,
         shown_stock=10,
     )
     with pytest.raises(StockChanged):
@@ -156,9 +164,7 @@ def test_photos_cover_and_order(app, db):
         db.session.expire_all()
         return [
             p.id
-            for p in db.session.scalars(
-                select(ListingImage).order_by(ListingImage.position)
-            ).all()
+            for p in db.session.scalars(select(ListingImage).order_by(ListingImage.position)).all()
         ]
 
     assert order() == [a.id, b.id, c.id]

@@ -49,7 +49,9 @@ def submitted(make):
     """A cooperative (e-mail, Vietnamese) with a listing whose certificate awaits verification."""
     coop = make.cooperative(email="htx.vai@example.vn", legal_name="HTX Vải thiều Phì Điền")
     cert = make.certificate(
-        coop, status=CertificateStatus.SUBMITTED, product_name="Vải thiều Phì Điền",
+        coop,
+        status=CertificateStatus.SUBMITTED,
+        product_name="Vải thiều Phì Điền",
         number="1234/QĐ-UBND",
     )
     listing = make.listing(coop=coop, cert=cert, name="Vải thiều Phì Điền sấy khô")
@@ -59,9 +61,7 @@ def submitted(make):
 # --- verify -----------------------------------------------------------------------------------
 
 
-def test_verify_records_who_when_what_and_emails_after_the_commit(
-    db, submitted, staff, outbox
-):
+def test_verify_records_who_when_what_and_emails_after_the_commit(db, submitted, staff, outbox):
     cert, listing = submitted
     assert not is_public(listing.id)
 
@@ -71,10 +71,14 @@ def test_verify_records_who_when_what_and_emails_after_the_commit(
     assert is_public(listing.id)
     [event] = _events(db, cert.id)
     assert (event.actor_id, event.action, event.subject_type) == (
-        staff.id, "certificate.verify", "certificate"
+        staff.id,
+        "certificate.verify",
+        "certificate",
     )
     assert (event.from_status, event.to_status, event.cooperative_id) == (
-        "submitted", "verified", cert.cooperative_id
+        "submitted",
+        "verified",
+        cert.cooperative_id,
     )
     assert event.at is not None
     # The search index followed the commit on its own.
@@ -136,8 +140,10 @@ def test_no_mail_is_sent_while_the_transaction_is_open(db, submitted, staff, mon
 def test_an_expired_certificate_cannot_be_verified(db, make, staff, outbox):
     coop = make.cooperative()
     cert = make.certificate(
-        coop, status=CertificateStatus.SUBMITTED,
-        issued_on=shop_today() - timedelta(days=1200), expires_on=shop_today() - timedelta(days=1),
+        coop,
+        status=CertificateStatus.SUBMITTED,
+        issued_on=shop_today() - timedelta(days=1200),
+        expires_on=shop_today() - timedelta(days=1),
     )
     with pytest.raises(CertificateExpired):
         verify_certificate(cert.id, staff)
@@ -308,7 +314,8 @@ def test_two_staff_deciding_at_once_cannot_both_win(
         "_load_for_decision",
     )
     assert sorted(type(o).__name__ if not isinstance(o, str) else o for o in outcomes.values()) == [
-        "AlreadyDecided", "won"
+        "AlreadyDecided",
+        "won",
     ], outcomes
     db.session.expire_all()
     events = _events(db, cert_id)

@@ -19,8 +19,13 @@ from tests.fixtures.mail import mails
 def _cert(make, days_left, *, locale="vi", status=CertificateStatus.VERIFIED, **kw):
     today = shop_today()
     coop = make.cooperative(email=f"htx{days_left}@example.vn", locale=locale)
-    return make.certificate(coop, status=status, issued_on=today - timedelta(days=900),
-                            expires_on=today + timedelta(days=days_left), **kw)
+    return make.certificate(
+        coop,
+        status=status,
+        issued_on=today - timedelta(days=900),
+        expires_on=today + timedelta(days=days_left),
+        **kw,
+    )
 
 
 def _claims(db):
@@ -106,8 +111,11 @@ def test_a_reminder_already_claimed_by_another_run_is_not_sent(db, make, outbox,
         from sqlalchemy.orm import Session
 
         with Session(bind=_db.engine) as other:
-            other.add(CertificateReminder(certificate_id=cert.id, days_before=60,
-                                          expires_on=cert.expires_on))
+            other.add(
+                CertificateReminder(
+                    certificate_id=cert.id, days_before=60, expires_on=cert.expires_on
+                )
+            )
             other.commit()
         return due
 

@@ -71,8 +71,15 @@ def _cert(cert_id) -> Certificate:
 def _state(cert_id):
     """Everything a refused decision must leave as it was."""
     cert = _cert(cert_id)
-    return (cert.status, cert.status_reason, cert.pending_approval, cert.first_approved_by_id,
-            cert.first_approved_at, cert.first_approval_reason, len(_events()))
+    return (
+        cert.status,
+        cert.status_reason,
+        cert.pending_approval,
+        cert.first_approved_by_id,
+        cert.first_approved_at,
+        cert.first_approval_reason,
+        len(_events()),
+    )
 
 
 @pytest.fixture
@@ -84,8 +91,13 @@ def owner(make):
 def five_star(make, owner):
     """A 5-star certificate awaiting verification, backing a listing that is otherwise ready."""
     coop = make.cooperative(owner=owner, email="htx.mat.ong@example.vn")
-    cert = make.certificate(coop, status=CertificateStatus.SUBMITTED, stars=5,
-                            product_name="Mật ong bạc hà Mèo Vạc", number="55/QĐ-TTg")
+    cert = make.certificate(
+        coop,
+        status=CertificateStatus.SUBMITTED,
+        stars=5,
+        product_name="Mật ong bạc hà Mèo Vạc",
+        number="55/QĐ-TTg",
+    )
     listing = make.listing(coop=coop, cert=cert, name="Mật ong bạc hà Mèo Vạc")
     return cert, listing
 
@@ -126,7 +138,10 @@ def test_one_staff_member_cannot_verify_a_5_star_certificate_alone(
     assert result.first_approved_by_id == staff.id and result.first_approved_at is not None
     [first] = _events(cert.id)
     assert (first.actor_id, first.action, first.from_status, first.to_status) == (
-        staff.id, "certificate.first_approval", "submitted", "submitted"
+        staff.id,
+        "certificate.first_approval",
+        "submitted",
+        "submitted",
     )
     assert first.at is not None and first.cooperative_id == cert.cooperative_id
     assert not is_public(listing.id)
@@ -153,7 +168,10 @@ def test_one_staff_member_cannot_verify_a_5_star_certificate_alone(
     assert check_certificate("55/QĐ-TTg").verdict is Verdict.VALID
     first, second = _events(cert.id)
     assert (second.actor_id, second.action, second.from_status, second.to_status) == (
-        other_staff.id, "certificate.verify", "submitted", "verified"
+        other_staff.id,
+        "certificate.verify",
+        "submitted",
+        "verified",
     )
     recorded = second.data["first_approval"]
     assert (recorded["by_id"], recorded["by"]) == (staff.id, "Nguyễn Thị Hoa")
@@ -223,8 +241,11 @@ def test_only_staff_give_either_approval(db, make, five_star, staff, role):
 def test_the_second_reviewer_must_be_independent_too(db, make, five_star, staff, outbox):
     cert, _ = five_star
     insider = make.user(role=Role.PFA)
-    _db.session.add(CooperativeMember(cooperative_id=cert.cooperative_id, user_id=insider.id,
-                                      role=MemberRole.STAFF))
+    _db.session.add(
+        CooperativeMember(
+            cooperative_id=cert.cooperative_id, user_id=insider.id, role=MemberRole.STAFF
+        )
+    )
     _db.session.commit()
     verify_certificate(cert.id, staff)
     before = _state(cert.id)
@@ -260,8 +281,11 @@ def test_a_rejection_by_anyone_ends_it_and_voids_the_first_approval(
 def _resubmit(cert, owner, **changes):
     cert = _cert(cert.id)
     data = CertificateInput(
-        number=cert.number, stars=cert.stars, product_name=cert.product_name,
-        issuing_authority=cert.issuing_authority, issued_on=cert.issued_on,
+        number=cert.number,
+        stars=cert.stars,
+        product_name=cert.product_name,
+        issuing_authority=cert.issuing_authority,
+        issued_on=cert.issued_on,
         expires_on=cert.expires_on,
     )
     for name, value in changes.items():
@@ -303,7 +327,8 @@ def test_an_expired_5_star_certificate_gets_no_approval(db, make, five_star, sta
     cert, _ = five_star
     verify_certificate(cert.id, staff)
     _db.session.execute(
-        update(Certificate).where(Certificate.id == cert.id)
+        update(Certificate)
+        .where(Certificate.id == cert.id)
         .values(expires_on=shop_today() - timedelta(days=1))
     )
     _db.session.commit()
@@ -348,7 +373,8 @@ def test_the_database_refuses_a_first_approval_that_outlives_its_status(db, five
     verify_certificate(cert.id, staff)
     with pytest.raises(IntegrityError):
         _db.session.execute(
-            update(Certificate).where(Certificate.id == cert.id)
+            update(Certificate)
+            .where(Certificate.id == cert.id)
             .values(status=CertificateStatus.VERIFIED)
         )
         _db.session.flush()
@@ -379,7 +405,9 @@ def test_one_staff_member_cannot_reinstate_a_revoked_certificate_alone(
     assert result.first_approval_reason == "Kết quả kiểm nghiệm lại đạt chuẩn"
     proposal = _events(cert.id)[-1]
     assert (proposal.actor_id, proposal.action, proposal.reason) == (
-        other_staff.id, "certificate.reinstate_proposal", "Kết quả kiểm nghiệm lại đạt chuẩn"
+        other_staff.id,
+        "certificate.reinstate_proposal",
+        "Kết quả kiểm nghiệm lại đạt chuẩn",
     )
     assert (proposal.from_status, proposal.to_status) == ("revoked", "revoked")
     assert not is_public(listing.id)
@@ -411,7 +439,10 @@ def test_one_staff_member_cannot_reinstate_a_revoked_certificate_alone(
     assert check_certificate(cert.number).verdict is Verdict.VALID
     reinstate = _events(cert.id)[-1]
     assert (reinstate.actor_id, reinstate.action, reinstate.from_status, reinstate.to_status) == (
-        staff.id, "certificate.reinstate", "revoked", "verified"
+        staff.id,
+        "certificate.reinstate",
+        "revoked",
+        "verified",
     )
     assert reinstate.data["first_approval"]["by_id"] == other_staff.id
     assert reinstate.data["first_approval"]["by"] == "Trần Văn Nam"
@@ -457,8 +488,10 @@ def test_only_a_revoked_certificate_is_reinstated(db, make, staff, status):
 def test_an_expired_certificate_cannot_be_reinstated(db, make, staff, other_staff, outbox):
     coop = make.cooperative()
     cert = make.certificate(
-        coop, status=CertificateStatus.REVOKED,
-        issued_on=shop_today() - timedelta(days=1200), expires_on=shop_today() - timedelta(days=1),
+        coop,
+        status=CertificateStatus.REVOKED,
+        issued_on=shop_today() - timedelta(days=1200),
+        expires_on=shop_today() - timedelta(days=1),
     )
     before = _state(cert.id)
     with pytest.raises(CertificateExpired) as error:
@@ -471,7 +504,8 @@ def test_a_proposal_that_expires_cannot_be_confirmed(db, revoked, staff, other_s
     cert, listing = revoked
     propose_reinstatement(cert.id, staff, "Đạt")
     _db.session.execute(
-        update(Certificate).where(Certificate.id == cert.id)
+        update(Certificate)
+        .where(Certificate.id == cert.id)
         .values(expires_on=shop_today() - timedelta(days=1))
     )
     _db.session.commit()
@@ -494,7 +528,9 @@ def test_a_declined_proposal_is_void(db, revoked, staff, other_staff, outbox, wh
     assert result.status is CertificateStatus.REVOKED and result.pending_approval is None
     decline = _events(cert.id)[-1]
     assert (decline.action, decline.actor_id, decline.reason) == (
-        "certificate.reinstate_decline", decliner.id, "Chưa đủ hồ sơ"
+        "certificate.reinstate_decline",
+        decliner.id,
+        "Chưa đủ hồ sơ",
     )
     assert decline.data["first_approval"]["by_id"] == staff.id
     assert len(mails(outbox)) == sent  # internal: the cooperative hears nothing
@@ -508,8 +544,11 @@ def test_a_declined_proposal_is_void(db, revoked, staff, other_staff, outbox, wh
 def test_nobody_dependent_on_the_cooperative_takes_part(db, make, revoked, staff, outbox):
     cert, _ = revoked
     insider = make.user(role=Role.PFA)
-    _db.session.add(CooperativeMember(cooperative_id=cert.cooperative_id, user_id=insider.id,
-                                      role=MemberRole.OWNER))
+    _db.session.add(
+        CooperativeMember(
+            cooperative_id=cert.cooperative_id, user_id=insider.id, role=MemberRole.OWNER
+        )
+    )
     _db.session.commit()
     before = _state(cert.id)
     with pytest.raises(ConflictOfInterest):
@@ -580,19 +619,22 @@ def _as(user_id):
 
 def _won_once(outcomes):
     assert sorted("won" if o == "won" else type(o).__name__ for o in outcomes) == [
-        "AlreadyDecided", "won"
+        "AlreadyDecided",
+        "won",
     ], outcomes
     return outcomes.index("won")
 
 
-def test_two_second_reviewers_at_once_verify_once(app, db, make, five_star, staff, other_staff,
-                                                  monkeypatch, outbox):
+def test_two_second_reviewers_at_once_verify_once(
+    app, db, make, five_star, staff, other_staff, monkeypatch, outbox
+):
     cert, listing = five_star
     third = make.user(role=Role.PFA)
     verify_certificate(cert.id, staff)
     cert_id, b, c = cert.id, other_staff.id, third.id
     outcomes = _race(
-        app, monkeypatch,
+        app,
+        monkeypatch,
         lambda: confirm_verification(cert_id, _as(b)),
         lambda: confirm_verification(cert_id, _as(c)),
     )
@@ -604,12 +646,14 @@ def test_two_second_reviewers_at_once_verify_once(app, db, make, five_star, staf
     assert is_public(listing.id)
 
 
-def test_two_first_approvals_at_once_make_one(app, db, five_star, staff, other_staff,
-                                              monkeypatch, outbox):
+def test_two_first_approvals_at_once_make_one(
+    app, db, five_star, staff, other_staff, monkeypatch, outbox
+):
     cert, listing = five_star
     cert_id, a, b = cert.id, staff.id, other_staff.id
     outcomes = _race(
-        app, monkeypatch,
+        app,
+        monkeypatch,
         lambda: verify_certificate(cert_id, _as(a)),
         lambda: verify_certificate(cert_id, _as(b)),
     )
@@ -621,14 +665,16 @@ def test_two_first_approvals_at_once_make_one(app, db, five_star, staff, other_s
     assert mails(outbox) == [] and not is_public(listing.id)
 
 
-def test_a_confirmation_racing_a_rejection_has_one_outcome(app, db, five_star, make, staff,
-                                                           other_staff, monkeypatch, outbox):
+def test_a_confirmation_racing_a_rejection_has_one_outcome(
+    app, db, five_star, make, staff, other_staff, monkeypatch, outbox
+):
     """The first approver changes their mind and rejects while a colleague confirms."""
     cert, listing = five_star
     verify_certificate(cert.id, staff)
     cert_id, a, b = cert.id, staff.id, other_staff.id
     outcomes = _race(
-        app, monkeypatch,
+        app,
+        monkeypatch,
         lambda: reject_certificate(cert_id, _as(a), "Con dấu không rõ"),
         lambda: confirm_verification(cert_id, _as(b)),
     )
@@ -652,14 +698,13 @@ def test_two_reinstatement_confirmations_at_once_reinstate_once(
     sent = len(mails(outbox))
     cert_id, b, c = cert.id, other_staff.id, third.id
     outcomes = _race(
-        app, monkeypatch,
+        app,
+        monkeypatch,
         lambda: confirm_reinstatement(cert_id, _as(b)),
         lambda: confirm_reinstatement(cert_id, _as(c)),
     )
     winner = (b, c)[_won_once(outcomes)]
     assert _cert(cert_id).status is CertificateStatus.VERIFIED
-    assert [e.actor_id for e in _events(cert_id) if e.action == "certificate.reinstate"] == [
-        winner
-    ]
+    assert [e.actor_id for e in _events(cert_id) if e.action == "certificate.reinstate"] == [winner]
     assert len(mails(outbox)) == sent + 1
     assert is_public(listing.id)

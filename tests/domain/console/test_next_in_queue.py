@@ -1,4 +1,4 @@
-""""Decide and open the next" (issue 12): the next file of a queue is the oldest one the staff
+""" "Decide and open the next" (issue 12): the next file of a queue is the oldest one the staff
 member may decide, never the one just decided, one of a cooperative they are not independent
 of, nor a 5-star certificate whose first approval they gave."""
 
@@ -49,8 +49,9 @@ def test_a_first_approval_of_ones_own_is_skipped_a_colleagues_is_not(make, staff
 
 def test_cooperatives_one_is_not_independent_of_are_skipped(make, staff, other_staff):
     own = make.cooperative()
-    _db.session.add(CooperativeMember(cooperative_id=own.id, user_id=staff.id,
-                                      role=MemberRole.STAFF))
+    _db.session.add(
+        CooperativeMember(cooperative_id=own.id, user_id=staff.id, role=MemberRole.STAFF)
+    )
     _db.session.commit()
     conflicted = _submitted(make, own, days_ago=4)
     free = _submitted(make, days_ago=2)

@@ -74,7 +74,10 @@ def test_approve_cooperative_audits_commits_then_emails(app, db, outbox, monkeyp
         select(AuditEvent).where(AuditEvent.action == "cooperative.approve")
     ).all()
     assert (event.actor_id, event.from_status, event.to_status, event.reason) == (
-        reviewer.id, "applied", "approved", "Hồ sơ đầy đủ",
+        reviewer.id,
+        "applied",
+        "approved",
+        "Hồ sơ đầy đủ",
     )
     messages = mails(outbox)
     assert {m["To"] for m in messages} == {"htx@example.vn", owner.email}  # contact and owners
@@ -82,8 +85,14 @@ def test_approve_cooperative_audits_commits_then_emails(app, db, outbox, monkeyp
 
     with pytest.raises(AlreadyDecided):
         approve_cooperative(coop.id, reviewer)
-    assert db.session.scalar(select(_db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "cooperative.approve")) == 1
+    assert (
+        db.session.scalar(
+            select(_db.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "cooperative.approve")
+        )
+        == 1
+    )
 
 
 def test_only_pfa_staff_approve(app, db):

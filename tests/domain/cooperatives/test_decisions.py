@@ -57,7 +57,8 @@ def test_two_staff_suspending_a_cooperative_at_once(app, db, make, staff, other_
     for t in threads:
         t.join(timeout=60)
     assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes.values()) == [
-        "AlreadyDecided", "won"
+        "AlreadyDecided",
+        "won",
     ], outcomes
     assert len(_events(db, coop_id)) == 1
 

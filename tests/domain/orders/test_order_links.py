@@ -62,7 +62,10 @@ def test_steps_follow_the_shipment_and_stop_at_a_cancellation(app, db, make):
     order = reload(db, number)
     steps = shipment_steps(order, next(s for s in order.shipments if s.id == shipment_a))
     assert [(s.key, s.state) for s in steps] == [
-        ("placed", "current"), ("packed", "todo"), ("shipped", "todo"), ("delivered", "todo")
+        ("placed", "current"),
+        ("packed", "todo"),
+        ("shipped", "todo"),
+        ("delivered", "todo"),
     ]
     assert steps[0].at is not None and steps[0].at.tzinfo is not None
     assert all(s.at is None for s in steps[1:])
@@ -80,20 +83,32 @@ def test_steps_follow_the_shipment_and_stop_at_a_cancellation(app, db, make):
 
 def test_each_step_keeps_its_own_date_once_the_parcel_moves_on(app, db, make):
     number, (seller_a, shipment_a), (seller_b, shipment_b) = two_cooperative_order(make)
-    packed, shipped, delivered = (T0 + timedelta(hours=2), T0 + timedelta(days=1),
-                                  T0 + timedelta(days=3))
+    packed, shipped, delivered = (
+        T0 + timedelta(hours=2),
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=3),
+    )
     advance_shipment(shipment_a, "pack", user_id=seller_a.id, now=packed)
-    advance_shipment(shipment_a, "ship", user_id=seller_a.id, carrier="Viettel Post",
-                     tracking_number="VTP1", now=shipped)
+    advance_shipment(
+        shipment_a,
+        "ship",
+        user_id=seller_a.id,
+        carrier="Viettel Post",
+        tracking_number="VTP1",
+        now=shipped,
+    )
     # Shipped straight from "new": packed by then, so that step is dated too.
-    advance_shipment(shipment_b, "ship", user_id=seller_b.id, carrier="GHN",
-                     tracking_number="GHN1", now=shipped)
+    advance_shipment(
+        shipment_b, "ship", user_id=seller_b.id, carrier="GHN", tracking_number="GHN1", now=shipped
+    )
     advance_shipment(shipment_a, "deliver", user_id=seller_a.id, now=delivered)
     order = reload(db, number)
     by_id = {s.id: s for s in order.shipments}
     steps = {s.key: s for s in shipment_steps(order, by_id[shipment_a])}
     assert (steps["packed"].at, steps["shipped"].at, steps["delivered"].at) == (
-        packed, shipped, delivered
+        packed,
+        shipped,
+        delivered,
     )
     assert [s.state for s in steps.values()] == ["done", "done", "done", "current"]
     steps_b = {s.key: s for s in shipment_steps(order, by_id[shipment_b])}

@@ -75,7 +75,8 @@ def test_a_code_already_taken_is_drawn_again(app, db, make, monkeypatch):
     taken = first.payment_code
     draws = iter([taken, "OCOPNEW001"])
     monkeypatch.setattr(
-        vietqr, "new_payment_code",
+        vietqr,
+        "new_payment_code",
         lambda is_taken=None, attempts=10: next(c for c in draws if not is_taken(c)),
     )
     second, _ = transfer_order(make)
@@ -133,13 +134,19 @@ def test_states_as_the_money_arrives(app, db, make):
     number, total = order.number, order.total
     status = transfer_status(reload(db, number))
     assert (status.state, status.amount_due, status.amount_received) == (
-        "transfer_awaiting", total, 0)
+        "transfer_awaiting",
+        total,
+        0,
+    )
     assert status.payable and not status.final and status.seconds_left > 0
 
     record_transfer(number, 40_000)
     status = transfer_status(reload(db, number))
     assert (status.state, status.amount_due, status.amount_received) == (
-        "partly_paid", total - 40_000, 40_000)
+        "partly_paid",
+        total - 40_000,
+        40_000,
+    )
     assert status.payable and not status.final
     assert payment_state(reload(db, number)) == "partly_paid"
 
@@ -167,7 +174,9 @@ def test_payload_for_full_amount_then_balance(app, db, make):
     qr = QRPay(order_transfer_payload(reload(db, number)))
     assert qr.is_valid
     assert (qr.consumer.bank_bin, qr.consumer.bank_number) == (
-        VIETQR_ACCOUNT["VIETQR_BANK_BIN"], VIETQR_ACCOUNT["VIETQR_ACCOUNT_NUMBER"])
+        VIETQR_ACCOUNT["VIETQR_BANK_BIN"],
+        VIETQR_ACCOUNT["VIETQR_ACCOUNT_NUMBER"],
+    )
     assert (qr.amount, qr.additional_data.purpose) == (str(total), code)
     record_transfer(number, 20_000)
     qr = QRPay(order_transfer_payload(reload(db, number)))
@@ -217,8 +226,14 @@ def test_the_buyer_gets_the_payment_instructions_and_cooperatives_nothing_yet(
     body = mail.get_content()
     assert order.number in mail["Subject"] and "chuyển khoản" in mail["Subject"]
     amount = f"{order.total:,}".replace(",", ".")
-    for text in ("Vietcombank", "0011001234567", "HOP TAC XA OCOP MARKET", amount,
-                 order.payment_code, "/orders/link/"):
+    for text in (
+        "Vietcombank",
+        "0011001234567",
+        "HOP TAC XA OCOP MARKET",
+        amount,
+        order.payment_code,
+        "/orders/link/",
+    ):
         assert text in body, text
     expires = aware(reload(db, order.number).payments[-1].expires_at)
     assert "Sản phẩm được giữ cho bạn đến" in body
@@ -291,9 +306,7 @@ def test_money_arriving_before_the_job_locks_the_row_keeps_the_order(app, db, ma
     )
 
 
-def test_once_paid_the_confirmation_says_so_and_the_cooperatives_are_told(
-    app, db, make, outbox
-):
+def test_once_paid_the_confirmation_says_so_and_the_cooperatives_are_told(app, db, make, outbox):
     """Once the bank notification records the money, the same `order_placed` notification
     goes out again, now the paid version for the buyer and each cooperative's new shipment."""
     seller = make.user(email="htx2@example.vn")

@@ -37,8 +37,12 @@ def test_on_when_all_three_are_set(app, monkeypatch):
     assert account.account_name == "HOP TAC XA OCOP MARKET"
     qr = QRPay(transfer_payload(account, 250_000, "OCOPABC123"))
     assert qr.is_valid
-    assert (qr.consumer.bank_bin, qr.consumer.bank_number, qr.amount, qr.additional_data.purpose) \
-        == ("970436", "0011001234567", "250000", "OCOPABC123")
+    assert (
+        qr.consumer.bank_bin,
+        qr.consumer.bank_number,
+        qr.amount,
+        qr.additional_data.purpose,
+    ) == ("970436", "0011001234567", "250000", "OCOPABC123")
 
 
 @pytest.mark.parametrize(

@@ -165,9 +165,7 @@ def test_registering_a_known_email_answers_the_same_and_changes_nothing(
     fresh = register(unknown, email="LAN2@Example.vn", password="another password 1")
     # The same status and page, but for the address it names.
     assert known.status_code == fresh.status_code == 200
-    assert html(known).replace("lan@example.vn", "X") == html(fresh).replace(
-        "lan2@example.vn", "X"
-    )
+    assert html(known).replace("lan@example.vn", "X") == html(fresh).replace("lan2@example.vn", "X")
     # No account created or changed for the known address, nobody logged in.
     assert user_count(db) == 2
     db.session.refresh(existing)

@@ -11,8 +11,13 @@ import pytest
 from storefront.models import CooperativeMember, MemberRole, Role
 from tests.fixtures.factories import PASSWORD
 
-HOSTILE = ["//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
-           "javascript:alert(1)"]
+HOSTILE = [
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "javascript:alert(1)",
+]
 
 
 def _log_in(client, user, next_=None, **form):
@@ -39,8 +44,9 @@ def test_a_member_of_a_cooperative_still_applying_lands_there_too(client, make, 
 
     user = make.user()
     coop = make.cooperative(status=CooperativeStatus.APPLIED)
-    db.session.add(CooperativeMember(cooperative_id=coop.id, user_id=user.id,
-                                     role=MemberRole.OWNER))
+    db.session.add(
+        CooperativeMember(cooperative_id=coop.id, user_id=user.id, role=MemberRole.OWNER)
+    )
     db.session.commit()
     assert _log_in(client, user) == "/seller/"
 
@@ -62,8 +68,11 @@ def test_a_buyer_goes_home_or_back_where_they_came_from(client, make):
     assert 'name="came_from" value="/cart/"' in page.get_data(as_text=True)
     assert _log_in(client, buyer, came_from="/cart/") == "/cart/"
     client.post("/account/logout")
-    for referer in ("https://evil.example/cart/", "http://localhost/account/register",
-                    "http://localhost/account/login?next=/x"):
+    for referer in (
+        "https://evil.example/cart/",
+        "http://localhost/account/register",
+        "http://localhost/account/login?next=/x",
+    ):
         page = client.get("/account/login", headers={"Referer": referer})
         assert 'name="came_from"' not in page.get_data(as_text=True), referer
     for hostile in HOSTILE:
@@ -73,17 +82,19 @@ def test_a_buyer_goes_home_or_back_where_they_came_from(client, make):
 
 def test_a_failed_attempt_keeps_where_the_buyer_came_from(client, make):
     buyer = make.user()
-    response = client.post("/account/login", data={
-        "email": buyer.email, "password": "wrong password", "came_from": "/products?page=2",
-    })
+    response = client.post(
+        "/account/login",
+        data={
+            "email": buyer.email,
+            "password": "wrong password",
+            "came_from": "/products?page=2",
+        },
+    )
     assert response.status_code == 200
-    assert re.search(r'name="came_from" value="/products\?page=2"',
-                     response.get_data(as_text=True))
+    assert re.search(r'name="came_from" value="/products\?page=2"', response.get_data(as_text=True))
 
 
-def test_a_member_or_staff_member_coming_from_a_shop_page_still_lands_at_work(
-    client, make, member
-):
+def test_a_member_or_staff_member_coming_from_a_shop_page_still_lands_at_work(client, make, member):
     assert _log_in(client, member, came_from="/cart/") == "/seller/"
     client.post("/account/logout")
     assert _log_in(client, make.user(role=Role.PFA), came_from="/cart/") == "/pfa/"

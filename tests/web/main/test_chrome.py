@@ -25,7 +25,7 @@ def main_menu(page: str) -> str:
 
 
 def footer(page: str) -> str:
-    return page[page.index('<footer class="site-footer">'):]
+    return page[page.index('<footer class="site-footer">') :]
 
 
 # --- account menu per role --------------------------------------------------------------------
@@ -148,11 +148,17 @@ def test_origins_summaries_hold_no_links(client, shop):
     for summary in summaries:
         assert "<a " not in summary and "<button" not in summary
     # Each province still leads to its products, first in its list.
-    assert re.search(r'<li class="origin-tree__all"><a href="/products\?province=\d+">'
-                     r"Tất cả sản phẩm của Thành phố Bắc Ninh</a></li>", page)
+    assert re.search(
+        r'<li class="origin-tree__all"><a href="/products\?province=\d+">'
+        r"Tất cả sản phẩm của Thành phố Bắc Ninh</a></li>",
+        page,
+    )
 
 
 def test_the_site_search_is_a_named_landmark(client):
     page = html(client.get("/verify/"))  # a page with a search of its own
-    assert re.search(r'<form class="site-search" role="search"[^>]*'
-                     r' aria-label="Tìm kiếm sản phẩm OCOP"[^>]*>', page)
+    assert re.search(
+        r'<form class="site-search" role="search"[^>]*'
+        r' aria-label="Tìm kiếm sản phẩm OCOP"[^>]*>',
+        page,
+    )

@@ -170,9 +170,10 @@ def test_listing_photos_and_logos_are_still_public(app, client):
         assert response.status_code == 200, url
         assert response.mimetype == "image/webp"
         assert response.data[:4] == b"RIFF"
-        assert "public" in response.headers["Cache-Control"] or "max-age" in response.headers[
-            "Cache-Control"
-        ]
+        assert (
+            "public" in response.headers["Cache-Control"]
+            or "max-age" in response.headers["Cache-Control"]
+        )
     assert client.get(f"/media/listings/{photo.stem}-huge.webp").status_code == 404
     assert client.get(f"/media/logos/{photo.stem}-card.webp").status_code == 404
     assert client.get("/media/listings/").status_code == 404

@@ -39,16 +39,22 @@ def _login(client, user) -> str:
     """Log in through the real form (CSRF on); the token for the following POSTs."""
     page = client.get("/account/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/account/login", data={
-        "email": user.email, "password": factories.PASSWORD, "csrf_token": token,
-    })
+    client.post(
+        "/account/login",
+        data={
+            "email": user.email,
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+        },
+    )
     page = client.get("/pfa/").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def _submitted(make, coop=None, days_ago=0, **kw):
-    cert = make.certificate(coop or make.cooperative(email="htx@example.vn"),
-                            status=CertificateStatus.SUBMITTED, **kw)
+    cert = make.certificate(
+        coop or make.cooperative(email="htx@example.vn"), status=CertificateStatus.SUBMITTED, **kw
+    )
     cert.created_at = utcnow() - timedelta(days=days_ago)
     _db.session.commit()
     return cert
@@ -85,8 +91,7 @@ def test_verifying_takes_a_confirming_post(client, make, staff, outbox, csrf_on)
     assert client.post(url, data={"confirmed": "1"}).status_code == 400
     assert _status(cert.id) is CertificateStatus.SUBMITTED
 
-    response = client.post(url, data={"csrf_token": token, "confirmed": "1"},
-                           follow_redirects=True)
+    response = client.post(url, data={"csrf_token": token, "confirmed": "1"}, follow_redirects=True)
     assert "flash--success" in response.get_data(as_text=True)
     assert _status(cert.id) is CertificateStatus.VERIFIED
     assert _events() == before + 1 and len(mails(outbox)) == 1
@@ -96,8 +101,7 @@ def test_verifying_takes_a_confirming_post(client, make, staff, outbox, csrf_on)
 def test_the_confirmation_says_which_products_stay_hidden_and_why(client, auth, make, staff):
     coop = make.cooperative()
     cert = _submitted(make, coop)
-    paused = make.listing(coop=coop, cert=cert, name="Vải thiều tươi",
-                          status=ListingStatus.PAUSED)
+    paused = make.listing(coop=coop, cert=cert, name="Vải thiều tươi", status=ListingStatus.PAUSED)
     auth.login(staff)
     html = client.post(f"/pfa/certificates/{cert.id}/verify").get_data(as_text=True)
     stays = html.split("Các sản phẩm này vẫn bị ẩn", 1)[1]
@@ -132,8 +136,9 @@ def test_revoking_takes_a_confirming_post(client, make, staff, outbox, csrf_on):
     assert _events() == before and mails(outbox) == []
     assert is_public(listing.id)
 
-    response = client.post(url, data={"csrf_token": token, "reason": "Giấy chứng nhận giả",
-                                      "confirmed": "1"})
+    response = client.post(
+        url, data={"csrf_token": token, "reason": "Giấy chứng nhận giả", "confirmed": "1"}
+    )
     assert response.status_code == 303
     assert _status(cert_id) is CertificateStatus.REVOKED
     assert not is_public(listing.id)
@@ -142,12 +147,16 @@ def test_revoking_takes_a_confirming_post(client, make, staff, outbox, csrf_on):
 
 def test_a_decision_that_would_be_refused_is_refused_at_the_first_step(client, auth, make, staff):
     coop = make.cooperative()
-    _db.session.add(CooperativeMember(cooperative_id=coop.id, user_id=staff.id,
-                                      role=MemberRole.STAFF))
+    _db.session.add(
+        CooperativeMember(cooperative_id=coop.id, user_id=staff.id, role=MemberRole.STAFF)
+    )
     _db.session.commit()
     cert = _submitted(make, coop)
-    expired = _submitted(make, issued_on=utcnow().date() - timedelta(days=1200),
-                         expires_on=utcnow().date() - timedelta(days=2))
+    expired = _submitted(
+        make,
+        issued_on=utcnow().date() - timedelta(days=1200),
+        expires_on=utcnow().date() - timedelta(days=2),
+    )
     auth.login(staff)
     for cert_id in (cert.id, expired.id):
         response = client.post(f"/pfa/certificates/{cert_id}/verify", follow_redirects=True)
@@ -186,8 +195,9 @@ def queue(make, staff, other_staff):
     is a 5-star certificate `staff` gave the first approval; the third belongs to a cooperative
     `staff` works for; the fourth is the next `staff` may decide; the fifth is the newest."""
     own = make.cooperative()
-    _db.session.add(CooperativeMember(cooperative_id=own.id, user_id=staff.id,
-                                      role=MemberRole.STAFF))
+    _db.session.add(
+        CooperativeMember(cooperative_id=own.id, user_id=staff.id, role=MemberRole.STAFF)
+    )
     _db.session.commit()
     first = _submitted(make, days_ago=5)
     approved = _submitted(make, days_ago=4, stars=5)
@@ -205,8 +215,9 @@ def test_decide_and_open_the_next_skips_what_the_rules_forbid(client, auth, staf
     assert 'name="then" value="next"' in page  # "Từ chối và mở hồ sơ tiếp theo"
     assert "Từ chối và mở hồ sơ tiếp theo" in page
 
-    response = client.post(f"/pfa/certificates/{first.id}/reject",
-                           data={"reason": "Sai số", "then": "next"})
+    response = client.post(
+        f"/pfa/certificates/{first.id}/reject", data={"reason": "Sai số", "then": "next"}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/pfa/certificates/next?after={first.id}"
     response = client.get(response.headers["Location"])
@@ -216,14 +227,20 @@ def test_decide_and_open_the_next_skips_what_the_rules_forbid(client, auth, staf
     # The confirmation page offers the same; verifying lands on the newest.
     html = client.post(f"/pfa/certificates/{fourth.id}/verify").get_data(as_text=True)
     assert "Xác nhận và mở hồ sơ tiếp theo" in html
-    response = client.post(f"/pfa/certificates/{fourth.id}/verify",
-                           data={"confirmed": "1", "then": "next"}, follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{fourth.id}/verify",
+        data={"confirmed": "1", "then": "next"},
+        follow_redirects=True,
+    )
     assert response.request.path == f"/pfa/certificates/{newest.id}"
     assert _status(fourth.id) is CertificateStatus.VERIFIED
 
     # The last one this staff member may decide: back to the queue, told it is empty.
-    response = client.post(f"/pfa/certificates/{newest.id}/verify",
-                           data={"confirmed": "1", "then": "next"}, follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{newest.id}/verify",
+        data={"confirmed": "1", "then": "next"},
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert response.request.path == "/pfa/certificates"
     assert EMPTY in html and "flash--success" in html
@@ -238,8 +255,9 @@ def test_a_refused_decision_stays_on_its_file(client, auth, staff, other_staff, 
     client.post(f"/pfa/certificates/{first.id}/reject", data={"reason": "Sai số"})
     auth.logout()
     auth.login(staff)
-    response = client.post(f"/pfa/certificates/{first.id}/verify",
-                           data={"confirmed": "1", "then": "next"})
+    response = client.post(
+        f"/pfa/certificates/{first.id}/verify", data={"confirmed": "1", "then": "next"}
+    )
     assert response.headers["Location"] == f"/pfa/certificates/{first.id}"
 
 
@@ -263,25 +281,28 @@ def test_decide_and_open_the_next_application(client, auth, make, staff):
     earlier.created_at = later.created_at - timedelta(days=1)
     _db.session.commit()
     auth.login(staff)
-    assert 'href="/pfa/cooperatives/next"' in client.get("/pfa/cooperatives").get_data(
-        as_text=True)
+    assert 'href="/pfa/cooperatives/next"' in client.get("/pfa/cooperatives").get_data(as_text=True)
     page = client.get(f"/pfa/cooperatives/{earlier.id}").get_data(as_text=True)
     assert "Duyệt và mở hồ sơ tiếp theo" in page and "Từ chối và mở hồ sơ tiếp theo" in page
 
-    response = client.post(f"/pfa/cooperatives/{earlier.id}/approve", data={"then": "next"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/pfa/cooperatives/{earlier.id}/approve", data={"then": "next"}, follow_redirects=True
+    )
     assert response.request.path == f"/pfa/cooperatives/{later.id}"
     assert _coop_status(earlier.id) is CooperativeStatus.APPROVED
 
-    response = client.post(f"/pfa/cooperatives/{later.id}/reject",
-                           data={"reason": "Thiếu giấy phép", "then": "next"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/pfa/cooperatives/{later.id}/reject",
+        data={"reason": "Thiếu giấy phép", "then": "next"},
+        follow_redirects=True,
+    )
     assert response.request.path == "/pfa/cooperatives"
     assert EMPTY in response.get_data(as_text=True)
     assert _coop_status(later.id) is CooperativeStatus.REJECTED
 
     # Suspending is no queue decision: it stays on the cooperative.
-    response = client.post(f"/pfa/cooperatives/{earlier.id}/suspend",
-                           data={"reason": "Hàng giả", "then": "next"})
+    response = client.post(
+        f"/pfa/cooperatives/{earlier.id}/suspend", data={"reason": "Hàng giả", "then": "next"}
+    )
     assert response.headers["Location"] == f"/pfa/cooperatives/{earlier.id}"
     assert _db.session.get(Cooperative, earlier.id) is not None

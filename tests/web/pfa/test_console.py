@@ -83,8 +83,11 @@ def _post_urls(cert_id, coop_id):
 
 def test_anonymous_visitors_are_sent_to_log_in(client, submitted):
     cert, listing = submitted
-    pages = GET_PAGES + [f"/pfa/certificates/{cert.id}", f"/pfa/certificates/{cert.id}/scan",
-                         f"/pfa/cooperatives/{cert.cooperative_id}"]
+    pages = GET_PAGES + [
+        f"/pfa/certificates/{cert.id}",
+        f"/pfa/certificates/{cert.id}/scan",
+        f"/pfa/cooperatives/{cert.cooperative_id}",
+    ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 302, url
@@ -139,8 +142,10 @@ def test_decisions_need_the_csrf_token(app, client, auth, staff, submitted, csrf
     cert, listing = submitted
     login_page = client.get("/account/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
-    client.post("/account/login", data={"email": staff.email, "password": "correct horse battery",
-                                        "csrf_token": token})
+    client.post(
+        "/account/login",
+        data={"email": staff.email, "password": "correct horse battery", "csrf_token": token},
+    )
     for url in _post_urls(cert.id, cert.cooperative_id):
         assert client.post(url, data={"reason": "x"}).status_code == 400, url
     assert _status(cert.id) is CertificateStatus.SUBMITTED
@@ -152,10 +157,13 @@ def test_decisions_need_the_csrf_token(app, client, auth, staff, submitted, csrf
     response = client.post(f"/pfa/certificates/{cert.id}/verify", data={"csrf_token": form_token})
     assert response.status_code == 200
     assert _status(cert.id) is CertificateStatus.SUBMITTED
-    assert client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"}
-                       ).status_code == 400  # the confirming POST needs the token too
-    response = client.post(f"/pfa/certificates/{cert.id}/verify",
-                           data={"csrf_token": form_token, "confirmed": "1"})
+    assert (
+        client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"}).status_code
+        == 400
+    )  # the confirming POST needs the token too
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/verify", data={"csrf_token": form_token, "confirmed": "1"}
+    )
     assert response.status_code == 303
     assert _status(cert.id) is CertificateStatus.VERIFIED
 
@@ -168,8 +176,9 @@ def test_verify_from_the_review_page(client, auth, staff, submitted, outbox):
     auth.login(staff)
     page = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
     assert f'action="/pfa/certificates/{cert.id}/verify"' in page
-    response = client.post(f"/pfa/certificates/{cert.id}/verify",
-                           data={"confirmed": "1"}, follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"}, follow_redirects=True
+    )
     assert response.status_code == 200
     assert "flash--success" in response.get_data(as_text=True)
     assert _status(cert.id) is CertificateStatus.VERIFIED
@@ -183,8 +192,9 @@ def test_a_reason_is_required_and_a_missing_one_changes_nothing(
 ):
     cert, _ = submitted
     auth.login(staff)
-    response = client.post(f"/pfa/certificates/{cert.id}/reject", data={"reason": "  "},
-                           follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/reject", data={"reason": "  "}, follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert "flash--error" in html
     assert "reason" in html.lower() or "lý do" in html.lower()
@@ -203,17 +213,16 @@ def test_the_second_staff_member_is_told_it_was_already_decided(
     client.post(f"/pfa/certificates/{cert.id}/verify", data={"confirmed": "1"})
     auth.logout()
     auth.login(other_staff)
-    response = client.post(f"/pfa/certificates/{cert.id}/reject", data={"reason": "Sai số"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/reject", data={"reason": "Sai số"}, follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert "flash--error" in html
     assert "already decided" in html or "đã" in html
     assert _status(cert.id) is CertificateStatus.VERIFIED
 
 
-def test_revoke_takes_the_product_off_everywhere_in_the_same_request(
-    client, auth, staff, make
-):
+def test_revoke_takes_the_product_off_everywhere_in_the_same_request(client, auth, staff, make):
     listing = make.listing(name="Miến dong Bình Liêu")
     cert_id, slug = listing.certificate_id, listing.slug
     assert slug in client.get("/products").get_data(as_text=True)
@@ -221,8 +230,10 @@ def test_revoke_takes_the_product_off_everywhere_in_the_same_request(
     assert slug in client.get("/sitemap.xml").get_data(as_text=True)
 
     auth.login(staff)
-    response = client.post(f"/pfa/certificates/{cert_id}/revoke",
-                           data={"reason": "Giấy chứng nhận giả", "confirmed": "1"})
+    response = client.post(
+        f"/pfa/certificates/{cert_id}/revoke",
+        data={"reason": "Giấy chứng nhận giả", "confirmed": "1"},
+    )
     assert response.status_code == 303
     auth.logout()
 
@@ -258,14 +269,33 @@ def test_certificate_queue_is_oldest_first_and_filters(client, auth, staff, make
     hanoi_coop = make.cooperative(commune=make.commune(BAT_TRANG))
     bacninh_coop = make.cooperative()
     now = datetime.now(UTC)
-    old = make.certificate(hanoi_coop, status=CertificateStatus.SUBMITTED, stars=3,
-                           product_name="Gốm Bát Tràng", created_at=now - timedelta(days=9))
-    mid = make.certificate(bacninh_coop, status=CertificateStatus.SUBMITTED, stars=4,
-                           product_name="Vải thiều Lục Ngạn", created_at=now - timedelta(days=5))
-    new = make.certificate(bacninh_coop, status=CertificateStatus.SUBMITTED, stars=5,
-                           product_name="Rượu làng Vân", created_at=now - timedelta(days=1))
-    make.listing(coop=hanoi_coop, cert=old, group=OcopGroup.HANDICRAFTS,
-                 origin_commune=make.commune(BAT_TRANG))
+    old = make.certificate(
+        hanoi_coop,
+        status=CertificateStatus.SUBMITTED,
+        stars=3,
+        product_name="Gốm Bát Tràng",
+        created_at=now - timedelta(days=9),
+    )
+    mid = make.certificate(
+        bacninh_coop,
+        status=CertificateStatus.SUBMITTED,
+        stars=4,
+        product_name="Vải thiều Lục Ngạn",
+        created_at=now - timedelta(days=5),
+    )
+    new = make.certificate(
+        bacninh_coop,
+        status=CertificateStatus.SUBMITTED,
+        stars=5,
+        product_name="Rượu làng Vân",
+        created_at=now - timedelta(days=1),
+    )
+    make.listing(
+        coop=hanoi_coop,
+        cert=old,
+        group=OcopGroup.HANDICRAFTS,
+        origin_commune=make.commune(BAT_TRANG),
+    )
     make.listing(coop=bacninh_coop, cert=new, group=OcopGroup.DRINKS)
     make.certificate(bacninh_coop, status=CertificateStatus.VERIFIED, product_name="Đã xác minh")
     auth.login(staff)
@@ -309,7 +339,9 @@ def test_review_page_shows_fields_scan_listing_and_history(app, client, auth, st
     Image.new("RGB", (40, 30), "white").save(buffer, "PNG")
     coop = make.cooperative(legal_name="HTX Mật ong Hoa Ban")
     cert = make.certificate(
-        coop, status=CertificateStatus.SUBMITTED, number="77/QĐ-UBND",
+        coop,
+        status=CertificateStatus.SUBMITTED,
+        number="77/QĐ-UBND",
         scan_filename=_store_scan(app, "a1b2c3.png", buffer.getvalue()),
     )
     make.listing(coop=coop, cert=cert, name="Mật ong hoa ban 500 ml")
@@ -328,8 +360,15 @@ def test_review_page_shows_fields_scan_listing_and_history(app, client, auth, st
     db.session.commit()
     auth.login(staff)
     html = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
-    for text in ("77/QĐ-UBND", cert.product_name, cert.issuing_authority, "HTX Mật ong Hoa Ban",
-                 "Mật ong hoa ban 500 ml", "Ảnh mờ, chụp lại", staff.name):
+    for text in (
+        "77/QĐ-UBND",
+        cert.product_name,
+        cert.issuing_authority,
+        "HTX Mật ong Hoa Ban",
+        "Mật ong hoa ban 500 ml",
+        "Ảnh mờ, chụp lại",
+        staff.name,
+    ):
         assert text in html, text
     assert f'<img class="scan" src="/pfa/certificates/{cert.id}/scan"' in html
 
@@ -341,8 +380,11 @@ def test_review_page_shows_fields_scan_listing_and_history(app, client, auth, st
 
 
 def test_pdf_scans_are_embedded(app, client, auth, staff, make):
-    cert = make.certificate(make.cooperative(), status=CertificateStatus.SUBMITTED,
-                            scan_filename=_store_scan(app, "d4e5f6.pdf", b"%PDF-1.4\n%%EOF\n"))
+    cert = make.certificate(
+        make.cooperative(),
+        status=CertificateStatus.SUBMITTED,
+        scan_filename=_store_scan(app, "d4e5f6.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     auth.login(staff)
     html = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
     assert (
@@ -369,8 +411,12 @@ def test_expiries_page(client, auth, staff, make):
     coop = make.cooperative()
 
     def cert(days, **kw):
-        return make.certificate(coop, issued_on=today - timedelta(days=1000),
-                                expires_on=today + timedelta(days=days), **kw)
+        return make.certificate(
+            coop,
+            issued_on=today - timedelta(days=1000),
+            expires_on=today + timedelta(days=days),
+            **kw,
+        )
 
     soon, later, latest, far = (
         cert(10, product_name="Hết hạn 10"),
@@ -421,8 +467,13 @@ def test_audit_log_filters_and_csv(client, auth, staff, other_staff, make, db):
         )
 
     event(staff, "certificate.verify", cert_a, t0)
-    event(other_staff, "certificate.revoke", cert_b, t0 + timedelta(days=1),
-          reason='=HYPERLINK("http://evil.example","bấm vào"), "trích dẫn"\nxuống dòng')
+    event(
+        other_staff,
+        "certificate.revoke",
+        cert_b,
+        t0 + timedelta(days=1),
+        reason='=HYPERLINK("http://evil.example","bấm vào"), "trích dẫn"\nxuống dòng',
+    )
     # 23:30 in Hà Nội on 11 May is still 11 May there (16:30 UTC).
     event(staff, "certificate.revoke", cert_a, datetime(2026, 5, 11, 16, 30, tzinfo=UTC), "-1+2")
     db.session.commit()
@@ -458,8 +509,17 @@ def test_audit_log_filters_and_csv(client, auth, staff, other_staff, make, db):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\t=1", "'\t=1"), ("Bình thường", "Bình thường"), (12, 12), (-3, -3), (None, "")],
+    [
+        ("=1+1", "'=1+1"),
+        ("+84 912", "'+84 912"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("Bình thường", "Bình thường"),
+        (12, 12),
+        (-3, -3),
+        (None, ""),
+    ],
 )
 def test_csv_cells_never_start_a_formula(value, expected):
     assert safe_cell(value) == expected
@@ -468,8 +528,16 @@ def test_csv_cells_never_start_a_formula(value, expected):
 # --- programme dashboard ----------------------------------------------------------------------
 
 
-def _order(db, listing, quantity, price, *, status=OrderStatus.PLACED,
-           shipment_status=ShipmentStatus.NEW, number="A1"):
+def _order(
+    db,
+    listing,
+    quantity,
+    price,
+    *,
+    status=OrderStatus.PLACED,
+    shipment_status=ShipmentStatus.NEW,
+    number="A1",
+):
     coop = listing.cooperative
     order = Order(
         number=number,
@@ -483,8 +551,13 @@ def _order(db, listing, quantity, price, *, status=OrderStatus.PLACED,
         subtotal=price * quantity,
         total=price * quantity,
     )
-    shipment = Shipment(order=order, cooperative_id=coop.id, cooperative_name=coop.legal_name,
-                        subtotal=price * quantity, status=shipment_status)
+    shipment = Shipment(
+        order=order,
+        cooperative_id=coop.id,
+        cooperative_name=coop.legal_name,
+        subtotal=price * quantity,
+        status=shipment_status,
+    )
     order.lines.append(
         OrderLine(
             shipment=shipment,
@@ -518,15 +591,21 @@ def test_programme_dashboard_numbers(client, auth, staff, make, db, queries):
         cert=make.certificate(hanoi, stars=5),
     )
     b = make.listing(coop=bacninh, group=OcopGroup.FOOD, cert=make.certificate(bacninh, stars=4))
-    make.listing(coop=bacninh, group=OcopGroup.FOOD, cert=make.certificate(bacninh, stars=4),
-                 status=ListingStatus.PAUSED)
+    make.listing(
+        coop=bacninh,
+        group=OcopGroup.FOOD,
+        cert=make.certificate(bacninh, stars=4),
+        status=ListingStatus.PAUSED,
+    )
     make.listing(coop=bacninh, group=OcopGroup.FOOD, packages=[{"stock": 0}])
     make.certificate(bacninh, stars=3)  # certified, not on sale yet
     make.certificate(bacninh, status=CertificateStatus.REVOKED)  # not certified
-    make.certificate(bacninh, issued_on=today - timedelta(days=1200),
-                     expires_on=today - timedelta(days=1))  # expired: not certified
-    expiring = make.certificate(bacninh, issued_on=today - timedelta(days=1000),
-                                expires_on=today + timedelta(days=40))
+    make.certificate(
+        bacninh, issued_on=today - timedelta(days=1200), expires_on=today - timedelta(days=1)
+    )  # expired: not certified
+    expiring = make.certificate(
+        bacninh, issued_on=today - timedelta(days=1000), expires_on=today + timedelta(days=40)
+    )
     db.session.add(
         AuditEvent(
             actor_id=staff.id,
@@ -622,9 +701,14 @@ def test_history_times_are_valid_html_datetimes(client, auth, staff, make, db):
     cert = make.certificate(make.cooperative(), status=CertificateStatus.SUBMITTED)
     db.session.add(
         AuditEvent(
-            actor_id=staff.id, action="certificate.reject", subject_type="certificate",
-            subject_id=cert.id, cooperative_id=cert.cooperative_id, from_status="submitted",
-            to_status="rejected", reason="Ảnh mờ",
+            actor_id=staff.id,
+            action="certificate.reject",
+            subject_type="certificate",
+            subject_id=cert.id,
+            cooperative_id=cert.cooperative_id,
+            from_status="submitted",
+            to_status="rejected",
+            reason="Ảnh mờ",
             at=datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC),
         )
     )

@@ -38,9 +38,14 @@ def _login(client, user) -> str:
     """Log in through the real form (CSRF on); the token for the following POSTs."""
     page = client.get("/account/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/account/login", data={
-        "email": user.email, "password": factories.PASSWORD, "csrf_token": token,
-    })
+    response = client.post(
+        "/account/login",
+        data={
+            "email": user.email,
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+        },
+    )
     assert response.status_code in (302, 303)
     page = client.get("/pfa/").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -48,8 +53,6 @@ def _login(client, user) -> str:
 
 def _logout(client, token):
     client.post("/account/logout", data={"csrf_token": token})
-
-
 
 
 def _refused(client, url, token, **form):
@@ -130,8 +133,11 @@ def test_a_member_gets_no_buttons_and_every_decision_is_refused(client, auth, db
     coop_id, submitted_id, verified_id = coop.id, submitted.id, verified.id
     before = _events()
     auth.login(insider)
-    for url in (f"/pfa/cooperatives/{coop_id}", f"/pfa/certificates/{submitted_id}",
-                f"/pfa/certificates/{verified_id}"):
+    for url in (
+        f"/pfa/cooperatives/{coop_id}",
+        f"/pfa/certificates/{submitted_id}",
+        f"/pfa/certificates/{verified_id}",
+    ):
         page = client.get(url).get_data(as_text=True)
         assert NOTE in page and 'name="reason"' not in page, url
 

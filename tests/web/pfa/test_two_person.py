@@ -34,9 +34,14 @@ def _login(client, user) -> str:
     """Log in through the real form (CSRF on); the token for the following POSTs."""
     page = client.get("/account/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/account/login", data={
-        "email": user.email, "password": factories.PASSWORD, "csrf_token": token,
-    })
+    response = client.post(
+        "/account/login",
+        data={
+            "email": user.email,
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+        },
+    )
     assert response.status_code in (302, 303)
     page = client.get("/pfa/").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -74,8 +79,13 @@ def _pending(cert_id):
 @pytest.fixture
 def five_star(make):
     coop = make.cooperative(email="htx.sam@example.vn")
-    cert = make.certificate(coop, status=CertificateStatus.SUBMITTED, stars=5,
-                            number="77/QĐ-TTg", product_name="Sâm Ngọc Linh")
+    cert = make.certificate(
+        coop,
+        status=CertificateStatus.SUBMITTED,
+        stars=5,
+        number="77/QĐ-TTg",
+        product_name="Sâm Ngọc Linh",
+    )
     listing = make.listing(coop=coop, cert=cert, name="Sâm Ngọc Linh Kon Tum")
     return cert, listing
 
@@ -184,8 +194,9 @@ def test_one_staff_member_cannot_reinstate_a_revoked_certificate_alone(
     _refused(client, f"/pfa/certificates/{cert_id}/reinstate", token, reason="  ")
     assert _pending(cert_id) == (None, None)
 
-    html = _accepted(client, f"/pfa/certificates/{cert_id}/reinstate", token,
-                     reason="Kiểm nghiệm lại đạt chuẩn")
+    html = _accepted(
+        client, f"/pfa/certificates/{cert_id}/reinstate", token, reason="Kiểm nghiệm lại đạt chuẩn"
+    )
     assert _status(cert_id) is CertificateStatus.REVOKED
     assert _pending(cert_id) == (PendingApproval.REINSTATE, other_staff.id)
     assert "Đề xuất khôi phục chờ người thẩm định thứ hai" in html
@@ -220,8 +231,11 @@ def test_a_proposal_can_be_turned_down(client, auth, revoked, staff, other_staff
     cert, listing = revoked
     propose_reinstatement(cert.id, staff, "Đạt")
     auth.login(other_staff)
-    response = client.post(f"/pfa/certificates/{cert.id}/reinstate/decline",
-                           data={"reason": "Thiếu hồ sơ"}, follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/reinstate/decline",
+        data={"reason": "Thiếu hồ sơ"},
+        follow_redirects=True,
+    )
     assert "flash--success" in response.get_data(as_text=True)
     assert _pending(cert.id) == (None, None)
     assert _status(cert.id) is CertificateStatus.REVOKED
@@ -230,15 +244,18 @@ def test_a_proposal_can_be_turned_down(client, auth, revoked, staff, other_staff
 
 def test_an_expired_revoked_certificate_offers_no_reinstatement(client, auth, make, staff):
     cert = make.certificate(
-        make.cooperative(), status=CertificateStatus.REVOKED,
-        issued_on=shop_today() - timedelta(days=1200), expires_on=shop_today() - timedelta(days=1),
+        make.cooperative(),
+        status=CertificateStatus.REVOKED,
+        issued_on=shop_today() - timedelta(days=1200),
+        expires_on=shop_today() - timedelta(days=1),
     )
     auth.login(staff)
     page = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
     assert f"/pfa/certificates/{cert.id}/reinstate" not in page
     assert "không thể khôi phục" in page
-    response = client.post(f"/pfa/certificates/{cert.id}/reinstate", data={"reason": "Đạt"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/pfa/certificates/{cert.id}/reinstate", data={"reason": "Đạt"}, follow_redirects=True
+    )
     assert "flash--error" in response.get_data(as_text=True)
     assert _pending(cert.id) == (None, None)
 

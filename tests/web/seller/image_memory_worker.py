@@ -56,9 +56,7 @@ def main(job: dict) -> dict:
         }
     )
     client = app.test_client()
-    login = client.post(
-        "/account/login", data={"email": job["email"], "password": job["password"]}
-    )
+    login = client.post("/account/login", data={"email": job["email"], "password": job["password"]})
     assert login.status_code == 302, login.status_code
     url = f"/seller/listings/{job['listing_id']}/photos"
 

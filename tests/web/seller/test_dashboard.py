@@ -40,7 +40,9 @@ def test_expiring_certificates_within_60_days(client, auth, db):
         coop, issued_on=today - timedelta(days=1000), expires_on=today + timedelta(days=61)
     )
     factories.certificate(
-        coop, status=CertificateStatus.REVOKED, issued_on=today - timedelta(days=1000),
+        coop,
+        status=CertificateStatus.REVOKED,
+        issued_on=today - timedelta(days=1000),
         expires_on=today + timedelta(days=10),
     )
     figures = dashboard(coop.id)

@@ -27,7 +27,9 @@ MEMORY_BUDGET_MB = 150
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return (
-        struct.pack(">I", len(data)) + kind + data
+        struct.pack(">I", len(data))
+        + kind
+        + data
         + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     )
 
@@ -63,9 +65,7 @@ def pillow_jpeg(path: Path, width: int, height: int) -> Path:
         "ImageDraw.Draw(image).ellipse(box, fill=(200, 40, 40))\n"
         "image.save(sys.argv[1], 'JPEG', quality=80)\n"
     )
-    subprocess.run(
-        [sys.executable, "-c", script, str(path), str(width), str(height)], check=True
-    )
+    subprocess.run([sys.executable, "-c", script, str(path), str(width), str(height)], check=True)
     return path
 
 

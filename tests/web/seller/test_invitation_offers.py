@@ -86,16 +86,13 @@ def invitation_of(email: str) -> CooperativeInvitation:
 # --- the attacks ------------------------------------------------------------------------------
 
 
-def test_a_seller_inviting_pfa_and_admin_thirty_times_adds_nobody(
-    app, client, auth, db, outbox
-):
+def test_a_seller_inviting_pfa_and_admin_thirty_times_adds_nobody(app, client, auth, db, outbox):
     owner, coop = seller()
     pfa = factories.user(role=Role.PFA, email="pfa@hoinongdan.vn")
     admin = factories.user(role=Role.ADMIN, email="admin@ocop.vn")
     auth.login(owner)
     answers = [
-        invite(client, (pfa if n % 2 else admin).email, role="owner").status_code
-        for n in range(30)
+        invite(client, (pfa if n % 2 else admin).email, role="owner").status_code for n in range(30)
     ]
     limit = app.config["INVITATIONS_PER_COOPERATIVE_PER_DAY"]
     assert answers[:limit] == [302] * limit
@@ -144,9 +141,7 @@ def test_a_customer_changing_their_email_to_an_invited_address_cannot_join(
     owner, coop = seller()
     customer = factories.user(email="khach@example.vn")
     auth.login(customer)
-    response = client.post(
-        "/account/email", data={"email": "ke.toan@htx.vn", "password": PASSWORD}
-    )
+    response = client.post("/account/email", data={"email": "ke.toan@htx.vn", "password": PASSWORD})
     assert response.status_code == 302
     _db.session.refresh(customer)
     assert customer.email == "khach@example.vn"  # not effective without confirmation
@@ -186,9 +181,7 @@ def test_a_customer_changing_their_email_to_an_invited_address_cannot_join(
     assert members_of(coop.id) == {owner.id}
     assert invitation_of("ke.toan@htx.vn").accepted_at is None
     # Not listed on the account page either, until verified.
-    assert "Invitations to join a cooperative" not in client.get("/account/").get_data(
-        as_text=True
-    )
+    assert "Invitations to join a cooperative" not in client.get("/account/").get_data(as_text=True)
 
 
 def test_the_invitation_form_answers_the_same_for_known_and_unknown_addresses(
@@ -308,8 +301,10 @@ def test_tampered_invitation_tokens_are_refused(client, auth, db, outbox):
     forged = [
         token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb"),  # signature broken
         # another row's id under this address: the signature no longer matches
-        token.replace(token.split(".")[0], _invitation_serializer().dump_payload(
-            {"i": other.id, "e": "an@example.vn"}).decode()),
+        token.replace(
+            token.split(".")[0],
+            _invitation_serializer().dump_payload({"i": other.id, "e": "an@example.vn"}).decode(),
+        ),
         # signed with another salt (the e-mail verification's)
         accounts._email_serializer(accounts.VERIFY_SALT).dumps(
             {"i": invitation.id, "e": "an@example.vn"}

@@ -31,8 +31,12 @@ def label_url(cert) -> str:
 def test_a_valid_certificate_links_to_its_label_everywhere(client, coop):
     cert = factories.certificate(coop, product_name="Vải thiều Lục Ngạn")
     listing = factories.listing(coop=coop, cert=cert, name="Vải thiều Lục Ngạn")
-    for path in ("/seller/certificates", f"/seller/certificates/{cert.id}", "/seller/listings",
-                 f"/seller/listings/{listing.id}"):
+    for path in (
+        "/seller/certificates",
+        f"/seller/certificates/{cert.id}",
+        "/seller/listings",
+        f"/seller/listings/{listing.id}",
+    ):
         page = client.get(path).get_data(as_text=True)
         assert f'href="{label_url(cert)}"' in page, path
         assert "Print QR label" in page, path
@@ -52,8 +56,12 @@ def test_a_certificate_without_a_label_gets_no_link(client, coop, kind):
     else:
         cert = factories.certificate(coop, status=kind)
     listing = factories.listing(coop=coop, cert=cert)
-    for path in ("/seller/certificates", f"/seller/certificates/{cert.id}", "/seller/listings",
-                 f"/seller/listings/{listing.id}"):
+    for path in (
+        "/seller/certificates",
+        f"/seller/certificates/{cert.id}",
+        "/seller/listings",
+        f"/seller/listings/{listing.id}",
+    ):
         page = client.get(path).get_data(as_text=True)
         assert label_url(cert) not in page and "Print QR label" not in page, path
 

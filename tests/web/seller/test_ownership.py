@@ -160,60 +160,142 @@ class Route:
 # Each route with ids of cooperative B (or A's listing with B's photo or package).
 ROUTES = [
     Route("seller.listing", ("GET",), "/seller/listings/{b_listing}"),
-    Route("seller.edit_listing", ("GET", "POST"), "/seller/listings/{b_listing}/edit",
-          {"name": "Đổi tên", "ocop_group": "1", "province": "24", "commune": "7582",
-           "legacy_commune": "0", "certificate": "0", "save": "1"}),
+    Route(
+        "seller.edit_listing",
+        ("GET", "POST"),
+        "/seller/listings/{b_listing}/edit",
+        {
+            "name": "Đổi tên",
+            "ocop_group": "1",
+            "province": "24",
+            "commune": "7582",
+            "legacy_commune": "0",
+            "certificate": "0",
+            "save": "1",
+        },
+    ),
     Route("seller.publish_listing", ("POST",), "/seller/listings/{b_listing}/publish"),
     Route("seller.pause_listing", ("POST",), "/seller/listings/{b_listing}/pause"),
     Route("seller.resume_listing", ("POST",), "/seller/listings/{b_listing}/resume"),
     Route("seller.delete_listing", ("POST",), "/seller/listings/{b_listing}/delete"),
     Route("seller.upload_photos", ("POST",), "/seller/listings/{b_listing}/photos"),
     Route("seller.cover_photo", ("POST",), "/seller/listings/{b_listing}/photos/{b_photo}/cover"),
-    Route("seller.move_photo", ("POST",), "/seller/listings/{b_listing}/photos/{b_photo}/move",
-          {"direction": "earlier"}),
+    Route(
+        "seller.move_photo",
+        ("POST",),
+        "/seller/listings/{b_listing}/photos/{b_photo}/move",
+        {"direction": "earlier"},
+    ),
     Route("seller.delete_photo", ("POST",), "/seller/listings/{b_listing}/photos/{b_photo}/delete"),
     Route("seller.certificate", ("GET",), "/seller/certificates/{b_cert}"),
-    Route("seller.edit_certificate", ("GET", "POST"), "/seller/certificates/{b_cert}/edit",
-          {"number": "X-1", "stars": "5", "product_name": "x", "issuing_authority": "x",
-           "issued_on": "2025-01-01"}),
+    Route(
+        "seller.edit_certificate",
+        ("GET", "POST"),
+        "/seller/certificates/{b_cert}/edit",
+        {
+            "number": "X-1",
+            "stars": "5",
+            "product_name": "x",
+            "issuing_authority": "x",
+            "issued_on": "2025-01-01",
+        },
+    ),
     Route("seller.certificate_scan", ("GET",), "/seller/certificates/{b_cert}/scan"),
     Route("seller.certificate_label", ("GET",), "/seller/certificates/{b_verified_cert}/label"),
-    Route("seller.new_certificate", ("GET", "POST"), "/seller/certificates/new?listing={b_listing}",
-          {"number": "X-2", "stars": "4", "product_name": "x", "issuing_authority": "x",
-           "issued_on": "2025-01-01", "listing_id": "{b_listing}"}),
+    Route(
+        "seller.new_certificate",
+        ("GET", "POST"),
+        "/seller/certificates/new?listing={b_listing}",
+        {
+            "number": "X-2",
+            "stars": "4",
+            "product_name": "x",
+            "issuing_authority": "x",
+            "issued_on": "2025-01-01",
+            "listing_id": "{b_listing}",
+        },
+    ),
     Route("seller.remove", ("POST",), "/seller/members/{b_staff}/remove"),
     Route("seller.revoke", ("POST",), "/seller/invitations/{b_invitation}/revoke"),
     Route("seller.shipment", ("GET",), "/seller/shipments/{b_shipment}"),
     Route("seller.shipment_step", ("POST",), "/seller/shipments/{b_shipment}/pack"),
-    Route("seller.shipment_cancel", ("POST",), "/seller/shipments/{b_shipment}/cancel",
-          {"reason": "Hết hàng"}),
-    Route("seller.stock", ("POST",), "/seller/stock",
-          {"rows-0-package_id": "{b_package}", "rows-0-shown": "10", "rows-0-stock": "99"}),
-    Route("seller.answer_review", ("POST",), "/seller/reviews/{b_review}/answer",
-          {"answer": "Cảm ơn"}),
+    Route(
+        "seller.shipment_cancel",
+        ("POST",),
+        "/seller/shipments/{b_shipment}/cancel",
+        {"reason": "Hết hàng"},
+    ),
+    Route(
+        "seller.stock",
+        ("POST",),
+        "/seller/stock",
+        {"rows-0-package_id": "{b_package}", "rows-0-shown": "10", "rows-0-stock": "99"},
+    ),
+    Route(
+        "seller.answer_review", ("POST",), "/seller/reviews/{b_review}/answer", {"answer": "Cảm ơn"}
+    ),
     Route("seller.discard_logo", ("POST",), "/seller/profile/logo/{b_logo}/discard"),
 ]
 
 # Mixed: A's own listing, with an id of B's inside it.
 MIXED = [
     Route("seller.cover_photo", ("POST",), "/seller/listings/{a_listing}/photos/{b_photo}/cover"),
-    Route("seller.move_photo", ("POST",), "/seller/listings/{a_listing}/photos/{b_photo}/move",
-          {"direction": "later"}),
+    Route(
+        "seller.move_photo",
+        ("POST",),
+        "/seller/listings/{a_listing}/photos/{b_photo}/move",
+        {"direction": "later"},
+    ),
     Route("seller.delete_photo", ("POST",), "/seller/listings/{a_listing}/photos/{b_photo}/delete"),
-    Route("seller.edit_listing", ("POST",), "/seller/listings/{a_listing}/edit",
-          {"name": "Đổi tên", "ocop_group": "1", "province": "24", "commune": "7582",
-           "legacy_commune": "0", "certificate": "{b_cert}", "save": "1"},
-          note="B's certificate chosen in A's listing"),
-    Route("seller.edit_listing", ("POST",), "/seller/listings/{a_listing}/edit",
-          {"name": "Đổi tên", "ocop_group": "1", "province": "24", "commune": "7582",
-           "legacy_commune": "0", "certificate": "0", "packages-0-id": "{b_package}",
-           "packages-0-label": "x", "packages-0-weight": "1", "packages-0-price": "1",
-           "packages-0-stock": "1", "save": "1"},
-          note="B's package in A's listing form"),
-    Route("seller.stock", ("POST",), "/seller/stock",
-          {"rows-0-package_id": "{a_package}", "rows-0-shown": "10", "rows-0-stock": "11",
-           "rows-1-package_id": "{b_package}", "rows-1-shown": "10", "rows-1-stock": "99"},
-          note="A's package and B's together: all or nothing"),
+    Route(
+        "seller.edit_listing",
+        ("POST",),
+        "/seller/listings/{a_listing}/edit",
+        {
+            "name": "Đổi tên",
+            "ocop_group": "1",
+            "province": "24",
+            "commune": "7582",
+            "legacy_commune": "0",
+            "certificate": "{b_cert}",
+            "save": "1",
+        },
+        note="B's certificate chosen in A's listing",
+    ),
+    Route(
+        "seller.edit_listing",
+        ("POST",),
+        "/seller/listings/{a_listing}/edit",
+        {
+            "name": "Đổi tên",
+            "ocop_group": "1",
+            "province": "24",
+            "commune": "7582",
+            "legacy_commune": "0",
+            "certificate": "0",
+            "packages-0-id": "{b_package}",
+            "packages-0-label": "x",
+            "packages-0-weight": "1",
+            "packages-0-price": "1",
+            "packages-0-stock": "1",
+            "save": "1",
+        },
+        note="B's package in A's listing form",
+    ),
+    Route(
+        "seller.stock",
+        ("POST",),
+        "/seller/stock",
+        {
+            "rows-0-package_id": "{a_package}",
+            "rows-0-shown": "10",
+            "rows-0-stock": "11",
+            "rows-1-package_id": "{b_package}",
+            "rows-1-shown": "10",
+            "rows-1-stock": "99",
+        },
+        note="A's package and B's together: all or nothing",
+    ),
 ]
 
 # Routes that name no cooperative's row: scoped by the chosen cooperative itself.
@@ -413,9 +495,7 @@ def test_every_post_needs_the_csrf_token(client, auth, app, world, monkeypatch, 
     assert _snapshot(app) == before
 
 
-@pytest.mark.parametrize(
-    ("route", "method"), [c for c in _cases(A_ROUTES) if c.values[1] == "GET"]
-)
+@pytest.mark.parametrize(("route", "method"), [c for c in _cases(A_ROUTES) if c.values[1] == "GET"])
 def test_no_get_changes_anything(client, auth, app, world, route, method):
     auth.login(world.a_user)
     before = _snapshot(app)

@@ -40,8 +40,16 @@ def profile(**overrides) -> dict:
 def coop_row(coop_id: int) -> tuple:
     _db.session.expire_all()
     coop = _db.session.get(Cooperative, coop_id)
-    return (coop.legal_name, coop.registration_number, coop.commune_id, coop.description,
-            coop.phone, coop.email, coop.address, coop.logo)
+    return (
+        coop.legal_name,
+        coop.registration_number,
+        coop.commune_id,
+        coop.description,
+        coop.phone,
+        coop.email,
+        coop.address,
+        coop.logo,
+    )
 
 
 def logos(app) -> set[str]:
@@ -58,7 +66,7 @@ def test_the_owner_sees_the_form_and_what_only_the_association_changes(client, a
     response = client.get("/seller/profile")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert '<textarea' in page and 'name="logo"' in page
+    assert "<textarea" in page and 'name="logo"' in page
     assert 'accept="image/jpeg,image/png,image/webp"' in page
     assert 'name="phone"' in page and 'autocomplete="tel"' in page
     # Legal name and registration number are shown, never editable, and the page says why.
@@ -153,8 +161,11 @@ BAD_LOGOS = [
 def test_a_bad_logo_changes_nothing_and_stores_no_file(client, auth, app, db, data, name, message):
     user, coop = seller()
     auth.login(user)
-    before, files, events = coop_row(coop.id), logos(app), db.session.scalars(
-        select(AuditEvent)).all()
+    before, files, events = (
+        coop_row(coop.id),
+        logos(app),
+        db.session.scalars(select(AuditEvent)).all(),
+    )
     response = post(client, description="Câu chuyện mới", logo=file_field(data, name))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -186,13 +197,15 @@ def test_a_member_who_is_not_an_owner_reads_and_cannot_change(client, auth, app,
     auth.login(staff)
     page = client.get("/seller/profile").get_data(as_text=True)
     assert "Only an owner of the cooperative can change the profile." in page
-    assert '<textarea' not in page and "Câu chuyện cũ" in page
+    assert "<textarea" not in page and "Câu chuyện cũ" in page
     before, files = coop_row(coop.id), logos(app)
     response = post(client, logo=file_field(png_bytes(), "logo.png"))
     assert response.status_code == 403
     assert coop_row(coop.id) == before and logos(app) == files
-    assert db.session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "cooperative.profile")) is None
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "cooperative.profile"))
+        is None
+    )
 
 
 def test_another_cooperatives_member_only_ever_edits_their_own(client, auth):

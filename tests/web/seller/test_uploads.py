@@ -33,7 +33,9 @@ def png_header_only(width: int, height: int) -> bytes:
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
-            struct.pack(">I", len(data)) + kind + data
+            struct.pack(">I", len(data))
+            + kind
+            + data
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
         )
 

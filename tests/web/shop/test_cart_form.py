@@ -69,8 +69,9 @@ def test_the_cart_is_one_form_with_steppers_remove_and_checkout(client, db, make
 
 def test_plus_and_minus_save_without_javascript(client, db, make):
     a, b = fill_cart(client, db, (make.listing().packages[0], 2), (make.listing().packages[0], 1))
-    response = client.post("/cart/save", data={f"quantity-{a}": "2", f"quantity-{b}": "1",
-                                               "increase": str(a)})
+    response = client.post(
+        "/cart/save", data={f"quantity-{a}": "2", f"quantity-{b}": "1", "increase": str(a)}
+    )
     assert response.status_code == 303 and response.headers["Location"].endswith("/cart/")
     assert quantities(db) == {a: 3, b: 1}
     # The step applies to the quantity as typed in the same form.
@@ -85,8 +86,9 @@ def test_checkout_button_saves_the_typed_quantities_then_goes_to_checkout(client
     honey = make.listing(packages=[{"price": 220_000, "stock": 10}]).packages[0]
     a, b = fill_cart(client, db, (lychee, 1), (honey, 1))
     # Typed, "Update" never pressed: the checkout button posts them.
-    response = client.post("/cart/save", data={f"quantity-{a}": "3", f"quantity-{b}": "2",
-                                               "checkout": "1"})
+    response = client.post(
+        "/cart/save", data={f"quantity-{a}": "3", f"quantity-{b}": "2", "checkout": "1"}
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/checkout/")
     assert quantities(db) == {a: 3, b: 2}
@@ -110,8 +112,12 @@ def test_a_refused_quantity_is_explained_and_changes_nothing(client, db, make, r
     expected = "Only 10 left of" if raw == "11" else "whole number from 1 to 99"
     assert expected in page
     # The refused box keeps what was typed, marked and tied to its message.
-    assert re.search(rf'name="quantity-{b}" value="{re.escape(raw)}"[^>]*aria-invalid="true"'
-                     rf'[^>]*aria-describedby="qty-{b}-error"', page, re.S)
+    assert re.search(
+        rf'name="quantity-{b}" value="{re.escape(raw)}"[^>]*aria-invalid="true"'
+        rf'[^>]*aria-describedby="qty-{b}-error"',
+        page,
+        re.S,
+    )
     assert f'id="qty-{b}-error"' in page
     assert quantities(db) == {a: 1, b: 2}  # the valid change to line a is not saved either
 
@@ -126,10 +132,13 @@ def test_saving_never_touches_another_visitors_cart(client, db, make):
     owner = guest()
     add_to_cart(owner, make.listing().packages[0].id, 2)
     [theirs] = quantities(db)
-    [mine] = [line for line in fill_cart(client, db, (make.listing().packages[0], 1))
-              if line != theirs]
-    client.post("/cart/save", data={f"quantity-{theirs}": "9", f"quantity-{mine}": "2",
-                                    "remove": str(theirs)})
+    [mine] = [
+        line for line in fill_cart(client, db, (make.listing().packages[0], 1)) if line != theirs
+    ]
+    client.post(
+        "/cart/save",
+        data={f"quantity-{theirs}": "9", f"quantity-{mine}": "2", "remove": str(theirs)},
+    )
     assert quantities(db) == {theirs: 2, mine: 2}
     # A visitor with no cart at all: nothing to save, back to the (empty) cart.
     client.delete_cookie("ocop_cart")
@@ -147,7 +156,7 @@ def test_each_cooperative_shows_how_much_more_ships_free(client, db, make):
     page = html(client.get("/cart/"))
     assert re.search(r"Add 350,000\s*₫ more from this cooperative for free shipping\.", page)
     assert re.search(r"This cooperative(&#39;|')s parcel ships free\.", page)
-    assert page.count("<p class=\"cart-group__nudge") == 2
+    assert page.count('<p class="cart-group__nudge') == 2
 
     line_a = db.session.scalar(select(CartLine.id).where(CartLine.package_id == a.id))
     client.post("/cart/save", data={f"quantity-{line_a}": "3"})  # 450.000: 50.000 to go

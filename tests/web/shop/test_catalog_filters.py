@@ -20,6 +20,7 @@ def app(search_app):
     """These pages search: each test runs on each search backend (tests/fixtures/app.py)."""
     return search_app
 
+
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
 
@@ -42,16 +43,43 @@ def shop(make):
         return make.certificate(pottery, stars=3)
 
     listings = [
-        make.listing(coop=fruit, cert=four(), name="Vải thiều Lục Ngạn", origin_commune=luc_ngan,
-                     packages=[{"price": 150_000}]),
-        make.listing(coop=fruit, cert=four(), name="Vải sấy Lục Ngạn", origin_commune=luc_ngan,
-                     packages=[{"price": 90_000}]),
-        make.listing(coop=fruit, cert=five(), name="Mật ong vải Lục Ngạn",
-                     origin_commune=luc_ngan, packages=[{"price": 250_000}]),
-        make.listing(coop=pottery, cert=three(), name="Gốm men lam", group=OcopGroup.HANDICRAFTS,
-                     origin_commune=bat_trang, packages=[{"price": 900_000}]),
-        make.listing(coop=pottery, cert=three(), name="Gốm men rạn", group=OcopGroup.HANDICRAFTS,
-                     origin_commune=bat_trang, packages=[{"price": 400_000}]),
+        make.listing(
+            coop=fruit,
+            cert=four(),
+            name="Vải thiều Lục Ngạn",
+            origin_commune=luc_ngan,
+            packages=[{"price": 150_000}],
+        ),
+        make.listing(
+            coop=fruit,
+            cert=four(),
+            name="Vải sấy Lục Ngạn",
+            origin_commune=luc_ngan,
+            packages=[{"price": 90_000}],
+        ),
+        make.listing(
+            coop=fruit,
+            cert=five(),
+            name="Mật ong vải Lục Ngạn",
+            origin_commune=luc_ngan,
+            packages=[{"price": 250_000}],
+        ),
+        make.listing(
+            coop=pottery,
+            cert=three(),
+            name="Gốm men lam",
+            group=OcopGroup.HANDICRAFTS,
+            origin_commune=bat_trang,
+            packages=[{"price": 900_000}],
+        ),
+        make.listing(
+            coop=pottery,
+            cert=three(),
+            name="Gốm men rạn",
+            group=OcopGroup.HANDICRAFTS,
+            origin_commune=bat_trang,
+            packages=[{"price": 400_000}],
+        ),
     ]
     return {
         "fruit": fruit,
@@ -68,8 +96,9 @@ def chips(page: str) -> dict[str, dict[str, list[str]]]:
     block = re.search(r'<ul class="filter-chips".*?</ul>', page, re.S)
     if block is None:
         return found
-    for href, inner in re.findall(r'<a class="filter-chip[^"]*" href="([^"]+)">(.*?)</a>',
-                                  block.group(0), re.S):
+    for href, inner in re.findall(
+        r'<a class="filter-chip[^"]*" href="([^"]+)">(.*?)</a>', block.group(0), re.S
+    ):
         label = re.sub(r'<span class="visually-hidden">.*?</span>|<[^>]+>|×', "", inner)
         url = urlsplit(htmllib.unescape(href))
         params: dict[str, list[str]] = {}
@@ -97,9 +126,14 @@ def test_each_active_filter_has_a_chip_linking_to_the_page_without_it(client, sh
     )
     found = chips(html(client.get(query)))
     base = {
-        "group": ["1", "4"], "stars": ["4"], "province": [str(shop["bac_ninh"])],
-        "commune": [str(LUC_NGAN)], "coop": [str(fruit), str(pottery)],
-        "price_min": ["100.000"], "price_max": ["300000"], "sort": ["price_asc"],
+        "group": ["1", "4"],
+        "stars": ["4"],
+        "province": [str(shop["bac_ninh"])],
+        "commune": [str(LUC_NGAN)],
+        "coop": [str(fruit), str(pottery)],
+        "price_min": ["100.000"],
+        "price_max": ["300000"],
+        "sort": ["price_asc"],
     }
 
     def without(name, value=None):
@@ -145,8 +179,9 @@ def test_a_chip_link_restores_the_list(client, shop):
     filtered = html(client.get("/products?group=4&stars=3"))
     assert set(card_names(filtered)) == {"Gốm men lam", "Gốm men rạn"}
     href = chips(filtered)["Thủ công mỹ nghệ"]
-    unfiltered = html(client.get("/products", query_string={k: v for k, v in href.items()
-                                                             if k != "path"}))
+    unfiltered = html(
+        client.get("/products", query_string={k: v for k, v in href.items() if k != "path"})
+    )
     assert set(card_names(unfiltered)) == {"Gốm men lam", "Gốm men rạn"}  # only 3 stars
     everything = html(client.get(chips(filtered)["Xóa tất cả"]["path"][0]))
     assert len(card_names(everything)) == 5
@@ -173,8 +208,12 @@ def test_chips_are_translated(client, shop):
 
 def test_filters_are_a_plain_form_with_sort_in_the_results_bar(client, shop):
     page = html(client.get("/products?stars=4"))
-    form = re.search(r'<form class="facets" id="catalog-filters" method="get" action="/products"'
-                     r'.*?</form>', page, re.S).group(0)
+    form = re.search(
+        r'<form class="facets" id="catalog-filters" method="get" action="/products"'
+        r".*?</form>",
+        page,
+        re.S,
+    ).group(0)
     assert '<button type="submit" class="button facets__apply"' in form
     assert "Áp dụng bộ lọc" in form
     assert 'data-show-label="Xem 2 sản phẩm"' in form  # the sheet's button before any choice
@@ -183,8 +222,11 @@ def test_filters_are_a_plain_form_with_sort_in_the_results_bar(client, shop):
     bar = re.search(r'<div class="catalog-bar">.*?</div>\s*</div>', page, re.S).group(0)
     assert 'href="#filters"' in bar and "Bộ lọc (1)" in bar
     assert '<select id="catalog-sort" name="sort" form="catalog-filters">' in bar
-    assert re.search(r'<noscript><button type="submit" form="catalog-filters"[^>]*>Sắp xếp'
-                     r"</button></noscript>", bar)
+    assert re.search(
+        r'<noscript><button type="submit" form="catalog-filters"[^>]*>Sắp xếp'
+        r"</button></noscript>",
+        bar,
+    )
     # Nothing is folded by a script: no <details open> to close on load.
     assert "<details" not in page.split('<div class="catalog">')[1]
     assert 'href="/static/css/filters.css' in page and 'src="/static/js/filters.js' in page

@@ -37,18 +37,30 @@ def coop(make):
 @pytest.fixture
 def stocked(make, coop):
     """Two public listings, one hidden (draft), a certificate of each kind, another shop."""
-    vai = make.listing(coop=coop, name="Vải thiều Lục Ngạn",
-                       cert=make.certificate(coop, stars=4, number="DEMO-0001/QĐ-UBND",
-                                             product_name="Vải thiều Lục Ngạn"))
-    mat = make.listing(coop=coop, name="Mật ong hoa vải",
-                       cert=make.certificate(coop, stars=3, number="DEMO-0002/QĐ-UBND",
-                                             product_name="Mật ong hoa vải"))
+    vai = make.listing(
+        coop=coop,
+        name="Vải thiều Lục Ngạn",
+        cert=make.certificate(
+            coop, stars=4, number="DEMO-0001/QĐ-UBND", product_name="Vải thiều Lục Ngạn"
+        ),
+    )
+    mat = make.listing(
+        coop=coop,
+        name="Mật ong hoa vải",
+        cert=make.certificate(
+            coop, stars=3, number="DEMO-0002/QĐ-UBND", product_name="Mật ong hoa vải"
+        ),
+    )
     # Its certificate is held (verified, valid) though the draft is not on sale.
     make.listing(coop=coop, name="Vải sấy bản nháp", status=ListingStatus.DRAFT)
     make.certificate(coop, status=CertificateStatus.SUBMITTED, number="CHO-1/QĐ-UBND")
     make.certificate(coop, status=CertificateStatus.REVOKED, number="THU-HOI-1/QĐ-UBND")
-    make.certificate(coop, number="HET-HAN-1/QĐ-UBND", issued_on=today() - timedelta(days=1200),
-                     expires_on=today() - timedelta(days=1))
+    make.certificate(
+        coop,
+        number="HET-HAN-1/QĐ-UBND",
+        issued_on=today() - timedelta(days=1200),
+        expires_on=today() - timedelta(days=1),
+    )
     make.listing(name="Gốm của hợp tác xã khác")
     return {"vai": vai, "mat": mat}
 
@@ -91,8 +103,12 @@ def test_the_logo_is_shown_when_there_is_one(client, coop, stocked, app):
 
 
 def _change(coop, **kw) -> ProfileChange:
-    data = {"description": coop.description, "phone": coop.phone, "email": coop.email,
-            "address": coop.address}
+    data = {
+        "description": coop.description,
+        "phone": coop.phone,
+        "email": coop.email,
+        "address": coop.address,
+    }
     data.update(kw)
     return ProfileChange(**data)
 
@@ -108,8 +124,9 @@ def test_a_profile_change_shows_at_once_on_the_cached_page(client, coop, stocked
     page = html(client.get("/cooperatives/htx-hong-xuan"))
     assert "Câu chuyện mới của HTX" in page and "46 hộ" not in page
     # A change of the phone number alone shows nowhere public and keeps the cached page.
-    update_profile(coop.id, owner, _change(coop, description="Câu chuyện mới của HTX",
-                                             phone="0987654321"))
+    update_profile(
+        coop.id, owner, _change(coop, description="Câu chuyện mới của HTX", phone="0987654321")
+    )
     with count_queries(db.engine) as statements:
         client.get("/cooperatives/htx-hong-xuan")
     assert len(statements) == 1
@@ -127,9 +144,12 @@ def test_a_certificate_verified_or_revoked_shows_at_once(client, coop, stocked, 
 def test_the_query_count_does_not_grow_with_the_products(client, make, coop, db):
     def queries_for(n: int) -> int:
         for i in range(n):
-            make.listing(coop=coop, name=f"Vải sấy {i}", cert=make.certificate(coop),
-                         packages=[{"label": f"Gói {j}", "price": 50_000 + j, "stock": 3}
-                                   for j in range(3)])
+            make.listing(
+                coop=coop,
+                name=f"Vải sấy {i}",
+                cert=make.certificate(coop),
+                packages=[{"label": f"Gói {j}", "price": 50_000 + j, "stock": 3} for j in range(3)],
+            )
         with count_queries(db.engine) as statements:
             assert client.get("/cooperatives/htx-hong-xuan").status_code == 200
         return len(statements)
@@ -141,8 +161,9 @@ def test_the_query_count_does_not_grow_with_the_products(client, make, coop, db)
 
 
 def test_a_cooperative_not_approved_is_a_preview_for_its_members_only(client, auth, make):
-    applied = make.cooperative(status=CooperativeStatus.APPLIED, slug="htx-moi",
-                               legal_name="HTX Mới nộp đơn")
+    applied = make.cooperative(
+        status=CooperativeStatus.APPLIED, slug="htx-moi", legal_name="HTX Mới nộp đơn"
+    )
     assert client.get("/cooperatives/htx-moi").status_code == 404
     assert client.get("/cooperatives/khong-co").status_code == 404
     member = member_of(applied, MemberRole.STAFF)

@@ -229,8 +229,12 @@ def test_each_shipment_has_its_timeline_with_carrier_and_tracking(client, make):
     number, (seller_a, shipment_a), (seller_b, shipment_b) = two_cooperative_order(make)
     advance_shipment(shipment_a, "pack", user_id=seller_a.id, now=PLACED + timedelta(days=1))
     advance_shipment(
-        shipment_a, "ship", user_id=seller_a.id, carrier="Viettel Post",
-        tracking_number="VTP777", now=PLACED + timedelta(days=2),
+        shipment_a,
+        "ship",
+        user_id=seller_a.id,
+        carrier="Viettel Post",
+        tracking_number="VTP777",
+        now=PLACED + timedelta(days=2),
     )
     from storefront.domain.orders.cancellation import cancel_shipment
 
@@ -241,12 +245,16 @@ def test_each_shipment_has_its_timeline_with_carrier_and_tracking(client, make):
     first, second = shipment_part(page, shipment_a), shipment_part(page, shipment_b)
     steps = re.findall(r'data-step="(\w+)" data-state="(\w+)"', first)
     assert steps == [
-        ("placed", "done"), ("packed", "done"), ("shipped", "current"), ("delivered", "todo")
+        ("placed", "done"),
+        ("packed", "done"),
+        ("shipped", "current"),
+        ("delivered", "todo"),
     ]
     assert "Viettel Post" in first and '<strong class="tracking-number">VTP777</strong>' in first
     assert 'datetime="2026-03-03T' in first  # shipped on the frozen day, in ISO form
     assert re.findall(r'data-step="(\w+)" data-state="(\w+)"', second) == [
-        ("placed", "done"), ("cancelled", "cancelled")
+        ("placed", "done"),
+        ("cancelled", "cancelled"),
     ]
     assert "Hết hàng" in second and "Đã bị hợp tác xã hủy." in second
     # Totals: goods, one shipping line per cooperative, the total.
@@ -257,8 +265,9 @@ def test_each_shipment_has_its_timeline_with_carrier_and_tracking(client, make):
 
 
 def test_lines_show_photo_name_package_quantity_and_price(client, make):
-    listing = make.listing(name="Vải thiếu Lục Ngạn", packages=[{"label": "Hộp 1 kg",
-                                                                 "price": 150_000}])
+    listing = make.listing(
+        name="Vải thiếu Lục Ngạn", packages=[{"label": "Hộp 1 kg", "price": 150_000}]
+    )
     order = buy((listing.packages[0], 2))
     page = html(client.get(link_of(order)))
     item = page.split('class="order-item"')[1].split("</li>")[0]
@@ -288,8 +297,16 @@ def test_the_order_page_queries_do_not_grow_with_lines(client, make, queries):
 
 @pytest.mark.parametrize(
     "typed",
-    ["0912345678", "0912 345 678", "0912.345.678", "091-234-5678", "(091) 234 5678",
-     "+84 912 345 678", "+84912345678", " +84-912-345-678 "],
+    [
+        "0912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "091-234-5678",
+        "(091) 234 5678",
+        "+84 912 345 678",
+        "+84912345678",
+        " +84-912-345-678 ",
+    ],
 )
 def test_lookup_takes_the_phone_as_people_type_it(client, make, typed):
     number = buy((make.listing().packages[0], 1)).number
@@ -340,12 +357,15 @@ def test_guessing_the_phone_of_one_order_is_rate_limited(make, limited):
         # Each try from another address: the per-number limit holds them all.
         client = limited.test_client()
         env = {"REMOTE_ADDR": f"10.0.0.{i + 1}"}
-        answers.append(client.post(
-            "/orders/lookup", data={"number": number, "phone": f"09{i:08d}"}, environ_base=env
-        ).status_code)
+        answers.append(
+            client.post(
+                "/orders/lookup", data={"number": number, "phone": f"09{i:08d}"}, environ_base=env
+            ).status_code
+        )
     assert answers == [404] * 5 + [429] * 2, answers
     response = limited.test_client().post(
-        "/orders/lookup", data={"number": number, "phone": "0912345678"},
+        "/orders/lookup",
+        data={"number": number, "phone": "0912345678"},
         environ_base={"REMOTE_ADDR": "10.0.0.99"},
     )
     assert response.status_code == 429  # even the right phone waits
@@ -358,8 +378,9 @@ def test_guessing_the_phone_of_one_order_is_rate_limited(make, limited):
 def test_one_address_trying_many_numbers_is_rate_limited(make, limited):
     client = limited.test_client()
     answers = [
-        client.post("/orders/lookup", data={"number": f"ZZZZZZZZ{i:02d}", "phone": "0912345678"})
-        .status_code
+        client.post(
+            "/orders/lookup", data={"number": f"ZZZZZZZZ{i:02d}", "phone": "0912345678"}
+        ).status_code
         for i in range(22)
     ]
     assert answers[:20] == [404] * 20 and set(answers[20:]) == {429}, answers
@@ -368,15 +389,19 @@ def test_one_address_trying_many_numbers_is_rate_limited(make, limited):
 def test_shipment_status_stays_on_the_page_for_each_state(client, make):
     # Delivered: every step done, the last one current, each with its date.
     number, (seller_a, shipment_a), (seller_b, shipment_b) = two_cooperative_order(make)
-    advance_shipment(shipment_a, "ship", user_id=seller_a.id, carrier="VNPost",
-                     tracking_number="EMS1")
+    advance_shipment(
+        shipment_a, "ship", user_id=seller_a.id, carrier="VNPost", tracking_number="EMS1"
+    )
     advance_shipment(shipment_a, "deliver", user_id=seller_a.id)
     with client.session_transaction() as browser:
         browser["order_access"] = [number]
     page = html(client.get(f"/orders/{number}"))
     first = shipment_part(page, shipment_a)
     assert re.findall(r'data-step="(\w+)" data-state="(\w+)"', first) == [
-        ("placed", "done"), ("packed", "done"), ("shipped", "done"), ("delivered", "current")
+        ("placed", "done"),
+        ("packed", "done"),
+        ("shipped", "done"),
+        ("delivered", "current"),
     ]
     assert _db.session.get(Shipment, shipment_a).status is ShipmentStatus.DELIVERED
     assert 'data-step="delivered" data-state="current"' in first and "<time" in first
@@ -415,7 +440,8 @@ def test_an_order_without_e_mail_sends_the_buyer_nothing_and_fails_nothing(
     order.email = ""
     _db.session.commit()
     before = len(outbox.messages)
-    advance_shipment(shipment_a, "ship", user_id=seller_a.id, carrier="VNPost",
-                     tracking_number="EMS1")
+    advance_shipment(
+        shipment_a, "ship", user_id=seller_a.id, carrier="VNPost", tracking_number="EMS1"
+    )
     assert len(outbox.messages) == before  # nobody to tell by e-mail
     assert "could not send" not in caplog.text

@@ -70,9 +70,10 @@ def test_a_payos_order_holds_its_stock_and_sends_the_buyer_to_one_signed_link(
     assert response.status_code == 303
     assert response.headers["Location"] == f"https://pay.payos.vn/web/{payment.provider_session_id}"
     # Chromium checks a form's redirects against form-action: payOS's origin is listed.
-    assert "https://pay.payos.vn" in response.headers["Content-Security-Policy"].split(
-        "form-action", 1
-    )[1].split(";")[0]
+    assert (
+        "https://pay.payos.vn"
+        in response.headers["Content-Security-Policy"].split("form-action", 1)[1].split(";")[0]
+    )
 
     assert order.status is OrderStatus.AWAITING_PAYMENT
     assert stock_of(db, package.id) == 3

@@ -29,7 +29,8 @@ class Elements(HTMLParser):
 
     def find(self, tag: str, **attrs) -> list[dict[str, str | None]]:
         return [
-            a for t, a in self.tags
+            a
+            for t, a in self.tags
             if t == tag and all(a.get(k.rstrip("_")) == v for k, v in attrs.items())
         ]
 
@@ -39,7 +40,7 @@ def with_class(elements: Elements, tag: str, name: str) -> list[dict[str, str | 
 
 
 def main_of(page: str) -> str:
-    return page[page.index('<main id="main"'):page.index("</main>")]
+    return page[page.index('<main id="main"') : page.index("</main>")]
 
 
 @pytest.fixture
@@ -92,14 +93,15 @@ def test_quantity_is_a_number_field_with_a_stepper(client, listing):
     steps = with_class(elements, "button", "qty-stepper__button")
     # − and +: plain buttons that gallery.js shows; without it the field is typed in.
     assert [(s["type"], s["data-step"], "hidden" in s) for s in steps] == [
-        ("button", "-1", True), ("button", "1", True)
+        ("button", "-1", True),
+        ("button", "1", True),
     ]
 
 
 def test_one_form_two_buttons_add_to_cart_first(client, listing):
     page = html(client.get("/products/vai-thieu"))
-    form = page[page.index('<form class="buy-form"'):]
-    form = form[:form.index("</form>")]
+    form = page[page.index('<form class="buy-form"') :]
+    form = form[: form.index("</form>")]
     buttons = Elements(form).find("button", type="submit")
     # Enter in the quantity field presses the first: it adds to the cart, it never buys.
     assert "name" not in buttons[0] and "Thêm vào giỏ hàng" in form
@@ -111,8 +113,8 @@ def test_one_form_two_buttons_add_to_cart_first(client, listing):
 def test_buy_now_adds_the_item_and_goes_to_the_checkout(client, db, listing):
     hop = listing.packages[0]
     response = client.post(
-        "/cart/add", data={"package_id": hop.id, "quantity": "2", "buy_now": "1",
-                           "next": "/products/vai-thieu"}
+        "/cart/add",
+        data={"package_id": hop.id, "quantity": "2", "buy_now": "1", "next": "/products/vai-thieu"},
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/checkout/")
@@ -125,23 +127,29 @@ def test_buy_now_adds_the_item_and_goes_to_the_checkout(client, db, listing):
 
 
 def test_add_to_cart_still_goes_to_the_cart(client, listing):
-    response = client.post("/cart/add", data={"package_id": listing.packages[0].id,
-                                              "quantity": "1"})
+    response = client.post(
+        "/cart/add", data={"package_id": listing.packages[0].id, "quantity": "1"}
+    )
     assert response.status_code == 303 and response.headers["Location"].endswith("/cart/")
 
 
 def test_buy_now_that_fails_goes_back_to_the_product_not_the_checkout(client, db, listing):
     tui = listing.packages[2]  # sold out
     response = client.post(
-        "/cart/add", data={"package_id": tui.id, "quantity": "1", "buy_now": "1",
-                           "next": "/products/vai-thieu"}
+        "/cart/add",
+        data={"package_id": tui.id, "quantity": "1", "buy_now": "1", "next": "/products/vai-thieu"},
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/products/vai-thieu")
     assert db.session.scalar(select(CartLine.id)) is None
     response = client.post(
-        "/cart/add", data={"package_id": listing.packages[0].id, "quantity": "0",
-                           "buy_now": "1", "next": "/products/vai-thieu"}
+        "/cart/add",
+        data={
+            "package_id": listing.packages[0].id,
+            "quantity": "0",
+            "buy_now": "1",
+            "next": "/products/vai-thieu",
+        },
     )
     assert response.headers["Location"].endswith("/products/vai-thieu")
 
@@ -154,8 +162,13 @@ def test_buy_now_works_from_the_cached_page_with_the_visitors_own_token(
     page = html(client.get("/products/vai-thieu"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post(
-        "/cart/add", data={"csrf_token": token, "package_id": listing.packages[0].id,
-                           "quantity": "1", "buy_now": "1"}
+        "/cart/add",
+        data={
+            "csrf_token": token,
+            "package_id": listing.packages[0].id,
+            "quantity": "1",
+            "buy_now": "1",
+        },
     )
     assert response.status_code == 303 and response.headers["Location"].endswith("/checkout/")
 
@@ -173,8 +186,9 @@ def test_a_preview_shows_the_packages_but_no_form(client, auth, db, make, listin
 
 def test_the_certificate_badge_stays_on_the_page_after_the_purchase(client, make):
     coop = make.cooperative()
-    make.listing(coop=coop, slug="co-sao", cert=make.certificate(coop, stars=4,
-                                                                  number="DEMO-7/QĐ-UBND"))
+    make.listing(
+        coop=coop, slug="co-sao", cert=make.certificate(coop, stars=4, number="DEMO-7/QĐ-UBND")
+    )
     page = main_of(html(client.get("/products/co-sao")))
     assert page.index('class="buy-bar"') < page.index('id="ocop-certificate"')
     assert "DEMO-7/QĐ-UBND" in page and 'href="#ocop-certificate"' in page  # stars link to it
@@ -196,7 +210,9 @@ def test_the_gallery_never_links_to_a_raw_image(client, db, listing):
     # Every photo keeps its space before it loads (no layout shift) and has its words.
     images = with_class(elements, "img", "gallery__image")
     assert [(i["width"], i["height"], i["alt"]) for i in images] == [
-        ("800", "600", "Ảnh 1"), ("800", "600", "Ảnh 2"), ("800", "600", "Ảnh 3")
+        ("800", "600", "Ảnh 1"),
+        ("800", "600", "Ảnh 2"),
+        ("800", "600", "Ảnh 3"),
     ]
     assert images[0].get("fetchpriority") == "high" and images[1].get("loading") == "lazy"
     # The row of photos can be scrolled by keyboard, and says what it is.
@@ -211,7 +227,7 @@ def test_the_lightbox_is_a_named_dialog_with_named_buttons(client, db, listing):
     (dialog,) = elements.find("dialog")
     assert dialog["aria-label"] == "Ảnh sản phẩm Vải thiều Lục Ngạn"
     assert "{num}" in dialog["data-counter"]
-    dialog_html = page[page.index("<dialog"):page.index("</dialog>")]
+    dialog_html = page[page.index("<dialog") : page.index("</dialog>")]
     for name in ("Thu phóng ảnh", "Đóng xem ảnh", "Ảnh trước", "Ảnh sau"):
         assert name in dialog_html, name
     # The button that opens it is shown by gallery.js only: without it, nothing dead to press.
@@ -240,8 +256,10 @@ def test_json_ld_has_one_offer_per_package(client, listing):
     offers = data["offers"]
     assert offers["@type"] == "AggregateOffer" and offers["offerCount"] == 3
     assert (offers["lowPrice"], offers["highPrice"]) == (80_000, 650_000)
-    assert [(o["@type"], o["name"], o["price"], o["priceCurrency"], o["availability"])
-            for o in offers["offers"]] == [
+    assert [
+        (o["@type"], o["name"], o["price"], o["priceCurrency"], o["availability"])
+        for o in offers["offers"]
+    ] == [
         ("Offer", "Hộp 1 kg", 150_000, "VND", "https://schema.org/InStock"),
         ("Offer", "Thùng 5 kg", 650_000, "VND", "https://schema.org/PreOrder"),
         ("Offer", "Túi 500 g", 80_000, "VND", "https://schema.org/OutOfStock"),

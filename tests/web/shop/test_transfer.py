@@ -61,7 +61,10 @@ def place_by_transfer(client, make, *, price=150_000, quantity=2, stock=5):
 def expected_payload(amount: int, code: str) -> str:
     """The VietQR string as the independent library builds it for our account."""
     theirs = QRPay.init_viet_qr(
-        bank_bin=BIN, bank_number=ACCOUNT, amount=str(amount), purpose=code,
+        bank_bin=BIN,
+        bank_number=ACCOUNT,
+        amount=str(amount),
+        purpose=code,
         service=VietQRService.BY_ACCOUNT_NUMBER,
     ).build()
     parsed = QRPay(theirs)
@@ -125,7 +128,11 @@ def test_a_guest_places_a_transfer_order_and_lands_on_how_to_pay(client, db, mak
     assert order.payment_method is PaymentMethod.TRANSFER
     [payment] = order.payments
     assert (payment.provider, payment.status, payment.amount, payment.amount_received) == (
-        "vietqr", PaymentStatus.PENDING, order.total, 0)
+        "vietqr",
+        PaymentStatus.PENDING,
+        order.total,
+        0,
+    )
     assert stock_of(package.id) == 3  # held
     code, total = order.payment_code, order.total
 
@@ -134,8 +141,14 @@ def test_a_guest_places_a_transfer_order_and_lands_on_how_to_pay(client, db, mak
     assert "Chúng tôi đã gửi hướng dẫn thanh toán tới lan@example.vn." in page
     assert f'src="/orders/{number}/vietqr.svg?due={total}"' in page
     assert f'href="/orders/{number}/vietqr.png?due={total}"' in page
-    for text in ("Vietcombank", "Ngân hàng TMCP Ngoại Thương Việt Nam", ACCOUNT, HOLDER,
-                 vnd(total), code):
+    for text in (
+        "Vietcombank",
+        "Ngân hàng TMCP Ngoại Thương Việt Nam",
+        ACCOUNT,
+        HOLDER,
+        vnd(total),
+        code,
+    ):
         assert text in page, text
     # Copy buttons carry the plain values (the amount in digits, as banking apps take it).
     for value in (ACCOUNT, str(total), code):
@@ -223,7 +236,8 @@ def test_the_status_json_in_each_state(client, db, make, app):
     assert data["amount_due_text"] == vnd(total)
     assert data["payable"] and not data["final"] and 0 < data["seconds_left"] <= 30 * 60
     assert data["expires_at"] == aware(reload(db, number).payments[-1].expires_at).isoformat(
-        timespec="seconds")
+        timespec="seconds"
+    )
     assert data["progress"] == "awaiting_payment"
 
     record_transfer(number, 30_000)

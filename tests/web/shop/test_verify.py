@@ -29,11 +29,16 @@ def _url(app, number: str, endpoint: str = "verify.certificate") -> str:
 def valid(make):
     coop = make.cooperative(legal_name="HTX Nông sản Đông Phú")
     cert = make.certificate(
-        coop, number="DEMO-1234/QĐ-UBND", product_name="Vải thiều Lục Ngạn", stars=4,
+        coop,
+        number="DEMO-1234/QĐ-UBND",
+        product_name="Vải thiều Lục Ngạn",
+        stars=4,
         issuing_authority="UBND tỉnh Bắc Giang",
     )
     listing = make.listing(
-        coop=coop, cert=cert, name="Vải thiều Lục Ngạn hộp quà",
+        coop=coop,
+        cert=cert,
+        name="Vải thiều Lục Ngạn hộp quà",
         origin_legacy_commune=make.commune(make.TAN_HOA_LEGACY_COMMUNE, era=make.Era.LEGACY),
     )
     return cert, listing
@@ -48,9 +53,14 @@ def test_a_valid_certificate_says_so_in_big_words_with_its_details(app, client, 
     assert "verdict__icon" in html  # an icon with the words, never colour alone
     assert ">Còn hiệu lực<" in html or ">Valid<" in html
     for text in (
-        "DEMO-1234/QĐ-UBND", "Vải thiều Lục Ngạn", "HTX Nông sản Đông Phú", "UBND tỉnh Bắc Giang",
-        "Xã Lục Ngạn", "Tân Hoa",  # origin: today's commune and the former one
-        cert.expires_on.strftime("%d/%m/%Y"), cert.issued_on.strftime("%d/%m/%Y"),
+        "DEMO-1234/QĐ-UBND",
+        "Vải thiều Lục Ngạn",
+        "HTX Nông sản Đông Phú",
+        "UBND tỉnh Bắc Giang",
+        "Xã Lục Ngạn",
+        "Tân Hoa",  # origin: today's commune and the former one
+        cert.expires_on.strftime("%d/%m/%Y"),
+        cert.issued_on.strftime("%d/%m/%Y"),
         "Vải thiều Lục Ngạn hộp quà",  # the live listing it backs
     ):
         assert text in html, text
@@ -104,14 +114,15 @@ def test_revoked_certificate_says_revoked(app, client, valid, staff):
     response = client.get(_url(app, cert.number))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'verdict verdict--revoked' in html
+    assert "verdict verdict--revoked" in html
     assert "Không đạt khi kiểm tra lại" not in html  # the internal reason is not public
     assert "Vải thiều Lục Ngạn hộp quà" not in html  # no longer on sale
 
 
 def test_expired_certificate_says_expired(app, client, make):
     cert = make.certificate(
-        make.cooperative(), issued_on=shop_today() - timedelta(days=1200),
+        make.cooperative(),
+        issued_on=shop_today() - timedelta(days=1200),
         expires_on=shop_today() - timedelta(days=3),
     )
     html = client.get(_url(app, cert.number)).get_data(as_text=True)
@@ -204,8 +215,12 @@ def _matrix_of_png(data: bytes, scale: int = 10, border: int = 4):
     size = image.width // scale - 2 * border
     return tuple(
         bytearray(
-            1 if image.getpixel(((border + col) * scale + scale // 2,
-                                 (border + row) * scale + scale // 2)) < 128 else 0
+            1
+            if image.getpixel(
+                ((border + col) * scale + scale // 2, (border + row) * scale + scale // 2)
+            )
+            < 128
+            else 0
             for col in range(size)
         )
         for row in range(size)
@@ -234,7 +249,9 @@ def test_a_certificate_expires_at_vietnam_midnight_everywhere(app, client, make,
     clock.moment = datetime(2026, 3, 31, 23, 59, tzinfo=SHOP_TZ)
     coop = make.cooperative()
     cert = make.certificate(
-        coop, issued_on=last_day - timedelta(days=1000), expires_on=last_day,
+        coop,
+        issued_on=last_day - timedelta(days=1000),
+        expires_on=last_day,
         product_name="Gà đồi Yên Thế",
     )
     listing = make.listing(coop=coop, cert=cert, name="Gà đồi Yên Thế nguyên con")
@@ -294,8 +311,12 @@ def test_a_member_prints_the_label(app, client, auth, valid, member):
     expected_qr = segno.make(
         "http://localhost/verify/DEMO-1234/Q%C4%90-UBND", error="m", micro=False
     )
-    assert expected_qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="label__qr",
-                                  lineclass=None) in html
+    assert (
+        expected_qr.svg_inline(
+            scale=1, border=2, omitsize=True, svgclass="label__qr", lineclass=None
+        )
+        in html
+    )
     # The print styles are in a stylesheet of their own (the CSP allows no inline <style>).
     assert "/static/css/labels.css" in html
     assert "@media print" in client.get("/static/css/labels.css").get_data(as_text=True)

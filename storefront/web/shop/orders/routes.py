@@ -206,6 +206,8 @@ def _transfer_context(order: Order) -> dict:
         "transfer_message": transfer_message(order, status),
         "hold_minutes": int(current_app.config["VIETQR_TRANSFER_HOLD_MINUTES"]),
     }
+
+
 def payos_urls(number: str) -> payos.Urls:
     """Where payOS sends the buyer back: the order page, told which way (the page only shows
     the order's real state; nothing in these addresses changes it)."""
@@ -344,8 +346,9 @@ def vietqr_svg(number: str):
     """The VietQR for what the order still owes (the whole total, or the balance of a partly
     paid transfer); 404 when nothing is to be paid by transfer now."""
     order, payload = _transfer_qr(number)
-    image = vietqr.render_svg(payload, scale=4, title=_("VietQR for order %(number)s",
-                                                          number=order.number))
+    image = vietqr.render_svg(
+        payload, scale=4, title=_("VietQR for order %(number)s", number=order.number)
+    )
     return _private(Response(image, mimetype="image/svg+xml"))
 
 
@@ -383,6 +386,8 @@ def payment_status(number: str):
             seconds_left=status.seconds_left,
         )
     )
+
+
 def _pay_with_payos(number: str):
     """Try again: payOS is asked about the last link first (paid → the order is paid; still
     open → closed there before a new one is made)."""

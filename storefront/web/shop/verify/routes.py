@@ -75,8 +75,15 @@ def _qr(number: str):
 def qr_svg(number: str):
     buffer = io.BytesIO()
     _qr(number).save(
-        buffer, kind="svg", scale=4, border=4, xmldecl=False, svgns=True,
-        title=number, svgclass="qr", lineclass=None,
+        buffer,
+        kind="svg",
+        scale=4,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        title=number,
+        svgclass="qr",
+        lineclass=None,
     )
     return _image(buffer.getvalue(), "image/svg+xml")
 
