@@ -72,9 +72,26 @@ def render_card(card: ListingCard, heading: str = "h3") -> Markup:
     return render_cards([card], heading)[0]
 
 
-def render_cards(cards: Iterable[ListingCard], heading: str = "h3") -> list[Markup]:
+LAZY = ' loading="lazy"'  # as catalog/_card.html writes it
+EAGER = ' fetchpriority="high"'
+
+
+def render_cards(
+    cards: Iterable[ListingCard], heading: str = "h3", above_fold: int = 0
+) -> list[Markup]:
     """The cards' HTML, in order: from this process, else from the shared store (one round
-    trip for all the cards this process lacks), else rendered (and kept in both)."""
+    trip for all the cards this process lacks), else rendered (and kept in both).
+
+    A card's photo loads lazily, except in the first `above_fold` cards (a phone's first
+    row), which a shopper sees at once: the first of them is the page's largest paint, so it
+    is fetched first (`fetchpriority`). The cached HTML is the lazy one; this is applied after."""
+    found = _render_cards(cards, heading)
+    for i in range(min(above_fold, len(found))):
+        found[i] = Markup(str(found[i]).replace(LAZY, EAGER if i == 0 else "", 1))
+    return found
+
+
+def _render_cards(cards: Iterable[ListingCard], heading: str) -> list[Markup]:
     cache = _cache()
     locale = str(get_locale())
     keys = [(card, heading, locale) for card in cards]

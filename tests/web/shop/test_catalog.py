@@ -20,6 +20,7 @@ from storefront.models import (
 )
 from tests.fixtures.app import count_queries
 from tests.fixtures.pages import card_names, html
+from tests.fixtures.photos import add_photos
 from tests.fixtures.review_rows import add_review, set_sold
 
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh
@@ -64,6 +65,23 @@ def test_products_lists_public_listings_with_facets(client, shop, make):
     assert 'name="group" value="1"' in page and 'name="group" value="4"' in page
     assert 'name="stars" value="4"' in page
     assert "Thành phố Hà Nội" in page  # province facet label
+
+
+def card_photos(page: str) -> list[str]:
+    """The <img> tags of the page's product cards, in order."""
+    return re.findall(r'<div class="card__media">\s*(<img [^>]*>)', page)
+
+
+@pytest.mark.parametrize("path", ["/products", "/", "/search?q=ha+noi"])
+def test_the_first_row_of_cards_loads_its_photos_at_once_and_the_rest_lazily(client, make, path):
+    for n in range(4):
+        add_photos(make.listing(name=f"Mật ong Hà Nội {n}"), 1)
+    for _ in range(2):  # rendered, then from the cards' and pages' caches
+        photos = card_photos(html(client.get(path)))
+        assert len(photos) == 4, photos
+        assert 'fetchpriority="high"' in photos[0] and "loading" not in photos[0]
+        assert "fetchpriority" not in photos[1] and "loading" not in photos[1]
+        assert all('loading="lazy"' in tag and "fetchpriority" not in tag for tag in photos[2:])
 
 
 def test_filters_are_plain_get_parameters(client, shop):
