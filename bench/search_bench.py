@@ -663,6 +663,12 @@ def run_postgres(
                 conn.execute(sql_text(f"SELECT pg_total_relation_size('{name}')")).scalar_one()
                 for name in TABLE_NAMES
             ]
+            shared_buffers_mb = (
+                conn.execute(
+                    sql_text("SELECT pg_size_bytes(current_setting('shared_buffers'))")
+                ).scalar_one()
+                / 1e6
+            )
         disk_mb = sum(sizes) / 1e6
         queries = make_queries(places, provinces)
         started = time.perf_counter()
@@ -713,6 +719,7 @@ def run_postgres(
             "build_s": build_s,
             "build_cpu_s": build_cpu_s,
             "disk_mb": disk_mb,
+            "shared_buffers_mb": shared_buffers_mb,
             "open_ms": open_ms,
             "p50": statistics.median(cold),
             "p95": percentile(cold, 95),
@@ -788,9 +795,14 @@ def main(argv: list[str] | None = None) -> None:
                 if row["build_s"] is None
                 else f"rebuild {row['build_s']:.1f} s ({row['build_cpu_s']:.1f} s CPU)"
             )
+            # Whether the server's shared buffers can hold the search tables and their
+            # indexes: with 128 MB (PostgreSQL's default) at 100k they cannot, and every
+            # search reads part of its rows from the OS cache (docs/deployment.md).
+            fits = "hold" if row["shared_buffers_mb"] >= row["disk_mb"] else "do not hold"
             print(
                 f"\n{row['size']:,} listings (postgres): {rebuild}, "
-                f"{row['disk_mb']:.1f} MB; search wall"
+                f"{row['disk_mb']:.1f} MB (shared_buffers {row['shared_buffers_mb']:.0f} MB: "
+                f"{fits} them); search wall"
                 f"{f' (fastest of {args.repeat} runs each)' if args.repeat > 1 else ''} "
                 f"p50 {row['p50']:.1f} ms, p95 "
                 f"{row['p95']:.1f} ms, {row['over_30']} of 200 over 30 ms (this process's CPU p50 "
