@@ -45,6 +45,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -137,6 +138,10 @@ class SearchWord(Base):
             postgresql_ops={"word": "gin_trgm_ops"},
             postgresql_with={"fastupdate": "off"},
         ),
+        # The words spelt nearly like a typed one are looked for among those of its first
+        # letter and nearly its length (postgres_engine.index `_look_near`): without it, a
+        # scan of every word (2.5 ms at 100k listings, once or twice per misspelt search).
+        Index("ix_search_words_first_length", text("substr(word, 1, 1)"), text("length(word)")),
     )
 
     field: Mapped[str] = mapped_column(String(2), primary_key=True)

@@ -573,7 +573,7 @@ class _Search:
         rows = self.connection.execute(
             text(
                 "SELECT word, sum(listings) FROM search_words WHERE field = ANY(:fields) "
-                "AND left(word, 1) = :first AND length(word) BETWEEN :shortest AND :longest "
+                "AND substr(word, 1, 1) = :first AND length(word) BETWEEN :shortest AND :longest "
                 "AND listings > 0 GROUP BY word ORDER BY similarity(word, :word) DESC, word "
                 "LIMIT :limit"
             ),
