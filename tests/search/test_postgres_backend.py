@@ -27,7 +27,7 @@ from storefront.models import (
 from storefront.search import SearchQuery, search
 from storefront.search.postgres_engine import sql
 from storefront.search.postgres_engine.sql import MAX_COVER_SUBSETS, at_least
-from storefront.search.query import counted_at_least
+from storefront.search.query import SORTS, counted_at_least
 from storefront.search.whoosh_engine.matching import minimum_clauses
 
 
@@ -223,6 +223,42 @@ def test_the_statements_send_only_the_cooperatives_the_facet_keeps(postgres, mak
         d: 1,
         e: 2,
     }
+
+
+def test_the_matches_carry_only_the_columns_their_statement_reads(postgres, make, db, monkeypatch):
+    # Every sort, with and without filters and facets, gives what it gave when the matches
+    # carried every column; a search by price carries no rating or sales column.
+    _today, provinces = _browsing_catalog(make, db)
+    province = _province_codes(db, provinces[:1])
+    queries = [
+        SearchQuery(text=text_, sort=sort, facets=facets, **filters)
+        for text_ in ("san pham thu", "sản phẩm thử 3 xuất khẩu")
+        for sort in SORTS
+        for facets in (True, False)
+        for filters in ({}, {"stars": [4, 5]}, {"province_codes": province, "price_max": 300_000})
+    ]
+    narrow = [search(q) for q in queries]
+    read = sql.read_columns
+    carried: dict[str, set[str]] = {}
+    sort = ""
+
+    def every_column(outer: str) -> str:
+        carried.setdefault(sort, set()).update(read(outer).split(", "))
+        return sql.ROW_COLUMNS
+
+    monkeypatch.setattr(sql, "read_columns", every_column)
+    wide = []
+    for query in queries:
+        sort = query.sort
+        wide.append(search(query))
+    assert [(r.ids, r.total, r.facets) for r in narrow] == [
+        (r.ids, r.total, r.facets) for r in wide
+    ]
+    assert sum(r.total for r in narrow) > 0
+    assert {"price", "listing_id"} <= carried["price_asc"]
+    assert not {"rating_tenths", "rating_count", "sold", "name_words"} & carried["price_asc"]
+    assert {"rating_tenths", "rating_count"} <= carried["rating"]
+    assert "sold" in carried["best_selling"] and "name_words" in carried["relevance"]
 
 
 def _communes_of_two_provinces(db) -> list[AdminUnit]:

@@ -14,6 +14,7 @@ The same rules as matching.search_segment, in the database:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -124,12 +125,28 @@ COUNT_PAIRS = (
 )
 
 
-# What a search reads of each matching row: the filters', facets' and orders' columns.
-ROW_COLUMNS = (
-    "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
-    f"{PRICE_BUCKET} AS price_bucket, created_at, name_words, in_stock, "
-    "rating_band, rating_tenths, rating_count, sold"
-)
+# What a search may read of each matching row, by the name its statement uses: the filters',
+# facets' and orders' columns.
+ROW_COLUMN_EXPRESSIONS = {
+    name: name
+    for name in (
+        "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
+        "price_bucket, created_at, name_words, in_stock, rating_band, rating_tenths, "
+        "rating_count, sold"
+    ).split(", ")
+} | {"price_bucket": f"{PRICE_BUCKET} AS price_bucket"}
+ROW_COLUMNS = ", ".join(ROW_COLUMN_EXPRESSIONS.values())
+
+
+def read_columns(outer: str) -> str:
+    """The row columns that `outer` (what a statement computes from its matches) names, and
+    the listing id: the matches are materialized without the others ("đặc sản" by price, 15,000
+    matches at 100k listings: 30.9 -> 29.5 ms)."""
+    return ", ".join(
+        expression
+        for name, expression in ROW_COLUMN_EXPRESSIONS.items()
+        if name == "listing_id" or re.search(rf"\b{name}\b", outer)
+    )
 
 
 def _any(parts: Iterable[str]) -> str | None:
@@ -404,7 +421,6 @@ def search_statement(
         # Only the hits are ranked: a match the filters leave out is counted in the facets
         # of those filters, never scored (a broad word in one group: 5 rows in 6 untested).
         score = f"CASE WHEN {passing()} THEN {score} ELSE 0 END"
-    columns = f"{ROW_COLUMNS}, {score if scored else '0'} AS score"
     # Without filters the matches are the hits: read them as they are (a second CTE read
     # three times would be another copy of every row).
     f = "f" if passes else "m"
@@ -443,6 +459,8 @@ def search_statement(
                     f"SELECT 'facet:{name}', {column}, count(*) FROM m WHERE {passing(name)} "
                     f"GROUP BY {column}"
                 )
+    columns = read_columns(" ".join([*parts, passing(), order]))
+    columns += f", {score if scored else '0'} AS score"
     matches = f"SELECT {columns} FROM search_documents WHERE {' AND '.join(where)}"
     tier = None
     if scored and sort == "relevance" and not (passes or covering or query.facets or query.count):
