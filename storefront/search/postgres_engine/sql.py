@@ -128,13 +128,22 @@ COUNT_PAIRS = (
 # What a search may read of each matching row, by the name its statement uses: the filters',
 # facets' and orders' columns.
 ROW_COLUMN_EXPRESSIONS = {
-    name: name
-    for name in (
-        "listing_id, ocop_group, stars, province_code, commune_code, cooperative_id, price, "
-        "price_bucket, created_at, name_words, in_stock, rating_band, rating_tenths, "
-        "rating_count, sold"
-    ).split(", ")
-} | {"price_bucket": f"{PRICE_BUCKET} AS price_bucket"}
+    "listing_id": "listing_id",
+    "ocop_group": "ocop_group",
+    "stars": "stars",
+    "province_code": "province_code",
+    "commune_code": "commune_code",
+    "cooperative_id": "cooperative_id",
+    "price": "price",
+    "price_bucket": f"{PRICE_BUCKET} AS price_bucket",
+    "created_at": "created_at",
+    "name_words": "name_words",
+    "in_stock": "in_stock",
+    "rating_band": "rating_band",
+    "rating_tenths": "rating_tenths",
+    "rating_count": "rating_count",
+    "sold": "sold",
+}
 ROW_COLUMNS = ", ".join(ROW_COLUMN_EXPRESSIONS.values())
 
 
