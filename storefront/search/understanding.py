@@ -167,6 +167,26 @@ def english_singular(key: tuple[str, ...]) -> tuple[str, ...] | None:
     return None
 
 
+def phrase_words(folded: list[str]) -> list[str]:
+    """The folded words (and whole place keys) of every alternative and place alias the
+    vocabulary gives a run of these folded words: what `understand` may look up besides the
+    words typed, to ask about all at once."""
+    vocab = vocabulary()
+    found: list[str] = []
+    for size in range(1, min(MAX_PHRASE, len(folded)) + 1):
+        for start in range(len(folded) - size + 1):
+            key = tuple(folded[start : start + size])
+            singular = english_singular(key)
+            for alternatives in (vocab.phrases.get(key), singular and vocab.phrases.get(singular)):
+                for alternative in alternatives or ():
+                    found += fold(alternative).split()
+            alias = vocab.places.get(key)
+            if alias:
+                words = fold(alias).split()
+                found += [*words, place_key(tuple(words))]
+    return found
+
+
 def place_key(words: list[Term] | tuple[str, ...]) -> str:
     """The index key of a whole place name: its folded words joined by "_"."""
     return "_".join(w if isinstance(w, str) else w.folded for w in words)

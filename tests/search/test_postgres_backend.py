@@ -179,6 +179,30 @@ def test_keys_no_listing_holds_are_left_out_of_the_statements(postgres, make, qu
     assert not [s for s in statements if s.startswith("WITH m AS")]
 
 
+PLACES = ("Hà Giang", "Mèo Vạc", "Đồng Văn", "Bắc Kạn", "Cao Bằng")
+
+
+def test_a_search_found_at_once_is_three_statements(postgres, make, queries, db):
+    # The query's words, the words its short last word begins ("ong": "ong", "ongs") and
+    # the planner's setting in one statement, then the pass, then the setting put back: each
+    # round trip to another server costs its latency. (Five found: no relaxed pass.)
+    honey = [make.listing(name=f"Mật ong rừng {place}") for place in PLACES]
+    make.listing(name="Ongs rang muối")  # begun by "ong": a completion, ranked after
+    before = db.session.execute(text("SHOW enable_seqscan")).scalar_one()
+    with queries() as statements:
+        found = ids("mat ong")
+    assert set(found[:5]) == {listing.id for listing in honey}
+    assert len(statements) == 3, "\n".join(s[:120] for s in statements)
+    assert statements[0].startswith("WITH started AS")
+    assert statements[1].startswith("WITH m AS")
+    assert db.session.execute(text("SHOW enable_seqscan")).scalar_one() == before == "on"
+    # One word: no completions asked, the same three.
+    with queries() as statements:
+        assert set(ids("rung")) == {listing.id for listing in honey}
+    assert len(statements) == 3, statements
+    assert not statements[0].startswith("WITH started AS")
+
+
 def test_which_clauses_some_listing_holds_is_read_from_the_words_table(postgres, make, queries):
     # The fallbacks ask which clauses some listing holds. A one-word clause whose word
     # search_words has ("che") is held, one none of whose keys is held ("qwzx" alone) is

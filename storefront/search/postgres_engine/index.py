@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
@@ -48,7 +48,13 @@ from storefront.search.query import (
     SearchResult,
     cut_cooperative_facet,
 )
-from storefront.search.understanding import MAX_PHRASE, decode_keys, known_word, place_key
+from storefront.search.understanding import (
+    MAX_PHRASE,
+    decode_keys,
+    known_word,
+    phrase_words,
+    place_key,
+)
 from storefront.search.whoosh_engine.index import (
     anchor_clause,
     drop_unknown,
@@ -58,6 +64,9 @@ from storefront.search.whoosh_engine.index import (
     suggest_text,
 )
 from storefront.search.whoosh_engine.matching import (
+    PREFIX_FIELDS,
+    PREFIX_MAX,
+    PREFIX_MIN,
     PlanClause,
     fuzzy_lookups,
     minimum_clauses,
@@ -74,6 +83,7 @@ KNOWN_FIELDS = ("name", "product", "place", "extra", "body")
 FUZZY_FIELDS = ("name", "product", "place", "extra")
 FUZZY_TERMS = 8
 PREFIX_TERMS = 12
+PREFIX_ASKED = PREFIX_FIELDS  # the fields a short last word's completions are looked up in
 # Candidates read per word for a correction, most similar (trigrams) first; the edit
 # distance then decides among them.
 TRIGRAM_CANDIDATES = 300
@@ -168,10 +178,8 @@ _GENERATION = text("SELECT generation FROM search_state WHERE id = 1")
 # The planner prices a tsquery test at one operator whatever its size, so for a query of
 # many keys (a long query, a fuzzy pass: 50-100 keys) or an EXISTS it prefers reading every
 # wide row and testing it to reading the GIN index: 250 ms instead of 3 at 20k listings.
-# A search with text is planned with sequential scans off (SET LOCAL, put back after).
-_NO_SEQSCAN = text(
-    "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
-)
+# A search with text is planned with sequential scans off (SET LOCAL, in its first statement:
+# _Search.begin; put back after).
 _SET_SEQSCAN = text("SELECT set_config('enable_seqscan', :value, true)")
 
 
@@ -356,11 +364,8 @@ class PostgresSearchIndex:
     def search(self, query: SearchQuery, today: date) -> SearchResult:
         query = query.normalized()
         with self._connect() as connection:
-            if not query.text.strip():  # the columns' btrees, whatever the planner's costs
-                result = _Search(connection).run(query, today)
-            else:
-                with _planned_for_search(connection):
-                    result = _Search(connection).run(query, today)
+            # Without text the columns' btrees serve, whatever the planner's costs.
+            result = _Search(connection).run(query, today, no_seqscan=bool(query.text.strip()))
         if "cooperative" in result.facets:  # (the catalog's statement reads no more already)
             result.facets["cooperative"] = cut_cooperative_facet(
                 result.facets["cooperative"], query.top_cooperatives, query.cooperative_ids
@@ -385,15 +390,6 @@ class PostgresSearchIndex:
 
     def close(self) -> None:
         return None
-
-
-@contextmanager
-def _planned_for_search(connection: Connection) -> Iterator[None]:
-    previous = connection.execute(_NO_SEQSCAN).scalar_one()
-    yield
-    # (After an error the transaction is rolled back, which undoes the SET LOCAL too.)
-    if previous != "off":
-        connection.execute(_SET_SEQSCAN, {"value": previous})
 
 
 def _index(connection: Connection, table: Table, fresh: str) -> None:
@@ -475,6 +471,59 @@ class _Search:
 
     # words ---------------------------------------------------------------------------------
 
+    def begin(self, text_: str, no_seqscan: bool) -> str | None:
+        """The first statement of a search, what would otherwise be three or four (at 0.5-1
+        ms each): the words the query's understanding asks about (_candidate_words), the
+        words a short last word may begin (`prefixed`) with theirs, and with `no_seqscan`
+        sequential scans off for the statements after it (its value before returned)."""
+        words = sorted({w for w in _candidate_words(text_) if w})
+        terms = query_terms(text_)
+        last = terms[-1].folded if len(terms) > 1 else ""
+        prefix = last if PREFIX_MIN <= len(last) <= PREFIX_MAX and last.isalpha() else None
+        if not words and not no_seqscan:
+            return None
+        params: dict[str, Any] = {"fields": sorted(WORD_CODES), "words": words}
+        started = ""
+        parts = []
+        if prefix is not None:
+            started_sql, started_params = _starting_statement(prefix, PREFIX_ASKED, PREFIX_TERMS)
+            started = f"WITH started AS MATERIALIZED ({started_sql}) "
+            params |= started_params
+            parts.append("SELECT 'started', word, '', 0 FROM started")
+        if words or prefix is not None:
+            also = " || ARRAY(SELECT word FROM started)" if prefix is not None else ""
+            parts.insert(
+                0,
+                "SELECT 'word', word, field, listings FROM search_words "
+                f"WHERE field = ANY(:fields) AND word = ANY(CAST(:words AS varchar[]){also}) "
+                "AND listings > 0",
+            )
+        if no_seqscan:
+            parts.append(
+                "SELECT 'setting', current_setting('enable_seqscan'), "
+                "set_config('enable_seqscan', 'off', true), 0"
+            )
+        rows = self.connection.execute(
+            text(started + " UNION ALL ".join(f"({part})" for part in parts)), params
+        ).all()
+        for w in words:
+            self._fields.setdefault(w, set())
+        previous = None
+        completions: set[str] = set()
+        for kind, word, code, listings in rows:
+            if kind == "setting":
+                previous = word
+            elif kind == "started":
+                completions.add(word)
+            else:
+                self._fields.setdefault(word, set()).add(code)
+                self._listings[code_key(code, word)] = int(listings)
+        if prefix is not None:
+            for w in completions:
+                self._fields.setdefault(w, set())
+            self._started[(prefix, PREFIX_ASKED, PREFIX_TERMS)] = completions
+        return previous
+
     def _prefetch(self, words: Iterable[str]) -> None:
         missing = sorted({w for w in words if w and w not in self._fields})
         if not missing:
@@ -534,28 +583,15 @@ class _Search:
         statement for all the fields, asked once per search."""
         asked = (folded, tuple(fieldnames), limit)
         if asked not in self._started:
-            pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            parts = [
-                f"(SELECT word FROM search_words WHERE field = :field{i} AND word LIKE :pattern "
-                'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit)'
-                for i in range(len(fieldnames))
-            ]
-            values = {f"field{i}": CODES[name] for i, name in enumerate(fieldnames)}
+            sql, params = _starting_statement(folded, tuple(fieldnames), limit)
             self._started[asked] = (
-                set(
-                    self.connection.execute(
-                        text(" UNION ALL ".join(parts)),
-                        {**values, "pattern": pattern, "limit": limit},
-                    ).scalars()
-                )
-                if parts
-                else set()
+                set(self.connection.execute(text(sql), params).scalars()) if fieldnames else set()
             )
         return set(self._started[asked])
 
     def prefixed(self, folded: str) -> list[str]:
         """Name and product words a short last word may be the beginning of."""
-        found = self._starting(folded, ("name", "product"), PREFIX_TERMS)
+        found = self._starting(folded, PREFIX_ASKED, PREFIX_TERMS)
         found.discard(folded)
         return sorted(found)[:PREFIX_TERMS]
 
@@ -596,9 +632,13 @@ class _Search:
 
     # the search ----------------------------------------------------------------------------
 
-    def run(self, query: SearchQuery, today: date) -> SearchResult:
-        self._prefetch(_candidate_words(query.text))
-        return self._search(query, today)
+    def run(self, query: SearchQuery, today: date, no_seqscan: bool = False) -> SearchResult:
+        previous = self.begin(query.text, no_seqscan)
+        result = self._search(query, today)
+        # (After an error the transaction is rolled back, which undoes the SET LOCAL too.)
+        if previous is not None and previous != "off":
+            self.connection.execute(_SET_SEQSCAN, {"value": previous})
+        return result
 
     def _search(self, query: SearchQuery, today: date) -> SearchResult:
         """The passes of WhooshSearchIndex._search, in the same order and with the same
@@ -794,6 +834,20 @@ class _Search:
         return None
 
 
+def _starting_statement(
+    folded: str, fieldnames: tuple[str, ...], limit: int
+) -> tuple[str, dict[str, Any]]:
+    """A statement of up to `limit` words of each of these fields beginning with `folded`."""
+    pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    parts = [
+        f"(SELECT word FROM search_words WHERE field = :field{i} AND word LIKE :pattern "
+        'AND listings > 0 ORDER BY word COLLATE "C" LIMIT :limit)'
+        for i in range(len(fieldnames))
+    ]
+    values = {f"field{i}": CODES[name] for i, name in enumerate(fieldnames)}
+    return " UNION ALL ".join(parts), {**values, "pattern": pattern, "limit": limit}
+
+
 def _statement_key(sql: str, params: dict) -> str:
     return f"{sql}\n{sorted((k, repr(v)) for k, v in params.items())}"
 
@@ -815,7 +869,8 @@ def _closest(folded: str, candidates: Counter[str], maxdist: int) -> list[str]:
 
 def _candidate_words(text_: str) -> Iterator[str]:
     """Words and place keys the query understanding will ask about, to fetch in one query:
-    the folded words, their Telex/VNI decodings, and the keys of their runs."""
+    the folded words, their Telex/VNI decodings, the keys of their runs, and the words of
+    the synonyms and place names the vocabulary gives them."""
     words = query_terms(text_)
     folded = [w.folded for w in words]
     yield from folded
@@ -828,3 +883,4 @@ def _candidate_words(text_: str) -> Iterator[str]:
             yield place_key(tuple(folded[start : start + size]))
     for left, right in pairwise(folded):
         yield f"{left}_{right}"
+    yield from phrase_words(folded)
