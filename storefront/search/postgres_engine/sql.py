@@ -147,14 +147,18 @@ ROW_COLUMN_EXPRESSIONS = {
 ROW_COLUMNS = ", ".join(ROW_COLUMN_EXPRESSIONS.values())
 
 
+_NAMES = re.compile(r"\w+")
+
+
 def read_columns(outer: str) -> str:
     """The row columns that `outer` (what a statement computes from its matches) names, and
     the listing id: the matches are materialized without the others ("đặc sản" by price, 15,000
     matches at 100k listings: 30.9 -> 29.5 ms)."""
+    named = set(_NAMES.findall(outer))
     return ", ".join(
         expression
         for name, expression in ROW_COLUMN_EXPRESSIONS.items()
-        if name == "listing_id" or re.search(rf"\b{name}\b", outer)
+        if name == "listing_id" or name in named
     )
 
 
