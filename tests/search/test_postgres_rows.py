@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
+from storefront.search.postgres_engine import sql
 from storefront.search.postgres_engine.rows import (
     _ENTRY_BYTES,
     FIELDS,
@@ -19,6 +20,7 @@ from storefront.search.postgres_engine.rows import (
     document_row,
 )
 from storefront.search.query import ListingDocument
+from storefront.search.whoosh_engine.matching import plan_query
 from storefront.search.whoosh_engine.schema import document_fields
 
 _LEXEME = re.compile(r"'((?:[^'\\]|''|\\.)*)':1([ABCD])")
@@ -124,3 +126,68 @@ def test_postgresql_reads_the_row_as_the_same_keys_and_weights(app, search_backe
     ).all()
     assert sorted(stored) == sorted(_parsed(row["document"]))
     assert ("n/o", "A") in stored and ("n/neil", "A") in stored and ("n/mau", "A") in stored
+
+
+NAMES = [
+    "Mật ong hoa nhãn Hưng Yên",
+    "Gạo tám thơm Hải Hậu",
+    "Bưởi Diễn Phú Diễn",
+    "Chè búp Tân Cương",
+    "Hương trầm Quảng Nam",
+    "Tour trải nghiệm làng nghề",
+    "Rượu O'Neil a\\b Mẫu Sơn",
+]
+QUERIES = ["mật ong", "gạo tám thơm", "bưởi", "chè tân cương", "hương trầm", "lang nghe", "rượu"]
+
+
+def _score(doc: ListingDocument, query: str, nested: bool) -> tuple[list[str], dict, int]:
+    """The score terms of `query`'s plan (nested, or one flat test per key), their params,
+    and the sum of the weights of the keys the listing's row holds (what they must give)."""
+    plan = plan_query(query)
+    weights, implies = sql._weights(plan, False, frozenset())
+    params = sql.Params()
+    terms = sql._score_terms(weights, implies if nested else {}, params)
+    held = {lexeme for lexeme, _ in _parsed(document_row(doc)["document"])}
+    expected = sum(w for lexeme, w in weights.items() if _unquoted(lexeme) in held)
+    return terms, params.values, expected
+
+
+def _unquoted(lexeme: str) -> str:
+    return re.sub(r"\\(.)", r"\1", lexeme[1:-1].replace("''", "'"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_key_the_score_nests_under_another_is_only_in_rows_holding_that_one(name):
+    # The score tests a name's exact spelling and its head only in the rows holding the
+    # name's folded word (or pair): true of every row only if those keys are written so.
+    doc = _document(name=name)
+    held = {lexeme for lexeme, _ in _parsed(document_row(doc)["document"])}
+    checked = 0
+    for query in [name, *QUERIES]:
+        weights, implies = sql._weights(plan_query(query), False, frozenset())
+        for child, parent in implies.items():
+            if _unquoted(child) in held:
+                assert _unquoted(parent) in held, (query, child, parent)
+                checked += 1
+    assert checked >= 2  # the name's own words' exact spellings and its head, at least
+
+
+def test_the_nested_score_is_the_sum_of_the_weights_of_the_keys_held(app, search_backend, db):
+    if search_backend != "postgres":
+        pytest.skip("scores the tsvector in PostgreSQL")
+    compared = 0
+    for name in NAMES:
+        doc = _document(name=name)
+        for query in [name, *QUERIES]:
+            for nested in (True, False):
+                terms, params, expected = _score(doc, query, nested)
+                score = db.session.execute(
+                    text(
+                        f"SELECT {' + '.join(terms) or '0'} FROM (SELECT CAST(:doc AS tsvector) "
+                        "AS document) AS d"
+                    ),
+                    {**params, "doc": document_row(doc)["document"]},
+                ).scalar_one()
+                assert score == expected, (name, query, nested)
+                compared += expected > 0
+    assert compared > len(NAMES) * 2

@@ -263,10 +263,14 @@ def clause_query(
     return _any(alternatives), _any(strong)
 
 
-def _weights(plan: list[PlanClause], relaxed: bool, absent: AbstractSet[str]) -> dict[str, int]:
+def _weights(
+    plan: list[PlanClause], relaxed: bool, absent: AbstractSet[str]
+) -> tuple[dict[str, int], dict[str, str]]:
     """Each scored key's weight, once per lookup as Whoosh adds them (a key looked up twice
-    counts twice)."""
+    counts twice), and the key each key implies, where a row holding it holds that one too
+    (_implied)."""
     weights: dict[str, int] = {}
+    implied: dict[str, str] = {}
     for clause in plan:
         for alternative in clause.alternatives:
             for word in alternative:
@@ -274,18 +278,46 @@ def _weights(plan: list[PlanClause], relaxed: bool, absent: AbstractSet[str]) ->
                     if lookup.weight and _active(lookup, relaxed, absent):
                         lexeme = _lexeme(lookup)
                         weights[lexeme] = weights.get(lexeme, 0) + lookup.weight
-    return weights
+                        parent = _implied(lookup, word.term.folded)
+                        if parent is not None:
+                            implied[lexeme] = parent
+    return weights, implied
 
 
-def _score_terms(weights: dict[str, int], params: Params) -> list[str]:
-    """The score as SQL terms, one test of the row per key. (A first test per looked-up
-    text, its keys tested only when the row holds one, cost more than it saved: every test
-    is binary searches in the tsvector, and the text's test searched again for the keys the
-    row held. Without it the 200 bench searches took 0.95 of the time at 100k listings.)"""
-    return [
-        f"CASE WHEN document @@ {params.tsquery(lexeme)} THEN {int(weight)} ELSE 0 END"
-        for lexeme, weight in weights.items()
-    ]
+def _implied(lookup: Lookup, folded: str) -> str | None:
+    """The key a row holding this lookup's key holds too, if any: a name word's exact
+    spelling is that word of the name folded; the name's head is its first word or pair
+    (whoosh_engine.schema: name_exact, head, pairs)."""
+    if lookup.fieldname == "name_exact":
+        return quote(key("name", folded))
+    if lookup.fieldname == "head":
+        return quote(key("pairs" if "_" in lookup.text else "name", lookup.text))
+    return None
+
+
+def _score_terms(weights: dict[str, int], implied: dict[str, str], params: Params) -> list[str]:
+    """The score as SQL terms, one test of the row per key; a key implying another (_implied)
+    tested only when the row holds that one (a broad word's matches mostly hold it in their
+    descriptions alone, not in a name). (A first test per looked-up text, its keys tested
+    only when the row holds one, cost more than it saved: every test is binary searches in
+    the tsvector, and the text's test searched again for the keys the row held. Without it
+    the 200 bench searches took 0.95 of the time at 100k listings.)"""
+
+    def test(lexeme: str, then: str) -> str:
+        return f"CASE WHEN document @@ {params.tsquery(lexeme)} THEN {then} ELSE 0 END"
+
+    children: dict[str, list[str]] = {}
+    for lexeme, parent in implied.items():
+        if parent in weights and parent not in implied:
+            children.setdefault(parent, []).append(lexeme)
+    nested = {child for kids in children.values() for child in kids}
+    terms = []
+    for lexeme, weight in weights.items():
+        if lexeme in nested:
+            continue
+        kids = [test(kid, str(int(weights[kid]))) for kid in children.get(lexeme, [])]
+        terms.append(test(lexeme, " + ".join([str(int(weight)), *kids])))
+    return terms
 
 
 # Keys weighing this much or more (a name's word, its head, an exact spelling, a pair, a
@@ -401,8 +433,8 @@ def search_statement(
             )
             if not implied:
                 where.append(f"document @@ {params.tsquery(strong)}")
-        weights = _weights(plan, relaxed, absent)
-        score_terms += _score_terms(weights, params)
+        weights, implies = _weights(plan, relaxed, absent)
+        score_terms += _score_terms(weights, implies, params)
 
     sort = "newest" if query.sort == "relevance" and not plan else query.sort
     lead, rest, scored = ORDERS[sort]
