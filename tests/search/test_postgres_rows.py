@@ -137,7 +137,22 @@ NAMES = [
     "Tour trải nghiệm làng nghề",
     "Rượu O'Neil a\\b Mẫu Sơn",
 ]
-QUERIES = ["mật ong", "gạo tám thơm", "bưởi", "chè tân cương", "hương trầm", "lang nghe", "rượu"]
+QUERIES = [
+    "mật ong",
+    "gạo tám thơm",
+    "bưởi",
+    "chè tân cương",
+    "hương trầm",
+    "lang nghe",
+    "rượu",
+    "thủy lạc",  # in a cooperative's name only
+]
+
+
+def _documents() -> list[ListingDocument]:
+    return [_document(name=name) for name in NAMES] + [
+        _document(name="Chè búp", cooperative_name="HTX Thủy Lạc", place_names=("Tân Cương",))
+    ]
 
 
 def _score(doc: ListingDocument, query: str, nested: bool) -> tuple[list[str], dict, int]:
@@ -156,14 +171,13 @@ def _unquoted(lexeme: str) -> str:
     return re.sub(r"\\(.)", r"\1", lexeme[1:-1].replace("''", "'"))
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_a_key_the_score_nests_under_another_is_only_in_rows_holding_that_one(name):
+@pytest.mark.parametrize("doc", _documents(), ids=lambda doc: doc.name)
+def test_a_key_the_score_nests_under_another_is_only_in_rows_holding_that_one(doc):
     # The score tests a name's exact spelling and its head only in the rows holding the
     # name's folded word (or pair): true of every row only if those keys are written so.
-    doc = _document(name=name)
     held = {lexeme for lexeme, _ in _parsed(document_row(doc)["document"])}
     checked = 0
-    for query in [name, *QUERIES]:
+    for query in [doc.name, *QUERIES]:
         weights, implies = sql._weights(plan_query(query), False, frozenset())
         for child, parent in implies.items():
             if _unquoted(child) in held:
@@ -176,9 +190,8 @@ def test_the_nested_score_is_the_sum_of_the_weights_of_the_keys_held(app, search
     if search_backend != "postgres":
         pytest.skip("scores the tsvector in PostgreSQL")
     compared = 0
-    for name in NAMES:
-        doc = _document(name=name)
-        for query in [name, *QUERIES]:
+    for doc in _documents():
+        for query in [doc.name, *QUERIES]:
             for nested in (True, False):
                 terms, params, expected = _score(doc, query, nested)
                 score = db.session.execute(
@@ -188,6 +201,6 @@ def test_the_nested_score_is_the_sum_of_the_weights_of_the_keys_held(app, search
                     ),
                     {**params, "doc": document_row(doc)["document"]},
                 ).scalar_one()
-                assert score == expected, (name, query, nested)
+                assert score == expected, (doc.name, query, nested)
                 compared += expected > 0
     assert compared > len(NAMES) * 2
