@@ -113,6 +113,10 @@ def test_only_an_application_can_be_approved(app, db, status):
 def test_two_staff_approving_at_once_only_one_wins(app, db, outbox):
     _owner, coop = seller(status=CooperativeStatus.APPLIED)
     reviewers = [staff().id, staff().id]
+    # Plain ids only in the threads: an object of this thread's session, read there, would
+    # load its expired attributes through this session's connection from two threads at
+    # once (SQLite crashed the process so).
+    coop_id = coop.id
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 
@@ -124,7 +128,7 @@ def test_two_staff_approving_at_once_only_one_wins(app, db, outbox):
             _db.session.rollback()
             barrier.wait()
             try:
-                approve_cooperative(coop.id, actor)
+                approve_cooperative(coop_id, actor)
                 outcomes.append("won")
             except AlreadyDecided:
                 outcomes.append("already decided")
