@@ -18,12 +18,20 @@ def suggestion_ids(
     limit: int,
     search: Callable[[SearchQuery], SearchResult],
     words_starting: Callable[[str], list[str]],
+    stars: tuple[int, ...] = (),
 ) -> list[int]:
     """Up to `limit` listing ids, best first (the caller re-checks visibility, so it may ask
-    for a few more than it shows)."""
+    for a few more than it shows); with `stars`, of those stars only."""
 
     def run(query_text: str) -> list[int]:
-        query = SearchQuery(text=query_text, per_page=limit, facets=False, exact=True, count=False)
+        query = SearchQuery(
+            text=query_text,
+            stars=list(stars),
+            per_page=limit,
+            facets=False,
+            exact=True,
+            count=False,
+        )
         return search(query).ids
 
     ids = run(text)

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from storefront.domain.catalog.cards import public_cards
+from storefront.domain.catalog.typed_filters import filters_in_text
 from storefront.domain.catalog.version import current as current_version
 from storefront.extensions import db
 from storefront.models import AdminUnit, Cooperative, CooperativeStatus, Era, Level
@@ -51,13 +52,19 @@ def clean(text: str | None) -> str:
 
 
 def suggest(text: str | None) -> Suggestions:
-    """What to suggest for `text` (empty under MIN_LENGTH characters)."""
+    """What to suggest for `text` (empty under MIN_LENGTH characters). Stars typed in it
+    ("mật ong 5 sao") keep the products to those stars, and are not words to match, nor is
+    "OCOP" (typed_filters)."""
     text = clean(text)
+    typed = filters_in_text(text)
+    stars: tuple[int, ...] = ()
+    if typed is not None:
+        text, stars = typed.text, typed.stars
     if len(text) < MIN_LENGTH or not fold(text):
         return Suggestions()
     words = fold(text).split()
     return Suggestions(
-        products=_products(text),
+        products=_products(text, stars),
         cooperatives=_cooperatives(words),
         places=_places(words),
     )
@@ -73,8 +80,8 @@ def _holds(words: list[str], have: list[str]) -> bool:
     return all(word in have for word in whole) and any(w.startswith(last) for w in have)
 
 
-def _products(text: str) -> list[ProductSuggestion]:
-    ids = suggestion_ids(text, PRODUCTS * 2, search, words_starting)
+def _products(text: str, stars: tuple[int, ...] = ()) -> list[ProductSuggestion]:
+    ids = suggestion_ids(text, PRODUCTS * 2, search, words_starting, stars)
     cards = public_cards(ids)[:PRODUCTS]
     return [ProductSuggestion(card.name, card.slug, card.stars) for card in cards]
 

@@ -31,3 +31,65 @@ def test_nothing_found_shows_the_corrected_search_and_a_link_to_search_exactly(c
     exact = client.get("/search", query_string={"q": "vai tieu", "exact": "1"})
     assert card_names(html(exact)) == []
     assert "Đang hiển thị kết quả cho" not in exact.get_data(as_text=True)
+
+
+# --- stars and "OCOP" typed into the box -----------------------------------------------------
+
+
+@pytest.fixture
+def starred(make):
+    """Honey at 5 and 4 stars, tea at 5, each from a cooperative of its own."""
+
+    def listing(stars: int, name: str, coop: str):
+        cooperative = make.cooperative(legal_name=coop)
+        return make.listing(
+            coop=cooperative, name=name, cert=make.certificate(cooperative, stars=stars)
+        )
+
+    return [
+        listing(5, "Mật ong bạc hà Mèo Vạc", "HTX Bạc hà Mèo Vạc"),
+        listing(4, "Mật ong hoa nhãn Hưng Yên", "HTX Nhãn lồng Tiên Lữ"),
+        listing(5, "Chè Shan tuyết Phìn Hồ", "HTX Chè Phìn Hồ"),
+    ]
+
+
+def test_stars_typed_in_the_box_become_the_stars_filter(client, starred):
+    page = client.get("/search", query_string={"q": "mật ong 5 sao", "group": "1", "page": "2"})
+    assert page.status_code == 302
+    assert "Set-Cookie" not in page.headers  # anonymous and cacheable, as the page it sends to
+    assert page.headers["Location"] == "/search?group=1&q=m%E1%BA%ADt+ong&stars=5"
+    shown = client.get(page.headers["Location"])
+    assert card_names(html(shown)) == ["Mật ong bạc hà Mèo Vạc"]
+    # The filter is shown as a ticked one, removable; the box holds the words alone.
+    assert 'href="/search?group=1&amp;q=m%E1%BA%ADt+ong"' in html(shown)
+    assert 'value="mật ong"' in html(shown)
+
+
+def test_stars_or_more_and_stars_already_ticked_are_both_kept(client, starred):
+    page = client.get("/search", query_string={"q": "mat ong 4 sao tro len"})
+    assert page.headers["Location"] == "/search?q=mat+ong&stars=4&stars=5"
+    shown = client.get(page.headers["Location"])
+    assert sorted(card_names(html(shown))) == [
+        "Mật ong bạc hà Mèo Vạc",
+        "Mật ong hoa nhãn Hưng Yên",
+    ]
+    ticked = client.get("/search", query_string={"q": "chè 5 sao", "stars": "4"})
+    assert ticked.headers["Location"] == "/search?stars=4&stars=5&q=ch%C3%A8"
+
+
+def test_ocop_alone_is_the_catalog_and_with_stars_its_starred_part(client, starred):
+    page = client.get("/search", query_string={"q": "OCOP", "sort": "relevance"})
+    assert page.headers["Location"] == "/products"
+    assert len(card_names(html(client.get("/products")))) == 3
+    five = client.get("/search", query_string={"q": "sản phẩm OCOP 5 sao"})
+    assert five.headers["Location"] == "/products?stars=5"
+    assert sorted(card_names(html(client.get(five.headers["Location"])))) == [
+        "Chè Shan tuyết Phìn Hồ",
+        "Mật ong bạc hà Mèo Vạc",
+    ]
+
+
+def test_searching_exactly_reads_stars_as_words(client, starred):
+    page = client.get("/search", query_string={"q": "mật ong 5 sao", "exact": "1"})
+    assert page.status_code == 200
+    assert "Kết quả cho “mật ong 5 sao”" in html(page)

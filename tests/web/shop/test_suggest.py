@@ -140,3 +140,18 @@ def test_no_session_cookie_for_a_logged_out_visitor(client, shop):
     response = client.get("/search/suggest?q=gom")
     assert "Set-Cookie" not in response.headers
     assert response.headers["X-Robots-Tag"] == "noindex"
+
+
+def test_stars_typed_keep_the_products_to_those_stars(client, make):
+    for stars, name in ((5, "Mật ong bạc hà Mèo Vạc"), (4, "Mật ong hoa nhãn Hưng Yên")):
+        coop = make.cooperative(legal_name=f"HTX {name}")
+        make.listing(coop=coop, name=name, cert=make.certificate(coop, stars=stars))
+    assert sorted(names(suggest(client, "mật ong")["products"])) == [
+        "Mật ong bạc hà Mèo Vạc",
+        "Mật ong hoa nhãn Hưng Yên",
+    ]
+    found = suggest(client, "mật ong 4 sao")
+    assert names(found["products"]) == ["Mật ong hoa nhãn Hưng Yên"]
+    assert [p["stars"] for p in found["products"]] == [4]
+    assert names(suggest(client, "ocop mat ong 5 sao")["products"]) == ["Mật ong bạc hà Mèo Vạc"]
+    assert suggest(client, "OCOP 5 sao")["products"] == []  # no words left to suggest from

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Response,
     abort,
@@ -31,7 +33,7 @@ from storefront.domain.catalog.browse import (
     related_cards,
 )
 from storefront.domain.catalog.cooperative_page import cooperative_page
-from storefront.domain.catalog.params import parse_catalog_args
+from storefront.domain.catalog.params import MAX_QUERY_LENGTH, parse_catalog_args
 from storefront.domain.catalog.queries import (
     listing_for_view,
     origin_tree,
@@ -46,6 +48,7 @@ from storefront.domain.catalog.reviews import (
 )
 from storefront.domain.catalog.stats import summary_of
 from storefront.domain.catalog.suggest import suggest as suggestions_for
+from storefront.domain.catalog.typed_filters import filters_in_text
 from storefront.domain.catalog.version import current as current_version
 from storefront.extensions import csrf
 from storefront.search import explain_enabled
@@ -113,7 +116,28 @@ def suggest():
     return response
 
 
+def _typed_filters_url() -> str | None:
+    """Where a search whose text asks for stars or says "OCOP" is sent (typed_filters): the
+    same search with the stars ticked and those words out of the box, or the catalog when
+    nothing else was typed. None for any other text, and for "search exactly"."""
+    if request.args.get("exact") == "1":
+        return None
+    typed = filters_in_text(" ".join((request.args.get("q") or "").split())[:MAX_QUERY_LENGTH])
+    if typed is None:
+        return None
+    args: dict[str, Any] = {k: v for k, v in request.args.lists() if k not in ("q", "page")}
+    if typed.text:
+        args["q"] = [typed.text]
+    elif args.get("sort") == ["relevance"]:  # (an order only a text has)
+        del args["sort"]
+    chosen = args.get("stars", [])
+    args["stars"] = chosen + [str(s) for s in typed.stars if str(s) not in chosen]
+    return url_for("catalog.search" if typed.text else "catalog.products", **args)
+
+
 def _catalog_page(endpoint: str):
+    if (to := _typed_filters_url()) is not None:
+        return redirect(to)
     if request.args.get("explain") and explain_enabled():
         return _explained_page(endpoint, parse_catalog_args(request.args))
     # What the page shows follows from these alone. The catalog version stands for the
