@@ -93,3 +93,10 @@ def test_searching_exactly_reads_stars_as_words(client, starred):
     page = client.get("/search", query_string={"q": "mật ong 5 sao", "exact": "1"})
     assert page.status_code == 200
     assert "Kết quả cho “mật ong 5 sao”" in html(page)
+
+
+def test_nothing_of_those_stars_says_the_filters_are_why(client, starred):
+    page = client.get("/search", query_string={"q": "chè 4 sao"}, follow_redirects=True)
+    assert card_names(html(page)) == []
+    assert "Không có sản phẩm nào khớp với “chè” cùng các bộ lọc này." in html(page)
+    assert 'href="/search?q=ch%C3%A8"' in html(page)  # the chip that removes the stars
