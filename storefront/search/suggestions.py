@@ -5,7 +5,8 @@ index, bench/search_bench.py with its own)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from storefront.search.analysis import fold
 from storefront.search.query import SearchQuery, SearchResult
@@ -18,19 +19,20 @@ def suggestion_ids(
     limit: int,
     search: Callable[[SearchQuery], SearchResult],
     words_starting: Callable[[str], list[str]],
-    stars: tuple[int, ...] = (),
+    filters: Mapping[str, Any] | None = None,
 ) -> list[int]:
     """Up to `limit` listing ids, best first (the caller re-checks visibility, so it may ask
-    for a few more than it shows); with `stars`, of those stars only."""
+    for a few more than it shows); `filters`: SearchQuery's filters to keep to ("stars",
+    "price_max", ...)."""
 
     def run(query_text: str) -> list[int]:
         query = SearchQuery(
             text=query_text,
-            stars=list(stars),
             per_page=limit,
             facets=False,
             exact=True,
             count=False,
+            **(filters or {}),
         )
         return search(query).ids
 

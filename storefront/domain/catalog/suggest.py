@@ -10,7 +10,7 @@ storefront/search/data/places.toml. Matching folds case and diacritics ("ha gi" 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import select
@@ -52,19 +52,20 @@ def clean(text: str | None) -> str:
 
 
 def suggest(text: str | None) -> Suggestions:
-    """What to suggest for `text` (empty under MIN_LENGTH characters). Stars typed in it
-    ("mật ong 5 sao") keep the products to those stars, and are not words to match, nor is
-    "OCOP" (typed_filters)."""
+    """What to suggest for `text` (empty under MIN_LENGTH characters). Stars and prices typed
+    in it ("mật ong 5 sao", "gạo dưới 100k") keep the products to them, and are not words to
+    match, nor are "OCOP" and an order ("rẻ nhất": typed_filters)."""
     text = clean(text)
     typed = filters_in_text(text)
-    stars: tuple[int, ...] = ()
+    filters: dict[str, Any] = {}
     if typed is not None:
-        text, stars = typed.text, typed.stars
+        text = typed.text
+        filters = {"stars": typed.stars, "price_min": typed.price_min, "price_max": typed.price_max}
     if len(text) < MIN_LENGTH or not fold(text):
         return Suggestions()
     words = fold(text).split()
     return Suggestions(
-        products=_products(text, stars),
+        products=_products(text, filters),
         cooperatives=_cooperatives(words),
         places=_places(words),
     )
@@ -80,8 +81,8 @@ def _holds(words: list[str], have: list[str]) -> bool:
     return all(word in have for word in whole) and any(w.startswith(last) for w in have)
 
 
-def _products(text: str, stars: tuple[int, ...] = ()) -> list[ProductSuggestion]:
-    ids = suggestion_ids(text, PRODUCTS * 2, search, words_starting, stars)
+def _products(text: str, filters: dict[str, Any]) -> list[ProductSuggestion]:
+    ids = suggestion_ids(text, PRODUCTS * 2, search, words_starting, filters)
     cards = public_cards(ids)[:PRODUCTS]
     return [ProductSuggestion(card.name, card.slug, card.stars) for card in cards]
 

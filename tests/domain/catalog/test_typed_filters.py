@@ -61,3 +61,55 @@ def test_other_text_is_left_as_typed(typed):
 def test_a_text_typed_decomposed_is_read_the_same():
     typed = unicodedata.normalize("NFD", "Mật ong rừng 5 sao")  # (macOS, some keyboards)
     assert filters_in_text(typed) == TypedFilters("Mật ong rừng", (5,))
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("gạo dưới 100k", TypedFilters("gạo", price_max=100_000)),
+        ("gạo dưới 100.000đ", TypedFilters("gạo", price_max=100_000)),
+        ("gao duoi 100 nghin", TypedFilters("gao", price_max=100_000)),
+        ("mật ong không quá 300.000 VND", TypedFilters("mật ong", price_max=300_000)),
+        ("dưới 500000", TypedFilters("", price_max=500_000)),  # no unit, but after "dưới"
+        ("trên 1,5tr", TypedFilters("", price_min=1_500_000)),
+        ("quà tết từ 1 triệu", TypedFilters("quà tết", price_min=1_000_000)),
+        ("trà từ 200 đến 500 nghìn", TypedFilters("trà", price_min=200_000, price_max=500_000)),
+        ("trà 200k-500k", TypedFilters("trà", price_min=200_000, price_max=500_000)),
+        ("200-500k chè", TypedFilters("chè", price_min=200_000, price_max=500_000)),
+        ("500k - 200k", TypedFilters("", price_min=200_000, price_max=500_000)),
+        # An amount alone is a budget.
+        ("quà tết 500k", TypedFilters("quà tết", price_max=500_000)),
+        ("mật ong giá 250.000", TypedFilters("mật ong", price_max=250_000)),
+        # Orders.
+        ("mật ong rẻ nhất", TypedFilters("mật ong", sort="price_asc")),
+        ("chè bán chạy nhất", TypedFilters("chè", sort="best_selling")),
+        ("gạo mới nhất", TypedFilters("gạo", sort="newest")),
+        # All at once.
+        (
+            "OCOP 5 sao dưới 300k mật ong rẻ nhất",
+            TypedFilters("mật ong", (5,), None, 300_000, "price_asc"),
+        ),
+    ],
+)
+def test_prices_and_orders_are_read_and_cut_from_the_text(typed, expected):
+    assert filters_in_text(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "gạo ST25",
+        "nước mắm 40 độ đạm",
+        "homestay 2 ngày 1 đêm",
+        "gạo 5kg",
+        "mật ong 500g",
+        "vải lụa 5m",
+        "gạo mới",  # new rice, not the newest
+        "tủ 3 cánh",
+        "dưới 500",  # 500 đồng is no price
+        "mua 3d",
+        "1,5",
+    ],
+)
+def test_numbers_that_are_no_price_are_left_as_typed(typed):
+    assert filters_in_text(typed) is None

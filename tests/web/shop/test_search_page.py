@@ -100,3 +100,24 @@ def test_nothing_of_those_stars_says_the_filters_are_why(client, starred):
     assert card_names(html(page)) == []
     assert "Không có sản phẩm nào khớp với “chè” cùng các bộ lọc này." in html(page)
     assert 'href="/search?q=ch%C3%A8"' in html(page)  # the chip that removes the stars
+
+
+def test_a_price_and_an_order_typed_become_the_price_range_and_the_sort(client, make):
+    for name, price in (("Gạo tám Hải Hậu", 90_000), ("Gạo ST25 Sóc Trăng", 180_000)):
+        make.listing(name=name, packages=[{"label": "Túi 5 kg", "price": price, "stock": 5}])
+    page = client.get("/search", query_string={"q": "gạo dưới 100k"})
+    assert page.headers["Location"] == "/search?q=g%E1%BA%A1o&price_max=100000"
+    assert card_names(html(client.get(page.headers["Location"]))) == ["Gạo tám Hải Hậu"]
+    ranged = client.get("/search", query_string={"q": "gạo từ 150 đến 200 nghìn rẻ nhất"})
+    assert ranged.headers["Location"] == (
+        "/search?q=g%E1%BA%A1o&price_min=150000&price_max=200000&sort=price_asc"
+    )
+    cheapest = client.get("/search", query_string={"q": "gạo rẻ nhất"}, follow_redirects=True)
+    assert card_names(html(cheapest)) == ["Gạo tám Hải Hậu", "Gạo ST25 Sóc Trăng"]
+    # A price chosen on the page stays; relevance, the order of any text, is no choice.
+    kept = client.get(
+        "/search", query_string={"q": "gạo dưới 100k", "price_max": "200000", "sort": "relevance"}
+    )
+    assert kept.headers["Location"] == "/search?price_max=200000&sort=relevance&q=g%E1%BA%A1o"
+    ordered = client.get("/search", query_string={"q": "gạo bán chạy", "sort": "relevance"})
+    assert ordered.headers["Location"] == "/search?sort=best_selling&q=g%E1%BA%A1o"

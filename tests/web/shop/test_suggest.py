@@ -155,3 +155,10 @@ def test_stars_typed_keep_the_products_to_those_stars(client, make):
     assert [p["stars"] for p in found["products"]] == [4]
     assert names(suggest(client, "ocop mat ong 5 sao")["products"]) == ["Mật ong bạc hà Mèo Vạc"]
     assert suggest(client, "OCOP 5 sao")["products"] == []  # no words left to suggest from
+
+
+def test_a_price_typed_keeps_the_products_to_it(client, make):
+    for name, price in (("Gạo tám Hải Hậu", 90_000), ("Gạo ST25 Sóc Trăng", 180_000)):
+        make.listing(name=name, packages=[{"label": "Túi 5 kg", "price": price, "stock": 5}])
+    assert names(suggest(client, "gạo dưới 100k")["products"]) == ["Gạo tám Hải Hậu"]
+    assert names(suggest(client, "gạo trên 150 nghìn")["products"]) == ["Gạo ST25 Sóc Trăng"]

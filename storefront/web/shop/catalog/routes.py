@@ -117,9 +117,10 @@ def suggest():
 
 
 def _typed_filters_url() -> str | None:
-    """Where a search whose text asks for stars or says "OCOP" is sent (typed_filters): the
-    same search with the stars ticked and those words out of the box, or the catalog when
-    nothing else was typed. None for any other text, and for "search exactly"."""
+    """Where a search whose text asks for stars, a price or an order, or says "OCOP", is sent
+    (typed_filters): the same search with those filters chosen and those words out of the
+    box, or the catalog when nothing else was typed. None for any other text, and for
+    "search exactly"."""
     if request.args.get("exact") == "1":
         return None
     typed = filters_in_text(" ".join((request.args.get("q") or "").split())[:MAX_QUERY_LENGTH])
@@ -132,6 +133,15 @@ def _typed_filters_url() -> str | None:
         del args["sort"]
     chosen = args.get("stars", [])
     args["stars"] = chosen + [str(s) for s in typed.stars if str(s) not in chosen]
+    # A price or order chosen on the page stays; the typed one fills only what is not
+    # (relevance is the order of any text: not a choice).
+    for name, value in (
+        ("price_min", typed.price_min),
+        ("price_max", typed.price_max),
+        ("sort", typed.sort),
+    ):
+        if value is not None and args.get(name, [""])[0] in ("", "relevance"):
+            args[name] = [str(value)]
     return url_for("catalog.search" if typed.text else "catalog.products", **args)
 
 
