@@ -14,6 +14,27 @@ MAX_PRICE = 1_000_000_000  # đồng
 MAX_QUERY_LENGTH = 200
 
 
+# The parameters a catalog page reads (parse_catalog_args), with its language and the
+# explain switch: all its own links carry. The filters are the ones after "exact".
+PAGE_PARAMETERS = (
+    "q",
+    "sort",
+    "page",
+    "exact",
+    "lang",
+    "explain",
+    "group",
+    "stars",
+    "province",
+    "commune",
+    "coop",
+    "price_min",
+    "price_max",
+    "rating",
+)
+FILTER_PARAMETERS = PAGE_PARAMETERS[6:]
+
+
 @dataclass
 class CatalogParams:
     text: str = ""

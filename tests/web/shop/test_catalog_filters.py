@@ -300,3 +300,25 @@ def test_count_is_cheap_and_changes_nothing(client, shop, db):
     assert "Set-Cookie" not in response.headers or "session=" not in response.headers["Set-Cookie"]
     assert response.headers["X-Robots-Tag"] == "noindex"
     assert client.post("/search/count?group=1").status_code in (400, 405)  # GET only
+
+
+@pytest.mark.parametrize("extra", ["_anchor=x", "_external=1&_scheme=javascript", "_method=GET"])
+def test_parameters_the_page_does_not_read_stay_out_of_its_links(
+    client, shop, app, monkeypatch, extra
+):
+    # The chips and the page links are built with url_for from the request's parameters:
+    # one named like url_for's own arguments was a 500, or a link to elsewhere.
+    monkeypatch.setitem(app.config, "CATALOG_PAGE_SIZE", 2)
+    page = client.get(f"/products?stars=4&stars=5&utm_source=zalo&{extra}")
+    assert page.status_code == 200
+    links = [htmllib.unescape(h) for h in re.findall(r'<a [^>]*href="([^"]*)"', html(page))]
+    own = [link for link in links if link.startswith("/products?")]
+    assert "/products?stars=5" in own and "/products?stars=4" in own  # the chips
+    assert "/products?stars=4&stars=5&page=2" in own  # the next page
+    assert not [link for link in links if "_anchor" in link or "javascript" in link]
+    # (The language switch keeps every parameter but url_for's: it serves every page.)
+    assert not [link for link in own if "utm_source" in link and "lang=" not in link]
+    # The canonical URL too: the filters alone.
+    assert re.search(
+        r'<link rel="canonical" href="[^"]*/products\?stars=4&amp;stars=5">', html(page)
+    )

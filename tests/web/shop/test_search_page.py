@@ -121,3 +121,21 @@ def test_a_price_and_an_order_typed_become_the_price_range_and_the_sort(client, 
     assert kept.headers["Location"] == "/search?price_max=200000&sort=relevance&q=g%E1%BA%A1o"
     ordered = client.get("/search", query_string={"q": "gạo bán chạy", "sort": "relevance"})
     assert ordered.headers["Location"] == "/search?sort=best_selling&q=g%E1%BA%A1o"
+
+
+def test_a_rewritten_search_keeps_only_the_pages_own_parameters(client, starred):
+    # url_for's own arguments must not come from the URL ("_external" with "_scheme" made a
+    # 500, or an absolute URL elsewhere); unknown names are dropped, the language is kept.
+    page = client.get(
+        "/search",
+        query_string={
+            "q": "mật ong 5 sao",
+            "_external": "1",
+            "_scheme": "javascript",
+            "_anchor": 'x"',
+            "utm_source": "zalo",
+            "lang": "en",
+        },
+    )
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/search?lang=en&q=m%E1%BA%ADt+ong&stars=5"

@@ -33,7 +33,11 @@ from storefront.domain.catalog.browse import (
     related_cards,
 )
 from storefront.domain.catalog.cooperative_page import cooperative_page
-from storefront.domain.catalog.params import MAX_QUERY_LENGTH, parse_catalog_args
+from storefront.domain.catalog.params import (
+    MAX_QUERY_LENGTH,
+    PAGE_PARAMETERS,
+    parse_catalog_args,
+)
 from storefront.domain.catalog.queries import (
     listing_for_view,
     origin_tree,
@@ -126,7 +130,11 @@ def _typed_filters_url() -> str | None:
     typed = filters_in_text(" ".join((request.args.get("q") or "").split())[:MAX_QUERY_LENGTH])
     if typed is None:
         return None
-    args: dict[str, Any] = {k: v for k, v in request.args.lists() if k not in ("q", "page")}
+    # The page's own parameters only: any other name would reach url_for, whose own
+    # arguments ("_external", "_anchor") must not come from a URL.
+    args: dict[str, Any] = {
+        k: v for k, v in request.args.lists() if k in PAGE_PARAMETERS and k not in ("q", "page")
+    }
     if typed.text:
         args["q"] = [typed.text]
     elif args.get("sort") == ["relevance"]:  # (an order only a text has)

@@ -12,6 +12,7 @@ from storefront.core.formatting import date_vn
 from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
+from storefront.domain.catalog.params import FILTER_PARAMETERS, PAGE_PARAMETERS
 from storefront.web.catalog_cache import (
     cached_fragment,
     render_card,
@@ -24,23 +25,20 @@ from storefront.web.shop.catalog.localized import in_english, listing_name
 from storefront.web.shop.catalog.routes import helpful_label
 from storefront.web.shop.catalog.seo import product_jsonld, shop_date
 
-# The catalog's filter parameters (domain/catalog/params.py); "q" and "sort" are not filters.
-FILTER_NAMES = (
-    "group",
-    "stars",
-    "province",
-    "commune",
-    "coop",
-    "price_min",
-    "price_max",
-    "rating",
-)
+FILTER_NAMES = FILTER_PARAMETERS
+
+
+def page_args() -> dict[str, list[str]]:
+    """This catalog page's query parameters that it reads itself (PAGE_PARAMETERS), for its
+    links: any other name is dropped, since url_for takes some as its own arguments
+    ("_external", "_anchor": a 500, or a link to elsewhere)."""
+    return {k: v for k, v in request.args.lists() if k in PAGE_PARAMETERS}
 
 
 def url_without(endpoint: str, names: str | Iterable[str], value: int | None = None) -> str:
     """This catalog page's URL without one filter value (`value` of parameter `names`), or
     without whole parameters (`value` None), back on its first page: an active filter's chip."""
-    args: dict[str, Any] = request.args.to_dict(flat=False)
+    args: dict[str, Any] = page_args()
     for name in ("page", "lang"):
         args.pop(name, None)
     for name in [names] if isinstance(names, str) else names:
@@ -67,6 +65,7 @@ bp.add_app_template_global(render_cards, "render_cards")
 bp.add_app_template_global(cached_fragment, "cached_fragment")
 bp.add_app_template_global(store_fragment, "store_fragment")
 bp.add_app_template_global(url_without, "url_without")
+bp.add_app_template_global(page_args, "page_args")
 bp.add_app_template_global(url_without_filters, "url_without_filters")
 bp.add_app_template_global(logo_url, "logo_url")
 bp.add_app_template_global(form_token, "form_token")
