@@ -12,6 +12,7 @@ SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars", "rating", "b
 MAX_PAGE = 1000
 MAX_PRICE = 1_000_000_000  # đồng
 MAX_QUERY_LENGTH = 200
+STARS = (3, 4, 5)  # the stars of OCOP certificates: the stars filter's values
 
 
 # The parameters a catalog page reads (parse_catalog_args), with its language and the
@@ -115,7 +116,7 @@ def parse_catalog_args(args: MultiDict[str, str], default_sort: str = "newest") 
     params = CatalogParams(
         text=text,
         groups=_ints(args, "group", range(1, 7), ignored),
-        stars=_ints(args, "stars", range(3, 6), ignored),
+        stars=_ints(args, "stars", range(STARS[0], STARS[-1] + 1), ignored),
         province_codes=_ints(args, "province", range(1, 1000), ignored),
         commune_codes=_ints(args, "commune", range(1, 100_000), ignored),
         cooperative_ids=_ints(args, "coop", None, ignored),

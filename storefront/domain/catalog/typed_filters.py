@@ -22,10 +22,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from storefront.core.text import fold_diacritics
+from werkzeug.datastructures import MultiDict
 
-# The stars of OCOP certificates (catalog.params: the stars filter's values).
-STARS = (3, 4, 5)
+from storefront.core.text import fold_diacritics
+from storefront.domain.catalog.params import (
+    MAX_PRICE,
+    MAX_QUERY_LENGTH,
+    PAGE_PARAMETERS,
+    STARS,
+)
+
 _NUMBERS = {
     "3": 3,
     "4": 4,
@@ -82,7 +88,6 @@ _SORT_PHRASES = {
 _SORT_PHRASE = re.compile(
     r"(?<!\w)(?:" + "|".join(f"(?P<{name}>{p})" for name, p in _SORT_PHRASES.items()) + r")(?!\w)"
 )
-MAX_PRICE = 1_000_000_000  # đồng (catalog.params)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,35 @@ def filters_in_text(text: str) -> TypedFilters | None:
     return TypedFilters(rest, tuple(sorted(stars)), low, high, sort)
 
 
+def rewritten_args(args: MultiDict[str, str]) -> dict[str, list[str]] | None:
+    """The catalog page's parameters once the filters typed in its search text are chosen
+    (filters_in_text): "q" without them (absent when nothing else was typed), the stars added
+    to those ticked, the price and order filling only what the page has not chosen (relevance,
+    the order of any text, is no choice), back on the first page; parameters the page does
+    not read are dropped. None when the text asks nothing of the kind, or for "search
+    exactly" (`exact=1`)."""
+    if args.get("exact") == "1":
+        return None
+    typed = filters_in_text(" ".join((args.get("q") or "").split())[:MAX_QUERY_LENGTH])
+    if typed is None:
+        return None
+    kept = {k: v for k, v in args.lists() if k in PAGE_PARAMETERS and k not in ("q", "page")}
+    if typed.text:
+        kept["q"] = [typed.text]
+    elif kept.get("sort") == ["relevance"]:  # (an order only a text has)
+        del kept["sort"]
+    chosen = kept.get("stars", [])
+    kept["stars"] = chosen + [str(s) for s in typed.stars if str(s) not in chosen]
+    for name, value in (
+        ("price_min", typed.price_min),
+        ("price_max", typed.price_max),
+        ("sort", typed.sort),
+    ):
+        if value is not None and kept.get(name, [""])[0] in ("", "relevance"):
+            kept[name] = [str(value)]
+    return kept
+
+
 def _overlaps(span: tuple[int, int], cuts: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and begin < span[1] for begin, end in cuts)
 
@@ -158,7 +192,7 @@ def _dong(money: str, other: str | None = None, *, qualified: bool = False) -> i
     """An amount typed ("300k", "1,5 triệu", "100.000đ") in đồng, or None when it is no
     price: one needs a unit (its own, or the range's other end's: "200-500k"), or digits in
     thousands ("100.000"), or after "dưới"/"trên" (`qualified`) at least 1,000; and a price is
-    1,000 đồng at least (so "3d" is no price) and at most catalog.params' MAX_PRICE."""
+    1,000 đồng at least (so "3d" is no price) and at most MAX_PRICE."""
     parts = _MONEY_PARTS.fullmatch(money.strip())
     if parts is None:
         return None

@@ -65,10 +65,9 @@ from storefront.search.whoosh_engine.index import (
 )
 from storefront.search.whoosh_engine.matching import (
     PREFIX_FIELDS,
-    PREFIX_MAX,
-    PREFIX_MIN,
     PlanClause,
     fuzzy_lookups,
+    may_be_unfinished,
     minimum_clauses,
     plan_query,
     required_count,
@@ -479,7 +478,7 @@ class _Search:
         words = sorted({w for w in _candidate_words(text_) if w})
         terms = query_terms(text_)
         last = terms[-1].folded if len(terms) > 1 else ""
-        prefix = last if PREFIX_MIN <= len(last) <= PREFIX_MAX and last.isalpha() else None
+        prefix = last if may_be_unfinished(last) else None
         if not words and not no_seqscan:
             return None
         params: dict[str, Any] = {"fields": sorted(WORD_CODES), "words": words}

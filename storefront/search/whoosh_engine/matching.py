@@ -189,7 +189,7 @@ def plan_query(
         _link(left.words[-1], right.words[0])
     if prefixed is not None and len(content) > 1:
         last = content[-1].words[-1]
-        if PREFIX_MIN <= len(last.term.folded) <= PREFIX_MAX and last.term.folded.isalpha():
+        if may_be_unfinished(last.term.folded):
             for other in prefixed(last.term.folded):
                 last.lookups += [
                     Lookup(
@@ -203,6 +203,12 @@ def plan_query(
                     for f in PREFIX_FIELDS
                 ]
     return plan
+
+
+def may_be_unfinished(folded: str) -> bool:
+    """Whether a several-word query's last word is short enough to be begun only ("thanh
+    lon"): it then also matches the name and product words it begins."""
+    return PREFIX_MIN <= len(folded) <= PREFIX_MAX and folded.isalpha()
 
 
 def _filler(clause: PlanClause) -> bool:

@@ -33,11 +33,7 @@ from storefront.domain.catalog.browse import (
     related_cards,
 )
 from storefront.domain.catalog.cooperative_page import cooperative_page
-from storefront.domain.catalog.params import (
-    MAX_QUERY_LENGTH,
-    PAGE_PARAMETERS,
-    parse_catalog_args,
-)
+from storefront.domain.catalog.params import PAGE_PARAMETERS, parse_catalog_args
 from storefront.domain.catalog.queries import (
     listing_for_view,
     origin_tree,
@@ -52,7 +48,7 @@ from storefront.domain.catalog.reviews import (
 )
 from storefront.domain.catalog.stats import summary_of
 from storefront.domain.catalog.suggest import suggest as suggestions_for
-from storefront.domain.catalog.typed_filters import filters_in_text
+from storefront.domain.catalog.typed_filters import rewritten_args
 from storefront.domain.catalog.version import current as current_version
 from storefront.extensions import csrf
 from storefront.search import explain_enabled
@@ -122,35 +118,21 @@ def suggest():
 
 def _typed_filters_url() -> str | None:
     """Where a search whose text asks for stars, a price or an order, or says "OCOP", is sent
-    (typed_filters): the same search with those filters chosen and those words out of the
-    box, or the catalog when nothing else was typed. None for any other text, and for
-    "search exactly"."""
-    if request.args.get("exact") == "1":
+    (typed_filters.rewritten_args): the same search with those filters chosen, or the
+    catalog when nothing else was typed. None for any other text."""
+    args: dict[str, Any] | None = rewritten_args(request.args)
+    if args is None:
         return None
-    typed = filters_in_text(" ".join((request.args.get("q") or "").split())[:MAX_QUERY_LENGTH])
-    if typed is None:
-        return None
-    # The page's own parameters only: any other name would reach url_for, whose own
-    # arguments ("_external", "_anchor") must not come from a URL.
-    args: dict[str, Any] = {
-        k: v for k, v in request.args.lists() if k in PAGE_PARAMETERS and k not in ("q", "page")
-    }
-    if typed.text:
-        args["q"] = [typed.text]
-    elif args.get("sort") == ["relevance"]:  # (an order only a text has)
-        del args["sort"]
-    chosen = args.get("stars", [])
-    args["stars"] = chosen + [str(s) for s in typed.stars if str(s) not in chosen]
-    # A price or order chosen on the page stays; the typed one fills only what is not
-    # (relevance is the order of any text: not a choice).
-    for name, value in (
-        ("price_min", typed.price_min),
-        ("price_max", typed.price_max),
-        ("sort", typed.sort),
-    ):
-        if value is not None and args.get(name, [""])[0] in ("", "relevance"):
-            args[name] = [str(value)]
-    return url_for("catalog.search" if typed.text else "catalog.products", **args)
+    # (Only the page's own parameters reach url_for, whose own arguments, "_external" or
+    # "_anchor", must not come from a URL.)
+    return url_for("catalog.search" if "q" in args else "catalog.products", **args)
+
+
+def page_args() -> dict[str, list[str]]:
+    """This catalog page's query parameters that it reads itself (PAGE_PARAMETERS), for its
+    links: any other name is dropped, since url_for takes some as its own arguments
+    ("_external", "_anchor": a 500, or a link to elsewhere)."""
+    return {k: v for k, v in request.args.lists() if k in PAGE_PARAMETERS}
 
 
 def _catalog_page(endpoint: str):

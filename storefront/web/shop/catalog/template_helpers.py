@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 
 from storefront.core.files import logo_url
 from storefront.core.formatting import date_vn
 from storefront.core.inputs import parse_int
 from storefront.core.markup import render_markdown
 from storefront.domain.catalog.cards import as_card
-from storefront.domain.catalog.params import FILTER_PARAMETERS, PAGE_PARAMETERS
+from storefront.domain.catalog.params import FILTER_PARAMETERS
 from storefront.web.catalog_cache import (
     cached_fragment,
     render_card,
@@ -22,17 +22,8 @@ from storefront.web.catalog_cache import (
 from storefront.web.page_cache import form_token
 from storefront.web.shop.catalog import bp
 from storefront.web.shop.catalog.localized import in_english, listing_name
-from storefront.web.shop.catalog.routes import helpful_label
+from storefront.web.shop.catalog.routes import helpful_label, page_args
 from storefront.web.shop.catalog.seo import product_jsonld, shop_date
-
-FILTER_NAMES = FILTER_PARAMETERS
-
-
-def page_args() -> dict[str, list[str]]:
-    """This catalog page's query parameters that it reads itself (PAGE_PARAMETERS), for its
-    links: any other name is dropped, since url_for takes some as its own arguments
-    ("_external", "_anchor": a 500, or a link to elsewhere)."""
-    return {k: v for k, v in request.args.lists() if k in PAGE_PARAMETERS}
 
 
 def url_without(endpoint: str, names: str | Iterable[str], value: int | None = None) -> str:
@@ -52,7 +43,7 @@ def url_without(endpoint: str, names: str | Iterable[str], value: int | None = N
 
 def url_without_filters(endpoint: str) -> str:
     """This catalog page's URL with every filter taken off (the search words and sort kept)."""
-    return url_without(endpoint, FILTER_NAMES)
+    return url_without(endpoint, FILTER_PARAMETERS)
 
 
 bp.add_app_template_filter(render_markdown, "markdown")
