@@ -14,6 +14,8 @@ query runs through
 WhooshSearchIndex.search, the function behind /search.
 
 Per kind and overall: recall@1 and recall@5 (the share of a query's products found in the
-first 1 or 5 results, out of at most 1 or 5), MRR (1 / rank of the first right product) and
-the share of queries that find nothing at all.
+first 1 or 5 results, out of at most 1 or 5), MRR (1 / rank of the first right product),
+the share of queries that find nothing at all, and "others": how many results a query gets
+besides its labelled products, on average (not all wrong, since labels name what a shopper
+wants most, but a product type's query should not get many).
 """

@@ -67,6 +67,9 @@ class Vocabulary:
     products: frozenset[tuple[str, ...]] = frozenset()
     # The keys of synonyms.toml (Vietnamese words), folded.
     vietnamese: frozenset[tuple[str, ...]] = frozenset()
+    # The English names of product types (entries of an OCOP group, not group 0's
+    # attributes such as "dried" or "organic"), folded.
+    english_types: frozenset[tuple[str, ...]] = frozenset()
 
 
 @cache
@@ -89,11 +92,14 @@ def vocabulary() -> Vocabulary:
 
     data = tomllib.loads((DATA / "vocabulary.toml").read_text(encoding="utf-8"))
     english_keys = set()
+    english_types = set()
     products: set[tuple[str, ...]] = set()
     for entry in data["terms"]:
         for english in entry["en"]:
             add(english, entry["vi"])
             english_keys.add(tuple(fold(english).split()))
+            if entry["group"]:
+                english_types.add(tuple(fold(english).split()))
         products.update(tuple(fold(vi).split()) for vi in entry["vi"])
     synonyms = tomllib.loads((DATA / "synonyms.toml").read_text(encoding="utf-8"))
     vietnamese: set[tuple[str, ...]] = set()
@@ -124,6 +130,7 @@ def vocabulary() -> Vocabulary:
         filler,
         frozenset(products),
         frozenset(vietnamese),
+        frozenset(english_types),
     )
 
 
@@ -223,6 +230,9 @@ class Clause:
     from_vocabulary: bool = False
     optional: bool = False  # a generic word ("đặc sản", "tỉnh"): scores, never required
     english: bool = False  # an English phrase of the vocabulary: never "corrected"
+    # An English name of a product type ("incense", "orange"): its Vietnamese words
+    # (alternatives[1:]) are looked up where a listing says what it is (matching.word_lookups).
+    product_type: bool = False
     decoded: set[int] = field(default_factory=set)  # positions in alternatives[0] decoded
     filler: bool = False  # shopping filler (filler.toml): never required, never scored
     # Set by the engine: a word no listing holds and no correction fixes, dropped from the
@@ -343,6 +353,8 @@ def understand(
                     place=place,
                     from_vocabulary=alternatives is not None,
                     english=(singular or key) in vocab.english,
+                    product_type=(singular or key) in vocab.english_types
+                    and key not in vocab.vietnamese,
                     decoded=decoded,
                 )
             )

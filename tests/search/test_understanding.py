@@ -15,6 +15,7 @@ PHUC_TRACH = 18547  # Xã Phúc Trạch, Hà Tĩnh
 HUE = 19819  # a commune of Huế (Thừa Thiên Huế until January 2025)
 BUON_MA_THUOT = 24133  # Phường Buôn Ma Thuột, Đắk Lắk
 BAT_TRANG = 577  # Xã Bát Tràng, Hà Nội
+DO_LUONG = 17662  # Xã Đô Lương, Nghệ An
 
 
 def ids(text: str, **filters) -> list[int]:
@@ -86,6 +87,38 @@ def test_english_names_of_product_types(shop):
     assert ids("honey") == [shop["mat_ong"]]
     assert ids("green tea") == [shop["tra"]]
     assert ids("pomelo") == [shop["buoi"]]
+
+
+def test_an_english_product_type_is_found_where_listings_say_what_they_are(make):
+    """Its Vietnamese words match a listing's name or product type, not the same syllables
+    in a description, a place or a group's name: "incense" is "hương", "hương vị" is in
+    descriptions; "turmeric" is "nghệ", as in "mỹ nghệ" and Nghệ An; "orange" is "cam"."""
+    incense = _listing(make, "Hương trầm Yên Bái", group=OcopGroup.HERBS)
+    turmeric = _listing(make, "Tinh bột nghệ vàng", group=OcopGroup.HERBS)
+    orange = _listing(make, "Cam sành Hà Giang")
+    flavour = _listing(make, "Chè lam Phủ Quảng", description="Hương vị gừng, mạch nha.")
+    craft = _listing(make, "Tranh làng Sình", group=OcopGroup.HANDICRAFTS)  # "mỹ nghệ"
+    from_nghe_an = _listing(make, "Kẹo lạc Đô Lương", commune=DO_LUONG)
+    cam_in_description = _listing(make, "Mứt gừng", description="Có vị cam thảo.")
+    assert ids("incense") == [incense.id]
+    assert ids("turmeric") == [turmeric.id]
+    assert ids("orange") == [orange.id]
+    # The same words typed in Vietnamese still find every listing that holds them.
+    assert set(ids("hương")) == {incense.id, flavour.id}
+    assert set(ids("nghệ")) == {turmeric.id, craft.id, from_nghe_an.id}
+    assert set(ids("cam")) == {orange.id, cam_in_description.id}
+    # A two-word type still matches as a phrase, in a description too.
+    in_description = _listing(make, "Trải nghiệm bản Lác", description="Tour du lịch bản Lác.")
+    assert in_description.id in ids("trip")
+
+
+def test_an_english_tour_finds_tourism_by_its_group_name(make):
+    """A tourism listing that never says "du lịch" is found by "tour": its OCOP group's name
+    says it (the pair "du lịch" in the group's words)."""
+    village = _listing(make, "Làng gốm Thanh Hà", group=OcopGroup.TOURISM)
+    _listing(make, "Gạo tám xoan Hải Hậu", description="Đặc sản du lịch.")  # apart: no
+    assert village.id in ids("tour")
+    assert ids("excursion") == ids("tour")
 
 
 def test_the_did_you_mean_leaves_english_and_right_words_alone(shop):

@@ -26,6 +26,8 @@ from storefront.search.whoosh_engine.segments import (
 
 # How much a query word adds to a listing's score for each field it matches in.
 FOLDED_WEIGHTS = {"name": 10, "product": 6, "place": 4, "extra": 3}
+# The fields where a listing says what it is (word_lookups: a translated product type).
+TYPE_WEIGHTS = {f: FOLDED_WEIGHTS[f] for f in ("name", "product")}
 # The description matches a lone word, but only as an attribute: a listing must match some
 # word of a several-word query outside its description ("bưởi ngọt": bưởi in the name, ngọt
 # in the description), or two query words side by side in it. Its syllables are too common
@@ -115,15 +117,23 @@ class PlanClause:
         return self.alternatives[0]
 
 
-def word_lookups(term: Term) -> list[Lookup]:
+def word_lookups(term: Term, translated: bool = False) -> list[Lookup]:
     """The lookups of one word: its folded form in every text field, its exact form and
-    the name's head for the score, the description as an attribute."""
+    the name's head for the score, the description as an attribute.
+
+    A word of the Vietnamese name of a product type the shopper typed in English
+    (`translated`) is looked up only where a listing says what it is, its name and its
+    product type (and as a pair, _link). Elsewhere such a word is mostly another word spelt
+    alike: "incense" is "hương", as in the descriptions' "hương vị"; "turmeric" is "nghệ",
+    as in "mỹ nghệ" (handicrafts) and Nghệ An; "orange" is "cam", as in Cam Ranh."""
     folded = term.folded
-    lookups = [Lookup(f, folded, w, True) for f, w in FOLDED_WEIGHTS.items()]
+    weights = TYPE_WEIGHTS if translated else FOLDED_WEIGHTS
+    lookups = [Lookup(f, folded, w, True) for f, w in weights.items()]
     if term.has_marks:
         lookups += [Lookup(f, term.exact, w, False) for f, w in EXACT_WEIGHTS.items()]
     lookups.append(Lookup("head", folded, HEAD_WEIGHT, False))
-    lookups.append(Lookup("body", folded, BODY_WEIGHT, True, strong=False))
+    if not translated:
+        lookups.append(Lookup("body", folded, BODY_WEIGHT, True, strong=False))
     return lookups
 
 
@@ -135,20 +145,26 @@ def fuzzy_lookups(folded: str) -> list[Lookup]:
     ]
 
 
-def _phrase_words(words: list[Term]) -> list[Word]:
+def _phrase_words(words: list[Term], translated: bool = False) -> list[Word]:
     """Words of one phrasing, with the pairs of adjacent words (a pair in the description
     satisfies both its words; in a name it only scores)."""
-    plan = [Word(t, word_lookups(t)) for t in words]
+    plan = [Word(t, word_lookups(t, translated)) for t in words]
     for left, right in pairwise(plan):
-        _link(left, right)
+        _link(left, right, translated)
     return plan
 
 
-def _link(left: Word, right: Word) -> None:
+def _link(left: Word, right: Word, translated: bool = False) -> None:
+    """The pair of two adjacent words. In a name or phrase it scores (each word matches there
+    on its own), except for a translated product type's words, which do not match in the
+    other phrases on their own (word_lookups): there the pair matches ("du lịch" in the
+    tourism group's name)."""
     pair = pair_key(left.term, right.term)
     left.lookups.append(Lookup("body_pairs", pair, BODY_WEIGHT, True))
     right.lookups.append(Lookup("body_pairs", pair, 0, True))
-    left.lookups.append(Lookup("pairs", pair, PAIR_WEIGHT, False))
+    left.lookups.append(Lookup("pairs", pair, PAIR_WEIGHT, translated))
+    if translated:
+        right.lookups.append(Lookup("pairs", pair, 0, True))
     left.lookups.append(Lookup("head", pair, HEAD_WEIGHT, False))
 
 
@@ -168,7 +184,11 @@ def plan_query(
         if clause.filler:  # no lookups of its own: only the pairs it makes with its neighbours
             plan.append(PlanClause([[Word(t) for t in clause.typed]], clause))
             continue
-        alternatives = [_phrase_words(words) for words in clause.alternatives if words]
+        alternatives = [
+            _phrase_words(words, translated=clause.product_type and i > 0)
+            for i, words in enumerate(clause.alternatives)
+            if words
+        ]
         if clause.place is not None:
             place = Word(
                 clause.typed[0], [Lookup("place_phrase", clause.place, PLACE_WEIGHT, True)]
