@@ -177,6 +177,21 @@ def test_nothing_found_runs_the_suggestion_and_says_so(shop):
     assert exact.ids == [] and exact.corrected is None
 
 
+def test_two_right_words_are_not_corrected_into_a_pair_no_name_holds(shop, make):
+    """ "bánh đa" holds two words spelt right, never together: "bánh" is not "corrected" to
+    "bình" because a bonsai pot's name has "bình" and its description "đá". A known word is
+    replaced only when the new word and a neighbour stand together in some name ("vai
+    thieu"); the query then says it found nothing."""
+    _listing(make, "Bánh tráng phơi sương")
+    _listing(make, "Bình gốm men rạn", description="Đế đá xanh, dáng thon.")
+    for text in ("bánh đa", "banh da"):
+        result = search(SearchQuery(text=text))
+        assert result.ids == [] and result.corrected is None, text
+        assert result.suggestion is None, text
+    assert search(SearchQuery(text="binh da")).total == 1  # what "bình đá" does match
+    assert search(SearchQuery(text="vai tieu")).corrected == "vai thieu"
+
+
 def test_stars_then_stock_break_ties(make):
     coop = make.cooperative()
     preorder = _listing(

@@ -25,6 +25,7 @@ from storefront.search.postgres_engine.rows import (
     code_key,
     document_row,
     key,
+    quote,
     row_words,
 )
 from storefront.search.postgres_engine.sql import (
@@ -180,6 +181,10 @@ _GENERATION = text("SELECT generation FROM search_state WHERE id = 1")
 # A search with text is planned with sequential scans off (SET LOCAL, in its first statement:
 # _Search.begin; put back after).
 _SET_SEQSCAN = text("SELECT set_config('enable_seqscan', :value, true)")
+# A pair of words some listing's name or phrase holds (a rare key: the GIN index answers).
+_PAIRED = text(
+    "SELECT EXISTS (SELECT 1 FROM search_documents WHERE document @@ CAST(:pair AS tsquery))"
+)
 
 
 class PostgresSearchIndex:
@@ -814,7 +819,11 @@ class _Search:
         return changed
 
     def _suggest(self, plan: list[PlanClause], known_too: bool = False) -> str | None:
-        return suggest_text(plan, self.is_known, self._correct, known_too)
+        return suggest_text(plan, self.is_known, self._correct, known_too, self._paired)
+
+    def _paired(self, pair: str) -> bool:
+        """True when some listing's name or phrase holds these two words side by side."""
+        return bool(self.connection.execute(_PAIRED, {"pair": quote(key("pairs", pair))}).scalar())
 
     def _correct(
         self,

@@ -618,7 +618,11 @@ class WhooshSearchIndex:
         """The did-you-mean (suggest_text): corrections come from the words of names, then
         origins, then product names, closest first and then most frequent, written without
         diacritics."""
-        return suggest_text(plan, self._is_known, self._correct, known_too)
+        return suggest_text(plan, self._is_known, self._correct, known_too, self._paired)
+
+    def _paired(self, key: str) -> bool:
+        """True when some listing's name or phrase holds these two words side by side."""
+        return any(leaf.reader.doc_frequency("pairs", key) for leaf in self._leaves)
 
     def _correct(
         self,
@@ -707,35 +711,53 @@ def suggest_text(
     is_known: Callable[[str], bool],
     correct: Callable[..., str | None],
     known_too: bool = False,
+    paired: Callable[[str], bool] = lambda key: False,
 ) -> str | None:
     """The query with each unknown word replaced by the closest indexed word (`correct`),
     if any. Both engines' did-you-mean.
 
     A word is known when a listing holds it anywhere or the search vocabulary knows it
     (English names, synonyms, places): those are never "corrected". `known_too`: known
-    words of four letters or more are replaced too, by a name word one edit away."""
-    corrected, changed = [], False
+    words of four letters or more are replaced too, by a name word one edit away, when the
+    new word and a neighbour are a pair some listing's name or phrase holds (`paired`, a
+    pair key): "vai tieu" → "vai thieu" (Vải thiều), but "bánh đa" is not "binh đa", a
+    bonsai pot's "bình" beside some "đá", since both words are right as typed."""
+    typed = [w.term for clause in plan for w in clause.words]
+    words = [(t.surface, t.folded) for t in typed]  # as suggested: (text, folded)
+    changed: list[int] = []
+    fixed: list[int] = []  # the known words replaced
+    i = 0
     for clause in plan:
         understood = clause.clause
-        if understood is not None and (
+        kept = understood is not None and (
             understood.place
             or understood.filler
             or understood.english
             or (understood.from_vocabulary and not known_too)
-        ):
-            corrected += [w.term.surface for w in clause.words]
-            continue
+        )
         for word in clause.words:
             folded = word.term.folded
-            if not (is_known(folded) or known_word(folded)):
+            replacement = None
+            if kept:
+                pass
+            elif not (is_known(folded) or known_word(folded)):
                 replacement = correct(folded)
             elif known_too and len(folded) >= 4 and folded.isalpha():
                 replacement = correct(folded, ("name",), maxdist=1)
-            else:
-                replacement = None
-            corrected.append(replacement or word.term.surface)
-            changed |= replacement is not None
-    return " ".join(corrected) if changed else None
+                if replacement is not None:
+                    fixed.append(i)
+            if replacement is not None:
+                words[i] = (replacement, replacement)
+                changed.append(i)
+            i += 1
+    for i in fixed:
+        here = words[i][1]
+        pairs = [f"{words[i - 1][1]}_{here}"] if i else []
+        pairs += [f"{here}_{words[i + 1][1]}"] if i + 1 < len(words) else []
+        if not any(map(paired, pairs)):
+            words[i] = (typed[i].surface, typed[i].folded)
+            changed.remove(i)
+    return " ".join(text for text, _folded in words) if changed else None
 
 
 def fuzzy_distance(folded: str) -> int:
