@@ -70,6 +70,8 @@ class Vocabulary:
     # The English names of product types (entries of an OCOP group, not group 0's
     # attributes such as "dried" or "organic"), folded.
     english_types: frozenset[tuple[str, ...]] = frozenset()
+    # Words of synonyms.toml's `in_names` sets, folded: their synonyms are looked up in names.
+    in_names: frozenset[tuple[str, ...]] = frozenset()
 
 
 @cache
@@ -107,6 +109,12 @@ def vocabulary() -> Vocabulary:
         for member in same:
             add(member, [other for other in same if other != member])
             vietnamese.add(tuple(fold(member).split()))
+    in_names: set[tuple[str, ...]] = set()
+    for same in synonyms.get("in_names", []):
+        for member in same:
+            add(member, [other for other in same if other != member])
+            vietnamese.add(tuple(fold(member).split()))
+            in_names.add(tuple(fold(member).split()))
     for key, meanings in synonyms.get("means", {}).items():
         add(key, meanings)
         vietnamese.add(tuple(fold(key).split()))
@@ -131,6 +139,7 @@ def vocabulary() -> Vocabulary:
         frozenset(products),
         frozenset(vietnamese),
         frozenset(english_types),
+        frozenset(in_names),
     )
 
 
@@ -230,9 +239,10 @@ class Clause:
     from_vocabulary: bool = False
     optional: bool = False  # a generic word ("đặc sản", "tỉnh"): scores, never required
     english: bool = False  # an English phrase of the vocabulary: never "corrected"
-    # An English name of a product type ("incense", "orange"): its Vietnamese words
-    # (alternatives[1:]) are looked up where a listing says what it is (matching.word_lookups).
-    product_type: bool = False
+    # An English name of a product type ("incense", "orange"), or a word of synonyms.toml's
+    # `in_names`: its other words (alternatives[1:]) are looked up where a listing says what
+    # it is (matching.word_lookups).
+    in_names: bool = False
     decoded: set[int] = field(default_factory=set)  # positions in alternatives[0] decoded
     filler: bool = False  # shopping filler (filler.toml): never required, never scored
     # Set by the engine: a word no listing holds and no correction fixes, dropped from the
@@ -353,8 +363,8 @@ def understand(
                     place=place,
                     from_vocabulary=alternatives is not None,
                     english=(singular or key) in vocab.english,
-                    product_type=(singular or key) in vocab.english_types
-                    and key not in vocab.vietnamese,
+                    in_names=(singular or key) in vocab.in_names
+                    or ((singular or key) in vocab.english_types and key not in vocab.vietnamese),
                     decoded=decoded,
                 )
             )

@@ -101,6 +101,7 @@ def test_an_english_product_type_is_found_where_listings_say_what_they_are(make)
     from_nghe_an = _listing(make, "Kẹo lạc Đô Lương", commune=DO_LUONG)
     cam_in_description = _listing(make, "Mứt gừng", description="Có vị cam thảo.")
     assert ids("incense") == [incense.id]
+    assert ids("nhang") == [incense.id]  # synonyms.toml `in_names`: the same rule
     assert ids("turmeric") == [turmeric.id]
     assert ids("orange") == [orange.id]
     # The same words typed in Vietnamese still find every listing that holds them.

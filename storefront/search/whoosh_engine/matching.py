@@ -121,11 +121,12 @@ def word_lookups(term: Term, translated: bool = False) -> list[Lookup]:
     """The lookups of one word: its folded form in every text field, its exact form and
     the name's head for the score, the description as an attribute.
 
-    A word of the Vietnamese name of a product type the shopper typed in English
-    (`translated`) is looked up only where a listing says what it is, its name and its
-    product type (and as a pair, _link). Elsewhere such a word is mostly another word spelt
-    alike: "incense" is "hương", as in the descriptions' "hương vị"; "turmeric" is "nghệ",
-    as in "mỹ nghệ" (handicrafts) and Nghệ An; "orange" is "cam", as in Cam Ranh."""
+    A word of the Vietnamese name of a product type the shopper typed in English, or of a
+    synonym that is often another word (`translated`: Clause.in_names), is looked up only
+    where a listing says what it is, its name and its product type (and as a pair, _link).
+    Elsewhere such a word is mostly another word spelt alike: "incense" is "hương", as in
+    the descriptions' "hương vị"; "turmeric" is "nghệ", as in "mỹ nghệ" (handicrafts) and
+    Nghệ An; "orange" is "cam", as in Cam Ranh."""
     folded = term.folded
     weights = TYPE_WEIGHTS if translated else FOLDED_WEIGHTS
     lookups = [Lookup(f, folded, w, True) for f, w in weights.items()]
@@ -185,7 +186,7 @@ def plan_query(
             plan.append(PlanClause([[Word(t) for t in clause.typed]], clause))
             continue
         alternatives = [
-            _phrase_words(words, translated=clause.product_type and i > 0)
+            _phrase_words(words, translated=clause.in_names and i > 0)
             for i, words in enumerate(clause.alternatives)
             if words
         ]
