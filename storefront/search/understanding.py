@@ -334,6 +334,8 @@ def understand(
                 place = place_key(key)
             if place is not None and not is_place(place):
                 place = None
+            if place is not None and alias is None and _overlapped(folded, i, size, is_place):
+                continue  # "trà sơn la": Sơn La, not Xã Trà Sơn and a stray "la"
             alternatives = vocab.phrases.get(key)
             singular = english_singular(key) if alternatives is None else None
             if singular is not None:
@@ -377,6 +379,19 @@ def understand(
     if clauses and all(c.filler for c in clauses):  # nothing else: search them as typed
         clauses = [Clause(c.alternatives) for c in clauses]
     return clauses
+
+
+def _overlapped(folded: list[str], start: int, size: int, is_place: Callable[[str], bool]) -> bool:
+    """True when a place name of several words begins inside this one and reaches further:
+    the query then means that one ("trà sơn la" is tea from Sơn La, though Trà Sơn is a
+    commune too)."""
+    end = start + size
+    return any(
+        is_place(place_key(tuple(folded[j : j + other])))
+        for j in range(start + 1, end)
+        for other in range(2, MAX_PHRASE + 1)
+        if end < j + other <= len(folded)
+    )
 
 
 def known_word(word: str) -> bool:

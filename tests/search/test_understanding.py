@@ -7,7 +7,8 @@ import pytest
 
 from storefront.models import OcopGroup
 from storefront.search import SearchQuery, search
-from storefront.search.understanding import decode_keys, vocabulary
+from storefront.search.analysis import query_terms
+from storefront.search.understanding import decode_keys, understand, vocabulary
 
 LUC_NGAN = 7582  # Xã Lục Ngạn, Bắc Ninh (before 2025: Bắc Giang)
 MEO_VAC = 769  # Xã Mèo Vạc, Tuyên Quang (before 2025: Hà Giang)
@@ -127,6 +128,21 @@ def test_the_did_you_mean_leaves_english_and_right_words_alone(shop):
         assert search(SearchQuery(text=text)).suggestion is None, text
     mango = search(SearchQuery(text="mango"))
     assert mango.ids == [] and mango.corrected is None
+
+
+def test_a_place_reaching_further_wins_over_one_it_overlaps():
+    """ "trà sơn la" is tea from Sơn La, though Trà Sơn is a commune some listing comes from
+    too: read left to right, "trà sơn" would leave a stray "la"."""
+    places = {"tra_son", "son_la", "tra_vinh"}
+    clauses = understand(query_terms("trà sơn la"), lambda word: True, places.__contains__)
+    assert [(c.place, [t.folded for t in c.typed]) for c in clauses] == [
+        (None, ["tra"]),
+        ("son_la", ["son", "la"]),
+    ]
+    alone = understand(query_terms("trà sơn"), lambda word: True, places.__contains__)
+    assert [c.place for c in alone] == ["tra_son"]
+    vinh = understand(query_terms("trà vinh"), lambda word: True, places.__contains__)
+    assert [c.place for c in vinh] == ["tra_vinh"]
 
 
 def test_the_vocabulary_is_large_enough():

@@ -155,6 +155,21 @@ def _phrase_words(words: list[Term], translated: bool = False) -> list[Word]:
     return plan
 
 
+def _as_phrase(words: list[Word]) -> None:
+    """A place name of several words matches as a phrase: each word where it stands beside
+    the next (a pair), never its syllables apart ("lạng sơn" is not Nga Sơn's "sơn" and
+    some "lạng"). The listings from the place match its place_phrase key."""
+    if len(words) < 2:
+        return
+    for word in words:
+        word.lookups = [
+            replace(lookup, matches=lookup.fieldname in ("pairs", "body_pairs"))
+            for lookup in word.lookups
+        ]
+    for left, right in pairwise(words):
+        right.lookups.append(Lookup("pairs", pair_key(left.term, right.term), 0, True))
+
+
 def _link(left: Word, right: Word, translated: bool = False) -> None:
     """The pair of two adjacent words. In a name or phrase it scores (each word matches there
     on its own), except for a translated product type's words, which do not match in the
@@ -191,6 +206,8 @@ def plan_query(
             if words
         ]
         if clause.place is not None:
+            for alternative in alternatives:
+                _as_phrase(alternative)
             place = Word(
                 clause.typed[0], [Lookup("place_phrase", clause.place, PLACE_WEIGHT, True)]
             )
