@@ -72,6 +72,9 @@ class Vocabulary:
     english_types: frozenset[tuple[str, ...]] = frozenset()
     # Words of synonyms.toml's `in_names` sets, folded: their synonyms are looked up in names.
     in_names: frozenset[tuple[str, ...]] = frozenset()
+    # The Vietnamese names of product types of an OCOP group (not group 0's attributes such
+    # as "rừng" or "hữu cơ"), folded.
+    product_types: frozenset[tuple[str, ...]] = frozenset()
 
 
 @cache
@@ -95,6 +98,7 @@ def vocabulary() -> Vocabulary:
     data = tomllib.loads((DATA / "vocabulary.toml").read_text(encoding="utf-8"))
     english_keys = set()
     english_types = set()
+    product_types: set[tuple[str, ...]] = set()
     products: set[tuple[str, ...]] = set()
     for entry in data["terms"]:
         for english in entry["en"]:
@@ -103,6 +107,8 @@ def vocabulary() -> Vocabulary:
             if entry["group"]:
                 english_types.add(tuple(fold(english).split()))
         products.update(tuple(fold(vi).split()) for vi in entry["vi"])
+        if entry["group"]:
+            product_types.update(tuple(fold(vi).split()) for vi in entry["vi"])
     synonyms = tomllib.loads((DATA / "synonyms.toml").read_text(encoding="utf-8"))
     vietnamese: set[tuple[str, ...]] = set()
     for same in synonyms["same"]:
@@ -140,6 +146,7 @@ def vocabulary() -> Vocabulary:
         frozenset(vietnamese),
         frozenset(english_types),
         frozenset(in_names),
+        frozenset(product_types),
     )
 
 
@@ -151,6 +158,15 @@ def names_product(clause: Clause) -> bool:
     if typed in vocab.filler:  # "ban": "bản" (a village) or "bán" (sell)? Not telling.
         return False
     return clause.english or typed in vocab.products
+
+
+def names_product_type(clause: Clause) -> bool:
+    """True when the clause, as typed, names a product type of an OCOP group ("vải",
+    "honey"), not an attribute ("rừng", "organic", "ngon")."""
+    vocab = vocabulary()
+    typed = tuple(word.folded for word in clause.typed)
+    english = english_singular(typed) or typed
+    return typed in vocab.product_types or (clause.english and english in vocab.english_types)
 
 
 def is_filler(typed: list[Term]) -> bool:

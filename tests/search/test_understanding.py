@@ -153,8 +153,11 @@ def test_the_vocabulary_is_large_enough():
 def test_description_words_are_attributes_below_name_matches(shop, make):
     sweet_in_name = _listing(make, "Bưởi ngọt Đoan Hùng")
     assert ids("bưởi ngọt") == [sweet_in_name.id, shop["buoi"]]
-    # The attribute alone in a description is not enough for a two-word query.
-    assert ids("gốm ngọt") == []
+    # The attribute alone in a description is not enough for a two-word query: nothing is
+    # "gốm ngọt", so the product word alone is searched, and the page says so.
+    assert ids("gốm ngọt", exact=True) == []
+    alone = search(SearchQuery(text="gốm ngọt"))
+    assert alone.ids == [shop["gom"]] and alone.corrected == "gốm"
 
 
 def test_a_place_name_is_matched_whole_like_a_filter(shop):
@@ -194,17 +197,33 @@ def test_nothing_found_runs_the_suggestion_and_says_so(shop):
     assert exact.ids == [] and exact.corrected is None
 
 
+def test_a_product_and_a_word_none_of_it_holds_finds_the_product_alone(shop, make):
+    """ "gạo ngon": no rice says "ngon" (a sweet's description does), and two words are both
+    required, so the rice alone is searched and the page says so ("Kết quả cho gạo"). Not
+    when the other word names a product too ("vải gốm": which one?), nor when it is unknown
+    (then it is dropped or corrected, as before)."""
+    _listing(make, "Kẹo lạc", description="Giòn ngon, ít ngọt.")
+    rice = search(SearchQuery(text="gạo ngon"))
+    assert rice.corrected == "gạo" and rice.ids[0] == shop["gao"]
+    assert set(rice.ids) == {shop["gao"], shop["bun"]}
+    assert search(SearchQuery(text="gạo ngon", exact=True)).ids == []
+    both = search(SearchQuery(text="vải gốm"))
+    assert both.ids == [] and both.corrected is None
+    unknown = search(SearchQuery(text="gạo xyzzy"))  # the unknown word is dropped instead
+    assert unknown.ids[0] == shop["gao"] and unknown.corrected is None
+
+
 def test_two_right_words_are_not_corrected_into_a_pair_no_name_holds(shop, make):
     """ "bánh đa" holds two words spelt right, never together: "bánh" is not "corrected" to
     "bình" because a bonsai pot's name has "bình" and its description "đá". A known word is
     replaced only when the new word and a neighbour stand together in some name ("vai
     thieu"); the query then says it found nothing."""
-    _listing(make, "Bánh tráng phơi sương")
+    cake = _listing(make, "Bánh tráng phơi sương")
     _listing(make, "Bình gốm men rạn", description="Đế đá xanh, dáng thon.")
     for text in ("bánh đa", "banh da"):
         result = search(SearchQuery(text=text))
-        assert result.ids == [] and result.corrected is None, text
-        assert result.suggestion is None, text
+        # The product word alone ("bánh", said as a correction), never the pot.
+        assert result.ids == [cake.id] and result.corrected in ("bánh", "banh"), text
     assert search(SearchQuery(text="binh da")).total == 1  # what "bình đá" does match
     assert search(SearchQuery(text="vai tieu")).corrected == "vai thieu"
 

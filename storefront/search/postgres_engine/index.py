@@ -60,8 +60,8 @@ from storefront.search.whoosh_engine.index import (
     anchor_clause,
     drop_unknown,
     fuzzy_distance,
-    is_place_clause,
     optional_clause,
+    product_alone,
     suggest_text,
 )
 from storefront.search.whoosh_engine.matching import (
@@ -673,9 +673,8 @@ class _Search:
             if result.total == 0:
                 unfixed = self._known(plan, True)
         if plan and result.total == 0 and anchor is not None and not query.exact:
-            alone = [c for c in plan if c is anchor or optional_clause(c)]
-            rest = [c for c in plan if c is not anchor and not optional_clause(c)]
-            if rest and all(is_place_clause(c) for c in rest):
+            alone = product_alone(plan, anchor, self.is_known)
+            if alone is not None:
                 result = self._run(alone, query, today, None, True)
                 if result.total:
                     result.corrected = " ".join(w.term.surface for w in anchor.words)

@@ -28,7 +28,7 @@ from storefront.search.query import (
     SearchResult,
     cut_cooperative_facet,
 )
-from storefront.search.understanding import known_word, names_product
+from storefront.search.understanding import known_word, names_product, names_product_type
 from storefront.search.whoosh_engine.explaining import describe_clause, describe_note
 from storefront.search.whoosh_engine.matching import (
     FACET_COLUMNS,
@@ -391,9 +391,8 @@ class WhooshSearchIndex:
         # nguyên", "tỏi lý sơn", "sâm ngọc linh"): that product from elsewhere, said as a
         # correction ("Showing results for chè").
         if plan and result.total == 0 and anchor is not None and not query.exact:
-            alone = [c for c in plan if c is anchor or optional_clause(c)]
-            rest = [c for c in plan if c is not anchor and not optional_clause(c)]
-            if rest and all(is_place_clause(c) for c in rest):
+            alone = product_alone(plan, anchor, self._is_known)
+            if alone is not None:
                 stage = "the product word alone"
                 result = self._run(alone, query, today, [False] * len(alone), None, True, stage)
                 if result.total:
@@ -793,6 +792,28 @@ def anchor_clause(
     anchor = max(named, key=lambda clause: len(clause.words))
     anchor.anchor = True
     return anchor
+
+
+def product_alone(
+    plan: list[PlanClause], anchor: PlanClause, is_known: Callable[[str], bool]
+) -> list[PlanClause] | None:
+    """The clauses to search when the whole query found nothing: its product word (and the
+    optional words), when every other word is a place, or a word some listing holds that
+    names no product type ("chè thái nguyên", "tỏi lý sơn": the product from elsewhere;
+    "gạo ngon", "gạo sạch": that product, said as a correction). None when another word
+    names a product type too ("vải gốm": which would it be?), or is unknown (dropped, or
+    corrected, by the steps after)."""
+    rest = [c for c in plan if c is not anchor and not optional_clause(c)]
+    if not rest:
+        return None
+    for clause in rest:
+        if is_place_clause(clause):
+            continue
+        if clause.clause is None or names_product_type(clause.clause):
+            return None
+        if not all(is_known(w.term.folded) or known_word(w.term.folded) for w in clause.words):
+            return None
+    return [c for c in plan if c is anchor or optional_clause(c)]
 
 
 def is_place_clause(clause: PlanClause) -> bool:
