@@ -9,8 +9,6 @@ the cooperative's ledger) before the entries are posted. Every step is in the au
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
 
@@ -40,6 +38,9 @@ from storefront.models import (
 
 ACCOUNT_NUMBER = re.compile(r"^[0-9]{6,19}$")
 HOLDER_NAME_MAX = 120
+# An account name as Vietnamese banks print it (after normalise_holder_name). Nothing else:
+# the name goes into the bulk-transfer CSV an admin opens in a spreadsheet ("=HYPERLINK(...)").
+HOLDER_NAME = re.compile(r"^[A-Z0-9][A-Z0-9 .,&()-]*$")
 TRANSFER_CONTENT_MAX = 50  # what every Vietnamese bank carries in full
 PAYOUTS_LOCK = "ledger:payouts"
 
@@ -101,6 +102,14 @@ def set_payout_account(
     holder = normalise_holder_name(holder_name)
     if not holder:
         raise InvalidInput(_("Enter the account holder's name."), field="holder_name")
+    if not HOLDER_NAME.match(holder):
+        raise InvalidInput(
+            _(
+                "Write the account holder's name as the bank prints it: letters, digits, "
+                "spaces and . , - & ( ) only, starting with a letter or digit."
+            ),
+            field="holder_name",
+        )
     if len(holder) > HOLDER_NAME_MAX:
         raise InvalidInput(
             _(
@@ -332,14 +341,12 @@ def cooperative_payouts(cooperative_id: int, *, limit: int = 50) -> list[Payout]
     )
 
 
-def payout_batch_csv(batch_id: int) -> str:
-    """The batch's pending payouts as a CSV for the bank's bulk transfer: number, bank BIN,
-    bank, account number, account holder, amount (đồng), transfer content. UTF-8 (with a BOM,
-    so spreadsheet programs read the Vietnamese headers)."""
+def payout_batch_rows(batch_id: int) -> list[list[object]]:
+    """The batch's pending payouts as rows for the bank's bulk transfer, headers first:
+    number, bank BIN, bank, account number, account holder, amount (đồng), transfer content
+    (the web layer writes them as a CSV a spreadsheet opens safely)."""
     batch = payout_batch(batch_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             _("Row"),
             _("Bank BIN"),
@@ -349,10 +356,10 @@ def payout_batch_csv(batch_id: int) -> str:
             _("Amount (VND)"),
             _("Transfer content"),
         ]
-    )
+    ]
     pending = [p for p in batch.payouts if p.status is PayoutStatus.PENDING]
     for n, payout in enumerate(pending, start=1):
-        writer.writerow(
+        rows.append(
             [
                 n,
                 payout.bank_bin,
@@ -363,7 +370,7 @@ def payout_batch_csv(batch_id: int) -> str:
                 payout.transfer_content,
             ]
         )
-    return "\ufeff" + out.getvalue()
+    return rows
 
 
 def _locked_payout(payout_id: int) -> Payout:

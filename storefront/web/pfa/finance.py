@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -21,7 +21,7 @@ from storefront.core.text import fold_diacritics
 from storefront.domain.decisions import has_conflict_of_interest
 from storefront.domain.ledger import monthly, payouts, queries
 from storefront.models import PayoutStatus
-from storefront.web.pfa import bp
+from storefront.web.pfa import bp, csvexport
 
 _SPACES_AND_UNIT = re.compile(r"[\s\u00a0\u202f]+|(₫|vnđ|vnd|đồng|đ)$", re.IGNORECASE)
 # Plain digits, or thousands in groups of three ("200.000", "200,000"): "1,5" is no đồng.
@@ -219,15 +219,8 @@ def payout_batch(batch_id: int):
 @bp.get("/finance/payouts/batches/<int:batch_id>.csv")
 def payout_batch_csv(batch_id: int):
     """The batch's pending payouts for the bank's bulk transfer (UTF-8 with a BOM)."""
-    text = payouts.payout_batch_csv(batch_id)
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="ocop-chi-tra-{batch_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    rows = payouts.payout_batch_rows(batch_id)
+    return csvexport.csv_response(f"ocop-chi-tra-{batch_id}.csv", rows)
 
 
 def _payout_of(batch, payout_id: int):

