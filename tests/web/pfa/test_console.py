@@ -379,18 +379,22 @@ def test_review_page_shows_fields_scan_listing_and_history(app, client, auth, st
     assert "no-store" in scan.headers["Cache-Control"]
 
 
-def test_pdf_scans_are_embedded(app, client, auth, staff, make):
+def test_pdf_scans_open_in_a_tab_of_their_own(app, client, auth, staff, make):
     cert = make.certificate(
         make.cooperative(),
         status=CertificateStatus.SUBMITTED,
         scan_filename=_store_scan(app, "d4e5f6.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
     auth.login(staff)
-    html = client.get(f"/pfa/certificates/{cert.id}").get_data(as_text=True)
-    assert (
-        f'<object class="scan scan--pdf" data="/pfa/certificates/{cert.id}/scan" '
-        'type="application/pdf"' in html
-    )
+    page = client.get(f"/pfa/certificates/{cert.id}")
+    html = page.get_data(as_text=True)
+    # An <object> would show nothing: the policy allows none (it was one until 2026-12-06).
+    assert "object-src 'none'" in page.headers["Content-Security-Policy"]
+    assert "<object" not in html
+    assert f'href="/pfa/certificates/{cert.id}/scan" target="_blank" rel="noopener"' in html
+    inline = client.get(f"/pfa/certificates/{cert.id}/scan")
+    assert inline.mimetype == "application/pdf"
+    assert not inline.headers.get("Content-Disposition", "").startswith("attachment")
     response = client.get(f"/pfa/certificates/{cert.id}/scan?download=1")
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
