@@ -8,6 +8,11 @@ private pages, like one with a cart.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
@@ -55,7 +60,33 @@ def _translations():
     return translations
 
 
+log = logging.getLogger(__name__)
+
+
+def compile_catalogs(directory: Path) -> list[Path]:
+    """Compile each <lang>/LC_MESSAGES/messages.po whose .mo is missing or older (`make
+    install` does it; an app started another way, `flask run` on a fresh clone, would
+    otherwise show English). Returns the catalogs compiled; a folder that cannot be written
+    (a read-only deployment) is logged, not fatal."""
+    compiled = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+        except OSError as error:
+            log.warning("could not compile %s: %s (run `make translations`)", po, error)
+            continue
+        compiled.append(mo)
+    return compiled
+
+
 def init_app(app: Flask) -> None:
+    compile_catalogs(Path(app.root_path) / "translations")
     # jinja2.ext.i18n (which Flask-Babel adds) puts this method on the environment at run time.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),

@@ -67,6 +67,28 @@ def test_language_switch_keeps_the_page_and_its_query(app):
         assert lang_switch_url("en") == "?x=1&lang=en"
 
 
+def test_catalogs_are_compiled_when_the_app_starts_without_them(tmp_path):
+    """A fresh clone started with `flask run` (not `make run`) has no .mo files: the app
+    compiles them at start, so the shop is Vietnamese however it was started."""
+    import os
+    import shutil
+
+    from babel.support import Translations
+
+    from storefront.web.i18n import compile_catalogs
+
+    po = tmp_path / "vi" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    shutil.copy(TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po", po)
+    assert compile_catalogs(tmp_path) == [po.with_suffix(".mo")]
+    vietnamese = Translations.load(str(tmp_path), ["vi"])
+    assert vietnamese.gettext("Cart") == "Giỏ hàng"
+    assert compile_catalogs(tmp_path) == []  # up to date: left alone
+    newer = po.stat().st_mtime + 10
+    os.utime(po, (newer, newer))
+    assert compile_catalogs(tmp_path) == [po.with_suffix(".mo")]
+
+
 def test_vietnamese_catalog_is_complete():
     """Every string the code and templates mark for translation has a Vietnamese msgstr."""
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
