@@ -29,6 +29,44 @@ def fold_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Vietnamese alphabetical order: ă and â come after a, đ after d, ê after e, ô and ơ after o,
+# ư after u (letters of their own); the tones only break ties, in the dictionary's order:
+# none, huyền, hỏi, ngã, sắc, nặng.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+# The words an administrative unit's name starts with, not sorted on ("Tỉnh Cà Mau").
+UNIT_PREFIXES = ("thành phố ", "tỉnh ", "đặc khu ", "thị trấn ", "phường ", "xã ")
+
+
+def vietnamese_sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A key that sorts Vietnamese as its dictionaries do: "Cà Mau", "Cao Bằng", "Cần Thơ",
+    "Đà Nẵng" after every D. Sorting the folded text instead puts "Cần Thơ" before "Cao"."""
+    letters: list[int] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFC", text).lower():
+        tone, base = 0, ""
+        for part in unicodedata.normalize("NFD", char):
+            if part in _TONES:
+                tone = _TONES[part]
+            else:
+                base += part
+        base = unicodedata.normalize("NFC", base)
+        index = _ALPHABET.find(base) if len(base) == 1 else -1
+        # Spaces, digits and signs before every letter, in code point order.
+        letters.append(index if index >= 0 else ord(base[:1] or " ") - 0x110000)
+        tones.append(tone)
+    return tuple(letters), tuple(tones)
+
+
+def unit_sort_key(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """vietnamese_sort_key of a province's or commune's name without "Tỉnh", "Xã"…"""
+    lowered = unicodedata.normalize("NFC", name).lower()
+    for prefix in UNIT_PREFIXES:
+        if lowered.startswith(prefix):
+            return vietnamese_sort_key(lowered[len(prefix) :])
+    return vietnamese_sort_key(lowered)
+
+
 def slugify(text: str, max_length: int | None = None) -> str:
     """ "Vải thiều Lục Ngạn" → "vai-thieu-luc-ngan": ASCII letters and digits joined by "-"."""
     slug = _NOT_SLUG.sub("-", fold_diacritics(text).lower()).strip("-")

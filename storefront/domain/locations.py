@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 
 from storefront.core.db import unit_of_work
+from storefront.core.text import unit_sort_key
 from storefront.extensions import db
 from storefront.models import AdminUnit, AdminUnitSuccession, Era, Level, Listing
 
@@ -316,17 +317,6 @@ class Place:
     name: str
 
 
-_COMMUNE_PREFIXES = ("xa_", "phuong_", "dac_khu_", "thi_tran_")
-
-
-def _sort_key(codename: str) -> str:
-    # "phuong_ba_dinh" sorts as "ba_dinh": alphabetical by the name people know.
-    for prefix in _COMMUNE_PREFIXES:
-        if codename.startswith(prefix):
-            return codename[len(prefix) :]
-    return codename
-
-
 def provinces() -> list[Place]:
     """Today's provinces and centrally run cities, alphabetically."""
     rows = db.session.execute(
@@ -334,7 +324,9 @@ def provinces() -> list[Place]:
             AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE
         )
     )
-    return [Place(code, name) for code, name, _c in sorted(rows, key=lambda r: r[2])]
+    return sorted(
+        (Place(code, name) for code, name, _c in rows), key=lambda p: unit_sort_key(p.name)
+    )
 
 
 def communes_of(province_code: int | None) -> list[Place]:
@@ -357,7 +349,9 @@ def communes_of(province_code: int | None) -> list[Place]:
             AdminUnit.province_id == province,
         )
     )
-    return [Place(code, name) for code, name, c in sorted(rows, key=lambda r: _sort_key(r[2]))]
+    return sorted(
+        (Place(code, name) for code, name, _c in rows), key=lambda p: unit_sort_key(p.name)
+    )
 
 
 def _commune(era: Era, code: int | None) -> AdminUnit | None:

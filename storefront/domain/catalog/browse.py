@@ -10,6 +10,7 @@ from functools import cached_property
 
 from sqlalchemy import select
 
+from storefront.core.text import unit_sort_key
 from storefront.domain.catalog.cards import ListingCard, public_cards
 from storefront.domain.catalog.params import CatalogParams
 from storefront.extensions import db
@@ -145,13 +146,13 @@ def label_facets(
     provinces = _unit_names(Level.PROVINCE)
     labelled["province"] = sorted(
         _facet(facets.get("province", {}), params.province_codes, lambda c: provinces.get(c, "?")),
-        key=lambda f: (-f.count, f.label),
+        key=lambda f: (-f.count, unit_sort_key(f.label)),
     )
     if "commune" in facets and (params.province_codes or params.commune_codes):
         communes = _unit_names(Level.COMMUNE)
         labelled["commune"] = sorted(
             _facet(facets["commune"], params.commune_codes, lambda c: communes.get(c, "?")),
-            key=lambda f: (-f.count, f.label),
+            key=lambda f: (-f.count, unit_sort_key(f.label)),
         )
     # The most frequent few of the cooperatives (the search already cut the facet to them,
     # SearchQuery.top_cooperatives, and the chosen ones): a bounded heap, not a full sort.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from storefront.core.errors import NotFound
+from storefront.core.text import unit_sort_key
 from storefront.domain.catalog.visibility import public_listing_clause, public_listings
 from storefront.domain.cooperatives.members import can_preview
 from storefront.extensions import db
@@ -125,7 +126,9 @@ def origin_tree() -> list[OriginNode]:
         node = provinces.setdefault(p_code, OriginNode(p_code, p_name, 0, []))
         node.children.append(OriginNode(c_code, c_name, count, []))
         node.count += count
-    return sorted(provinces.values(), key=lambda node: (-node.count, node.name))
+    for node in provinces.values():
+        node.children.sort(key=lambda child: unit_sort_key(child.name))
+    return sorted(provinces.values(), key=lambda node: (-node.count, unit_sort_key(node.name)))
 
 
 def sitemap_entries() -> tuple[list[tuple[str, object]], list[str]]:

@@ -77,6 +77,16 @@ def test_checkout_quote_gives_the_exact_shipping_for_a_commune(client, make):
     assert far["total"] == "140,000\u00a0₫"
 
 
+def test_a_guest_is_offered_to_log_in_and_come_back_to_checkout(client, auth, make):
+    package = make.listing().packages[0]
+    client.post("/cart/add", data={"package_id": package.id, "quantity": 1})
+    page = client.get("/checkout/").get_data(as_text=True)
+    assert 'href="/account/login?next=/checkout/"' in page
+    assert "Đăng nhập để dùng địa chỉ đã lưu" in page
+    auth.login(make.user())
+    assert "/account/login?next=" not in client.get("/checkout/").get_data(as_text=True)
+
+
 def test_logged_in_customer_can_use_a_saved_address(client, auth, db, make):
     user = make.user()
     commune = other_province_commune()

@@ -25,7 +25,11 @@ def test_the_guest_who_placed_an_order_sees_it_and_others_get_404(client, make):
     assert client.get(f"/orders/{number}").status_code == 200
 
     stranger = client.application.test_client()
-    assert stranger.get(f"/orders/{number}").status_code == 404
+    missing = stranger.get(f"/orders/{number}")
+    assert missing.status_code == 404
+    # Opened in another browser: the page leads to the lookup by number and phone.
+    assert 'href="/orders/lookup"' in html(missing).split('id="error-title"', 1)[1]
+    assert "tra cứu đơn bằng mã đơn hàng và số điện thoại" in html(missing)
     assert stranger.get("/orders/ZZZZZZZZZZ").status_code == 404
     assert stranger.post(f"/orders/{number}/cancel").status_code == 404
 
@@ -97,6 +101,7 @@ def test_seller_pages_show_only_the_cooperatives_own_shipments(client, auth, db,
 
     page = html(client.get(f"/seller/shipments/{shipment_a}"))
     assert f"/seller/shipments/{shipment_a}/ship" in page and 'name="csrf_token"' in page
+    assert '<a class="phone-link" href="tel:0912345678">0912345678</a>' in page  # one tap
     before = len(outbox.messages)
     response = client.post(
         f"/seller/shipments/{shipment_a}/ship",
