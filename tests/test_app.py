@@ -121,6 +121,7 @@ def test_vnd_is_an_integer_number_of_dong():
     assert format_vnd(150_000, "vi") == "150.000\u00a0₫"
     assert format_vnd(150_000, "en") == "150,000\u00a0₫"
     assert format_vnd(0, "vi") == "0\u00a0₫"
+    assert format_vnd(-4_750, "vi") == "\u22124.750\u00a0₫"  # the minus sign, not a hyphen
     with pytest.raises(TypeError):
         format_vnd(150000.0, "vi")  # money is never a float
 

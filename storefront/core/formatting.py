@@ -63,13 +63,16 @@ class PackageLike(Protocol):
 
 
 def format_vnd(amount: int | None, locale: str | None = None) -> str:
-    """150000 → "150.000 ₫" (vi) or "150,000 ₫" (en). Money is an integer number of đồng."""
+    """150000 → "150.000 ₫" (vi) or "150,000 ₫" (en), -4750 → "−4.750 ₫". Money is an
+    integer number of đồng."""
     if amount is None:
         return ""
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError(f"money must be an int number of đồng, not {type(amount).__name__}")
     locale = locale or str(get_locale() or "vi")
-    return f"{format_decimal(amount, locale=locale)}\u00a0₫"
+    # A negative balance with the minus sign ("−4.750 ₫"), as the signed amounts beside it.
+    text = format_decimal(abs(amount), locale=locale)
+    return f"{'\u2212' if amount < 0 else ''}{text}\u00a0₫"
 
 
 def format_number(value: int | None, locale: str | None = None) -> str:

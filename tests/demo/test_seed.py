@@ -200,3 +200,14 @@ def test_demo_orders_are_ones_a_buyer_could_place_and_are_in_the_ledger(db, seed
     ).all()
     posted = set(db.session.scalars(select(LedgerTransaction.shipment_id)))
     assert delivered and set(delivered) <= posted
+
+
+def test_demo_cooperative_addresses_do_not_repeat_their_commune(db, seeded):
+    """The address is the street or hamlet; pages add the commune and province (the PFA page
+    read "Làng Kế, phường Bắc Giang, Bắc Ninh, Phường Bắc Giang, Bắc Ninh")."""
+    from storefront.core.text import fold_diacritics
+    from storefront.models import Cooperative
+
+    for coop in db.session.scalars(select(Cooperative)):
+        commune = fold_diacritics(coop.commune.name).lower()  # "phuong vi khe"
+        assert commune not in fold_diacritics(coop.address).lower(), coop.address

@@ -90,8 +90,9 @@ class WholeNumberField(StringField):
         raw = (self.data or "").strip()
         if not raw:
             return
+        negative = raw[:1] in ("-", "\u2212")  # "-3" is a number, below the minimum
         try:
-            number = parse_whole_number(raw, money=self.money)
+            number = parse_whole_number(raw[1:] if negative else raw, money=self.money)
         except ValueError:
             raise ValidationError(
                 self.message
@@ -101,6 +102,8 @@ class WholeNumberField(StringField):
                     else _l("Enter a whole number, like 1000.")
                 )
             ) from None
+        if negative and number:
+            number = -number
         if number > DB_INT_MAX:
             raise ValidationError(_l("Enter a smaller number."))
         if number < self.minimum:

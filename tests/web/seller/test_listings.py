@@ -141,6 +141,19 @@ def test_a_bad_price_is_shown_beside_the_field_and_nothing_is_saved(client, auth
     assert state() == before
 
 
+def test_a_negative_stock_says_it_must_be_0_or_more(client, auth, db):
+    """ "-3" is a whole number: the message says what is wrong with it (it said "enter a
+    whole number, like 1000")."""
+    user, _coop = seller()
+    auth.login(user)
+    before = state()
+    response = client.post("/seller/listings/new", data=form_data(**{"packages-0-stock": "-3"}))
+    assert response.status_code == 400
+    errors = response.get_data(as_text=True).split('id="packages-0-stock-errors"', 1)[1]
+    assert "Enter 0 or more." in errors.split("</", 1)[0]
+    assert state() == before
+
+
 def test_a_package_row_needs_a_name_weight_and_price(client, auth, db):
     user, _coop = seller()
     auth.login(user)
