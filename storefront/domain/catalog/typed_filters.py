@@ -31,6 +31,8 @@ from storefront.domain.catalog.params import (
     PAGE_PARAMETERS,
     STARS,
 )
+from storefront.search.analysis import query_terms
+from storefront.search.understanding import is_filler, vocabulary
 
 _NUMBERS = {
     "3": 3,
@@ -152,7 +154,31 @@ def filters_in_text(text: str) -> TypedFilters | None:
         start = max(start, end)
     kept.append(text[start:])
     rest = " ".join("".join(kept).split()).strip(" ,.-")
+    if _says_nothing(rest):  # "sản phẩm 5 sao", "đặc sản dưới 200k": the filters alone
+        rest = ""
     return TypedFilters(rest, tuple(sorted(stars)), low, high, sort)
+
+
+def _says_nothing(text: str) -> bool:
+    """True when the words left beside typed filters are only generic or shopping words
+    ("sản phẩm", "đặc sản", "hàng", "mua", "giá rẻ"): searched on their own they would be
+    required, and few listings write them ("đặc sản 5 sao" found none of the 5-star ones)."""
+    words = query_terms(text)
+    if not words:
+        return False
+    vocab = vocabulary()
+    longest = max(map(len, [*vocab.optional, *vocab.filler]))
+    i = 0
+    while i < len(words):
+        for size in range(min(longest, len(words) - i), 0, -1):
+            phrase = words[i : i + size]
+            # Filler as the search reads it: "bán" is, "bản" (a village) is not.
+            if tuple(w.folded for w in phrase) in vocab.optional or is_filler(phrase):
+                i += size
+                break
+        else:
+            return False
+    return True
 
 
 def rewritten_args(args: MultiDict[str, str]) -> dict[str, list[str]] | None:

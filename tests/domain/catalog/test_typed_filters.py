@@ -35,6 +35,15 @@ from storefront.domain.catalog.typed_filters import TypedFilters, filters_in_tex
         ("san pham ocop 5 sao bac giang", "bac giang", (5,)),
         ("Gạo ST25 đạt chuẩn OCOP", "Gạo ST25", ()),
         ("hàng OCOP", "", ()),
+        # Beside typed filters, generic and shopping words alone say nothing: dropped (they
+        # would be required, and few listings write them: "đặc sản 5 sao" found none).
+        ("sản phẩm 5 sao", "", (5,)),
+        ("đặc sản 5 sao", "", (5,)),
+        ("Hàng 5 SAO", "", (5,)),
+        ("mua đặc sản 4 sao", "", (4,)),
+        ("bán 5 sao", "", (5,)),
+        ("bản 5 sao", "bản", (5,)),  # a village, not "bán": kept
+        ("đặc sản Bắc Giang 5 sao", "đặc sản Bắc Giang", (5,)),  # something else asked
     ],
 )
 def test_stars_and_ocop_are_read_and_cut_from_the_text(typed, text, stars):

@@ -89,6 +89,16 @@ def test_ocop_alone_is_the_catalog_and_with_stars_its_starred_part(client, starr
     ]
 
 
+def test_generic_words_beside_stars_are_the_starred_catalog(client, starred):
+    for typed in ("đặc sản 5 sao", "sản phẩm 5 sao", "hàng 5 sao"):
+        page = client.get("/search", query_string={"q": typed})
+        assert page.headers["Location"] == "/products?stars=5", typed
+    assert sorted(card_names(html(client.get("/products?stars=5")))) == [
+        "Chè Shan tuyết Phìn Hồ",
+        "Mật ong bạc hà Mèo Vạc",
+    ]
+
+
 def test_searching_exactly_reads_stars_as_words(client, starred):
     page = client.get("/search", query_string={"q": "mật ong 5 sao", "exact": "1"})
     assert page.status_code == 200
