@@ -96,15 +96,29 @@ def test_the_membership_lookup_is_one_query_and_none_for_staff(client, make, aut
 
 
 def test_order_lookup_and_certificate_check_are_in_the_menu_and_the_footer(client):
-    for lang, verify, lookup in (
-        ("vi", "Tra cứu chứng nhận OCOP", "Tra cứu đơn hàng"),
-        ("en", "Verify OCOP certificates", "Find your order"),
+    for lang, verify, lookup, short_verify, short_lookup in (
+        ("vi", "Tra cứu chứng nhận OCOP", "Tra cứu đơn hàng", "Tra chứng nhận", "Tra đơn hàng"),
+        (
+            "en",
+            "Verify OCOP certificates",
+            "Find your order",
+            "Verify certificates",
+            "Find an order",
+        ),
     ):
         page = html(client.get(f"/?lang={lang}"))
         nav = re.search(r'<nav aria-label="[^"]+">(.*?)</nav>', page, re.S).group(1)
-        for part in (nav, footer(page)):
-            assert f'<a href="/verify/">{verify}</a>' in part
-            assert f'<a href="/orders/lookup">{lookup}</a>' in part
+        # In the menu each has a shorter label for a phone (CSS shows one of the two).
+        assert (
+            f'<a href="/verify/"><span class="site-nav__long">{verify}</span>'
+            f'<span class="site-nav__short">{short_verify}</span></a>'
+        ) in nav
+        assert (
+            f'<a href="/orders/lookup"><span class="site-nav__long">{lookup}</span>'
+            f'<span class="site-nav__short">{short_lookup}</span></a>'
+        ) in nav
+        assert f'<a href="/verify/">{verify}</a>' in footer(page)
+        assert f'<a href="/orders/lookup">{lookup}</a>' in footer(page)
 
 
 def test_the_cached_menu_marks_the_certificate_pages_as_current(client, make):
