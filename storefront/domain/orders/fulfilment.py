@@ -119,13 +119,18 @@ def advance_shipment(
         elif step in STEPS:
             values: dict[str, Any] = {}
             if step == "ship":
+                # The carrier is required; a tracking number only when the carrier gives one
+                # (a cooperative delivering its parcels itself has none to give).
                 carrier, tracking_number = carrier.strip(), tracking_number.strip()
-                if not carrier or not tracking_number:
+                if not carrier:
                     raise InvalidInput(
-                        _("Enter the carrier and the tracking number."), field="tracking_number"
+                        _("Enter who delivers the parcel: the carrier, or that you deliver it."),
+                        field="carrier",
                     )
-                if len(carrier) > limits.CARRIER or len(tracking_number) > limits.TRACKING_NUMBER:
-                    raise InvalidInput(_("Carrier and tracking number: 80 characters at most."))
+                if len(carrier) > limits.CARRIER:
+                    raise InvalidInput(_("80 characters at most."), field="carrier")
+                if len(tracking_number) > limits.TRACKING_NUMBER:
+                    raise InvalidInput(_("80 characters at most."), field="tracking_number")
                 # Shipped straight from "new": it was packed then too, so the step has a date.
                 values = {
                     "carrier": carrier,

@@ -44,14 +44,24 @@ def shipments():
 @bp.get("/shipments/<int:shipment_id>")
 @login_required
 def shipment(shipment_id: int):
+    return _shipment_page(shipment_id)
+
+
+def _shipment_page(shipment_id: int, error: DomainError | None = None):
+    """The shipment and its next steps; after a refused "ship", its error beside the field
+    and what was typed kept (400)."""
     item = shipment_for_member(shipment_id, current_user.id)
     show_cooperative(item.cooperative_id)
-    return render_template(
+    page = render_template(
         "seller/shipment.html",
         shipment=item,
         steps=allowed_steps(item),
         can_cancel=can_cancel_part(item),
+        ship_error=error,
+        ship_field=error.details.get("field") if error is not None else None,
+        typed={k: request.form.get(k, "") for k in ("carrier", "tracking_number")},
     )
+    return page, 400 if error is not None else 200
 
 
 @bp.post("/shipments/<int:shipment_id>/cancel")
@@ -90,6 +100,8 @@ def shipment_step(shipment_id: int, step: str):
     except DomainError as error:
         if error.status == 404:
             raise
+        if step == "ship" and error.details.get("field"):
+            return _shipment_page(shipment_id, error)
         flash(error.message, "error")
     else:
         flash(_("Shipment updated; the buyer has been told by e-mail."), "info")

@@ -82,3 +82,16 @@ def test_unpaid_card_orders_are_not_shown_to_sellers(app, db, make, monkeypatch)
     assert shipments_for_member(seller.id) == []
     with pytest.raises(NotFound):
         advance_shipment(order.shipments[0].id, "pack", user_id=seller.id)
+
+
+def test_a_cooperative_delivering_itself_ships_without_a_tracking_number(db, make, outbox):
+    """The carrier is required; the tracking number only when a carrier gives one."""
+    from storefront.models import Shipment, ShipmentStatus
+
+    _number, (seller_a, shipment_a), _b = two_cooperative_order(make)
+    advance_shipment(shipment_a, "ship", user_id=seller_a.id, carrier="Hợp tác xã tự giao")
+    shipped = db.session.get(Shipment, shipment_a)
+    assert shipped.status is ShipmentStatus.SHIPPED
+    assert (shipped.carrier, shipped.tracking_number) == ("Hợp tác xã tự giao", "")
+    mail = outbox.messages[-1].get_content()
+    assert "Hợp tác xã tự giao" in mail and "Mã vận đơn" not in mail

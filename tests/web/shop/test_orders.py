@@ -102,6 +102,15 @@ def test_seller_pages_show_only_the_cooperatives_own_shipments(client, auth, db,
     page = html(client.get(f"/seller/shipments/{shipment_a}"))
     assert f"/seller/shipments/{shipment_a}/ship" in page and 'name="csrf_token"' in page
     assert '<a class="phone-link" href="tel:0912345678">0912345678</a>' in page  # one tap
+    # Who delivers is required, said beside the field; what was typed stays (400).
+    refused = client.post(
+        f"/seller/shipments/{shipment_a}/ship", data={"carrier": " ", "tracking_number": "VTP9"}
+    )
+    assert refused.status_code == 400
+    errors = html(refused).split('id="carrier-errors"', 1)[1].split("</ul>", 1)[0]
+    assert "Vui lòng nhập ai giao kiện hàng" in errors
+    assert 'aria-describedby="carrier-errors"' in html(refused)
+    assert 'value="VTP9"' in html(refused)
     before = len(outbox.messages)
     response = client.post(
         f"/seller/shipments/{shipment_a}/ship",
