@@ -320,13 +320,11 @@ class Place:
 def provinces() -> list[Place]:
     """Today's provinces and centrally run cities, alphabetically."""
     rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
+        select(AdminUnit.code, AdminUnit.name).where(
             AdminUnit.era == Era.CURRENT, AdminUnit.level == Level.PROVINCE
         )
     )
-    return sorted(
-        (Place(code, name) for code, name, _c in rows), key=lambda p: unit_sort_key(p.name)
-    )
+    return sorted((Place(code, name) for code, name in rows), key=lambda p: unit_sort_key(p.name))
 
 
 def communes_of(province_code: int | None) -> list[Place]:
@@ -343,15 +341,13 @@ def communes_of(province_code: int | None) -> list[Place]:
     if province is None:
         return []
     rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.codename).where(
+        select(AdminUnit.code, AdminUnit.name).where(
             AdminUnit.era == Era.CURRENT,
             AdminUnit.level == Level.COMMUNE,
             AdminUnit.province_id == province,
         )
     )
-    return sorted(
-        (Place(code, name) for code, name, _c in rows), key=lambda p: unit_sort_key(p.name)
-    )
+    return sorted((Place(code, name) for code, name in rows), key=lambda p: unit_sort_key(p.name))
 
 
 def _commune(era: Era, code: int | None) -> AdminUnit | None:

@@ -737,11 +737,9 @@ def suggest_text(
         for word in clause.words:
             folded = word.term.folded
             replacement = None
-            if kept:
-                pass
-            elif not (is_known(folded) or known_word(folded)):
+            if not kept and not (is_known(folded) or known_word(folded)):
                 replacement = correct(folded)
-            elif known_too and len(folded) >= 4 and folded.isalpha():
+            elif not kept and known_too and len(folded) >= 4 and folded.isalpha():
                 replacement = correct(folded, ("name",), maxdist=1)
                 if replacement is not None:
                     fixed.append(i)
