@@ -76,6 +76,7 @@ class _Orders:
     def __init__(self, now: datetime) -> None:
         self.now = now
         self.made = 0
+        self.shipments: list[tuple[Shipment, datetime]] = []
 
     def delivered(
         self, listing: Listing, quantity: int, days_ago: int, buyer: User | None, name: str
@@ -130,10 +131,14 @@ class _Orders:
             stock_taken=quantity,
         )
         db.session.add(order)
-        db.session.flush()
-        # Its cash was collected: the sale is in the cooperative's ledger, as a real one is.
-        recognise_shipment_sale(shipment.id, occurred_at=when)
+        self.shipments.append((shipment, when))
         return line
+
+    def post_sales(self) -> None:
+        """Their cash was collected: each sale in its cooperative's ledger, as a real one is
+        (once the orders are flushed, one flush for all)."""
+        for shipment, when in self.shipments:
+            recognise_shipment_sale(shipment.id, occurred_at=when)
 
 
 def seed_reviews(customer: User, now: datetime) -> dict[str, int]:
@@ -191,5 +196,6 @@ def seed_reviews(customer: User, now: datetime) -> dict[str, int]:
             made["reviews"] += 1
     made["demo orders"] = orders.made
     db.session.flush()
+    orders.post_sales()
     rebuild_stats()  # joins the caller's unit: committed with the rest
     return made
