@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.catalog",
     "tests.fixtures.pfa",
     "tests.fixtures.browser",
+    "tests.fixtures.scratch",
 ]

@@ -55,6 +55,10 @@ from storefront.extensions import Base
 # The contrib extensions the backend uses. The migration creates them on PostgreSQL (which
 # needs a superuser, or an administrator running these two statements first).
 EXTENSIONS = ("unaccent", "pg_trgm")
+# A broad search's sample: the listings whose id is divisible by this (one in eight). Ids
+# are given in order, so a cooperative's listings, written one after the other, fall evenly
+# in and out of it.
+SAMPLE_EVERY = 8
 
 
 class SearchDocument(Base):
@@ -105,6 +109,18 @@ class SearchDocument(Base):
         # their few rows, not a pass over every row's columns.
         Index("ix_search_documents_cooperative_id", "cooperative_id"),
         Index("ix_search_documents_commune_code", "commune_code"),
+        # A broad search by stars: its rows of the top stars alone (postgres_engine.sql
+        # page_statement's bound), the GIN index's bitmap intersected with this one.
+        Index("ix_search_documents_stars", "stars"),
+        # The sample slice a broad search counts and facets instead of all its matches
+        # (postgres_engine.sql.SAMPLE_CONDITION): the GIN index's bitmap intersected with
+        # this one, so only the slice's rows are read.
+        Index(
+            "ix_search_documents_sample",
+            "listing_id",
+            postgresql_where=text(f"listing_id % {SAMPLE_EVERY} = 0"),
+            sqlite_where=text(f"listing_id % {SAMPLE_EVERY} = 0"),
+        ),
     )
 
     listing_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -36,7 +36,7 @@ from storefront.models import SearchState
 from storefront.search.documents import iter_public_documents, load_documents
 from storefront.search.engine import SearchEngine
 from storefront.search.explain import ExplainedHit, Explanation
-from storefront.search.postgres_engine import PostgresSearchIndex
+from storefront.search.postgres_engine import EXACT_COUNTS_UP_TO, PostgresSearchIndex
 from storefront.search.query import PRICE_BUCKETS, SORTS, ListingDocument, SearchQuery, SearchResult
 from storefront.search.whoosh_engine import WhooshSearchIndex
 
@@ -95,7 +95,12 @@ def init_app(app: Flask) -> None:
             if app.extensions.get(replica.EXTENSION) is not None
             else _session_connection
         )
-        app.extensions[EXTENSION] = PostgresSearchIndex(reads, _own_transaction, _autocommit)
+        app.extensions[EXTENSION] = PostgresSearchIndex(
+            reads,
+            _own_transaction,
+            _autocommit,
+            exact_counts_up_to=int(app.config.get("SEARCH_EXACT_COUNTS_UP_TO", EXACT_COUNTS_UP_TO)),
+        )
         return
     directory = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search")
     app.extensions[EXTENSION] = WhooshSearchIndex(

@@ -160,6 +160,10 @@ class SearchResult:
     corrected: str | None = None
     page: int = 1
     per_page: int = 24
+    # True when `total` and the facets' counts are estimates: a broad search's, counted on
+    # a sample of its matches and scaled (PostgreSQL engine, past EXACT_COUNTS_UP_TO). The
+    # hits are exact whatever this says.
+    estimated: bool = False
 
     @property
     def pages(self) -> int:

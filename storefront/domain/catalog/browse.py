@@ -10,6 +10,7 @@ from functools import cached_property
 
 from sqlalchemy import select
 
+from storefront.core.formatting import shown_sold
 from storefront.core.text import unit_sort_key
 from storefront.domain.catalog.cards import ListingCard, public_cards
 from storefront.domain.catalog.params import CatalogParams
@@ -39,10 +40,18 @@ class CatalogPage:
     params: CatalogParams
     corrected: str | None = None  # nothing matched the text: these are the results of this one
     raw_facets: dict[str, dict[int, int]] = field(default_factory=dict)
+    # `total` and the facets' counts are estimates (a broad search: SearchResult.estimated);
+    # the page says "about" shown_total and shows no facet counts.
+    estimated: bool = False
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def shown_total(self) -> int:
+        """The total as the page says it: an estimate rounded down as shops round counts."""
+        return shown_sold(self.total) if self.estimated else self.total
 
     @cached_property
     def facets(self) -> dict[str, list[FacetValue]]:
@@ -117,6 +126,7 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
         params=params,
         corrected=result.corrected,
         raw_facets=result.facets,
+        estimated=result.estimated,
     )
 
 
@@ -126,11 +136,13 @@ def explain_page(params: CatalogParams, per_page: int) -> Explanation:
     return explain_search(_query(params, sort=params.sort, page=params.page, per_page=per_page))
 
 
-def count_matching(params: CatalogParams) -> int:
+def count_matching(params: CatalogParams) -> tuple[int, bool]:
     """How many public listings the catalog page for `params` lists on all its pages (the
-    filter sheet's "show 23 products"): the search index alone, no facets, no rows loaded."""
+    filter sheet's "show 23 products"): the search index alone, no facets, no rows loaded.
+    With True when that is an estimate, already rounded as CatalogPage.shown_total."""
     # Sort and page do not change the total: one cached index entry serves every sort.
-    return search(_query(params, sort="newest", per_page=1, facets=False)).total
+    result = search(_query(params, sort="newest", per_page=1, facets=False))
+    return (shown_sold(result.total), True) if result.estimated else (result.total, False)
 
 
 def label_facets(

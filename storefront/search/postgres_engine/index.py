@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
-from storefront.models.search import SearchDocument
+from storefront.models.search import SAMPLE_EVERY, SearchDocument
 from storefront.search.analysis import query_terms
 from storefront.search.postgres_engine.rows import (
     CODES,
@@ -35,8 +35,13 @@ from storefront.search.postgres_engine.sql import (
     FACETS,
     PLACE_FACET,
     TOTAL,
+    Statement,
     clause_query,
+    clause_reach,
     clauses_exist_statement,
+    filter_values,
+    likely_matches,
+    page_statement,
     row_facet_values,
     row_facets,
     row_pairs,
@@ -91,6 +96,11 @@ TRIGRAM_CANDIDATES = 300
 # behind it meanwhile) before it copies the rows in instead.
 SWAP_WAIT_MS = 2000
 _LOCK_NOT_AVAILABLE = "55P03"
+# Past this many matches a search's total and facets are counted on its sample slice
+# (SAMPLE_EVERY) and scaled: estimates (SearchResult.estimated), the hits still exact. Reading
+# and counting every match of a broad word costs about 1 µs a row at 100k listings: 15-45 ms
+# for "đặc sản" or a one-letter misspelling, before any scoring.
+EXACT_COUNTS_UP_TO = 5000
 REBUILD_MEMORY = "256MB"  # maintenance_work_mem while a rebuild builds its indexes
 _DOCUMENTS: Table = SearchDocument.__table__  # type: ignore[assignment]
 
@@ -181,6 +191,11 @@ _GENERATION = text("SELECT generation FROM search_state WHERE id = 1")
 # A search with text is planned with sequential scans off (SET LOCAL, in its first statement:
 # _Search.begin; put back after).
 _SET_SEQSCAN = text("SELECT set_config('enable_seqscan', :value, true)")
+# How many listings hold some facet values (search_facets), and how many there are (TOTAL).
+_FACET_COUNTS = (
+    "SELECT facet, value, listings FROM search_facets WHERE (facet, value) IN "
+    "(SELECT * FROM unnest(CAST(:facets AS varchar[]), CAST(:values AS int[])))"
+)
 # A pair of words some listing's name or phrase holds (a rare key: the GIN index answers).
 _PAIRED = text(
     "SELECT EXISTS (SELECT 1 FROM search_documents WHERE document @@ CAST(:pair AS tsquery))"
@@ -198,12 +213,19 @@ class PostgresSearchIndex:
     write_timeout = 0.0
 
     def __init__(
-        self, connect: Connect, begin: Connect, autocommit: Connect, *, in_transaction: bool = True
+        self,
+        connect: Connect,
+        begin: Connect,
+        autocommit: Connect,
+        *,
+        in_transaction: bool = True,
+        exact_counts_up_to: int = EXACT_COUNTS_UP_TO,
     ) -> None:
         self._connect = connect
         self._begin = begin
         self._autocommit = autocommit  # for VACUUM, which runs outside a transaction
         self.in_transaction = in_transaction  # write search rows inside catalog commits
+        self.exact_counts_up_to = exact_counts_up_to  # see EXACT_COUNTS_UP_TO
 
     # writing -------------------------------------------------------------------------------
 
@@ -369,7 +391,9 @@ class PostgresSearchIndex:
         query = query.normalized()
         with self._connect() as connection:
             # Without text the columns' btrees serve, whatever the planner's costs.
-            result = _Search(connection).run(query, today, no_seqscan=bool(query.text.strip()))
+            result = _Search(connection, self.exact_counts_up_to).run(
+                query, today, no_seqscan=bool(query.text.strip())
+            )
         if "cooperative" in result.facets:  # (the catalog's statement reads no more already)
             result.facets["cooperative"] = cut_cooperative_facet(
                 result.facets["cooperative"], query.top_cooperatives, query.cooperative_ids
@@ -405,7 +429,8 @@ def _index(connection: Connection, table: Table, fresh: str) -> None:
         text(f"ALTER TABLE {fresh} ADD CONSTRAINT {key}_next PRIMARY KEY ({columns})")
     )
     for index in sorted(table.indexes, key=lambda i: str(i.name)):
-        ddl = str(CreateIndex(index).compile(dialect=connection.dialect))
+        # (Compiled for the driver, "%" doubled: text() doubles it again itself.)
+        ddl = str(CreateIndex(index).compile(dialect=connection.dialect)).replace("%%", "%")
         head = f"CREATE INDEX {index.name} ON {table.name} "
         assert ddl.startswith(head), ddl
         connection.execute(text(f"CREATE INDEX {index.name}_next ON {fresh} {ddl[len(head) :]}"))
@@ -462,8 +487,9 @@ def _apply_delta(
 class _Search:
     """One search on one connection: its word look-ups remembered while it runs."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, exact_counts_up_to: int = 0) -> None:
         self.connection = connection
+        self.exact_counts_up_to = exact_counts_up_to  # 0: every count exact
         self._fields: dict[str, set[str]] = {}  # word → field codes holding it
         self._listings: dict[str, int] = {}  # key ("n/gao") → how many listings hold it
         # Statements already answered in this search: a pass whose statement is the same as
@@ -768,29 +794,94 @@ class _Search:
         result = SearchResult(
             ids=[], total=0, facets=facets, page=query.page, per_page=query.per_page
         )
-        statement = search_statement(
-            plan, query, today, limit, minimum, relaxed, self._absent(plan), self._listings
-        )
-        if statement is None:
-            return result
-        key = _statement_key(statement.sql, statement.params)
-        if key not in self._answered:
-            self._answered[key] = self.connection.execute(
-                text(statement.sql), statement.params
-            ).all()
-        rows: list = self._answered[key]  # type: ignore[assignment]
+        absent = self._absent(plan)
+        rows: list = []
+        if self._may_be_broad(plan, query, minimum, relaxed, absent):
+            sampled = self._rows(
+                search_statement(
+                    plan, query, today, limit, None, relaxed, absent, self._listings, sample=True
+                )
+            )
+            if sum(n for kind, _, n in sampled if kind == "total") * SAMPLE_EVERY > (
+                self.exact_counts_up_to
+            ):
+                result.estimated = True
+                bound = next((value for kind, value, _ in sampled if kind == "bound"), None)
+                rows = [(kind, value, n * SAMPLE_EVERY) for kind, value, n in sampled]
+                rows += self._rows(
+                    page_statement(plan, query, today, limit, relaxed, absent, bound)
+                )
+        if not result.estimated:
+            rows = self._rows(
+                search_statement(
+                    plan, query, today, limit, minimum, relaxed, absent, self._listings
+                )
+            )
         hits = []
         for kind, value, n in rows:
             if kind == "total":
                 result.total = int(n)
+            elif kind == "bound":
+                continue
             elif kind == "hit":
                 hits.append((int(n), int(value)))
             else:
                 facets.setdefault(kind.removeprefix("facet:"), {})[int(value)] = int(n)
         hits.sort()
+        # (An estimate is never below the hits found.)
+        result.total = max(result.total, len(hits))
         start = (query.page - 1) * query.per_page
         result.ids = [listing_id for _rank, listing_id in hits[start:]]
         return result
+
+    def _rows(self, statement: Statement | None) -> list:
+        """The rows of a statement, run once per search (None: no listing can match)."""
+        if statement is None:
+            return []
+        key = _statement_key(statement.sql, statement.params)
+        if key not in self._answered:
+            self._answered[key] = self.connection.execute(
+                text(statement.sql), statement.params
+            ).all()
+        return self._answered[key]  # type: ignore[return-value]
+
+    def _may_be_broad(
+        self,
+        plan: list[PlanClause],
+        query: SearchQuery,
+        minimum: int | None,
+        relaxed: bool,
+        absent: frozenset[str],
+    ) -> bool:
+        """Whether a counted pass of every clause likely matches more listings than are
+        counted exactly (exact_counts_up_to), by search_words' and search_facets' counts
+        (likely_matches). Its sample then says: a wrong guess costs the sample's statement
+        one way and the exact count's time the other. A cover pass, of few matches, is
+        always exact."""
+        limit = self.exact_counts_up_to
+        if not (limit and plan and query.count and minimum is None):
+            return False
+        required = [c for c in plan if not optional_clause(c)] or plan
+        reaches = [clause_reach(c, relaxed, absent, self._listings) for c in required]
+        if min(reaches) <= limit:
+            return False
+        return likely_matches(reaches, self._shares(query)) > limit
+
+    def _shares(self, query: SearchQuery) -> dict[str, float]:
+        """How many listings there are (TOTAL), and the share of them each filtered facet's
+        chosen values hold (search_facets: filter_values)."""
+        chosen = filter_values(query)
+        asked = [(TOTAL, 0), *chosen]
+        params = {"facets": [f for f, _ in asked], "values": [v for _, v in asked]}
+        counts = {
+            (facet, int(value)): int(n)
+            for facet, value, n in self._rows(Statement(_FACET_COUNTS, params))
+        }
+        total = counts.get((TOTAL, 0), 0)
+        shares: dict[str, float] = {TOTAL: float(total)}
+        for facet, value in chosen:
+            shares[facet] = shares.get(facet, 0.0) + counts.get((facet, value), 0) / max(total, 1)
+        return shares
 
     def _fuzzy(self, plan: list[PlanClause]) -> bool:
         """WhooshSearchIndex._fuzzy: unknown typed words also match indexed words spelt

@@ -23,6 +23,7 @@ from itertools import combinations
 from math import comb
 from typing import Any
 
+from storefront.models.search import SAMPLE_EVERY
 from storefront.search.postgres_engine.rows import key, quote
 from storefront.search.query import PRICE_BUCKETS, SearchQuery, counted_at_least, price_bucket
 from storefront.search.whoosh_engine.matching import COVER_WEIGHT, Lookup, PlanClause
@@ -44,6 +45,14 @@ FACETS = {
     "price": "price_bucket",
 }
 PLACE_FACET = ("commune", "commune_code")
+
+# A broad search's sample slice (models.search.SAMPLE_EVERY): written out, for the planner
+# to match it with its partial index.
+SAMPLE_CONDITION = f"listing_id % {SAMPLE_EVERY} = 0"
+
+# A broad search by a column before its score (stars): the sample's value of that column
+# above which it holds this many times the page's rows, scaled, bounds the rows scored.
+BOUND_MARGIN = 4
 
 _NEWEST = "created_at DESC"
 # Sort → (columns before the score, columns after it, scored).
@@ -336,7 +345,7 @@ def _tier(weights: dict[str, int]) -> tuple[str, int] | None:
     return _any(heavy) or "", light
 
 
-def _size(
+def clause_size(
     clause: PlanClause, relaxed: bool, absent: AbstractSet[str], listings: Mapping[str, int]
 ) -> int:
     """How many listings a clause may match, at most: the listings holding each of its keys
@@ -351,6 +360,70 @@ def _size(
     )
 
 
+def clause_reach(
+    clause: PlanClause, relaxed: bool, absent: AbstractSet[str], listings: Mapping[str, int]
+) -> int:
+    """How many listings a clause surely matches, about: those of its most held alternative,
+    an alternative's as many as its rarest word, a word's as many as its most held key
+    (a word's keys are mostly held together: "rượu" in a name, its product type and its
+    description; clause_size sums them)."""
+    return max(
+        (
+            min(
+                max(
+                    (
+                        listings.get(key(lookup.fieldname, lookup.text), 0)
+                        for lookup in word.lookups
+                        if lookup.matches and _active(lookup, relaxed, absent)
+                    ),
+                    default=0,
+                )
+                for word in alternative
+            )
+            for alternative in clause.alternatives
+            if alternative
+        ),
+        default=0,
+    )
+
+
+def filter_values(query: SearchQuery) -> list[tuple[str, int]]:
+    """The (facet, value) pairs of search_facets whose listings a query's filters keep, at
+    most: its chosen groups, stars, provinces and cooperatives, and the price buckets its
+    range overlaps (filters search_facets does not count keep everything, for all it says)."""
+    chosen = [
+        (name, int(value))
+        for name, (attribute, _column) in FILTERS.items()
+        if name in FACETS
+        for value in getattr(query, attribute)
+    ]
+    if query.price_min is not None or query.price_max is not None:
+        low, high = query.price_min or 0, query.price_max
+        chosen += [
+            ("price", index)
+            for index, (start, end) in enumerate(PRICE_BUCKETS)
+            if (high is None or start <= high) and (end is None or low < end)
+        ]
+    return chosen
+
+
+def likely_matches(reaches: list[int], shares: Mapping[str, float]) -> float:
+    """About how many listings a pass matches: its required clauses' reaches (clause_reach)
+    held independently of each other, within the share of the catalog each filtered facet
+    keeps (`shares`: facet → its chosen values' share; a clause's words held together, as a
+    phrase's are, are clause_reach's)."""
+    if not reaches:
+        return 0.0
+    total = float(shares.get(TOTAL, 0)) or float(max(reaches))
+    likely = float(min(reaches))
+    for reach in sorted(reaches)[1:]:
+        likely *= min(1.0, reach / total)
+    for name, share in shares.items():
+        if name != TOTAL:
+            likely *= share
+    return likely
+
+
 def _optional(clause: PlanClause) -> bool:
     """Filler, generic and dropped words: never required (whoosh_engine.matching._optional)."""
     return clause.clause is not None and (clause.clause.optional or clause.clause.dropped)
@@ -362,21 +435,27 @@ class Statement:
     params: dict[str, Any]
 
 
-def search_statement(
+@dataclass
+class _Match:
+    """The conditions a pass's matches meet, and how they score."""
+
+    where: list[str]
+    score_terms: list[str]
+    weights: dict[str, int]
+    covering: bool  # the cover pass: `minimum` of the clauses
+
+
+def _match(
     plan: list[PlanClause],
-    query: SearchQuery,
     today: date,
-    limit: int,
-    minimum: int | None = None,
-    relaxed: bool = False,
-    absent: AbstractSet[str] = frozenset(),
-    listings: Mapping[str, int] | None = None,
-) -> Statement | None:
-    """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
-    and ("facet:<name>", value, count). None when no listing can match. `absent`: keys
-    ("n/gao") no listing holds, left out of the match and the score; `listings`: how many
-    listings hold some keys (those of search_words' fields), to find the rarest clauses."""
-    params = Params()
+    params: Params,
+    minimum: int | None,
+    relaxed: bool,
+    absent: AbstractSet[str],
+    listings: Mapping[str, int] | None,
+) -> _Match | None:
+    """The WHERE conditions and score terms of a pass (see search_statement), or None when
+    no listing can match."""
     # With text the rows come from the GIN index: `expires_on + 0` keeps the planner from
     # reading the date's index instead and testing the tsquery on every row (it prices a
     # tsquery of a hundred keys as one operator).
@@ -385,7 +464,7 @@ def search_statement(
     ]
     score_terms: list[str] = []
     weights: dict[str, int] = {}
-    covering = False  # the cover pass: `minimum` of the clauses
+    covering = False
     if plan:
         per_clause = [clause_query(c, relaxed, absent) for c in plan]
         strong_parts = [s for _, s in per_clause if s is not None]
@@ -406,7 +485,7 @@ def search_statement(
             if len(present) < minimum:
                 return None
             sizes = [
-                _size(c, relaxed, absent, listings or {})
+                clause_size(c, relaxed, absent, listings or {})
                 for q, c in zip(clauses, counted, strict=True)
                 if q is not None
             ]
@@ -435,12 +514,11 @@ def search_statement(
                 where.append(f"document @@ {params.tsquery(strong)}")
         weights, implies = _weights(plan, relaxed, absent)
         score_terms += _score_terms(weights, implies, params)
+    return _Match(where, score_terms, weights, covering)
 
-    sort = "newest" if query.sort == "relevance" and not plan else query.sort
-    lead, rest, scored = ORDERS[sort]
-    scored = scored and bool(plan)
-    score = " + ".join(score_terms) if scored and score_terms else "0"
 
+def _passes(query: SearchQuery, params: Params) -> dict[str, str]:
+    """The query's filters as conditions, by filter name ("price" for both bounds)."""
     passes: dict[str, str] = {}
     for name, (attribute, column) in FILTERS.items():
         values = getattr(query, attribute)
@@ -453,6 +531,46 @@ def search_statement(
         price.append(f"price <= {params.add(query.price_max)}")
     if price:
         passes["price"] = " AND ".join(price)
+    return passes
+
+
+def search_statement(
+    plan: list[PlanClause],
+    query: SearchQuery,
+    today: date,
+    limit: int,
+    minimum: int | None = None,
+    relaxed: bool = False,
+    absent: AbstractSet[str] = frozenset(),
+    listings: Mapping[str, int] | None = None,
+    sample: bool = False,
+) -> Statement | None:
+    """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
+    and ("facet:<name>", value, count). None when no listing can match. `absent`: keys
+    ("n/gao") no listing holds, left out of the match and the score; `listings`: how many
+    listings hold some keys (those of search_words' fields), to find the rarest clauses.
+
+    `sample`: the total and the facets of the matches in the sample slice alone (listing
+    ids divisible by SAMPLE_EVERY: a partial index of them, which the GIN index's bitmap is
+    intersected with), and no hits: see page_statement."""
+    params = Params()
+    match = _match(plan, today, params, minimum, relaxed, absent, listings)
+    if match is None:
+        return None
+    where, score_terms, weights, covering = (
+        match.where,
+        match.score_terms,
+        match.weights,
+        match.covering,
+    )
+    if sample:
+        where.append(SAMPLE_CONDITION)
+
+    sort = "newest" if query.sort == "relevance" and not plan else query.sort
+    lead, rest, scored = ORDERS[sort]
+    scored = scored and bool(plan) and not sample
+    score = " + ".join(score_terms) if scored and score_terms else "0"
+    passes = _passes(query, params)
 
     if not plan and (not passes or (len(passes) == 1 and _catalog_filter(passes, query))):
         return _catalog_statement(query, today, limit, params, passes)
@@ -469,12 +587,22 @@ def search_statement(
     # Without filters the matches are the hits: read them as they are (a second CTE read
     # three times would be another copy of every row).
     f = "f" if passes else "m"
-    parts = [
-        f"SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM {f}",
+    parts = [f"SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM {f}"]
+    if not sample:
         # The first `limit` by a bounded sort (top-N), then numbered in that same order.
-        f"SELECT 'hit', listing_id, row_number() OVER (ORDER BY {order}) FROM "
-        f"(SELECT * FROM {f} ORDER BY {order} LIMIT {int(limit)}) AS top",
-    ]
+        parts.append(
+            f"SELECT 'hit', listing_id, row_number() OVER (ORDER BY {order}) FROM "
+            f"(SELECT * FROM {f} ORDER BY {order} LIMIT {int(limit)}) AS top"
+        )
+    elif lead and ORDERS[sort][2]:
+        # A scored order after a column (stars, rating, sales): the column's value above
+        # which the sample holds enough rows for the page (page_statement's `bound`).
+        column = lead[0].split()[0]
+        enough = -(-BOUND_MARGIN * limit // SAMPLE_EVERY)
+        parts.append(
+            f"SELECT 'bound', min({column}), count(*) FROM (SELECT {column} FROM {f} "
+            f"ORDER BY {column} DESC LIMIT {int(enough)}) AS bound"
+        )
     if query.facets:
         facets = list(FACETS.items())
         if query.province_codes or query.commune_codes:
@@ -529,6 +657,57 @@ def search_statement(
         head
         + (f", f AS (SELECT * FROM m WHERE {passing()}) " if passes else "")
         + " UNION ALL ".join(f"({part})" for part in parts)
+    )
+    return Statement(sql, params.values)
+
+
+def page_statement(
+    plan: list[PlanClause],
+    query: SearchQuery,
+    today: date,
+    limit: int,
+    relaxed: bool = False,
+    absent: AbstractSet[str] = frozenset(),
+    bound: int | None = None,
+) -> Statement | None:
+    """The hits alone of a pass of every clause, rows ("hit", rank, id) as search_statement
+    gives them: for a broad search, whose total and facets come from its sample. The filters
+    are conditions of the match, and no pass reads every match when the order allows: by
+    price or date the planner reads the rows in the order's index and stops at the page; by
+    relevance the best rows holding a heavy key are the page when they are enough and all
+    outscore any row holding none (as an uncounted search's: _tier); by a column before the
+    score (stars) the rows whose column is at least `bound` are the page when they are
+    enough, every other row coming after them (the sample's 'bound' row)."""
+    if not plan:
+        return None
+    params = Params()
+    match = _match(plan, today, params, None, relaxed, absent, None)
+    if match is None:
+        return None
+    lead, rest, scored = ORDERS[query.sort]
+    scored = scored and bool(match.score_terms)
+    where = " AND ".join([*match.where, *_passes(query, params).values()])
+    order = ", ".join([*lead, *(["score DESC"] if scored else []), *rest, "listing_id DESC"])
+    score = " + ".join(match.score_terms) if scored else "0"
+    rows = f"SELECT {read_columns(order)}, {score} AS score FROM search_documents WHERE {where}"
+    page = f"ORDER BY {order} LIMIT {int(limit)}"
+    tier = _tier(match.weights) if scored and query.sort == "relevance" else None
+    first = None
+    if tier is not None:
+        heavy, light = tier
+        first = f"document @@ {params.tsquery(heavy)}"
+        ok = f"(SELECT count(*) = {int(limit)} AND min(score) > {int(light)} FROM t)"
+    elif scored and lead and bound is not None:
+        first = f"{lead[0].split()[0]} >= {params.add(bound)}"
+        ok = f"(SELECT count(*) = {int(limit)} FROM t)"
+    if first is None:
+        head, source = "", f"{rows} {page}"
+    else:
+        head = f"WITH t AS MATERIALIZED ({rows} AND {first} {page}) "
+        source = f"(SELECT * FROM t WHERE {ok}) UNION ALL ({rows} AND NOT {ok} {page})"
+    sql = (
+        f"{head}SELECT 'hit' AS kind, listing_id AS value, "
+        f"row_number() OVER (ORDER BY {order}) AS n FROM ({source}) AS top"
     )
     return Statement(sql, params.values)
 

@@ -11,6 +11,7 @@ import pytest
 
 from storefront.domain.catalog.version import current as catalog_version
 from storefront.models import Listing, OcopGroup
+from storefront.search import engine as search_engine
 from tests.fixtures.app import count_queries
 from tests.fixtures.pages import card_names, html
 
@@ -322,3 +323,27 @@ def test_parameters_the_page_does_not_read_stay_out_of_its_links(
     assert re.search(
         r'<link rel="canonical" href="[^"]*/products\?stars=4&amp;stars=5">', html(page)
     )
+
+
+def test_a_broad_search_says_about_how_many_and_shows_no_counts_beside_the_filters(
+    app, client, make, search_backend, monkeypatch
+):
+    if search_backend != "postgres":
+        pytest.skip("the PostgreSQL engine estimates a broad search's counts; Whoosh counts all")
+    # Past 8 matches this engine counts one listing in eight (SEARCH_EXACT_COUNTS_UP_TO).
+    monkeypatch.setattr(search_engine(), "exact_counts_up_to", 8)
+    coop = make.cooperative(legal_name="HTX Vải thiều Hồng Xuân")
+    listings = [make.listing(coop=coop, name=f"Vải thiều loại {n}") for n in range(40)]
+    make.listing(name="Bình gốm men lam")
+    about = 8 * sum(1 for listing in listings if listing.id % 8 == 0)
+
+    page = html(client.get("/search?q=vải"))
+    assert f'id="result-count">Khoảng {about} sản phẩm</h2>' in page
+    assert 'class="facet-count"' not in page and 'name="stars"' in page
+    assert len(card_names(page)) == 24  # the page itself is whole
+    assert f'data-show-label="Xem khoảng {about} sản phẩm"' in page
+    count = client.get("/search/count?q=vải").json
+    assert count == {"total": about, "estimated": True, "label": f"Xem khoảng {about} sản phẩm"}
+    # A narrow search is counted exactly, as before.
+    narrow = html(client.get("/search?q=gốm"))
+    assert 'id="result-count">1 sản phẩm</h2>' in narrow and 'class="facet-count"' in narrow

@@ -24,6 +24,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from storefront.core import clock
+from storefront.core.formatting import format_number
 from storefront.core.urls import external_url
 from storefront.domain.catalog.browse import (
     browse,
@@ -81,10 +82,13 @@ def search():
 def count():
     """How many products the catalog lists for these filters (the same parameters as /products
     and /search): the phone filter sheet shows it on its button as the shopper ticks boxes."""
-    total = count_matching(parse_catalog_args(request.args))
+    total, estimated = count_matching(parse_catalog_args(request.args))
     response = jsonify(
         total=total,
-        label=ngettext("Show %(num)d product", "Show %(num)d products", total),
+        estimated=estimated,
+        label=_("Show about %(num)s products", num=format_number(total))
+        if estimated
+        else ngettext("Show %(num)d product", "Show %(num)d products", total),
     )
     response.headers["X-Robots-Tag"] = "noindex"
     return response
