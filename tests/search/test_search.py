@@ -649,3 +649,19 @@ def test_a_search_without_facets_finds_the_same_listings_and_counts_nothing(cata
     assert ids_only.ids == with_facets.ids and ids_only.total == with_facets.total
     assert any(with_facets.facets.values())
     assert not any(ids_only.facets.values())
+
+
+def test_a_text_found_only_outside_the_filters_finds_nothing_inside_them(make):
+    # "Homestay sinh thái" names a homestay; among foods only a rice's description says
+    # "sinh thái". With the food group ticked the search says nothing matched and counts
+    # the homestay in its group's facet, rather than match fewer words among the foods.
+    homestay = _listing(make, "Homestay sinh thái Ba Vì", group=OcopGroup.TOURISM)
+    _listing(make, "Gạo sinh thái", group=OcopGroup.FOOD, description="Gạo trồng sinh thái.")
+    _listing(make, "Mật ong rừng", group=OcopGroup.FOOD)
+    found = search(SearchQuery(text="homestay sinh thái", groups=[OcopGroup.FOOD.value]))
+    assert (found.ids, found.total, found.unfiltered) == ([], 0, 1)
+    assert found.facets["group"] == {OcopGroup.TOURISM.value: 1}
+    assert found.corrected is None and found.suggestion is None
+    assert ids("homestay sinh thái") == [homestay.id]
+    # Words matching nothing anywhere still fall back within the filters.
+    assert ids("gạo sinh thái thượng hạng", groups=[OcopGroup.FOOD.value])

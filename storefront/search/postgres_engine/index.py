@@ -65,6 +65,7 @@ from storefront.search.whoosh_engine.index import (
     anchor_clause,
     drop_unknown,
     fuzzy_distance,
+    only_filtered_out,
     optional_clause,
     product_alone,
     suggest_text,
@@ -681,6 +682,8 @@ class _Search:
             relaxed = True
             result = self._run(plan, query, today, relaxed=True)
         known: list[bool] | None = None
+        if plan and only_filtered_out(result):
+            return result
         if plan and result.total == 0:
             known = self._known(plan, True)
             if self._drop_unknown(plan, known):
@@ -821,6 +824,8 @@ class _Search:
         for kind, value, n in rows:
             if kind == "total":
                 result.total = int(n)
+            elif kind == "unfiltered":
+                result.unfiltered = int(n)
             elif kind == "bound":
                 continue
             elif kind == "hit":

@@ -588,6 +588,8 @@ def search_statement(
     # three times would be another copy of every row).
     f = "f" if passes else "m"
     parts = [f"SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM {f}"]
+    if passes:
+        parts.append("SELECT 'unfiltered', 0, count(*) FROM m")
     if not sample:
         # The first `limit` by a bounded sort (top-N), then numbered in that same order.
         parts.append(

@@ -368,6 +368,8 @@ class WhooshSearchIndex:
         if plan and result.total < FEW_RESULTS:
             # Description words and unfinished last words too.
             result = self._run(plan, query, today, known, relaxed=True, stage="all words, relaxed")
+        if plan and only_filtered_out(result):
+            return result
         if plan and result.total == 0 and self._drop_unknown(plan, known):
             stage = "all words but those no listing holds"
             result = self._run(plan, query, today, known, relaxed=True, stage=stage)
@@ -495,7 +497,7 @@ class WhooshSearchIndex:
         stage: str = "",
     ) -> SearchResult:
         limit = query.page * query.per_page
-        total, tops, work = 0, [], []
+        total, unfiltered, tops, work = 0, 0, [], []
         trace = self._trace
         if trace is not None:
             trace.stage, trace.plan, trace.notes = stage, plan, []
@@ -507,6 +509,7 @@ class WhooshSearchIndex:
             if trace is not None and notes is not None:
                 trace.notes.append(notes)
             total += hits.total
+            unfiltered += hits.unfiltered
             tops.append(hits.top)
             if hits.count_facets is not None:
                 work.append(hits.count_facets)
@@ -521,6 +524,7 @@ class WhooshSearchIndex:
             facets=_merge_facets(()),
             page=query.page,
             per_page=query.per_page,
+            unfiltered=unfiltered,
         )
         if work:  # counted by search() if this result is the one returned
             self._facet_work[id(result)] = (result, work)
@@ -818,6 +822,14 @@ def is_place_clause(clause: PlanClause) -> bool:
     """A place name: one listings come from, or one of the administrative units none does."""
     understood = clause.clause
     return understood is not None and (understood.place is not None or understood.elsewhere)
+
+
+def only_filtered_out(result: SearchResult) -> bool:
+    """The text matched listings, and the filters left none of them: the result says so
+    (the facets of the filters count them) instead of matching fewer words, spellings near
+    them or a correction within the filters ("homestay" among foods: tourism's homestays,
+    not the foods whose description says "sinh thái")."""
+    return result.total == 0 and result.unfiltered > 0
 
 
 def optional_clause(clause: PlanClause) -> bool:

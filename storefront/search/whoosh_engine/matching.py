@@ -318,6 +318,7 @@ class SegmentHits:
     """What one segment contributes to a result."""
 
     total: int = 0
+    unfiltered: int = 0  # the matches whatever the filters, when there are filters
     top: list[tuple] = field(default_factory=list)  # full sort keys, best first
     facets: dict[str, Counter] = field(default_factory=dict)
     count_facets: Callable[[], dict[str, Counter]] | None = None  # see search_segment
@@ -355,7 +356,7 @@ def search_segment(
     passes = _filters(leaf.columns, query)
     final = _intersect(matched, passes.values())
 
-    hits = SegmentHits(total=len(final))
+    hits = SegmentHits(total=len(final), unfiltered=len(matched) if passes else 0)
     if query.facets and defer_facets:
         hits.count_facets = partial(_count_facets, leaf.columns, query, matched, passes, final)
     elif query.facets:
