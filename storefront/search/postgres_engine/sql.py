@@ -517,18 +517,26 @@ def _match(
     return _Match(where, score_terms, weights, covering)
 
 
-def _passes(query: SearchQuery, params: Params) -> dict[str, str]:
-    """The query's filters as conditions, by filter name ("price" for both bounds)."""
+def _passes(
+    query: SearchQuery, params: Params, tested: AbstractSet[str] = frozenset()
+) -> dict[str, str]:
+    """The query's filters as conditions, by filter name ("price" for both bounds).
+    `tested`: filters tested on the rows the GIN index gives (`column + 0`), not intersected
+    with their column's index: a broad word's page (page_statement), where a filter keeps
+    most rows and reading its index costs more than the rows it spares ("đặc sản" from
+    100.000 to 500.000 đồng at 100k listings: 70,000 prices read to keep 4,400 of 6,300)."""
     passes: dict[str, str] = {}
     for name, (attribute, column) in FILTERS.items():
         values = getattr(query, attribute)
         if values:
-            passes[name] = f"{column} = ANY({params.add(list(values))})"
+            plain = " + 0" if name in tested else ""
+            passes[name] = f"{column}{plain} = ANY({params.add(list(values))})"
     price = []
+    plain = " + 0" if "price" in tested else ""
     if query.price_min is not None:
-        price.append(f"price >= {params.add(query.price_min)}")
+        price.append(f"price{plain} >= {params.add(query.price_min)}")
     if query.price_max is not None:
-        price.append(f"price <= {params.add(query.price_max)}")
+        price.append(f"price{plain} <= {params.add(query.price_max)}")
     if price:
         passes["price"] = " AND ".join(price)
     return passes
@@ -688,7 +696,9 @@ def page_statement(
         return None
     lead, rest, scored = ORDERS[query.sort]
     scored = scored and bool(match.score_terms)
-    where = " AND ".join([*match.where, *_passes(query, params).values()])
+    # (By price, the price range bounds the scan of the order's index.)
+    tested = {*FILTERS, "price"} - ({"price"} if query.sort.startswith("price") else set())
+    where = " AND ".join([*match.where, *_passes(query, params, tested).values()])
     order = ", ".join([*lead, *(["score DESC"] if scored else []), *rest, "listing_id DESC"])
     score = " + ".join(match.score_terms) if scored else "0"
     rows = f"SELECT {read_columns(order)}, {score} AS score FROM search_documents WHERE {where}"
