@@ -59,6 +59,9 @@ EXTENSIONS = ("unaccent", "pg_trgm")
 # are given in order, so a cooperative's listings, written one after the other, fall evenly
 # in and out of it.
 SAMPLE_EVERY = 8
+# The sample of the broadest searches (tens of thousands of matches): one listing in 64,
+# within the one in 8.
+SPARSE_SAMPLE_EVERY = 64
 
 
 class SearchDocument(Base):
@@ -112,14 +115,20 @@ class SearchDocument(Base):
         # A broad search by stars: its rows of the top stars alone (postgres_engine.sql
         # page_statement's bound), the GIN index's bitmap intersected with this one.
         Index("ix_search_documents_stars", "stars"),
-        # The sample slice a broad search counts and facets instead of all its matches
-        # (postgres_engine.sql.SAMPLE_CONDITION): the GIN index's bitmap intersected with
-        # this one, so only the slice's rows are read.
+        # The sample slices a broad search counts and facets instead of all its matches
+        # (postgres_engine.sql.sample_condition): the GIN index's bitmap intersected with
+        # one of these, so only the slice's rows are read.
         Index(
             "ix_search_documents_sample",
             "listing_id",
             postgresql_where=text(f"listing_id % {SAMPLE_EVERY} = 0"),
             sqlite_where=text(f"listing_id % {SAMPLE_EVERY} = 0"),
+        ),
+        Index(
+            "ix_search_documents_sparse_sample",
+            "listing_id",
+            postgresql_where=text(f"listing_id % {SPARSE_SAMPLE_EVERY} = 0"),
+            sqlite_where=text(f"listing_id % {SPARSE_SAMPLE_EVERY} = 0"),
         ),
     )
 

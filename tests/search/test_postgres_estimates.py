@@ -1,6 +1,7 @@
 """A broad search on the PostgreSQL engine: past `exact_counts_up_to` matches its total and
-facets are counted on the sample slice (listing ids divisible by SAMPLE_EVERY) and scaled,
-and its page is read without reading every match; the hits are always the exact search's.
+facets are counted on a sample slice (listing ids divisible by SAMPLE_EVERY, or by
+SPARSE_SAMPLE_EVERY for the broadest) and scaled, and its page is read without reading
+every match; the hits are always the exact search's.
 
 The catalog here is the search benchmark's (bench/search_bench.py: generated listings whose
 descriptions share common words), built in a scratch database, with the threshold lowered
@@ -17,10 +18,10 @@ from sqlalchemy import event
 
 from bench.postgres_index import open_postgres_index
 from bench.search_bench import TODAY, batches, load_places, make_documents
-from storefront.models.search import SAMPLE_EVERY
+from storefront.models.search import SAMPLE_EVERY, SPARSE_SAMPLE_EVERY
 from storefront.search.postgres_engine import PostgresSearchIndex
 from storefront.search.postgres_engine import index as engine_module
-from storefront.search.postgres_engine.sql import SAMPLE_CONDITION
+from storefront.search.postgres_engine.sql import sample_condition
 from storefront.search.query import (
     SORTS,
     ListingDocument,
@@ -72,11 +73,19 @@ def engines() -> Iterator[Engines]:
             engine.dispose()
 
 
-def _sampled(ids: list[int]) -> list[int]:
-    return [i for i in ids if i % SAMPLE_EVERY == 0]
+@pytest.fixture(params=[SAMPLE_EVERY, SPARSE_SAMPLE_EVERY])
+def every(request, monkeypatch) -> int:
+    """Each sample in turn: the sparse one for every broad search, or for none."""
+    sparse = request.param == SPARSE_SAMPLE_EVERY
+    monkeypatch.setattr(engine_module, "SPARSE_FROM", 0 if sparse else 10**9)
+    return request.param
 
 
-def _facets(engines: Engines, ids: list[int]) -> dict[str, dict[int, int]]:
+def _sampled(ids: list[int], every: int) -> list[int]:
+    return [i for i in ids if i % every == 0]
+
+
+def _facets(engines: Engines, ids: list[int], every: int) -> dict[str, dict[int, int]]:
     """The facets of these listings, counted as the sample scales them."""
     docs = [engines.documents[i] for i in ids]
     counted = {
@@ -86,30 +95,39 @@ def _facets(engines: Engines, ids: list[int]) -> dict[str, dict[int, int]]:
         "cooperative": Counter(d.cooperative_id for d in docs),
         "price": Counter(price_bucket(d.price) for d in docs),
     }
-    return {name: {v: n * SAMPLE_EVERY for v, n in c.items()} for name, c in counted.items()}
+    return {name: {v: n * every for v, n in c.items()} for name, c in counted.items()}
 
 
-def test_a_broad_search_counts_its_sample_and_finds_the_exact_hits(engines):
+def test_a_broad_search_counts_its_sample_and_finds_the_exact_hits(engines, every):
+    estimated = 0
     for text in BROAD:
         query = SearchQuery(text=text, per_page=24, top_cooperatives=12)
         found = engines.estimating.search(query, TODAY)
         exact = engines.exact.search(query, TODAY)
         matches = engines.matches(query)
-        assert found.estimated and not exact.estimated, text
-        assert exact.total == len(matches) > THRESHOLD
+        assert exact.total == len(matches) > THRESHOLD and not exact.estimated
         assert found.ids == exact.ids, text
-        sampled = _sampled(matches)
-        assert found.total == len(sampled) * SAMPLE_EVERY, text
-        expected = _facets(engines, sampled)
+        sampled = _sampled(matches, every)
+        # Counted exactly after all when its sample holds too few (the sparse sample of a
+        # few hundred matches).
+        assert found.estimated == (len(sampled) * every > THRESHOLD), text
+        if not found.estimated:
+            assert (found.total, found.facets) == (exact.total, exact.facets)
+            continue
+        assert found.total == len(sampled) * every, text
+        expected = _facets(engines, sampled, every)
         expected["cooperative"] = cut_cooperative_facet(expected["cooperative"], 12)
         got = {name: counts for name, counts in found.facets.items() if counts}
         assert got == {name: counts for name, counts in expected.items() if counts}, text
+        estimated += 1
         # The estimate is near the count: one listing in eight of several hundred.
-        assert abs(found.total - exact.total) <= 0.3 * exact.total, text
+        if every == SAMPLE_EVERY:
+            assert abs(found.total - exact.total) <= 0.3 * exact.total, text
+    assert estimated >= len(BROAD) // 2
 
 
 @pytest.mark.parametrize("sort", SORTS)
-def test_every_order_and_page_of_a_broad_search_is_the_exact_one(engines, sort):
+def test_every_order_and_page_of_a_broad_search_is_the_exact_one(engines, sort, every):
     filters: list[dict] = [
         {},
         {"stars": (5,)},
@@ -127,7 +145,7 @@ def test_every_order_and_page_of_a_broad_search_is_the_exact_one(engines, sort):
                 estimated += found.estimated
                 if found.estimated:
                     matches = engines.matches(query)
-                    assert found.total == len(_sampled(matches)) * SAMPLE_EVERY
+                    assert found.total == len(_sampled(matches, every)) * every
                 else:
                     assert (found.total, found.facets) == (exact.total, exact.facets)
     assert estimated >= len(BROAD) * 3  # the unfiltered and the wider filters, at least
@@ -157,7 +175,7 @@ def test_a_broad_search_reads_no_statement_over_every_match(engines):
     assert result.estimated
     # (The driver's text doubles the "%" of the sample's condition.)
     passes = [s.replace("%%", "%") for s in statements if "search_documents WHERE" in s]
-    assert len(passes) == 2 and SAMPLE_CONDITION in passes[0], passes
+    assert len(passes) == 2 and sample_condition(SAMPLE_EVERY) in passes[0], passes
     assert "WITH m AS" not in passes[1] and "LIMIT 24" in passes[1], passes
 
 

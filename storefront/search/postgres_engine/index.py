@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
-from storefront.models.search import SAMPLE_EVERY, SearchDocument
+from storefront.models.search import SAMPLE_EVERY, SPARSE_SAMPLE_EVERY, SearchDocument
 from storefront.search.analysis import query_terms
 from storefront.search.postgres_engine.rows import (
     CODES,
@@ -102,6 +102,10 @@ _LOCK_NOT_AVAILABLE = "55P03"
 # and counting every match of a broad word costs about 1 µs a row at 100k listings: 15-45 ms
 # for "đặc sản" or a one-letter misspelling, before any scoring.
 EXACT_COUNTS_UP_TO = 5000
+# Past this many times EXACT_COUNTS_UP_TO likely matches, the sparser sample: its one
+# listing in 64 of 40,000 matches is 600 rows, where one in 8 read 5,000 (a one-letter
+# misspelling at 100k listings: 10 ms).
+SPARSE_FROM = 8
 REBUILD_MEMORY = "256MB"  # maintenance_work_mem while a rebuild builds its indexes
 _DOCUMENTS: Table = SearchDocument.__table__  # type: ignore[assignment]
 
@@ -799,18 +803,19 @@ class _Search:
         )
         absent = self._absent(plan)
         rows: list = []
-        if self._may_be_broad(plan, query, minimum, relaxed, absent):
+        every = self._sample(plan, query, minimum, relaxed, absent)
+        if every:
             sampled = self._rows(
                 search_statement(
-                    plan, query, today, limit, None, relaxed, absent, self._listings, sample=True
+                    plan, query, today, limit, None, relaxed, absent, self._listings, every
                 )
             )
-            if sum(n for kind, _, n in sampled if kind == "total") * SAMPLE_EVERY > (
+            if sum(n for kind, _, n in sampled if kind == "total") * every > (
                 self.exact_counts_up_to
             ):
                 result.estimated = True
                 bound = next((value for kind, value, _ in sampled if kind == "bound"), None)
-                rows = [(kind, value, n * SAMPLE_EVERY) for kind, value, n in sampled]
+                rows = [(kind, value, n * every) for kind, value, n in sampled]
                 rows += self._rows(
                     page_statement(plan, query, today, limit, relaxed, absent, bound)
                 )
@@ -850,27 +855,31 @@ class _Search:
             ).all()
         return self._answered[key]  # type: ignore[return-value]
 
-    def _may_be_broad(
+    def _sample(
         self,
         plan: list[PlanClause],
         query: SearchQuery,
         minimum: int | None,
         relaxed: bool,
         absent: frozenset[str],
-    ) -> bool:
-        """Whether a counted pass of every clause likely matches more listings than are
-        counted exactly (exact_counts_up_to), by search_words' and search_facets' counts
-        (likely_matches). Its sample then says: a wrong guess costs the sample's statement
-        one way and the exact count's time the other. A cover pass, of few matches, is
-        always exact."""
+    ) -> int:
+        """The sample a counted pass of every clause is counted on (SAMPLE_EVERY; for tens of
+        thousands of matches SPARSE_SAMPLE_EVERY), when it likely matches more listings than
+        are counted exactly (exact_counts_up_to), by search_words' and search_facets' counts
+        (likely_matches); else 0. The sample then says: a wrong guess costs the sample's
+        statement one way and the exact count's time the other. A cover pass, of few
+        matches, is always exact."""
         limit = self.exact_counts_up_to
         if not (limit and plan and query.count and minimum is None):
-            return False
+            return 0
         required = [c for c in plan if not optional_clause(c)] or plan
         reaches = [clause_reach(c, relaxed, absent, self._listings) for c in required]
         if min(reaches) <= limit:
-            return False
-        return likely_matches(reaches, self._shares(query)) > limit
+            return 0
+        likely = likely_matches(reaches, self._shares(query))
+        if likely <= limit:
+            return 0
+        return SPARSE_SAMPLE_EVERY if likely >= SPARSE_FROM * limit else SAMPLE_EVERY
 
     def _shares(self, query: SearchQuery) -> dict[str, float]:
         """How many listings there are (TOTAL), and the share of them each filtered facet's

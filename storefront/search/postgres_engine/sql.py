@@ -23,7 +23,6 @@ from itertools import combinations
 from math import comb
 from typing import Any
 
-from storefront.models.search import SAMPLE_EVERY
 from storefront.search.postgres_engine.rows import key, quote
 from storefront.search.query import PRICE_BUCKETS, SearchQuery, counted_at_least, price_bucket
 from storefront.search.whoosh_engine.matching import COVER_WEIGHT, Lookup, PlanClause
@@ -46,9 +45,12 @@ FACETS = {
 }
 PLACE_FACET = ("commune", "commune_code")
 
-# A broad search's sample slice (models.search.SAMPLE_EVERY): written out, for the planner
-# to match it with its partial index.
-SAMPLE_CONDITION = f"listing_id % {SAMPLE_EVERY} = 0"
+
+def sample_condition(every: int) -> str:
+    """A broad search's sample slice (models.search.SAMPLE_EVERY, SPARSE_SAMPLE_EVERY),
+    written out for the planner to match it with its partial index."""
+    return f"listing_id % {int(every)} = 0"
+
 
 # A broad search by a column before its score (stars): the sample's value of that column
 # above which it holds this many times the page's rows, scaled, bounds the rows scored.
@@ -551,16 +553,17 @@ def search_statement(
     relaxed: bool = False,
     absent: AbstractSet[str] = frozenset(),
     listings: Mapping[str, int] | None = None,
-    sample: bool = False,
+    sample: int = 0,
 ) -> Statement | None:
     """One statement answering a pass of a search: rows ("total", 0, n), ("hit", rank, id)
     and ("facet:<name>", value, count). None when no listing can match. `absent`: keys
     ("n/gao") no listing holds, left out of the match and the score; `listings`: how many
     listings hold some keys (those of search_words' fields), to find the rarest clauses.
 
-    `sample`: the total and the facets of the matches in the sample slice alone (listing
-    ids divisible by SAMPLE_EVERY: a partial index of them, which the GIN index's bitmap is
-    intersected with), and no hits: see page_statement."""
+    `sample`: the total and the facets of the matches in a sample slice alone (listing ids
+    divisible by it, models.search.SAMPLE_EVERY or SPARSE_SAMPLE_EVERY: a partial index of
+    them, which the GIN index's bitmap is intersected with), and no hits: see
+    page_statement."""
     params = Params()
     match = _match(plan, today, params, minimum, relaxed, absent, listings)
     if match is None:
@@ -572,7 +575,7 @@ def search_statement(
         match.covering,
     )
     if sample:
-        where.append(SAMPLE_CONDITION)
+        where.append(sample_condition(sample))
 
     sort = "newest" if query.sort == "relevance" and not plan else query.sort
     lead, rest, scored = ORDERS[sort]
@@ -608,7 +611,7 @@ def search_statement(
         # A scored order after a column (stars, rating, sales): the column's value above
         # which the sample holds enough rows for the page (page_statement's `bound`).
         column = lead[0].split()[0]
-        enough = -(-BOUND_MARGIN * limit // SAMPLE_EVERY)
+        enough = -(-BOUND_MARGIN * limit // sample)
         parts.append(
             f"SELECT 'bound', min({column}), count(*) FROM (SELECT {column} FROM {f} "
             f"ORDER BY {column} DESC LIMIT {int(enough)}) AS bound"
