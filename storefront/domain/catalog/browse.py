@@ -43,6 +43,8 @@ class CatalogPage:
     # `total` and the facets' counts are estimates (a broad search: SearchResult.estimated);
     # the page says "about" shown_total and shows no facet counts.
     estimated: bool = False
+    # With filters: how many products the text matches without them (SearchResult.unfiltered).
+    unfiltered: int = 0
 
     @property
     def pages(self) -> int:
@@ -127,6 +129,7 @@ def browse(params: CatalogParams, per_page: int) -> CatalogPage:
         corrected=result.corrected,
         raw_facets=result.facets,
         estimated=result.estimated,
+        unfiltered=result.unfiltered,
     )
 
 

@@ -681,12 +681,13 @@ class _Search:
         (`_known`) where Whoosh notes it while matching."""
         plan = plan_query(query.text, self.is_known, self.is_place, self.prefixed)
         result = self._run(plan, query, today)
+        unfiltered = result.unfiltered
         relaxed = False
         if plan and result.total < FEW_RESULTS:
             relaxed = True
             result = self._run(plan, query, today, relaxed=True)
         known: list[bool] | None = None
-        if plan and only_filtered_out(result):
+        if plan and only_filtered_out(result, unfiltered):
             return result
         if plan and result.total == 0:
             known = self._known(plan, True)

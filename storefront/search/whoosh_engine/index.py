@@ -365,10 +365,11 @@ class WhooshSearchIndex:
         known = [False] * len(plan)
         self._postings = [{} for _ in self._leaves]  # this search's postings, per segment
         result = self._run(plan, query, today, known, stage="all words")
+        unfiltered = result.unfiltered
         if plan and result.total < FEW_RESULTS:
             # Description words and unfinished last words too.
             result = self._run(plan, query, today, known, relaxed=True, stage="all words, relaxed")
-        if plan and only_filtered_out(result):
+        if plan and only_filtered_out(result, unfiltered):
             return result
         if plan and result.total == 0 and self._drop_unknown(plan, known):
             stage = "all words but those no listing holds"
@@ -824,12 +825,18 @@ def is_place_clause(clause: PlanClause) -> bool:
     return understood is not None and (understood.place is not None or understood.elsewhere)
 
 
-def only_filtered_out(result: SearchResult) -> bool:
+def only_filtered_out(result: SearchResult, first_unfiltered: int) -> bool:
     """The text matched listings, and the filters left none of them: the result says so
     (the facets of the filters count them) instead of matching fewer words, spellings near
     them or a correction within the filters ("homestay" among foods: tourism's homestays,
-    not the foods whose description says "sinh thái")."""
-    return result.total == 0 and result.unfiltered > 0
+    not the foods whose description says "sinh thái"). Its `unfiltered` becomes what the
+    search without filters finds: the first pass's when that is not too few to relax
+    (`first_unfiltered`)."""
+    if result.total or not result.unfiltered:
+        return False
+    if first_unfiltered >= FEW_RESULTS:
+        result.unfiltered = first_unfiltered
+    return True
 
 
 def optional_clause(clause: PlanClause) -> bool:

@@ -347,3 +347,14 @@ def test_a_broad_search_says_about_how_many_and_shows_no_counts_beside_the_filte
     # A narrow search is counted exactly, as before.
     narrow = html(client.get("/search?q=gốm"))
     assert 'id="result-count">1 sản phẩm</h2>' in narrow and 'class="facet-count"' in narrow
+
+
+def test_words_found_only_outside_the_filters_offer_to_clear_them_with_the_count(client, shop):
+    # The fruit are all foods: among handicrafts "vải" finds nothing, and the page says how
+    # many products clearing the filter shows, the same as the search without it.
+    without = html(client.get("/search?q=vải"))
+    found = re.search(r'id="result-count">(\d+) sản phẩm</h2>', without)
+    assert found and int(found.group(1)) == 3
+    page = html(client.get("/search?q=vải&group=4"))
+    assert 'id="result-count">0 sản phẩm</h2>' in page
+    assert '<a class="button" href="/search?q=v%E1%BA%A3i">Bỏ bộ lọc để xem 3 sản phẩm</a>' in page
