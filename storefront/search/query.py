@@ -164,8 +164,8 @@ class SearchResult:
     # a sample of its matches and scaled (PostgreSQL engine, past EXACT_COUNTS_UP_TO). The
     # hits are exact whatever this says.
     estimated: bool = False
-    # With filters: how many listings the text matched whatever the filters (an estimate
-    # where `estimated` says). 0 without filters.
+    # With filters that left nothing: how many listings the text matched whatever the
+    # filters. 0 otherwise.
     unfiltered: int = 0
 
     @property

@@ -43,7 +43,7 @@ class CatalogPage:
     # `total` and the facets' counts are estimates (a broad search: SearchResult.estimated);
     # the page says "about" shown_total and shows no facet counts.
     estimated: bool = False
-    # With filters: how many products the text matches without them (SearchResult.unfiltered).
+    # Filters that left nothing: how many products the text matches without them.
     unfiltered: int = 0
 
     @property

@@ -600,7 +600,8 @@ def search_statement(
     f = "f" if passes else "m"
     parts = [f"SELECT 'total' AS kind, 0 AS value, count(*) AS n FROM {f}"]
     if passes:
-        parts.append("SELECT 'unfiltered', 0, count(*) FROM m")
+        # With nothing left by the filters, what the text matched (SearchResult.unfiltered).
+        parts.append("SELECT 'unfiltered', 0, count(*) FROM m WHERE NOT EXISTS (SELECT FROM f)")
     if not sample:
         # The first `limit` by a bounded sort (top-N), then numbered in that same order.
         parts.append(

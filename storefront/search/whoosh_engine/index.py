@@ -525,7 +525,7 @@ class WhooshSearchIndex:
             facets=_merge_facets(()),
             page=query.page,
             per_page=query.per_page,
-            unfiltered=unfiltered,
+            unfiltered=unfiltered if not total else 0,
         )
         if work:  # counted by search() if this result is the one returned
             self._facet_work[id(result)] = (result, work)
