@@ -52,8 +52,7 @@ class CatalogPage:
 
     @property
     def shown_total(self) -> int:
-        """The total as the page says it: an estimate rounded down as shops round counts."""
-        return shown_sold(self.total) if self.estimated else self.total
+        return shown_total(self.total, self.estimated)
 
     @cached_property
     def facets(self) -> dict[str, list[FacetValue]]:
@@ -145,7 +144,13 @@ def count_matching(params: CatalogParams) -> tuple[int, bool]:
     With True when that is an estimate, already rounded as CatalogPage.shown_total."""
     # Sort and page do not change the total: one cached index entry serves every sort.
     result = search(_query(params, sort="newest", per_page=1, facets=False))
-    return (shown_sold(result.total), True) if result.estimated else (result.total, False)
+    return shown_total(result.total, result.estimated), result.estimated
+
+
+def shown_total(total: int, estimated: bool) -> int:
+    """A total as the catalog says it: an estimate (SearchResult.estimated) rounded down as
+    shops round counts, "about" that many; an exact one as it is."""
+    return shown_sold(total) if estimated else total
 
 
 def label_facets(
